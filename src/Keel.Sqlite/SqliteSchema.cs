@@ -1,0 +1,51 @@
+namespace Keel.Sqlite;
+
+/// <summary>The schema, as numbered migrations. Never edit a shipped migration: add the next one.</summary>
+internal static class SqliteSchema
+{
+    public static readonly string[] Migrations =
+    [
+        // 1: runs and their journals
+        """
+        CREATE TABLE runs (
+            run_id TEXT PRIMARY KEY,
+            workflow TEXT NOT NULL,
+            status TEXT NOT NULL,
+            input TEXT,
+            result TEXT,
+            error TEXT,
+            status_reason TEXT,
+            priority INTEGER NOT NULL DEFAULT 0,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            completed_at INTEGER,
+            due_at INTEGER,
+            owner TEXT,
+            lease_epoch INTEGER NOT NULL DEFAULT 0,
+            lease_expires_at INTEGER,
+            cancel_requested INTEGER NOT NULL DEFAULT 0,
+            recovery_attempts INTEGER NOT NULL DEFAULT 0,
+            next_index INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX runs_runnable ON runs (priority DESC, due_at) WHERE due_at IS NOT NULL;
+        CREATE INDEX runs_created ON runs (created_at DESC, run_id DESC);
+        CREATE INDEX runs_owner ON runs (owner) WHERE owner IS NOT NULL;
+        CREATE TABLE journal (
+            run_id TEXT NOT NULL,
+            idx INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            name TEXT NOT NULL,
+            attempt INTEGER NOT NULL DEFAULT 0,
+            started_at INTEGER,
+            recorded_at INTEGER NOT NULL,
+            payload TEXT,
+            error TEXT,
+            retry_at INTEGER,
+            PRIMARY KEY (run_id, idx)
+        ) WITHOUT ROWID;
+        """,
+    ];
+
+    public static int LatestVersion => Migrations.Length;
+}

@@ -1,0 +1,118 @@
+using Keel.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace Keel.Sqlite;
+
+public sealed partial class SqliteWorkflowStore
+{
+    private const string FencedAppendSql =
+        "UPDATE runs SET next_index = next_index + $count, " +
+        "recovery_attempts = CASE WHEN $count > 0 THEN 0 ELSE recovery_attempts END, " +
+        "status = COALESCE($status, status), result = COALESCE($result, result), error = COALESCE($error, error), " +
+        "status_reason = COALESCE($reason, status_reason), updated_at = $at, " +
+        "completed_at = CASE WHEN $terminal = 1 THEN $at ELSE completed_at END, " +
+        "due_at = CASE WHEN $runnable = 0 THEN NULL WHEN $release = 1 THEN COALESCE($due, $at) ELSE due_at END, " +
+        "owner = CASE WHEN $release = 1 THEN NULL ELSE owner END, " +
+        "lease_expires_at = CASE WHEN $release = 1 THEN NULL ELSE lease_expires_at END " +
+        "WHERE run_id = $id AND owner = $owner AND lease_epoch = $epoch RETURNING next_index;";
+
+    private const string InsertEntrySql =
+        "INSERT INTO journal (run_id, idx, seq, kind, name, attempt, started_at, recorded_at, payload, error, retry_at) " +
+        "VALUES ($run, $idx, $seq, $kind, $name, $attempt, $started, $recorded, $payload, $error, $retry);";
+
+    /// <inheritdoc />
+    public Task<bool> AppendAsync(RunLease lease, IReadOnlyList<JournalEntry> entries, RunUpdate? update, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        ArgumentNullException.ThrowIfNull(entries);
+        if (entries.Count == 0 && update is null)
+        {
+            return Task.FromResult(true);
+        }
+        var status = update?.Status;
+        var terminal = status is { } s && s.IsTerminal();
+        var runnable = status is null or RunStatus.Pending or RunStatus.Running or RunStatus.Waiting;
+        var at = update?.At ?? (entries.Count > 0 ? entries[^1].RecordedAt : DateTimeOffset.UnixEpoch);
+        var errorJson = ToJson(update?.Error);
+        return WriteAsync(w =>
+        {
+            var fence = w.Command(FencedAppendSql);
+            var p = fence.Parameters;
+            p.AddWithValue("$count", entries.Count);
+            p.AddWithValue("$status", Db(status?.ToString()));
+            p.AddWithValue("$result", Db(update?.Result));
+            p.AddWithValue("$error", Db(errorJson));
+            p.AddWithValue("$reason", Db(update?.StatusReason));
+            p.AddWithValue("$at", Ms(at));
+            p.AddWithValue("$terminal", terminal ? 1 : 0);
+            p.AddWithValue("$runnable", runnable ? 1 : 0);
+            p.AddWithValue("$release", update?.ReleaseLease == true ? 1 : 0);
+            p.AddWithValue("$due", Db(update?.DueAt is { } due ? Ms(due) : null));
+            p.AddWithValue("$id", lease.RunId);
+            p.AddWithValue("$owner", lease.Owner);
+            p.AddWithValue("$epoch", lease.Epoch);
+            var next = fence.ExecuteScalar();
+            if (next is null)
+            {
+                return false; // fenced out: another worker holds the run
+            }
+            var index = (long)next - entries.Count;
+            foreach (var entry in entries)
+            {
+                InsertEntry(w, lease.RunId, index++, entry);
+            }
+            return true;
+        }, cancellationToken);
+    }
+
+    private static void InsertEntry(WriteContext w, string runId, long index, JournalEntry entry)
+    {
+        var insert = w.Command(InsertEntrySql);
+        var p = insert.Parameters;
+        p.AddWithValue("$run", runId);
+        p.AddWithValue("$idx", index);
+        p.AddWithValue("$seq", entry.Sequence);
+        p.AddWithValue("$kind", entry.Kind.ToString());
+        p.AddWithValue("$name", entry.Name);
+        p.AddWithValue("$attempt", entry.Attempt);
+        p.AddWithValue("$started", Db(entry.StartedAt is { } started ? Ms(started) : null));
+        p.AddWithValue("$recorded", Ms(entry.RecordedAt));
+        p.AddWithValue("$payload", Db(entry.Payload));
+        p.AddWithValue("$error", Db(ToJson(entry.Error)));
+        p.AddWithValue("$retry", Db(entry.RetryAt is { } retry ? Ms(retry) : null));
+        insert.ExecuteNonQuery();
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<JournalEntry>> GetJournalAsync(string runId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(runId);
+        return ReadAsync<IReadOnlyList<JournalEntry>>(connection =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText =
+                "SELECT idx, seq, kind, name, attempt, started_at, recorded_at, payload, error, retry_at " +
+                "FROM journal WHERE run_id = $run ORDER BY idx;";
+            command.Parameters.AddWithValue("$run", runId);
+            var entries = new List<JournalEntry>();
+            using var r = command.ExecuteReader();
+            while (r.Read())
+            {
+                entries.Add(new JournalEntry
+                {
+                    Index = r.GetInt64(0),
+                    Sequence = r.GetInt32(1),
+                    Kind = Enum.Parse<JournalEntryKind>(r.GetString(2)),
+                    Name = r.GetString(3),
+                    Attempt = r.GetInt32(4),
+                    StartedAt = FromMs(r.GetValue(5)),
+                    RecordedAt = FromMs(r.GetValue(6))!.Value,
+                    Payload = r.IsDBNull(7) ? null : r.GetString(7),
+                    Error = ErrorFromJson(r.GetValue(8)),
+                    RetryAt = FromMs(r.GetValue(9)),
+                });
+            }
+            return entries;
+        }, cancellationToken);
+    }
+}

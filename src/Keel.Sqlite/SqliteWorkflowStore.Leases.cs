@@ -1,0 +1,111 @@
+using System.Text.Json;
+using Keel.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace Keel.Sqlite;
+
+public sealed partial class SqliteWorkflowStore
+{
+    private const string ClaimSql =
+        "UPDATE runs SET owner = $owner, lease_epoch = lease_epoch + 1, lease_expires_at = $expires, " +
+        "recovery_attempts = recovery_attempts + 1, updated_at = $now, " +
+        "status = CASE WHEN status = 'Pending' THEN 'Running' ELSE status END " +
+        "WHERE run_id IN (SELECT run_id FROM runs " +
+        "  WHERE due_at IS NOT NULL AND due_at <= $now AND status IN ('Pending', 'Running', 'Waiting') " +
+        "    AND (owner IS NULL OR lease_expires_at IS NULL OR lease_expires_at < $now) " +
+        "    AND workflow IN (SELECT value FROM json_each($workflows)) " +
+        "  ORDER BY priority DESC, due_at LIMIT $limit) " +
+        "RETURNING " + RunColumns + ", lease_epoch, due_at;";
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<ClaimedRun>> ClaimRunsAsync(ClaimRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var workflows = JsonSerializer.Serialize(request.WorkflowNames);
+        return WriteAsync<IReadOnlyList<ClaimedRun>>(w =>
+        {
+            var claim = w.Command(ClaimSql);
+            claim.Parameters.AddWithValue("$owner", request.Owner);
+            claim.Parameters.AddWithValue("$expires", Ms(request.LeaseExpiresAt));
+            claim.Parameters.AddWithValue("$now", Ms(request.Now));
+            claim.Parameters.AddWithValue("$workflows", workflows);
+            claim.Parameters.AddWithValue("$limit", request.MaxRuns);
+            var claimed = new List<(ClaimedRun Run, long Due)>();
+            using (var reader = claim.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    var run = ReadRun(reader);
+                    claimed.Add((new ClaimedRun { Run = run, Lease = new RunLease(run.RunId, request.Owner, reader.GetInt64(14)) }, reader.GetInt64(15)));
+                }
+            }
+            return [.. claimed.OrderByDescending(c => c.Run.Run.Priority).ThenBy(c => c.Due).Select(c => c.Run)];
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<LeaseRenewal> RenewLeasesAsync(string owner, IReadOnlyCollection<RunLease> leases, DateTimeOffset expiresAt, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(owner);
+        ArgumentNullException.ThrowIfNull(leases);
+        var ids = JsonSerializer.Serialize(leases.Select(l => l.RunId));
+        var epochs = leases.ToDictionary(l => l.RunId, l => l.Epoch, StringComparer.Ordinal);
+        return WriteAsync(w =>
+        {
+            var select = w.Command("SELECT run_id, owner, lease_epoch, cancel_requested FROM runs WHERE run_id IN (SELECT value FROM json_each($ids));");
+            select.Parameters.AddWithValue("$ids", ids);
+            var lost = new HashSet<string>(epochs.Keys, StringComparer.Ordinal);
+            var cancel = new List<string>();
+            using (var reader = select.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    var runId = reader.GetString(0);
+                    var held = !reader.IsDBNull(1) && reader.GetString(1) == owner && reader.GetInt64(2) == epochs[runId];
+                    if (held)
+                    {
+                        lost.Remove(runId);
+                        if (reader.GetInt64(3) != 0)
+                        {
+                            cancel.Add(runId);
+                        }
+                    }
+                }
+            }
+            var renew = w.Command("UPDATE runs SET lease_expires_at = $expires WHERE owner = $owner AND run_id IN (SELECT value FROM json_each($ids));");
+            renew.Parameters.AddWithValue("$expires", Ms(expiresAt));
+            renew.Parameters.AddWithValue("$owner", owner);
+            renew.Parameters.AddWithValue("$ids", ids);
+            renew.ExecuteNonQuery();
+            return new LeaseRenewal([.. lost], cancel);
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<string>> GetLeaseOwnersAsync(CancellationToken cancellationToken = default) =>
+        ReadAsync<IReadOnlyList<string>>(connection =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT DISTINCT owner FROM runs WHERE owner IS NOT NULL;";
+            var owners = new List<string>();
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                owners.Add(reader.GetString(0));
+            }
+            return owners;
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<int> ExpireLeasesAsync(IReadOnlyCollection<string> owners, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(owners);
+        var json = JsonSerializer.Serialize(owners);
+        return WriteAsync(w =>
+        {
+            var command = w.Command("UPDATE runs SET lease_expires_at = 0 WHERE owner IN (SELECT value FROM json_each($owners));");
+            command.Parameters.AddWithValue("$owners", json);
+            return command.ExecuteNonQuery();
+        }, cancellationToken);
+    }
+}

@@ -1,0 +1,170 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Keel.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace Keel.Sqlite;
+
+public sealed partial class SqliteWorkflowStore
+{
+    /// <inheritdoc />
+    public Task<CreateRunResult> CreateRunAsync(NewRun run, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        return WriteAsync(w =>
+        {
+            var insert = w.Command(
+                "INSERT INTO runs (run_id, workflow, status, input, priority, created_at, updated_at, due_at) " +
+                "VALUES ($id, $workflow, 'Pending', $input, $priority, $now, $now, $now) ON CONFLICT (run_id) DO NOTHING;");
+            insert.Parameters.AddWithValue("$id", run.RunId);
+            insert.Parameters.AddWithValue("$workflow", run.WorkflowName);
+            insert.Parameters.AddWithValue("$input", run.Input);
+            insert.Parameters.AddWithValue("$priority", run.Priority);
+            insert.Parameters.AddWithValue("$now", Ms(run.CreatedAt));
+            var created = insert.ExecuteNonQuery() == 1;
+            var select = w.Command($"SELECT {RunColumns} FROM runs WHERE run_id = $id;");
+            select.Parameters.AddWithValue("$id", run.RunId);
+            using var reader = select.ExecuteReader();
+            reader.Read();
+            return new CreateRunResult(ReadRun(reader), created);
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<RunInfo?> GetRunAsync(string runId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(runId);
+        return ReadAsync(connection =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = $"SELECT {RunColumns} FROM runs WHERE run_id = $id;";
+            command.Parameters.AddWithValue("$id", runId);
+            using var reader = command.ExecuteReader();
+            return reader.Read() ? ReadRun(reader) : null;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<RunPage> ListRunsAsync(RunQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        return ReadAsync(connection =>
+        {
+            using var command = connection.CreateCommand();
+            var sql = new StringBuilder($"SELECT {RunColumns} FROM runs WHERE 1 = 1");
+            if (query.Statuses.Count > 0)
+            {
+                sql.Append(" AND status IN (SELECT value FROM json_each($statuses))");
+                command.Parameters.AddWithValue("$statuses", JsonSerializer.Serialize(query.Statuses.Select(s => s.ToString())));
+            }
+            if (query.WorkflowName is not null)
+            {
+                sql.Append(" AND workflow = $workflow");
+                command.Parameters.AddWithValue("$workflow", query.WorkflowName);
+            }
+            if (query.CreatedAfter is { } after)
+            {
+                sql.Append(" AND created_at >= $after");
+                command.Parameters.AddWithValue("$after", Ms(after));
+            }
+            if (query.CreatedBefore is { } before)
+            {
+                sql.Append(" AND created_at < $before");
+                command.Parameters.AddWithValue("$before", Ms(before));
+            }
+            if (DecodeCursor(query.Cursor) is { } cursor)
+            {
+                sql.Append(" AND (created_at < $cursorAt OR (created_at = $cursorAt AND run_id < $cursorId))");
+                command.Parameters.AddWithValue("$cursorAt", cursor.CreatedAt);
+                command.Parameters.AddWithValue("$cursorId", cursor.RunId);
+            }
+            sql.Append(" ORDER BY created_at DESC, run_id DESC LIMIT $limit;");
+            command.Parameters.AddWithValue("$limit", query.Limit + 1);
+            command.CommandText = sql.ToString();
+            var runs = new List<RunInfo>();
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                runs.Add(ReadRun(reader));
+            }
+            string? next = null;
+            if (runs.Count > query.Limit)
+            {
+                runs.RemoveAt(runs.Count - 1);
+                var last = runs[^1];
+                next = string.Create(CultureInfo.InvariantCulture, $"{Ms(last.CreatedAt)}:{last.RunId}");
+            }
+            return new RunPage(runs, next);
+        }, cancellationToken);
+    }
+
+    private static (long CreatedAt, string RunId)? DecodeCursor(string? cursor)
+    {
+        if (cursor is null)
+        {
+            return null;
+        }
+        var colon = cursor.IndexOf(':', StringComparison.Ordinal);
+        if (colon <= 0 || !long.TryParse(cursor.AsSpan(0, colon), NumberStyles.Integer, CultureInfo.InvariantCulture, out var at))
+        {
+            throw new ArgumentException($"'{cursor}' is not a cursor returned by ListRunsAsync.", nameof(cursor));
+        }
+        return (at, cursor[(colon + 1)..]);
+    }
+
+    /// <inheritdoc />
+    public Task<CancelOutcome> RequestCancelAsync(string runId, string? reason, DateTimeOffset at, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(runId);
+        return WriteAsync(w =>
+        {
+            var select = w.Command("SELECT status, owner, lease_expires_at, next_index, workflow FROM runs WHERE run_id = $id;");
+            select.Parameters.AddWithValue("$id", runId);
+            string status, workflow;
+            bool held;
+            long nextIndex;
+            using (var reader = select.ExecuteReader())
+            {
+                if (!reader.Read())
+                {
+                    return CancelOutcome.NotFound;
+                }
+                status = reader.GetString(0);
+                held = !reader.IsDBNull(1) && !reader.IsDBNull(2) && reader.GetInt64(2) >= Ms(at);
+                nextIndex = reader.GetInt64(3);
+                workflow = reader.GetString(4);
+            }
+            var parsed = Enum.Parse<RunStatus>(status);
+            if (parsed.IsTerminal())
+            {
+                return CancelOutcome.AlreadyFinished;
+            }
+            var text = reason is null ? "cancelled on request" : $"cancelled: {reason}";
+            // A run no code is executing for (never started, or blocked) has nothing to unwind: it ends here.
+            if (parsed == RunStatus.Blocked || parsed == RunStatus.Pending && !held && nextIndex == 0)
+            {
+                var update = w.Command(
+                    "UPDATE runs SET status = 'Cancelled', status_reason = $reason, completed_at = $at, updated_at = $at, " +
+                    "due_at = NULL, owner = NULL, lease_expires_at = NULL, next_index = next_index + 1 WHERE run_id = $id;");
+                update.Parameters.AddWithValue("$reason", text);
+                update.Parameters.AddWithValue("$at", Ms(at));
+                update.Parameters.AddWithValue("$id", runId);
+                update.ExecuteNonQuery();
+                InsertEntry(w, runId, nextIndex, new JournalEntry
+                {
+                    Sequence = 0, Kind = JournalEntryKind.RunCancelled, Name = workflow, RecordedAt = at, Payload = null,
+                });
+                return CancelOutcome.Cancelled;
+            }
+            var flag = w.Command(
+                "UPDATE runs SET cancel_requested = 1, status_reason = $reason, updated_at = $at, " +
+                "due_at = CASE WHEN due_at IS NULL OR due_at > $at THEN $at ELSE due_at END WHERE run_id = $id;");
+            flag.Parameters.AddWithValue("$reason", text);
+            flag.Parameters.AddWithValue("$at", Ms(at));
+            flag.Parameters.AddWithValue("$id", runId);
+            flag.ExecuteNonQuery();
+            return CancelOutcome.Requested;
+        }, cancellationToken);
+    }
+}

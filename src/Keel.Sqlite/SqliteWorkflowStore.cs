@@ -1,0 +1,201 @@
+using System.Globalization;
+using System.Text.Json;
+using Keel.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace Keel.Sqlite;
+
+/// <summary>
+/// The embedded store: one SQLite file in WAL mode, durable commits by default, and a single writer that batches the
+/// appends of all concurrent runs into one transaction (group commit). Several processes may share the file.
+/// </summary>
+public sealed partial class SqliteWorkflowStore : IWorkflowStore
+{
+    private const string RunColumns = "run_id, workflow, status, input, result, error, status_reason, priority, created_at, updated_at, completed_at, owner, recovery_attempts, cancel_requested";
+    private readonly SqliteStoreOptions _options;
+    private readonly string _connectionString;
+    private readonly SemaphoreSlim _initLock = new(1, 1);
+    private SqliteWriter? _writer;
+
+    /// <summary>Creates the store; nothing is opened until <see cref="InitializeAsync"/>.</summary>
+    /// <param name="options">The file and durability.</param>
+    public SqliteWorkflowStore(SqliteStoreOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentException.ThrowIfNullOrWhiteSpace(options.Path);
+        _options = options;
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = Path.GetFullPath(options.Path),
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+            DefaultTimeout = (int)Math.Ceiling(options.BusyTimeout.TotalSeconds),
+        }.ToString();
+    }
+
+    /// <summary>The full path of the database file.</summary>
+    public string FilePath => Path.GetFullPath(_options.Path);
+
+    /// <summary>Transactions committed by this store's writer (group commits).</summary>
+    public long Commits => _writer?.Commits ?? 0;
+
+    /// <inheritdoc />
+    public async Task InitializeAsync(CancellationToken cancellationToken = default)
+    {
+        await _initLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_writer is not null)
+            {
+                return;
+            }
+            var connection = new SqliteConnection(_connectionString);
+            try
+            {
+                await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+                Execute(connection, "PRAGMA journal_mode=WAL;");
+                Execute(connection, $"PRAGMA synchronous={(_options.Durability == SqliteDurability.Full ? "FULL" : "NORMAL")};");
+                Migrate(connection);
+            }
+            catch (SqliteException ex)
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+                throw Translate(ex);
+            }
+            catch
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+            _writer = new SqliteWriter(connection, _options.MaxBatchSize, Translate);
+        }
+        finally
+        {
+            _initLock.Release();
+        }
+    }
+
+    private void Migrate(SqliteConnection connection)
+    {
+        using var transaction = connection.BeginTransaction(deferred: false);
+        Execute(connection, "CREATE TABLE IF NOT EXISTS keel_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);", transaction);
+        var current = 0;
+        using (var read = connection.CreateCommand())
+        {
+            read.Transaction = transaction;
+            read.CommandText = "SELECT value FROM keel_meta WHERE key = 'schema_version';";
+            if (read.ExecuteScalar() is string text)
+            {
+                current = int.Parse(text, CultureInfo.InvariantCulture);
+            }
+        }
+        if (current > SqliteSchema.LatestVersion)
+        {
+            throw new StorageException(
+                $"The database '{FilePath}' has schema version {current}, but this Keel knows versions up to {SqliteSchema.LatestVersion}: " +
+                "it was written by a newer Keel. Upgrade Keel to open it. The database was not changed.");
+        }
+        for (var version = current + 1; version <= SqliteSchema.LatestVersion; version++)
+        {
+            Execute(connection, SqliteSchema.Migrations[version - 1], transaction);
+        }
+        Execute(connection, $"INSERT INTO keel_meta (key, value) VALUES ('schema_version', '{SqliteSchema.LatestVersion}') " +
+                            "ON CONFLICT (key) DO UPDATE SET value = excluded.value;", transaction);
+        transaction.Commit();
+    }
+
+    private static void Execute(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    private SqliteWriter Writer => _writer ?? throw new InvalidOperationException("Call InitializeAsync before using the store.");
+
+    private async Task<T> WriteAsync<T>(Func<WriteContext, T> write, CancellationToken cancellationToken)
+    {
+        if (_writer is null)
+        {
+            await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        }
+        return await Writer.ExecuteAsync(write, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<T> ReadAsync<T>(Func<SqliteConnection, T> read, CancellationToken cancellationToken)
+    {
+        if (_writer is null)
+        {
+            await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        }
+        try
+        {
+            using var connection = new SqliteConnection(_connectionString);
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            return read(connection);
+        }
+        catch (SqliteException ex)
+        {
+            throw Translate(ex);
+        }
+    }
+
+    private StorageException Translate(SqliteException ex) => ex.SqliteErrorCode switch
+    {
+        26 or 11 => new StorageException(
+            $"'{FilePath}' is not a Keel database or is corrupted (SQLite: {ex.Message}). Nothing was changed. " +
+            "Restore it from a backup, or use another file.", false, ex),
+        5 or 6 => new StorageException(
+            $"The database '{FilePath}' is locked by another process and stayed locked for {_options.BusyTimeout.TotalSeconds:0} s " +
+            $"(SQLite: {ex.Message}). Try again when it is free.", true, ex),
+        14 => new StorageException($"The database '{FilePath}' cannot be opened (SQLite: {ex.Message}). Check the path and its permissions.", false, ex),
+        13 => new StorageException($"The disk holding '{FilePath}' is full (SQLite: {ex.Message}). Nothing after the last commit was written.", true, ex),
+        8 => new StorageException($"The database '{FilePath}' is read-only (SQLite: {ex.Message}). Check its permissions.", false, ex),
+        _ => new StorageException($"SQLite failed on '{FilePath}': {ex.Message}", false, ex),
+    };
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        if (_writer is not null)
+        {
+            await _writer.DisposeAsync().ConfigureAwait(false);
+            _writer = null;
+        }
+        _initLock.Dispose();
+        using var pooled = new SqliteConnection(_connectionString);
+        SqliteConnection.ClearPool(pooled);
+    }
+
+    private static long Ms(DateTimeOffset time) => time.ToUnixTimeMilliseconds();
+
+    private static DateTimeOffset? FromMs(object value) =>
+        value is DBNull or null ? null : DateTimeOffset.FromUnixTimeMilliseconds(Convert.ToInt64(value, CultureInfo.InvariantCulture));
+
+    private static object Db(object? value) => value ?? DBNull.Value;
+
+    private static string? ToJson(ErrorInfo? error) => error is null ? null : JsonSerializer.Serialize(error, KeelJson.Default);
+
+    private static ErrorInfo? ErrorFromJson(object value) =>
+        value is string s ? JsonSerializer.Deserialize<ErrorInfo>(s, KeelJson.Default) : null;
+
+    private static RunInfo ReadRun(SqliteDataReader r) => new()
+    {
+        RunId = r.GetString(0),
+        WorkflowName = r.GetString(1),
+        Status = Enum.Parse<RunStatus>(r.GetString(2)),
+        Input = r.IsDBNull(3) ? null : r.GetString(3),
+        Result = r.IsDBNull(4) ? null : r.GetString(4),
+        Error = ErrorFromJson(r.GetValue(5)),
+        StatusReason = r.IsDBNull(6) ? null : r.GetString(6),
+        Priority = r.GetInt32(7),
+        CreatedAt = FromMs(r.GetValue(8))!.Value,
+        UpdatedAt = FromMs(r.GetValue(9))!.Value,
+        CompletedAt = FromMs(r.GetValue(10)),
+        Owner = r.IsDBNull(11) ? null : r.GetString(11),
+        RecoveryAttempts = r.GetInt32(12),
+        CancelRequested = r.GetInt64(13) != 0,
+    };
+}

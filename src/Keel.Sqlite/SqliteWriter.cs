@@ -1,0 +1,181 @@
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+
+namespace Keel.Sqlite;
+
+/// <summary>
+/// The single writer of a store: every write of every run goes through one connection, and whatever is queued when a
+/// transaction starts is committed with it (group commit). One fsync then serves many appends.
+/// </summary>
+internal sealed class SqliteWriter : IAsyncDisposable
+{
+    private readonly Channel<WriteOperation> _queue = Channel.CreateUnbounded<WriteOperation>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly SqliteConnection _connection;
+    private readonly int _maxBatch;
+    private readonly Func<SqliteException, StorageException> _translate;
+    private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
+    private readonly Task _loop;
+
+    public SqliteWriter(SqliteConnection connection, int maxBatch, Func<SqliteException, StorageException> translate)
+    {
+        _connection = connection;
+        _maxBatch = maxBatch;
+        _translate = translate;
+        _loop = Task.Run(LoopAsync);
+    }
+
+    /// <summary>Commits so far (for benchmarks: commits per step).</summary>
+    public long Commits { get; private set; }
+
+    public Task<T> ExecuteAsync<T>(Func<WriteContext, T> write, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var operation = new WriteOperation<T>(write);
+        if (!_queue.Writer.TryWrite(operation))
+        {
+            throw new ObjectDisposedException(nameof(SqliteWriter), "The store is closed.");
+        }
+        return operation.Task;
+    }
+
+    private async Task LoopAsync()
+    {
+        var batch = new List<WriteOperation>(_maxBatch);
+        var context = new WriteContext(this);
+        while (await _queue.Reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            batch.Clear();
+            while (batch.Count < _maxBatch && _queue.Reader.TryRead(out var operation))
+            {
+                batch.Add(operation);
+            }
+            CommitBatch(batch, context);
+        }
+    }
+
+    private void CommitBatch(List<WriteOperation> batch, WriteContext context)
+    {
+        SqliteTransaction? transaction = null;
+        try
+        {
+            transaction = _connection.BeginTransaction(deferred: false);
+            context.Transaction = transaction;
+            var isolate = batch.Count > 1;
+            foreach (var operation in batch)
+            {
+                if (isolate)
+                {
+                    transaction.Save("op");
+                }
+                try
+                {
+                    operation.Execute(context);
+                    if (isolate)
+                    {
+                        transaction.Release("op");
+                    }
+                }
+                catch (Exception ex) when (isolate && ex is not SqliteException { SqliteErrorCode: 5 or 6 or 10 or 11 or 13 or 26 })
+                {
+                    // One bad operation must not fail the others batched with it.
+                    transaction.Rollback("op");
+                    transaction.Release("op");
+                    operation.Fail(ex is SqliteException sx ? _translate(sx) : ex);
+                }
+            }
+            transaction.Commit();
+            Commits++;
+            foreach (var operation in batch)
+            {
+                operation.Succeed();
+            }
+        }
+        catch (Exception ex)
+        {
+            try
+            {
+                transaction?.Rollback();
+            }
+            catch (SqliteException)
+            {
+                // the transaction is gone already
+            }
+            var error = ex is SqliteException sx ? _translate(sx) : ex;
+            foreach (var operation in batch)
+            {
+                operation.Fail(error);
+            }
+        }
+        finally
+        {
+            transaction?.Dispose();
+            context.Transaction = null;
+        }
+    }
+
+    internal SqliteCommand Command(string sql, SqliteTransaction transaction)
+    {
+        if (!_commands.TryGetValue(sql, out var command))
+        {
+            command = _connection.CreateCommand();
+            command.CommandText = sql;
+            _commands[sql] = command;
+        }
+        command.Transaction = transaction;
+        command.Parameters.Clear();
+        return command;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _loop.ConfigureAwait(false);
+        foreach (var command in _commands.Values)
+        {
+            await command.DisposeAsync().ConfigureAwait(false);
+        }
+        await _connection.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private abstract class WriteOperation
+    {
+        public abstract void Execute(WriteContext context);
+
+        public abstract void Succeed();
+
+        public abstract void Fail(Exception exception);
+    }
+
+    private sealed class WriteOperation<T>(Func<WriteContext, T> write) : WriteOperation
+    {
+        private readonly TaskCompletionSource<T> _tcs = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private T? _result;
+        private bool _failed;
+
+        public Task<T> Task => _tcs.Task;
+
+        public override void Execute(WriteContext context) => _result = write(context);
+
+        public override void Succeed()
+        {
+            if (!_failed)
+            {
+                _tcs.TrySetResult(_result!);
+            }
+        }
+
+        public override void Fail(Exception exception)
+        {
+            _failed = true;
+            _tcs.TrySetException(exception);
+        }
+    }
+}
+
+/// <summary>What a write operation gets: prepared commands on the writer's connection inside the batch's transaction.</summary>
+internal sealed class WriteContext(SqliteWriter writer)
+{
+    public SqliteTransaction? Transaction { get; set; }
+
+    public SqliteCommand Command(string sql) => writer.Command(sql, Transaction!);
+}

@@ -1,0 +1,266 @@
+using System.Collections.Concurrent;
+using Keel.Storage;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Keel.Engine;
+
+/// <summary>
+/// Claims runnable runs from the store and executes them; renews their leases; on shutdown stops claiming, lets
+/// in-flight step bodies finish for the drain time, and releases every lease it holds.
+/// </summary>
+internal sealed class KeelWorker : IHostedService, IAsyncDisposable
+{
+    private const int ClaimBatch = 100;
+    private readonly IWorkflowStore _store;
+    private readonly WorkflowRegistry _registry;
+    private readonly KeelOptions _options;
+    private readonly RunNotifier _notifier;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly WorkerServices _services;
+    private readonly ConcurrentDictionary<string, (RunExecutor Executor, Task Task)> _active = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stopClaiming = new();
+    private readonly CancellationTokenSource _hardStop = new();
+    private TaskCompletionSource _slotFreed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Task? _claimLoop;
+    private Task? _renewLoop;
+    private int _stopped;
+
+    public KeelWorker(IWorkflowStore store, WorkflowRegistry registry, IOptions<KeelOptions> options, RunNotifier notifier,
+        IServiceProvider services, ILoggerFactory loggerFactory, TimeProvider timeProvider)
+    {
+        _store = store;
+        _registry = registry;
+        _options = options.Value;
+        _notifier = notifier;
+        _time = timeProvider;
+        _logger = loggerFactory.CreateLogger<KeelWorker>();
+        Owner = _options.WorkerId ?? OwnerId.Create();
+        _services = new WorkerServices(store, _options, timeProvider, notifier, services,
+            loggerFactory.CreateLogger("Keel.Engine.RunExecutor"), loggerFactory.CreateLogger("Keel.Workflow"));
+    }
+
+    /// <summary>The owner id under which this worker holds leases.</summary>
+    public string Owner { get; }
+
+    public int ActiveRuns => _active.Count;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await _store.InitializeAsync(cancellationToken);
+        await ExpireDeadOwnersAsync(cancellationToken);
+        if (_logger.IsEnabled(LogLevel.Information))
+        {
+            _logger.WorkerStarted(Owner, _registry.Names.Count, string.Join(", ", _registry.Names));
+        }
+        _claimLoop = Task.Run(ClaimLoopAsync, CancellationToken.None);
+        _renewLoop = Task.Run(RenewLoopAsync, CancellationToken.None);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) == 1)
+        {
+            return;
+        }
+        _logger.WorkerStopping(Owner, _active.Count);
+        await _stopClaiming.CancelAsync();
+        if (_claimLoop is not null)
+        {
+            await _claimLoop;
+        }
+        foreach (var (executor, _) in _active.Values)
+        {
+            executor.BeginDrain();
+        }
+        var all = Task.WhenAll(_active.Values.Select(a => a.Task));
+        try
+        {
+            await all.WaitAsync(_options.DrainTimeout, _time, cancellationToken);
+        }
+        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
+        {
+            // Drain time is up: cancel step bodies; executors release their leases as they stop.
+        }
+        await _hardStop.CancelAsync();
+        await all;
+        if (_renewLoop is not null)
+        {
+            await _renewLoop;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(CancellationToken.None);
+        _stopClaiming.Dispose();
+        _hardStop.Dispose();
+    }
+
+    private async Task ClaimLoopAsync()
+    {
+        var stop = _stopClaiming.Token;
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                var workSignal = _notifier.WorkAvailable;
+                var slotSignal = Volatile.Read(ref _slotFreed).Task;
+                TakeCancelRequests();
+                var capacity = _options.MaxConcurrentRuns - _active.Count;
+                var claimedFull = false;
+                if (capacity > 0)
+                {
+                    var want = Math.Min(capacity, ClaimBatch);
+                    var now = _time.GetUtcNow();
+                    var claimed = await _store.ClaimRunsAsync(new ClaimRequest
+                    {
+                        Owner = Owner, WorkflowNames = _registry.Names, MaxRuns = want, Now = now,
+                        LeaseExpiresAt = now + _options.LeaseDuration,
+                    }, stop);
+                    foreach (var run in claimed)
+                    {
+                        StartExecutor(run);
+                    }
+                    claimedFull = claimed.Count == want;
+                }
+                if (claimedFull)
+                {
+                    continue; // there may be more
+                }
+                var waitFor = capacity > 0
+                    ? Task.WhenAny(workSignal, Task.Delay(_options.PollInterval, _time, stop))
+                    : Task.WhenAny(workSignal, slotSignal, Task.Delay(_options.PollInterval, _time, stop));
+                await waitFor;
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex)
+            {
+                _logger.WorkerLoopError(ex, "claim");
+                await DelayQuietlyAsync(_options.PollInterval, stop);
+            }
+        }
+    }
+
+    private void StartExecutor(ClaimedRun claimed)
+    {
+        var definition = _registry.Get(claimed.Run.WorkflowName);
+        var executor = new RunExecutor(_services, claimed, definition);
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var task = RunExecutorAsync(executor, started.Task);
+        _active[claimed.Run.RunId] = (executor, task);
+        KeelTelemetry.ActiveRuns.Add(1);
+        started.SetResult();
+    }
+
+    private async Task RunExecutorAsync(RunExecutor executor, Task registered)
+    {
+        await registered;
+        try
+        {
+            await Task.Run(() => executor.RunAsync(_hardStop.Token));
+        }
+        finally
+        {
+            executor.Dispose();
+            _active.TryRemove(executor.RunId, out _);
+            KeelTelemetry.ActiveRuns.Add(-1);
+            Interlocked.Exchange(ref _slotFreed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+            _notifier.NotifyRunChanged();
+        }
+    }
+
+    private async Task RenewLoopAsync()
+    {
+        var stop = _hardStop.Token;
+        var lastDeadOwnerCheck = _time.GetUtcNow();
+        while (!stop.IsCancellationRequested)
+        {
+            await DelayQuietlyAsync(_options.LeaseRenewInterval, stop);
+            if (stop.IsCancellationRequested)
+            {
+                break;
+            }
+            try
+            {
+                TakeCancelRequests();
+                var leases = _active.Values.Select(a => a.Executor.Lease).ToList();
+                if (leases.Count > 0)
+                {
+                    var renewal = await _store.RenewLeasesAsync(Owner, leases, _time.GetUtcNow() + _options.LeaseDuration, stop);
+                    foreach (var lost in renewal.Lost)
+                    {
+                        if (_active.TryGetValue(lost, out var entry))
+                        {
+                            _logger.LeaseLost(lost);
+                            entry.Executor.Abort();
+                        }
+                    }
+                    foreach (var runId in renewal.CancelRequested)
+                    {
+                        if (_active.TryGetValue(runId, out var entry))
+                        {
+                            entry.Executor.RequestCancel();
+                        }
+                    }
+                }
+                if (_time.GetUtcNow() - lastDeadOwnerCheck > TimeSpan.FromSeconds(5))
+                {
+                    lastDeadOwnerCheck = _time.GetUtcNow();
+                    await ExpireDeadOwnersAsync(stop);
+                }
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex)
+            {
+                _logger.WorkerLoopError(ex, "lease renewal");
+            }
+        }
+    }
+
+    private void TakeCancelRequests()
+    {
+        while (_notifier.TryTakeCancelRequest(out var runId))
+        {
+            if (_active.TryGetValue(runId, out var entry))
+            {
+                entry.Executor.RequestCancel();
+            }
+        }
+    }
+
+    /// <summary>Frees the leases of workers on this machine whose process is gone, so their runs resume without waiting out the lease.</summary>
+    private async Task ExpireDeadOwnersAsync(CancellationToken cancellationToken)
+    {
+        var owners = await _store.GetLeaseOwnersAsync(cancellationToken);
+        var dead = owners.Where(o => o != Owner && OwnerId.IsDeadLocalOwner(o)).ToList();
+        if (dead.Count > 0)
+        {
+            var freed = await _store.ExpireLeasesAsync(dead, cancellationToken);
+            if (_logger.IsEnabled(LogLevel.Information))
+            {
+                _logger.DeadOwnersExpired(freed, string.Join(", ", dead));
+            }
+            _notifier.NotifyWork();
+        }
+    }
+
+    private async Task DelayQuietlyAsync(TimeSpan delay, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Delay(delay, _time, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+}

@@ -1,0 +1,144 @@
+using Microsoft.Extensions.Logging;
+
+namespace Keel.Engine;
+
+/// <summary>The workflow context of one run on one worker: assigns sequence numbers and checks them against the journal.</summary>
+internal sealed class RunContext : WorkflowContext, IDisposable
+{
+    private readonly RunExecutor _executor;
+    private readonly History _history;
+    private readonly RetryPolicy _defaultPolicy;
+    private readonly Random _guidRandom;
+    private readonly CancellationTokenSource _cancel = new();
+    private readonly Dictionary<int, Operation> _pending = [];
+    private readonly List<Operation> _unstarted = [];
+    private readonly ReplaySafeLogger _logger;
+    private int _lastSequence;
+
+    public RunContext(RunExecutor executor, RunInfo run, History history, RetryPolicy defaultPolicy, ILogger logger)
+    {
+        _executor = executor;
+        _history = history;
+        _defaultPolicy = defaultPolicy;
+        RunId = run.RunId;
+        WorkflowName = run.WorkflowName;
+        CurrentTime = run.CreatedAt;
+        var seed = SeedFor(run.RunId);
+        Random = new Random(seed);
+        _guidRandom = new Random(unchecked(seed * 31 + 7));
+        IsReplayingNow = history.Deliverable.Count > 0;
+        _logger = new ReplaySafeLogger(logger, this);
+    }
+
+    public override string RunId { get; }
+
+    public override string WorkflowName { get; }
+
+    public override bool IsReplaying => IsReplayingNow;
+
+    public bool IsReplayingNow { get; set; }
+
+    public override DateTimeOffset UtcNow => CurrentTime;
+
+    public DateTimeOffset CurrentTime { get; set; }
+
+    public override Random Random { get; }
+
+    public override ILogger Logger => _logger;
+
+    public override CancellationToken CancellationToken => _cancel.Token;
+
+    public bool IsCancelled => _cancel.IsCancellationRequested;
+
+    public NondeterminismException? Nondeterminism { get; private set; }
+
+    public IReadOnlyDictionary<int, Operation> Pending => _pending;
+
+    public void Dispose() => _cancel.Dispose();
+
+    public override Guid NewGuid()
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        _guidRandom.NextBytes(bytes);
+        bytes[7] = (byte)((bytes[7] & 0x0F) | 0x40); // version 4
+        bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80); // RFC 4122 variant
+        return new Guid(bytes);
+    }
+
+    public override Task<T> StepAsync<T>(string name, Func<StepContext, Task<T>> body, StepOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(body);
+        var policy = options?.Retry ?? _defaultPolicy;
+        policy.Validate();
+        var sequence = ++_lastSequence;
+        var recorded = _history.FirstEntryFor(sequence);
+        if (recorded is not null && (!IsStepEntry(recorded.Kind) || !string.Equals(recorded.Name, name, StringComparison.Ordinal)))
+        {
+            Nondeterminism ??= new NondeterminismException(RunId, sequence, History.Describe(recorded), $"step '{name}'");
+            return new TaskCompletionSource<T>().Task; // never completes: the executor blocks the run
+        }
+        if (IsCancelled)
+        {
+            return Task.FromCanceled<T>(_cancel.Token);
+        }
+        var operation = new StepOperation<T>(sequence, name, body, policy, _history.FailuresFor(sequence));
+        _pending.Add(sequence, operation);
+        _unstarted.Add(operation);
+        return operation.Task;
+    }
+
+    public void Delivered(Operation operation) => _pending.Remove(operation.Sequence);
+
+    /// <summary>Takes the operations created since the last call, for the executor to start live.</summary>
+    public List<Operation> TakeUnstarted()
+    {
+        var list = new List<Operation>(_unstarted);
+        _unstarted.Clear();
+        return list;
+    }
+
+    /// <summary>Delivers cancellation: the context's token fires and every pending operation ends cancelled.</summary>
+    public void DeliverCancel()
+    {
+        _cancel.Cancel();
+        foreach (var operation in _pending.Values.ToList())
+        {
+            operation.Cancel(_cancel.Token);
+        }
+        _pending.Clear();
+        _unstarted.Clear();
+    }
+
+    public string DescribePending() =>
+        _pending.Count == 0 ? "nothing" : string.Join(", ", _pending.Values.Select(o => $"{o.Describe()} at position {o.Sequence}"));
+
+    private static bool IsStepEntry(JournalEntryKind kind) =>
+        kind is JournalEntryKind.StepCompleted or JournalEntryKind.StepFailed or JournalEntryKind.StepAttemptFailed;
+
+    // FNV-1a: stable across processes and .NET versions, unlike string.GetHashCode.
+    private static int SeedFor(string runId)
+    {
+        var hash = 2166136261u;
+        foreach (var c in runId)
+        {
+            hash = unchecked((hash ^ c) * 16777619u);
+        }
+        return unchecked((int)hash);
+    }
+
+    private sealed class ReplaySafeLogger(ILogger inner, RunContext context) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => inner.BeginScope(state);
+
+        public bool IsEnabled(LogLevel logLevel) => !context.IsReplaying && inner.IsEnabled(logLevel);
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (!context.IsReplaying)
+            {
+                inner.Log(logLevel, eventId, state, exception, formatter);
+            }
+        }
+    }
+}

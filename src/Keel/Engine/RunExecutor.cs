@@ -1,0 +1,442 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Threading.Channels;
+using Keel.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Keel.Engine;
+
+/// <summary>
+/// Drives one claimed run: replays its journal through the workflow code, then executes live, journaling each outcome
+/// (fenced by the lease) before delivering it to the workflow. One executor per run per worker.
+/// </summary>
+internal sealed class RunExecutor : IDisposable
+{
+    private readonly WorkerServices _services;
+    private readonly ClaimedRun _claimed;
+    private readonly WorkflowDefinition _definition;
+    private readonly Channel<InboxItem> _inbox = Channel.CreateUnbounded<InboxItem>(new UnboundedChannelOptions { SingleReader = true });
+    // _abortCts stops the executor itself (shutdown, lost lease); _stepCts also fires when the run is cancelled,
+    // for step bodies and retry waits.
+    private readonly CancellationTokenSource _abortCts = new();
+    private readonly CancellationTokenSource _stepCts;
+    private readonly CancellationToken _stepToken;
+    private readonly WorkflowScheduler _scheduler;
+    private readonly ILogger _logger;
+    private RunContext? _context;
+    private Exception? _fault;
+    private int _bodiesRunning;
+    private int _cancelPosted;
+    private volatile bool _draining;
+    private bool _pumping;
+
+    public RunExecutor(WorkerServices services, ClaimedRun claimed, WorkflowDefinition definition)
+    {
+        _services = services;
+        _claimed = claimed;
+        _definition = definition;
+        _logger = services.Logger;
+        _stepCts = CancellationTokenSource.CreateLinkedTokenSource(_abortCts.Token);
+        _stepToken = _stepCts.Token;
+        _scheduler = new WorkflowScheduler(() =>
+        {
+            // Work queued from outside a pump (a non-Keel await completing): wake the loop to run it.
+            if (!_pumping)
+            {
+                Post(InboxItem.Wake);
+            }
+        });
+    }
+
+    public string RunId => _claimed.Run.RunId;
+
+    public RunLease Lease => _claimed.Lease;
+
+    public CancellationToken RunToken => _stepToken;
+
+    public bool IsDraining => _draining;
+
+    public TimeProvider TimeProvider => _services.TimeProvider;
+
+    public DateTimeOffset Now => _services.TimeProvider.GetUtcNow();
+
+    public JsonSerializerOptions SerializerOptions => _services.Options.SerializerOptions;
+
+    public void Post(InboxItem item) => _inbox.Writer.TryWrite(item);
+
+    /// <summary>Asks the run to cancel (once); the cancellation is journaled and delivered in order.</summary>
+    public void RequestCancel()
+    {
+        if (Interlocked.Exchange(ref _cancelPosted, 1) == 0)
+        {
+            Post(new InboxItem(InboxItemKind.Cancel));
+        }
+    }
+
+    /// <summary>Stops starting new work; the run is released once its in-flight step bodies are journaled.</summary>
+    public void BeginDrain()
+    {
+        _draining = true;
+        Post(InboxItem.Wake);
+    }
+
+    /// <summary>Drops the run at once: cancels step bodies and stops without writing (the lease is gone, or shutdown is hard).</summary>
+    public void Abort() => _abortCts.Cancel();
+
+    public void Fault(Exception exception)
+    {
+        _fault ??= exception;
+        Post(InboxItem.Wake);
+    }
+
+    public void BodyStarted() => Interlocked.Increment(ref _bodiesRunning);
+
+    public void BodyFinished()
+    {
+        Interlocked.Decrement(ref _bodiesRunning);
+        if (_draining)
+        {
+            Post(InboxItem.Wake);
+        }
+    }
+
+    public async Task DelayUntilAsync(DateTimeOffset due, CancellationToken cancellationToken)
+    {
+        var delay = due - Now;
+        if (delay > TimeSpan.Zero)
+        {
+            await Task.Delay(delay, TimeProvider, cancellationToken);
+        }
+    }
+
+    /// <summary>Journals an entry that is not delivered to the workflow (a failed attempt).</summary>
+    public async Task AppendInternalAsync(JournalEntry entry, CancellationToken cancellationToken)
+    {
+        if (!await _services.Store.AppendAsync(Lease, [entry], null, cancellationToken))
+        {
+            throw new LeaseLostException();
+        }
+    }
+
+    public void OnStepRetrying(Operation operation, int attempt, ErrorInfo error, DateTimeOffset retryAt)
+    {
+        KeelTelemetry.StepRetries.Add(1);
+        if (_logger.IsEnabled(LogLevel.Information))
+        {
+            _logger.StepRetrying(RunId, operation.Name, attempt, error.ToString(), retryAt);
+        }
+    }
+
+    public Activity? StartStepActivity(Operation operation, int attempt)
+    {
+        if (!KeelTelemetry.ActivitySource.HasListeners())
+        {
+            return null;
+        }
+        var activity = KeelTelemetry.ActivitySource.StartActivity($"step {operation.Name}");
+        activity?.SetTag("keel.workflow.name", _definition.Name);
+        activity?.SetTag("keel.workflow.id", RunId);
+        activity?.SetTag("keel.step.name", operation.Name);
+        activity?.SetTag("keel.step.seq", operation.Sequence);
+        activity?.SetTag("keel.step.attempt", attempt);
+        return activity;
+    }
+
+    /// <summary>Executes the run until it finishes, waits, is drained, or is lost. Never throws.</summary>
+    public async Task RunAsync(CancellationToken hardStop)
+    {
+        using var activity = KeelTelemetry.ActivitySource.HasListeners()
+            ? KeelTelemetry.ActivitySource.StartActivity($"workflow {_definition.Name}") : null;
+        activity?.SetTag("keel.workflow.name", _definition.Name);
+        activity?.SetTag("keel.workflow.id", RunId);
+        using var hardStopRegistration = hardStop.Register(Abort);
+        try
+        {
+            await ExecuteAsync();
+        }
+        catch (NondeterminismException ex)
+        {
+            _logger.Nondeterminism(ex.Message);
+            await TryFinishAsync(JournalEntryKind.RunBlocked, RunStatus.Blocked, ErrorInfo.FromException(ex) with { StackTrace = null }, ex.Message);
+        }
+        catch (LeaseLostException)
+        {
+            _logger.LeaseLost(RunId);
+        }
+        catch (OperationCanceledException) when (_abortCts.IsCancellationRequested)
+        {
+            // Shutdown or lost lease: release what we hold so another worker can continue at once.
+            await TryReleaseAsync(null, null);
+        }
+        catch (Exception ex)
+        {
+            await RecoveryFailedAsync(ex);
+        }
+        finally
+        {
+            await _abortCts.CancelAsync();
+        }
+    }
+
+    public void Dispose()
+    {
+        _stepCts.Dispose();
+        _abortCts.Dispose();
+        _context?.Dispose();
+    }
+
+    private async Task ExecuteAsync()
+    {
+        var run = _claimed.Run;
+        var token = _abortCts.Token;
+        if (run.RecoveryAttempts > _services.Options.MaxRecoveryAttempts)
+        {
+            await QuarantineAsync(run.RecoveryAttempts - 1, run.Error ?? new ErrorInfo("Keel.RecoveryFailed",
+                "The worker process stopped while running this run every time it was resumed (it may crash the process)."));
+            return;
+        }
+
+        var journal = await _services.Store.GetJournalAsync(RunId, token);
+        var history = new History(journal);
+        _logger.RunClaimed(RunId, _definition.Name, Lease.Epoch, journal.Count);
+
+        object? input;
+        try
+        {
+            input = _definition.DeserializeInput(run.Input ?? "null", SerializerOptions);
+        }
+        catch (InvalidWorkflowInputException ex)
+        {
+            await FinishAsync(JournalEntryKind.RunFailed, RunStatus.Failed, ErrorInfo.FromException(ex) with { StackTrace = null }, null, null);
+            return;
+        }
+
+        var context = _context = new RunContext(this, run, history, _services.Options.DefaultRetryPolicy, _services.WorkflowLogger);
+        var workflowTask = _scheduler.StartAsync(() => _definition.InvokeAsync(_services.Services, context, input));
+        Pump();
+
+        // Replay: deliver recorded outcomes in their recorded order, checking each against what the code asks for.
+        foreach (var entry in history.Deliverable)
+        {
+            if (workflowTask.IsFaulted)
+            {
+                throw new WorkflowReplayException(RunId, workflowTask.Exception!.InnerException!);
+            }
+            if (workflowTask.IsCompleted)
+            {
+                throw new NondeterminismException(RunId, entry.Sequence, History.Describe(entry), "nothing: the workflow code returned before reaching it");
+            }
+            context.CurrentTime = entry.RecordedAt;
+            if (entry.Kind == JournalEntryKind.CancelRequested)
+            {
+                _cancelPosted = 1;
+                context.DeliverCancel();
+            }
+            else if (context.Pending.TryGetValue(entry.Sequence, out var operation))
+            {
+                operation.DeliverRecorded(entry, this);
+                context.Delivered(operation);
+            }
+            else
+            {
+                throw new NondeterminismException(RunId, entry.Sequence, History.Describe(entry),
+                    $"nothing at that position (the code is waiting on {context.DescribePending()})");
+            }
+            Pump();
+        }
+        context.IsReplayingNow = false;
+        if (run.CancelRequested && !history.HasCancel)
+        {
+            RequestCancel();
+        }
+
+        // Live: start what the code asked for, journal each outcome, then deliver it.
+        StartNewOperations();
+        var batch = new List<InboxItem>();
+        while (!workflowTask.IsCompleted)
+        {
+            if (_fault is not null)
+            {
+                throw new WorkflowReplayException(RunId, _fault);
+            }
+            if (_draining && _inbox.Reader.Count == 0 && Volatile.Read(ref _bodiesRunning) == 0)
+            {
+                await TryReleaseAsync(null, null);
+                return;
+            }
+            batch.Clear();
+            batch.Add(await _inbox.Reader.ReadAsync(token));
+            while (_inbox.Reader.TryRead(out var more))
+            {
+                batch.Add(more);
+            }
+            await ProcessBatchAsync(batch, context, token);
+        }
+
+        await CompleteAsync(workflowTask, context);
+    }
+
+    private async Task ProcessBatchAsync(List<InboxItem> batch, RunContext context, CancellationToken token)
+    {
+        var entries = new List<JournalEntry>(batch.Count);
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var item = batch[i];
+            if (item.Kind == InboxItemKind.Cancel && !context.IsCancelled)
+            {
+                var entry = new JournalEntry { Sequence = 0, Kind = JournalEntryKind.CancelRequested, Name = "cancel", RecordedAt = Now };
+                batch[i] = item with { Entry = entry };
+                entries.Add(entry);
+            }
+            else if (item.Kind == InboxItemKind.Outcome && item.Operation is { IsDone: false })
+            {
+                entries.Add(item.Entry!);
+            }
+        }
+        if (entries.Count > 0 && !await _services.Store.AppendAsync(Lease, entries, null, token))
+        {
+            throw new LeaseLostException();
+        }
+        foreach (var item in batch)
+        {
+            switch (item.Kind)
+            {
+                case InboxItemKind.Cancel when item.Entry is not null:
+                    context.CurrentTime = item.Entry.RecordedAt;
+                    context.DeliverCancel();
+                    await _stepCts.CancelAsync(); // step bodies in flight see their token fire; their outcomes are not recorded
+                    break;
+                case InboxItemKind.Outcome when item.Operation is { IsDone: false } operation:
+                    context.CurrentTime = item.Entry!.RecordedAt;
+                    item.Deliver!();
+                    context.Delivered(operation);
+                    break;
+                default:
+                    break;
+            }
+            Pump();
+            StartNewOperations();
+        }
+    }
+
+    private async Task CompleteAsync(Task<object?> workflowTask, RunContext context)
+    {
+        if (workflowTask.IsCompletedSuccessfully)
+        {
+            var result = JsonSerializer.Serialize(workflowTask.Result, _definition.ResultType, SerializerOptions);
+            await FinishAsync(JournalEntryKind.RunCompleted, RunStatus.Completed, null, null, result);
+            _logger.RunCompleted(RunId, _definition.Name);
+            return;
+        }
+        var exception = workflowTask.Exception?.InnerException;
+        if (workflowTask.IsCanceled || exception is OperationCanceledException && context.IsCancelled)
+        {
+            await FinishAsync(JournalEntryKind.RunCancelled, RunStatus.Cancelled, null, "cancelled on request", null);
+            _logger.RunCancelled(RunId, _definition.Name);
+            return;
+        }
+        var error = ErrorInfo.FromException(exception!);
+        await FinishAsync(JournalEntryKind.RunFailed, RunStatus.Failed, error, null, null);
+        _logger.RunFailed(RunId, _definition.Name, error.ToString());
+    }
+
+    private void Pump()
+    {
+        _pumping = true;
+        try
+        {
+            _scheduler.RunUntilIdle();
+        }
+        finally
+        {
+            _pumping = false;
+        }
+        if (_context?.Nondeterminism is { } nondeterminism)
+        {
+            throw nondeterminism;
+        }
+    }
+
+    private void StartNewOperations()
+    {
+        if (_context is null || _context.IsReplayingNow || _draining)
+        {
+            return;
+        }
+        foreach (var operation in _context.TakeUnstarted())
+        {
+            if (!operation.IsDone)
+            {
+                operation.Start(this);
+            }
+        }
+    }
+
+    private async Task FinishAsync(JournalEntryKind kind, RunStatus status, ErrorInfo? error, string? reason, string? result)
+    {
+        var now = Now;
+        var entry = new JournalEntry { Sequence = 0, Kind = kind, Name = _definition.Name, RecordedAt = now, Payload = result, Error = error };
+        var update = new RunUpdate { Status = status, Error = error, StatusReason = reason, Result = result, ReleaseLease = true, At = now };
+        if (!await _services.Store.AppendAsync(Lease, [entry], update, CancellationToken.None))
+        {
+            throw new LeaseLostException();
+        }
+        KeelTelemetry.WorkflowDuration.Record((now - _claimed.Run.CreatedAt).TotalSeconds);
+        _services.Notifier.NotifyRunChanged();
+    }
+
+    private async Task TryFinishAsync(JournalEntryKind kind, RunStatus status, ErrorInfo error, string reason)
+    {
+        try
+        {
+            await FinishAsync(kind, status, error, reason, null);
+        }
+        catch (Exception ex) when (ex is LeaseLostException or StorageException)
+        {
+            _logger.LeaseLost(RunId);
+        }
+    }
+
+    private Task QuarantineAsync(int attempts, ErrorInfo error)
+    {
+        _logger.Quarantined(RunId, attempts, error.ToString());
+        return TryFinishAsync(JournalEntryKind.RunBlocked, RunStatus.Blocked, error,
+            $"Quarantined after {attempts} recoveries without progress; last error: {error.Type}: {error.Message}. " +
+            $"Fix the cause and deploy, then start a new run, or cancel this one with `keel cancel {RunId}`.");
+    }
+
+    private async Task RecoveryFailedAsync(Exception exception)
+    {
+        var cause = exception is WorkflowReplayException { InnerException: { } inner } ? inner : exception;
+        var error = ErrorInfo.FromException(cause);
+        var attempt = _claimed.Run.RecoveryAttempts;
+        var max = _services.Options.MaxRecoveryAttempts;
+        if (attempt >= max)
+        {
+            await QuarantineAsync(attempt, error);
+            return;
+        }
+        _logger.RecoveryFailed(cause, RunId, attempt, max);
+        var backoff = TimeSpan.FromSeconds(Math.Min(60, Math.Pow(2, attempt - 1)));
+        await TryReleaseAsync(error, Now + backoff);
+    }
+
+    private async Task TryReleaseAsync(ErrorInfo? error, DateTimeOffset? dueAt)
+    {
+        try
+        {
+            await _services.Store.AppendAsync(Lease, [], new RunUpdate { ReleaseLease = true, Error = error, DueAt = dueAt, At = Now }, CancellationToken.None);
+        }
+        catch (StorageException)
+        {
+            // The lease expires on its own; another worker continues then.
+        }
+    }
+}
+
+/// <summary>The run's lease was taken by another worker: this one must drop the run without writing.</summary>
+internal sealed class LeaseLostException() : Exception("The run's lease is held by another worker.");
+
+/// <summary>The workflow code threw while its journal was being replayed: a recovery failure, not the run's outcome.</summary>
+internal sealed class WorkflowReplayException(string runId, Exception inner)
+    : Exception($"Run '{runId}' could not be resumed: {inner.Message}", inner);

@@ -1,0 +1,177 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace Keel.Engine;
+
+/// <summary>A step: runs its body live, attempt by attempt, journaling each failure durably before retrying.</summary>
+internal sealed class StepOperation<T>(int sequence, string name, Func<StepContext, Task<T>> body, RetryPolicy policy,
+    IReadOnlyList<StepAttemptFailure> recordedFailures) : Operation(sequence, name)
+{
+    private readonly TaskCompletionSource<T> _tcs = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly List<StepAttemptFailure> _failures = [.. recordedFailures];
+
+    public Task<T> Task => _tcs.Task;
+
+    public override string Describe() => $"step '{Name}'";
+
+    public override void DeliverRecorded(JournalEntry entry, RunExecutor executor)
+    {
+        IsDone = true;
+        if (entry.Kind == JournalEntryKind.StepCompleted)
+        {
+            var value = entry.Payload is null ? default! : JsonSerializer.Deserialize<T>(entry.Payload, executor.SerializerOptions)!;
+            _tcs.TrySetResult(value);
+        }
+        else
+        {
+            _tcs.TrySetException(new StepFailedException(Name, entry.Attempt, entry.Error ?? new ErrorInfo("Unknown", "no error recorded")));
+        }
+    }
+
+    public override void Cancel(CancellationToken token)
+    {
+        IsDone = true;
+        _tcs.TrySetCanceled(token);
+    }
+
+    public override void Start(RunExecutor executor)
+    {
+        IsStarted = true;
+        _ = System.Threading.Tasks.Task.Run(() => RunAttemptsAsync(executor));
+    }
+
+    private async Task RunAttemptsAsync(RunExecutor executor)
+    {
+        var token = executor.RunToken;
+        try
+        {
+            var attempt = _failures.Count + 1;
+            if (_failures.Count > 0 && _failures[^1].RetryAt is { } due)
+            {
+                await executor.DelayUntilAsync(due, token); // durable backoff: resumes the recorded schedule
+            }
+            while (!executor.IsDraining)
+            {
+                var startedAt = executor.Now;
+                var (result, error) = await RunOneAttemptAsync(executor, attempt, token);
+                if (token.IsCancellationRequested)
+                {
+                    return; // cancelled or shutting down: the outcome is not this step's to record
+                }
+                if (error is null)
+                {
+                    string payload;
+                    try
+                    {
+                        payload = JsonSerializer.Serialize(result, executor.SerializerOptions);
+                    }
+                    catch (Exception ex) when (ex is NotSupportedException or JsonException)
+                    {
+                        error = new AttemptError(new ErrorInfo(ex.GetType().FullName!, $"The result of step '{Name}' cannot be serialized: {ex.Message}") { IsTerminal = true }, null);
+                        payload = "";
+                    }
+                    if (error is null)
+                    {
+                        var completed = new JournalEntry
+                        {
+                            Sequence = Sequence, Kind = JournalEntryKind.StepCompleted, Name = Name, Attempt = attempt,
+                            StartedAt = startedAt, RecordedAt = executor.Now, Payload = payload,
+                        };
+                        executor.Post(new InboxItem(InboxItemKind.Outcome, this, completed, () => Deliver(result!)));
+                        return;
+                    }
+                }
+
+                if (error.IsTerminal || attempt >= policy.MaxAttempts)
+                {
+                    var failed = new JournalEntry
+                    {
+                        Sequence = Sequence, Kind = JournalEntryKind.StepFailed, Name = Name, Attempt = attempt,
+                        StartedAt = startedAt, RecordedAt = executor.Now, Error = error.Info,
+                    };
+                    var exception = new StepFailedException(Name, attempt, error.Info);
+                    executor.Post(new InboxItem(InboxItemKind.Outcome, this, failed, () => Fail(exception)));
+                    return;
+                }
+
+                var now = executor.Now;
+                var retryAt = now + (error.RetryAfter ?? policy.DelayAfter(attempt));
+                var failure = new JournalEntry
+                {
+                    Sequence = Sequence, Kind = JournalEntryKind.StepAttemptFailed, Name = Name, Attempt = attempt,
+                    StartedAt = startedAt, RecordedAt = now, Error = error.Info, RetryAt = retryAt,
+                };
+                await executor.AppendInternalAsync(failure, token);
+                _failures.Add(new StepAttemptFailure(attempt, error.Info, startedAt, now, retryAt));
+                executor.OnStepRetrying(this, attempt, error.Info, retryAt);
+                await executor.DelayUntilAsync(retryAt, token);
+                attempt++;
+            }
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            // the run is going away; nothing to record
+        }
+        catch (Exception ex)
+        {
+            executor.Fault(ex);
+        }
+    }
+
+    private async Task<(T? Result, AttemptError? Error)> RunOneAttemptAsync(RunExecutor executor, int attempt, CancellationToken runToken)
+    {
+        // The attempt's token fires on the run's token or, measured on the worker's TimeProvider, on the timeout.
+        using var timeoutCts = policy.AttemptTimeout is { } timeout
+            ? new CancellationTokenSource(timeout, executor.TimeProvider)
+            : new CancellationTokenSource();
+        using var attemptCts = CancellationTokenSource.CreateLinkedTokenSource(runToken, timeoutCts.Token);
+        var context = new StepContext(executor.RunId, Name, Sequence, attempt, [.. _failures], attemptCts.Token);
+        var stopwatch = Stopwatch.StartNew();
+        using var activity = executor.StartStepActivity(this, attempt);
+        executor.BodyStarted();
+        try
+        {
+            var bodyTask = body(context);
+            var result = policy.AttemptTimeout is { } t
+                ? await bodyTask.WaitAsync(t, executor.TimeProvider, runToken)
+                : await bodyTask;
+            return (result, null);
+        }
+        catch (Exception ex) when (!runToken.IsCancellationRequested)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+            var timedOut = ex is TimeoutException && policy.AttemptTimeout is not null
+                || ex is OperationCanceledException && timeoutCts.IsCancellationRequested;
+            var info = timedOut
+                ? new ErrorInfo(typeof(TimeoutException).FullName!, $"Attempt {attempt} of step '{Name}' timed out after {policy.AttemptTimeout}.")
+                : ErrorInfo.FromException(ex) with { IsTerminal = policy.IsNonRetryable(ex) };
+            return (default, new AttemptError(info, (ex as RetryableStepException)?.RetryAfter));
+        }
+        catch (Exception) when (runToken.IsCancellationRequested)
+        {
+            return (default, null);
+        }
+        finally
+        {
+            executor.BodyFinished();
+            KeelTelemetry.StepDuration.Record(stopwatch.Elapsed.TotalSeconds);
+        }
+    }
+
+    private void Deliver(T result)
+    {
+        IsDone = true;
+        _tcs.TrySetResult(result);
+    }
+
+    private void Fail(Exception exception)
+    {
+        IsDone = true;
+        _tcs.TrySetException(exception);
+    }
+
+    private sealed record AttemptError(ErrorInfo Info, TimeSpan? RetryAfter)
+    {
+        public bool IsTerminal => Info.IsTerminal;
+    }
+}

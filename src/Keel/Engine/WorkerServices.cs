@@ -1,0 +1,14 @@
+using Keel.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Keel.Engine;
+
+/// <summary>What every executor of a worker shares.</summary>
+internal sealed record WorkerServices(
+    IWorkflowStore Store,
+    KeelOptions Options,
+    TimeProvider TimeProvider,
+    RunNotifier Notifier,
+    IServiceProvider Services,
+    ILogger Logger,
+    ILogger WorkflowLogger);

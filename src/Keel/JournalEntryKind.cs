@@ -1,0 +1,29 @@
+namespace Keel;
+
+/// <summary>What a journal entry records.</summary>
+public enum JournalEntryKind
+{
+    /// <summary>A step completed with a result (delivered to the workflow).</summary>
+    StepCompleted,
+
+    /// <summary>A step failed for good (delivered to the workflow as <see cref="StepFailedException"/>).</summary>
+    StepFailed,
+
+    /// <summary>One attempt of a step failed and another is scheduled (not delivered; seen by the next attempt).</summary>
+    StepAttemptFailed,
+
+    /// <summary>Cancellation was delivered to the workflow.</summary>
+    CancelRequested,
+
+    /// <summary>The run completed.</summary>
+    RunCompleted,
+
+    /// <summary>The run failed.</summary>
+    RunFailed,
+
+    /// <summary>The run was cancelled.</summary>
+    RunCancelled,
+
+    /// <summary>The run was blocked (nondeterminism or quarantine).</summary>
+    RunBlocked,
+}

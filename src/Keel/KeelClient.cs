@@ -1,0 +1,190 @@
+using System.Text.Json;
+using Keel.Engine;
+using Keel.Storage;
+
+namespace Keel;
+
+/// <summary>Starts, inspects, waits for and cancels runs. Thread-safe; one per process is enough.</summary>
+public sealed class KeelClient
+{
+    private readonly IWorkflowStore _store;
+    private readonly KeelOptions _options;
+    private readonly WorkflowRegistry? _registry;
+    private readonly RunNotifier _notifier;
+    private readonly TimeProvider _time;
+
+    internal KeelClient(IWorkflowStore store, KeelOptions options, WorkflowRegistry? registry, RunNotifier notifier, TimeProvider timeProvider)
+    {
+        _store = store;
+        _options = options;
+        _registry = registry;
+        _notifier = notifier;
+        _time = timeProvider;
+    }
+
+    /// <summary>
+    /// Creates a client over a store without knowing the workflows (as the CLI does): workflow names and inputs
+    /// are then checked by the worker that runs them.
+    /// </summary>
+    /// <param name="store">The store.</param>
+    /// <param name="options">Serializer settings and poll interval; null for defaults.</param>
+    /// <param name="timeProvider">The clock; null for the system clock.</param>
+    /// <returns>The client.</returns>
+    public static KeelClient Create(IWorkflowStore store, KeelOptions? options = null, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        return new KeelClient(store, options ?? new KeelOptions(), null, new RunNotifier(), timeProvider ?? TimeProvider.System);
+    }
+
+    /// <summary>Starts a run, or returns the existing run when <see cref="StartWorkflowOptions.RunId"/> is taken by the same workflow.</summary>
+    /// <typeparam name="TInput">The input type.</typeparam>
+    /// <param name="workflowName">The workflow's durable name.</param>
+    /// <param name="input">The input, serialized with System.Text.Json.</param>
+    /// <param name="options">Run id and priority.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The run, and whether it was created.</returns>
+    /// <exception cref="WorkflowNotFoundException">The workflow is not registered in this process.</exception>
+    /// <exception cref="InvalidWorkflowInputException">The input does not fit the workflow's input type.</exception>
+    /// <exception cref="WorkflowAlreadyExistsException">The run id is taken by a run of another workflow.</exception>
+    public Task<StartResult> StartAsync<TInput>(string workflowName, TInput input, StartWorkflowOptions? options = null, CancellationToken cancellationToken = default) =>
+        StartWithJsonAsync(workflowName, JsonSerializer.Serialize(input, _options.SerializerOptions), options, cancellationToken);
+
+    /// <summary>Starts a run from input given as JSON text. See <see cref="StartAsync{TInput}"/>.</summary>
+    /// <param name="workflowName">The workflow's durable name.</param>
+    /// <param name="inputJson">The input as JSON.</param>
+    /// <param name="options">Run id and priority.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The run, and whether it was created.</returns>
+    public async Task<StartResult> StartWithJsonAsync(string workflowName, string inputJson, StartWorkflowOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(workflowName);
+        ArgumentNullException.ThrowIfNull(inputJson);
+        if (_registry is not null)
+        {
+            _registry.Get(workflowName).DeserializeInput(inputJson, _options.SerializerOptions);
+        }
+        else
+        {
+            try
+            {
+                using var _ = JsonDocument.Parse(inputJson);
+            }
+            catch (JsonException ex)
+            {
+                throw new InvalidWorkflowInputException(workflowName, typeof(JsonElement), ex);
+            }
+        }
+        var runId = options?.RunId ?? Guid.CreateVersion7().ToString("N");
+        var created = await _store.CreateRunAsync(new NewRun
+        {
+            RunId = runId, WorkflowName = workflowName, Input = inputJson, Priority = options?.Priority ?? 0,
+            CreatedAt = _time.GetUtcNow(),
+        }, cancellationToken);
+        if (!created.Created && !string.Equals(created.Run.WorkflowName, workflowName, StringComparison.Ordinal))
+        {
+            throw new WorkflowAlreadyExistsException(created.Run, workflowName);
+        }
+        if (created.Created)
+        {
+            _notifier.NotifyWork();
+        }
+        return new StartResult(runId, created.Created, created.Run);
+    }
+
+    /// <summary>Gets a run; null when there is none with that id.</summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The run, or null.</returns>
+    public Task<RunInfo?> GetRunAsync(string runId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(runId);
+        return _store.GetRunAsync(runId, cancellationToken);
+    }
+
+    /// <summary>Gets a run's journal, in order.</summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The journal.</returns>
+    /// <exception cref="RunNotFoundException">No run has that id.</exception>
+    public async Task<IReadOnlyList<JournalEntry>> GetJournalAsync(string runId, CancellationToken cancellationToken = default)
+    {
+        _ = await GetRunAsync(runId, cancellationToken) ?? throw new RunNotFoundException(runId);
+        return await _store.GetJournalAsync(runId, cancellationToken);
+    }
+
+    /// <summary>Lists runs, newest first, with filters and paging.</summary>
+    /// <param name="query">Filters and page; null for the first 50 runs.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>One page.</returns>
+    public Task<RunPage> ListRunsAsync(RunQuery? query = null, CancellationToken cancellationToken = default)
+    {
+        query ??= new RunQuery();
+        ArgumentOutOfRangeException.ThrowIfLessThan(query.Limit, 1, nameof(query));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(query.Limit, 1000, nameof(query));
+        return _store.ListRunsAsync(query, cancellationToken);
+    }
+
+    /// <summary>Waits until the run is Completed, Failed, Cancelled or Blocked, and returns it.</summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="cancellationToken">Ends the wait (the run goes on).</param>
+    /// <returns>The run as it ended.</returns>
+    /// <exception cref="RunNotFoundException">No run has that id.</exception>
+    public async Task<RunInfo> WaitForCompletionAsync(string runId, CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            var changed = _notifier.RunChanged;
+            var run = await GetRunAsync(runId, cancellationToken) ?? throw new RunNotFoundException(runId);
+            if (run.Status.IsTerminal() || run.Status == RunStatus.Blocked)
+            {
+                return run;
+            }
+            await Task.WhenAny(changed, Task.Delay(_options.PollInterval, _time, cancellationToken));
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+    }
+
+    /// <summary>Waits for the run and returns its result.</summary>
+    /// <typeparam name="TResult">The result type.</typeparam>
+    /// <param name="runId">The run.</param>
+    /// <param name="cancellationToken">Ends the wait (the run goes on).</param>
+    /// <returns>The result.</returns>
+    /// <exception cref="WorkflowFailedException">The run ended Failed, Cancelled or Blocked.</exception>
+    public async Task<TResult> GetResultAsync<TResult>(string runId, CancellationToken cancellationToken = default)
+    {
+        var run = await WaitForCompletionAsync(runId, cancellationToken);
+        return run.Status == RunStatus.Completed
+            ? run.GetResult<TResult>(_options.SerializerOptions)!
+            : throw new WorkflowFailedException(run);
+    }
+
+    /// <summary>
+    /// Cancels a run. A run that no worker is executing ends Cancelled at once; a running one is cancelled by its
+    /// worker: the token of the step in flight fires and the workflow code sees an <see cref="OperationCanceledException"/>.
+    /// </summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="reason">Why, for the record.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>A task that completes when the request is stored.</returns>
+    /// <exception cref="RunNotFoundException">No run has that id.</exception>
+    /// <exception cref="RunFinishedException">The run has finished already.</exception>
+    public async Task CancelAsync(string runId, string? reason = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(runId);
+        var outcome = await _store.RequestCancelAsync(runId, reason, _time.GetUtcNow(), cancellationToken);
+        switch (outcome)
+        {
+            case CancelOutcome.NotFound:
+                throw new RunNotFoundException(runId);
+            case CancelOutcome.AlreadyFinished:
+                var run = await GetRunAsync(runId, cancellationToken);
+                throw new RunFinishedException(runId, run?.Status ?? RunStatus.Completed, "be cancelled");
+            case CancelOutcome.Requested:
+                _notifier.NotifyCancelRequested(runId);
+                break;
+            default:
+                _notifier.NotifyRunChanged();
+                break;
+        }
+    }
+}

@@ -1,0 +1,37 @@
+using System.ComponentModel.DataAnnotations;
+using System.Text.Json;
+
+namespace Keel;
+
+/// <summary>Settings of a Keel worker and client.</summary>
+public sealed class KeelOptions
+{
+    /// <summary>Runs one worker executes at once (waiting runs are not held).</summary>
+    [Range(1, 100_000)]
+    public int MaxConcurrentRuns { get; set; } = 200;
+
+    /// <summary>How often an idle worker looks for work that another process made runnable.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>How long a claim holds a run without renewal. A worker on another machine that dies holds its runs this long.</summary>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often leases are renewed and cancel requests picked up.</summary>
+    public TimeSpan LeaseRenewInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>On shutdown, how long in-flight step bodies may run on before they are cancelled.</summary>
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Claims without progress after which a run is quarantined as Blocked (its last error kept).</summary>
+    [Range(1, 1000)]
+    public int MaxRecoveryAttempts { get; set; } = 5;
+
+    /// <summary>The retry policy of steps that set none.</summary>
+    public RetryPolicy DefaultRetryPolicy { get; set; } = RetryPolicy.Default;
+
+    /// <summary>Serializer settings for inputs, results and step outcomes.</summary>
+    public JsonSerializerOptions SerializerOptions { get; set; } = KeelJson.Default;
+
+    /// <summary>This worker's owner id; null for one derived from machine, process and a random suffix.</summary>
+    public string? WorkerId { get; set; }
+}

@@ -1,0 +1,56 @@
+using System.Text.Json;
+
+namespace Keel;
+
+/// <summary>A run as stored.</summary>
+public sealed record RunInfo
+{
+    /// <summary>The run's id.</summary>
+    public required string RunId { get; init; }
+
+    /// <summary>The workflow's durable name.</summary>
+    public required string WorkflowName { get; init; }
+
+    /// <summary>Where the run is.</summary>
+    public required RunStatus Status { get; init; }
+
+    /// <summary>The input, as JSON.</summary>
+    public string? Input { get; init; }
+
+    /// <summary>The result, as JSON, once Completed.</summary>
+    public string? Result { get; init; }
+
+    /// <summary>The error, once Failed (or the last recovery error, when Blocked).</summary>
+    public ErrorInfo? Error { get; init; }
+
+    /// <summary>Why the run is Blocked or Cancelled, in words.</summary>
+    public string? StatusReason { get; init; }
+
+    /// <summary>Higher runs first.</summary>
+    public int Priority { get; init; }
+
+    /// <summary>When the run was created.</summary>
+    public DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>When the run last changed.</summary>
+    public DateTimeOffset UpdatedAt { get; init; }
+
+    /// <summary>When the run finished, if it has.</summary>
+    public DateTimeOffset? CompletedAt { get; init; }
+
+    /// <summary>The worker that holds the run's lease, if any.</summary>
+    public string? Owner { get; init; }
+
+    /// <summary>Claims since the run last made progress (recoveries that did not get it further).</summary>
+    public int RecoveryAttempts { get; init; }
+
+    /// <summary>True when cancellation was requested and the owning worker has not yet acted on it.</summary>
+    public bool CancelRequested { get; init; }
+
+    /// <summary>Deserializes <see cref="Result"/>.</summary>
+    /// <typeparam name="T">The result type.</typeparam>
+    /// <param name="options">Serializer options; null for the web defaults.</param>
+    /// <returns>The result, or default when there is none.</returns>
+    public T? GetResult<T>(JsonSerializerOptions? options = null) =>
+        Result is null ? default : JsonSerializer.Deserialize<T>(Result, options ?? KeelJson.Default);
+}

@@ -1,0 +1,17 @@
+namespace Keel;
+
+/// <summary>Options for starting a run.</summary>
+public sealed record StartWorkflowOptions
+{
+    /// <summary>The run id; a new one when null. Starting again with an existing id returns the existing run.</summary>
+    public string? RunId { get; init; }
+
+    /// <summary>Higher runs are claimed first.</summary>
+    public int Priority { get; init; }
+}
+
+/// <summary>The outcome of a start.</summary>
+/// <param name="RunId">The run's id.</param>
+/// <param name="Created">False when a run with this id existed and was returned instead.</param>
+/// <param name="Run">The run as stored.</param>
+public sealed record StartResult(string RunId, bool Created, RunInfo Run);

@@ -1,0 +1,40 @@
+namespace Keel;
+
+/// <summary>What a step body knows about its own execution.</summary>
+public sealed class StepContext
+{
+    internal StepContext(string runId, string stepName, int sequence, int attempt,
+        IReadOnlyList<StepAttemptFailure> previousFailures, CancellationToken cancellationToken)
+    {
+        RunId = runId;
+        StepName = stepName;
+        Sequence = sequence;
+        Attempt = attempt;
+        PreviousFailures = previousFailures;
+        CancellationToken = cancellationToken;
+    }
+
+    /// <summary>The run's id.</summary>
+    public string RunId { get; }
+
+    /// <summary>The step's durable name.</summary>
+    public string StepName { get; }
+
+    /// <summary>The step's position in the run (its sequence number).</summary>
+    public int Sequence { get; }
+
+    /// <summary>The attempt number, starting at 1. It survives crashes: a recovered step continues the count.</summary>
+    public int Attempt { get; }
+
+    /// <summary>The earlier failed attempts of this step, oldest first, as journaled.</summary>
+    public IReadOnlyList<StepAttemptFailure> PreviousFailures { get; }
+
+    /// <summary>
+    /// A key that is the same on every attempt and after every recovery of this step, for APIs that
+    /// deduplicate requests by key.
+    /// </summary>
+    public string IdempotencyKey => $"{RunId}/{Sequence}";
+
+    /// <summary>Fires on the attempt's timeout, on the run's cancellation, and on worker shutdown.</summary>
+    public CancellationToken CancellationToken { get; }
+}

@@ -1,0 +1,92 @@
+namespace Keel.Storage;
+
+/// <summary>
+/// The durable store behind Keel: runs, their journals and the leases that say which worker advances which run.
+/// SQLite and PostgreSQL implement it; both pass the same conformance tests.
+/// </summary>
+/// <remarks>
+/// <para>Ownership is a lease with fencing: <see cref="ClaimRunsAsync"/> bumps a run's lease epoch, and
+/// <see cref="AppendAsync"/> succeeds only while the caller's epoch is still the run's. A worker whose lease was
+/// taken over can therefore never append, even if it wakes after a long pause.</para>
+/// <para>Expected races return values (<see cref="CreateRunResult"/>, false from <see cref="AppendAsync"/>); methods
+/// throw only on real failures, as <see cref="StorageException"/>.</para>
+/// <para>Implementations are thread-safe.</para>
+/// </remarks>
+public interface IWorkflowStore : IAsyncDisposable
+{
+    /// <summary>Creates or migrates the schema; refuses a schema from a newer Keel.</summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>A task that completes when the store is ready.</returns>
+    Task InitializeAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Creates a run, or returns the existing one with that id.</summary>
+    /// <param name="run">The run to create.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The stored run, and whether it was created now.</returns>
+    Task<CreateRunResult> CreateRunAsync(NewRun run, CancellationToken cancellationToken = default);
+
+    /// <summary>Gets a run; null when there is none with that id.</summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The run, or null.</returns>
+    Task<RunInfo?> GetRunAsync(string runId, CancellationToken cancellationToken = default);
+
+    /// <summary>Gets a run's journal in order.</summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The entries, by index.</returns>
+    Task<IReadOnlyList<JournalEntry>> GetJournalAsync(string runId, CancellationToken cancellationToken = default);
+
+    /// <summary>Lists runs, newest first.</summary>
+    /// <param name="query">Filters and paging.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>One page.</returns>
+    Task<RunPage> ListRunsAsync(RunQuery query, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Claims runnable runs for a worker: Pending or Running ones that are due and whose lease is free or expired,
+    /// highest priority first, then earliest due. Each claim bumps the lease epoch and the recovery count.
+    /// </summary>
+    /// <param name="request">Who claims, for which workflows, how many, and for how long.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The claimed runs.</returns>
+    Task<IReadOnlyList<ClaimedRun>> ClaimRunsAsync(ClaimRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Appends entries to a run's journal and applies an optional change to the run, in one transaction,
+    /// if the lease is still the caller's. Appending at least one entry counts as progress (resets the recovery count).
+    /// </summary>
+    /// <param name="lease">The caller's lease.</param>
+    /// <param name="entries">Entries to append, in order; may be empty.</param>
+    /// <param name="update">A change to the run, or null.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>False when the lease is no longer the caller's: nothing was written and the caller must drop the run.</returns>
+    Task<bool> AppendAsync(RunLease lease, IReadOnlyList<JournalEntry> entries, RunUpdate? update, CancellationToken cancellationToken = default);
+
+    /// <summary>Extends the leases a worker holds and reports runs it lost or that were asked to cancel.</summary>
+    /// <param name="owner">The worker.</param>
+    /// <param name="leases">The leases it believes it holds.</param>
+    /// <param name="expiresAt">The new expiry.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>What changed.</returns>
+    Task<LeaseRenewal> RenewLeasesAsync(string owner, IReadOnlyCollection<RunLease> leases, DateTimeOffset expiresAt, CancellationToken cancellationToken = default);
+
+    /// <summary>Asks a run to cancel. A run no worker holds and that has not started, or a blocked one, ends Cancelled at once.</summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="reason">Why, for the record.</param>
+    /// <param name="at">The time of the request.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>What happened.</returns>
+    Task<CancelOutcome> RequestCancelAsync(string runId, string? reason, DateTimeOffset at, CancellationToken cancellationToken = default);
+
+    /// <summary>Lists the owners of unexpired leases on unfinished runs.</summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>Owner ids.</returns>
+    Task<IReadOnlyList<string>> GetLeaseOwnersAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Ends every lease held by the given owners now (they are known to be dead).</summary>
+    /// <param name="owners">Owner ids.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>How many runs were freed.</returns>
+    Task<int> ExpireLeasesAsync(IReadOnlyCollection<string> owners, CancellationToken cancellationToken = default);
+}

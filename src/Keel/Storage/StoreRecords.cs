@@ -1,0 +1,106 @@
+namespace Keel.Storage;
+
+/// <summary>A run to create.</summary>
+public sealed record NewRun
+{
+    /// <summary>The run's id.</summary>
+    public required string RunId { get; init; }
+
+    /// <summary>The workflow's durable name.</summary>
+    public required string WorkflowName { get; init; }
+
+    /// <summary>The input as JSON.</summary>
+    public required string Input { get; init; }
+
+    /// <summary>Higher runs are claimed first.</summary>
+    public int Priority { get; init; }
+
+    /// <summary>When the run was created (and is due).</summary>
+    public required DateTimeOffset CreatedAt { get; init; }
+}
+
+/// <summary>The outcome of <see cref="IWorkflowStore.CreateRunAsync"/>.</summary>
+/// <param name="Run">The stored run.</param>
+/// <param name="Created">False when a run with that id existed already.</param>
+public sealed record CreateRunResult(RunInfo Run, bool Created);
+
+/// <summary>A worker's hold on a run. Appends are accepted only while <see cref="Epoch"/> is the run's.</summary>
+/// <param name="RunId">The run.</param>
+/// <param name="Owner">The worker.</param>
+/// <param name="Epoch">The fencing token: bumped by every claim.</param>
+public sealed record RunLease(string RunId, string Owner, long Epoch);
+
+/// <summary>What a worker asks for when claiming.</summary>
+public sealed record ClaimRequest
+{
+    /// <summary>The worker's owner id.</summary>
+    public required string Owner { get; init; }
+
+    /// <summary>The workflows the worker can run.</summary>
+    public required IReadOnlyCollection<string> WorkflowNames { get; init; }
+
+    /// <summary>How many runs at most.</summary>
+    public required int MaxRuns { get; init; }
+
+    /// <summary>Now, from the worker's clock.</summary>
+    public required DateTimeOffset Now { get; init; }
+
+    /// <summary>When the new leases expire.</summary>
+    public required DateTimeOffset LeaseExpiresAt { get; init; }
+}
+
+/// <summary>A run a worker now holds.</summary>
+public sealed record ClaimedRun
+{
+    /// <summary>The lease.</summary>
+    public required RunLease Lease { get; init; }
+
+    /// <summary>The run as it was when claimed.</summary>
+    public required RunInfo Run { get; init; }
+}
+
+/// <summary>A change to a run that goes with an append.</summary>
+public sealed record RunUpdate
+{
+    /// <summary>The new status, or null to keep it.</summary>
+    public RunStatus? Status { get; init; }
+
+    /// <summary>The result as JSON (with Completed).</summary>
+    public string? Result { get; init; }
+
+    /// <summary>The error (with Failed or Blocked, or the last recovery error).</summary>
+    public ErrorInfo? Error { get; init; }
+
+    /// <summary>Why, in words (with Blocked or Cancelled).</summary>
+    public string? StatusReason { get; init; }
+
+    /// <summary>Give up the lease, so that any worker may claim the run once it is due.</summary>
+    public bool ReleaseLease { get; init; }
+
+    /// <summary>When the run is next due (with <see cref="ReleaseLease"/>); null for now.</summary>
+    public DateTimeOffset? DueAt { get; init; }
+
+    /// <summary>The time of the change.</summary>
+    public required DateTimeOffset At { get; init; }
+}
+
+/// <summary>What a lease renewal found.</summary>
+/// <param name="Lost">Runs whose lease is no longer the worker's.</param>
+/// <param name="CancelRequested">Runs the worker holds that were asked to cancel.</param>
+public sealed record LeaseRenewal(IReadOnlyList<string> Lost, IReadOnlyList<string> CancelRequested);
+
+/// <summary>What a cancel request did.</summary>
+public enum CancelOutcome
+{
+    /// <summary>No run has that id.</summary>
+    NotFound,
+
+    /// <summary>The run had finished already.</summary>
+    AlreadyFinished,
+
+    /// <summary>The run ended Cancelled at once.</summary>
+    Cancelled,
+
+    /// <summary>The run was flagged; the worker that runs it cancels it.</summary>
+    Requested,
+}

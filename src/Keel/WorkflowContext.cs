@@ -1,0 +1,74 @@
+using Microsoft.Extensions.Logging;
+
+namespace Keel;
+
+/// <summary>
+/// The durable context of one run. Every operation that must survive a crash goes through it.
+/// </summary>
+/// <remarks>
+/// <para>Each durable operation takes the next sequence number when the workflow code calls it; its outcome is
+/// committed to the run's journal before the workflow sees it. On resume the code runs again from the top and
+/// recorded outcomes are returned without running step bodies again.</para>
+/// <para>Not thread-safe: call it only from the workflow's own code, which Keel runs on one deterministic scheduler
+/// per run. Step bodies run on the thread pool and must not use the workflow context.</para>
+/// </remarks>
+public abstract class WorkflowContext
+{
+    /// <summary>The run's id.</summary>
+    public abstract string RunId { get; }
+
+    /// <summary>The durable name of the workflow.</summary>
+    public abstract string WorkflowName { get; }
+
+    /// <summary>True while the code is being replayed from the journal (outcomes come from the store).</summary>
+    public abstract bool IsReplaying { get; }
+
+    /// <summary>
+    /// Replay-safe current time: the time at which the journal entry that last resumed the workflow was recorded
+    /// (or the run's creation time). It does not advance while workflow code computes without awaiting.
+    /// </summary>
+    public abstract DateTimeOffset UtcNow { get; }
+
+    /// <summary>A random generator seeded from the run id: the same sequence on every replay.</summary>
+    public abstract Random Random { get; }
+
+    /// <summary>A logger that is silent while the workflow replays, so each message is logged once.</summary>
+    public abstract ILogger Logger { get; }
+
+    /// <summary>Fires when the run is cancelled.</summary>
+    public abstract CancellationToken CancellationToken { get; }
+
+    /// <summary>Returns a new GUID that is the same on every replay of this run.</summary>
+    /// <returns>A version 4 GUID derived from the run id and the number of GUIDs taken before.</returns>
+    public abstract Guid NewGuid();
+
+    /// <summary>
+    /// Runs a step: its body executes once per attempt (at least once, retried by its <see cref="RetryPolicy"/>),
+    /// and its outcome is journaled exactly once. On replay the recorded result is returned without running the body.
+    /// </summary>
+    /// <typeparam name="T">The result type, serialized with System.Text.Json.</typeparam>
+    /// <param name="name">The step's durable name. Renaming it breaks replay of in-flight runs.</param>
+    /// <param name="body">The step body. It receives the attempt number and the earlier failures.</param>
+    /// <param name="options">Retry policy and timeout; null for the worker's defaults.</param>
+    /// <returns>The step's result.</returns>
+    /// <exception cref="StepFailedException">The step failed for good (a terminal error, or attempts exhausted).</exception>
+    public abstract Task<T> StepAsync<T>(string name, Func<StepContext, Task<T>> body, StepOptions? options = null);
+
+    /// <summary>Runs a step that returns nothing. See <see cref="StepAsync{T}(string, Func{StepContext, Task{T}}, StepOptions?)"/>.</summary>
+    /// <param name="name">The step's durable name.</param>
+    /// <param name="body">The step body.</param>
+    /// <param name="options">Retry policy and timeout; null for the worker's defaults.</param>
+    /// <returns>A task that completes when the step's outcome is journaled.</returns>
+    public async Task StepAsync(string name, Func<StepContext, Task> body, StepOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        await StepAsync<Unit>(name, async sc =>
+        {
+            await body(sc);
+            return default;
+        }, options);
+    }
+
+    /// <summary>The result of a step that returns nothing.</summary>
+    private readonly record struct Unit;
+}

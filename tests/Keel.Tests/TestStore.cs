@@ -1,0 +1,32 @@
+using Keel.Sqlite;
+
+namespace Keel.Tests;
+
+/// <summary>A temporary database file, deleted (with its WAL) when disposed.</summary>
+internal sealed class TempDatabase : IDisposable
+{
+    public TempDatabase()
+    {
+        Directory = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "keel-tests", Guid.NewGuid().ToString("N"));
+        System.IO.Directory.CreateDirectory(Directory);
+        Path = System.IO.Path.Combine(Directory, "keel.db");
+    }
+
+    public string Directory { get; }
+
+    public string Path { get; }
+
+    public SqliteWorkflowStore CreateStore(SqliteDurability durability = SqliteDurability.Normal) =>
+        new(new SqliteStoreOptions { Path = Path, Durability = durability });
+
+    public void Dispose()
+    {
+        try
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
