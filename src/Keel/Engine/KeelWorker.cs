@@ -150,6 +150,11 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable
     private void StartExecutor(ClaimedRun claimed)
     {
         var definition = _registry.Get(claimed.Run.WorkflowName);
+        if (_active.TryGetValue(claimed.Run.RunId, out var stale))
+        {
+            // Our own lease lapsed (renewal fell behind) and we claimed the run again: the old executor is fenced out.
+            stale.Executor.Abort();
+        }
         var executor = new RunExecutor(_services, claimed, definition);
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var task = RunExecutorAsync(executor, started.Task);
@@ -168,7 +173,10 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable
         finally
         {
             executor.Dispose();
-            _active.TryRemove(executor.RunId, out _);
+            if (_active.TryGetValue(executor.RunId, out var entry) && ReferenceEquals(entry.Executor, executor))
+            {
+                _active.TryRemove(KeyValuePair.Create(executor.RunId, entry));
+            }
             KeelTelemetry.ActiveRuns.Add(-1);
             Interlocked.Exchange(ref _slotFreed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
             _notifier.NotifyRunChanged();

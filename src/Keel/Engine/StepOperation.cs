@@ -7,7 +7,10 @@ namespace Keel.Engine;
 internal sealed class StepOperation<T>(int sequence, string name, Func<StepContext, Task<T>> body, RetryPolicy policy,
     IReadOnlyList<StepAttemptFailure> recordedFailures) : Operation(sequence, name)
 {
-    private readonly TaskCompletionSource<T> _tcs = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // Continuations run synchronously, on the executor's thread, when it delivers: combinators such as Task.WhenAny
+    // then complete in delivery order, and workflow awaits are queued to the run's scheduler. Asynchronous
+    // continuations would race on the thread pool and make replay nondeterministic.
+    private readonly TaskCompletionSource<T> _tcs = new();
     private readonly List<StepAttemptFailure> _failures = [.. recordedFailures];
 
     public Task<T> Task => _tcs.Task;
