@@ -43,7 +43,9 @@ public sealed class KeelClient
     /// <param name="options">Run id and priority.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The run, and whether it was created.</returns>
-    /// <exception cref="WorkflowNotFoundException">The workflow is not registered in this process.</exception>
+    /// <remarks>When this process registers workflows, the name and input are checked against them before anything is
+    /// stored; a client that registers none (workers run elsewhere) checks only that the input is JSON.</remarks>
+    /// <exception cref="WorkflowNotFoundException">This process registers workflows, and not this one.</exception>
     /// <exception cref="InvalidWorkflowInputException">The input does not fit the workflow's input type.</exception>
     /// <exception cref="WorkflowAlreadyExistsException">The run id is taken by a run of another workflow.</exception>
     public Task<StartResult> StartAsync<TInput>(string workflowName, TInput input, StartWorkflowOptions? options = null, CancellationToken cancellationToken = default) =>
@@ -59,7 +61,7 @@ public sealed class KeelClient
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(workflowName);
         ArgumentNullException.ThrowIfNull(inputJson);
-        if (_registry is not null)
+        if (_registry is { Names.Count: > 0 })
         {
             _registry.Get(workflowName).DeserializeInput(inputJson, _options.SerializerOptions);
         }

@@ -15,7 +15,7 @@ internal sealed class RunExecutor : IDisposable
     private readonly WorkerServices _services;
     private readonly ClaimedRun _claimed;
     private readonly WorkflowDefinition _definition;
-    private readonly Channel<InboxItem> _inbox = Channel.CreateUnbounded<InboxItem>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<InboxItem> _inbox = Channel.CreateUnbounded<InboxItem>(); // multi-reader kind: it supports Count
     // _abortCts stops the executor itself (shutdown, lost lease); _stepCts also fires when the run is cancelled,
     // for step bodies and retry waits.
     private readonly CancellationTokenSource _abortCts = new();

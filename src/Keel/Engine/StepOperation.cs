@@ -55,58 +55,22 @@ internal sealed class StepOperation<T>(int sequence, string name, Func<StepConte
             }
             while (!executor.IsDraining)
             {
-                var startedAt = executor.Now;
-                var (result, error) = await RunOneAttemptAsync(executor, attempt, token);
-                if (token.IsCancellationRequested)
+                // Counted as in flight until its outcome is posted or journaled, so a drain waits for it.
+                executor.BodyStarted();
+                DateTimeOffset retryAt;
+                try
                 {
-                    return; // cancelled or shutting down: the outcome is not this step's to record
-                }
-                if (error is null)
-                {
-                    string payload;
-                    try
+                    var next = await RunAndRecordAttemptAsync(executor, attempt, token);
+                    if (next is null)
                     {
-                        payload = JsonSerializer.Serialize(result, executor.SerializerOptions);
-                    }
-                    catch (Exception ex) when (ex is NotSupportedException or JsonException)
-                    {
-                        error = new AttemptError(new ErrorInfo(ex.GetType().FullName!, $"The result of step '{Name}' cannot be serialized: {ex.Message}") { IsTerminal = true }, null);
-                        payload = "";
-                    }
-                    if (error is null)
-                    {
-                        var completed = new JournalEntry
-                        {
-                            Sequence = Sequence, Kind = JournalEntryKind.StepCompleted, Name = Name, Attempt = attempt,
-                            StartedAt = startedAt, RecordedAt = executor.Now, Payload = payload,
-                        };
-                        executor.Post(new InboxItem(InboxItemKind.Outcome, this, completed, () => Deliver(result!)));
                         return;
                     }
+                    retryAt = next.Value;
                 }
-
-                if (error.IsTerminal || attempt >= policy.MaxAttempts)
+                finally
                 {
-                    var failed = new JournalEntry
-                    {
-                        Sequence = Sequence, Kind = JournalEntryKind.StepFailed, Name = Name, Attempt = attempt,
-                        StartedAt = startedAt, RecordedAt = executor.Now, Error = error.Info,
-                    };
-                    var exception = new StepFailedException(Name, attempt, error.Info);
-                    executor.Post(new InboxItem(InboxItemKind.Outcome, this, failed, () => Fail(exception)));
-                    return;
+                    executor.BodyFinished();
                 }
-
-                var now = executor.Now;
-                var retryAt = now + (error.RetryAfter ?? policy.DelayAfter(attempt));
-                var failure = new JournalEntry
-                {
-                    Sequence = Sequence, Kind = JournalEntryKind.StepAttemptFailed, Name = Name, Attempt = attempt,
-                    StartedAt = startedAt, RecordedAt = now, Error = error.Info, RetryAt = retryAt,
-                };
-                await executor.AppendInternalAsync(failure, token);
-                _failures.Add(new StepAttemptFailure(attempt, error.Info, startedAt, now, retryAt));
-                executor.OnStepRetrying(this, attempt, error.Info, retryAt);
                 await executor.DelayUntilAsync(retryAt, token);
                 attempt++;
             }
@@ -121,6 +85,64 @@ internal sealed class StepOperation<T>(int sequence, string name, Func<StepConte
         }
     }
 
+    /// <summary>Runs one attempt and records its outcome; returns when the next attempt is due, or null when done.</summary>
+    private async Task<DateTimeOffset?> RunAndRecordAttemptAsync(RunExecutor executor, int attempt, CancellationToken token)
+    {
+        var startedAt = executor.Now;
+        var (result, error) = await RunOneAttemptAsync(executor, attempt, token);
+        if (token.IsCancellationRequested)
+        {
+            return null; // cancelled or shutting down: the outcome is not this step's to record
+        }
+        if (error is null)
+        {
+            string payload;
+            try
+            {
+                payload = JsonSerializer.Serialize(result, executor.SerializerOptions);
+            }
+            catch (Exception ex) when (ex is NotSupportedException or JsonException)
+            {
+                error = new AttemptError(new ErrorInfo(ex.GetType().FullName!, $"The result of step '{Name}' cannot be serialized: {ex.Message}") { IsTerminal = true }, null);
+                payload = "";
+            }
+            if (error is null)
+            {
+                var completed = new JournalEntry
+                {
+                    Sequence = Sequence, Kind = JournalEntryKind.StepCompleted, Name = Name, Attempt = attempt,
+                    StartedAt = startedAt, RecordedAt = executor.Now, Payload = payload,
+                };
+                executor.Post(new InboxItem(InboxItemKind.Outcome, this, completed, () => Deliver(result!)));
+                return null;
+            }
+        }
+
+        if (error.IsTerminal || attempt >= policy.MaxAttempts)
+        {
+            var failed = new JournalEntry
+            {
+                Sequence = Sequence, Kind = JournalEntryKind.StepFailed, Name = Name, Attempt = attempt,
+                StartedAt = startedAt, RecordedAt = executor.Now, Error = error.Info,
+            };
+            var exception = new StepFailedException(Name, attempt, error.Info);
+            executor.Post(new InboxItem(InboxItemKind.Outcome, this, failed, () => Fail(exception)));
+            return null;
+        }
+
+        var now = executor.Now;
+        var retryAt = now + (error.RetryAfter ?? policy.DelayAfter(attempt));
+        var failure = new JournalEntry
+        {
+            Sequence = Sequence, Kind = JournalEntryKind.StepAttemptFailed, Name = Name, Attempt = attempt,
+            StartedAt = startedAt, RecordedAt = now, Error = error.Info, RetryAt = retryAt,
+        };
+        await executor.AppendInternalAsync(failure, token);
+        _failures.Add(new StepAttemptFailure(attempt, error.Info, startedAt, now, retryAt));
+        executor.OnStepRetrying(this, attempt, error.Info, retryAt);
+        return retryAt;
+    }
+
     private async Task<(T? Result, AttemptError? Error)> RunOneAttemptAsync(RunExecutor executor, int attempt, CancellationToken runToken)
     {
         // The attempt's token fires on the run's token or, measured on the worker's TimeProvider, on the timeout.
@@ -131,10 +153,10 @@ internal sealed class StepOperation<T>(int sequence, string name, Func<StepConte
         var context = new StepContext(executor.RunId, Name, Sequence, attempt, [.. _failures], attemptCts.Token);
         var stopwatch = Stopwatch.StartNew();
         using var activity = executor.StartStepActivity(this, attempt);
-        executor.BodyStarted();
+        Task<T>? bodyTask = null;
         try
         {
-            var bodyTask = body(context);
+            bodyTask = body(context);
             var result = policy.AttemptTimeout is { } t
                 ? await bodyTask.WaitAsync(t, executor.TimeProvider, runToken)
                 : await bodyTask;
@@ -156,7 +178,10 @@ internal sealed class StepOperation<T>(int sequence, string name, Func<StepConte
         }
         finally
         {
-            executor.BodyFinished();
+            if (bodyTask is { IsCompleted: false })
+            {
+                await attemptCts.CancelAsync(); // an abandoned body (timed out) must see its token fire
+            }
             KeelTelemetry.StepDuration.Record(stopwatch.Elapsed.TotalSeconds);
         }
     }

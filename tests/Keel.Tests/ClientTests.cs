@@ -1,0 +1,122 @@
+namespace Keel.Tests;
+
+public class ClientTests
+{
+    private static void Register(KeelBuilder k) => k.AddWorkflow<Order, string>("order", async (ctx, order) =>
+        await ctx.StepAsync("ship", _ => Task.FromResult($"{order.Sku} x{order.Quantity}")));
+
+    public sealed record Order(string Sku, int Quantity);
+
+    [Fact]
+    public async Task Start_SameRunIdTwice_ReturnsTheExistingRunAndRunsOnce()
+    {
+        using var db = new TempDatabase();
+        await using var keel = await TestHost.StartAsync(db, Register);
+        var options = new StartWorkflowOptions { RunId = "order-42" };
+        var first = await keel.Client.StartAsync("order", new Order("apple", 2), options, TestHost.Token);
+        var second = await keel.Client.StartAsync("order", new Order("pear", 9), options, TestHost.Token);
+        Assert.True(first.Created);
+        Assert.False(second.Created);
+        Assert.Equal("order-42", second.RunId);
+        Assert.Equal("apple x2", await keel.Client.GetResultAsync<string>("order-42", TestHost.Token));
+        var page = await keel.Client.ListRunsAsync(cancellationToken: TestHost.Token);
+        Assert.Single(page.Runs);
+    }
+
+    [Fact]
+    public async Task Start_SameRunIdForAnotherWorkflow_Throws()
+    {
+        using var db = new TempDatabase();
+        await using var keel = await TestHost.StartAsync(db, k =>
+        {
+            Register(k);
+            k.AddWorkflow<int, int>("other", (_, n) => Task.FromResult(n));
+        });
+        await keel.Client.StartAsync("order", new Order("apple", 1), new StartWorkflowOptions { RunId = "x" }, TestHost.Token);
+        var ex = await Assert.ThrowsAsync<WorkflowAlreadyExistsException>(() =>
+            keel.Client.StartAsync("other", 1, new StartWorkflowOptions { RunId = "x" }, TestHost.Token));
+        Assert.Equal("order", ex.Existing.WorkflowName);
+    }
+
+    [Fact]
+    public async Task Start_UnknownWorkflow_ThrowsAndStoresNothing()
+    {
+        using var db = new TempDatabase();
+        await using var keel = await TestHost.StartAsync(db, Register);
+        var ex = await Assert.ThrowsAsync<WorkflowNotFoundException>(() => keel.Client.StartAsync("ordr", new Order("a", 1), cancellationToken: TestHost.Token));
+        Assert.Contains("'ordr'", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("order", ex.Message, StringComparison.Ordinal);
+        Assert.Empty((await keel.Client.ListRunsAsync(cancellationToken: TestHost.Token)).Runs);
+    }
+
+    [Theory]
+    [InlineData("{\"sku\": \"apple\", ")]
+    [InlineData("{\"sku\": \"apple\", \"quantity\": \"many\"}")]
+    public async Task Start_MalformedInput_ThrowsAndStoresNothing(string json)
+    {
+        using var db = new TempDatabase();
+        await using var keel = await TestHost.StartAsync(db, Register);
+        var ex = await Assert.ThrowsAsync<InvalidWorkflowInputException>(() => keel.Client.StartWithJsonAsync("order", json, cancellationToken: TestHost.Token));
+        Assert.Contains("'order'", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Order", ex.Message, StringComparison.Ordinal);
+        Assert.Empty((await keel.Client.ListRunsAsync(cancellationToken: TestHost.Token)).Runs);
+    }
+
+    [Fact]
+    public async Task Worker_InputThatDoesNotFitTheType_FailsTheRunWithClearError()
+    {
+        using var db = new TempDatabase();
+        // A client that knows no workflows only checks that the input is JSON; the worker checks the type.
+        await using (var client = await KeelHost.StartAsync(k => { k.UseSqlite(db.Path); k.RunWorker = false; }, cancellationToken: TestHost.Token))
+        {
+            await client.Client.StartWithJsonAsync("order", "[1, 2]", new StartWorkflowOptions { RunId = "bad" }, TestHost.Token);
+        }
+        await using var keel = await TestHost.StartAsync(db, Register);
+        var run = await keel.Client.WaitForCompletionAsync("bad", TestHost.Token);
+        Assert.Equal(RunStatus.Failed, run.Status);
+        Assert.Equal(typeof(InvalidWorkflowInputException).FullName, run.Error!.Type);
+        Assert.Equal("[1, 2]", run.Input);
+    }
+
+    [Fact]
+    public async Task UnknownRunId_ClearErrors()
+    {
+        using var db = new TempDatabase();
+        await using var keel = await TestHost.StartAsync(db, Register);
+        Assert.Null(await keel.Client.GetRunAsync("missing", TestHost.Token));
+        var ex = await Assert.ThrowsAsync<RunNotFoundException>(() => keel.Client.GetJournalAsync("missing", TestHost.Token));
+        Assert.Contains("'missing'", ex.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<RunNotFoundException>(() => keel.Client.WaitForCompletionAsync("missing", TestHost.Token));
+    }
+
+    [Fact]
+    public async Task List_FiltersAndPages()
+    {
+        using var db = new TempDatabase();
+        await using var keel = await KeelHost.StartAsync(k => { k.UseSqlite(db.Path); k.RunWorker = false; }, cancellationToken: TestHost.Token);
+        for (var i = 0; i < 7; i++)
+        {
+            await keel.Client.StartWithJsonAsync(i % 2 == 0 ? "even" : "odd", "{}", new StartWorkflowOptions { RunId = $"run-{i}" }, TestHost.Token);
+        }
+        await keel.Client.CancelAsync("run-0", null, TestHost.Token);
+
+        var seen = new List<string>();
+        string? cursor = null;
+        do
+        {
+            var page = await keel.Client.ListRunsAsync(new RunQuery { Limit = 3, Cursor = cursor }, TestHost.Token);
+            Assert.True(page.Runs.Count <= 3);
+            seen.AddRange(page.Runs.Select(r => r.RunId));
+            cursor = page.NextCursor;
+        }
+        while (cursor is not null);
+        Assert.Equal(7, seen.Distinct().Count());
+
+        var even = await keel.Client.ListRunsAsync(new RunQuery { WorkflowName = "even" }, TestHost.Token);
+        Assert.Equal(4, even.Runs.Count);
+        var cancelled = await keel.Client.ListRunsAsync(new RunQuery { Statuses = [RunStatus.Cancelled] }, TestHost.Token);
+        Assert.Equal(["run-0"], cancelled.Runs.Select(r => r.RunId));
+        var future = await keel.Client.ListRunsAsync(new RunQuery { CreatedAfter = DateTimeOffset.MaxValue.AddYears(-1) }, TestHost.Token);
+        Assert.Empty(future.Runs);
+    }
+}

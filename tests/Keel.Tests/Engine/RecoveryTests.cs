@@ -1,0 +1,119 @@
+namespace Keel.Tests.Engine;
+
+public class RecoveryTests
+{
+    [Fact]
+    public async Task PoisonedRun_ThrowingDuringReplay_IsQuarantinedWhileOthersRecover()
+    {
+        using var db = new TempDatabase();
+        var executions = new Executions();
+        var poisoned = false;
+        void Register(KeelBuilder k)
+        {
+            k.AddWorkflow<int, int>("fragile", async (ctx, _) =>
+            {
+                if (poisoned && ctx.IsReplaying)
+                {
+                    throw new InvalidOperationException("configuration missing on this worker");
+                }
+                await ctx.StepAsync("first", _ => Task.FromResult(1));
+                return await ctx.StepAsync("wait", async sc =>
+                {
+                    executions.Add("fragile-wait");
+                    await Task.Delay(Timeout.InfiniteTimeSpan, TimeProvider.System, sc.CancellationToken);
+                    return 1;
+                });
+            });
+            k.AddWorkflow<int, int>("healthy", async (ctx, n) =>
+            {
+                await ctx.StepAsync("first", _ => Task.FromResult(1));
+                return await ctx.StepAsync("wait", async sc =>
+                {
+                    executions.Add("healthy-wait");
+                    if (!poisoned)
+                    {
+                        await Task.Delay(Timeout.InfiniteTimeSpan, TimeProvider.System, sc.CancellationToken);
+                    }
+                    return n;
+                });
+            });
+        }
+
+        await using (var keel = await TestHost.StartAsync(db, Register))
+        {
+            await keel.Client.StartAsync("fragile", 0, new StartWorkflowOptions { RunId = "fragile" }, TestHost.Token);
+            await keel.Client.StartAsync("healthy", 5, new StartWorkflowOptions { RunId = "healthy" }, TestHost.Token);
+            await TestHost.EventuallyAsync(() => Task.FromResult(executions["fragile-wait"] == 1 && executions["healthy-wait"] == 1), "both runs wait");
+        }
+
+        poisoned = true;
+        await using (var keel = await TestHost.StartAsync(db, Register, options: o => o.MaxRecoveryAttempts = 2))
+        {
+            Assert.Equal(5, await keel.Client.GetResultAsync<int>("healthy", TestHost.Token));
+            var run = await keel.Client.WaitForCompletionAsync("fragile", TestHost.Token);
+            Assert.Equal(RunStatus.Blocked, run.Status);
+            Assert.Contains("Quarantined after 2 recoveries", run.StatusReason, StringComparison.Ordinal);
+            Assert.Equal(typeof(InvalidOperationException).FullName, run.Error!.Type);
+            Assert.Equal("configuration missing on this worker", run.Error.Message);
+        }
+        Assert.Equal(1, executions["fragile-wait"]);
+    }
+
+    [Fact]
+    public async Task RunThatKeepsCrashingItsWorker_IsQuarantinedAtClaim()
+    {
+        using var db = new TempDatabase();
+        await using var store = db.CreateStore();
+        await store.InitializeAsync(TestHost.Token);
+        var client = KeelClient.Create(store);
+        await client.StartWithJsonAsync("crashy", "0", new StartWorkflowOptions { RunId = "crashy" }, TestHost.Token);
+        // Simulate workers that claimed the run and died without progress, three times.
+        var now = DateTimeOffset.UtcNow;
+        for (var i = 0; i < 3; i++)
+        {
+            var claimed = await store.ClaimRunsAsync(new Keel.Storage.ClaimRequest
+            {
+                Owner = $"dead-{i}", WorkflowNames = ["crashy"], MaxRuns = 1, Now = now, LeaseExpiresAt = now,
+            }, TestHost.Token);
+            Assert.Single(claimed);
+            now = now.AddSeconds(1);
+        }
+        await using var keel = await TestHost.StartAsync(db, k => k.AddWorkflow<int, int>("crashy", (_, n) => Task.FromResult(n)),
+            options: o => o.MaxRecoveryAttempts = 3);
+        var run = await keel.Client.WaitForCompletionAsync("crashy", TestHost.Token);
+        Assert.Equal(RunStatus.Blocked, run.Status);
+        Assert.Contains("Quarantined after 3 recoveries", run.StatusReason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Shutdown_DrainsInFlightStepAndJournalsIt()
+    {
+        using var db = new TempDatabase();
+        var executions = new Executions();
+        string runId;
+        await using (var keel = await TestHost.StartAsync(db, k => k.AddWorkflow<int, int>("drain", async (ctx, _) =>
+        {
+            var a = await ctx.StepAsync("short", async sc =>
+            {
+                executions.Add("short");
+                await Task.Delay(TimeSpan.FromMilliseconds(300), TimeProvider.System, CancellationToken.None); // ignores cancellation
+                return 1;
+            });
+            return await ctx.StepAsync("next", _ =>
+            {
+                executions.Add("next");
+                return Task.FromResult(a + 1);
+            });
+        }), options: o => o.DrainTimeout = TimeSpan.FromSeconds(5)))
+        {
+            runId = (await keel.Client.StartAsync("drain", 0, cancellationToken: TestHost.Token)).RunId;
+            await TestHost.EventuallyAsync(() => Task.FromResult(executions["short"] == 1), "the step runs");
+        } // stop while 'short' is in flight: it finishes within the drain time and is journaled; 'next' does not start
+
+        var journal = await KeelClient.Create(db.CreateStore()).GetJournalAsync(runId, TestHost.Token);
+        Assert.Equal(["short"], journal.Select(e => e.Name));
+        Assert.Equal(0, executions["next"]);
+        var run = await KeelClient.Create(db.CreateStore()).GetRunAsync(runId, TestHost.Token);
+        Assert.Null(run!.Owner); // lease released: another worker may continue at once
+    }
+}
