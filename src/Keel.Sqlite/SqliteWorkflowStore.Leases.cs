@@ -9,7 +9,7 @@ public sealed partial class SqliteWorkflowStore
     private const string ClaimSql =
         "UPDATE runs SET owner = $owner, lease_epoch = lease_epoch + 1, lease_expires_at = $expires, " +
         "recovery_attempts = recovery_attempts + 1, updated_at = $now, " +
-        "status = CASE WHEN status = 'Pending' THEN 'Running' ELSE status END " +
+        "status = CASE WHEN status IN ('Pending', 'Waiting') THEN 'Running' ELSE status END " +
         "WHERE run_id IN (SELECT run_id FROM runs " +
         "  WHERE due_at IS NOT NULL AND due_at <= $now AND status IN ('Pending', 'Running', 'Waiting') " +
         "    AND (owner IS NULL OR lease_expires_at IS NULL OR lease_expires_at < $now) " +

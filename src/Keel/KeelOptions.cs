@@ -22,6 +22,12 @@ public sealed class KeelOptions
     /// <summary>On shutdown, how long in-flight step bodies may run on before they are cancelled.</summary>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// A run whose every pending operation sleeps (a retry backoff, later timers) longer than this is released from
+    /// memory and resumed by any worker when it is due.
+    /// </summary>
+    public TimeSpan ReleaseWaitsLongerThan { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Claims without progress after which a run is quarantined as Blocked (its last error kept).</summary>
     [Range(1, 1000)]
     public int MaxRecoveryAttempts { get; set; } = 5;

@@ -12,6 +12,19 @@ internal abstract class Operation(int sequence, string name)
 
     public bool IsStarted { get; protected set; }
 
+    /// <summary>When the operation sleeps until a due time (a retry backoff), that time; otherwise null.</summary>
+    public DateTimeOffset? WaitingUntil
+    {
+        get
+        {
+            var ticks = Interlocked.Read(ref _waitingUntilTicks);
+            return ticks == 0 ? null : new DateTimeOffset(ticks, TimeSpan.Zero);
+        }
+        protected set => Interlocked.Exchange(ref _waitingUntilTicks, value?.UtcTicks ?? 0);
+    }
+
+    private long _waitingUntilTicks;
+
     /// <summary>Delivers an outcome read from the journal.</summary>
     public abstract void DeliverRecorded(JournalEntry entry, RunExecutor executor);
 

@@ -259,10 +259,19 @@ internal sealed class RunExecutor : IDisposable
             {
                 throw new WorkflowReplayException(RunId, _fault);
             }
-            if (_draining && _inbox.Reader.Count == 0 && Volatile.Read(ref _bodiesRunning) == 0)
+            if (_inbox.Reader.Count == 0 && Volatile.Read(ref _bodiesRunning) == 0)
             {
-                await TryReleaseAsync(null, null);
-                return;
+                if (_draining)
+                {
+                    await TryReleaseAsync(null, null);
+                    return;
+                }
+                if (NextDueIfAllWaiting(context) is { } due && due - Now >= _services.Options.ReleaseWaitsLongerThan)
+                {
+                    // Nothing to do until then: hold no memory; any worker resumes the run when it is due.
+                    await ReleaseUntilAsync(due);
+                    return;
+                }
             }
             batch.Clear();
             batch.Add(await _inbox.Reader.ReadAsync(token));
@@ -419,6 +428,30 @@ internal sealed class RunExecutor : IDisposable
         _logger.RecoveryFailed(cause, RunId, attempt, max);
         var backoff = TimeSpan.FromSeconds(Math.Min(60, Math.Pow(2, attempt - 1)));
         await TryReleaseAsync(error, Now + backoff);
+    }
+
+    private static DateTimeOffset? NextDueIfAllWaiting(RunContext context)
+    {
+        DateTimeOffset? earliest = null;
+        foreach (var operation in context.Pending.Values)
+        {
+            if (!operation.IsStarted || operation.WaitingUntil is not { } until)
+            {
+                return null;
+            }
+            earliest = earliest is null || until < earliest ? until : earliest;
+        }
+        return earliest;
+    }
+
+    private async Task ReleaseUntilAsync(DateTimeOffset due)
+    {
+        var update = new RunUpdate { Status = RunStatus.Waiting, ReleaseLease = true, DueAt = due, At = Now };
+        if (!await _services.Store.AppendAsync(Lease, [], update, CancellationToken.None))
+        {
+            throw new LeaseLostException();
+        }
+        _services.Notifier.NotifyRunChanged();
     }
 
     private async Task TryReleaseAsync(ErrorInfo? error, DateTimeOffset? dueAt)

@@ -51,7 +51,7 @@ internal sealed class StepOperation<T>(int sequence, string name, Func<StepConte
             var attempt = _failures.Count + 1;
             if (_failures.Count > 0 && _failures[^1].RetryAt is { } due)
             {
-                await executor.DelayUntilAsync(due, token); // durable backoff: resumes the recorded schedule
+                await WaitUntilAsync(executor, due, token); // durable backoff: resumes the recorded schedule
             }
             while (!executor.IsDraining)
             {
@@ -71,7 +71,7 @@ internal sealed class StepOperation<T>(int sequence, string name, Func<StepConte
                 {
                     executor.BodyFinished();
                 }
-                await executor.DelayUntilAsync(retryAt, token);
+                await WaitUntilAsync(executor, retryAt, token);
                 attempt++;
             }
         }
@@ -82,6 +82,20 @@ internal sealed class StepOperation<T>(int sequence, string name, Func<StepConte
         catch (Exception ex)
         {
             executor.Fault(ex);
+        }
+    }
+
+    private async Task WaitUntilAsync(RunExecutor executor, DateTimeOffset due, CancellationToken token)
+    {
+        WaitingUntil = due;
+        executor.Post(InboxItem.Wake); // the executor may release the run from memory until it is due
+        try
+        {
+            await executor.DelayUntilAsync(due, token);
+        }
+        finally
+        {
+            WaitingUntil = null;
         }
     }
 

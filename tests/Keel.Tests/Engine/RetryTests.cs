@@ -211,4 +211,22 @@ public class RetryTests
         Assert.Equal([(1, 0), (2, 1)], attempts.Select(a => (a.Attempt, a.Previous)));
         Assert.True(attempts[1].At - attempts[0].At >= TimeSpan.FromHours(1));
     }
+
+    [Fact]
+    public async Task LongBackoff_ReleasesTheRunFromMemoryUntilItIsDue()
+    {
+        using var db = new TempDatabase();
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        var policy = new RetryPolicy { MaxAttempts = 3, InitialDelay = TimeSpan.FromMinutes(10), MaxDelay = TimeSpan.FromHours(1) };
+        await using var keel = await TestHost.StartAsync(db, k => k.AddWorkflow<int, int>("sleepy", async (ctx, _) =>
+            await ctx.StepAsync("call", sc => sc.Attempt == 1 ? throw new InvalidOperationException("down") : Task.FromResult(sc.Attempt),
+                new StepOptions { Retry = policy })), time);
+        var run = await keel.Client.StartAsync("sleepy", 0, cancellationToken: TestHost.Token);
+        await TestHost.EventuallyAsync(async () => (await keel.Client.GetRunAsync(run.RunId, TestHost.Token))!.Status == RunStatus.Waiting, "the run waits");
+        var waiting = await keel.Client.GetRunAsync(run.RunId, TestHost.Token);
+        Assert.Null(waiting!.Owner);
+        await TestHost.EventuallyAsync(() => Task.FromResult(keel.Worker!.ActiveRuns == 0), "the worker holds no run");
+        time.Advance(TimeSpan.FromMinutes(10));
+        Assert.Equal(2, await keel.Client.GetResultAsync<int>(run.RunId, TestHost.Token));
+    }
 }
