@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using Keel.Cli.Commands;
 
 namespace Keel.Cli;
@@ -28,9 +29,13 @@ public static class KeelCli
         return await root.Parse(args).InvokeAsync(configuration, cancellationToken);
     }
 
-    internal static RootCommand BuildRootCommand() =>
-        new("keel: inspect and control Keel durable runs, and watch one survive a crash (keel demo).")
+    /// <remarks>A plain command named <c>keel</c>, not a <see cref="RootCommand"/>, so that usage lines say <c>keel</c>
+    /// whatever the executable is called (<c>Keel.Cli</c>, <c>dotnet Keel.Cli.dll</c> or the <c>keel</c> tool).</remarks>
+    internal static Command BuildRootCommand() =>
+        new("keel", "keel: inspect and control Keel durable runs, and watch one survive a crash (keel demo).")
         {
+            new HelpOption(),
+            new VersionOption(),
             RunsCommand.Create(),
             ShowCommand.Create(),
             CancelCommand.Create(),

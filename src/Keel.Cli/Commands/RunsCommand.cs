@@ -15,7 +15,7 @@ internal static class RunsCommand
         {
             Description = "Only runs in this state (repeatable): Pending, Running, Waiting, Paused, NeedsAttention, Blocked, Completed, Failed, Cancelled.",
             HelpName = "S",
-            AllowMultipleArgumentsPerToken = false,
+            CustomParser = ParseStatuses,
         };
         var workflow = new Option<string?>("--workflow") { Description = "Only runs of this workflow.", HelpName = "W" };
         var limit = new Option<int>("--limit")
@@ -67,6 +67,24 @@ internal static class RunsCommand
             return 0;
         });
         return command;
+    }
+
+    private static RunStatus[] ParseStatuses(System.CommandLine.Parsing.ArgumentResult result)
+    {
+        var statuses = new List<RunStatus>();
+        foreach (var token in result.Tokens)
+        {
+            if (Enum.TryParse<RunStatus>(token.Value, ignoreCase: true, out var status) && Enum.IsDefined(status) &&
+                !int.TryParse(token.Value, System.Globalization.CultureInfo.InvariantCulture, out _))
+            {
+                statuses.Add(status);
+            }
+            else
+            {
+                result.AddError($"Unknown status '{token.Value}'. Use one of: {string.Join(", ", Enum.GetNames<RunStatus>())}.");
+            }
+        }
+        return [.. statuses];
     }
 
     private static string NextPageCommand(string path, RunQuery query)

@@ -3,6 +3,8 @@ namespace Keel.Cli.Output;
 /// <summary>Prints a run's header: what it is, where it is, what went in and what came out.</summary>
 internal static class RunView
 {
+    private const int MaxValueLength = 600;
+
     public static void Write(TextWriter writer, RunInfo run)
     {
         var table = new TextTable("", "");
@@ -15,10 +17,10 @@ internal static class RunView
         {
             table.Add("Completed", $"{TimeFormat.Timestamp(completed)} ({TimeFormat.Relative(completed, run.CreatedAt)})");
         }
-        table.Add("Input", run.Input ?? "(none)");
+        table.Add("Input", run.Input is null ? "(none)" : Clip(run.Input));
         if (run.Result is not null)
         {
-            table.Add("Result", run.Result);
+            table.Add("Result", Clip(run.Result));
         }
         if (run.Error is { } error)
         {
@@ -38,4 +40,8 @@ internal static class RunView
         }
         table.Write(writer, header: false);
     }
+
+    /// <summary>Keeps long JSON readable; <c>--json</c> prints it all.</summary>
+    private static string Clip(string json) =>
+        json.Length <= MaxValueLength ? json : $"{json[..MaxValueLength]}… ({json.Length} chars; --json prints all)";
 }

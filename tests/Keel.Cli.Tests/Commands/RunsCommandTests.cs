@@ -101,4 +101,16 @@ public class RunsCommandTests
         Assert.NotEqual(0, result.ExitCode);
         Assert.Contains("--limit must be between 1 and 1000", result.Err, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Runs_UnknownStatus_ParseErrorListsStatuses()
+    {
+        using var dir = new TempDirectory();
+        await TestRuns.CreatePendingAsync(dir.DatabasePath, "s1");
+
+        var result = await Cli.RunAsync("runs", "--db", dir.DatabasePath, "--status", "Done");
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("Unknown status 'Done'. Use one of: Pending, Running,", result.Err, StringComparison.Ordinal);
+    }
 }
