@@ -6,7 +6,9 @@ namespace Keel.Cli.Commands;
 internal static class CommandAction
 {
     public const int Failure = 1;
+    public const int Unexpected = 2;
     public const int Cancelled = 130;
+    private const string DebugVariable = "KEEL_CLI_DEBUG";
 
     public static void Set(Command command, Func<ParseResult, CommandOutput, CancellationToken, Task<int>> body) =>
         command.SetAction((parseResult, cancellationToken) => RunAsync(parseResult, body, cancellationToken));
@@ -30,6 +32,12 @@ internal static class CommandAction
         {
             output.Error(ex.Message);
             return Failure;
+        }
+        catch (Exception ex) when (Environment.GetEnvironmentVariable(DebugVariable) is not "1")
+        {
+            // A bug, not a user error: still one line, with a way to get the stack trace.
+            output.Error($"unexpected {ex.GetType().Name}: {ex.Message} (set {DebugVariable}=1 to see the stack trace)");
+            return Unexpected;
         }
     }
 }
