@@ -5,6 +5,12 @@ internal static class CrashPoint
 {
     public const string FlakyStep = "tool:fetch-pricing";
 
+    /// <summary>
+    /// Worker 1 hangs in this attempt, so it cannot get past the crash point however slowly the demo polls on a loaded
+    /// machine: the kill always lands after attempt 1 failed and before attempt 2 finished.
+    /// </summary>
+    public static StepAttemptRef Hold { get; } = new(FlakyStep, 2);
+
     /// <summary>True once <c>plan</c> and <c>tool:search-web</c> completed and the flaky tool has a failed attempt journaled.</summary>
     public static bool Reached(IReadOnlyList<JournalEntry> journal) =>
         Completed(journal, "plan") && Completed(journal, "tool:search-web") &&

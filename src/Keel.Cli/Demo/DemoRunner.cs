@@ -27,8 +27,8 @@ internal sealed class DemoRunner(string databasePath, int stepDelayMs, CommandOu
         Out.WriteLine();
         var watcher = new JournalWatcher(client, run.RunId, run.CreatedAt, Out);
 
-        await using var first = WorkerProcess.Start(1, _path, run.RunId, stepDelayMs);
-        Out.WriteLine($"Started {first.Label}");
+        await using var first = WorkerProcess.Start(1, _path, run.RunId, stepDelayMs, CrashPoint.Hold);
+        Out.WriteLine($"Started {first.Label}; its {CrashPoint.Hold.Step} attempt {CrashPoint.Hold.Attempt} will hang, so the kill below always lands at the same point");
         Out.Flush();
         if (!await watcher.WatchUntilAsync(first, CrashPoint.Reached, PhaseTimeout, cancellationToken))
         {

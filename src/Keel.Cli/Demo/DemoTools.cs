@@ -73,6 +73,11 @@ internal sealed class DemoTools(DemoSettings settings)
     /// <summary>Does the step's "work", then records the execution before the body returns or throws.</summary>
     private async Task WorkAsync(StepContext step)
     {
+        if (settings.HoldAt?.Matches(step) == true)
+        {
+            // A hung call: the body never finishes (nor logs an execution) in this worker, until it is killed or stopped.
+            await Task.Delay(Timeout.InfiniteTimeSpan, TimeProvider.System, step.CancellationToken);
+        }
         await Task.Delay(settings.StepDelay, TimeProvider.System, step.CancellationToken);
         await EffectsLog.AppendAsync(settings.EffectsLogPath, step.RunId, step.StepName, step.Attempt, step.CancellationToken);
     }

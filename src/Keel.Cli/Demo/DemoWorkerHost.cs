@@ -5,9 +5,9 @@ namespace Keel.Cli.Demo;
 /// <summary>Starts a Keel worker with the demo workflows registered, over a SQLite file.</summary>
 internal static class DemoWorkerHost
 {
-    public static Task<KeelHost> StartAsync(string databasePath, TimeSpan stepDelay, CancellationToken cancellationToken)
+    public static Task<KeelHost> StartAsync(string databasePath, TimeSpan stepDelay, StepAttemptRef? holdAt, CancellationToken cancellationToken)
     {
-        var settings = new DemoSettings(stepDelay, DemoSettings.EffectsLogFor(databasePath));
+        var settings = new DemoSettings(stepDelay, DemoSettings.EffectsLogFor(databasePath), holdAt);
         return KeelHost.StartAsync(
             k => k.UseSqlite(databasePath)
                 .AddWorkflow<ResearchAgentWorkflow>()

@@ -40,7 +40,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
         }
     }
 
-    public static WorkerProcess Start(int number, string databasePath, string runId, int stepDelayMs)
+    public static WorkerProcess Start(int number, string databasePath, string runId, int stepDelayMs, StepAttemptRef? holdAt = null)
     {
         var (fileName, prefix) = ResolveSelf();
         var start = new ProcessStartInfo(fileName)
@@ -51,7 +51,8 @@ internal sealed class WorkerProcess : IAsyncDisposable
             UseShellExecute = false,
         };
         foreach (var arg in prefix.Concat(["worker", "--db", databasePath, "--until", runId,
-                     "--step-delay-ms", stepDelayMs.ToString(CultureInfo.InvariantCulture)]))
+                     "--step-delay-ms", stepDelayMs.ToString(CultureInfo.InvariantCulture),
+                     .. holdAt is null ? Array.Empty<string>() : ["--hold-at", holdAt.ToString()]]))
         {
             start.ArgumentList.Add(arg);
         }

@@ -31,4 +31,19 @@ public class WorkerCommandTests
         var report = run!.GetResult<ResearchReport>();
         Assert.Contains("fetch-pricing: fetched 20 rows after reducing page size because attempt 2 timed out", report!.Findings);
     }
+
+    [Theory]
+    [InlineData("tool:fetch-pricing")]
+    [InlineData("tool:fetch-pricing/0")]
+    [InlineData("/2")]
+    public async Task Worker_BadHoldAt_ParseErrorAndNoDatabase(string holdAt)
+    {
+        using var dir = new TempDirectory();
+
+        var result = await Cli.RunAsync("worker", "--db", dir.DatabasePath, "--hold-at", holdAt);
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("--hold-at must be STEP/ATTEMPT", result.Err, StringComparison.Ordinal);
+        Assert.False(File.Exists(dir.DatabasePath));
+    }
 }
