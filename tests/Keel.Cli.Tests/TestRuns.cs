@@ -5,6 +5,7 @@ internal static class TestRuns
 {
     public const string Add = "add";
     public const string Flaky = "flaky";
+    public const string Doomed = "doomed";
 
     /// <summary>Runs <paramref name="runIds"/> of workflow "add" (two steps) to completion, one after the other.</summary>
     public static async Task CompleteAsync(string databasePath, params string[] runIds)
@@ -26,6 +27,16 @@ internal static class TestRuns
         await keel.Client.StartAsync(Flaky, "x", new StartWorkflowOptions { RunId = runId }, ct);
         var run = await keel.Client.WaitForCompletionAsync(runId, ct);
         Assert.Equal(RunStatus.Completed, run.Status);
+    }
+
+    /// <summary>Runs workflow "doomed": its step fails for good at once, so the run ends Failed.</summary>
+    public static async Task FailAsync(string databasePath, string runId)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var keel = await StartHostAsync(databasePath);
+        await keel.Client.StartAsync(Doomed, "4242", new StartWorkflowOptions { RunId = runId }, ct);
+        var run = await keel.Client.WaitForCompletionAsync(runId, ct);
+        Assert.Equal(RunStatus.Failed, run.Status);
     }
 
     /// <summary>Creates runs that no worker picks up (they stay Pending).</summary>
@@ -67,6 +78,8 @@ internal static class TestRuns
                 .AddWorkflow<string, string>(Flaky, (ctx, s) => ctx.StepAsync("call-api", step => step.Attempt == 1
                         ? throw new RetryableStepException("rate limited (429)", TimeSpan.FromMilliseconds(50))
                         : Task.FromResult($"{s} on attempt {step.Attempt}")))
+                .AddWorkflow<string, string>(Doomed, (ctx, s) => ctx.StepAsync<string>("charge-card",
+                    _ => throw new TerminalStepException($"card {s} declined")))
                 .Configure(o => o.PollInterval = TimeSpan.FromMilliseconds(50));
             more?.Invoke(k);
         }, cancellationToken: TestContext.Current.CancellationToken);

@@ -40,6 +40,21 @@ public class ShowCommandTests
     }
 
     [Fact]
+    public async Task Show_FailedRun_PrintsErrorAndFailedStep()
+    {
+        using var dir = new TempDirectory();
+        await TestRuns.FailAsync(dir.DatabasePath, "doomed-1");
+
+        var result = await Cli.RunAsync("show", "doomed-1", "--db", dir.DatabasePath);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Matches(@"(?m)^Status\s+Failed$", result.Out);
+        Assert.Matches(@"(?m)^Error\s+TerminalStepException: Step 'charge-card' failed after 1 attempt\(s\): Keel.TerminalStepException: card 4242 declined$", result.Out);
+        Assert.Matches(@"(?m)^  charge-card: attempt 1 failed for good \(TerminalStepException: card 4242 declined\) at \+\d+\.\d{3}s$", result.Out);
+        Assert.Matches(@"(?m)^  doomed: run failed \(", result.Out);
+    }
+
+    [Fact]
     public async Task Show_Json_ParsesAsRunAndJournal()
     {
         using var dir = new TempDirectory();
