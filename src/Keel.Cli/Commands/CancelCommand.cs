@@ -1,0 +1,38 @@
+using System.CommandLine;
+using Keel.Cli.Storage;
+
+namespace Keel.Cli.Commands;
+
+/// <summary><c>keel cancel RUN_ID</c>: cancels a run, or asks its worker to.</summary>
+internal static class CancelCommand
+{
+    public static Command Create()
+    {
+        var db = CliOptions.Database();
+        var runId = new Argument<string>("RUN_ID") { Description = "The run to cancel." };
+        var reason = new Option<string?>("--reason") { Description = "Why, for the record.", HelpName = "TEXT" };
+        var command = new Command("cancel", "Cancel a run. A run no worker holds ends Cancelled at once; a running one is stopped by its worker.")
+        {
+            runId, db, reason,
+        };
+        CommandAction.Set(command, async (parse, output, ct) =>
+        {
+            await using var store = await KeelDatabase.OpenExistingAsync(parse.GetValue(db)!, ct);
+            var client = KeelClient.Create(store);
+            var id = parse.GetValue(runId)!;
+            await client.CancelAsync(id, parse.GetValue(reason), ct);
+            var run = await client.GetRunAsync(id, ct) ?? throw new RunNotFoundException(id);
+            if (run.Status == RunStatus.Cancelled)
+            {
+                output.Out.WriteLine($"Run {id} is cancelled.{(run.StatusReason is { } r ? $" Reason: {r}" : "")}");
+            }
+            else
+            {
+                output.Out.WriteLine($"Cancellation requested for run {id} (status {run.Status}): " +
+                                     "the worker that holds it stops the step in flight and ends the run Cancelled.");
+            }
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,38 @@
+using System.CommandLine;
+
+namespace Keel.Cli.Commands;
+
+/// <summary>Options shared by several commands; a new instance per command, as System.CommandLine requires.</summary>
+internal static class CliOptions
+{
+    public const string DefaultDatabase = "./keel.db";
+
+    public static Option<string> Database() => new("--db")
+    {
+        Description = "The Keel SQLite database file.",
+        HelpName = "PATH",
+        DefaultValueFactory = _ => DefaultDatabase,
+    };
+
+    public static Option<bool> Json() => new("--json")
+    {
+        Description = "Print JSON instead of text.",
+    };
+
+    public static Option<int> StepDelay(int defaultMs) => new("--step-delay-ms")
+    {
+        Description = "How long each demo step body works, in milliseconds.",
+        HelpName = "N",
+        DefaultValueFactory = _ => defaultMs,
+        Validators =
+        {
+            r =>
+            {
+                if (r.GetValueOrDefault<int>() is < 0 or > 60_000)
+                {
+                    r.AddError("--step-delay-ms must be between 0 and 60000.");
+                }
+            },
+        },
+    };
+}

@@ -1,0 +1,104 @@
+using System.CommandLine;
+using Keel.Cli.Output;
+using Keel.Cli.Storage;
+
+namespace Keel.Cli.Commands;
+
+/// <summary><c>keel runs</c>: lists runs, newest first, with filters and paging.</summary>
+internal static class RunsCommand
+{
+    public static Command Create()
+    {
+        var db = CliOptions.Database();
+        var json = CliOptions.Json();
+        var status = new Option<RunStatus[]>("--status")
+        {
+            Description = "Only runs in this state (repeatable): Pending, Running, Waiting, Paused, NeedsAttention, Blocked, Completed, Failed, Cancelled.",
+            HelpName = "S",
+            CustomParser = ParseStatuses,
+        };
+        var workflow = new Option<string?>("--workflow") { Description = "Only runs of this workflow.", HelpName = "W" };
+        var limit = new Option<int>("--limit")
+        {
+            Description = "Runs per page (1 to 1000).",
+            HelpName = "N",
+            DefaultValueFactory = _ => 50,
+            Validators =
+            {
+                r =>
+                {
+                    if (r.GetValueOrDefault<int>() is < 1 or > 1000)
+                    {
+                        r.AddError("--limit must be between 1 and 1000.");
+                    }
+                },
+            },
+        };
+        var cursor = new Option<string?>("--cursor") { Description = "Continue after the page that printed this cursor.", HelpName = "C" };
+        var command = new Command("runs", "List runs, newest first.") { db, status, workflow, limit, cursor, json };
+        CommandAction.Set(command, async (parse, output, ct) =>
+        {
+            var path = parse.GetValue(db)!;
+            await using var store = await KeelDatabase.OpenExistingAsync(path, ct);
+            var query = new RunQuery
+            {
+                Statuses = parse.GetValue(status) ?? [],
+                WorkflowName = parse.GetValue(workflow),
+                Limit = parse.GetValue(limit),
+                Cursor = parse.GetValue(cursor),
+            };
+            RunPage page;
+            try
+            {
+                page = await KeelClient.Create(store).ListRunsAsync(query, ct);
+            }
+            catch (ArgumentException ex) when (query.Cursor is not null)
+            {
+                throw new CliException($"invalid --cursor: {ex.Message}");
+            }
+            if (parse.GetValue(json))
+            {
+                CliJson.Write(output.Out, page);
+            }
+            else
+            {
+                RunListView.Write(output.Out, page, NextPageCommand(path, query));
+            }
+            return 0;
+        });
+        return command;
+    }
+
+    private static RunStatus[] ParseStatuses(System.CommandLine.Parsing.ArgumentResult result)
+    {
+        var statuses = new List<RunStatus>();
+        foreach (var token in result.Tokens)
+        {
+            if (Enum.TryParse<RunStatus>(token.Value, ignoreCase: true, out var status) && Enum.IsDefined(status) &&
+                !int.TryParse(token.Value, System.Globalization.CultureInfo.InvariantCulture, out _))
+            {
+                statuses.Add(status);
+            }
+            else
+            {
+                result.AddError($"Unknown status '{token.Value}'. Use one of: {string.Join(", ", Enum.GetNames<RunStatus>())}.");
+            }
+        }
+        return [.. statuses];
+    }
+
+    private static string NextPageCommand(string path, RunQuery query)
+    {
+        var parts = new List<string> { "keel runs", "--db", Shell.Quote(path) };
+        foreach (var s in query.Statuses)
+        {
+            parts.Add($"--status {s}");
+        }
+        if (query.WorkflowName is { } w)
+        {
+            parts.Add($"--workflow {Shell.Quote(w)}");
+        }
+        parts.Add($"--limit {query.Limit}");
+        return string.Join(' ', parts);
+    }
+}

@@ -1,0 +1,35 @@
+using System.CommandLine;
+using Keel.Cli.Output;
+using Keel.Cli.Storage;
+
+namespace Keel.Cli.Commands;
+
+/// <summary><c>keel show RUN_ID</c>: a run's state and its journal as a timeline.</summary>
+internal static class ShowCommand
+{
+    public static Command Create()
+    {
+        var db = CliOptions.Database();
+        var json = CliOptions.Json();
+        var runId = new Argument<string>("RUN_ID") { Description = "The run to show." };
+        var command = new Command("show", "Show a run: status, input, result or error, and its journal as a timeline.") { runId, db, json };
+        CommandAction.Set(command, async (parse, output, ct) =>
+        {
+            await using var store = await KeelDatabase.OpenExistingAsync(parse.GetValue(db)!, ct);
+            var client = KeelClient.Create(store);
+            var id = parse.GetValue(runId)!;
+            var run = await client.GetRunAsync(id, ct) ?? throw new RunNotFoundException(id);
+            var journal = await client.GetJournalAsync(id, ct);
+            if (parse.GetValue(json))
+            {
+                CliJson.Write(output.Out, new { run, journal });
+                return 0;
+            }
+            RunView.Write(output.Out, run);
+            output.Out.WriteLine();
+            TimelineView.Write(output.Out, run, journal);
+            return 0;
+        });
+        return command;
+    }
+}

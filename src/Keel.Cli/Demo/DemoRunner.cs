@@ -1,0 +1,114 @@
+using System.Globalization;
+using Keel.Cli.Commands;
+using Keel.Cli.Storage;
+
+namespace Keel.Cli.Demo;
+
+/// <summary>
+/// <c>keel demo</c>: starts a research-agent run, lets a worker process get halfway, kills it with SIGKILL, starts a
+/// second worker that resumes from the journal, and shows from the effects log that no finished step ran again.
+/// </summary>
+internal sealed class DemoRunner(string databasePath, int stepDelayMs, CommandOutput output)
+{
+    private static readonly TimeSpan PhaseTimeout = TimeSpan.FromSeconds(60);
+    private readonly string _path = Path.GetFullPath(databasePath);
+    private TextWriter Out => output.Out;
+
+    public async Task<int> RunAsync(CancellationToken cancellationToken)
+    {
+        await using var store = await KeelDatabase.OpenOrCreateAsync(_path, cancellationToken);
+        var client = KeelClient.Create(store);
+        var effectsLog = DemoSettings.EffectsLogFor(_path);
+        var run = await StartRunAsync(client, cancellationToken);
+        Out.WriteLine("Keel demo: a research agent whose worker is killed (SIGKILL) halfway, then resumed by another worker");
+        Out.WriteLine($"  database  {_path}");
+        Out.WriteLine($"  run       {run.RunId} (workflow {run.WorkflowName}): plan -> tool:search-web -> tool:fetch-pricing -> tool:read-docs -> summarize");
+        Out.WriteLine($"  effects   {effectsLog} (each step body appends \"pid step attempt run\" before it returns)");
+        Out.WriteLine();
+        var watcher = new JournalWatcher(client, run.RunId, run.CreatedAt, Out);
+
+        await using var first = WorkerProcess.Start(1, _path, run.RunId, stepDelayMs, CrashPoint.Hold);
+        Out.WriteLine($"Started {first.Label}; its {CrashPoint.Hold.Step} attempt {CrashPoint.Hold.Attempt} will hang, so the kill below always lands at the same point");
+        Out.Flush();
+        if (!await watcher.WatchUntilAsync(first, CrashPoint.Reached, PhaseTimeout, cancellationToken))
+        {
+            return Fail(first, "the first worker did not reach the crash point (plan and tool:search-web done, a tool:fetch-pricing attempt failed)");
+        }
+        await first.KillAsync();
+        var atCrash = await watcher.PollAsync(first, cancellationToken); // anything the worker committed before it died
+        var completedBeforeCrash = CrashPoint.CompletedSteps(atCrash);
+        Out.WriteLine();
+        Out.WriteLine($"{first.Label} killed with SIGKILL after: {CrashPoint.Describe(atCrash)}");
+        Out.WriteLine();
+
+        await using var second = WorkerProcess.Start(2, _path, run.RunId, stepDelayMs);
+        Out.WriteLine($"Started {second.Label}: it replays the journal and continues where worker 1 stopped");
+        Out.Flush();
+        if (!await watcher.WatchUntilAsync(second, IsFinished, PhaseTimeout, cancellationToken))
+        {
+            return Fail(second, "the second worker did not finish the run");
+        }
+        await WaitForExitAsync(second, cancellationToken);
+        var final = await client.GetRunAsync(run.RunId, cancellationToken) ?? throw new RunNotFoundException(run.RunId);
+        Out.WriteLine();
+        if (final.Status != RunStatus.Completed)
+        {
+            output.Error($"run {run.RunId} ended {final.Status}: {final.Error?.ToString() ?? final.StatusReason ?? "no reason recorded"}");
+            return CommandAction.Failure;
+        }
+
+        var executions = EffectsLog.Read(effectsLog, run.RunId);
+        DemoReport.WriteResult(Out, final);
+        Out.WriteLine();
+        DemoReport.WriteExecutions(Out, executions, [first, second], effectsLog);
+        Out.WriteLine();
+        var passed = DemoReport.WriteExactlyOnceCheck(Out, completedBeforeCrash, executions);
+        DemoReport.WriteResumedAttempt(Out, executions, second);
+        Out.WriteLine();
+        DemoReport.WriteRetryHistory(Out, watcher.Journal, final.CreatedAt);
+        Out.WriteLine();
+        DemoReport.WriteHints(Out, run.RunId, _path);
+        Out.Flush();
+        return passed ? 0 : CommandAction.Failure;
+    }
+
+    private static bool IsFinished(IReadOnlyList<JournalEntry> journal) =>
+        journal.Any(e => e.Kind is JournalEntryKind.RunCompleted or JournalEntryKind.RunFailed
+            or JournalEntryKind.RunCancelled or JournalEntryKind.RunBlocked);
+
+    private static async Task<RunInfo> StartRunAsync(KeelClient client, CancellationToken cancellationToken)
+    {
+        var baseId = "demo-" + TimeProvider.System.GetUtcNow().ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
+        var request = new ResearchRequest("Which managed vector database should we use for 10M embeddings at 2,000 queries per second?");
+        for (var n = 1; ; n++)
+        {
+            var id = n == 1 ? baseId : string.Create(CultureInfo.InvariantCulture, $"{baseId}-{n}");
+            var started = await client.StartAsync(ResearchAgentWorkflow.Name, request, new StartWorkflowOptions { RunId = id }, cancellationToken);
+            if (started.Created)
+            {
+                return started.Run;
+            }
+        }
+    }
+
+    private static async Task WaitForExitAsync(WorkerProcess worker, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(15));
+        try
+        {
+            await worker.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            await worker.KillAsync(); // it finished the run; a slow shutdown is not the demo's concern
+        }
+    }
+
+    private int Fail(WorkerProcess worker, string what)
+    {
+        var state = worker.HasExited ? $"it exited with code {worker.ExitCode}" : "it was still running and has been killed";
+        output.Error($"demo failed: {what}; {state}. Its last output: {worker.RecentOutput}");
+        return CommandAction.Failure;
+    }
+}

@@ -1,0 +1,45 @@
+using System.CommandLine;
+using System.CommandLine.Help;
+using Keel.Cli.Commands;
+
+namespace Keel.Cli;
+
+/// <summary>The <c>keel</c> command line, callable in-process (tests) as well as from <c>Program</c>.</summary>
+public static class KeelCli
+{
+    /// <summary>Parses and runs one command line.</summary>
+    /// <param name="args">The arguments, without the program name.</param>
+    /// <param name="stdout">Where normal output goes.</param>
+    /// <param name="stderr">Where errors go: one line each, never a stack trace for expected failures.</param>
+    /// <param name="cancellationToken">Stops the command (a worker stops gracefully).</param>
+    /// <returns>The exit code: 0 on success, non-zero on failure.</returns>
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(stdout);
+        ArgumentNullException.ThrowIfNull(stderr);
+        var root = BuildRootCommand();
+        var configuration = new InvocationConfiguration
+        {
+            Output = stdout,
+            Error = stderr,
+            // Program.cs turns Ctrl+C and SIGTERM into cancellation itself, so in-process callers keep their handlers.
+            ProcessTerminationTimeout = null,
+        };
+        return await root.Parse(args).InvokeAsync(configuration, cancellationToken);
+    }
+
+    /// <remarks>A plain command named <c>keel</c>, not a <see cref="RootCommand"/>, so that usage lines say <c>keel</c>
+    /// whatever the executable is called (<c>Keel.Cli</c>, <c>dotnet Keel.Cli.dll</c> or the <c>keel</c> tool).</remarks>
+    internal static Command BuildRootCommand() =>
+        new("keel", "keel: inspect and control Keel durable runs, and watch one survive a crash (keel demo).")
+        {
+            new HelpOption(),
+            new VersionOption(),
+            RunsCommand.Create(),
+            ShowCommand.Create(),
+            CancelCommand.Create(),
+            DemoCommand.Create(),
+            WorkerCommand.Create(),
+        };
+}

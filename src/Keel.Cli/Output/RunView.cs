@@ -1,0 +1,47 @@
+namespace Keel.Cli.Output;
+
+/// <summary>Prints a run's header: what it is, where it is, what went in and what came out.</summary>
+internal static class RunView
+{
+    private const int MaxValueLength = 600;
+
+    public static void Write(TextWriter writer, RunInfo run)
+    {
+        var table = new TextTable("", "");
+        table.Add("Run", run.RunId);
+        table.Add("Workflow", run.WorkflowName);
+        table.Add("Status", run.CancelRequested && !run.Status.IsTerminal() ? $"{run.Status} (cancel requested)" : run.Status.ToString());
+        table.Add("Created", TimeFormat.Timestamp(run.CreatedAt));
+        table.Add("Updated", $"{TimeFormat.Timestamp(run.UpdatedAt)} ({TimeFormat.Relative(run.UpdatedAt, run.CreatedAt)})");
+        if (run.CompletedAt is { } completed)
+        {
+            table.Add("Completed", $"{TimeFormat.Timestamp(completed)} ({TimeFormat.Relative(completed, run.CreatedAt)})");
+        }
+        table.Add("Input", run.Input is null ? "(none)" : Clip(run.Input));
+        if (run.Result is not null)
+        {
+            table.Add("Result", Clip(run.Result));
+        }
+        if (run.Error is { } error)
+        {
+            table.Add("Error", ErrorText.Describe(error));
+        }
+        if (run.StatusReason is { } reason)
+        {
+            table.Add("Reason", ErrorText.OneLine(reason));
+        }
+        if (run.Owner is { } owner && !run.Status.IsTerminal())
+        {
+            table.Add("Worker", owner);
+        }
+        if (run.RecoveryAttempts > 0 && !run.Status.IsTerminal())
+        {
+            table.Add("Recoveries", run.RecoveryAttempts.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        table.Write(writer, header: false);
+    }
+
+    /// <summary>Keeps long JSON readable; <c>--json</c> prints it all.</summary>
+    private static string Clip(string json) =>
+        json.Length <= MaxValueLength ? json : $"{json[..MaxValueLength]}… ({json.Length} chars; --json prints all)";
+}

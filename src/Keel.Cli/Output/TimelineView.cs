@@ -1,0 +1,90 @@
+using System.Globalization;
+
+namespace Keel.Cli.Output;
+
+/// <summary>
+/// Prints a run's journal as a timeline (one row per entry, times relative to the run's start) and then per step,
+/// so retries read as a story: "attempt 1 failed (...), retried at +1.2s; attempt 2 completed".
+/// </summary>
+internal static class TimelineView
+{
+    public static void Write(TextWriter writer, RunInfo run, IReadOnlyList<JournalEntry> journal)
+    {
+        writer.WriteLine($"Journal ({journal.Count} {(journal.Count == 1 ? "entry" : "entries")})");
+        if (journal.Count == 0)
+        {
+            writer.WriteLine("  (empty: no step has finished yet)");
+            return;
+        }
+        var table = new TextTable("#", "TIME", "KIND", "STEP", "ATTEMPT", "DURATION", "DETAIL");
+        foreach (var entry in journal)
+        {
+            table.Add(
+                entry.Index.ToString(CultureInfo.InvariantCulture),
+                TimeFormat.Relative(entry.RecordedAt, run.CreatedAt),
+                entry.Kind.ToString(),
+                entry.Name,
+                entry.Attempt > 0 ? entry.Attempt.ToString(CultureInfo.InvariantCulture) : "",
+                entry.StartedAt is { } started ? TimeFormat.Duration(entry.RecordedAt - started) : "",
+                Detail(entry, run.CreatedAt));
+        }
+        table.Write(writer, "  ");
+        writer.WriteLine();
+        writer.WriteLine("Steps");
+        foreach (var line in StepStories(journal, run.CreatedAt))
+        {
+            writer.WriteLine($"  {line}");
+        }
+    }
+
+    /// <summary>One line per step (in journal order) and one per run-level event.</summary>
+    public static IEnumerable<string> StepStories(IReadOnlyList<JournalEntry> journal, DateTimeOffset origin)
+    {
+        var steps = journal.Where(IsStepEntry).GroupBy(e => (e.Sequence, e.Name));
+        foreach (var step in steps)
+        {
+            var attempts = step.Select(e => Attempt(e, origin));
+            yield return $"{step.Key.Name}: {string.Join("; ", attempts)}";
+        }
+        foreach (var entry in journal.Where(e => !IsStepEntry(e)))
+        {
+            yield return $"{entry.Name}: {RunEvent(entry)} at {TimeFormat.Relative(entry.RecordedAt, origin)}";
+        }
+    }
+
+    private static bool IsStepEntry(JournalEntry entry) =>
+        entry.Kind is JournalEntryKind.StepCompleted or JournalEntryKind.StepFailed or JournalEntryKind.StepAttemptFailed;
+
+    private static string Attempt(JournalEntry entry, DateTimeOffset origin)
+    {
+        var took = entry.StartedAt is { } started ? $", took {TimeFormat.Duration(entry.RecordedAt - started)}" : "";
+        return entry.Kind switch
+        {
+            JournalEntryKind.StepCompleted => $"attempt {entry.Attempt} completed at {TimeFormat.Relative(entry.RecordedAt, origin)}{took}",
+            JournalEntryKind.StepAttemptFailed =>
+                $"attempt {entry.Attempt} failed ({Error(entry)}), retried at {(entry.RetryAt is { } at ? TimeFormat.Relative(at, origin) : "?")}",
+            _ => $"attempt {entry.Attempt} failed for good ({Error(entry)}) at {TimeFormat.Relative(entry.RecordedAt, origin)}",
+        };
+    }
+
+    private static string RunEvent(JournalEntry entry) => entry.Kind switch
+    {
+        JournalEntryKind.RunCompleted => "run completed",
+        JournalEntryKind.RunFailed => $"run failed ({Error(entry)})",
+        JournalEntryKind.RunCancelled => "run cancelled",
+        JournalEntryKind.RunBlocked => $"run blocked ({Error(entry)})",
+        JournalEntryKind.CancelRequested => "cancellation delivered to the workflow",
+        _ => entry.Kind.ToString(),
+    };
+
+    private static string Error(JournalEntry entry) =>
+        entry.Error is { } error ? ErrorText.Truncate(ErrorText.Describe(error), 160) : "no error recorded";
+
+    private static string Detail(JournalEntry entry, DateTimeOffset origin) => entry.Kind switch
+    {
+        JournalEntryKind.StepAttemptFailed =>
+            $"{Error(entry)}; retry at {(entry.RetryAt is { } at ? TimeFormat.Relative(at, origin) : "?")}",
+        JournalEntryKind.StepFailed or JournalEntryKind.RunFailed or JournalEntryKind.RunBlocked => Error(entry),
+        _ => entry.Payload is { } payload ? ErrorText.Truncate(ErrorText.OneLine(payload), 80) : "",
+    };
+}

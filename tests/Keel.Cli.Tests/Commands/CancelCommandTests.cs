@@ -1,0 +1,69 @@
+namespace Keel.Cli.Tests.Commands;
+
+public class CancelCommandTests
+{
+    [Fact]
+    public async Task Cancel_PendingRun_EndsCancelledWithReason()
+    {
+        using var dir = new TempDirectory();
+        await TestRuns.CreatePendingAsync(dir.DatabasePath, "p-1");
+
+        var result = await Cli.RunAsync("cancel", "p-1", "--db", dir.DatabasePath, "--reason", "not needed");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("Run p-1 is cancelled.", result.Out, StringComparison.Ordinal);
+        var run = await TestRuns.GetRunAsync(dir.DatabasePath, "p-1");
+        Assert.Equal(RunStatus.Cancelled, run!.Status);
+    }
+
+    [Fact]
+    public async Task Cancel_RunningRun_WorkerStopsIt()
+    {
+        using var dir = new TempDirectory();
+        var ct = TestContext.Current.CancellationToken;
+        var stepStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var keel = await TestRuns.StartHostAsync(dir.DatabasePath, k => k.AddWorkflow<int, int>("slow", (ctx, _) =>
+            ctx.StepAsync("wait-forever", async step =>
+            {
+                stepStarted.TrySetResult();
+                await Task.Delay(Timeout.InfiniteTimeSpan, step.CancellationToken);
+                return 0;
+            })));
+        await keel.Client.StartAsync("slow", 0, new StartWorkflowOptions { RunId = "slow-1" }, ct);
+        await stepStarted.Task.WaitAsync(TimeSpan.FromSeconds(30), ct);
+
+        var result = await Cli.RunAsync("cancel", "slow-1", "--db", dir.DatabasePath);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("Cancellation requested for run slow-1", result.Out, StringComparison.Ordinal);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(30));
+        var run = await keel.Client.WaitForCompletionAsync("slow-1", timeout.Token);
+        Assert.Equal(RunStatus.Cancelled, run.Status);
+    }
+
+    [Fact]
+    public async Task Cancel_FinishedRun_FailsWithMessage()
+    {
+        using var dir = new TempDirectory();
+        await TestRuns.CompleteAsync(dir.DatabasePath, "done-1");
+
+        var result = await Cli.RunAsync("cancel", "done-1", "--db", dir.DatabasePath);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("has already finished (Completed)", result.Err, StringComparison.Ordinal);
+        Assert.Equal(RunStatus.Completed, (await TestRuns.GetRunAsync(dir.DatabasePath, "done-1"))!.Status);
+    }
+
+    [Fact]
+    public async Task Cancel_UnknownRun_FailsWithMessage()
+    {
+        using var dir = new TempDirectory();
+        await TestRuns.CreatePendingAsync(dir.DatabasePath, "p-1");
+
+        var result = await Cli.RunAsync("cancel", "nope", "--db", dir.DatabasePath);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("No run with id 'nope'", result.Err, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,26 @@
+namespace Keel.Cli.Tests;
+
+public class KeelCliTests
+{
+    [Fact]
+    public async Task Help_ListsCommandsUnderTheKeelName()
+    {
+        var result = await Cli.RunAsync("--help");
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("keel [command] [options]", result.Out, StringComparison.Ordinal);
+        foreach (var command in new[] { "runs", "show <RUN_ID>", "cancel <RUN_ID>", "demo", "worker" })
+        {
+            Assert.Contains($"  {command} ", result.Out, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task UnknownCommand_FailsWithMessage()
+    {
+        var result = await Cli.RunAsync("frobnicate");
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("'frobnicate'", result.Err, StringComparison.Ordinal);
+    }
+}
