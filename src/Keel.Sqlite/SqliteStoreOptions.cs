@@ -12,6 +12,10 @@ public sealed class SqliteStoreOptions
     /// <summary>Appends batched into one transaction at most (group commit).</summary>
     public int MaxBatchSize { get; set; } = 512;
 
+    /// <summary>Create the file when it is missing (default). When false, a missing file is an error: tools that only
+    /// inspect use this so a mistyped path does not leave an empty database behind.</summary>
+    public bool CreateIfMissing { get; set; } = true;
+
     /// <summary>How long a call waits for another process's write lock before it fails as transient.</summary>
     public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(10);
 }

@@ -7,7 +7,7 @@ public sealed partial class SqliteWorkflowStore
 {
     private const string FencedAppendSql =
         "UPDATE runs SET next_index = next_index + $count, " +
-        "recovery_attempts = CASE WHEN $count > 0 THEN 0 ELSE recovery_attempts END, " +
+        "recovery_attempts = CASE WHEN $count > 0 OR $recovered = 1 THEN 0 ELSE recovery_attempts END, " +
         "status = COALESCE($status, status), result = COALESCE($result, result), error = COALESCE($error, error), " +
         "status_reason = COALESCE($reason, status_reason), updated_at = $at, " +
         "completed_at = CASE WHEN $terminal = 1 THEN $at ELSE completed_at END, " +
@@ -47,6 +47,7 @@ public sealed partial class SqliteWorkflowStore
             p.AddWithValue("$terminal", terminal ? 1 : 0);
             p.AddWithValue("$runnable", runnable ? 1 : 0);
             p.AddWithValue("$release", update?.ReleaseLease == true ? 1 : 0);
+            p.AddWithValue("$recovered", update?.Recovered == true ? 1 : 0);
             p.AddWithValue("$due", Db(update?.DueAt is { } due ? Ms(due) : null));
             p.AddWithValue("$id", lease.RunId);
             p.AddWithValue("$owner", lease.Owner);

@@ -27,7 +27,7 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = Path.GetFullPath(options.Path),
-            Mode = SqliteOpenMode.ReadWriteCreate,
+            Mode = options.CreateIfMissing ? SqliteOpenMode.ReadWriteCreate : SqliteOpenMode.ReadWrite,
             Cache = SqliteCacheMode.Private,
             Pooling = true,
             DefaultTimeout = (int)Math.Ceiling(options.BusyTimeout.TotalSeconds),
@@ -54,6 +54,7 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore
             try
             {
                 await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+                RefuseForeignDatabase(connection);
                 Execute(connection, "PRAGMA journal_mode=WAL;");
                 Execute(connection, $"PRAGMA synchronous={(_options.Durability == SqliteDurability.Full ? "FULL" : "NORMAL")};");
                 Migrate(connection);
@@ -73,6 +74,22 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore
         finally
         {
             _initLock.Release();
+        }
+    }
+
+    // Before anything writes (even the WAL switch changes the header): a file of another application stays untouched.
+    private void RefuseForeignDatabase(SqliteConnection connection)
+    {
+        using var probe = connection.CreateCommand();
+        probe.CommandText = "SELECT (SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'), " +
+                            "(SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'keel_meta');";
+        using var reader = probe.ExecuteReader();
+        reader.Read();
+        if (reader.GetInt64(0) > 0 && reader.GetInt64(1) == 0)
+        {
+            throw new StorageException(
+                $"'{FilePath}' is a SQLite database of another application (it has tables but no Keel schema). " +
+                "Nothing was changed. Point Keel at its own file.");
         }
     }
 
@@ -150,7 +167,9 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore
         5 or 6 => new StorageException(
             $"The database '{FilePath}' is locked by another process and stayed locked for {_options.BusyTimeout.TotalSeconds:0} s " +
             $"(SQLite: {ex.Message}). Try again when it is free.", true, ex),
-        14 => new StorageException($"The database '{FilePath}' cannot be opened (SQLite: {ex.Message}). Check the path and its permissions.", false, ex),
+        14 => new StorageException(File.Exists(FilePath)
+            ? $"The database '{FilePath}' cannot be opened (SQLite: {ex.Message}). Check its permissions."
+            : $"There is no Keel database at '{FilePath}'. Check the path.", false, ex),
         13 => new StorageException($"The disk holding '{FilePath}' is full (SQLite: {ex.Message}). Nothing after the last commit was written.", true, ex),
         8 => new StorageException($"The database '{FilePath}' is read-only (SQLite: {ex.Message}). Check its permissions.", false, ex),
         _ => new StorageException($"SQLite failed on '{FilePath}': {ex.Message}", false, ex),

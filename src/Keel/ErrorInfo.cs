@@ -26,8 +26,18 @@ public sealed record ErrorInfo(string Type, string Message, string? StackTrace =
             var lines = stack.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             stack = string.Join('\n', lines.Take(MaxStackLines));
         }
-        var type = exception is StepFailedException sf ? sf.Error.Type : exception.GetType().FullName ?? exception.GetType().Name;
-        return new ErrorInfo(type, exception.Message, stack) { IsTerminal = exception is TerminalStepException };
+        if (exception is StepFailedException failed)
+        {
+            // A run that ends because a step failed reports the step's own error, with where it happened.
+            return failed.Error with
+            {
+                Message = $"step '{failed.StepName}' failed after {failed.Attempts} attempt(s): {failed.Error.Message}",
+            };
+        }
+        return new ErrorInfo(exception.GetType().FullName ?? exception.GetType().Name, exception.Message, stack)
+        {
+            IsTerminal = exception is TerminalStepException,
+        };
     }
 
     /// <inheritdoc />

@@ -28,7 +28,10 @@ public sealed class KeelOptions
     /// </summary>
     public TimeSpan ReleaseWaitsLongerThan { get; set; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>Claims without progress after which a run is quarantined as Blocked (its last error kept).</summary>
+    /// <summary>
+    /// Failed resumes after which a run is quarantined as Blocked, its last error kept: claims whose replay of the
+    /// journal threw, or whose worker died before the replay finished. A worker killed while a step runs does not count.
+    /// </summary>
     [Range(1, 1000)]
     public int MaxRecoveryAttempts { get; set; } = 5;
 

@@ -10,7 +10,7 @@ namespace Keel.IntegrationTests;
 public class CrashRecoveryTests
 {
     private const int Runs = 12;
-    private const int Steps = 20;
+    private const int Steps = 30;
     private const int Kills = 22;
 
     [Fact]
@@ -37,7 +37,7 @@ public class CrashRecoveryTests
         while (kills < Kills && !await AllDoneAsync(client, ct))
         {
             var before = CountLines(effects);
-            var target = before + random.Next(1, 6);
+            var target = before + random.Next(1, 5);
             using var worker = WorkerProcess.Start(db, effects);
             var deadline = Environment.TickCount64 + 20_000;
             while (CountLines(effects) < target && Environment.TickCount64 < deadline && !await AllDoneAsync(client, ct))

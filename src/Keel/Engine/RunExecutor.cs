@@ -245,6 +245,14 @@ internal sealed class RunExecutor : IDisposable
             Pump();
         }
         context.IsReplayingNow = false;
+        if (run.RecoveryAttempts > 1)
+        {
+            // Replayed without crashing: this run is not what keeps killing workers (a kill mid-step is no poison).
+            if (!await _services.Store.AppendAsync(Lease, [], new RunUpdate { Recovered = true, At = Now }, token))
+            {
+                throw new LeaseLostException();
+            }
+        }
         if (run.CancelRequested && !history.HasCancel)
         {
             RequestCancel();

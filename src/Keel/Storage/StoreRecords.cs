@@ -77,6 +77,12 @@ public sealed record RunUpdate
     /// <summary>Give up the lease, so that any worker may claim the run once it is due.</summary>
     public bool ReleaseLease { get; init; }
 
+    /// <summary>
+    /// The run was resumed successfully (its journal replayed): reset its recovery count, as progress would. Crash
+    /// loops are counted by claims that never got this far.
+    /// </summary>
+    public bool Recovered { get; init; }
+
     /// <summary>When the run is next due (with <see cref="ReleaseLease"/>); null for now.</summary>
     public DateTimeOffset? DueAt { get; init; }
 
