@@ -49,7 +49,7 @@ public class ShowCommandTests
 
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Matches(@"(?m)^Status\s+Failed$", result.Out);
-        Assert.Matches(@"(?m)^Error\s+TerminalStepException: Step 'charge-card' failed after 1 attempt\(s\): Keel.TerminalStepException: card 4242 declined$", result.Out);
+        Assert.Matches(@"(?m)^Error\s+TerminalStepException: step 'charge-card' failed after 1 attempt\(s\): card 4242 declined$", result.Out);
         Assert.Matches(@"(?m)^  charge-card: attempt 1 failed for good \(TerminalStepException: card 4242 declined\) at \+\d+\.\d{3}s$", result.Out);
         Assert.Matches(@"(?m)^  doomed: run failed \(", result.Out);
     }
