@@ -41,7 +41,7 @@ public class DatabaseErrorTests
         var result = await Cli.RunAsync([.. command, "--db", dir.DatabasePath]);
 
         Assert.Equal(1, result.ExitCode);
-        Assert.Contains($"{dir.DatabasePath} is not a Keel database", result.Err, StringComparison.Ordinal);
+        Assert.Contains($"'{dir.DatabasePath}' is not a Keel database", result.Err, StringComparison.Ordinal);
         Assert.Single(result.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Equal(garbage, await File.ReadAllBytesAsync(dir.DatabasePath, TestContext.Current.CancellationToken));
         Assert.Equal([dir.DatabasePath], Directory.GetFileSystemEntries(dir.Path));
@@ -78,7 +78,7 @@ public class DatabaseErrorTests
         var result = await Cli.RunAsync("runs", "--db", path);
 
         Assert.Equal(1, result.ExitCode);
-        Assert.Contains("is a SQLite database but not a Keel database", result.Err, StringComparison.Ordinal);
+        Assert.Contains("is a SQLite database of another application", result.Err, StringComparison.Ordinal);
         Assert.Equal(before, await File.ReadAllBytesAsync(path, TestContext.Current.CancellationToken));
     }
 }
