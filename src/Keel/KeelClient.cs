@@ -141,7 +141,7 @@ public sealed class KeelClient
             {
                 return run;
             }
-            await Task.WhenAny(changed, Task.Delay(_options.PollInterval, _time, cancellationToken));
+            await Task.WhenAny(changed, Task.Delay(_options.PollInterval, TimeProvider.System, cancellationToken)); // real-time pacing
             cancellationToken.ThrowIfCancellationRequested();
         }
     }

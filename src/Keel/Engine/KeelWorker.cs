@@ -18,6 +18,10 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable
     private readonly KeelOptions _options;
     private readonly RunNotifier _notifier;
     private readonly TimeProvider _time;
+
+    // Loop pacing (polls, renewals, drain) runs on real time; durable times (due, lease expiry) come from _time.
+    // A test that freezes or skips the injected clock then still gets a worker that polls and stops.
+    private static readonly TimeProvider Pacing = TimeProvider.System;
     private readonly ILogger _logger;
     private readonly WorkerServices _services;
     private readonly ConcurrentDictionary<string, (RunExecutor Executor, Task Task)> _active = new(StringComparer.Ordinal);
@@ -78,7 +82,7 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable
         var all = Task.WhenAll(_active.Values.Select(a => a.Task));
         try
         {
-            await all.WaitAsync(_options.DrainTimeout, _time, cancellationToken);
+            await all.WaitAsync(_options.DrainTimeout, Pacing, cancellationToken);
         }
         catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
         {
@@ -131,8 +135,8 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable
                     continue; // there may be more
                 }
                 var waitFor = capacity > 0
-                    ? Task.WhenAny(workSignal, Task.Delay(_options.PollInterval, _time, stop))
-                    : Task.WhenAny(workSignal, slotSignal, Task.Delay(_options.PollInterval, _time, stop));
+                    ? Task.WhenAny(workSignal, Task.Delay(_options.PollInterval, Pacing, stop))
+                    : Task.WhenAny(workSignal, slotSignal, Task.Delay(_options.PollInterval, Pacing, stop));
                 await waitFor;
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -186,7 +190,7 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable
     private async Task RenewLoopAsync()
     {
         var stop = _hardStop.Token;
-        var lastDeadOwnerCheck = _time.GetUtcNow();
+        var lastDeadOwnerCheck = Pacing.GetUtcNow();
         while (!stop.IsCancellationRequested)
         {
             await DelayQuietlyAsync(_options.LeaseRenewInterval, stop);
@@ -217,9 +221,9 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable
                         }
                     }
                 }
-                if (_time.GetUtcNow() - lastDeadOwnerCheck > TimeSpan.FromSeconds(5))
+                if (Pacing.GetUtcNow() - lastDeadOwnerCheck > TimeSpan.FromSeconds(5))
                 {
-                    lastDeadOwnerCheck = _time.GetUtcNow();
+                    lastDeadOwnerCheck = Pacing.GetUtcNow();
                     await ExpireDeadOwnersAsync(stop);
                 }
             }
@@ -261,11 +265,11 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable
         }
     }
 
-    private async Task DelayQuietlyAsync(TimeSpan delay, CancellationToken cancellationToken)
+    private static async Task DelayQuietlyAsync(TimeSpan delay, CancellationToken cancellationToken)
     {
         try
         {
-            await Task.Delay(delay, _time, cancellationToken);
+            await Task.Delay(delay, Pacing, cancellationToken);
         }
         catch (OperationCanceledException)
         {
