@@ -12,6 +12,9 @@ public enum JournalEntryKind
     /// <summary>One attempt of a step failed and another is scheduled (not delivered; seen by the next attempt).</summary>
     StepAttemptFailed,
 
+    /// <summary>A durable timer fired (delivered to the workflow).</summary>
+    TimerFired,
+
     /// <summary>Cancellation was delivered to the workflow.</summary>
     CancelRequested,
 

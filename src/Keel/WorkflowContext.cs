@@ -69,6 +69,26 @@ public abstract class WorkflowContext
         }, options);
     }
 
+    /// <summary>
+    /// Sleeps durably: the timer survives restarts and fires once. A run that sleeps longer than
+    /// <see cref="KeelOptions.ReleaseWaitsLongerThan"/> is released from memory, and any worker resumes it when it is due
+    /// (at start-up, if it came due while no worker ran).
+    /// </summary>
+    /// <param name="duration">How long, from <see cref="UtcNow"/>.</param>
+    /// <param name="name">The timer's durable name.</param>
+    /// <returns>A task that completes when the timer fired.</returns>
+    public Task SleepAsync(TimeSpan duration, string name = "sleep")
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(duration, TimeSpan.Zero);
+        return SleepUntilAsync(UtcNow + duration, name);
+    }
+
+    /// <summary>Sleeps durably until a point in time. See <see cref="SleepAsync"/>.</summary>
+    /// <param name="until">When the timer fires.</param>
+    /// <param name="name">The timer's durable name.</param>
+    /// <returns>A task that completes when the timer fired.</returns>
+    public abstract Task SleepUntilAsync(DateTimeOffset until, string name = "sleep");
+
     /// <summary>The result of a step that returns nothing.</summary>
     private readonly record struct Unit;
 }

@@ -13,7 +13,7 @@ internal sealed class History
         {
             switch (entry.Kind)
             {
-                case JournalEntryKind.StepCompleted or JournalEntryKind.StepFailed:
+                case JournalEntryKind.StepCompleted or JournalEntryKind.StepFailed or JournalEntryKind.TimerFired:
                     deliverable.Add(entry);
                     _firstBySequence.TryAdd(entry.Sequence, entry);
                     break;
@@ -53,6 +53,7 @@ internal sealed class History
     public static string Describe(JournalEntry entry) => entry.Kind switch
     {
         JournalEntryKind.StepCompleted or JournalEntryKind.StepFailed or JournalEntryKind.StepAttemptFailed => $"step '{entry.Name}'",
+        JournalEntryKind.TimerFired => $"timer '{entry.Name}'",
         JournalEntryKind.CancelRequested => "a cancellation",
         _ => $"{entry.Kind} '{entry.Name}'",
     };

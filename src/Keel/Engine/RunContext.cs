@@ -88,6 +88,26 @@ internal sealed class RunContext : WorkflowContext, IDisposable
         return operation.Task;
     }
 
+    public override Task SleepUntilAsync(DateTimeOffset until, string name = "sleep")
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        var sequence = ++_lastSequence;
+        var recorded = _history.FirstEntryFor(sequence);
+        if (recorded is not null && (recorded.Kind != JournalEntryKind.TimerFired || !string.Equals(recorded.Name, name, StringComparison.Ordinal)))
+        {
+            Nondeterminism ??= new NondeterminismException(RunId, sequence, History.Describe(recorded), $"timer '{name}'");
+            return new TaskCompletionSource().Task;
+        }
+        if (IsCancelled)
+        {
+            return Task.FromCanceled(_cancel.Token);
+        }
+        var operation = new TimerOperation(sequence, name, until);
+        _pending.Add(sequence, operation);
+        _unstarted.Add(operation);
+        return operation.Task;
+    }
+
     public void Delivered(Operation operation) => _pending.Remove(operation.Sequence);
 
     /// <summary>Takes the operations created since the last call, for the executor to start live.</summary>

@@ -58,7 +58,15 @@ internal sealed class RunExecutor : IDisposable
 
     public TimeProvider TimeProvider => _services.TimeProvider;
 
-    public DateTimeOffset Now => _services.TimeProvider.GetUtcNow();
+    /// <summary>Now, in whole milliseconds: what the store keeps, so a live run sees the same UtcNow its replays will.</summary>
+    public DateTimeOffset Now
+    {
+        get
+        {
+            var now = _services.TimeProvider.GetUtcNow();
+            return now.AddTicks(-(now.UtcTicks % TimeSpan.TicksPerMillisecond));
+        }
+    }
 
     public JsonSerializerOptions SerializerOptions => _services.Options.SerializerOptions;
 
@@ -102,8 +110,8 @@ internal sealed class RunExecutor : IDisposable
 
     public async Task DelayUntilAsync(DateTimeOffset due, CancellationToken cancellationToken)
     {
-        var delay = due - Now;
-        if (delay > TimeSpan.Zero)
+        // Timers run on a monotonic clock and may wake a hair before the wall clock reaches the due time: re-check.
+        for (var delay = due - Now; delay > TimeSpan.Zero; delay = due - Now)
         {
             await Task.Delay(delay, TimeProvider, cancellationToken);
         }
