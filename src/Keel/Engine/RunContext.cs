@@ -40,7 +40,16 @@ internal sealed class RunContext : WorkflowContext, IDisposable
 
     public override DateTimeOffset UtcNow => CurrentTime;
 
-    public DateTimeOffset CurrentTime { get; set; }
+    public DateTimeOffset CurrentTime { get; private set; }
+
+    /// <summary>Moves the replay-safe clock to an entry's time; never backwards (parallel outcomes may arrive out of time order).</summary>
+    public void AdvanceTime(DateTimeOffset recordedAt)
+    {
+        if (recordedAt > CurrentTime)
+        {
+            CurrentTime = recordedAt;
+        }
+    }
 
     public override Random Random { get; }
 

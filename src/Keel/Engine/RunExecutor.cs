@@ -234,7 +234,7 @@ internal sealed class RunExecutor : IDisposable
             {
                 throw new NondeterminismException(RunId, entry.Sequence, History.Describe(entry), "nothing: the workflow code returned before reaching it");
             }
-            context.CurrentTime = entry.RecordedAt;
+            context.AdvanceTime(entry.RecordedAt);
             if (entry.Kind == JournalEntryKind.CancelRequested)
             {
                 _cancelPosted = 1;
@@ -327,12 +327,12 @@ internal sealed class RunExecutor : IDisposable
             switch (item.Kind)
             {
                 case InboxItemKind.Cancel when item.Entry is not null:
-                    context.CurrentTime = item.Entry.RecordedAt;
+                    context.AdvanceTime(item.Entry.RecordedAt);
                     context.DeliverCancel();
                     await _stepCts.CancelAsync(); // step bodies in flight see their token fire; their outcomes are not recorded
                     break;
                 case InboxItemKind.Outcome when item.Operation is { IsDone: false } operation:
-                    context.CurrentTime = item.Entry!.RecordedAt;
+                    context.AdvanceTime(item.Entry!.RecordedAt);
                     item.Deliver!();
                     context.Delivered(operation);
                     break;
