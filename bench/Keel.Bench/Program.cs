@@ -56,6 +56,8 @@ internal static class Program
             ["date_utc"] = TimeProvider.System.GetUtcNow().ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
             ["runtime"] = System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription,
             ["data_dir"] = dataDir,
+            // Other work on the machine skews every figure: the 1-minute load average when the bench started.
+            ["load_avg_1m"] = double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture),
         };
         try
         {

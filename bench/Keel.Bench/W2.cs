@@ -19,8 +19,10 @@ internal static class W2
         var db = Path.Combine(dataDir, "w2.db");
         var keelOptions = new KeelOptions();
 
+        // The store is wrapped only to count calls (GetRunAsync shows what the client's waiters cost).
+        var counting = new TimingStore(new SqliteWorkflowStore(new SqliteStoreOptions { Path = db, Durability = options.Durability }), Stopwatch.StartNew(), null);
         await using var keel = await KeelHost.StartAsync(k => k
-            .UseSqlite(db, o => o.Durability = options.Durability)
+            .UseStore(_ => counting)
             .AddWorkflow<int, int>("w2", async (ctx, n) =>
             {
                 var sum = 0;
@@ -31,14 +33,14 @@ internal static class W2
                 }
                 return sum;
             }));
-        var store = (SqliteWorkflowStore)keel.Store;
+        var store = (SqliteWorkflowStore)counting.Inner;
 
         // Unmeasured passes first: the JIT tiers up (a short run otherwise measures QuickJitted code).
         var passes = new List<Pass>();
         const int warmupPasses = 2;
         for (var p = 1 - warmupPasses; p <= repetitions; p++)
         {
-            var pass = await RunPassAsync(keel, store, db, runs, steps, options.Wait, p <= 0 ? "warm-up" : $"pass {p}/{repetitions}");
+            var pass = await RunPassAsync(keel, store, counting, db, runs, steps, options.Wait, p <= 0 ? "warm-up" : $"pass {p}/{repetitions}");
             if (p > 0)
             {
                 passes.Add(pass);
@@ -48,7 +50,7 @@ internal static class W2
 
         // The floor: the store alone (no engine), 200 leases appending one entry each, concurrently, for as many appends.
         var storeOnly = await StoreOnlyAppendsPerSecondAsync(Path.Combine(dataDir, "w2-store.db"), options.Durability, 200, runs * steps);
-        BenchUtil.Log($"w2 store alone (no engine): {storeOnly:F0} appends/s with 200 concurrent runs appending one entry each");
+        BenchUtil.Log($"w2 store alone (no engine): {storeOnly.PerSecond:F0} appends/s with 200 concurrent runs appending one entry each, cpu {storeOnly.CpuUsPerAppend:F0} us/append");
 
         result["wall_s"] = BenchUtil.Round(median.WallS, 3);
         result["runs_per_s"] = BenchUtil.Round(runs / median.WallS);
@@ -62,8 +64,12 @@ internal static class W2
             ["commits"] = median.Commits,
             ["journal_appends_per_commit"] = BenchUtil.Round(runs * (steps + 1.0) / Math.Max(1, median.Commits), 1),
             ["cpu_s"] = BenchUtil.Round(median.CpuS, 3),
+            ["append_calls"] = median.AppendCalls,
+            ["claim_calls"] = median.ClaimCalls,
+            ["get_run_calls"] = median.GetRunCalls,
             ["cpu_us_per_step"] = BenchUtil.Round(median.CpuS * 1e6 / (runs * steps)),
-            ["store_only_appends_per_s"] = BenchUtil.Round(storeOnly),
+            ["store_only_appends_per_s"] = BenchUtil.Round(storeOnly.PerSecond),
+            ["store_only_cpu_us_per_append"] = BenchUtil.Round(storeOnly.CpuUsPerAppend),
         };
         settings["runs"] = runs;
         settings["steps"] = steps;
@@ -72,13 +78,14 @@ internal static class W2
         settings["repetitions"] = repetitions;
     }
 
-    private sealed record Pass(double WallS, double StartMs, long Commits, double CpuS);
+    private sealed record Pass(double WallS, double StartMs, long Commits, double CpuS, long GetRunCalls, long AppendCalls, long ClaimCalls);
 
-    private static async Task<Pass> RunPassAsync(KeelHost keel, SqliteWorkflowStore store, string db, int runs, int steps, string wait, string label)
+    private static async Task<Pass> RunPassAsync(KeelHost keel, SqliteWorkflowStore store, TimingStore counting, string db, int runs, int steps, string wait, string label)
     {
         using var raw = BenchUtil.OpenRaw(db);
         var finishedBefore = BenchUtil.Scalar(raw, "SELECT count(*) FROM runs WHERE status IN ('Completed', 'Failed', 'Cancelled', 'Blocked')");
         var commitsBefore = store.Commits;
+        var (getRunBefore, appendBefore, claimBefore) = (counting.GetRunCalls, counting.AppendCalls, counting.ClaimCalls);
         using var self = Process.GetCurrentProcess();
         var cpuBefore = self.TotalProcessorTime;
         var sw = Stopwatch.StartNew();
@@ -124,14 +131,15 @@ internal static class W2
         var cpu = (self.TotalProcessorTime - cpuBefore).TotalSeconds;
         await sampler.CancelAsync();
         await progress;
-        var pass = new Pass(wall, startMs, store.Commits - commitsBefore, cpu);
+        var pass = new Pass(wall, startMs, store.Commits - commitsBefore, cpu,
+            counting.GetRunCalls - getRunBefore, counting.AppendCalls - appendBefore, counting.ClaimCalls - claimBefore);
         BenchUtil.Log($"w2 {label}: {runs} runs x {steps} steps in {wall:F3} s = {runs * steps / wall:F0} steps/s; start-all {startMs:F0} ms; " +
-                      $"{pass.Commits} commits; cpu {cpu:F2} s ({cpu * 1e6 / (runs * steps):F0} us/step); rss {BenchUtil.CurrentRssMb():F0} MB");
+                      $"{pass.Commits} commits, {pass.AppendCalls} appends, {pass.ClaimCalls} claims, {pass.GetRunCalls} GetRunAsync; cpu {cpu:F2} s ({cpu * 1e6 / (runs * steps):F0} us/step); rss {BenchUtil.CurrentRssMb():F0} MB");
         return pass;
     }
 
     /// <summary>Appends through the store API alone: <paramref name="concurrency"/> claimed runs, each appending one entry at a time.</summary>
-    private static async Task<double> StoreOnlyAppendsPerSecondAsync(string db, SqliteDurability durability, int concurrency, int total)
+    private static async Task<(double PerSecond, double CpuUsPerAppend)> StoreOnlyAppendsPerSecondAsync(string db, SqliteDurability durability, int concurrency, int total)
     {
         await using var store = new SqliteWorkflowStore(new SqliteStoreOptions { Path = db, Durability = durability });
         await store.InitializeAsync();
@@ -165,8 +173,11 @@ internal static class W2
                 }
             }
         }
+        using var self = Process.GetCurrentProcess();
+        var cpuBefore = self.TotalProcessorTime;
         var sw = Stopwatch.StartNew();
         await Task.WhenAll(claimed.Select(AppendLoopAsync));
-        return perRun * concurrency / sw.Elapsed.TotalSeconds;
+        var cpu = self.TotalProcessorTime - cpuBefore;
+        return (perRun * concurrency / sw.Elapsed.TotalSeconds, cpu.TotalMilliseconds * 1000 / (perRun * concurrency));
     }
 }

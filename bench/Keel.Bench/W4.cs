@@ -74,6 +74,10 @@ internal static class W4
             var child = BenchUtil.StartSelf(["w4-worker", "--db", db, "--durability", options.DurabilityArg, "--phase", warm ? "resume-warm" : "resume", "--steps", steps.ToString(CultureInfo.InvariantCulture)],
                 line =>
                 {
+                    if (line.StartsWith("STORE", StringComparison.Ordinal) || line.StartsWith("INVOKED", StringComparison.Ordinal))
+                    {
+                        BenchUtil.Log($"  worker{(warm ? " (warm)" : "")} | {line}");
+                    }
                     var parts = line.Split(' ');
                     if (parts.Length >= 2 && double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var ms))
                     {
@@ -183,7 +187,14 @@ internal static class W4
     private static TaskCompletionSource s_hangReached = new();
 
     private static Task<KeelHost> StartHostAsync(string db, BenchOptions options, TimeSpan drain) => KeelHost.StartAsync(k => k
-        .UseSqlite(db, o => o.Durability = options.Durability)
+        .UseStore(_ => new TimingStore(new Keel.Sqlite.SqliteWorkflowStore(new Keel.Sqlite.SqliteStoreOptions { Path = db, Durability = options.Durability }),
+            s_clock, line =>
+            {
+                if (s_report)
+                {
+                    Console.WriteLine(line);
+                }
+            }))
         // Every bench restart claims the run without progress; keep it from being quarantined.
         .Configure(o =>
         {
