@@ -1,0 +1,186 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Keel.Sqlite;
+
+namespace Keel.Bench;
+
+/// <summary>
+/// Keel benchmark workloads (see /work/shared/BENCHMARKS.md and bench/README.md).
+/// The last line printed is one JSON object with the figures; everything before it is progress.
+/// </summary>
+internal static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        if (args.Length == 0 || args[0] is "-h" or "--help")
+        {
+            Console.WriteLine("usage: Keel.Bench w1|w2|w3|w4 [--store sqlite] [--durability full|normal] [--data-dir DIR]");
+            return args.Length == 0 ? 2 : 0;
+        }
+        var options = BenchOptions.Parse(args[1..]);
+        var workload = args[0].ToLowerInvariant();
+
+        // Child-process roles (the bench spawns itself for the crash workloads).
+        switch (workload)
+        {
+            case "w3-worker":
+                return await W3.WorkerAsync(options);
+            case "w4-worker":
+                return await W4.WorkerAsync(options);
+            default:
+                break;
+        }
+
+        if (!string.Equals(options.Store, "sqlite", StringComparison.Ordinal))
+        {
+            if (string.Equals(options.Store, "postgres", StringComparison.Ordinal))
+            {
+                await Console.Error.WriteLineAsync("error: --store postgres is not available yet (Keel.Postgres is not built); use --store sqlite.");
+                return 2;
+            }
+            await Console.Error.WriteLineAsync($"error: unknown store '{options.Store}'; expected sqlite or postgres.");
+            return 2;
+        }
+
+        var dataDir = options.DataDir ?? Path.Combine(Path.GetTempPath(), "keel-bench", $"{workload}-{Environment.ProcessId}");
+        Directory.CreateDirectory(dataDir);
+        var result = new JsonObject
+        {
+            ["workload"] = workload,
+            ["store"] = options.Store,
+            ["durability"] = options.Durability == SqliteDurability.Full ? "full" : "normal",
+        };
+        var settings = new JsonObject
+        {
+            ["machine_cores"] = Environment.ProcessorCount,
+            ["date_utc"] = TimeProvider.System.GetUtcNow().ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
+            ["runtime"] = System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription,
+            ["data_dir"] = dataDir,
+            // Other work on the machine skews every figure: the 1-minute load average when the bench started.
+            ["load_avg_1m"] = double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture),
+        };
+        try
+        {
+            switch (workload)
+            {
+                case "w1":
+                    await W1.RunAsync(options, dataDir, result, settings);
+                    break;
+                case "w2":
+                    await W2.RunAsync(options, dataDir, result, settings);
+                    break;
+                case "w3":
+                    await W3.RunAsync(options, dataDir, result, settings);
+                    break;
+                case "w4":
+                    await W4.RunAsync(options, dataDir, result, settings);
+                    break;
+                case "probe":
+                    return await Probe.RunAsync(options, dataDir);
+                case "w5":
+                    await Console.Error.WriteLineAsync("error: w5 needs signals, which Keel does not have yet.");
+                    return 2;
+                default:
+                    await Console.Error.WriteLineAsync($"error: unknown workload '{workload}'; expected w1, w2, w3 or w4.");
+                    return 2;
+            }
+        }
+        finally
+        {
+            if (options.DataDir is null && !options.KeepData)
+            {
+                try
+                {
+                    Directory.Delete(dataDir, recursive: true);
+                }
+                catch (IOException)
+                {
+                }
+            }
+        }
+        result["settings"] = settings;
+        Console.WriteLine(result.ToJsonString());
+        return 0;
+    }
+}
+
+internal sealed class BenchOptions
+{
+    public string Store { get; private set; } = "sqlite";
+
+    public SqliteDurability Durability { get; private set; } = SqliteDurability.Full;
+
+    public string? DataDir { get; private set; }
+
+    public bool KeepData { get; private set; }
+
+    public string? Db { get; private set; }
+
+    public string? Effects { get; private set; }
+
+    public string? Phase { get; private set; }
+
+    public int? Runs { get; private set; }
+
+    public int? Steps { get; private set; }
+
+    public int? Repetitions { get; private set; }
+
+    public string Wait { get; private set; } = "client";
+
+    public static BenchOptions Parse(string[] args)
+    {
+        var o = new BenchOptions();
+        for (var i = 0; i < args.Length; i++)
+        {
+            var name = args[i];
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{name} needs a value");
+            switch (name)
+            {
+                case "--store":
+                    o.Store = Next().ToLowerInvariant();
+                    break;
+                case "--durability":
+                    o.Durability = Next().ToLowerInvariant() switch
+                    {
+                        "full" => SqliteDurability.Full,
+                        "normal" => SqliteDurability.Normal,
+                        var other => throw new ArgumentException($"--durability must be full or normal, not '{other}'"),
+                    };
+                    break;
+                case "--data-dir":
+                    o.DataDir = Next();
+                    break;
+                case "--keep-data":
+                    o.KeepData = true;
+                    break;
+                case "--db":
+                    o.Db = Next();
+                    break;
+                case "--effects":
+                    o.Effects = Next();
+                    break;
+                case "--phase":
+                    o.Phase = Next();
+                    break;
+                case "--runs":
+                    o.Runs = int.Parse(Next(), CultureInfo.InvariantCulture);
+                    break;
+                case "--steps":
+                    o.Steps = int.Parse(Next(), CultureInfo.InvariantCulture);
+                    break;
+                case "--repetitions":
+                    o.Repetitions = int.Parse(Next(), CultureInfo.InvariantCulture);
+                    break;
+                case "--wait":
+                    o.Wait = Next().ToLowerInvariant();
+                    break;
+                default:
+                    throw new ArgumentException($"unknown option '{name}'");
+            }
+        }
+        return o;
+    }
+
+    public string DurabilityArg => Durability == SqliteDurability.Full ? "full" : "normal";
+}

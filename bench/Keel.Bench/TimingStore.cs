@@ -1,0 +1,84 @@
+using System.Diagnostics;
+using System.Globalization;
+using Keel.Storage;
+
+namespace Keel.Bench;
+
+/// <summary>
+/// Bench instrumentation without touching the engine: wraps a store and reports when the engine's start-up calls
+/// (initialize, lease owners, claim, journal load) begin and end, on the given clock.
+/// </summary>
+internal sealed class TimingStore(IWorkflowStore inner, Stopwatch clock, Action<string>? report) : IWorkflowStore
+{
+    private long _getRunCalls;
+    private long _appendCalls;
+    private long _claimCalls;
+
+    public IWorkflowStore Inner => inner;
+
+    /// <summary>GetRunAsync calls so far (the client's WaitForCompletionAsync polls with it).</summary>
+    public long GetRunCalls => Interlocked.Read(ref _getRunCalls);
+
+    public long AppendCalls => Interlocked.Read(ref _appendCalls);
+
+    public long ClaimCalls => Interlocked.Read(ref _claimCalls);
+
+    private async Task<T> TimeAsync<T>(string name, Func<Task<T>> call, Func<T, string>? describe = null)
+    {
+        if (report is null)
+        {
+            return await call();
+        }
+        var start = clock.Elapsed.TotalMilliseconds;
+        var result = await call();
+        report?.Invoke(string.Create(CultureInfo.InvariantCulture,
+            $"STORE {name} {start:F1}..{clock.Elapsed.TotalMilliseconds:F1} ms{(describe is null ? "" : " " + describe(result))}"));
+        return result;
+    }
+
+    public Task InitializeAsync(CancellationToken cancellationToken = default) =>
+        TimeAsync("InitializeAsync", async () =>
+        {
+            await inner.InitializeAsync(cancellationToken);
+            return 0;
+        });
+
+    public Task<CreateRunResult> CreateRunAsync(NewRun run, CancellationToken cancellationToken = default) => inner.CreateRunAsync(run, cancellationToken);
+
+    public Task<RunInfo?> GetRunAsync(string runId, CancellationToken cancellationToken = default)
+    {
+        Interlocked.Increment(ref _getRunCalls);
+        return inner.GetRunAsync(runId, cancellationToken);
+    }
+
+    public Task<IReadOnlyList<JournalEntry>> GetJournalAsync(string runId, CancellationToken cancellationToken = default) =>
+        TimeAsync("GetJournalAsync", () => inner.GetJournalAsync(runId, cancellationToken), r => $"{r.Count} entries");
+
+    public Task<RunPage> ListRunsAsync(RunQuery query, CancellationToken cancellationToken = default) => inner.ListRunsAsync(query, cancellationToken);
+
+    public Task<IReadOnlyList<ClaimedRun>> ClaimRunsAsync(ClaimRequest request, CancellationToken cancellationToken = default) =>
+        Interlocked.Increment(ref _claimCalls) > 0 ? ClaimTimedAsync(request, cancellationToken) : throw new InvalidOperationException();
+
+    private Task<IReadOnlyList<ClaimedRun>> ClaimTimedAsync(ClaimRequest request, CancellationToken cancellationToken) =>
+        TimeAsync("ClaimRunsAsync", () => inner.ClaimRunsAsync(request, cancellationToken), r => $"{r.Count} claimed");
+
+    public Task<bool> AppendAsync(RunLease lease, IReadOnlyList<JournalEntry> entries, RunUpdate? update, CancellationToken cancellationToken = default)
+    {
+        Interlocked.Increment(ref _appendCalls);
+        return inner.AppendAsync(lease, entries, update, cancellationToken);
+    }
+
+    public Task<LeaseRenewal> RenewLeasesAsync(string owner, IReadOnlyCollection<RunLease> leases, DateTimeOffset expiresAt, CancellationToken cancellationToken = default) =>
+        inner.RenewLeasesAsync(owner, leases, expiresAt, cancellationToken);
+
+    public Task<CancelOutcome> RequestCancelAsync(string runId, string? reason, DateTimeOffset at, CancellationToken cancellationToken = default) =>
+        inner.RequestCancelAsync(runId, reason, at, cancellationToken);
+
+    public Task<IReadOnlyList<string>> GetLeaseOwnersAsync(CancellationToken cancellationToken = default) =>
+        TimeAsync("GetLeaseOwnersAsync", () => inner.GetLeaseOwnersAsync(cancellationToken), r => $"{r.Count} owners");
+
+    public Task<int> ExpireLeasesAsync(IReadOnlyCollection<string> owners, CancellationToken cancellationToken = default) =>
+        TimeAsync("ExpireLeasesAsync", () => inner.ExpireLeasesAsync(owners, cancellationToken), r => $"{r} freed");
+
+    public ValueTask DisposeAsync() => inner.DisposeAsync();
+}

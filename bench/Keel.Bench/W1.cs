@@ -1,0 +1,146 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Keel.Sqlite;
+using Microsoft.Data.Sqlite;
+
+namespace Keel.Bench;
+
+/// <summary>W1: one run of 100 sequential steps, 20 runs one after another: per-step overhead and commits per step.</summary>
+internal static class W1
+{
+    private static long[] s_completed = [];
+    private static long[] s_bodyStarted = [];
+
+    public static async Task RunAsync(BenchOptions options, string dataDir, JsonObject result, JsonObject settings)
+    {
+        var steps = options.Steps ?? 100;
+        var runs = options.Runs ?? 20;
+        const int warmups = 2;
+        s_completed = new long[steps + 1];
+        s_bodyStarted = new long[steps + 1];
+        var db = Path.Combine(dataDir, "w1.db");
+
+        await using var keel = await KeelHost.StartAsync(k => k
+            .UseSqlite(db, o => o.Durability = options.Durability)
+            .AddWorkflow<int, int>("w1", async (ctx, n) =>
+            {
+                s_completed[0] = Stopwatch.GetTimestamp();
+                var sum = 0;
+                for (var i = 1; i <= n; i++)
+                {
+                    var index = i;
+                    sum += await ctx.StepAsync($"s{index}", _ =>
+                    {
+                        s_bodyStarted[index] = Stopwatch.GetTimestamp();
+                        return Task.FromResult(index);
+                    });
+                    s_completed[index] = Stopwatch.GetTimestamp();
+                }
+                return sum;
+            }));
+        var store = (SqliteWorkflowStore)keel.Store;
+
+        var stepUs = new List<double>(steps * runs);
+        var dispatchUs = new List<double>(steps * runs);
+        var journalUs = new List<double>(steps * runs);
+        var runMs = new List<double>(runs);
+        long commitsBefore = 0;
+        for (var r = 0; r < warmups + runs; r++)
+        {
+            if (r == warmups)
+            {
+                commitsBefore = store.Commits;
+            }
+            var started = Stopwatch.GetTimestamp();
+            var start = await keel.Client.StartAsync("w1", steps);
+            await keel.Client.GetResultAsync<int>(start.RunId);
+            var elapsed = Stopwatch.GetElapsedTime(started);
+            if (r < warmups)
+            {
+                BenchUtil.Log($"w1 warm-up run {r + 1}: {elapsed.TotalMilliseconds:F1} ms");
+                continue;
+            }
+            runMs.Add(elapsed.TotalMilliseconds);
+            for (var i = 1; i <= steps; i++)
+            {
+                stepUs.Add(BenchUtil.TicksToUs(s_completed[i] - s_completed[i - 1]));
+                dispatchUs.Add(BenchUtil.TicksToUs(s_bodyStarted[i] - s_completed[i - 1]));
+                journalUs.Add(BenchUtil.TicksToUs(s_completed[i] - s_bodyStarted[i]));
+            }
+            BenchUtil.Log($"w1 run {r - warmups + 1}/{runs}: {elapsed.TotalMilliseconds:F1} ms, step p50 {BenchUtil.Median(stepUs.TakeLast(steps).ToList()):F0} us");
+        }
+        var commits = store.Commits - commitsBefore;
+        var totalSteps = (double)steps * runs;
+
+        var raw = RawSqliteCommitUs(Path.Combine(dataDir, "w1-raw.db"), options.Durability, 500);
+        BenchUtil.Log($"w1 breakdown (p50): await->body start {BenchUtil.Median(dispatchUs):F0} us, body->delivered (journal commit + hand-offs) {BenchUtil.Median(journalUs):F0} us; " +
+                      $"raw SQLite fenced append commit alone p50 {raw.P50:F0} us p99 {raw.P99:F0} us");
+
+        result["step_us_p50"] = BenchUtil.Round(BenchUtil.Percentile(stepUs, 50));
+        result["step_us_p99"] = BenchUtil.Round(BenchUtil.Percentile(stepUs, 99));
+        result["run_ms_p50"] = BenchUtil.Round(BenchUtil.Percentile(runMs, 50), 2);
+        result["commits_per_step"] = BenchUtil.Round(commits / totalSteps, 3);
+        result["detail"] = new JsonObject
+        {
+            ["dispatch_us_p50"] = BenchUtil.Round(BenchUtil.Percentile(dispatchUs, 50)),
+            ["journal_us_p50"] = BenchUtil.Round(BenchUtil.Percentile(journalUs, 50)),
+            ["journal_us_p99"] = BenchUtil.Round(BenchUtil.Percentile(journalUs, 99)),
+            ["raw_commit_us_p50"] = BenchUtil.Round(raw.P50),
+            ["raw_commit_us_p99"] = BenchUtil.Round(raw.P99),
+            ["commits"] = commits,
+            ["run_ms_p99"] = BenchUtil.Round(BenchUtil.Percentile(runMs, 99), 2),
+        };
+        settings["runs"] = runs;
+        settings["steps"] = steps;
+        settings["warmup_runs"] = warmups;
+        settings["repetitions"] = 1;
+    }
+
+    /// <summary>
+    /// The floor: what one journal append costs in SQLite alone, with the store's pragmas and statements
+    /// (BEGIN IMMEDIATE; fenced UPDATE ... RETURNING; INSERT; COMMIT), on one connection, no engine.
+    /// </summary>
+    private static (double P50, double P99) RawSqliteCommitUs(string db, SqliteDurability durability, int count)
+    {
+        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = db, Pooling = false }.ToString());
+        connection.Open();
+        Exec(connection, "PRAGMA journal_mode=WAL;");
+        Exec(connection, $"PRAGMA synchronous={(durability == SqliteDurability.Full ? "FULL" : "NORMAL")};");
+        Exec(connection, "CREATE TABLE runs (run_id TEXT PRIMARY KEY, owner TEXT, lease_epoch INTEGER, next_index INTEGER NOT NULL DEFAULT 0, updated_at INTEGER);" +
+                         "CREATE TABLE journal (run_id TEXT NOT NULL, idx INTEGER NOT NULL, seq INTEGER NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL, " +
+                         "recorded_at INTEGER NOT NULL, payload TEXT, PRIMARY KEY (run_id, idx)) WITHOUT ROWID;" +
+                         "INSERT INTO runs VALUES ('r', 'o', 1, 0, 0);");
+        using var update = connection.CreateCommand();
+        update.CommandText = "UPDATE runs SET next_index = next_index + 1, updated_at = $at WHERE run_id = 'r' AND owner = 'o' AND lease_epoch = 1 RETURNING next_index;";
+        update.Parameters.AddWithValue("$at", 0L);
+        using var insert = connection.CreateCommand();
+        insert.CommandText = "INSERT INTO journal VALUES ('r', $idx, $idx, 'StepCompleted', 's', 0, '1');";
+        var idx = insert.Parameters.AddWithValue("$idx", 0L);
+        var samples = new List<double>(count);
+        for (var i = 0; i < count + 20; i++)
+        {
+            var t0 = Stopwatch.GetTimestamp();
+            using (var tx = connection.BeginTransaction(deferred: false))
+            {
+                update.Transaction = tx;
+                insert.Transaction = tx;
+                var next = (long)update.ExecuteScalar()!;
+                idx.Value = next;
+                insert.ExecuteNonQuery();
+                tx.Commit();
+            }
+            if (i >= 20)
+            {
+                samples.Add(BenchUtil.TicksToUs(Stopwatch.GetTimestamp() - t0));
+            }
+        }
+        return (BenchUtil.Percentile(samples, 50), BenchUtil.Percentile(samples, 99));
+    }
+
+    private static void Exec(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+}
