@@ -16,6 +16,11 @@ public sealed partial class SqliteWorkflowStore
         "lease_expires_at = CASE WHEN $release = 1 THEN NULL ELSE lease_expires_at END " +
         "WHERE run_id = $id AND owner = $owner AND lease_epoch = $epoch RETURNING next_index;";
 
+    // The common case, an append with no status change, touches no indexed column, so SQLite rewrites no index page.
+    private const string PlainAppendSql =
+        "UPDATE runs SET next_index = next_index + $count, recovery_attempts = 0, updated_at = $at " +
+        "WHERE run_id = $id AND owner = $owner AND lease_epoch = $epoch RETURNING next_index;";
+
     private const string InsertEntrySql =
         "INSERT INTO journal (run_id, idx, seq, kind, name, attempt, started_at, recorded_at, payload, error, retry_at) " +
         "VALUES ($run, $idx, $seq, $kind, $name, $attempt, $started, $recorded, $payload, $error, $retry);";
@@ -36,23 +41,19 @@ public sealed partial class SqliteWorkflowStore
         var errorJson = ToJson(update?.Error);
         return WriteAsync(w =>
         {
-            var fence = w.Command(FencedAppendSql);
+            var fence = w.Command(update is null ? PlainAppendSql : FencedAppendSql);
             var p = fence.Parameters;
-            p.AddWithValue("$count", entries.Count);
-            p.AddWithValue("$status", Db(status?.ToString()));
-            p.AddWithValue("$result", Db(update?.Result));
-            p.AddWithValue("$error", Db(errorJson));
-            p.AddWithValue("$reason", Db(update?.StatusReason));
-            p.AddWithValue("$at", Ms(at));
-            p.AddWithValue("$terminal", terminal ? 1 : 0);
-            p.AddWithValue("$runnable", runnable ? 1 : 0);
-            p.AddWithValue("$release", update?.ReleaseLease == true ? 1 : 0);
-            p.AddWithValue("$recovered", update?.Recovered == true ? 1 : 0);
-            p.AddWithValue("$due", Db(update?.DueAt is { } due ? Ms(due) : null));
-            p.AddWithValue("$id", lease.RunId);
-            p.AddWithValue("$owner", lease.Owner);
-            p.AddWithValue("$epoch", lease.Epoch);
+            p.Set("$count", entries.Count);
+            p.Set("$at", Ms(at));
+            p.Set("$id", lease.RunId);
+            p.Set("$owner", lease.Owner);
+            p.Set("$epoch", lease.Epoch);
+            if (update is not null)
+            {
+                SetUpdate(p, update, status, terminal, runnable, errorJson);
+            }
             var next = fence.ExecuteScalar();
+
             if (next is null)
             {
                 return false; // fenced out: another worker holds the run
@@ -66,21 +67,34 @@ public sealed partial class SqliteWorkflowStore
         }, cancellationToken);
     }
 
+    private static void SetUpdate(SqliteParameterCollection p, RunUpdate update, RunStatus? status, bool terminal, bool runnable, string? errorJson)
+    {
+        p.Set("$status", status?.ToString());
+        p.Set("$result", update.Result);
+        p.Set("$error", errorJson);
+        p.Set("$reason", update.StatusReason);
+        p.Set("$terminal", terminal ? 1 : 0);
+        p.Set("$runnable", runnable ? 1 : 0);
+        p.Set("$release", update.ReleaseLease ? 1 : 0);
+        p.Set("$recovered", update.Recovered ? 1 : 0);
+        p.Set("$due", update.DueAt is { } due ? Ms(due) : null);
+    }
+
     private static void InsertEntry(WriteContext w, string runId, long index, JournalEntry entry)
     {
         var insert = w.Command(InsertEntrySql);
         var p = insert.Parameters;
-        p.AddWithValue("$run", runId);
-        p.AddWithValue("$idx", index);
-        p.AddWithValue("$seq", entry.Sequence);
-        p.AddWithValue("$kind", entry.Kind.ToString());
-        p.AddWithValue("$name", entry.Name);
-        p.AddWithValue("$attempt", entry.Attempt);
-        p.AddWithValue("$started", Db(entry.StartedAt is { } started ? Ms(started) : null));
-        p.AddWithValue("$recorded", Ms(entry.RecordedAt));
-        p.AddWithValue("$payload", Db(entry.Payload));
-        p.AddWithValue("$error", Db(ToJson(entry.Error)));
-        p.AddWithValue("$retry", Db(entry.RetryAt is { } retry ? Ms(retry) : null));
+        p.Set("$run", runId);
+        p.Set("$idx", index);
+        p.Set("$seq", entry.Sequence);
+        p.Set("$kind", entry.Kind.ToString());
+        p.Set("$name", entry.Name);
+        p.Set("$attempt", entry.Attempt);
+        p.Set("$started", Db(entry.StartedAt is { } started ? Ms(started) : null));
+        p.Set("$recorded", Ms(entry.RecordedAt));
+        p.Set("$payload", Db(entry.Payload));
+        p.Set("$error", Db(ToJson(entry.Error)));
+        p.Set("$retry", Db(entry.RetryAt is { } retry ? Ms(retry) : null));
         insert.ExecuteNonQuery();
     }
 

@@ -25,11 +25,11 @@ public sealed partial class SqliteWorkflowStore
         return WriteAsync<IReadOnlyList<ClaimedRun>>(w =>
         {
             var claim = w.Command(ClaimSql);
-            claim.Parameters.AddWithValue("$owner", request.Owner);
-            claim.Parameters.AddWithValue("$expires", Ms(request.LeaseExpiresAt));
-            claim.Parameters.AddWithValue("$now", Ms(request.Now));
-            claim.Parameters.AddWithValue("$workflows", workflows);
-            claim.Parameters.AddWithValue("$limit", request.MaxRuns);
+            claim.Parameters.Set("$owner", request.Owner);
+            claim.Parameters.Set("$expires", Ms(request.LeaseExpiresAt));
+            claim.Parameters.Set("$now", Ms(request.Now));
+            claim.Parameters.Set("$workflows", workflows);
+            claim.Parameters.Set("$limit", request.MaxRuns);
             var claimed = new List<(ClaimedRun Run, long Due)>();
             using (var reader = claim.ExecuteReader())
             {
@@ -53,7 +53,7 @@ public sealed partial class SqliteWorkflowStore
         return WriteAsync(w =>
         {
             var select = w.Command("SELECT run_id, owner, lease_epoch, cancel_requested FROM runs WHERE run_id IN (SELECT value FROM json_each($ids));");
-            select.Parameters.AddWithValue("$ids", ids);
+            select.Parameters.Set("$ids", ids);
             var lost = new HashSet<string>(epochs.Keys, StringComparer.Ordinal);
             var cancel = new List<string>();
             using (var reader = select.ExecuteReader())
@@ -73,9 +73,9 @@ public sealed partial class SqliteWorkflowStore
                 }
             }
             var renew = w.Command("UPDATE runs SET lease_expires_at = $expires WHERE owner = $owner AND run_id IN (SELECT value FROM json_each($ids));");
-            renew.Parameters.AddWithValue("$expires", Ms(expiresAt));
-            renew.Parameters.AddWithValue("$owner", owner);
-            renew.Parameters.AddWithValue("$ids", ids);
+            renew.Parameters.Set("$expires", Ms(expiresAt));
+            renew.Parameters.Set("$owner", owner);
+            renew.Parameters.Set("$ids", ids);
             renew.ExecuteNonQuery();
             return new LeaseRenewal([.. lost], cancel);
         }, cancellationToken);
@@ -104,7 +104,7 @@ public sealed partial class SqliteWorkflowStore
         return WriteAsync(w =>
         {
             var command = w.Command("UPDATE runs SET lease_expires_at = 0 WHERE owner IN (SELECT value FROM json_each($owners));");
-            command.Parameters.AddWithValue("$owners", json);
+            command.Parameters.Set("$owners", json);
             return command.ExecuteNonQuery();
         }, cancellationToken);
     }

@@ -17,14 +17,14 @@ public sealed partial class SqliteWorkflowStore
             var insert = w.Command(
                 "INSERT INTO runs (run_id, workflow, status, input, priority, created_at, updated_at, due_at) " +
                 "VALUES ($id, $workflow, 'Pending', $input, $priority, $now, $now, $now) ON CONFLICT (run_id) DO NOTHING;");
-            insert.Parameters.AddWithValue("$id", run.RunId);
-            insert.Parameters.AddWithValue("$workflow", run.WorkflowName);
-            insert.Parameters.AddWithValue("$input", run.Input);
-            insert.Parameters.AddWithValue("$priority", run.Priority);
-            insert.Parameters.AddWithValue("$now", Ms(run.CreatedAt));
+            insert.Parameters.Set("$id", run.RunId);
+            insert.Parameters.Set("$workflow", run.WorkflowName);
+            insert.Parameters.Set("$input", run.Input);
+            insert.Parameters.Set("$priority", run.Priority);
+            insert.Parameters.Set("$now", Ms(run.CreatedAt));
             var created = insert.ExecuteNonQuery() == 1;
             var select = w.Command($"SELECT {RunColumns} FROM runs WHERE run_id = $id;");
-            select.Parameters.AddWithValue("$id", run.RunId);
+            select.Parameters.Set("$id", run.RunId);
             using var reader = select.ExecuteReader();
             reader.Read();
             return new CreateRunResult(ReadRun(reader), created);
@@ -120,7 +120,7 @@ public sealed partial class SqliteWorkflowStore
         return WriteAsync(w =>
         {
             var select = w.Command("SELECT status, owner, lease_expires_at, next_index, workflow FROM runs WHERE run_id = $id;");
-            select.Parameters.AddWithValue("$id", runId);
+            select.Parameters.Set("$id", runId);
             string status, workflow;
             bool held;
             long nextIndex;
@@ -147,9 +147,9 @@ public sealed partial class SqliteWorkflowStore
                 var update = w.Command(
                     "UPDATE runs SET status = 'Cancelled', status_reason = $reason, completed_at = $at, updated_at = $at, " +
                     "due_at = NULL, owner = NULL, lease_expires_at = NULL, next_index = next_index + 1 WHERE run_id = $id;");
-                update.Parameters.AddWithValue("$reason", text);
-                update.Parameters.AddWithValue("$at", Ms(at));
-                update.Parameters.AddWithValue("$id", runId);
+                update.Parameters.Set("$reason", text);
+                update.Parameters.Set("$at", Ms(at));
+                update.Parameters.Set("$id", runId);
                 update.ExecuteNonQuery();
                 InsertEntry(w, runId, nextIndex, new JournalEntry
                 {
@@ -160,9 +160,9 @@ public sealed partial class SqliteWorkflowStore
             var flag = w.Command(
                 "UPDATE runs SET cancel_requested = 1, status_reason = $reason, updated_at = $at, " +
                 "due_at = CASE WHEN due_at IS NULL OR due_at > $at THEN $at ELSE due_at END WHERE run_id = $id;");
-            flag.Parameters.AddWithValue("$reason", text);
-            flag.Parameters.AddWithValue("$at", Ms(at));
-            flag.Parameters.AddWithValue("$id", runId);
+            flag.Parameters.Set("$reason", text);
+            flag.Parameters.Set("$at", Ms(at));
+            flag.Parameters.Set("$id", runId);
             flag.ExecuteNonQuery();
             return CancelOutcome.Requested;
         }, cancellationToken);

@@ -55,31 +55,40 @@ internal sealed class SqliteWriter : IAsyncDisposable
 
     private void CommitBatch(List<WriteOperation> batch, WriteContext context)
     {
+        // Fast path: the whole batch in one transaction. Only if one operation throws is the batch run again with a
+        // savepoint per operation, so the failing one fails alone (savepoints cost more than the appends themselves).
+        if (!TryCommit(batch, context, isolate: false))
+        {
+            TryCommit(batch, context, isolate: true);
+        }
+    }
+
+    /// <summary>Commits the batch and settles every operation; returns false (having settled none) when an
+    /// operation failed without isolation and the batch should be run again isolated.</summary>
+    private bool TryCommit(List<WriteOperation> batch, WriteContext context, bool isolate)
+    {
         SqliteTransaction? transaction = null;
         try
         {
             transaction = _connection.BeginTransaction(deferred: false);
             context.Transaction = transaction;
-            var isolate = batch.Count > 1;
             foreach (var operation in batch)
             {
-                if (isolate)
+                if (!isolate)
                 {
-                    transaction.Save("op");
+                    operation.Execute(context);
+                    continue;
                 }
+                context.Command("SAVEPOINT op;").ExecuteNonQuery();
                 try
                 {
                     operation.Execute(context);
-                    if (isolate)
-                    {
-                        transaction.Release("op");
-                    }
+                    context.Command("RELEASE op;").ExecuteNonQuery();
                 }
-                catch (Exception ex) when (isolate && ex is not SqliteException { SqliteErrorCode: 5 or 6 or 10 or 11 or 13 or 26 })
+                catch (Exception ex) when (!IsFatal(ex))
                 {
-                    // One bad operation must not fail the others batched with it.
-                    transaction.Rollback("op");
-                    transaction.Release("op");
+                    context.Command("ROLLBACK TO op;").ExecuteNonQuery();
+                    context.Command("RELEASE op;").ExecuteNonQuery();
                     operation.Fail(ex is SqliteException sx ? _translate(sx) : ex);
                 }
             }
@@ -89,27 +98,42 @@ internal sealed class SqliteWriter : IAsyncDisposable
             {
                 operation.Succeed();
             }
+            return true;
+        }
+        catch (Exception ex) when (!isolate && batch.Count > 1 && !IsFatal(ex))
+        {
+            Rollback(transaction);
+            return false;
         }
         catch (Exception ex)
         {
-            try
-            {
-                transaction?.Rollback();
-            }
-            catch (SqliteException)
-            {
-                // the transaction is gone already
-            }
+            Rollback(transaction);
             var error = ex is SqliteException sx ? _translate(sx) : ex;
             foreach (var operation in batch)
             {
                 operation.Fail(error);
             }
+            return true;
         }
         finally
         {
             transaction?.Dispose();
             context.Transaction = null;
+        }
+    }
+
+    // Errors of the database itself (busy, locked, I/O, corrupt, full, not a database) fail the whole batch.
+    private static bool IsFatal(Exception ex) => ex is SqliteException { SqliteErrorCode: 5 or 6 or 10 or 11 or 13 or 26 };
+
+    private static void Rollback(SqliteTransaction? transaction)
+    {
+        try
+        {
+            transaction?.Rollback();
+        }
+        catch (SqliteException)
+        {
+            // the transaction is gone already
         }
     }
 
@@ -122,8 +146,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
             _commands[sql] = command;
         }
         command.Transaction = transaction;
-        command.Parameters.Clear();
-        return command;
+        return command; // parameters stay: callers set every one of them (see Set)
     }
 
     public async ValueTask DisposeAsync()
@@ -168,6 +191,23 @@ internal sealed class SqliteWriter : IAsyncDisposable
         {
             _failed = true;
             _tcs.TrySetException(exception);
+        }
+    }
+}
+
+internal static class SqliteParameters
+{
+    /// <summary>Sets a parameter of a cached command, creating it on first use.</summary>
+    public static void Set(this SqliteParameterCollection parameters, string name, object? value)
+    {
+        var index = parameters.IndexOf(name);
+        if (index >= 0)
+        {
+            parameters[index].Value = value ?? DBNull.Value;
+        }
+        else
+        {
+            parameters.AddWithValue(name, value ?? DBNull.Value);
         }
     }
 }

@@ -135,7 +135,7 @@ public sealed class KeelClient
     {
         while (true)
         {
-            var changed = _notifier.RunChanged;
+            var changed = _notifier.WhenRunChangesAsync(runId);
             var run = await GetRunAsync(runId, cancellationToken) ?? throw new RunNotFoundException(runId);
             if (run.Status.IsTerminal() || run.Status == RunStatus.Blocked)
             {
@@ -185,7 +185,7 @@ public sealed class KeelClient
                 _notifier.NotifyCancelRequested(runId);
                 break;
             default:
-                _notifier.NotifyRunChanged();
+                _notifier.NotifyRunChanged(runId);
                 break;
         }
     }

@@ -183,7 +183,7 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable
             }
             KeelTelemetry.ActiveRuns.Add(-1);
             Interlocked.Exchange(ref _slotFreed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
-            _notifier.NotifyRunChanged();
+            _notifier.NotifyRunChanged(executor.RunId);
         }
     }
 

@@ -11,7 +11,8 @@ internal sealed class RunContext : WorkflowContext, IDisposable
     private readonly Random _guidRandom;
     private readonly CancellationTokenSource _cancel = new();
     private readonly Dictionary<int, Operation> _pending = [];
-    private readonly List<Operation> _unstarted = [];
+    private List<Operation> _unstarted = [];
+    private List<Operation> _taken = [];
     private readonly ReplaySafeLogger _logger;
     private int _lastSequence;
 
@@ -122,9 +123,9 @@ internal sealed class RunContext : WorkflowContext, IDisposable
     /// <summary>Takes the operations created since the last call, for the executor to start live.</summary>
     public List<Operation> TakeUnstarted()
     {
-        var list = new List<Operation>(_unstarted);
+        (_taken, _unstarted) = (_unstarted, _taken);
         _unstarted.Clear();
-        return list;
+        return _taken;
     }
 
     /// <summary>Delivers cancellation: the context's token fires and every pending operation ends cancelled.</summary>

@@ -238,19 +238,21 @@ internal sealed class RunExecutor : IDisposable
             if (entry.Kind == JournalEntryKind.CancelRequested)
             {
                 _cancelPosted = 1;
-                context.DeliverCancel();
+                Pump(context.DeliverCancel);
             }
             else if (context.Pending.TryGetValue(entry.Sequence, out var operation))
             {
-                operation.DeliverRecorded(entry, this);
-                context.Delivered(operation);
+                Pump(() =>
+                {
+                    context.Delivered(operation);
+                    operation.DeliverRecorded(entry, this);
+                });
             }
             else
             {
                 throw new NondeterminismException(RunId, entry.Sequence, History.Describe(entry),
                     $"nothing at that position (the code is waiting on {context.DescribePending()})");
             }
-            Pump();
         }
         context.IsReplayingNow = false;
         if (run.RecoveryAttempts > 1)
@@ -328,18 +330,21 @@ internal sealed class RunExecutor : IDisposable
             {
                 case InboxItemKind.Cancel when item.Entry is not null:
                     context.AdvanceTime(item.Entry.RecordedAt);
-                    context.DeliverCancel();
                     await _stepCts.CancelAsync(); // step bodies in flight see their token fire; their outcomes are not recorded
+                    Pump(context.DeliverCancel);
                     break;
                 case InboxItemKind.Outcome when item.Operation is { IsDone: false } operation:
                     context.AdvanceTime(item.Entry!.RecordedAt);
-                    item.Deliver!();
-                    context.Delivered(operation);
+                    Pump(() =>
+                    {
+                        context.Delivered(operation);
+                        item.Deliver!();
+                    });
                     break;
                 default:
+                    Pump();
                     break;
             }
-            Pump();
             StartNewOperations();
         }
     }
@@ -365,11 +370,14 @@ internal sealed class RunExecutor : IDisposable
         _logger.RunFailed(RunId, _definition.Name, error.ToString());
     }
 
-    private void Pump()
+    /// <summary>Delivers (optionally) and runs the workflow until it waits again. Continuations queued meanwhile are
+    /// run here, so they need no wake-up.</summary>
+    private void Pump(Action? deliver = null)
     {
         _pumping = true;
         try
         {
+            deliver?.Invoke();
             _scheduler.RunUntilIdle();
         }
         finally
@@ -407,7 +415,7 @@ internal sealed class RunExecutor : IDisposable
             throw new LeaseLostException();
         }
         KeelTelemetry.WorkflowDuration.Record((now - _claimed.Run.CreatedAt).TotalSeconds);
-        _services.Notifier.NotifyRunChanged();
+        _services.Notifier.NotifyRunChanged(RunId);
     }
 
     private async Task TryFinishAsync(JournalEntryKind kind, RunStatus status, ErrorInfo error, string reason)
@@ -467,7 +475,7 @@ internal sealed class RunExecutor : IDisposable
         {
             throw new LeaseLostException();
         }
-        _services.Notifier.NotifyRunChanged();
+        _services.Notifier.NotifyRunChanged(RunId);
     }
 
     private async Task TryReleaseAsync(ErrorInfo? error, DateTimeOffset? dueAt)

@@ -8,7 +8,7 @@ internal sealed class RunNotifier
 {
     private readonly Lock _lock = new();
     private TaskCompletionSource _workAvailable = NewSignal();
-    private TaskCompletionSource _runChanged = NewSignal();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, TaskCompletionSource> _runChanged = new(StringComparer.Ordinal);
     private readonly System.Collections.Concurrent.ConcurrentQueue<string> _cancelRequests = new();
 
     /// <summary>A task that completes at the next <see cref="NotifyWork"/>.</summary>
@@ -23,17 +23,8 @@ internal sealed class RunNotifier
         }
     }
 
-    /// <summary>A task that completes at the next <see cref="NotifyRunChanged"/>.</summary>
-    public Task RunChanged
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _runChanged.Task;
-            }
-        }
-    }
+    /// <summary>A task that completes at the next change of this run made in this process.</summary>
+    public Task WhenRunChangesAsync(string runId) => _runChanged.GetOrAdd(runId, _ => NewSignal()).Task;
 
     public void NotifyWork()
     {
@@ -46,15 +37,13 @@ internal sealed class RunNotifier
         signal.TrySetResult();
     }
 
-    public void NotifyRunChanged()
+    /// <summary>Wakes the waiters of this run only: a thousand waiters are not all woken by each run that ends.</summary>
+    public void NotifyRunChanged(string runId)
     {
-        TaskCompletionSource signal;
-        lock (_lock)
+        if (_runChanged.TryRemove(runId, out var signal))
         {
-            signal = _runChanged;
-            _runChanged = NewSignal();
+            signal.TrySetResult();
         }
-        signal.TrySetResult();
     }
 
     public void NotifyCancelRequested(string runId)

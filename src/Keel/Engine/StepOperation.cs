@@ -159,12 +159,12 @@ internal sealed class StepOperation<T>(int sequence, string name, Func<StepConte
 
     private async Task<(T? Result, AttemptError? Error)> RunOneAttemptAsync(RunExecutor executor, int attempt, CancellationToken runToken)
     {
-        // The attempt's token fires on the run's token or, measured on the worker's TimeProvider, on the timeout.
-        using var timeoutCts = policy.AttemptTimeout is { } timeout
-            ? new CancellationTokenSource(timeout, executor.TimeProvider)
-            : new CancellationTokenSource();
-        using var attemptCts = CancellationTokenSource.CreateLinkedTokenSource(runToken, timeoutCts.Token);
-        var context = new StepContext(executor.RunId, Name, Sequence, attempt, [.. _failures], attemptCts.Token);
+        // With a timeout, the attempt's token fires on the run's token or, measured on the worker's TimeProvider, on
+        // the timeout. Without one (the common case) the body gets the run's token and nothing is allocated.
+        using var timeoutCts = policy.AttemptTimeout is { } timeout ? new CancellationTokenSource(timeout, executor.TimeProvider) : null;
+        using var attemptCts = timeoutCts is null ? null : CancellationTokenSource.CreateLinkedTokenSource(runToken, timeoutCts.Token);
+        var context = new StepContext(executor.RunId, Name, Sequence, attempt, _failures.Count == 0 ? [] : [.. _failures],
+            attemptCts?.Token ?? runToken);
         var stopwatch = Stopwatch.StartNew();
         using var activity = executor.StartStepActivity(this, attempt);
         Task<T>? bodyTask = null;
@@ -180,7 +180,7 @@ internal sealed class StepOperation<T>(int sequence, string name, Func<StepConte
         {
             activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
             var timedOut = ex is TimeoutException && policy.AttemptTimeout is not null
-                || ex is OperationCanceledException && timeoutCts.IsCancellationRequested;
+                || ex is OperationCanceledException && timeoutCts is { IsCancellationRequested: true };
             var info = timedOut
                 ? new ErrorInfo(typeof(TimeoutException).FullName!, $"Attempt {attempt} of step '{Name}' timed out after {policy.AttemptTimeout}.")
                 : ErrorInfo.FromException(ex) with { IsTerminal = policy.IsNonRetryable(ex) };
@@ -192,7 +192,7 @@ internal sealed class StepOperation<T>(int sequence, string name, Func<StepConte
         }
         finally
         {
-            if (bodyTask is { IsCompleted: false })
+            if (bodyTask is { IsCompleted: false } && attemptCts is not null)
             {
                 await attemptCts.CancelAsync(); // an abandoned body (timed out) must see its token fire
             }
