@@ -15,7 +15,9 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore
     private readonly SqliteStoreOptions _options;
     private readonly string _connectionString;
     private readonly SemaphoreSlim _initLock = new(1, 1);
+    private readonly CancellationTokenSource _stopCheckpoints = new();
     private SqliteWriter? _writer;
+    private Task? _checkpoints;
 
     /// <summary>Creates the store; nothing is opened until <see cref="InitializeAsync"/>.</summary>
     /// <param name="options">The file and durability.</param>
@@ -58,6 +60,8 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore
                 Execute(connection, "PRAGMA journal_mode=WAL;");
                 Execute(connection, $"PRAGMA synchronous={(_options.Durability == SqliteDurability.Full ? "FULL" : "NORMAL")};");
                 Migrate(connection);
+                // Checkpoints run beside the writer (CheckpointLoopAsync), not inside one of its commits.
+                Execute(connection, "PRAGMA wal_autocheckpoint=0;");
             }
             catch (SqliteException ex)
             {
@@ -70,6 +74,7 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore
                 throw;
             }
             _writer = new SqliteWriter(connection, _options.MaxBatchSize, Translate);
+            _checkpoints = Task.Run(CheckpointLoopAsync, CancellationToken.None);
         }
         finally
         {
@@ -178,6 +183,12 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        await _stopCheckpoints.CancelAsync().ConfigureAwait(false);
+        if (_checkpoints is not null)
+        {
+            await _checkpoints.ConfigureAwait(false);
+        }
+        _stopCheckpoints.Dispose();
         if (_writer is not null)
         {
             await _writer.DisposeAsync().ConfigureAwait(false);
@@ -186,6 +197,39 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore
         _initLock.Dispose();
         using var pooled = new SqliteConnection(_connectionString);
         SqliteConnection.ClearPool(pooled);
+    }
+
+    /// <summary>
+    /// Moves committed WAL frames into the database file from a connection of its own, so a commit never pays for a
+    /// checkpoint (which made the slowest commits ten times slower). PASSIVE never blocks the writer or readers.
+    /// </summary>
+    private async Task CheckpointLoopAsync()
+    {
+        var checkpointed = 0L;
+        while (!_stopCheckpoints.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(500), TimeProvider.System, _stopCheckpoints.Token).ConfigureAwait(false);
+                var commits = Commits;
+                if (commits == checkpointed)
+                {
+                    continue;
+                }
+                using var connection = new SqliteConnection(_connectionString);
+                await connection.OpenAsync(_stopCheckpoints.Token).ConfigureAwait(false);
+                Execute(connection, "PRAGMA wal_checkpoint(PASSIVE);");
+                checkpointed = commits;
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (SqliteException)
+            {
+                // Busy or locked by another process: the next round tries again.
+            }
+        }
     }
 
     private static long Ms(DateTimeOffset time) => time.ToUnixTimeMilliseconds();
