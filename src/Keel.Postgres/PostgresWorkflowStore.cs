@@ -49,6 +49,9 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IStoreWakeup
     /// <inheritdoc />
     public Task WorkAvailable => _listener.WorkAvailable;
 
+    /// <summary>Completes once the wake-up connection LISTENs (for tests).</summary>
+    internal Task Listening => _listener.Listening.Task;
+
     /// <inheritdoc />
     public async Task InitializeAsync(CancellationToken cancellationToken = default)
     {
