@@ -45,35 +45,63 @@ public sealed partial class PostgresWorkflowStore
         var terminal = status is { } s && s.IsTerminal();
         var runnable = status is null or RunStatus.Pending or RunStatus.Running or RunStatus.Waiting;
         var at = update?.At ?? (entries.Count > 0 ? entries[^1].RecordedAt : DateTimeOffset.UnixEpoch);
-        return UseAsync(async (connection, ct) =>
+        return _batcher is not null ? AppendBatchedAsync(Command, cancellationToken) : AppendDirectAsync(Command(), cancellationToken);
+
+        NpgsqlBatchCommand Command()
         {
-            using var command = new NpgsqlCommand(FencedAppendSql, connection);
-            Add(command, "count", NpgsqlDbType.Integer, entries.Count);
-            Add(command, "status", NpgsqlDbType.Text, status?.ToString());
-            Add(command, "result", NpgsqlDbType.Text, update?.Result);
-            Add(command, "error", NpgsqlDbType.Text, ToJson(update?.Error));
-            Add(command, "reason", NpgsqlDbType.Text, update?.StatusReason);
-            Add(command, "at", NpgsqlDbType.Bigint, Ms(at));
-            Add(command, "terminal", NpgsqlDbType.Boolean, terminal);
-            Add(command, "runnable", NpgsqlDbType.Boolean, runnable);
-            Add(command, "release", NpgsqlDbType.Boolean, update?.ReleaseLease == true);
-            Add(command, "due", NpgsqlDbType.Bigint, Ms(update?.DueAt));
-            Add(command, "id", NpgsqlDbType.Text, lease.RunId);
-            Add(command, "owner", NpgsqlDbType.Text, lease.Owner);
-            Add(command, "epoch", NpgsqlDbType.Bigint, lease.Epoch);
-            Add(command, "seqs", NpgsqlDbType.Array | NpgsqlDbType.Integer, entries.Select(e => e.Sequence).ToArray());
-            Add(command, "kinds", NpgsqlDbType.Array | NpgsqlDbType.Text, entries.Select(e => e.Kind.ToString()).ToArray());
-            Add(command, "names", NpgsqlDbType.Array | NpgsqlDbType.Text, entries.Select(e => e.Name).ToArray());
-            Add(command, "attempts", NpgsqlDbType.Array | NpgsqlDbType.Integer, entries.Select(e => e.Attempt).ToArray());
-            Add(command, "starteds", NpgsqlDbType.Array | NpgsqlDbType.Bigint, entries.Select(e => Ms(e.StartedAt)).ToArray());
-            Add(command, "recordeds", NpgsqlDbType.Array | NpgsqlDbType.Bigint, entries.Select(e => Ms(e.RecordedAt)).ToArray());
-            Add(command, "payloads", NpgsqlDbType.Array | NpgsqlDbType.Text, entries.Select(e => e.Payload).ToArray());
-            Add(command, "errors", NpgsqlDbType.Array | NpgsqlDbType.Text, entries.Select(e => ToJson(e.Error)).ToArray());
-            Add(command, "retries", NpgsqlDbType.Array | NpgsqlDbType.Bigint, entries.Select(e => Ms(e.RetryAt)).ToArray());
-            var next = await command.ExecuteScalarAsync(ct).ConfigureAwait(false);
+            var command = new NpgsqlBatchCommand(FencedAppendSql);
+            var p = command.Parameters;
+            Add(p, "count", NpgsqlDbType.Integer, entries.Count);
+            Add(p, "status", NpgsqlDbType.Text, status?.ToString());
+            Add(p, "result", NpgsqlDbType.Text, update?.Result);
+            Add(p, "error", NpgsqlDbType.Text, ToJson(update?.Error));
+            Add(p, "reason", NpgsqlDbType.Text, update?.StatusReason);
+            Add(p, "at", NpgsqlDbType.Bigint, Ms(at));
+            Add(p, "terminal", NpgsqlDbType.Boolean, terminal);
+            Add(p, "runnable", NpgsqlDbType.Boolean, runnable);
+            Add(p, "release", NpgsqlDbType.Boolean, update?.ReleaseLease == true);
+            Add(p, "due", NpgsqlDbType.Bigint, Ms(update?.DueAt));
+            Add(p, "id", NpgsqlDbType.Text, lease.RunId);
+            Add(p, "owner", NpgsqlDbType.Text, lease.Owner);
+            Add(p, "epoch", NpgsqlDbType.Bigint, lease.Epoch);
+            Add(p, "seqs", NpgsqlDbType.Array | NpgsqlDbType.Integer, entries.Select(e => e.Sequence).ToArray());
+            Add(p, "kinds", NpgsqlDbType.Array | NpgsqlDbType.Text, entries.Select(e => e.Kind.ToString()).ToArray());
+            Add(p, "names", NpgsqlDbType.Array | NpgsqlDbType.Text, entries.Select(e => e.Name).ToArray());
+            Add(p, "attempts", NpgsqlDbType.Array | NpgsqlDbType.Integer, entries.Select(e => e.Attempt).ToArray());
+            Add(p, "starteds", NpgsqlDbType.Array | NpgsqlDbType.Bigint, entries.Select(e => Ms(e.StartedAt)).ToArray());
+            Add(p, "recordeds", NpgsqlDbType.Array | NpgsqlDbType.Bigint, entries.Select(e => Ms(e.RecordedAt)).ToArray());
+            Add(p, "payloads", NpgsqlDbType.Array | NpgsqlDbType.Text, entries.Select(e => e.Payload).ToArray());
+            Add(p, "errors", NpgsqlDbType.Array | NpgsqlDbType.Text, entries.Select(e => ToJson(e.Error)).ToArray());
+            Add(p, "retries", NpgsqlDbType.Array | NpgsqlDbType.Bigint, entries.Select(e => Ms(e.RetryAt)).ToArray());
+            return command;
+        }
+    }
+
+    /// <summary>Group commit: the append shares a round trip and a transaction with whatever other appends are queued.</summary>
+    private async Task<bool> AppendBatchedAsync(Func<NpgsqlBatchCommand> command, CancellationToken cancellationToken)
+    {
+        if (!_initialized)
+        {
+            await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        }
+        try
+        {
+            // false: fenced out, another worker holds the run and nothing was written
+            return await _batcher!.AppendAsync(command).ConfigureAwait(false);
+        }
+        catch (NpgsqlException ex)
+        {
+            throw Translate(ex);
+        }
+    }
+
+    private Task<bool> AppendDirectAsync(NpgsqlBatchCommand command, CancellationToken cancellationToken) =>
+        UseAsync(async (connection, ct) =>
+        {
+            using var batch = new NpgsqlBatch(connection) { BatchCommands = { command } };
+            var next = await batch.ExecuteScalarAsync(ct).ConfigureAwait(false);
             return next is not null; // null: fenced out, another worker holds the run and nothing was written
         }, cancellationToken);
-    }
 
     private static NpgsqlBatchCommand InsertEntryCommand(string runId, long index, JournalEntry entry)
     {

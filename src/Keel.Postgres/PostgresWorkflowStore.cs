@@ -20,6 +20,7 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IStoreWakeup
     private readonly string _where;
     private readonly SemaphoreSlim _initLock = new(1, 1);
     private readonly PostgresListener _listener;
+    private readonly PostgresAppendBatcher? _batcher;
     private volatile bool _initialized;
 
     /// <summary>Creates the store; nothing is opened until <see cref="InitializeAsync"/>.</summary>
@@ -38,10 +39,19 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IStoreWakeup
         var builder = new NpgsqlDataSourceBuilder(options.ConnectionString);
         builder.ConnectionStringBuilder.SearchPath = options.Schema;
         builder.ConnectionStringBuilder.ApplicationName ??= "keel";
+        if (options.AutoPrepare && builder.ConnectionStringBuilder.MaxAutoPrepare == 0)
+        {
+            builder.ConnectionStringBuilder.MaxAutoPrepare = 32;
+        }
         _where = $"{builder.ConnectionStringBuilder.Host}:{builder.ConnectionStringBuilder.Port}/{builder.ConnectionStringBuilder.Database}, schema {options.Schema}";
         _dataSource = builder.Build();
         _listener = new PostgresListener(_dataSource, options.Schema + ".work");
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxAppendBatchSize, 1, nameof(options));
+        _batcher = options.MaxAppendBatchSize > 1 ? new PostgresAppendBatcher(_dataSource, options.MaxAppendBatchSize) : null;
     }
+
+    /// <summary>Round trips that carried appends through the group-commit writer (for measurements).</summary>
+    public long AppendBatches => _batcher?.Batches ?? 0;
 
     /// <summary>The schema that holds the store's tables.</summary>
     public string Schema => _options.Schema;
@@ -162,6 +172,10 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IStoreWakeup
     public async ValueTask DisposeAsync()
     {
         await _listener.DisposeAsync().ConfigureAwait(false);
+        if (_batcher is not null)
+        {
+            await _batcher.DisposeAsync().ConfigureAwait(false);
+        }
         await _dataSource.DisposeAsync().ConfigureAwait(false);
         _initLock.Dispose();
     }
@@ -183,8 +197,10 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IStoreWakeup
 
     private static string? NullableString(NpgsqlDataReader r, int ordinal) => r.IsDBNull(ordinal) ? null : r.GetString(ordinal);
 
-    private static void Add<T>(NpgsqlCommand command, string name, NpgsqlDbType type, T value) =>
-        command.Parameters.Add(new NpgsqlParameter<T>(name, type) { TypedValue = value });
+    private static void Add<T>(NpgsqlCommand command, string name, NpgsqlDbType type, T value) => Add(command.Parameters, name, type, value);
+
+    private static void Add<T>(NpgsqlParameterCollection parameters, string name, NpgsqlDbType type, T value) =>
+        parameters.Add(new NpgsqlParameter<T>(name, type) { TypedValue = value });
 
     private static RunInfo ReadRun(NpgsqlDataReader r) => new()
     {

@@ -3,12 +3,20 @@ using Keel.Storage.Conformance;
 
 namespace Keel.Postgres.Tests;
 
-/// <summary>The store contract on PostgreSQL: a schema of its own per test.</summary>
-public sealed class PostgresStoreConformanceTests : WorkflowStoreConformanceTests
+/// <summary>The store contract on PostgreSQL with unbatched appends (each on its own pooled connection).</summary>
+public sealed class PostgresUnbatchedStoreConformanceTests : PostgresStoreConformanceTests
+{
+    protected override int MaxAppendBatchSize => 1;
+}
+
+/// <summary>The store contract on PostgreSQL (group-committed appends): a schema of its own per test.</summary>
+public class PostgresStoreConformanceTests : WorkflowStoreConformanceTests
 {
     private readonly TestDatabase _db = new();
 
-    protected override IWorkflowStore CreateStore() => _db.CreateStore();
+    protected virtual int MaxAppendBatchSize => 256;
+
+    protected override IWorkflowStore CreateStore() => _db.CreateStore(MaxAppendBatchSize);
 
     protected override Task SetSchemaVersionAsync(int version) =>
         _db.ScalarAsync($"UPDATE {_db.Schema}.schema_version SET version = {version};");
@@ -23,5 +31,6 @@ public sealed class PostgresStoreConformanceTests : WorkflowStoreConformanceTest
     {
         await base.DisposeAsync();
         await _db.DisposeAsync();
+        GC.SuppressFinalize(this);
     }
 }

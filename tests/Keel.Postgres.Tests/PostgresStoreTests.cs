@@ -55,6 +55,44 @@ public sealed class PostgresStoreTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task BatchedAppends_OneFailingAppend_FailsAloneAndTheOthersCommit()
+    {
+        await using var store = _db.CreateStore();
+        await store.InitializeAsync(Token);
+        for (var i = 0; i < 30; i++)
+        {
+            await store.CreateRunAsync(new NewRun { RunId = $"r{i}", WorkflowName = "w", Input = "{}", CreatedAt = T0 }, Token);
+        }
+        var claims = await store.ClaimRunsAsync(new ClaimRequest { Owner = "a", WorkflowNames = ["w"], MaxRuns = 30, Now = T0, LeaseExpiresAt = T0.AddMinutes(5) }, Token);
+        Assert.Equal(30, claims.Count);
+        var bad = claims[13].Lease;
+        for (var round = 0; round < 5; round++)
+        {
+            var appends = claims.Select(c => store.AppendAsync(c.Lease,
+                [new JournalEntry { Sequence = round, Kind = JournalEntryKind.StepCompleted, Name = "s", RecordedAt = T0, Payload = c.Lease == bad ? "\"\0\"" : "1" }],
+                null, Token)).ToList();
+            foreach (var (append, claim) in appends.Zip(claims))
+            {
+                if (claim.Lease == bad)
+                {
+                    var ex = await Assert.ThrowsAsync<StorageException>(() => append);
+                    Assert.False(ex.IsTransient);
+                }
+                else
+                {
+                    Assert.True(await append);
+                }
+            }
+        }
+        Assert.Empty(await store.GetJournalAsync(bad.RunId, Token));
+        foreach (var claim in claims.Where(c => c.Lease != bad))
+        {
+            Assert.Equal(Enumerable.Range(0, 5), (await store.GetJournalAsync(claim.Run.RunId, Token)).Select(e => e.Sequence));
+        }
+        TestContext.Current.TestOutputHelper?.WriteLine($"{store.AppendBatches} round trips for {5 * 30} appends");
+    }
+
+    [Fact]
     public async Task WorkAvailable_CompletesWhenAnotherProcessCreatesARun()
     {
         await using var listener = _db.CreateStore();

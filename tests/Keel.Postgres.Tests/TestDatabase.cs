@@ -27,7 +27,7 @@ internal sealed class TestDatabase : IAsyncDisposable
 
     public PostgresStoreOptions Options => new() { ConnectionString = ConnectionString, Schema = Schema };
 
-    public PostgresWorkflowStore CreateStore() => new(Options);
+    public PostgresWorkflowStore CreateStore(int maxAppendBatchSize = 256) => new(Options with { MaxAppendBatchSize = maxAppendBatchSize });
 
     public async Task<object?> ScalarAsync(string sql)
     {
