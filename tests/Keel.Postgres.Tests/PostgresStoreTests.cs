@@ -138,6 +138,34 @@ public sealed class PostgresStoreTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task CancelFromAnotherProcess_ReachesTheWorkerRunningTheRun()
+    {
+        var stepStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var keel = await KeelHost.StartAsync(k => k
+            .UsePostgres(_db.ConnectionString, o => o.Schema = _db.Schema)
+            .AddWorkflow<int, int>("slow", (ctx, n) => ctx.StepAsync("wait", async sc =>
+            {
+                stepStarted.TrySetResult();
+                await Task.Delay(TimeSpan.FromMinutes(5), TimeProvider.System, sc.CancellationToken);
+                return n;
+            })), cancellationToken: Token);
+        await using var other = _db.CreateStore();
+        var client = KeelClient.Create(other);
+        var run = await client.StartAsync("slow", 1, cancellationToken: Token);
+        await stepStarted.Task.WaitAsync(TimeSpan.FromSeconds(10), Token);
+        var clock = Stopwatch.StartNew();
+        await client.CancelAsync(run.RunId, "not needed", Token);
+        while ((await client.GetRunAsync(run.RunId, Token))!.Status != RunStatus.Cancelled)
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), "the run was not cancelled within 10 s");
+            await Task.Delay(TimeSpan.FromMilliseconds(10), TimeProvider.System, Token);
+        }
+        TestContext.Current.TestOutputHelper?.WriteLine($"cancelled {clock.Elapsed.TotalMilliseconds:0} ms after the request (picked up at lease renewal)");
+        var journal = await client.GetJournalAsync(run.RunId, Token);
+        Assert.Equal(JournalEntryKind.RunCancelled, journal[^1].Kind);
+    }
+
+    [Fact]
     public async Task IdleWorker_WithLongPollInterval_ClaimsANewRunFromAnotherProcessWithinASecond()
     {
         await using var keel = await KeelHost.StartAsync(k => k
