@@ -14,8 +14,19 @@ if ! dotnet build Keel.slnx -c Release -nologo -v quiet -clp:ErrorsOnly; then
   exit 1
 fi
 
-# Throwaway services that test assemblies need are started by scripts under eng/ (none needed yet for SQLite).
+# Throwaway services that test assemblies need are started by scripts under eng/ and stopped on exit.
+# PostgreSQL: KEEL_TEST_POSTGRES if set, else a server from this machine's own binaries (eng/postgres.sh).
 status=0
+pgstate="$results/postgres.env"
+trap 'eng/postgres.sh stop "$pgstate" >/dev/null' EXIT
+if eng/postgres.sh start "$pgstate" >/dev/null; then
+  # shellcheck disable=SC1090
+  source "$pgstate"
+  echo "== postgres: $KEEL_TEST_POSTGRES"
+else
+  echo "== postgres: could not start one; the PostgreSQL tests will fail and say why"
+  status=1
+fi
 for project in tests/*/; do
   name=$(basename "$project")
   dll="artifacts/bin/$name/release/$name.dll"

@@ -13,7 +13,10 @@ internal sealed class WorkerProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
-    public static WorkerProcess Start(string db, string effects)
+    public static WorkerProcess Start(string db, string effects) => Start(["--db", db, "--effects", effects]);
+
+    /// <summary>Starts the worker with the given arguments (see Keel.TestWorker's Program.cs).</summary>
+    public static WorkerProcess Start(IEnumerable<string> args)
     {
         // artifacts/bin/Keel.IntegrationTests/<config>/ -> artifacts/bin/Keel.TestWorker/<config>/
         var dir = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/'));
@@ -24,11 +27,15 @@ internal sealed class WorkerProcess : IDisposable
         }
         var info = new ProcessStartInfo("dotnet")
         {
-            ArgumentList = { "exec", dll, "--db", db, "--effects", effects },
+            ArgumentList = { "exec", dll },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
         var process = Process.Start(info)!;
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
@@ -43,6 +50,17 @@ internal sealed class WorkerProcess : IDisposable
             _process.Kill(entireProcessTree: true);
         }
         await _process.WaitForExitAsync();
+    }
+
+    /// <summary>Sends a signal by name (STOP, CONT) with kill(1), and waits until it was sent.</summary>
+    public void Signal(string name)
+    {
+        using var kill = Process.Start("kill", [$"-{name}", Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+        if (kill.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"kill -{name} {Pid} failed with exit code {kill.ExitCode}");
+        }
     }
 
     public void Dispose()

@@ -1,20 +1,44 @@
+using System.Globalization;
 using Keel;
 using Keel.TestWorker;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-// Usage: Keel.TestWorker --db PATH --effects FILE
-var db = Arg("--db") ?? throw new ArgumentException("--db is required");
+// Usage: Keel.TestWorker (--db PATH | --postgres CONNSTR [--schema NAME]) --effects FILE [--lease-ms N] [--poll-ms N]
+var db = Arg("--db");
+var postgres = Arg("--postgres");
 var effects = Arg("--effects") ?? throw new ArgumentException("--effects is required");
+if ((db is null) == (postgres is null))
+{
+    throw new ArgumentException("give exactly one of --db PATH (SQLite) or --postgres CONNSTR");
+}
+var leaseMs = Arg("--lease-ms") is { } lease ? int.Parse(lease, CultureInfo.InvariantCulture) : (int?)null;
+var pollMs = Arg("--poll-ms") is { } poll ? int.Parse(poll, CultureInfo.InvariantCulture) : 20;
 
 var builder = Host.CreateApplicationBuilder();
 builder.Logging.ClearProviders();
 builder.Services.AddSingleton(new EffectLog(effects));
-builder.Services.AddKeel(k => k
-    .UseSqlite(db)
-    .AddWorkflow<CrashFlow>()
-    .Configure(o => o.PollInterval = TimeSpan.FromMilliseconds(20)));
+builder.Services.AddKeel(k =>
+{
+    if (postgres is not null)
+    {
+        k.UsePostgres(postgres, o => o.Schema = Arg("--schema") ?? o.Schema);
+    }
+    else
+    {
+        k.UseSqlite(db!);
+    }
+    k.AddWorkflow<CrashFlow>().Configure(o =>
+    {
+        o.PollInterval = TimeSpan.FromMilliseconds(pollMs);
+        if (leaseMs is { } ms)
+        {
+            o.LeaseDuration = TimeSpan.FromMilliseconds(ms);
+            o.LeaseRenewInterval = TimeSpan.FromMilliseconds(ms / 4);
+        }
+    });
+});
 using var host = builder.Build();
 await host.RunAsync();
 

@@ -111,6 +111,8 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable
             try
             {
                 var workSignal = _notifier.WorkAvailable;
+                // A store that pushes wake-ups (PostgreSQL LISTEN/NOTIFY) brings work from other processes at once.
+                var storeSignal = (_store as IStoreWakeup)?.WorkAvailable ?? workSignal;
                 var slotSignal = Volatile.Read(ref _slotFreed).Task;
                 TakeCancelRequests();
                 var capacity = _options.MaxConcurrentRuns - _active.Count;
@@ -135,7 +137,7 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable
                     continue; // there may be more
                 }
                 var waitFor = capacity > 0
-                    ? Task.WhenAny(workSignal, Task.Delay(_options.PollInterval, Pacing, stop))
+                    ? Task.WhenAny(workSignal, storeSignal, Task.Delay(_options.PollInterval, Pacing, stop))
                     : Task.WhenAny(workSignal, slotSignal, Task.Delay(_options.PollInterval, Pacing, stop));
                 await waitFor;
             }

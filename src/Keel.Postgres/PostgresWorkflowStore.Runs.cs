@@ -1,0 +1,198 @@
+using System.Globalization;
+using System.Text;
+using Keel.Storage;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Keel.Postgres;
+
+public sealed partial class PostgresWorkflowStore
+{
+    /// <inheritdoc />
+    public Task<CreateRunResult> CreateRunAsync(NewRun run, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        return UseAsync(async (connection, ct) =>
+        {
+            // The insert trigger NOTIFYs idle workers when the run is created.
+            using (var insert = new NpgsqlCommand(
+                "INSERT INTO runs (run_id, workflow, status, input, priority, created_at, updated_at, due_at) " +
+                "VALUES (@id, @workflow, 'Pending', @input, @priority, @now, @now, @now) ON CONFLICT (run_id) DO NOTHING " +
+                $"RETURNING {RunColumns};", connection))
+            {
+                Add(insert, "id", NpgsqlDbType.Text, run.RunId);
+                Add(insert, "workflow", NpgsqlDbType.Text, run.WorkflowName);
+                Add(insert, "input", NpgsqlDbType.Text, run.Input);
+                Add(insert, "priority", NpgsqlDbType.Integer, run.Priority);
+                Add(insert, "now", NpgsqlDbType.Bigint, Ms(run.CreatedAt));
+                var reader = await insert.ExecuteReaderAsync(ct).ConfigureAwait(false);
+                await using var readerScope = reader.ConfigureAwait(false);
+                if (await reader.ReadAsync(ct).ConfigureAwait(false))
+                {
+                    return new CreateRunResult(ReadRun(reader), true);
+                }
+            }
+            // It existed: a new statement sees the row even if its creator committed after this call began.
+            var existing = await GetRunAsync(connection, run.RunId, ct).ConfigureAwait(false)
+                ?? throw new StorageException($"Run '{run.RunId}' exists and vanished while being read ({_where}).", isTransient: true);
+            return new CreateRunResult(existing, false);
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<RunInfo?> GetRunAsync(string runId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(runId);
+        return UseAsync((connection, ct) => GetRunAsync(connection, runId, ct), cancellationToken);
+    }
+
+    private static async Task<RunInfo?> GetRunAsync(NpgsqlConnection connection, string runId, CancellationToken cancellationToken)
+    {
+        using var command = new NpgsqlCommand($"SELECT {RunColumns} FROM runs WHERE run_id = @id;", connection);
+        Add(command, "id", NpgsqlDbType.Text, runId);
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var readerScope = reader.ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadRun(reader) : null;
+    }
+
+    /// <inheritdoc />
+    public Task<RunPage> ListRunsAsync(RunQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var cursor = DecodeCursor(query.Cursor);
+        return UseAsync(async (connection, ct) =>
+        {
+            using var command = new NpgsqlCommand { Connection = connection };
+            var sql = new StringBuilder($"SELECT {RunColumns} FROM runs WHERE true");
+            if (query.Statuses.Count > 0)
+            {
+                sql.Append(" AND status = ANY(@statuses)");
+                Add(command, "statuses", NpgsqlDbType.Array | NpgsqlDbType.Text, query.Statuses.Select(s => s.ToString()).ToArray());
+            }
+            if (query.WorkflowName is not null)
+            {
+                sql.Append(" AND workflow = @workflow");
+                Add(command, "workflow", NpgsqlDbType.Text, query.WorkflowName);
+            }
+            if (query.CreatedAfter is { } after)
+            {
+                sql.Append(" AND created_at >= @after");
+                Add(command, "after", NpgsqlDbType.Bigint, Ms(after));
+            }
+            if (query.CreatedBefore is { } before)
+            {
+                sql.Append(" AND created_at < @before");
+                Add(command, "before", NpgsqlDbType.Bigint, Ms(before));
+            }
+            if (cursor is { } c)
+            {
+                sql.Append(" AND (created_at, run_id) < (@cursorAt, @cursorId)");
+                Add(command, "cursorAt", NpgsqlDbType.Bigint, c.CreatedAt);
+                Add(command, "cursorId", NpgsqlDbType.Text, c.RunId);
+            }
+            sql.Append(" ORDER BY created_at DESC, run_id DESC LIMIT @limit;");
+            Add(command, "limit", NpgsqlDbType.Integer, query.Limit + 1);
+            command.CommandText = sql.ToString();
+            var runs = new List<RunInfo>();
+            var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                {
+                    runs.Add(ReadRun(reader));
+                }
+            }
+            string? next = null;
+            if (runs.Count > query.Limit)
+            {
+                runs.RemoveAt(runs.Count - 1);
+                var last = runs[^1];
+                next = string.Create(CultureInfo.InvariantCulture, $"{Ms(last.CreatedAt)}:{last.RunId}");
+            }
+            return new RunPage(runs, next);
+        }, cancellationToken);
+    }
+
+    private static (long CreatedAt, string RunId)? DecodeCursor(string? cursor)
+    {
+        if (cursor is null)
+        {
+            return null;
+        }
+        var colon = cursor.IndexOf(':', StringComparison.Ordinal);
+        if (colon <= 0 || !long.TryParse(cursor.AsSpan(0, colon), NumberStyles.Integer, CultureInfo.InvariantCulture, out var at))
+        {
+            throw new ArgumentException($"'{cursor}' is not a cursor returned by ListRunsAsync.", nameof(cursor));
+        }
+        return (at, cursor[(colon + 1)..]);
+    }
+
+    /// <inheritdoc />
+    public Task<CancelOutcome> RequestCancelAsync(string runId, string? reason, DateTimeOffset at, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(runId);
+        return UseAsync(async (connection, ct) =>
+        {
+            var transaction = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
+            await using var transactionScope = transaction.ConfigureAwait(false);
+            RunStatus status;
+            string workflow;
+            bool held;
+            long nextIndex;
+            using (var select = new NpgsqlCommand(
+                "SELECT status, owner, lease_expires_at, next_index, workflow FROM runs WHERE run_id = @id FOR UPDATE;", connection, transaction))
+            {
+                Add(select, "id", NpgsqlDbType.Text, runId);
+                var reader = await select.ExecuteReaderAsync(ct).ConfigureAwait(false);
+                await using var readerScope = reader.ConfigureAwait(false);
+                if (!await reader.ReadAsync(ct).ConfigureAwait(false))
+                {
+                    return CancelOutcome.NotFound;
+                }
+                status = Enum.Parse<RunStatus>(reader.GetString(0));
+                held = !await reader.IsDBNullAsync(1, ct).ConfigureAwait(false) && !await reader.IsDBNullAsync(2, ct).ConfigureAwait(false)
+                    && reader.GetInt64(2) >= Ms(at);
+                nextIndex = reader.GetInt64(3);
+                workflow = reader.GetString(4);
+            }
+            if (status.IsTerminal())
+            {
+                return CancelOutcome.AlreadyFinished;
+            }
+            var text = reason is null ? "cancelled on request" : $"cancelled: {reason}";
+            CancelOutcome outcome;
+            // A run no code is executing for (never started, or blocked) has nothing to unwind: it ends here.
+            if (status == RunStatus.Blocked || status == RunStatus.Pending && !held && nextIndex == 0)
+            {
+                using var batch = new NpgsqlBatch(connection, transaction);
+                var update = new NpgsqlBatchCommand(
+                    "UPDATE runs SET status = 'Cancelled', status_reason = @reason, completed_at = @at, updated_at = @at, " +
+                    "due_at = NULL, owner = NULL, lease_expires_at = NULL, next_index = next_index + 1 WHERE run_id = @id;");
+                update.Parameters.Add(new NpgsqlParameter<string>("reason", NpgsqlDbType.Text) { TypedValue = text });
+                update.Parameters.Add(new NpgsqlParameter<long>("at", NpgsqlDbType.Bigint) { TypedValue = Ms(at) });
+                update.Parameters.Add(new NpgsqlParameter<string>("id", NpgsqlDbType.Text) { TypedValue = runId });
+                batch.BatchCommands.Add(update);
+                batch.BatchCommands.Add(InsertEntryCommand(runId, nextIndex, new JournalEntry
+                {
+                    Sequence = 0, Kind = JournalEntryKind.RunCancelled, Name = workflow, RecordedAt = at, Payload = null,
+                }));
+                await batch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                outcome = CancelOutcome.Cancelled;
+            }
+            else
+            {
+                // The update trigger NOTIFYs workers; the owner also sees the flag at its next lease renewal.
+                using var flag = new NpgsqlCommand(
+                    "UPDATE runs SET cancel_requested = true, status_reason = @reason, updated_at = @at, " +
+                    "due_at = CASE WHEN due_at IS NULL OR due_at > @at THEN @at ELSE due_at END WHERE run_id = @id;", connection, transaction);
+                Add(flag, "reason", NpgsqlDbType.Text, text);
+                Add(flag, "at", NpgsqlDbType.Bigint, Ms(at));
+                Add(flag, "id", NpgsqlDbType.Text, runId);
+                await flag.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                outcome = CancelOutcome.Requested;
+            }
+            await transaction.CommitAsync(ct).ConfigureAwait(false);
+            return outcome;
+        }, cancellationToken);
+    }
+}

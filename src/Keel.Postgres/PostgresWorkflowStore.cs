@@ -1,0 +1,222 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Keel.Storage;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Keel.Postgres;
+
+/// <summary>
+/// The scale-out store: many worker processes on many machines share one PostgreSQL database. Runs are claimed with
+/// <c>FOR UPDATE SKIP LOCKED</c>, held by leases with fencing epochs, and idle workers are woken by LISTEN/NOTIFY.
+/// </summary>
+/// <remarks>Thread-safe. Every call is one round trip on a pooled connection, except cancel requests and the
+/// migration at <see cref="InitializeAsync"/>. Times are stored as Unix milliseconds.</remarks>
+public sealed partial class PostgresWorkflowStore : IWorkflowStore, IStoreWakeup
+{
+    private const string RunColumns = "run_id, workflow, status, input, result, error, status_reason, priority, created_at, updated_at, completed_at, owner, recovery_attempts, cancel_requested";
+    private readonly PostgresStoreOptions _options;
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly string _where;
+    private readonly SemaphoreSlim _initLock = new(1, 1);
+    private readonly PostgresListener _listener;
+    private readonly PostgresAppendBatcher? _batcher;
+    private volatile bool _initialized;
+
+    /// <summary>Creates the store; nothing is opened until <see cref="InitializeAsync"/>.</summary>
+    /// <param name="options">The connection string and schema.</param>
+    public PostgresWorkflowStore(PostgresStoreOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentException.ThrowIfNullOrWhiteSpace(options.ConnectionString);
+        if (!SchemaName().IsMatch(options.Schema))
+        {
+            throw new ArgumentException(
+                $"'{options.Schema}' is not a valid Keel schema name: use lower-case letters, digits and underscores, " +
+                "starting with a letter or underscore, at most 40 characters.", nameof(options));
+        }
+        _options = options;
+        var builder = new NpgsqlDataSourceBuilder(options.ConnectionString);
+        builder.ConnectionStringBuilder.SearchPath = options.Schema;
+        builder.ConnectionStringBuilder.ApplicationName ??= "keel";
+        if (options.AutoPrepare && builder.ConnectionStringBuilder.MaxAutoPrepare == 0)
+        {
+            builder.ConnectionStringBuilder.MaxAutoPrepare = 32;
+        }
+        _where = $"{builder.ConnectionStringBuilder.Host}:{builder.ConnectionStringBuilder.Port}/{builder.ConnectionStringBuilder.Database}, schema {options.Schema}";
+        _dataSource = builder.Build();
+        _listener = new PostgresListener(_dataSource, options.Schema + ".work");
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxAppendBatchSize, 1, nameof(options));
+        _batcher = options.MaxAppendBatchSize > 1 ? new PostgresAppendBatcher(_dataSource, options.MaxAppendBatchSize) : null;
+    }
+
+    /// <summary>Round trips that carried appends through the group-commit writer (for measurements).</summary>
+    public long AppendBatches => _batcher?.Batches ?? 0;
+
+    /// <summary>The schema that holds the store's tables.</summary>
+    public string Schema => _options.Schema;
+
+    /// <inheritdoc />
+    public Task WorkAvailable => _listener.WorkAvailable;
+
+    /// <summary>Completes once the wake-up connection LISTENs (for tests).</summary>
+    internal Task Listening => _listener.Listening.Task;
+
+    /// <inheritdoc />
+    public async Task InitializeAsync(CancellationToken cancellationToken = default)
+    {
+        if (_initialized)
+        {
+            return;
+        }
+        await _initLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_initialized)
+            {
+                return;
+            }
+            var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using var connectionScope = connection.ConfigureAwait(false);
+            await MigrateAsync(connection, cancellationToken).ConfigureAwait(false);
+            _initialized = true;
+        }
+        catch (NpgsqlException ex)
+        {
+            throw Translate(ex);
+        }
+        finally
+        {
+            _initLock.Release();
+        }
+    }
+
+    private async Task MigrateAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transactionScope = transaction.ConfigureAwait(false);
+        // Concurrent workers starting on a fresh database take turns here; the loser finds the schema migrated.
+        using (var lockCommand = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtext(@key));", connection))
+        {
+            lockCommand.Parameters.AddWithValue("key", "keel.migrate." + _options.Schema);
+            await lockCommand.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        await ExecuteAsync(connection, $"CREATE SCHEMA IF NOT EXISTS {_options.Schema};", cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection,
+            "CREATE TABLE IF NOT EXISTS schema_version (id integer PRIMARY KEY DEFAULT 1 CHECK (id = 1), version integer NOT NULL);",
+            cancellationToken).ConfigureAwait(false);
+        int current;
+        using (var read = new NpgsqlCommand("SELECT COALESCE(max(version), 0) FROM schema_version;", connection))
+        {
+            current = Convert.ToInt32(await read.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+        }
+        if (current > PostgresSchema.LatestVersion)
+        {
+            // Disposing the transaction rolls it back: the database is left exactly as it was.
+            throw new StorageException(
+                $"The Keel schema '{_options.Schema}' ({_where}) has schema version {current}, but this Keel knows versions up to " +
+                $"{PostgresSchema.LatestVersion}: it was written by a newer Keel. Upgrade Keel to use it. The database was not changed.");
+        }
+        for (var version = current + 1; version <= PostgresSchema.LatestVersion; version++)
+        {
+            await ExecuteAsync(connection, PostgresSchema.Migrations[version - 1], cancellationToken).ConfigureAwait(false);
+        }
+        if (current != PostgresSchema.LatestVersion)
+        {
+            using var write = new NpgsqlCommand(
+                "INSERT INTO schema_version (id, version) VALUES (1, @v) ON CONFLICT (id) DO UPDATE SET version = excluded.version;", connection);
+            write.Parameters.AddWithValue("v", PostgresSchema.LatestVersion);
+            await write.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Runs one call on a pooled connection, after the schema is ready, with errors mapped to <see cref="StorageException"/>.</summary>
+    private async Task<T> UseAsync<T>(Func<NpgsqlConnection, CancellationToken, Task<T>> body, CancellationToken cancellationToken)
+    {
+        if (!_initialized)
+        {
+            await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        }
+        try
+        {
+            var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using var connectionScope = connection.ConfigureAwait(false);
+            return await body(connection, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NpgsqlException ex)
+        {
+            throw Translate(ex);
+        }
+    }
+
+    private StorageException Translate(NpgsqlException ex) => ex switch
+    {
+        PostgresException { SqlState: "3D000" } => new StorageException(
+            $"The PostgreSQL database of {_where} does not exist (PostgreSQL: {ex.Message}). Create it, or fix the connection string.", false, ex),
+        PostgresException { SqlState: "28000" or "28P01" } => new StorageException(
+            $"PostgreSQL refused the login for {_where} (PostgreSQL: {ex.Message}). Check the user and password in the connection string.", false, ex),
+        PostgresException { SqlState: "42501" } => new StorageException(
+            $"The PostgreSQL user lacks a privilege Keel needs on {_where} (PostgreSQL: {ex.Message}). Grant it, or use another user.", false, ex),
+        PostgresException pg => new StorageException($"PostgreSQL failed on {_where}: {pg.Message}", ex.IsTransient, ex),
+        _ => new StorageException($"PostgreSQL at {_where} could not be reached or the connection broke: {ex.Message}", ex.IsTransient, ex),
+    };
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await _listener.DisposeAsync().ConfigureAwait(false);
+        if (_batcher is not null)
+        {
+            await _batcher.DisposeAsync().ConfigureAwait(false);
+        }
+        await _dataSource.DisposeAsync().ConfigureAwait(false);
+        _initLock.Dispose();
+    }
+
+    [GeneratedRegex("^[a-z_][a-z0-9_]{0,39}$")]
+    private static partial Regex SchemaName();
+
+    private static long Ms(DateTimeOffset time) => time.ToUnixTimeMilliseconds();
+
+    private static long? Ms(DateTimeOffset? time) => time?.ToUnixTimeMilliseconds();
+
+    private static DateTimeOffset? FromMs(NpgsqlDataReader r, int ordinal) =>
+        r.IsDBNull(ordinal) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(ordinal));
+
+    private static string? ToJson(ErrorInfo? error) => error is null ? null : JsonSerializer.Serialize(error, KeelJson.Default);
+
+    private static ErrorInfo? ErrorFromJson(NpgsqlDataReader r, int ordinal) =>
+        r.IsDBNull(ordinal) ? null : JsonSerializer.Deserialize<ErrorInfo>(r.GetString(ordinal), KeelJson.Default);
+
+    private static string? NullableString(NpgsqlDataReader r, int ordinal) => r.IsDBNull(ordinal) ? null : r.GetString(ordinal);
+
+    private static void Add<T>(NpgsqlCommand command, string name, NpgsqlDbType type, T value) => Add(command.Parameters, name, type, value);
+
+    private static void Add<T>(NpgsqlParameterCollection parameters, string name, NpgsqlDbType type, T value) =>
+        parameters.Add(new NpgsqlParameter<T>(name, type) { TypedValue = value });
+
+    private static RunInfo ReadRun(NpgsqlDataReader r) => new()
+    {
+        RunId = r.GetString(0),
+        WorkflowName = r.GetString(1),
+        Status = Enum.Parse<RunStatus>(r.GetString(2)),
+        Input = NullableString(r, 3),
+        Result = NullableString(r, 4),
+        Error = ErrorFromJson(r, 5),
+        StatusReason = NullableString(r, 6),
+        Priority = r.GetInt32(7),
+        CreatedAt = FromMs(r, 8)!.Value,
+        UpdatedAt = FromMs(r, 9)!.Value,
+        CompletedAt = FromMs(r, 10),
+        Owner = NullableString(r, 11),
+        RecoveryAttempts = r.GetInt32(12),
+        CancelRequested = r.GetBoolean(13),
+    };
+}

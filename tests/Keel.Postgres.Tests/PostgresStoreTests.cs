@@ -1,0 +1,198 @@
+using System.Diagnostics;
+using Keel.Storage;
+
+namespace Keel.Postgres.Tests;
+
+/// <summary>PostgreSQL-only behaviour: concurrent migration, errors, LISTEN/NOTIFY, and the engine on top.</summary>
+public sealed class PostgresStoreTests : IAsyncDisposable
+{
+    private static readonly DateTimeOffset T0 = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    private readonly TestDatabase _db = new();
+
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    public ValueTask DisposeAsync() => _db.DisposeAsync();
+
+    [Fact]
+    public async Task Initialize_ManyStoresAtOnceOnAFreshSchema_MigrateOnce()
+    {
+        var stores = Enumerable.Range(0, 8).Select(_ => _db.CreateStore()).ToList();
+        try
+        {
+            await Task.WhenAll(stores.Select(s => Task.Run(() => s.InitializeAsync(Token), Token)));
+            Assert.Equal(1, (int)(await _db.ScalarAsync($"SELECT version FROM {_db.Schema}.schema_version;"))!);
+            Assert.Equal(1L, (long)(await _db.ScalarAsync($"SELECT count(*) FROM {_db.Schema}.schema_version;"))!);
+            var created = await stores[3].CreateRunAsync(new NewRun { RunId = "r", WorkflowName = "w", Input = "{}", CreatedAt = T0 }, Token);
+            Assert.True(created.Created);
+        }
+        finally
+        {
+            foreach (var store in stores)
+            {
+                await store.DisposeAsync();
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData("Keel")]
+    [InlineData("keel; drop table x")]
+    [InlineData("1keel")]
+    [InlineData("")]
+    public void Schema_ThatIsNotAPlainLowerCaseName_IsRejected(string schema)
+    {
+        var ex = Assert.ThrowsAny<ArgumentException>(() => new PostgresWorkflowStore(new PostgresStoreOptions { ConnectionString = _db.ConnectionString, Schema = schema }));
+        Assert.Contains("schema name", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UnreachableServer_FailsAsTransientStorageException()
+    {
+        await using var store = new PostgresWorkflowStore(new PostgresStoreOptions { ConnectionString = "Host=127.0.0.1;Port=1;Username=x;Timeout=3" });
+        var ex = await Assert.ThrowsAsync<StorageException>(() => store.InitializeAsync(Token));
+        Assert.True(ex.IsTransient);
+        Assert.Contains("127.0.0.1:1", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task BatchedAppends_OneFailingAppend_FailsAloneAndTheOthersCommit()
+    {
+        await using var store = _db.CreateStore();
+        await store.InitializeAsync(Token);
+        for (var i = 0; i < 30; i++)
+        {
+            await store.CreateRunAsync(new NewRun { RunId = $"r{i}", WorkflowName = "w", Input = "{}", CreatedAt = T0 }, Token);
+        }
+        var claims = await store.ClaimRunsAsync(new ClaimRequest { Owner = "a", WorkflowNames = ["w"], MaxRuns = 30, Now = T0, LeaseExpiresAt = T0.AddMinutes(5) }, Token);
+        Assert.Equal(30, claims.Count);
+        var bad = claims[13].Lease;
+        for (var round = 0; round < 5; round++)
+        {
+            var appends = claims.Select(c => store.AppendAsync(c.Lease,
+                [new JournalEntry { Sequence = round, Kind = JournalEntryKind.StepCompleted, Name = "s", RecordedAt = T0, Payload = c.Lease == bad ? "\"\0\"" : "1" }],
+                null, Token)).ToList();
+            foreach (var (append, claim) in appends.Zip(claims))
+            {
+                if (claim.Lease == bad)
+                {
+                    var ex = await Assert.ThrowsAsync<StorageException>(() => append);
+                    Assert.False(ex.IsTransient);
+                }
+                else
+                {
+                    Assert.True(await append);
+                }
+            }
+        }
+        Assert.Empty(await store.GetJournalAsync(bad.RunId, Token));
+        foreach (var claim in claims.Where(c => c.Lease != bad))
+        {
+            Assert.Equal(Enumerable.Range(0, 5), (await store.GetJournalAsync(claim.Run.RunId, Token)).Select(e => e.Sequence));
+        }
+        TestContext.Current.TestOutputHelper?.WriteLine($"{store.AppendBatches} round trips for {5 * 30} appends");
+    }
+
+    [Fact]
+    public async Task WorkAvailable_CompletesWhenAnotherProcessCreatesARun()
+    {
+        await using var listener = _db.CreateStore();
+        await using var client = _db.CreateStore();
+        await listener.InitializeAsync(Token);
+        await client.InitializeAsync(Token);
+        _ = listener.WorkAvailable;
+        await listener.Listening.WaitAsync(TimeSpan.FromSeconds(10), Token);
+        var next = listener.WorkAvailable;
+        await Task.Delay(TimeSpan.FromMilliseconds(50), TimeProvider.System, Token);
+        Assert.False(next.IsCompleted);
+        var clock = Stopwatch.StartNew();
+        await client.CreateRunAsync(new NewRun { RunId = "r", WorkflowName = "w", Input = "{}", CreatedAt = T0 }, Token);
+        await next.WaitAsync(TimeSpan.FromSeconds(5), Token);
+        TestContext.Current.TestOutputHelper?.WriteLine($"notified {clock.Elapsed.TotalMilliseconds:0.0} ms after the insert began");
+
+        var cancel = listener.WorkAvailable;
+        var claim = Assert.Single(await client.ClaimRunsAsync(new ClaimRequest { Owner = "a", WorkflowNames = ["w"], MaxRuns = 1, Now = T0, LeaseExpiresAt = T0.AddSeconds(30) }, Token));
+        Assert.Equal(CancelOutcome.Requested, await client.RequestCancelAsync(claim.Run.RunId, null, T0, Token));
+        await cancel.WaitAsync(TimeSpan.FromSeconds(5), Token);
+    }
+
+    [Fact]
+    public async Task Worker_RunsWorkflowsOnPostgres()
+    {
+        await using var keel = await KeelHost.StartAsync(k => k
+            .UsePostgres(_db.ConnectionString, o => o.Schema = _db.Schema)
+            .AddWorkflow<int, int>("sum", async (ctx, n) =>
+            {
+                var total = 0;
+                for (var i = 1; i <= n; i++)
+                {
+                    var step = i;
+                    total += await ctx.StepAsync($"add-{step}", _ => Task.FromResult(step));
+                }
+                return total;
+            }), cancellationToken: Token);
+        var started = await keel.Client.StartAsync("sum", 5, new StartWorkflowOptions { RunId = "sum-5" }, Token);
+        Assert.Equal(15, await keel.Client.GetResultAsync<int>(started.RunId, Token).WaitAsync(TimeSpan.FromSeconds(30), Token));
+        var journal = await keel.Client.GetJournalAsync("sum-5", Token);
+        Assert.Equal(["add-1", "add-2", "add-3", "add-4", "add-5", "sum"], journal.Select(e => e.Name));
+        Assert.Equal(Enumerable.Range(0, 6).Select(i => (long)i), journal.Select(e => e.Index));
+    }
+
+    [Fact]
+    public async Task CancelFromAnotherProcess_ReachesTheWorkerRunningTheRun()
+    {
+        var stepStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var keel = await KeelHost.StartAsync(k => k
+            .UsePostgres(_db.ConnectionString, o => o.Schema = _db.Schema)
+            .AddWorkflow<int, int>("slow", (ctx, n) => ctx.StepAsync("wait", async sc =>
+            {
+                stepStarted.TrySetResult();
+                await Task.Delay(TimeSpan.FromMinutes(5), TimeProvider.System, sc.CancellationToken);
+                return n;
+            })), cancellationToken: Token);
+        await using var other = _db.CreateStore();
+        var client = KeelClient.Create(other);
+        var run = await client.StartAsync("slow", 1, cancellationToken: Token);
+        await stepStarted.Task.WaitAsync(TimeSpan.FromSeconds(10), Token);
+        var clock = Stopwatch.StartNew();
+        await client.CancelAsync(run.RunId, "not needed", Token);
+        while ((await client.GetRunAsync(run.RunId, Token))!.Status != RunStatus.Cancelled)
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), "the run was not cancelled within 10 s");
+            await Task.Delay(TimeSpan.FromMilliseconds(10), TimeProvider.System, Token);
+        }
+        TestContext.Current.TestOutputHelper?.WriteLine($"cancelled {clock.Elapsed.TotalMilliseconds:0} ms after the request (picked up at lease renewal)");
+        var journal = await client.GetJournalAsync(run.RunId, Token);
+        Assert.Equal(JournalEntryKind.RunCancelled, journal[^1].Kind);
+    }
+
+    [Fact]
+    public async Task IdleWorker_WithLongPollInterval_ClaimsANewRunFromAnotherProcessWithinASecond()
+    {
+        await using var keel = await KeelHost.StartAsync(k => k
+            .UsePostgres(_db.ConnectionString, o => o.Schema = _db.Schema)
+            .AddWorkflow<int, int>("echo", (ctx, n) => ctx.StepAsync("echo", _ => Task.FromResult(n)))
+            .Configure(o => o.PollInterval = TimeSpan.FromSeconds(10)), cancellationToken: Token);
+        // Another process: its own store and a client that knows no workflows, so nothing in-process wakes the worker.
+        await using var other = _db.CreateStore();
+        var client = KeelClient.Create(other);
+        await ((PostgresWorkflowStore)keel.Store).Listening.WaitAsync(TimeSpan.FromSeconds(10), Token);
+        await Task.Delay(TimeSpan.FromMilliseconds(300), TimeProvider.System, Token); // the worker is idle in its 10 s wait
+
+        var latencies = new List<double>();
+        for (var i = 0; i < 3; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            var run = await client.StartAsync("echo", i, cancellationToken: Token);
+            // Poll every few ms here (the client's own wait polls at its PollInterval, which would blur the number).
+            while ((await client.GetRunAsync(run.RunId, Token))!.Status != RunStatus.Completed)
+            {
+                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), "the run did not complete within 5 s");
+                await Task.Delay(TimeSpan.FromMilliseconds(3), TimeProvider.System, Token);
+            }
+            latencies.Add(clock.Elapsed.TotalMilliseconds);
+            await Task.Delay(TimeSpan.FromMilliseconds(100), TimeProvider.System, Token);
+        }
+        TestContext.Current.TestOutputHelper?.WriteLine($"start-to-completed: {string.Join(", ", latencies.Select(l => $"{l:0} ms"))}");
+        Assert.All(latencies, l => Assert.True(l < 1000, $"a run took {l:0} ms to complete; the wake-up should bring it in well under 1 s"));
+    }
+}

@@ -1,0 +1,410 @@
+using System.Collections.Concurrent;
+using Keel.Storage;
+
+namespace Keel.Storage.Conformance;
+
+/// <summary>
+/// The store contract, as facts every <see cref="IWorkflowStore"/> must pass. Not a test project: this file is linked
+/// into each store's test project, which derives it and gives every test its own empty database.
+/// </summary>
+/// <remarks>xUnit creates one instance per test, so a derived constructor that makes a fresh database (file or
+/// schema) isolates every test; <see cref="DisposeAsync"/> removes it.</remarks>
+public abstract class WorkflowStoreConformanceTests : IAsyncLifetime
+{
+    protected static readonly DateTimeOffset T0 = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    private readonly List<IWorkflowStore> _stores = [];
+
+    protected static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    /// <summary>A new, not yet initialized store object over this test's database (each call: another instance, same data).</summary>
+    protected abstract IWorkflowStore CreateStore();
+
+    /// <summary>Overwrites the stored schema version behind the store's back.</summary>
+    protected abstract Task SetSchemaVersionAsync(int version);
+
+    /// <summary>Reads the stored schema version behind the store's back.</summary>
+    protected abstract Task<int> GetSchemaVersionAsync();
+
+    /// <summary>Counts stored runs behind the store's back.</summary>
+    protected abstract Task<long> CountRunsAsync();
+
+    public virtual ValueTask InitializeAsync() => ValueTask.CompletedTask;
+
+    public virtual async ValueTask DisposeAsync()
+    {
+        foreach (var store in _stores)
+        {
+            await store.DisposeAsync();
+        }
+        GC.SuppressFinalize(this);
+    }
+
+    protected async Task<IWorkflowStore> OpenAsync()
+    {
+        var store = CreateStore();
+        _stores.Add(store);
+        await store.InitializeAsync(Token);
+        return store;
+    }
+
+    protected static Task<IReadOnlyList<ClaimedRun>> ClaimAsync(IWorkflowStore store, string owner, DateTimeOffset now, int max = 10, string workflow = "w") =>
+        store.ClaimRunsAsync(new ClaimRequest { Owner = owner, WorkflowNames = [workflow], MaxRuns = max, Now = now, LeaseExpiresAt = now.AddSeconds(30) }, Token);
+
+    protected static JournalEntry Entry(int seq, string name) =>
+        new() { Sequence = seq, Kind = JournalEntryKind.StepCompleted, Name = name, RecordedAt = T0, Payload = "1" };
+
+    protected static Task<CreateRunResult> CreateAsync(IWorkflowStore store, string runId, DateTimeOffset? at = null, int priority = 0, string workflow = "w") =>
+        store.CreateRunAsync(new NewRun { RunId = runId, WorkflowName = workflow, Input = "{}", Priority = priority, CreatedAt = at ?? T0 }, Token);
+
+    [Fact]
+    public async Task Append_AfterLeaseWasTakenOver_IsRefusedAndWritesNothing()
+    {
+        var store = await OpenAsync();
+        await CreateAsync(store, "r");
+        var a = (await ClaimAsync(store, "worker-a", T0)).Single();
+        Assert.True(await store.AppendAsync(a.Lease, [Entry(1, "one")], null, Token));
+
+        Assert.Empty(await ClaimAsync(store, "worker-b", T0.AddSeconds(10))); // lease still valid
+        var b = (await ClaimAsync(store, "worker-b", T0.AddSeconds(31))).Single(); // expired: B takes over
+        Assert.True(b.Lease.Epoch > a.Lease.Epoch);
+
+        Assert.False(await store.AppendAsync(a.Lease, [Entry(2, "stale")], null, Token));
+        Assert.False(await store.AppendAsync(a.Lease, [], new RunUpdate { Status = RunStatus.Completed, ReleaseLease = true, At = T0 }, Token));
+        Assert.True(await store.AppendAsync(b.Lease, [Entry(2, "two")], null, Token));
+        var renewal = await store.RenewLeasesAsync("worker-a", [a.Lease], T0.AddMinutes(5), Token);
+        Assert.Equal(["r"], renewal.Lost);
+        Assert.Equal(["one", "two"], (await store.GetJournalAsync("r", Token)).Select(e => e.Name));
+        Assert.Equal(RunStatus.Running, (await store.GetRunAsync("r", Token))!.Status);
+    }
+
+    [Fact]
+    public async Task Claim_TakesHigherPriorityFirstThenEarlierDue_AndOnlyKnownWorkflows()
+    {
+        var store = await OpenAsync();
+        await CreateAsync(store, "low-early", T0);
+        await CreateAsync(store, "high-late", T0.AddSeconds(2), priority: 5);
+        await CreateAsync(store, "low-late", T0.AddSeconds(1));
+        await CreateAsync(store, "other", T0, priority: 9, workflow: "unknown");
+        await CreateAsync(store, "future", T0.AddHours(1), priority: 9);
+
+        var first = await ClaimAsync(store, "a", T0.AddSeconds(3), max: 2);
+        Assert.Equal(["high-late", "low-early"], first.Select(c => c.Run.RunId));
+        var rest = await ClaimAsync(store, "a", T0.AddSeconds(3));
+        Assert.Equal(["low-late"], rest.Select(c => c.Run.RunId));
+        Assert.All(first.Concat(rest), c => Assert.Equal(RunStatus.Running, c.Run.Status));
+        Assert.All(first.Concat(rest), c => Assert.Equal("a", c.Run.Owner));
+        Assert.All(first.Concat(rest), c => Assert.Equal(1, c.Run.RecoveryAttempts));
+    }
+
+    [Fact]
+    public async Task Append_WithTerminalUpdate_FinishesRunAndReleasesLease()
+    {
+        var store = await OpenAsync();
+        await CreateAsync(store, "r");
+        var claim = (await ClaimAsync(store, "a", T0)).Single();
+        var done = new RunUpdate { Status = RunStatus.Completed, Result = "42", ReleaseLease = true, At = T0.AddSeconds(1) };
+        Assert.True(await store.AppendAsync(claim.Lease, [Entry(0, "w") with { Kind = JournalEntryKind.RunCompleted }], done, Token));
+        var run = await store.GetRunAsync("r", Token);
+        Assert.Equal(RunStatus.Completed, run!.Status);
+        Assert.Equal("42", run.Result);
+        Assert.Equal(T0.AddSeconds(1), run.CompletedAt);
+        Assert.Equal(T0.AddSeconds(1), run.UpdatedAt);
+        Assert.Null(run.Owner);
+        Assert.Empty(await ClaimAsync(store, "b", T0.AddHours(1)));
+        Assert.Empty(await store.GetLeaseOwnersAsync(Token));
+    }
+
+    [Fact]
+    public async Task Append_ReleaseAsWaiting_IsClaimableOnlyWhenDue_AndBlockedNever()
+    {
+        var store = await OpenAsync();
+        await CreateAsync(store, "wait");
+        await CreateAsync(store, "block");
+        var claims = await ClaimAsync(store, "a", T0);
+        var wait = claims.Single(c => c.Run.RunId == "wait");
+        var block = claims.Single(c => c.Run.RunId == "block");
+        Assert.True(await store.AppendAsync(wait.Lease, [], new RunUpdate { Status = RunStatus.Waiting, ReleaseLease = true, DueAt = T0.AddSeconds(10), At = T0 }, Token));
+        Assert.True(await store.AppendAsync(block.Lease, [], new RunUpdate
+        {
+            Status = RunStatus.Blocked, StatusReason = "nondeterminism", Error = new ErrorInfo("X", "bad", null), ReleaseLease = true, At = T0,
+        }, Token));
+        Assert.Equal(RunStatus.Waiting, (await store.GetRunAsync("wait", Token))!.Status);
+        var blocked = await store.GetRunAsync("block", Token);
+        Assert.Equal(RunStatus.Blocked, blocked!.Status);
+        Assert.Equal("nondeterminism", blocked.StatusReason);
+        Assert.Equal("bad", blocked.Error!.Message);
+        Assert.Null(blocked.CompletedAt);
+
+        Assert.Empty(await ClaimAsync(store, "b", T0.AddSeconds(5)));
+        var again = Assert.Single(await ClaimAsync(store, "b", T0.AddSeconds(10)));
+        Assert.Equal("wait", again.Run.RunId);
+        Assert.Equal(RunStatus.Running, again.Run.Status);
+        Assert.True(again.Lease.Epoch > wait.Lease.Epoch);
+        // A day later b's lease on "wait" has lapsed, so it may be taken over; "block" never is.
+        Assert.DoesNotContain(await ClaimAsync(store, "c", T0.AddDays(1)), c => c.Run.RunId == "block");
+    }
+
+    [Fact]
+    public async Task RecoveryAttempts_CountClaimsWithoutProgress_AndResetOnAppend()
+    {
+        var store = await OpenAsync();
+        await CreateAsync(store, "r");
+        var first = Assert.Single(await ClaimAsync(store, "a", T0));
+        Assert.Equal(1, first.Run.RecoveryAttempts);
+        var second = Assert.Single(await ClaimAsync(store, "b", T0.AddMinutes(1)));
+        Assert.Equal(2, second.Run.RecoveryAttempts);
+        Assert.True(await store.AppendAsync(second.Lease, [], new RunUpdate { Error = new ErrorInfo("E", "m", null), At = T0.AddMinutes(1) }, Token));
+        Assert.Equal(2, (await store.GetRunAsync("r", Token))!.RecoveryAttempts); // no entries: no progress
+        Assert.True(await store.AppendAsync(second.Lease, [Entry(1, "one")], null, Token));
+        Assert.Equal(0, (await store.GetRunAsync("r", Token))!.RecoveryAttempts);
+        var third = Assert.Single(await ClaimAsync(store, "c", T0.AddMinutes(2)));
+        Assert.Equal(1, third.Run.RecoveryAttempts);
+        var fourth = Assert.Single(await ClaimAsync(store, "d", T0.AddMinutes(3)));
+        Assert.Equal(2, fourth.Run.RecoveryAttempts);
+        Assert.True(await store.AppendAsync(fourth.Lease, [], new RunUpdate { Recovered = true, At = T0.AddMinutes(3) }, Token));
+        Assert.Equal(0, (await store.GetRunAsync("r", Token))!.RecoveryAttempts); // replayed: resets like progress
+    }
+
+    [Fact]
+    public async Task Journal_RoundTripsEveryField()
+    {
+        var store = await OpenAsync();
+        await CreateAsync(store, "r");
+        var claim = (await ClaimAsync(store, "a", T0)).Single();
+        var entry = new JournalEntry
+        {
+            Sequence = 3, Kind = JournalEntryKind.StepAttemptFailed, Name = "fetch", Attempt = 2, StartedAt = T0.AddMilliseconds(5),
+            RecordedAt = T0.AddMilliseconds(9), Error = new ErrorInfo("System.TimeoutException", "slow", "at X") { IsTerminal = false },
+            RetryAt = T0.AddSeconds(4),
+        };
+        var plain = new JournalEntry { Sequence = 4, Kind = JournalEntryKind.StepCompleted, Name = "ünïcode ✓", RecordedAt = T0.AddSeconds(1), Payload = "{\"a\":[1,2]}" };
+        Assert.True(await store.AppendAsync(claim.Lease, [entry, plain], null, Token));
+        Assert.True(await store.AppendAsync(claim.Lease, [plain with { Sequence = 5 }], null, Token));
+        var read = await store.GetJournalAsync("r", Token);
+        Assert.Equal([entry with { Index = 0 }, plain with { Index = 1 }, plain with { Index = 2, Sequence = 5 }], read);
+        Assert.Empty(await store.GetJournalAsync("missing", Token));
+    }
+
+    [Fact]
+    public async Task Create_IsIdempotentByRunId()
+    {
+        var store = await OpenAsync();
+        var first = await store.CreateRunAsync(new NewRun { RunId = "r", WorkflowName = "w", Input = "1", Priority = 3, CreatedAt = T0 }, Token);
+        var second = await store.CreateRunAsync(new NewRun { RunId = "r", WorkflowName = "w2", Input = "2", CreatedAt = T0.AddSeconds(1) }, Token);
+        Assert.True(first.Created);
+        Assert.False(second.Created);
+        Assert.Equal(first.Run, second.Run);
+        Assert.Equal("1", second.Run.Input);
+        Assert.Equal("w", second.Run.WorkflowName);
+        Assert.Equal(3, second.Run.Priority);
+        Assert.Equal(RunStatus.Pending, second.Run.Status);
+        Assert.Equal(T0, second.Run.CreatedAt);
+        Assert.Null(await store.GetRunAsync("other", Token));
+    }
+
+    [Fact]
+    public async Task NewerSchema_IsRefusedAndLeftUntouched()
+    {
+        var store = await OpenAsync();
+        await CreateAsync(store, "keep");
+        var current = await GetSchemaVersionAsync();
+        Assert.True(current >= 1);
+        await SetSchemaVersionAsync(99);
+        await using var newer = CreateStore();
+        var ex = await Assert.ThrowsAsync<StorageException>(() => newer.InitializeAsync(Token));
+        Assert.Contains("schema version 99", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("newer Keel", ex.Message, StringComparison.Ordinal);
+        Assert.False(ex.IsTransient);
+        Assert.Equal(99, await GetSchemaVersionAsync());
+        Assert.Equal(1, await CountRunsAsync());
+    }
+
+    [Fact]
+    public async Task Initialize_IsIdempotent_AndKeepsData()
+    {
+        var store = await OpenAsync();
+        await CreateAsync(store, "keep");
+        await store.InitializeAsync(Token);
+        var again = await OpenAsync();
+        Assert.NotNull(await again.GetRunAsync("keep", Token));
+        Assert.Equal(1, await CountRunsAsync());
+    }
+
+    [Fact]
+    public async Task RenewLeases_ExtendsHeldLeases_AndReportsCancelRequests()
+    {
+        var store = await OpenAsync();
+        await CreateAsync(store, "r1");
+        await CreateAsync(store, "r2");
+        var claims = await ClaimAsync(store, "a", T0); // leases to T0+30s
+        Assert.Equal(2, claims.Count);
+        Assert.Equal(CancelOutcome.Requested, await store.RequestCancelAsync("r1", "user asked", T0.AddSeconds(1), Token));
+        var renewal = await store.RenewLeasesAsync("a", [.. claims.Select(c => c.Lease)], T0.AddSeconds(90), Token);
+        Assert.Empty(renewal.Lost);
+        Assert.Equal(["r1"], renewal.CancelRequested);
+        Assert.Empty(await ClaimAsync(store, "b", T0.AddSeconds(60))); // renewed past the original expiry
+        Assert.Equal(2, (await ClaimAsync(store, "b", T0.AddSeconds(91))).Count);
+        var run = await store.GetRunAsync("r1", Token);
+        Assert.True(run!.CancelRequested);
+        Assert.Equal("cancelled: user asked", run.StatusReason);
+        var lost = await store.RenewLeasesAsync("a", [.. claims.Select(c => c.Lease)], T0.AddSeconds(200), Token);
+        Assert.Equal(["r1", "r2"], lost.Lost.Order(StringComparer.Ordinal));
+        Assert.Empty(lost.CancelRequested);
+    }
+
+    [Fact]
+    public async Task ExpireLeases_FreesRunsOfDeadOwnersOnly()
+    {
+        var store = await OpenAsync();
+        await CreateAsync(store, "r1");
+        await CreateAsync(store, "r2");
+        await CreateAsync(store, "r3");
+        var dead = await ClaimAsync(store, "dead", T0, max: 2);
+        var alive = Assert.Single(await ClaimAsync(store, "alive", T0));
+        Assert.Equal(["alive", "dead"], (await store.GetLeaseOwnersAsync(Token)).Order(StringComparer.Ordinal));
+        Assert.Empty(await ClaimAsync(store, "b", T0.AddSeconds(1)));
+
+        Assert.Equal(2, await store.ExpireLeasesAsync(["dead", "never-seen"], Token));
+        var taken = await ClaimAsync(store, "b", T0.AddSeconds(1));
+        Assert.Equal(dead.Select(c => c.Run.RunId).Order(StringComparer.Ordinal), taken.Select(c => c.Run.RunId).Order(StringComparer.Ordinal));
+        foreach (var d in dead)
+        {
+            Assert.False(await store.AppendAsync(d.Lease, [Entry(1, "late")], null, Token));
+        }
+        Assert.True(await store.AppendAsync(alive.Lease, [Entry(1, "fine")], null, Token));
+        Assert.Equal(0, await store.ExpireLeasesAsync([], Token));
+    }
+
+    [Fact]
+    public async Task RequestCancel_ReportsWhatHappened()
+    {
+        var store = await OpenAsync();
+        Assert.Equal(CancelOutcome.NotFound, await store.RequestCancelAsync("missing", null, T0, Token));
+
+        await CreateAsync(store, "pending");
+        Assert.Equal(CancelOutcome.Cancelled, await store.RequestCancelAsync("pending", "not needed", T0.AddSeconds(1), Token));
+        var cancelled = await store.GetRunAsync("pending", Token);
+        Assert.Equal(RunStatus.Cancelled, cancelled!.Status);
+        Assert.Equal("cancelled: not needed", cancelled.StatusReason);
+        Assert.Equal(T0.AddSeconds(1), cancelled.CompletedAt);
+        var entry = Assert.Single(await store.GetJournalAsync("pending", Token));
+        Assert.Equal(JournalEntryKind.RunCancelled, entry.Kind);
+        Assert.Equal("w", entry.Name);
+        Assert.Equal(0, entry.Index);
+        Assert.Equal(CancelOutcome.AlreadyFinished, await store.RequestCancelAsync("pending", null, T0.AddSeconds(2), Token));
+        Assert.Empty(await ClaimAsync(store, "a", T0.AddHours(1)));
+
+        await CreateAsync(store, "running", T0.AddHours(1));
+        var claim = Assert.Single(await ClaimAsync(store, "a", T0.AddHours(1)));
+        Assert.Equal(CancelOutcome.Requested, await store.RequestCancelAsync("running", null, T0.AddHours(1).AddSeconds(1), Token));
+        var flagged = await store.GetRunAsync("running", Token);
+        Assert.Equal(RunStatus.Running, flagged!.Status);
+        Assert.True(flagged.CancelRequested);
+        Assert.Equal("cancelled on request", flagged.StatusReason);
+        Assert.Equal("a", flagged.Owner);
+
+        Assert.True(await store.AppendAsync(claim.Lease, [], new RunUpdate { Status = RunStatus.Blocked, ReleaseLease = true, At = T0.AddHours(2) }, Token));
+        Assert.Equal(CancelOutcome.Cancelled, await store.RequestCancelAsync("running", null, T0.AddHours(2), Token));
+        Assert.Equal(RunStatus.Cancelled, (await store.GetRunAsync("running", Token))!.Status);
+        Assert.Equal(JournalEntryKind.RunCancelled, (await store.GetJournalAsync("running", Token))[^1].Kind);
+
+        await CreateAsync(store, "completed", T0.AddHours(3));
+        var done = Assert.Single(await ClaimAsync(store, "a", T0.AddHours(3)));
+        await store.AppendAsync(done.Lease, [], new RunUpdate { Status = RunStatus.Completed, Result = "1", ReleaseLease = true, At = T0.AddHours(3) }, Token);
+        Assert.Equal(CancelOutcome.AlreadyFinished, await store.RequestCancelAsync("completed", null, T0.AddHours(3), Token));
+    }
+
+    [Fact]
+    public async Task ListRuns_FiltersAndPagesNewestFirst()
+    {
+        var store = await OpenAsync();
+        // Ties on created_at are ordered by run id, descending, and paged across without loss or repeats.
+        string[] ids = ["a1", "a2", "a3", "b1", "b2", "c1", "c2"];
+        for (var i = 0; i < ids.Length; i++)
+        {
+            await CreateAsync(store, ids[i], T0.AddSeconds(i / 2), workflow: ids[i].StartsWith('c') ? "other" : "w");
+        }
+        var claimed = await ClaimAsync(store, "a", T0.AddMinutes(1), max: 2); // a1 and a2 by due time
+        foreach (var c in claimed)
+        {
+            await store.AppendAsync(c.Lease, [], new RunUpdate { Status = RunStatus.Completed, ReleaseLease = true, At = T0.AddMinutes(1) }, Token);
+        }
+
+        var all = new List<string>();
+        string? cursor = null;
+        var pages = 0;
+        do
+        {
+            var page = await store.ListRunsAsync(new RunQuery { Limit = 3, Cursor = cursor }, Token);
+            Assert.True(page.Runs.Count <= 3);
+            all.AddRange(page.Runs.Select(r => r.RunId));
+            cursor = page.NextCursor;
+            pages++;
+        }
+        while (cursor is not null);
+        Assert.Equal(["c2", "c1", "b2", "b1", "a3", "a2", "a1"], all);
+        Assert.Equal(3, pages);
+
+        var completed = await store.ListRunsAsync(new RunQuery { Statuses = [RunStatus.Completed] }, Token);
+        Assert.Equal(["a2", "a1"], completed.Runs.Select(r => r.RunId));
+        Assert.Null(completed.NextCursor);
+        var pendingOrDone = await store.ListRunsAsync(new RunQuery { Statuses = [RunStatus.Pending, RunStatus.Completed], WorkflowName = "w" }, Token);
+        Assert.Equal(["b2", "b1", "a3", "a2", "a1"], pendingOrDone.Runs.Select(r => r.RunId));
+        var other = await store.ListRunsAsync(new RunQuery { WorkflowName = "other" }, Token);
+        Assert.Equal(["c2", "c1"], other.Runs.Select(r => r.RunId));
+        var window = await store.ListRunsAsync(new RunQuery { CreatedAfter = T0.AddSeconds(1), CreatedBefore = T0.AddSeconds(3) }, Token);
+        Assert.Equal(["c1", "b2", "b1", "a3"], window.Runs.Select(r => r.RunId));
+        var none = await store.ListRunsAsync(new RunQuery { Statuses = [RunStatus.Failed] }, Token);
+        Assert.Empty(none.Runs);
+        Assert.Null(none.NextCursor);
+        await Assert.ThrowsAsync<ArgumentException>(() => store.ListRunsAsync(new RunQuery { Cursor = "garbage" }, Token));
+    }
+
+    [Fact]
+    public async Task Claim_ConcurrentClaimers_NeverBothOwnARun()
+    {
+        const int Runs = 60;
+        const int Claimers = 8;
+        var setup = await OpenAsync();
+        for (var i = 0; i < Runs; i++)
+        {
+            await CreateAsync(setup, $"r{i:00}", T0.AddMilliseconds(i), priority: i % 3);
+        }
+        var stores = new List<IWorkflowStore>();
+        for (var i = 0; i < Claimers; i++)
+        {
+            stores.Add(await OpenAsync());
+        }
+        var claims = new ConcurrentBag<ClaimedRun>();
+        var now = T0.AddSeconds(1);
+        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var tasks = stores.Select((store, i) => Task.Run(async () =>
+        {
+            await start.Task;
+            var empty = 0;
+            while (empty < 3)
+            {
+                var got = await ClaimAsync(store, $"worker-{i}", now, max: 3);
+                foreach (var c in got)
+                {
+                    claims.Add(c);
+                    // The owner can write with its lease: it really holds the run.
+                    Assert.True(await store.AppendAsync(c.Lease, [Entry(1, $"by-{i}")], null, Token));
+                }
+                empty = got.Count == 0 ? empty + 1 : 0;
+            }
+        }, Token)).ToList();
+        start.SetResult();
+        await Task.WhenAll(tasks);
+
+        var byRun = claims.GroupBy(c => c.Run.RunId).ToList();
+        Assert.Equal(Runs, byRun.Count);
+        Assert.All(byRun, g => Assert.Single(g));
+        for (var i = 0; i < Runs; i++)
+        {
+            var journal = await setup.GetJournalAsync($"r{i:00}", Token);
+            var single = Assert.Single(journal);
+            Assert.Equal($"by-{claims.Single(c => c.Run.RunId == $"r{i:00}").Lease.Owner["worker-".Length..]}", single.Name);
+        }
+    }
+}
