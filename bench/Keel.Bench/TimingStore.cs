@@ -80,5 +80,8 @@ internal sealed class TimingStore(IWorkflowStore inner, Stopwatch clock, Action<
     public Task<int> ExpireLeasesAsync(IReadOnlyCollection<string> owners, CancellationToken cancellationToken = default) =>
         TimeAsync("ExpireLeasesAsync", () => inner.ExpireLeasesAsync(owners, cancellationToken), r => $"{r} freed");
 
+    public Task<int> PurgeFinishedRunsAsync(DateTimeOffset finishedBefore, int batchSize, CancellationToken cancellationToken = default) =>
+        inner.PurgeFinishedRunsAsync(finishedBefore, batchSize, cancellationToken);
+
     public ValueTask DisposeAsync() => inner.DisposeAsync();
 }

@@ -62,6 +62,11 @@ internal static class PostgresSchema
             FOR EACH ROW WHEN (OLD.owner IS NOT NULL AND NEW.owner IS NULL AND NEW.due_at IS NOT NULL AND NEW.due_at <= NEW.updated_at)
             EXECUTE FUNCTION notify_work();
         """,
+
+        // 2: retention purges finished runs by completion time
+        """
+        CREATE INDEX runs_finished ON runs (completed_at) WHERE completed_at IS NOT NULL;
+        """,
     ];
 
     public static int LatestVersion => Migrations.Length;

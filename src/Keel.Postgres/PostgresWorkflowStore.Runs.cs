@@ -127,6 +127,25 @@ public sealed partial class PostgresWorkflowStore
         return (at, cursor[(colon + 1)..]);
     }
 
+    private const string PurgeSql =
+        "WITH doomed AS (SELECT run_id FROM runs WHERE completed_at IS NOT NULL AND completed_at < @before " +
+        "  AND status IN ('Completed', 'Failed', 'Cancelled') ORDER BY completed_at LIMIT @limit FOR UPDATE SKIP LOCKED), " +
+        "entries AS (DELETE FROM journal WHERE run_id IN (SELECT run_id FROM doomed)) " +
+        "DELETE FROM runs WHERE run_id IN (SELECT run_id FROM doomed);";
+
+    /// <inheritdoc />
+    public Task<int> PurgeFinishedRunsAsync(DateTimeOffset finishedBefore, int batchSize, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        return UseAsync(async (connection, ct) =>
+        {
+            using var purge = new NpgsqlCommand(PurgeSql, connection);
+            Add(purge, "before", NpgsqlDbType.Bigint, Ms(finishedBefore));
+            Add(purge, "limit", NpgsqlDbType.Integer, batchSize);
+            return await purge.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }, cancellationToken);
+    }
+
     /// <inheritdoc />
     public Task<CancelOutcome> RequestCancelAsync(string runId, string? reason, DateTimeOffset at, CancellationToken cancellationToken = default)
     {

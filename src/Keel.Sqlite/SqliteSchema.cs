@@ -45,6 +45,11 @@ internal static class SqliteSchema
             PRIMARY KEY (run_id, idx)
         ) WITHOUT ROWID;
         """,
+
+        // 2: retention purges finished runs by completion time
+        """
+        CREATE INDEX runs_finished ON runs (completed_at) WHERE completed_at IS NOT NULL;
+        """,
     ];
 
     public static int LatestVersion => Migrations.Length;

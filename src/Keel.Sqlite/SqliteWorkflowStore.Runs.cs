@@ -114,6 +114,27 @@ public sealed partial class SqliteWorkflowStore
     }
 
     /// <inheritdoc />
+    public Task<int> PurgeFinishedRunsAsync(DateTimeOffset finishedBefore, int batchSize, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        return WriteAsync(w =>
+        {
+            var select = w.Command(
+                "SELECT json_group_array(run_id) FROM (SELECT run_id FROM runs WHERE completed_at IS NOT NULL AND completed_at < $before " +
+                "AND status IN ('Completed', 'Failed', 'Cancelled') ORDER BY completed_at LIMIT $limit);");
+            select.Parameters.Set("$before", Ms(finishedBefore));
+            select.Parameters.Set("$limit", batchSize);
+            var ids = (string)select.ExecuteScalar()!;
+            var journal = w.Command("DELETE FROM journal WHERE run_id IN (SELECT value FROM json_each($ids));");
+            journal.Parameters.Set("$ids", ids);
+            journal.ExecuteNonQuery();
+            var runs = w.Command("DELETE FROM runs WHERE run_id IN (SELECT value FROM json_each($ids));");
+            runs.Parameters.Set("$ids", ids);
+            return runs.ExecuteNonQuery();
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
     public Task<CancelOutcome> RequestCancelAsync(string runId, string? reason, DateTimeOffset at, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(runId);

@@ -41,4 +41,7 @@ public static class KeelEventId
 
     /// <summary>A worker loop failed and will go on.</summary>
     public const int WorkerLoopError = 4004;
+
+    /// <summary>Finished runs past the retention age were purged.</summary>
+    public const int RunsPurged = 4005;
 }

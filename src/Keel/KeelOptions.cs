@@ -35,6 +35,15 @@ public sealed class KeelOptions
     [Range(1, 1000)]
     public int MaxRecoveryAttempts { get; set; } = 5;
 
+    /// <summary>
+    /// Finished runs (Completed, Failed, Cancelled) older than this are deleted with their journals, in batches, by
+    /// every worker. Null (the default) keeps them forever.
+    /// </summary>
+    public TimeSpan? RetainFinishedRunsFor { get; set; }
+
+    /// <summary>How often a worker purges finished runs past <see cref="RetainFinishedRunsFor"/>.</summary>
+    public TimeSpan RetentionPurgeInterval { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>The retry policy of steps that set none.</summary>
     public RetryPolicy DefaultRetryPolicy { get; set; } = RetryPolicy.Default;
 

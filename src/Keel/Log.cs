@@ -40,6 +40,9 @@ internal static partial class Log
     [LoggerMessage(EventId = KeelEventId.DeadOwnersExpired, Level = LogLevel.Information, Message = "Freed {Runs} run(s) held by dead worker(s) {Owners}")]
     public static partial void DeadOwnersExpired(this ILogger logger, int runs, string owners);
 
+    [LoggerMessage(EventId = KeelEventId.RunsPurged, Level = LogLevel.Information, Message = "Purged {Count} finished run(s) that finished before {Before:o}")]
+    public static partial void RunsPurged(this ILogger logger, int count, DateTimeOffset before);
+
     [LoggerMessage(EventId = KeelEventId.WorkerLoopError, Level = LogLevel.Error, Message = "Keel worker loop '{Loop}' failed; retrying")]
     public static partial void WorkerLoopError(this ILogger logger, Exception exception, string loop);
 }

@@ -20,7 +20,7 @@ public sealed class PostgresStoreTests : IAsyncDisposable
         try
         {
             await Task.WhenAll(stores.Select(s => Task.Run(() => s.InitializeAsync(Token), Token)));
-            Assert.Equal(1, (int)(await _db.ScalarAsync($"SELECT version FROM {_db.Schema}.schema_version;"))!);
+            Assert.Equal(PostgresSchema.LatestVersion, (int)(await _db.ScalarAsync($"SELECT version FROM {_db.Schema}.schema_version;"))!);
             Assert.Equal(1L, (long)(await _db.ScalarAsync($"SELECT count(*) FROM {_db.Schema}.schema_version;"))!);
             var created = await stores[3].CreateRunAsync(new NewRun { RunId = "r", WorkflowName = "w", Input = "{}", CreatedAt = T0 }, Token);
             Assert.True(created.Created);

@@ -166,6 +166,34 @@ public abstract class WorkflowStoreConformanceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Purge_DeletesOnlyFinishedRunsOlderThanTheCutoff_InBatches()
+    {
+        var store = await OpenAsync();
+        for (var i = 0; i < 5; i++)
+        {
+            await CreateAsync(store, $"old-{i}");
+        }
+        await CreateAsync(store, "recent");
+        await CreateAsync(store, "running");
+        var claims = await ClaimAsync(store, "a", T0, max: 10);
+        foreach (var claim in claims.Where(c => c.Run.RunId != "running"))
+        {
+            var at = claim.Run.RunId == "recent" ? T0.AddDays(10) : T0.AddDays(1);
+            var done = new RunUpdate { Status = RunStatus.Completed, Result = "1", ReleaseLease = true, At = at };
+            Assert.True(await store.AppendAsync(claim.Lease, [Entry(1, "s"), Entry(0, "w") with { Kind = JournalEntryKind.RunCompleted }], done, Token));
+        }
+
+        Assert.Equal(3, await store.PurgeFinishedRunsAsync(T0.AddDays(5), 3, Token));
+        Assert.Equal(2, await store.PurgeFinishedRunsAsync(T0.AddDays(5), 3, Token)); // fewer than the batch: done
+        Assert.Equal(0, await store.PurgeFinishedRunsAsync(T0.AddDays(5), 3, Token));
+        Assert.Null(await store.GetRunAsync("old-0", Token));
+        Assert.Empty(await store.GetJournalAsync("old-0", Token));
+        Assert.NotNull(await store.GetRunAsync("recent", Token));
+        Assert.Equal(2, (await store.GetJournalAsync("recent", Token)).Count);
+        Assert.Equal(RunStatus.Running, (await store.GetRunAsync("running", Token))!.Status);
+    }
+
+    [Fact]
     public async Task Journal_RoundTripsEveryField()
     {
         var store = await OpenAsync();

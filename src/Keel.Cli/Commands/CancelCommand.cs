@@ -9,15 +9,16 @@ internal static class CancelCommand
     public static Command Create()
     {
         var db = CliOptions.Database();
+        var postgres = CliOptions.Postgres();
         var runId = new Argument<string>("RUN_ID") { Description = "The run to cancel." };
         var reason = new Option<string?>("--reason") { Description = "Why, for the record.", HelpName = "TEXT" };
         var command = new Command("cancel", "Cancel a run. A run no worker holds ends Cancelled at once; a running one is stopped by its worker.")
         {
-            runId, db, reason,
+            runId, db, postgres, reason,
         };
         CommandAction.Set(command, async (parse, output, ct) =>
         {
-            await using var store = await KeelDatabase.OpenExistingAsync(parse.GetValue(db)!, ct);
+            await using var store = await KeelDatabase.OpenExistingAsync(parse.GetValue(db)!, parse.GetValue(postgres), ct);
             var client = KeelClient.Create(store);
             var id = parse.GetValue(runId)!;
             await client.CancelAsync(id, parse.GetValue(reason), ct);

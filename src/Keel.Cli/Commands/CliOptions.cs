@@ -14,6 +14,14 @@ internal static class CliOptions
         DefaultValueFactory = _ => DefaultDatabase,
     };
 
+    /// <summary>A PostgreSQL connection string; when given (or set in KEEL_POSTGRES) it is used instead of --db.</summary>
+    public static Option<string?> Postgres() => new("--postgres")
+    {
+        Description = "Use the PostgreSQL database with this connection string instead of --db (default: $KEEL_POSTGRES).",
+        HelpName = "CONNSTR",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("KEEL_POSTGRES") is { Length: > 0 } value ? value : null,
+    };
+
     public static Option<bool> Json() => new("--json")
     {
         Description = "Print JSON instead of text.",

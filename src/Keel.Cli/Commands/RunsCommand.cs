@@ -10,6 +10,7 @@ internal static class RunsCommand
     public static Command Create()
     {
         var db = CliOptions.Database();
+        var postgres = CliOptions.Postgres();
         var json = CliOptions.Json();
         var status = new Option<RunStatus[]>("--status")
         {
@@ -35,11 +36,11 @@ internal static class RunsCommand
             },
         };
         var cursor = new Option<string?>("--cursor") { Description = "Continue after the page that printed this cursor.", HelpName = "C" };
-        var command = new Command("runs", "List runs, newest first.") { db, status, workflow, limit, cursor, json };
+        var command = new Command("runs", "List runs, newest first.") { db, postgres, status, workflow, limit, cursor, json };
         CommandAction.Set(command, async (parse, output, ct) =>
         {
             var path = parse.GetValue(db)!;
-            await using var store = await KeelDatabase.OpenExistingAsync(path, ct);
+            await using var store = await KeelDatabase.OpenExistingAsync(path, parse.GetValue(postgres), ct);
             var query = new RunQuery
             {
                 Statuses = parse.GetValue(status) ?? [],

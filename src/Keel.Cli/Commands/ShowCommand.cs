@@ -10,12 +10,13 @@ internal static class ShowCommand
     public static Command Create()
     {
         var db = CliOptions.Database();
+        var postgres = CliOptions.Postgres();
         var json = CliOptions.Json();
         var runId = new Argument<string>("RUN_ID") { Description = "The run to show." };
-        var command = new Command("show", "Show a run: status, input, result or error, and its journal as a timeline.") { runId, db, json };
+        var command = new Command("show", "Show a run: status, input, result or error, and its journal as a timeline.") { runId, db, postgres, json };
         CommandAction.Set(command, async (parse, output, ct) =>
         {
-            await using var store = await KeelDatabase.OpenExistingAsync(parse.GetValue(db)!, ct);
+            await using var store = await KeelDatabase.OpenExistingAsync(parse.GetValue(db)!, parse.GetValue(postgres), ct);
             var client = KeelClient.Create(store);
             var id = parse.GetValue(runId)!;
             var run = await client.GetRunAsync(id, ct) ?? throw new RunNotFoundException(id);

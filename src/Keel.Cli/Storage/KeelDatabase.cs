@@ -1,4 +1,6 @@
+using Keel.Postgres;
 using Keel.Sqlite;
+using Keel.Storage;
 
 namespace Keel.Cli.Storage;
 
@@ -9,6 +11,26 @@ internal static class KeelDatabase
     /// Opens a database that must already exist (inspection commands): never creates the file. A file that is
     /// corrupted or belongs to another application is refused by the store, untouched.
     /// </summary>
+    public static async Task<IWorkflowStore> OpenExistingAsync(string path, string? postgres, CancellationToken cancellationToken)
+    {
+        if (postgres is not null)
+        {
+            var store = new PostgresWorkflowStore(new PostgresStoreOptions { ConnectionString = postgres });
+            try
+            {
+                await store.InitializeAsync(cancellationToken);
+                return store;
+            }
+            catch
+            {
+                await store.DisposeAsync();
+                throw;
+            }
+        }
+        return await OpenExistingAsync(path, cancellationToken);
+    }
+
+    /// <summary>Opens an existing SQLite database (see the overload with a PostgreSQL connection string).</summary>
     public static Task<SqliteWorkflowStore> OpenExistingAsync(string path, CancellationToken cancellationToken)
     {
         var fullPath = Path.GetFullPath(path);

@@ -193,6 +193,7 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable
     {
         var stop = _hardStop.Token;
         var lastDeadOwnerCheck = Pacing.GetUtcNow();
+        var lastPurge = DateTimeOffset.MinValue;
         while (!stop.IsCancellationRequested)
         {
             await DelayQuietlyAsync(_options.LeaseRenewInterval, stop);
@@ -223,6 +224,11 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable
                         }
                     }
                 }
+                if (_options.RetainFinishedRunsFor is { } retain && Pacing.GetUtcNow() - lastPurge >= _options.RetentionPurgeInterval)
+                {
+                    lastPurge = Pacing.GetUtcNow();
+                    await PurgeFinishedRunsAsync(retain, stop);
+                }
                 if (Pacing.GetUtcNow() - lastDeadOwnerCheck > TimeSpan.FromSeconds(5))
                 {
                     lastDeadOwnerCheck = Pacing.GetUtcNow();
@@ -248,6 +254,25 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable
             {
                 entry.Executor.RequestCancel();
             }
+        }
+    }
+
+    /// <summary>Deletes finished runs past the retention age, one bounded batch (one short transaction) at a time.</summary>
+    private async Task PurgeFinishedRunsAsync(TimeSpan retain, CancellationToken cancellationToken)
+    {
+        const int batch = 500;
+        var before = _time.GetUtcNow() - retain;
+        var purged = 0;
+        int deleted;
+        do
+        {
+            deleted = await _store.PurgeFinishedRunsAsync(before, batch, cancellationToken);
+            purged += deleted;
+        }
+        while (deleted == batch && !cancellationToken.IsCancellationRequested);
+        if (purged > 0)
+        {
+            _logger.RunsPurged(purged, before);
         }
     }
 

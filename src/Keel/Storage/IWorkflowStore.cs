@@ -79,6 +79,16 @@ public interface IWorkflowStore : IAsyncDisposable
     /// <returns>What happened.</returns>
     Task<CancelOutcome> RequestCancelAsync(string runId, string? reason, DateTimeOffset at, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Deletes finished runs (Completed, Failed, Cancelled) that finished before a time, with their journals: at most
+    /// <paramref name="batchSize"/> runs per call, oldest first, so a large purge never holds a long transaction.
+    /// </summary>
+    /// <param name="finishedBefore">Runs that finished before this time go.</param>
+    /// <param name="batchSize">Runs per call at most.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>How many runs were deleted; fewer than <paramref name="batchSize"/> means none is left to purge.</returns>
+    Task<int> PurgeFinishedRunsAsync(DateTimeOffset finishedBefore, int batchSize, CancellationToken cancellationToken = default);
+
     /// <summary>Lists the owners of unexpired leases on unfinished runs.</summary>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>Owner ids.</returns>

@@ -81,4 +81,24 @@ public class TimerTests
         var fired = Assert.Single(await keel.Client.GetJournalAsync(run.RunId, TestHost.Token), e => e.Kind == JournalEntryKind.TimerFired);
         Assert.True(fired.RecordedAt - (await keel.Client.GetRunAsync(run.RunId, TestHost.Token))!.CreatedAt >= TimeSpan.FromMilliseconds(200));
     }
+
+    [Fact]
+    public async Task Retention_PurgesFinishedRunsPastTheirAge()
+    {
+        using var db = new TempDatabase();
+        var time = new FakeTimeProvider(T0);
+        await using var keel = await TestHost.StartAsync(db, k => k.AddWorkflow<int, int>("short-lived", (_, n) => Task.FromResult(n)), time,
+            o =>
+            {
+                o.RetainFinishedRunsFor = TimeSpan.FromDays(7);
+                o.RetentionPurgeInterval = TimeSpan.FromMilliseconds(50);
+                o.LeaseRenewInterval = TimeSpan.FromMilliseconds(50);
+            });
+        var run = await keel.Client.StartAsync("short-lived", 1, cancellationToken: TestHost.Token);
+        await keel.Client.GetResultAsync<int>(run.RunId, TestHost.Token);
+        await Task.Delay(TimeSpan.FromMilliseconds(300), TimeProvider.System, TestHost.Token);
+        Assert.NotNull(await keel.Client.GetRunAsync(run.RunId, TestHost.Token)); // younger than 7 days: kept
+        time.Advance(TimeSpan.FromDays(8));
+        await TestHost.EventuallyAsync(async () => await keel.Client.GetRunAsync(run.RunId, TestHost.Token) is null, "the old run is purged");
+    }
 }
