@@ -39,6 +39,7 @@ public static class KeelCli
             RunsCommand.Create(),
             ShowCommand.Create(),
             CancelCommand.Create(),
+            MigrateCommand.Create(),
             DemoCommand.Create(),
             WorkerCommand.Create(),
         };

@@ -25,4 +25,10 @@ public sealed record PostgresStoreOptions
     /// appends. Turn off behind a pooler that cannot keep prepared statements (PgBouncer before 1.21 in transaction mode).
     /// </summary>
     public bool AutoPrepare { get; set; } = true;
+
+    /// <summary>
+    /// Apply missing schema migrations at start-up (default). Turn off where the application's database role may not
+    /// change the schema: start-up then fails on an outdated schema and says to run <c>keel migrate</c>.
+    /// </summary>
+    public bool MigrateOnStart { get; set; } = true;
 }

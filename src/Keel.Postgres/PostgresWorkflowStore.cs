@@ -53,6 +53,9 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IStoreWakeup
     /// <summary>Round trips that carried appends through the group-commit writer (for measurements).</summary>
     public long AppendBatches => _batcher?.Batches ?? 0;
 
+    /// <summary>The schema version this Keel writes.</summary>
+    public static int SchemaVersion => PostgresSchema.LatestVersion;
+
     /// <summary>The schema that holds the store's tables.</summary>
     public string Schema => _options.Schema;
 
@@ -116,6 +119,12 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IStoreWakeup
             throw new StorageException(
                 $"The Keel schema '{_options.Schema}' ({_where}) has schema version {current}, but this Keel knows versions up to " +
                 $"{PostgresSchema.LatestVersion}: it was written by a newer Keel. Upgrade Keel to use it. The database was not changed.");
+        }
+        if (current < PostgresSchema.LatestVersion && !_options.MigrateOnStart)
+        {
+            throw new StorageException(
+                $"The Keel schema '{_options.Schema}' ({_where}) is at version {current} and this Keel needs {PostgresSchema.LatestVersion}; " +
+                "migrations at start-up are off. Run `keel migrate --postgres CONNSTR` with a role that may change the schema.");
         }
         for (var version = current + 1; version <= PostgresSchema.LatestVersion; version++)
         {

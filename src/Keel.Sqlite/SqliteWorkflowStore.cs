@@ -36,6 +36,9 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore
         }.ToString();
     }
 
+    /// <summary>The schema version this Keel writes.</summary>
+    public static int SchemaVersion => SqliteSchema.LatestVersion;
+
     /// <summary>The full path of the database file.</summary>
     public string FilePath => Path.GetFullPath(_options.Path);
 

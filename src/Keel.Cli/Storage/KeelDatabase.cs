@@ -11,11 +11,12 @@ internal static class KeelDatabase
     /// Opens a database that must already exist (inspection commands): never creates the file. A file that is
     /// corrupted or belongs to another application is refused by the store, untouched.
     /// </summary>
-    public static async Task<IWorkflowStore> OpenExistingAsync(string path, string? postgres, CancellationToken cancellationToken)
+    public static async Task<IWorkflowStore> OpenExistingAsync(string path, string? postgres, CancellationToken cancellationToken, bool migrate = false)
     {
         if (postgres is not null)
         {
-            var store = new PostgresWorkflowStore(new PostgresStoreOptions { ConnectionString = postgres });
+            // Inspection never changes the schema; `keel migrate` does.
+            var store = new PostgresWorkflowStore(new PostgresStoreOptions { ConnectionString = postgres, MigrateOnStart = migrate });
             try
             {
                 await store.InitializeAsync(cancellationToken);

@@ -19,6 +19,13 @@ public class PostgresCommandTests
         }
         var connectionString = new NpgsqlConnectionStringBuilder(admin) { Database = database, Pooling = false }.ToString();
 
+        var early = await Cli.RunAsync("runs", "--postgres", connectionString);
+        Assert.Equal(1, early.ExitCode); // inspection never creates the schema
+        Assert.Contains("keel migrate", early.Err, StringComparison.Ordinal);
+        var migrate = await Cli.RunAsync("migrate", "--postgres", connectionString);
+        Assert.True(migrate.ExitCode == 0, migrate.ToString());
+        Assert.Contains("is at version", migrate.Out, StringComparison.Ordinal);
+
         await using (var keel = await KeelHost.StartAsync(k => k
             .UsePostgres(connectionString)
             .AddWorkflow<int, int>("double", async (ctx, n) => await ctx.StepAsync("times-two", _ => Task.FromResult(n * 2))),
