@@ -1,4 +1,6 @@
 using Keel.Postgres;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Keel;
 
@@ -20,6 +22,31 @@ public static class PostgresKeelBuilderExtensions
         var options = new PostgresStoreOptions { ConnectionString = connectionString };
         configure?.Invoke(options);
         return builder.UseKeelPostgres(options);
+    }
+
+    /// <summary>
+    /// Stores runs in PostgreSQL, with the connection string from configuration (<c>ConnectionStrings:Keel</c>) or,
+    /// when that is not set, from the environment variable <c>KEEL_POSTGRES</c>.
+    /// </summary>
+    /// <param name="builder">The Keel builder.</param>
+    /// <param name="configure">Changes the schema name and other options; optional.</param>
+    /// <returns>The builder.</returns>
+    public static KeelBuilder UsePostgres(this KeelBuilder builder, Action<PostgresStoreOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.UseStore(services =>
+        {
+            var connectionString = services.GetService<IConfiguration>()?.GetConnectionString("Keel") is { Length: > 0 } configured
+                ? configured
+                : Environment.GetEnvironmentVariable("KEEL_POSTGRES") is { Length: > 0 } fromEnvironment
+                    ? fromEnvironment
+                    : throw new InvalidOperationException(
+                        "Keel's PostgreSQL store has no connection string: set ConnectionStrings:Keel in configuration or the " +
+                        "KEEL_POSTGRES environment variable, or pass one to UsePostgres(connectionString).");
+            var options = new PostgresStoreOptions { ConnectionString = connectionString };
+            configure?.Invoke(options);
+            return new PostgresWorkflowStore(options);
+        });
     }
 
     /// <summary>Stores runs in PostgreSQL with the given options.</summary>

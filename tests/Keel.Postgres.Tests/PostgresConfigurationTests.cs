@@ -1,0 +1,26 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Keel.Postgres.Tests;
+
+public sealed class PostgresConfigurationTests : IAsyncDisposable
+{
+    private readonly TestDatabase _db = new();
+
+    public ValueTask DisposeAsync() => _db.DisposeAsync();
+
+    [Fact]
+    public async Task UsePostgres_TakesTheConnectionStringFromConfiguration()
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["ConnectionStrings:Keel"] = _db.ConnectionString })
+            .Build();
+        await using var keel = await KeelHost.StartAsync(
+            k => k.UsePostgres(o => o.Schema = _db.Schema).AddWorkflow<int, int>("inc", (_, n) => Task.FromResult(n + 1)),
+            services => services.AddSingleton<IConfiguration>(configuration),
+            TestContext.Current.CancellationToken);
+        var run = await keel.Client.StartAsync("inc", 1, cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal(2, await keel.Client.GetResultAsync<int>(run.RunId, TestContext.Current.CancellationToken));
+        Assert.Equal(_db.Schema, ((PostgresWorkflowStore)keel.Store).Schema);
+    }
+}
