@@ -59,7 +59,7 @@ public sealed partial class PostgresWorkflowStore
     public Task<RunPage> ListRunsAsync(RunQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
-        var cursor = DecodeCursor(query.Cursor);
+        var cursor = RunPageCursor.Decode(query.Cursor);
         return UseAsync(async (connection, ct) =>
         {
             using var command = new NpgsqlCommand { Connection = connection };
@@ -87,7 +87,7 @@ public sealed partial class PostgresWorkflowStore
             if (cursor is { } c)
             {
                 sql.Append(" AND (created_at, run_id) < (@cursorAt, @cursorId)");
-                Add(command, "cursorAt", NpgsqlDbType.Bigint, c.CreatedAt);
+                Add(command, "cursorAt", NpgsqlDbType.Bigint, c.CreatedAtMs);
                 Add(command, "cursorId", NpgsqlDbType.Text, c.RunId);
             }
             sql.Append(" ORDER BY created_at DESC, run_id DESC LIMIT @limit;");
@@ -102,29 +102,8 @@ public sealed partial class PostgresWorkflowStore
                     runs.Add(ReadRun(reader));
                 }
             }
-            string? next = null;
-            if (runs.Count > query.Limit)
-            {
-                runs.RemoveAt(runs.Count - 1);
-                var last = runs[^1];
-                next = string.Create(CultureInfo.InvariantCulture, $"{Ms(last.CreatedAt)}:{last.RunId}");
-            }
-            return new RunPage(runs, next);
+            return RunPageCursor.ToPage(runs, query.Limit);
         }, cancellationToken);
-    }
-
-    private static (long CreatedAt, string RunId)? DecodeCursor(string? cursor)
-    {
-        if (cursor is null)
-        {
-            return null;
-        }
-        var colon = cursor.IndexOf(':', StringComparison.Ordinal);
-        if (colon <= 0 || !long.TryParse(cursor.AsSpan(0, colon), NumberStyles.Integer, CultureInfo.InvariantCulture, out var at))
-        {
-            throw new ArgumentException($"'{cursor}' is not a cursor returned by ListRunsAsync.", nameof(cursor));
-        }
-        return (at, cursor[(colon + 1)..]);
     }
 
     private const string PurgeSql =

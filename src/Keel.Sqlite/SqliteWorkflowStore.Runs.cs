@@ -73,10 +73,10 @@ public sealed partial class SqliteWorkflowStore
                 sql.Append(" AND created_at < $before");
                 command.Parameters.AddWithValue("$before", Ms(before));
             }
-            if (DecodeCursor(query.Cursor) is { } cursor)
+            if (RunPageCursor.Decode(query.Cursor) is { } cursor)
             {
                 sql.Append(" AND (created_at < $cursorAt OR (created_at = $cursorAt AND run_id < $cursorId))");
-                command.Parameters.AddWithValue("$cursorAt", cursor.CreatedAt);
+                command.Parameters.AddWithValue("$cursorAt", cursor.CreatedAtMs);
                 command.Parameters.AddWithValue("$cursorId", cursor.RunId);
             }
             sql.Append(" ORDER BY created_at DESC, run_id DESC LIMIT $limit;");
@@ -88,29 +88,8 @@ public sealed partial class SqliteWorkflowStore
             {
                 runs.Add(ReadRun(reader));
             }
-            string? next = null;
-            if (runs.Count > query.Limit)
-            {
-                runs.RemoveAt(runs.Count - 1);
-                var last = runs[^1];
-                next = string.Create(CultureInfo.InvariantCulture, $"{Ms(last.CreatedAt)}:{last.RunId}");
-            }
-            return new RunPage(runs, next);
+            return RunPageCursor.ToPage(runs, query.Limit);
         }, cancellationToken);
-    }
-
-    private static (long CreatedAt, string RunId)? DecodeCursor(string? cursor)
-    {
-        if (cursor is null)
-        {
-            return null;
-        }
-        var colon = cursor.IndexOf(':', StringComparison.Ordinal);
-        if (colon <= 0 || !long.TryParse(cursor.AsSpan(0, colon), NumberStyles.Integer, CultureInfo.InvariantCulture, out var at))
-        {
-            throw new ArgumentException($"'{cursor}' is not a cursor returned by ListRunsAsync.", nameof(cursor));
-        }
-        return (at, cursor[(colon + 1)..]);
     }
 
     /// <inheritdoc />
