@@ -171,16 +171,15 @@ internal sealed class StepOperation<T>(int sequence, string name, Func<StepConte
         try
         {
             bodyTask = body(context);
-            var result = policy.AttemptTimeout is { } t
-                ? await bodyTask.WaitAsync(t, executor.TimeProvider, runToken)
-                : await bodyTask;
+            // One clock decides a timeout: the attempt token. A body that ignores it is abandoned when it fires.
+            var result = attemptCts is null ? await bodyTask : await bodyTask.WaitAsync(attemptCts.Token);
             return (result, null);
         }
         catch (Exception ex) when (!runToken.IsCancellationRequested)
         {
             activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
-            var timedOut = ex is TimeoutException && policy.AttemptTimeout is not null
-                || ex is OperationCanceledException && timeoutCts is { IsCancellationRequested: true };
+            // A body's own TimeoutException (an upstream timing out) is an ordinary failure, not the attempt timeout.
+            var timedOut = ex is OperationCanceledException && timeoutCts is { IsCancellationRequested: true };
             var info = timedOut
                 ? new ErrorInfo(typeof(TimeoutException).FullName!, $"Attempt {attempt} of step '{Name}' timed out after {policy.AttemptTimeout}.")
                 : ErrorInfo.FromException(ex) with { IsTerminal = policy.IsNonRetryable(ex) };
