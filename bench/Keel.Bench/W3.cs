@@ -98,7 +98,7 @@ internal static class W3
             BenchUtil.KillHard(second);
         }
 
-        var (counts, duplicates, missing, completedRuns) = CheckEffects(effects, target, steps);
+        var (counts, duplicates, missing, completedRuns) = CheckEffects([effects], target, steps);
         BenchUtil.Log($"w3 effects: {counts.Values.Sum()} lines, {duplicates} duplicates, {missing} missing");
 
         var remainingSteps = runs * steps - (linesAtKill - duplicates);
@@ -124,10 +124,10 @@ internal static class W3
     }
 
     /// <summary>Effects: duplicates beyond the first line per (run, step); steps of completed runs with no line.</summary>
-    private static (Dictionary<(string, int), int> Counts, int Duplicates, int Missing, List<string> CompletedRuns) CheckEffects(string effects, BenchTarget target, int steps)
+    private static (Dictionary<(string, int), int> Counts, int Duplicates, int Missing, List<string> CompletedRuns) CheckEffects(IEnumerable<string> effectFiles, BenchTarget target, int steps)
     {
         var counts = new Dictionary<(string, int), int>();
-        foreach (var line in File.ReadLines(effects))
+        foreach (var line in effectFiles.SelectMany(File.ReadLines))
         {
             var parts = line.Split(' ');
             if (parts.Length == 2)
@@ -174,24 +174,24 @@ internal static class W3
         var workers = options.Workers ?? 2;
         var leaseMs = options.LeaseMs ?? 2000;
         var renewMs = Math.Max(100, leaseMs / 4);
-        var effects = Path.Combine(dataDir, "w3-effects.log");
-        File.WriteAllText(effects, "");
+        // One effects file per worker: .NET's FileStream writes at its own tracked offset (pwrite), not O_APPEND, so two
+        // processes appending to one file would overwrite each other's lines.
+        var effectFiles = Enumerable.Range(1, workers).Select(w => Path.Combine(dataDir, $"w3-effects-worker{w}.log")).ToArray();
+        foreach (var file in effectFiles)
+        {
+            File.WriteAllText(file, "");
+        }
         var killAt = runs * steps / 2;
         if (workers < 2)
         {
             throw new ArgumentException("w3 on a shared store needs --workers 2 or more (one is killed)");
         }
 
-        await using (var store = target.CreateStore())
+        await using (var schema = target.CreateStore())
         {
-            await store.InitializeAsync();
-            var client = KeelClient.Create(store);
-            for (var i = 0; i < runs; i++)
-            {
-                await client.StartAsync(Workflow, steps, new StartWorkflowOptions { RunId = RunId(i) });
-            }
+            await schema.InitializeAsync(); // the schema exists before the workers start
         }
-        BenchUtil.Log($"w3 started {runs} runs of {steps} steps; spawning {workers} workers (lease {leaseMs} ms, renewed every {renewMs} ms)");
+        BenchUtil.Log($"w3 spawning {workers} workers (lease {leaseMs} ms, renewed every {renewMs} ms)");
 
         var ids = Enumerable.Range(1, workers).Select(w => string.Create(CultureInfo.InvariantCulture, $"bench-w3-{Environment.ProcessId}-worker{w}")).ToArray();
         var ready = new List<Task>();
@@ -201,7 +201,7 @@ internal static class W3
             var name = $"worker{w + 1}";
             var readySignal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             ready.Add(readySignal.Task);
-            children.Add(BenchUtil.StartSelf(["w3-worker", .. target.ChildArgs(), "--effects", effects, "--lease-ms", leaseMs.ToString(CultureInfo.InvariantCulture), "--worker-id", ids[w]],
+            children.Add(BenchUtil.StartSelf(["w3-worker", .. target.ChildArgs(), "--effects", effectFiles[w], "--lease-ms", leaseMs.ToString(CultureInfo.InvariantCulture), "--worker-id", ids[w]],
                 line =>
                 {
                     if (line.StartsWith("READY", StringComparison.Ordinal))
@@ -214,10 +214,23 @@ internal static class W3
         var sw = Stopwatch.StartNew();
         try
         {
+            // Runs are created once every worker is ready, so that the workers share them (claims as they appear).
+            await Task.WhenAll(ready).WaitAsync(TimeSpan.FromMinutes(2), TimeProvider.System);
+            await using (var store = target.CreateStore())
+            {
+                await store.InitializeAsync();
+                var client = KeelClient.Create(store);
+                for (var i = 0; i < runs; i++)
+                {
+                    await client.StartAsync(Workflow, steps, new StartWorkflowOptions { RunId = RunId(i) });
+                }
+            }
+            BenchUtil.Log($"w3 started {runs} runs of {steps} steps");
+            sw.Restart();
             long linesAtKill;
             while (true)
             {
-                linesAtKill = CountLines(effects);
+                linesAtKill = effectFiles.Sum(CountLines);
                 if (linesAtKill >= killAt || children.Any(c => c.HasExited))
                 {
                     break;
@@ -230,16 +243,30 @@ internal static class W3
             }
             BenchUtil.KillHard(children[0]);
             var killed = Stopwatch.StartNew();
-            linesAtKill = CountLines(effects);
+            linesAtKill = effectFiles.Sum(CountLines);
             BenchUtil.Log($"w3 SIGKILL worker1 at {sw.Elapsed.TotalSeconds:F2} s with {linesAtKill} effect lines");
 
-            long inFlight, completedAtKill, pendingAtKill, ownedByKilled, journaledAtKill;
+            long inFlight, completedAtKill, pendingAtKill, ownedByKilled, journaledAtKill, leaseLeftMin, leaseLeftMax;
+            var heldByKilled = new List<string>();
             using (var raw = target.OpenRaw())
             {
                 inFlight = BenchTarget.Scalar(raw, "SELECT count(*) FROM runs WHERE status NOT IN ('Pending', 'Completed', 'Failed', 'Cancelled')");
                 completedAtKill = BenchTarget.Scalar(raw, "SELECT count(*) FROM runs WHERE status = 'Completed'");
                 pendingAtKill = BenchTarget.Scalar(raw, "SELECT count(*) FROM runs WHERE status = 'Pending'");
                 ownedByKilled = BenchTarget.Scalar(raw, $"SELECT count(*) FROM runs WHERE owner = '{ids[0]}' AND status NOT IN ('Completed', 'Failed', 'Cancelled')");
+                using (var command = raw.CreateCommand())
+                {
+                    command.CommandText = $"SELECT run_id FROM runs WHERE owner = '{ids[0]}' AND status NOT IN ('Completed', 'Failed', 'Cancelled')";
+                    using var reader = command.ExecuteReader();
+                    while (reader.Read())
+                    {
+                        heldByKilled.Add(reader.GetString(0));
+                    }
+                }
+                var nowMs = TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds();
+                leaseLeftMin = BenchTarget.Scalar(raw, $"SELECT COALESCE(min(lease_expires_at), 0) - {nowMs} FROM runs WHERE owner = '{ids[0]}'");
+                leaseLeftMax = BenchTarget.Scalar(raw, $"SELECT COALESCE(max(lease_expires_at), 0) - {nowMs} FROM runs WHERE owner = '{ids[0]}'");
+                BenchUtil.Log($"w3 the killed worker's leases expire in {leaseLeftMin}..{leaseLeftMax} ms");
                 journaledAtKill = BenchTarget.Scalar(raw, "SELECT count(*) FROM journal WHERE kind = 'StepCompleted'");
                 BenchUtil.Log($"w3 at kill: {inFlight} in flight ({ownedByKilled} held by the killed worker), {completedAtKill} completed, {pendingAtKill} pending, {journaledAtKill} steps journaled");
             }
@@ -253,8 +280,9 @@ internal static class W3
                 while (killed.Elapsed < deadline)
                 {
                     completed = await BenchTarget.ScalarAsync(raw, "SELECT count(*) FROM runs WHERE status = 'Completed'");
-                    if (firstTakeoverS is null &&
-                        await BenchTarget.ScalarAsync(raw, $"SELECT count(*) FROM runs WHERE owner = '{ids[0]}' AND status NOT IN ('Completed', 'Failed', 'Cancelled')") < ownedByKilled)
+                    // Taken over: a run the killed worker held is now held by a surviving worker (claimed after its lease expired).
+                    if (firstTakeoverS is null && heldByKilled.Count > 0 &&
+                        await BenchTarget.ScalarAsync(raw, $"SELECT count(*) FROM runs WHERE owner IN ({string.Join(", ", ids.Skip(1).Select(i => $"'{i}'"))}) AND run_id IN ({string.Join(", ", heldByKilled.Select(r => $"'{r}'"))})") > 0)
                     {
                         firstTakeoverS = killed.Elapsed.TotalSeconds;
                         BenchUtil.Log($"w3 first run of the killed worker taken over after {firstTakeoverS:F3} s");
@@ -277,7 +305,7 @@ internal static class W3
                 }
             }
 
-            var (counts, duplicates, missing, completedRuns) = CheckEffects(effects, target, steps);
+            var (counts, duplicates, missing, completedRuns) = CheckEffects(effectFiles, target, steps);
             BenchUtil.Log($"w3 effects: {counts.Values.Sum()} lines, {duplicates} duplicates, {missing} missing");
             result["recovery_s"] = BenchUtil.Round(recovery.TotalSeconds, 3);
             result["runs_completed"] = completedRuns.Count;
@@ -292,6 +320,8 @@ internal static class W3
                 ["pending_at_kill"] = pendingAtKill,
                 ["held_by_killed_worker_at_kill"] = ownedByKilled,
                 ["first_takeover_s"] = firstTakeoverS is { } f ? BenchUtil.Round(f, 3) : null,
+                ["killed_leases_left_ms_min"] = leaseLeftMin,
+                ["killed_leases_left_ms_max"] = leaseLeftMax,
                 ["effect_lines"] = counts.Values.Sum(),
             };
             settings["runs"] = runs;
