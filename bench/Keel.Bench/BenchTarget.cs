@@ -123,6 +123,27 @@ internal sealed class BenchTarget
         }
     }
 
+    /// <summary>PostgreSQL: deadlocks the server has detected in this database so far (pg_stat_database); null for SQLite.</summary>
+    public long? Deadlocks()
+    {
+        if (!IsPostgres)
+        {
+            return null;
+        }
+        using var connection = OpenRaw();
+        return Scalar(connection, "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()");
+    }
+
+    /// <summary>Applies --lease-ms (lease duration; renewal every quarter of it) to a worker's options.</summary>
+    public static void ApplyLease(KeelOptions o, BenchOptions options)
+    {
+        if (options.LeaseMs is { } lease)
+        {
+            o.LeaseDuration = TimeSpan.FromMilliseconds(lease);
+            o.LeaseRenewInterval = TimeSpan.FromMilliseconds(Math.Max(100, lease / 4));
+        }
+    }
+
     /// <summary>Drops the Postgres schema (CASCADE); deletes nothing for SQLite (the data directory is removed by Program).</summary>
     public async Task DropAsync()
     {

@@ -82,6 +82,8 @@ internal static class W1
         var raw = target.IsPostgres
             ? await RawPostgresCommitUsAsync(target.Sibling("floor"), 500)
             : RawSqliteCommitUs(Path.Combine(dataDir, "w1-raw.db"), options.Durability, 500);
+        var storeAlone = await StoreAppendUsAsync(target.Sibling("floor"), 500);
+        BenchUtil.Log($"w1 store API alone (one claimed run, sequential AppendAsync, no engine): p50 {storeAlone.P50:F0} us p99 {storeAlone.P99:F0} us");
         BenchUtil.Log($"w1 breakdown (p50): await->body start {BenchUtil.Median(dispatchUs):F0} us, body->delivered (journal commit + hand-offs) {BenchUtil.Median(journalUs):F0} us; " +
                       $"raw {target.Store} fenced append commit alone p50 {raw.P50:F0} us p99 {raw.P99:F0} us; commits {commits} ({creates} creates, {claims} claims)");
 
@@ -96,6 +98,8 @@ internal static class W1
             ["journal_us_p99"] = BenchUtil.Round(BenchUtil.Percentile(journalUs, 99)),
             ["raw_commit_us_p50"] = BenchUtil.Round(raw.P50),
             ["raw_commit_us_p99"] = BenchUtil.Round(raw.P99),
+            ["store_append_us_p50"] = BenchUtil.Round(storeAlone.P50),
+            ["store_append_us_p99"] = BenchUtil.Round(storeAlone.P99),
             ["commits"] = commits,
             ["commits_note"] = target.IsPostgres
                 ? "PostgresWorkflowStore.AppendBatches (group-commit round trips, one transaction each) + creates + claims that took a run"
@@ -142,6 +146,39 @@ internal static class W1
                 tx.Commit();
             }
             if (i >= 20)
+            {
+                samples.Add(BenchUtil.TicksToUs(Stopwatch.GetTimestamp() - t0));
+            }
+        }
+        return (BenchUtil.Percentile(samples, 50), BenchUtil.Percentile(samples, 99));
+    }
+
+    /// <summary>The store API without the engine: one claimed run appending one step entry at a time (W1's commit pattern).</summary>
+    private static async Task<(double P50, double P99)> StoreAppendUsAsync(BenchTarget floor, int count)
+    {
+        await using var store = floor.CreateStore();
+        await store.InitializeAsync();
+        var now = TimeProvider.System.GetUtcNow();
+        await store.CreateRunAsync(new Keel.Storage.NewRun { RunId = "floor", WorkflowName = "w", Input = "0", Priority = 0, CreatedAt = now });
+        var claimed = await store.ClaimRunsAsync(new Keel.Storage.ClaimRequest
+        {
+            Owner = "bench", WorkflowNames = ["w"], MaxRuns = 1, Now = now, LeaseExpiresAt = now.AddMinutes(5),
+        });
+        var lease = claimed.Single().Lease;
+        var samples = new List<double>(count);
+        for (var i = 1; i <= count + 20; i++)
+        {
+            var entry = new JournalEntry
+            {
+                Sequence = i, Kind = JournalEntryKind.StepCompleted, Name = "s", Attempt = 1,
+                StartedAt = TimeProvider.System.GetUtcNow(), RecordedAt = TimeProvider.System.GetUtcNow(), Payload = "1",
+            };
+            var t0 = Stopwatch.GetTimestamp();
+            if (!await store.AppendAsync(lease, [entry], null))
+            {
+                throw new InvalidOperationException("lease lost");
+            }
+            if (i > 20)
             {
                 samples.Add(BenchUtil.TicksToUs(Stopwatch.GetTimestamp() - t0));
             }

@@ -32,7 +32,7 @@ internal static class W2
         {
             if (workers == 1)
             {
-                keel = await KeelHost.StartAsync(k => k.UseStore(_ => counting).AddWorkflow<int, int>("w2", WorkflowAsync));
+                keel = await KeelHost.StartAsync(k => k.UseStore(_ => counting).Configure(o => BenchTarget.ApplyLease(o, options)).AddWorkflow<int, int>("w2", WorkflowAsync));
                 client = keel.Client;
             }
             else
@@ -48,7 +48,7 @@ internal static class W2
                     var name = $"worker{w}";
                     var readySignal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                     ready.Add(readySignal.Task);
-                    children.Add(BenchUtil.StartSelf(["w2-worker", .. target.ChildArgs()], line =>
+                    children.Add(BenchUtil.StartSelf(["w2-worker", .. target.ChildArgs(), .. LeaseArgs(options)], line =>
                     {
                         if (line.StartsWith("READY", StringComparison.Ordinal))
                         {
@@ -65,6 +65,7 @@ internal static class W2
             // Unmeasured passes first: the JIT tiers up (a short run otherwise measures QuickJitted code).
             var passes = new List<Pass>();
             const int warmupPasses = 2;
+            long? deadlocksBefore = null;
             for (var p = 1 - warmupPasses; p <= repetitions; p++)
             {
                 var pass = await RunPassAsync(client, keel, children, store, counting, target, runs, steps, wait, p <= 0 ? "warm-up" : $"pass {p}/{repetitions}");
@@ -72,8 +73,18 @@ internal static class W2
                 {
                     passes.Add(pass);
                 }
+                if (p == 0)
+                {
+                    deadlocksBefore = target.Deadlocks();
+                }
             }
             var median = passes.OrderBy(x => x.WallS).ElementAt(passes.Count / 2);
+            await Task.Delay(TimeSpan.FromMilliseconds(1500), TimeProvider.System); // the server publishes its statistics about once a second
+            var deadlocks = target.Deadlocks() - deadlocksBefore;
+            if (deadlocks is not null)
+            {
+                BenchUtil.Log($"w2 deadlocks detected by the server during the {repetitions} measured passes: {deadlocks}");
+            }
             // Peak RSS: of this process with one worker; the largest child's with several (the parent only starts runs).
             var peakRss = workers == 1 ? BenchUtil.PeakRssMb() : children.Max(c => BenchUtil.PeakRssMb(c.Id));
             var childPeaks = children.Select(c => (JsonNode)BenchUtil.Round(BenchUtil.PeakRssMb(c.Id))).ToArray();
@@ -105,6 +116,7 @@ internal static class W2
                 ["cpu_us_per_step"] = BenchUtil.Round(median.CpuS * 1e6 / (runs * steps)),
                 ["store_only_appends_per_s"] = BenchUtil.Round(storeOnly.PerSecond),
                 ["store_only_cpu_us_per_append"] = BenchUtil.Round(storeOnly.CpuUsPerAppend),
+                ["deadlocks_measured_passes"] = deadlocks,
                 ["worker_peak_rss_mb"] = workers == 1 ? null : new JsonArray(childPeaks),
                 ["parent_peak_rss_mb"] = workers == 1 ? null : BenchUtil.Round(BenchUtil.PeakRssMb()),
             };
@@ -112,6 +124,8 @@ internal static class W2
             settings["steps"] = steps;
             settings["workers"] = workers;
             settings["max_concurrent_runs"] = keelOptions.MaxConcurrentRuns;
+            settings["lease_duration_ms"] = options.LeaseMs ?? (int)keelOptions.LeaseDuration.TotalMilliseconds;
+            settings["lease_renew_interval_ms"] = options.LeaseMs is { } l ? Math.Max(100, l / 4) : (int)keelOptions.LeaseRenewInterval.TotalMilliseconds;
             settings["warmup_passes"] = warmupPasses;
             settings["repetitions"] = repetitions;
         }
@@ -139,6 +153,9 @@ internal static class W2
         }
         return sum;
     }
+
+    private static string[] LeaseArgs(BenchOptions options) =>
+        options.LeaseMs is { } lease ? ["--lease-ms", lease.ToString(System.Globalization.CultureInfo.InvariantCulture)] : [];
 
     private static async Task StopChildrenAsync(List<Process> children)
     {
@@ -172,7 +189,7 @@ internal static class W2
     public static async Task<int> WorkerAsync(BenchOptions options)
     {
         var target = BenchTarget.FromChildOptions(options);
-        await using var keel = await KeelHost.StartAsync(k => k.UseStore(_ => target.CreateStore()).AddWorkflow<int, int>("w2", WorkflowAsync));
+        await using var keel = await KeelHost.StartAsync(k => k.UseStore(_ => target.CreateStore()).Configure(o => BenchTarget.ApplyLease(o, options)).AddWorkflow<int, int>("w2", WorkflowAsync));
         Console.WriteLine("READY");
         while (await Console.In.ReadLineAsync() is { } line)
         {

@@ -377,11 +377,7 @@ internal static class W3
             .Configure(o =>
             {
                 o.MaxConcurrentRuns = 256;
-                if (options.LeaseMs is { } lease)
-                {
-                    o.LeaseDuration = TimeSpan.FromMilliseconds(lease);
-                    o.LeaseRenewInterval = TimeSpan.FromMilliseconds(Math.Max(100, lease / 4));
-                }
+                BenchTarget.ApplyLease(o, options);
                 if (options.WorkerId is { } id)
                 {
                     o.WorkerId = id;
