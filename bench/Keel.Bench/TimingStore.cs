@@ -12,6 +12,7 @@ internal sealed class TimingStore(IWorkflowStore inner, Stopwatch clock, Action<
 {
     private static readonly Task Never = new TaskCompletionSource().Task;
     private long _createCalls;
+    private long _renewCalls;
     private long _claimsWithRuns;
     private long _getRunCalls;
     private long _appendCalls;
@@ -27,6 +28,8 @@ internal sealed class TimingStore(IWorkflowStore inner, Stopwatch clock, Action<
     public long ClaimCalls => Interlocked.Read(ref _claimCalls);
 
     public long CreateCalls => Interlocked.Read(ref _createCalls);
+
+    public long RenewCalls => Interlocked.Read(ref _renewCalls);
 
     /// <summary>Claim calls that claimed at least one run (each is one write transaction).</summary>
     public long ClaimsWithRuns => Interlocked.Read(ref _claimsWithRuns);
@@ -90,8 +93,11 @@ internal sealed class TimingStore(IWorkflowStore inner, Stopwatch clock, Action<
         return inner.AppendAsync(lease, entries, update, cancellationToken);
     }
 
-    public Task<LeaseRenewal> RenewLeasesAsync(string owner, IReadOnlyCollection<RunLease> leases, DateTimeOffset expiresAt, CancellationToken cancellationToken = default) =>
-        inner.RenewLeasesAsync(owner, leases, expiresAt, cancellationToken);
+    public Task<LeaseRenewal> RenewLeasesAsync(string owner, IReadOnlyCollection<RunLease> leases, DateTimeOffset expiresAt, CancellationToken cancellationToken = default)
+    {
+        Interlocked.Increment(ref _renewCalls);
+        return inner.RenewLeasesAsync(owner, leases, expiresAt, cancellationToken);
+    }
 
     public Task<CancelOutcome> RequestCancelAsync(string runId, string? reason, DateTimeOffset at, CancellationToken cancellationToken = default) =>
         inner.RequestCancelAsync(runId, reason, at, cancellationToken);

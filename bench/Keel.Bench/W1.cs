@@ -44,7 +44,7 @@ internal static class W1
         var dispatchUs = new List<double>(steps * runs);
         var journalUs = new List<double>(steps * runs);
         var runMs = new List<double>(runs);
-        long commitsBefore = 0, createsBefore = 0, claimsBefore = 0;
+        long commitsBefore = 0, createsBefore = 0, claimsBefore = 0, claimCallsBefore = 0, getRunBefore = 0, renewBefore = 0;
         for (var r = 0; r < warmups + runs; r++)
         {
             if (r == warmups)
@@ -52,6 +52,7 @@ internal static class W1
                 commitsBefore = BenchTarget.Commits(store);
                 createsBefore = counting.CreateCalls;
                 claimsBefore = counting.ClaimsWithRuns;
+                (claimCallsBefore, getRunBefore, renewBefore) = (counting.ClaimCalls, counting.GetRunCalls, counting.RenewCalls);
             }
             var started = Stopwatch.GetTimestamp();
             var start = await keel.Client.StartAsync("w1", steps);
@@ -74,6 +75,7 @@ internal static class W1
         var appendCommits = BenchTarget.Commits(store) - commitsBefore;
         var creates = counting.CreateCalls - createsBefore;
         var claims = counting.ClaimsWithRuns - claimsBefore;
+        var (claimCalls, getRunCalls, renewCalls) = (counting.ClaimCalls - claimCallsBefore, counting.GetRunCalls - getRunBefore, counting.RenewCalls - renewBefore);
         // SQLite counts every write transaction; PostgreSQL's counter is the append writer's round trips (one
         // transaction each), so the creates and the claims that took a run (one transaction each) are added.
         var commits = target.IsPostgres ? appendCommits + creates + claims : appendCommits;
@@ -104,6 +106,9 @@ internal static class W1
             ["commits_note"] = target.IsPostgres
                 ? "PostgresWorkflowStore.AppendBatches (group-commit round trips, one transaction each) + creates + claims that took a run"
                 : "SqliteWorkflowStore.Commits",
+            ["claim_calls"] = claimCalls,
+            ["get_run_calls"] = getRunCalls,
+            ["renew_calls"] = renewCalls,
             ["run_ms_p99"] = BenchUtil.Round(BenchUtil.Percentile(runMs, 99), 2),
         };
         settings["runs"] = runs;
