@@ -94,6 +94,11 @@ internal static class Program
                     await W4.RunAsync(options, target, dataDir, result, settings);
                     break;
                 case "probe":
+                    if (target.IsPostgres)
+                    {
+                        await Console.Error.WriteLineAsync("error: probe replays the SQLite store's statements; it has no PostgreSQL variant.");
+                        return 2;
+                    }
                     return await Probe.RunAsync(options, dataDir);
                 case "w5":
                     await Console.Error.WriteLineAsync("error: w5 needs signals, which Keel does not have yet.");
