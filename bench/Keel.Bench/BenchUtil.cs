@@ -30,11 +30,14 @@ internal static class BenchUtil
     /// <summary>Peak resident set (VmHWM) of this process in MB, from /proc/self/status.</summary>
     public static double PeakRssMb() => ReadStatusKb("VmHWM:") / 1024.0;
 
+    /// <summary>Peak resident set (VmHWM) of another process (a child), in MB.</summary>
+    public static double PeakRssMb(int pid) => ReadStatusKb("VmHWM:", $"/proc/{pid}/status") / 1024.0;
+
     public static double CurrentRssMb() => ReadStatusKb("VmRSS:") / 1024.0;
 
-    private static long ReadStatusKb(string key)
+    private static long ReadStatusKb(string key, string path = "/proc/self/status")
     {
-        foreach (var line in File.ReadLines("/proc/self/status"))
+        foreach (var line in File.ReadLines(path))
         {
             if (line.StartsWith(key, StringComparison.Ordinal))
             {

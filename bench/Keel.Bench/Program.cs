@@ -14,7 +14,7 @@ internal static class Program
     {
         if (args.Length == 0 || args[0] is "-h" or "--help")
         {
-            Console.WriteLine("usage: Keel.Bench w1|w2|w3|w4 [--store sqlite] [--durability full|normal] [--data-dir DIR]");
+            Console.WriteLine("usage: Keel.Bench w1|w2|w3|w4 [--store sqlite|postgres] [--durability full|normal] [--postgres CONNSTR] [--workers N] [--data-dir DIR]");
             return args.Length == 0 ? 2 : 0;
         }
         var options = BenchOptions.Parse(args[1..]);
@@ -27,28 +27,41 @@ internal static class Program
                 return await W3.WorkerAsync(options);
             case "w4-worker":
                 return await W4.WorkerAsync(options);
+            case "w2-worker":
+                return await W2.WorkerAsync(options);
             default:
                 break;
         }
 
-        if (!string.Equals(options.Store, "sqlite", StringComparison.Ordinal))
+        string? connectionString = null;
+        if (string.Equals(options.Store, "postgres", StringComparison.Ordinal))
         {
-            if (string.Equals(options.Store, "postgres", StringComparison.Ordinal))
+            connectionString = BenchTarget.ResolveConnectionString(options);
+            if (connectionString is null)
             {
-                await Console.Error.WriteLineAsync("error: --store postgres is not available yet (Keel.Postgres is not built); use --store sqlite.");
+                await Console.Error.WriteLineAsync(
+                    "error: --store postgres needs a PostgreSQL server: pass --postgres CONNSTR, or set KEEL_POSTGRES or KEEL_TEST_POSTGRES. " +
+                    "To start a throwaway one: `eng/postgres.sh start /tmp/pg.env && source /tmp/pg.env` (stop it with `eng/postgres.sh stop /tmp/pg.env`).");
                 return 2;
             }
+        }
+        else if (!string.Equals(options.Store, "sqlite", StringComparison.Ordinal))
+        {
             await Console.Error.WriteLineAsync($"error: unknown store '{options.Store}'; expected sqlite or postgres.");
             return 2;
         }
 
         var dataDir = options.DataDir ?? Path.Combine(Path.GetTempPath(), "keel-bench", $"{workload}-{Environment.ProcessId}");
         Directory.CreateDirectory(dataDir);
+        // Postgres: a fresh schema per bench run, dropped at the end.
+        var target = connectionString is not null
+            ? BenchTarget.Postgres(connectionString, string.Create(CultureInfo.InvariantCulture, $"bench_{workload}_{Environment.ProcessId}"))
+            : BenchTarget.Sqlite(Path.Combine(dataDir, $"{workload}.db"), options.Durability);
         var result = new JsonObject
         {
             ["workload"] = workload,
             ["store"] = options.Store,
-            ["durability"] = options.Durability == SqliteDurability.Full ? "full" : "normal",
+            ["durability"] = target.DurabilityLabel,
         };
         var settings = new JsonObject
         {
@@ -59,23 +72,33 @@ internal static class Program
             // Other work on the machine skews every figure: the 1-minute load average when the bench started.
             ["load_avg_1m"] = double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture),
         };
+        if (target.IsPostgres)
+        {
+            settings["durability_note"] = "--durability does not apply: the server's own settings (see postgres_fsync, postgres_synchronous_commit)";
+            await target.DescribeAsync(settings);
+        }
         try
         {
             switch (workload)
             {
                 case "w1":
-                    await W1.RunAsync(options, dataDir, result, settings);
+                    await W1.RunAsync(options, target, dataDir, result, settings);
                     break;
                 case "w2":
-                    await W2.RunAsync(options, dataDir, result, settings);
+                    await W2.RunAsync(options, target, dataDir, result, settings);
                     break;
                 case "w3":
-                    await W3.RunAsync(options, dataDir, result, settings);
+                    await W3.RunAsync(options, target, dataDir, result, settings);
                     break;
                 case "w4":
-                    await W4.RunAsync(options, dataDir, result, settings);
+                    await W4.RunAsync(options, target, dataDir, result, settings);
                     break;
                 case "probe":
+                    if (target.IsPostgres)
+                    {
+                        await Console.Error.WriteLineAsync("error: probe replays the SQLite store's statements; it has no PostgreSQL variant.");
+                        return 2;
+                    }
                     return await Probe.RunAsync(options, dataDir);
                 case "w5":
                     await Console.Error.WriteLineAsync("error: w5 needs signals, which Keel does not have yet.");
@@ -87,6 +110,15 @@ internal static class Program
         }
         finally
         {
+            try
+            {
+                await target.DropAsync();
+                await target.Sibling("floor").DropAsync();
+            }
+            catch (Exception ex) when (ex is Npgsql.NpgsqlException or InvalidOperationException)
+            {
+                await Console.Error.WriteLineAsync($"warning: could not drop schema {target.Schema}: {ex.Message}");
+            }
             if (options.DataDir is null && !options.KeepData)
             {
                 try
@@ -127,6 +159,21 @@ internal sealed class BenchOptions
     public int? Repetitions { get; private set; }
 
     public string Wait { get; private set; } = "client";
+
+    /// <summary>Npgsql connection string (--postgres); else KEEL_POSTGRES, else KEEL_TEST_POSTGRES.</summary>
+    public string? Postgres { get; private set; }
+
+    /// <summary>The Postgres schema of a child process (the parent makes a fresh one per bench run).</summary>
+    public string? Schema { get; private set; }
+
+    /// <summary>Worker processes (W2: 1 = in-process; N &gt; 1 = N child processes; W3 on Postgres: 2).</summary>
+    public int? Workers { get; private set; }
+
+    /// <summary>Lease duration of the children (W3 on Postgres), ms.</summary>
+    public int? LeaseMs { get; private set; }
+
+    /// <summary>A child's worker id (KeelOptions.WorkerId).</summary>
+    public string? WorkerId { get; private set; }
 
     public static BenchOptions Parse(string[] args)
     {
@@ -174,6 +221,21 @@ internal sealed class BenchOptions
                     break;
                 case "--wait":
                     o.Wait = Next().ToLowerInvariant();
+                    break;
+                case "--postgres":
+                    o.Postgres = Next();
+                    break;
+                case "--schema":
+                    o.Schema = Next();
+                    break;
+                case "--workers":
+                    o.Workers = int.Parse(Next(), CultureInfo.InvariantCulture);
+                    break;
+                case "--lease-ms":
+                    o.LeaseMs = int.Parse(Next(), CultureInfo.InvariantCulture);
+                    break;
+                case "--worker-id":
+                    o.WorkerId = Next();
                     break;
                 default:
                     throw new ArgumentException($"unknown option '{name}'");

@@ -8,8 +8,12 @@ namespace Keel.Bench;
 /// Bench instrumentation without touching the engine: wraps a store and reports when the engine's start-up calls
 /// (initialize, lease owners, claim, journal load) begin and end, on the given clock.
 /// </summary>
-internal sealed class TimingStore(IWorkflowStore inner, Stopwatch clock, Action<string>? report) : IWorkflowStore
+internal sealed class TimingStore(IWorkflowStore inner, Stopwatch clock, Action<string>? report) : IWorkflowStore, IStoreWakeup
 {
+    private static readonly Task Never = new TaskCompletionSource().Task;
+    private long _createCalls;
+    private long _renewCalls;
+    private long _claimsWithRuns;
     private long _getRunCalls;
     private long _appendCalls;
     private long _claimCalls;
@@ -22,6 +26,16 @@ internal sealed class TimingStore(IWorkflowStore inner, Stopwatch clock, Action<
     public long AppendCalls => Interlocked.Read(ref _appendCalls);
 
     public long ClaimCalls => Interlocked.Read(ref _claimCalls);
+
+    public long CreateCalls => Interlocked.Read(ref _createCalls);
+
+    public long RenewCalls => Interlocked.Read(ref _renewCalls);
+
+    /// <summary>Claim calls that claimed at least one run (each is one write transaction).</summary>
+    public long ClaimsWithRuns => Interlocked.Read(ref _claimsWithRuns);
+
+    /// <summary>Forwards the inner store's wake-ups (PostgreSQL LISTEN/NOTIFY), so wrapping does not change the engine's behaviour.</summary>
+    public Task WorkAvailable => (inner as IStoreWakeup)?.WorkAvailable ?? Never;
 
     private async Task<T> TimeAsync<T>(string name, Func<Task<T>> call, Func<T, string>? describe = null)
     {
@@ -43,7 +57,11 @@ internal sealed class TimingStore(IWorkflowStore inner, Stopwatch clock, Action<
             return 0;
         });
 
-    public Task<CreateRunResult> CreateRunAsync(NewRun run, CancellationToken cancellationToken = default) => inner.CreateRunAsync(run, cancellationToken);
+    public Task<CreateRunResult> CreateRunAsync(NewRun run, CancellationToken cancellationToken = default)
+    {
+        Interlocked.Increment(ref _createCalls);
+        return inner.CreateRunAsync(run, cancellationToken);
+    }
 
     public Task<RunInfo?> GetRunAsync(string runId, CancellationToken cancellationToken = default)
     {
@@ -59,8 +77,15 @@ internal sealed class TimingStore(IWorkflowStore inner, Stopwatch clock, Action<
     public Task<IReadOnlyList<ClaimedRun>> ClaimRunsAsync(ClaimRequest request, CancellationToken cancellationToken = default) =>
         Interlocked.Increment(ref _claimCalls) > 0 ? ClaimTimedAsync(request, cancellationToken) : throw new InvalidOperationException();
 
-    private Task<IReadOnlyList<ClaimedRun>> ClaimTimedAsync(ClaimRequest request, CancellationToken cancellationToken) =>
-        TimeAsync("ClaimRunsAsync", () => inner.ClaimRunsAsync(request, cancellationToken), r => $"{r.Count} claimed");
+    private async Task<IReadOnlyList<ClaimedRun>> ClaimTimedAsync(ClaimRequest request, CancellationToken cancellationToken)
+    {
+        var claimed = await TimeAsync("ClaimRunsAsync", () => inner.ClaimRunsAsync(request, cancellationToken), r => $"{r.Count} claimed");
+        if (claimed.Count > 0)
+        {
+            Interlocked.Increment(ref _claimsWithRuns);
+        }
+        return claimed;
+    }
 
     public Task<bool> AppendAsync(RunLease lease, IReadOnlyList<JournalEntry> entries, RunUpdate? update, CancellationToken cancellationToken = default)
     {
@@ -68,8 +93,11 @@ internal sealed class TimingStore(IWorkflowStore inner, Stopwatch clock, Action<
         return inner.AppendAsync(lease, entries, update, cancellationToken);
     }
 
-    public Task<LeaseRenewal> RenewLeasesAsync(string owner, IReadOnlyCollection<RunLease> leases, DateTimeOffset expiresAt, CancellationToken cancellationToken = default) =>
-        inner.RenewLeasesAsync(owner, leases, expiresAt, cancellationToken);
+    public Task<LeaseRenewal> RenewLeasesAsync(string owner, IReadOnlyCollection<RunLease> leases, DateTimeOffset expiresAt, CancellationToken cancellationToken = default)
+    {
+        Interlocked.Increment(ref _renewCalls);
+        return inner.RenewLeasesAsync(owner, leases, expiresAt, cancellationToken);
+    }
 
     public Task<CancelOutcome> RequestCancelAsync(string runId, string? reason, DateTimeOffset at, CancellationToken cancellationToken = default) =>
         inner.RequestCancelAsync(runId, reason, at, cancellationToken);

@@ -14,16 +14,15 @@ internal static class W4
     private const string RunIdValue = "w4-run";
     private static readonly Stopwatch s_clock = new();
 
-    public static async Task RunAsync(BenchOptions options, string dataDir, JsonObject result, JsonObject settings)
+    public static async Task RunAsync(BenchOptions options, BenchTarget target, string dataDir, JsonObject result, JsonObject settings)
     {
         var steps = options.Steps ?? 10_000;
         var repetitions = options.Repetitions ?? 5;
-        var db = Path.Combine(dataDir, "w4.db");
 
         // Phase 1: a worker process creates the run and executes 10,000 steps; it is killed inside step 10,001.
         var created = Stopwatch.StartNew();
         var hang = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var creator = BenchUtil.StartSelf(["w4-worker", "--db", db, "--durability", options.DurabilityArg, "--phase", "create", "--steps", steps.ToString(CultureInfo.InvariantCulture)],
+        var creator = BenchUtil.StartSelf(["w4-worker", .. target.ChildArgs(), "--phase", "create", "--steps", steps.ToString(CultureInfo.InvariantCulture)],
             line =>
             {
                 BenchUtil.Log($"  creator | {line}");
@@ -36,14 +35,14 @@ internal static class W4
         BenchUtil.KillHard(creator);
         var createS = created.Elapsed.TotalSeconds;
         BenchUtil.Log($"w4 created the run with {steps} steps in {createS:F1} s; creator killed (SIGKILL)");
-        using (var raw = BenchUtil.OpenRaw(db))
+        using (var raw = target.OpenRaw())
         {
-            var entries = BenchUtil.Scalar(raw, "SELECT count(*) FROM journal WHERE kind = 'StepCompleted'");
+            var entries = BenchTarget.Scalar(raw, "SELECT count(*) FROM journal WHERE kind = 'StepCompleted'");
             BenchUtil.Log($"w4 journal has {entries} completed steps");
         }
         // What loading the 10,000-entry journal through the store costs (in this already-warm process).
         var loadMs = new List<double>();
-        await using (var store = new Keel.Sqlite.SqliteWorkflowStore(new Keel.Sqlite.SqliteStoreOptions { Path = db, Durability = options.Durability }))
+        await using (var store = target.CreateStore())
         {
             await store.InitializeAsync();
             for (var i = 0; i < 6; i++)
@@ -60,14 +59,17 @@ internal static class W4
         BenchUtil.Log($"w4 GetJournalAsync of {steps} entries: first {loadMs[0]:F1} ms, then p50 {BenchUtil.Median(loadMs.Skip(1).ToList()):F1} ms");
         // The same query read with typed getters only (no Enum.Parse, boxing or JSON): the floor for the journal load.
         var rawMs = new List<double>();
-        using (var raw = BenchUtil.OpenRaw(db))
+        using (var raw = target.OpenRaw())
         {
             for (var i = 0; i < 6; i++)
             {
                 var t0 = Stopwatch.GetTimestamp();
                 using var command = raw.CreateCommand();
-                command.CommandText = "SELECT idx, seq, kind, name, attempt, started_at, recorded_at, payload, error, retry_at FROM journal WHERE run_id = $run ORDER BY idx;";
-                command.Parameters.AddWithValue("$run", RunIdValue);
+                command.CommandText = "SELECT idx, seq, kind, name, attempt, started_at, recorded_at, payload, error, retry_at FROM journal WHERE run_id = @run ORDER BY idx;";
+                var parameter = command.CreateParameter();
+                parameter.ParameterName = "@run";
+                parameter.Value = RunIdValue;
+                command.Parameters.Add(parameter);
                 using var r = command.ExecuteReader();
                 long sum = 0;
                 while (r.Read())
@@ -96,7 +98,7 @@ internal static class W4
             var lines = new Dictionary<string, double>(StringComparer.Ordinal);
             var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             var spawned = Stopwatch.StartNew();
-            var child = BenchUtil.StartSelf(["w4-worker", "--db", db, "--durability", options.DurabilityArg, "--phase", warm ? "resume-warm" : "resume", "--steps", steps.ToString(CultureInfo.InvariantCulture)],
+            var child = BenchUtil.StartSelf(["w4-worker", .. target.ChildArgs(), "--phase", warm ? "resume-warm" : "resume", "--steps", steps.ToString(CultureInfo.InvariantCulture)],
                 line =>
                 {
                     if (line.StartsWith("STORE", StringComparison.Ordinal) || line.StartsWith("INVOKED", StringComparison.Ordinal))
@@ -171,15 +173,15 @@ internal static class W4
     /// </summary>
     public static async Task<int> WorkerAsync(BenchOptions options)
     {
-        var db = options.Db ?? throw new ArgumentException("--db is required");
+        var target = BenchTarget.FromChildOptions(options);
         var steps = options.Steps ?? 10_000;
         if (options.Phase == "resume-warm")
         {
-            var scratch = db + $".warm-{Environment.ProcessId}.db";
+            var scratch = target.Sibling(string.Create(CultureInfo.InvariantCulture, $"warm{Environment.ProcessId}"));
             for (var i = 0; i < 2; i++)
             {
                 s_hangReached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                await using (var warm = await StartHostAsync(scratch, options, TimeSpan.Zero))
+                await using (var warm = await StartHostAsync(scratch, TimeSpan.Zero))
                 {
                     if (i == 0)
                     {
@@ -188,9 +190,16 @@ internal static class W4
                     await s_hangReached.Task; // i == 1: after replaying the 2,000 steps
                 }
             }
-            foreach (var f in Directory.GetFiles(Path.GetDirectoryName(Path.GetFullPath(scratch))!, Path.GetFileName(scratch) + "*"))
+            if (scratch.IsPostgres)
             {
-                File.Delete(f);
+                await scratch.DropAsync();
+            }
+            else
+            {
+                foreach (var f in Directory.GetFiles(Path.GetDirectoryName(Path.GetFullPath(scratch.Db!))!, Path.GetFileName(scratch.Db!) + "*"))
+                {
+                    File.Delete(f);
+                }
             }
             Console.WriteLine("WARMED 0");
         }
@@ -200,7 +209,7 @@ internal static class W4
             s_cpuAtStart = self.TotalProcessorTime;
         }
         s_clock.Restart();
-        await using var keel = await StartHostAsync(db, options, TimeSpan.FromSeconds(10));
+        await using var keel = await StartHostAsync(target, TimeSpan.FromSeconds(10));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"HOST_STARTED {s_clock.Elapsed.TotalMilliseconds:F2}"));
         if (options.Phase == "create")
         {
@@ -221,8 +230,8 @@ internal static class W4
     private static TimeSpan s_cpuAtStart;
     private static TaskCompletionSource s_hangReached = new();
 
-    private static Task<KeelHost> StartHostAsync(string db, BenchOptions options, TimeSpan drain) => KeelHost.StartAsync(k => k
-        .UseStore(_ => new TimingStore(new Keel.Sqlite.SqliteWorkflowStore(new Keel.Sqlite.SqliteStoreOptions { Path = db, Durability = options.Durability }),
+    private static Task<KeelHost> StartHostAsync(BenchTarget target, TimeSpan drain) => KeelHost.StartAsync(k => k
+        .UseStore(_ => new TimingStore(target.CreateStore(),
             s_clock, line =>
             {
                 if (s_report)
