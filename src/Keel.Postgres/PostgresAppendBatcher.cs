@@ -28,9 +28,10 @@ internal sealed class PostgresAppendBatcher : IAsyncDisposable
     /// <summary>Queues a fenced append statement (it returns a row when the fence held) and completes when it committed.</summary>
     /// <param name="command">Makes the statement; called again when the append is retried on its own (a command
     /// that took part in a failed batch cannot be sent again).</param>
-    public Task<bool> AppendAsync(Func<NpgsqlBatchCommand> command)
+    /// <param name="runId">The run appended to: statements go out in run id order (see ExecuteAsync).</param>
+    public Task<bool> AppendAsync(string runId, Func<NpgsqlBatchCommand> command)
     {
-        var pending = new PendingAppend(command);
+        var pending = new PendingAppend(runId, command);
         if (!_queue.Writer.TryWrite(pending))
         {
             throw new ObjectDisposedException(nameof(PostgresWorkflowStore), "The store is closed.");
@@ -90,15 +91,19 @@ internal sealed class PostgresAppendBatcher : IAsyncDisposable
         await using var connectionScope = connection.ConfigureAwait(false);
         // A batch without an explicit transaction runs as one implicit transaction: all of it commits, or none.
         using var batch = new NpgsqlBatch(connection);
-        foreach (var append in appends)
+        // Rows are locked in run id order, as lease renewal locks them: two transactions never wait on each other in
+        // a cycle (they did, and deadlocked, when batches locked in arrival order). The sort is stable, so two appends
+        // of one run keep their order.
+        var order = Enumerable.Range(0, appends.Count).OrderBy(i => appends[i].RunId, StringComparer.Ordinal).ToArray();
+        foreach (var i in order)
         {
-            batch.BatchCommands.Add(append.Command());
+            batch.BatchCommands.Add(appends[i].Command());
         }
         var held = new bool[appends.Count];
         var reader = await batch.ExecuteReaderAsync().ConfigureAwait(false);
         await using (reader.ConfigureAwait(false))
         {
-            for (var i = 0; i < held.Length; i++)
+            foreach (var i in order)
             {
                 held[i] = await reader.ReadAsync().ConfigureAwait(false);
                 await reader.NextResultAsync().ConfigureAwait(false);
@@ -113,8 +118,10 @@ internal sealed class PostgresAppendBatcher : IAsyncDisposable
         await _loop.ConfigureAwait(false);
     }
 
-    private sealed class PendingAppend(Func<NpgsqlBatchCommand> command)
+    private sealed class PendingAppend(string runId, Func<NpgsqlBatchCommand> command)
     {
+        public string RunId { get; } = runId;
+
         public Func<NpgsqlBatchCommand> Command { get; } = command;
 
         public TaskCompletionSource<bool> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -45,7 +45,7 @@ public sealed partial class PostgresWorkflowStore
         var terminal = status is { } s && s.IsTerminal();
         var runnable = status is null or RunStatus.Pending or RunStatus.Running or RunStatus.Waiting;
         var at = update?.At ?? (entries.Count > 0 ? entries[^1].RecordedAt : DateTimeOffset.UnixEpoch);
-        return _batcher is not null ? AppendBatchedAsync(Command, cancellationToken) : AppendDirectAsync(Command(), cancellationToken);
+        return _batcher is not null ? AppendBatchedAsync(lease.RunId, Command, cancellationToken) : AppendDirectAsync(Command(), cancellationToken);
 
         NpgsqlBatchCommand Command()
         {
@@ -79,7 +79,7 @@ public sealed partial class PostgresWorkflowStore
     }
 
     /// <summary>Group commit: the append shares a round trip and a transaction with whatever other appends are queued.</summary>
-    private async Task<bool> AppendBatchedAsync(Func<NpgsqlBatchCommand> command, CancellationToken cancellationToken)
+    private async Task<bool> AppendBatchedAsync(string runId, Func<NpgsqlBatchCommand> command, CancellationToken cancellationToken)
     {
         if (!_initialized)
         {
@@ -88,7 +88,7 @@ public sealed partial class PostgresWorkflowStore
         try
         {
             // false: fenced out, another worker holds the run and nothing was written
-            return await _batcher!.AppendAsync(command).ConfigureAwait(false);
+            return await _batcher!.AppendAsync(runId, command).ConfigureAwait(false);
         }
         catch (NpgsqlException ex)
         {

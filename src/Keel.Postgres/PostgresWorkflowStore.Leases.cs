@@ -63,8 +63,11 @@ public sealed partial class PostgresWorkflowStore
         {
             // Renews what the owner still holds and reports it; everything not returned (or at another epoch) is lost.
             using var renew = new NpgsqlCommand(
-                "UPDATE runs SET lease_expires_at = @expires WHERE owner = @owner AND run_id = ANY(@ids) " +
-                "RETURNING run_id, lease_epoch, cancel_requested;", connection);
+                // Lock in run id order, as the append batches do, so the two never deadlock.
+                "UPDATE runs SET lease_expires_at = @expires " +
+                "FROM (SELECT run_id AS lock_id FROM runs WHERE owner = @owner AND run_id = ANY(@ids) ORDER BY run_id FOR UPDATE) AS locked " +
+                "WHERE runs.run_id = locked.lock_id " +
+                "RETURNING runs.run_id, runs.lease_epoch, runs.cancel_requested;", connection);
             Add(renew, "expires", NpgsqlDbType.Bigint, Ms(expiresAt));
             Add(renew, "owner", NpgsqlDbType.Text, owner);
             Add(renew, "ids", NpgsqlDbType.Array | NpgsqlDbType.Text, epochs.Keys.ToArray());
