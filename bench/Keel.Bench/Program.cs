@@ -5,7 +5,7 @@ using Keel.Sqlite;
 namespace Keel.Bench;
 
 /// <summary>
-/// Keel benchmark workloads (see /work/shared/BENCHMARKS.md and bench/README.md).
+/// Keel benchmark workloads (see the shared BENCHMARKS.md and bench/README.md).
 /// The last line printed is one JSON object with the figures; everything before it is progress.
 /// </summary>
 internal static class Program

@@ -43,7 +43,7 @@ public sealed partial class PostgresWorkflowStore
         }
         var status = update?.Status;
         var terminal = status is { } s && s.IsTerminal();
-        var runnable = status is null or RunStatus.Pending or RunStatus.Running or RunStatus.Waiting;
+        var runnable = status is not { } next || next.IsRunnable();
         var at = update?.At ?? (entries.Count > 0 ? entries[^1].RecordedAt : DateTimeOffset.UnixEpoch);
         return _batcher is not null ? AppendBatchedAsync(lease.RunId, Command, cancellationToken) : AppendDirectAsync(Command(), cancellationToken);
 

@@ -36,7 +36,7 @@ public sealed partial class SqliteWorkflowStore
         }
         var status = update?.Status;
         var terminal = status is { } s && s.IsTerminal();
-        var runnable = status is null or RunStatus.Pending or RunStatus.Running or RunStatus.Waiting;
+        var runnable = status is not { } next || next.IsRunnable();
         var at = update?.At ?? (entries.Count > 0 ? entries[^1].RecordedAt : DateTimeOffset.UnixEpoch);
         var errorJson = ToJson(update?.Error);
         return WriteAsync(w =>

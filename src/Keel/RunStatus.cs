@@ -39,4 +39,11 @@ public static class RunStatusExtensions
     /// <returns>Whether the status is final.</returns>
     public static bool IsTerminal(this RunStatus status) =>
         status is RunStatus.Completed or RunStatus.Failed or RunStatus.Cancelled;
+
+    /// <summary>True for Pending, Running and Waiting: a worker may claim the run once it is due. Stores keep a due
+    /// time only for these.</summary>
+    /// <param name="status">The status.</param>
+    /// <returns>Whether a run in this status can be claimed.</returns>
+    public static bool IsRunnable(this RunStatus status) =>
+        status is RunStatus.Pending or RunStatus.Running or RunStatus.Waiting;
 }

@@ -16,17 +16,7 @@ internal static class KeelDatabase
         if (postgres is not null)
         {
             // Inspection never changes the schema; `keel migrate` does.
-            var store = new PostgresWorkflowStore(new PostgresStoreOptions { ConnectionString = postgres, MigrateOnStart = migrate });
-            try
-            {
-                await store.InitializeAsync(cancellationToken);
-                return store;
-            }
-            catch
-            {
-                await store.DisposeAsync();
-                throw;
-            }
+            return await InitializeAsync(new PostgresWorkflowStore(new PostgresStoreOptions { ConnectionString = postgres, MigrateOnStart = migrate }), cancellationToken);
         }
         return await OpenExistingAsync(path, cancellationToken);
     }
@@ -54,9 +44,12 @@ internal static class KeelDatabase
         return OpenAsync(fullPath, createIfMissing: true, cancellationToken);
     }
 
-    private static async Task<SqliteWorkflowStore> OpenAsync(string fullPath, bool createIfMissing, CancellationToken cancellationToken)
+    private static Task<SqliteWorkflowStore> OpenAsync(string fullPath, bool createIfMissing, CancellationToken cancellationToken) =>
+        InitializeAsync(new SqliteWorkflowStore(new SqliteStoreOptions { Path = fullPath, CreateIfMissing = createIfMissing }), cancellationToken);
+
+    /// <summary>Opens the store's schema; a store that fails to open is disposed, not leaked.</summary>
+    private static async Task<T> InitializeAsync<T>(T store, CancellationToken cancellationToken) where T : IWorkflowStore
     {
-        var store = new SqliteWorkflowStore(new SqliteStoreOptions { Path = fullPath, CreateIfMissing = createIfMissing });
         try
         {
             await store.InitializeAsync(cancellationToken);
