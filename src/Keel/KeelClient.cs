@@ -13,6 +13,8 @@ public sealed class KeelClient
     private readonly RunNotifier _notifier;
     private readonly TimeProvider _time;
 
+    private static readonly TimeSpan MaxWaitPoll = TimeSpan.FromSeconds(2);
+
     internal KeelClient(IWorkflowStore store, KeelOptions options, WorkflowRegistry? registry, RunNotifier notifier, TimeProvider timeProvider)
     {
         _store = store;
@@ -133,6 +135,9 @@ public sealed class KeelClient
     /// <exception cref="RunNotFoundException">No run has that id.</exception>
     public async Task<RunInfo> WaitForCompletionAsync(string runId, CancellationToken cancellationToken = default)
     {
+        // A run finished by this process wakes its waiters at once; polling the store is the fallback for runs
+        // finished elsewhere, backing off from PollInterval to MaxWaitPoll so thousands of waiters do not hammer it.
+        var poll = _options.PollInterval;
         while (true)
         {
             var changed = _notifier.WhenRunChangesAsync(runId);
@@ -141,8 +146,9 @@ public sealed class KeelClient
             {
                 return run;
             }
-            await Task.WhenAny(changed, Task.Delay(_options.PollInterval, TimeProvider.System, cancellationToken)); // real-time pacing
+            await Task.WhenAny(changed, Task.Delay(poll, TimeProvider.System, cancellationToken)); // real-time pacing
             cancellationToken.ThrowIfCancellationRequested();
+            poll = TimeSpan.FromTicks(Math.Min(poll.Ticks * 2, MaxWaitPoll.Ticks));
         }
     }
 
