@@ -99,6 +99,9 @@ internal sealed class TimingStore(IWorkflowStore inner, Stopwatch clock, Action<
         return inner.RenewLeasesAsync(owner, leases, expiresAt, cancellationToken);
     }
 
+    public Task<RunInfo?> SetPriorityAsync(string runId, int priority, DateTimeOffset at, CancellationToken cancellationToken = default) =>
+        inner.SetPriorityAsync(runId, priority, at, cancellationToken);
+
     public Task<CancelOutcome> RequestCancelAsync(string runId, string? reason, DateTimeOffset at, CancellationToken cancellationToken = default) =>
         inner.RequestCancelAsync(runId, reason, at, cancellationToken);
 

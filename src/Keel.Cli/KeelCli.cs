@@ -40,6 +40,7 @@ public static class KeelCli
             ShowCommand.Create(),
             CancelCommand.Create(),
             MigrateCommand.Create(),
+            PriorityCommand.Create(),
             DemoCommand.Create(),
             WorkerCommand.Create(),
         };

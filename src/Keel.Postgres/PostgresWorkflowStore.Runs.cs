@@ -113,6 +113,24 @@ public sealed partial class PostgresWorkflowStore
         "DELETE FROM runs WHERE run_id IN (SELECT run_id FROM doomed);";
 
     /// <inheritdoc />
+    public Task<RunInfo?> SetPriorityAsync(string runId, int priority, DateTimeOffset at, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(runId);
+        return UseAsync(async (connection, ct) =>
+        {
+            using var update = new NpgsqlCommand($"UPDATE runs SET priority = @priority, updated_at = @at WHERE run_id = @id RETURNING {RunColumns};", connection);
+            Add(update, "priority", NpgsqlDbType.Integer, priority);
+            Add(update, "at", NpgsqlDbType.Bigint, Ms(at));
+            Add(update, "id", NpgsqlDbType.Text, runId);
+            var reader = await update.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                return await reader.ReadAsync(ct).ConfigureAwait(false) ? ReadRun(reader) : null;
+            }
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
     public Task<int> PurgeFinishedRunsAsync(DateTimeOffset finishedBefore, int batchSize, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);

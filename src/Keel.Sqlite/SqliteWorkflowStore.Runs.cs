@@ -93,6 +93,21 @@ public sealed partial class SqliteWorkflowStore
     }
 
     /// <inheritdoc />
+    public Task<RunInfo?> SetPriorityAsync(string runId, int priority, DateTimeOffset at, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(runId);
+        return WriteAsync(w =>
+        {
+            var update = w.Command($"UPDATE runs SET priority = $priority, updated_at = $at WHERE run_id = $id RETURNING {RunColumns};");
+            update.Parameters.Set("$priority", priority);
+            update.Parameters.Set("$at", Ms(at));
+            update.Parameters.Set("$id", runId);
+            using var reader = update.ExecuteReader();
+            return reader.Read() ? ReadRun(reader) : null;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
     public Task<int> PurgeFinishedRunsAsync(DateTimeOffset finishedBefore, int batchSize, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);

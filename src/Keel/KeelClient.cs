@@ -166,6 +166,25 @@ public sealed class KeelClient
             : throw new WorkflowFailedException(run);
     }
 
+    /// <summary>Changes a run's priority. Workers take runnable work by priority, then due time; a run held by a worker
+    /// keeps running, and the new priority applies from its next scheduling (after a wait, a retry backoff, a restart).</summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="priority">Higher runs first.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The run as changed.</returns>
+    /// <exception cref="RunNotFoundException">No run has that id.</exception>
+    /// <exception cref="RunFinishedException">The run has finished already.</exception>
+    public async Task<RunInfo> SetPriorityAsync(string runId, int priority, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(runId);
+        var current = await GetRunAsync(runId, cancellationToken) ?? throw new RunNotFoundException(runId);
+        if (current.Status.IsTerminal())
+        {
+            throw new RunFinishedException(runId, current.Status, "change its priority");
+        }
+        return await _store.SetPriorityAsync(runId, priority, _time.GetUtcNow(), cancellationToken) ?? throw new RunNotFoundException(runId);
+    }
+
     /// <summary>
     /// Cancels a run. A run that no worker is executing ends Cancelled at once; a running one is cancelled by its
     /// worker: the token of the step in flight fires and the workflow code sees an <see cref="OperationCanceledException"/>.

@@ -194,6 +194,20 @@ public abstract class WorkflowStoreConformanceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SetPriority_ChangesClaimOrder_AndUnknownRunIsNull()
+    {
+        var store = await OpenAsync();
+        await CreateAsync(store, "first", T0);
+        await CreateAsync(store, "second", T0.AddSeconds(1));
+        var changed = await store.SetPriorityAsync("second", 7, T0.AddSeconds(2), Token);
+        Assert.Equal(7, changed!.Priority);
+        Assert.Equal(T0.AddSeconds(2), changed.UpdatedAt);
+        Assert.Null(await store.SetPriorityAsync("missing", 1, T0, Token));
+        var claimed = await ClaimAsync(store, "a", T0.AddSeconds(3), max: 1);
+        Assert.Equal("second", Assert.Single(claimed).Run.RunId);
+    }
+
+    [Fact]
     public async Task Journal_RoundTripsEveryField()
     {
         var store = await OpenAsync();

@@ -79,6 +79,14 @@ public interface IWorkflowStore : IAsyncDisposable
     /// <returns>What happened.</returns>
     Task<CancelOutcome> RequestCancelAsync(string runId, string? reason, DateTimeOffset at, CancellationToken cancellationToken = default);
 
+    /// <summary>Changes a run's priority; it applies from the run's next claim (a run held by a worker keeps going).</summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="priority">Higher runs are claimed first.</param>
+    /// <param name="at">The time of the change.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The run as changed, or null when there is none with that id.</returns>
+    Task<RunInfo?> SetPriorityAsync(string runId, int priority, DateTimeOffset at, CancellationToken cancellationToken = default);
+
     /// <summary>
     /// Deletes finished runs (Completed, Failed, Cancelled) that finished before a time, with their journals: at most
     /// <paramref name="batchSize"/> runs per call, oldest first, so a large purge never holds a long transaction.

@@ -1,0 +1,31 @@
+namespace Keel.Cli.Tests.Commands;
+
+public class PriorityCommandTests
+{
+    [Fact]
+    public async Task Priority_ChangesPendingRun_RefusesFinishedAndUnknown()
+    {
+        using var dir = new TempDirectory();
+        await using (var keel = await KeelHost.StartAsync(k => { k.UseSqlite(dir.DatabasePath); k.RunWorker = false; },
+            cancellationToken: TestContext.Current.CancellationToken))
+        {
+            await keel.Client.StartWithJsonAsync("w", "{}", new StartWorkflowOptions { RunId = "queued" }, TestContext.Current.CancellationToken);
+            await keel.Client.StartWithJsonAsync("w", "{}", new StartWorkflowOptions { RunId = "done" }, TestContext.Current.CancellationToken);
+            await keel.Client.CancelAsync("done", null, TestContext.Current.CancellationToken);
+        }
+
+        var ok = await Cli.RunAsync("priority", "queued", "5", "--db", dir.DatabasePath);
+        Assert.True(ok.ExitCode == 0, ok.ToString());
+        Assert.Contains("now has priority 5", ok.Out, StringComparison.Ordinal);
+        var show = await Cli.RunAsync("show", "queued", "--json", "--db", dir.DatabasePath);
+        Assert.Contains("\"priority\": 5", show.Out, StringComparison.Ordinal);
+
+        var finished = await Cli.RunAsync("priority", "done", "5", "--db", dir.DatabasePath);
+        Assert.Equal(1, finished.ExitCode);
+        Assert.Contains("already finished", finished.Err, StringComparison.Ordinal);
+        var unknown = await Cli.RunAsync("priority", "nope", "5", "--db", dir.DatabasePath);
+        Assert.Equal(1, unknown.ExitCode);
+        var notANumber = await Cli.RunAsync("priority", "queued", "high", "--db", dir.DatabasePath);
+        Assert.NotEqual(0, notANumber.ExitCode);
+    }
+}
