@@ -67,6 +67,11 @@ internal static class PostgresSchema
         """
         CREATE INDEX runs_finished ON runs (completed_at) WHERE completed_at IS NOT NULL;
         """,
+
+        // 3: what a run says it is doing now
+        """
+        ALTER TABLE runs ADD COLUMN custom_status text;
+        """,
     ];
 
     public static int LatestVersion => Migrations.Length;

@@ -15,7 +15,7 @@ public sealed partial class PostgresWorkflowStore
         "  UPDATE runs SET next_index = next_index + @count, " +
         "    recovery_attempts = CASE WHEN @count > 0 OR @recovered THEN 0 ELSE recovery_attempts END, " +
         "    status = COALESCE(@status, status), result = COALESCE(@result, result), error = COALESCE(@error, error), " +
-        "    status_reason = COALESCE(@reason, status_reason), updated_at = @at, " +
+        "    status_reason = COALESCE(@reason, status_reason), custom_status = COALESCE(@custom, custom_status), updated_at = @at, " +
         "    completed_at = CASE WHEN @terminal THEN @at ELSE completed_at END, " +
         "    due_at = CASE WHEN NOT @runnable THEN NULL WHEN @release THEN COALESCE(@due, @at) ELSE due_at END, " +
         "    owner = CASE WHEN @release THEN NULL ELSE owner END, " +
@@ -56,6 +56,7 @@ public sealed partial class PostgresWorkflowStore
             Add(p, "result", NpgsqlDbType.Text, update?.Result);
             Add(p, "error", NpgsqlDbType.Text, ToJson(update?.Error));
             Add(p, "reason", NpgsqlDbType.Text, update?.StatusReason);
+            Add(p, "custom", NpgsqlDbType.Text, update?.CustomStatus is null ? null : System.Text.Json.JsonSerializer.Serialize(update.CustomStatus, KeelJson.Default));
             Add(p, "at", NpgsqlDbType.Bigint, Ms(at));
             Add(p, "terminal", NpgsqlDbType.Boolean, terminal);
             Add(p, "runnable", NpgsqlDbType.Boolean, runnable);

@@ -42,7 +42,7 @@ public sealed partial class PostgresWorkflowStore
                 while (await reader.ReadAsync(ct).ConfigureAwait(false))
                 {
                     var run = ReadRun(reader);
-                    claimed.Add((new ClaimedRun { Run = run, Lease = new RunLease(run.RunId, request.Owner, reader.GetInt64(14)) }, reader.GetInt64(15)));
+                    claimed.Add((new ClaimedRun { Run = run, Lease = new RunLease(run.RunId, request.Owner, reader.GetInt64(15)) }, reader.GetInt64(16)));
                 }
             }
             return [.. claimed.OrderByDescending(c => c.Run.Run.Priority).ThenBy(c => c.Due).Select(c => c.Run)];

@@ -50,6 +50,11 @@ internal static class SqliteSchema
         """
         CREATE INDEX runs_finished ON runs (completed_at) WHERE completed_at IS NOT NULL;
         """,
+
+        // 3: what a run says it is doing now
+        """
+        ALTER TABLE runs ADD COLUMN custom_status TEXT;
+        """,
     ];
 
     public static int LatestVersion => Migrations.Length;

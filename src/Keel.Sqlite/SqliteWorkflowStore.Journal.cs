@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Keel.Storage;
 using Microsoft.Data.Sqlite;
 
@@ -9,7 +10,7 @@ public sealed partial class SqliteWorkflowStore
         "UPDATE runs SET next_index = next_index + $count, " +
         "recovery_attempts = CASE WHEN $count > 0 OR $recovered = 1 THEN 0 ELSE recovery_attempts END, " +
         "status = COALESCE($status, status), result = COALESCE($result, result), error = COALESCE($error, error), " +
-        "status_reason = COALESCE($reason, status_reason), updated_at = $at, " +
+        "status_reason = COALESCE($reason, status_reason), custom_status = COALESCE($custom, custom_status), updated_at = $at, " +
         "completed_at = CASE WHEN $terminal = 1 THEN $at ELSE completed_at END, " +
         "due_at = CASE WHEN $runnable = 0 THEN NULL WHEN $release = 1 THEN COALESCE($due, $at) ELSE due_at END, " +
         "owner = CASE WHEN $release = 1 THEN NULL ELSE owner END, " +
@@ -73,6 +74,7 @@ public sealed partial class SqliteWorkflowStore
         p.Set("$result", update.Result);
         p.Set("$error", errorJson);
         p.Set("$reason", update.StatusReason);
+        p.Set("$custom", update.CustomStatus is null ? null : JsonSerializer.Serialize(update.CustomStatus, KeelJson.Default));
         p.Set("$terminal", terminal ? 1 : 0);
         p.Set("$runnable", runnable ? 1 : 0);
         p.Set("$release", update.ReleaseLease ? 1 : 0);

@@ -26,6 +26,9 @@ public sealed record RunInfo
     /// <summary>Why the run is Blocked or Cancelled, in words.</summary>
     public string? StatusReason { get; init; }
 
+    /// <summary>What the run says it is doing now (<see cref="WorkflowContext.SetStatus"/>), if it said anything.</summary>
+    public RunCustomStatus? CustomStatus { get; init; }
+
     /// <summary>Higher runs first.</summary>
     public int Priority { get; init; }
 

@@ -38,6 +38,15 @@ public abstract class WorkflowContext
     /// <summary>Fires when the run is cancelled.</summary>
     public abstract CancellationToken CancellationToken { get; }
 
+    /// <summary>
+    /// Tells people what the run is doing now. The status is stored at once (visible through the client and
+    /// <c>keel show</c> while a step runs) and kept until the next call. Not journaled: calls made while the workflow
+    /// replays are ignored, as the status they set was stored when they ran live.
+    /// </summary>
+    /// <param name="text">A line for people.</param>
+    /// <param name="data">Optional detail, serialized with System.Text.Json.</param>
+    public abstract void SetStatus(string text, object? data = null);
+
     /// <summary>Returns a new GUID that is the same on every replay of this run.</summary>
     /// <returns>A version 4 GUID derived from the run id and the number of GUIDs taken before.</returns>
     public abstract Guid NewGuid();

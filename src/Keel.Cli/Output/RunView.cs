@@ -11,6 +11,11 @@ internal static class RunView
         table.Add("Run", run.RunId);
         table.Add("Workflow", run.WorkflowName);
         table.Add("Status", run.CancelRequested && !run.Status.IsTerminal() ? $"{run.Status} (cancel requested)" : run.Status.ToString());
+        if (run.CustomStatus is { } now)
+        {
+            var detail = now.Data is null ? "" : $" {Clip(now.Data)}";
+            table.Add("Now", $"{ErrorText.OneLine(now.Text)}{detail} (set {TimeFormat.Relative(now.At, run.CreatedAt)})");
+        }
         table.Add("Created", TimeFormat.Timestamp(run.CreatedAt));
         table.Add("Updated", $"{TimeFormat.Timestamp(run.UpdatedAt)} ({TimeFormat.Relative(run.UpdatedAt, run.CreatedAt)})");
         if (run.CompletedAt is { } completed)

@@ -38,7 +38,8 @@ internal abstract class Operation(int sequence, string name)
 }
 
 /// <summary>An item of a run's inbox: a live outcome to journal and deliver, a cancellation, or a wake-up.</summary>
-internal sealed record InboxItem(InboxItemKind Kind, Operation? Operation = null, JournalEntry? Entry = null, Action? Deliver = null)
+internal sealed record InboxItem(InboxItemKind Kind, Operation? Operation = null, JournalEntry? Entry = null, Action? Deliver = null,
+    RunCustomStatus? Status = null)
 {
     public static readonly InboxItem Wake = new(InboxItemKind.Wake);
 }
@@ -48,4 +49,5 @@ internal enum InboxItemKind
     Outcome,
     Cancel,
     Wake,
+    Status,
 }

@@ -118,6 +118,17 @@ internal sealed class RunContext : WorkflowContext, IDisposable
         return operation.Task;
     }
 
+    public override void SetStatus(string text, object? data = null)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (IsReplaying)
+        {
+            return;
+        }
+        var json = data is null ? null : System.Text.Json.JsonSerializer.Serialize(data, data.GetType(), _executor.SerializerOptions);
+        _executor.Post(new InboxItem(InboxItemKind.Status, Status: new RunCustomStatus(text, json, _executor.Now)));
+    }
+
     public void Delivered(Operation operation) => _pending.Remove(operation.Sequence);
 
     /// <summary>Takes the operations created since the last call, for the executor to start live.</summary>

@@ -306,9 +306,14 @@ internal sealed class RunExecutor : IDisposable
     private async Task ProcessBatchAsync(List<InboxItem> batch, RunContext context, CancellationToken token)
     {
         var entries = new List<JournalEntry>(batch.Count);
+        RunCustomStatus? status = null;
         for (var i = 0; i < batch.Count; i++)
         {
             var item = batch[i];
+            if (item.Kind == InboxItemKind.Status)
+            {
+                status = item.Status; // the latest in the batch wins
+            }
             if (item.Kind == InboxItemKind.Cancel && !context.IsCancelled)
             {
                 var entry = new JournalEntry { Sequence = 0, Kind = JournalEntryKind.CancelRequested, Name = "cancel", RecordedAt = Now };
@@ -320,7 +325,8 @@ internal sealed class RunExecutor : IDisposable
                 entries.Add(item.Entry!);
             }
         }
-        if (entries.Count > 0 && !await _services.Store.AppendAsync(Lease, entries, null, token))
+        var update = status is null ? null : new RunUpdate { CustomStatus = status, At = status.At };
+        if ((entries.Count > 0 || update is not null) && !await _services.Store.AppendAsync(Lease, entries, update, token))
         {
             throw new LeaseLostException();
         }

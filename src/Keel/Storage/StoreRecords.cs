@@ -77,6 +77,9 @@ public sealed record RunUpdate
     /// <summary>Give up the lease, so that any worker may claim the run once it is due.</summary>
     public bool ReleaseLease { get; init; }
 
+    /// <summary>The run's new custom status, or null to keep it.</summary>
+    public RunCustomStatus? CustomStatus { get; init; }
+
     /// <summary>
     /// The run was resumed successfully (its journal replayed): reset its recovery count, as progress would. Crash
     /// loops are counted by claims that never got this far.
