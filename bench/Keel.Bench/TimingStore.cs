@@ -99,6 +99,12 @@ internal sealed class TimingStore(IWorkflowStore inner, Stopwatch clock, Action<
         return inner.RenewLeasesAsync(owner, leases, expiresAt, cancellationToken);
     }
 
+    public Task<PauseOutcome> RequestPauseAsync(string runId, DateTimeOffset at, CancellationToken cancellationToken = default) =>
+        inner.RequestPauseAsync(runId, at, cancellationToken);
+
+    public Task<PauseOutcome> ResumeAsync(string runId, DateTimeOffset at, CancellationToken cancellationToken = default) =>
+        inner.ResumeAsync(runId, at, cancellationToken);
+
     public Task<RunInfo?> SetPriorityAsync(string runId, int priority, DateTimeOffset at, CancellationToken cancellationToken = default) =>
         inner.SetPriorityAsync(runId, priority, at, cancellationToken);
 

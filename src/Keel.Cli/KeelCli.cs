@@ -41,6 +41,8 @@ public static class KeelCli
             CancelCommand.Create(),
             MigrateCommand.Create(),
             PriorityCommand.Create(),
+            PauseCommand.CreatePause(),
+            PauseCommand.CreateResume(),
             DemoCommand.Create(),
             WorkerCommand.Create(),
         };

@@ -72,6 +72,11 @@ internal static class PostgresSchema
         """
         ALTER TABLE runs ADD COLUMN custom_status text;
         """,
+
+        // 4: operators pause and resume runs
+        """
+        ALTER TABLE runs ADD COLUMN pause_requested boolean NOT NULL DEFAULT false;
+        """,
     ];
 
     public static int LatestVersion => Migrations.Length;

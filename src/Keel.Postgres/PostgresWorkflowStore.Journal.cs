@@ -14,6 +14,7 @@ public sealed partial class PostgresWorkflowStore
         "WITH fence AS (" +
         "  UPDATE runs SET next_index = next_index + @count, " +
         "    recovery_attempts = CASE WHEN @count > 0 OR @recovered THEN 0 ELSE recovery_attempts END, " +
+        "    pause_requested = CASE WHEN @status = 'Paused' THEN false ELSE pause_requested END, " +
         "    status = COALESCE(@status, status), result = COALESCE(@result, result), error = COALESCE(@error, error), " +
         "    status_reason = COALESCE(@reason, status_reason), custom_status = COALESCE(@custom, custom_status), updated_at = @at, " +
         "    completed_at = CASE WHEN @terminal THEN @at ELSE completed_at END, " +

@@ -42,7 +42,7 @@ public sealed partial class PostgresWorkflowStore
                 while (await reader.ReadAsync(ct).ConfigureAwait(false))
                 {
                     var run = ReadRun(reader);
-                    claimed.Add((new ClaimedRun { Run = run, Lease = new RunLease(run.RunId, request.Owner, reader.GetInt64(15)) }, reader.GetInt64(16)));
+                    claimed.Add((new ClaimedRun { Run = run, Lease = new RunLease(run.RunId, request.Owner, reader.GetInt64(16)) }, reader.GetInt64(17)));
                 }
             }
             return [.. claimed.OrderByDescending(c => c.Run.Run.Priority).ThenBy(c => c.Due).Select(c => c.Run)];
@@ -67,12 +67,13 @@ public sealed partial class PostgresWorkflowStore
                 "UPDATE runs SET lease_expires_at = @expires " +
                 "FROM (SELECT run_id AS lock_id FROM runs WHERE owner = @owner AND run_id = ANY(@ids) ORDER BY run_id FOR UPDATE) AS locked " +
                 "WHERE runs.run_id = locked.lock_id " +
-                "RETURNING runs.run_id, runs.lease_epoch, runs.cancel_requested;", connection);
+                "RETURNING runs.run_id, runs.lease_epoch, runs.cancel_requested, runs.pause_requested;", connection);
             Add(renew, "expires", NpgsqlDbType.Bigint, Ms(expiresAt));
             Add(renew, "owner", NpgsqlDbType.Text, owner);
             Add(renew, "ids", NpgsqlDbType.Array | NpgsqlDbType.Text, epochs.Keys.ToArray());
             var lost = new HashSet<string>(epochs.Keys, StringComparer.Ordinal);
             var cancel = new List<string>();
+            var pause = new List<string>();
             var reader = await renew.ExecuteReaderAsync(ct).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {
@@ -86,10 +87,14 @@ public sealed partial class PostgresWorkflowStore
                         {
                             cancel.Add(runId);
                         }
+                        if (reader.GetBoolean(3))
+                        {
+                            pause.Add(runId);
+                        }
                     }
                 }
             }
-            return new LeaseRenewal([.. lost], cancel);
+            return new LeaseRenewal([.. lost], cancel, pause);
         }, cancellationToken);
     }
 

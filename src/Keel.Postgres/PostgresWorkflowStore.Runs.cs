@@ -112,6 +112,52 @@ public sealed partial class PostgresWorkflowStore
         "entries AS (DELETE FROM journal WHERE run_id IN (SELECT run_id FROM doomed)) " +
         "DELETE FROM runs WHERE run_id IN (SELECT run_id FROM doomed);";
 
+    // A run no live worker holds is paused here, and a stale holder fenced out (epoch bump); a held one is flagged.
+    private const string PauseSql =
+        "UPDATE runs SET " +
+        "pause_requested = CASE WHEN (owner IS NULL OR lease_expires_at IS NULL OR lease_expires_at < @at) THEN false ELSE true END, " +
+        "status = CASE WHEN (owner IS NULL OR lease_expires_at IS NULL OR lease_expires_at < @at) THEN 'Paused' ELSE status END, " +
+        "due_at = CASE WHEN (owner IS NULL OR lease_expires_at IS NULL OR lease_expires_at < @at) THEN NULL ELSE due_at END, " +
+        "lease_epoch = CASE WHEN (owner IS NULL OR lease_expires_at IS NULL OR lease_expires_at < @at) THEN lease_epoch + 1 ELSE lease_epoch END, " +
+        "owner = CASE WHEN (owner IS NULL OR lease_expires_at IS NULL OR lease_expires_at < @at) THEN NULL ELSE owner END, " +
+        "lease_expires_at = CASE WHEN (owner IS NULL OR lease_expires_at IS NULL OR lease_expires_at < @at) THEN NULL ELSE lease_expires_at END, updated_at = @at " +
+        "WHERE run_id = @id AND status IN ('Pending', 'Running', 'Waiting') RETURNING status;";
+
+    private const string ResumeSql =
+        "UPDATE runs SET status = CASE WHEN status = 'Paused' THEN 'Running' ELSE status END, " +
+        "due_at = CASE WHEN status = 'Paused' THEN @at ELSE due_at END, pause_requested = false, updated_at = @at " +
+        "WHERE run_id = @id AND (status = 'Paused' OR pause_requested = true) RETURNING status;";
+
+    /// <inheritdoc />
+    public Task<PauseOutcome> RequestPauseAsync(string runId, DateTimeOffset at, CancellationToken cancellationToken = default) =>
+        ChangePauseAsync(PauseSql, runId, at, status => status == "Paused" ? PauseOutcome.Done : PauseOutcome.Requested, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<PauseOutcome> ResumeAsync(string runId, DateTimeOffset at, CancellationToken cancellationToken = default) =>
+        ChangePauseAsync(ResumeSql, runId, at, _ => PauseOutcome.Done, cancellationToken);
+
+    private Task<PauseOutcome> ChangePauseAsync(string sql, string runId, DateTimeOffset at, Func<string, PauseOutcome> changed, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(runId);
+        return UseAsync(async (connection, ct) =>
+        {
+            using (var change = new NpgsqlCommand(sql, connection))
+            {
+                Add(change, "id", NpgsqlDbType.Text, runId);
+                Add(change, "at", NpgsqlDbType.Bigint, Ms(at));
+                if (await change.ExecuteScalarAsync(ct).ConfigureAwait(false) is string status)
+                {
+                    return changed(status);
+                }
+            }
+            using var select = new NpgsqlCommand("SELECT status FROM runs WHERE run_id = @id;", connection);
+            Add(select, "id", NpgsqlDbType.Text, runId);
+            return await select.ExecuteScalarAsync(ct).ConfigureAwait(false) is string current
+                ? Enum.Parse<RunStatus>(current).IsTerminal() ? PauseOutcome.AlreadyFinished : PauseOutcome.NotApplicable
+                : PauseOutcome.NotFound;
+        }, cancellationToken);
+    }
+
     /// <inheritdoc />
     public Task<RunInfo?> SetPriorityAsync(string runId, int priority, DateTimeOffset at, CancellationToken cancellationToken = default)
     {
@@ -178,7 +224,7 @@ public sealed partial class PostgresWorkflowStore
             var text = reason is null ? "cancelled on request" : $"cancelled: {reason}";
             CancelOutcome outcome;
             // A run no code is executing for (never started, or blocked) has nothing to unwind: it ends here.
-            if (status == RunStatus.Blocked || status == RunStatus.Pending && !held && nextIndex == 0)
+            if (status is RunStatus.Blocked or RunStatus.Paused || status == RunStatus.Pending && !held && nextIndex == 0)
             {
                 using var batch = new NpgsqlBatch(connection, transaction);
                 var update = new NpgsqlBatchCommand(

@@ -55,6 +55,11 @@ internal static class SqliteSchema
         """
         ALTER TABLE runs ADD COLUMN custom_status TEXT;
         """,
+
+        // 4: operators pause and resume runs
+        """
+        ALTER TABLE runs ADD COLUMN pause_requested INTEGER NOT NULL DEFAULT 0;
+        """,
     ];
 
     public static int LatestVersion => Migrations.Length;

@@ -36,7 +36,7 @@ public sealed partial class SqliteWorkflowStore
                 while (reader.Read())
                 {
                     var run = ReadRun(reader);
-                    claimed.Add((new ClaimedRun { Run = run, Lease = new RunLease(run.RunId, request.Owner, reader.GetInt64(15)) }, reader.GetInt64(16)));
+                    claimed.Add((new ClaimedRun { Run = run, Lease = new RunLease(run.RunId, request.Owner, reader.GetInt64(16)) }, reader.GetInt64(17)));
                 }
             }
             return [.. claimed.OrderByDescending(c => c.Run.Run.Priority).ThenBy(c => c.Due).Select(c => c.Run)];
@@ -52,10 +52,11 @@ public sealed partial class SqliteWorkflowStore
         var epochs = leases.ToDictionary(l => l.RunId, l => l.Epoch, StringComparer.Ordinal);
         return WriteAsync(w =>
         {
-            var select = w.Command("SELECT run_id, owner, lease_epoch, cancel_requested FROM runs WHERE run_id IN (SELECT value FROM json_each($ids));");
+            var select = w.Command("SELECT run_id, owner, lease_epoch, cancel_requested, pause_requested FROM runs WHERE run_id IN (SELECT value FROM json_each($ids));");
             select.Parameters.Set("$ids", ids);
             var lost = new HashSet<string>(epochs.Keys, StringComparer.Ordinal);
             var cancel = new List<string>();
+            var pause = new List<string>();
             using (var reader = select.ExecuteReader())
             {
                 while (reader.Read())
@@ -69,6 +70,10 @@ public sealed partial class SqliteWorkflowStore
                         {
                             cancel.Add(runId);
                         }
+                        if (reader.GetInt64(4) != 0)
+                        {
+                            pause.Add(runId);
+                        }
                     }
                 }
             }
@@ -77,7 +82,7 @@ public sealed partial class SqliteWorkflowStore
             renew.Parameters.Set("$owner", owner);
             renew.Parameters.Set("$ids", ids);
             renew.ExecuteNonQuery();
-            return new LeaseRenewal([.. lost], cancel);
+            return new LeaseRenewal([.. lost], cancel, pause);
         }, cancellationToken);
     }
 

@@ -92,6 +92,50 @@ public sealed partial class SqliteWorkflowStore
         }, cancellationToken);
     }
 
+    // A run no live worker holds is paused here, and a stale holder fenced out (epoch bump); a held one is flagged.
+    private const string PauseSql =
+        "UPDATE runs SET " +
+        "pause_requested = CASE WHEN (owner IS NULL OR lease_expires_at IS NULL OR lease_expires_at < $at) THEN 0 ELSE 1 END, " +
+        "status = CASE WHEN (owner IS NULL OR lease_expires_at IS NULL OR lease_expires_at < $at) THEN 'Paused' ELSE status END, " +
+        "due_at = CASE WHEN (owner IS NULL OR lease_expires_at IS NULL OR lease_expires_at < $at) THEN NULL ELSE due_at END, " +
+        "lease_epoch = CASE WHEN (owner IS NULL OR lease_expires_at IS NULL OR lease_expires_at < $at) THEN lease_epoch + 1 ELSE lease_epoch END, " +
+        "owner = CASE WHEN (owner IS NULL OR lease_expires_at IS NULL OR lease_expires_at < $at) THEN NULL ELSE owner END, " +
+        "lease_expires_at = CASE WHEN (owner IS NULL OR lease_expires_at IS NULL OR lease_expires_at < $at) THEN NULL ELSE lease_expires_at END, updated_at = $at " +
+        "WHERE run_id = $id AND status IN ('Pending', 'Running', 'Waiting') RETURNING status;";
+
+    private const string ResumeSql =
+        "UPDATE runs SET status = CASE WHEN status = 'Paused' THEN 'Running' ELSE status END, " +
+        "due_at = CASE WHEN status = 'Paused' THEN $at ELSE due_at END, pause_requested = 0, updated_at = $at " +
+        "WHERE run_id = $id AND (status = 'Paused' OR pause_requested = 1) RETURNING status;";
+
+    /// <inheritdoc />
+    public Task<PauseOutcome> RequestPauseAsync(string runId, DateTimeOffset at, CancellationToken cancellationToken = default) =>
+        ChangePauseAsync(PauseSql, runId, at, status => status == "Paused" ? PauseOutcome.Done : PauseOutcome.Requested, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<PauseOutcome> ResumeAsync(string runId, DateTimeOffset at, CancellationToken cancellationToken = default) =>
+        ChangePauseAsync(ResumeSql, runId, at, _ => PauseOutcome.Done, cancellationToken);
+
+    private Task<PauseOutcome> ChangePauseAsync(string sql, string runId, DateTimeOffset at, Func<string, PauseOutcome> changed, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(runId);
+        return WriteAsync(w =>
+        {
+            var change = w.Command(sql);
+            change.Parameters.Set("$id", runId);
+            change.Parameters.Set("$at", Ms(at));
+            if (change.ExecuteScalar() is string status)
+            {
+                return changed(status);
+            }
+            var select = w.Command("SELECT status FROM runs WHERE run_id = $id;");
+            select.Parameters.Set("$id", runId);
+            return select.ExecuteScalar() is string current
+                ? Enum.Parse<RunStatus>(current).IsTerminal() ? PauseOutcome.AlreadyFinished : PauseOutcome.NotApplicable
+                : PauseOutcome.NotFound;
+        }, cancellationToken);
+    }
+
     /// <inheritdoc />
     public Task<RunInfo?> SetPriorityAsync(string runId, int priority, DateTimeOffset at, CancellationToken cancellationToken = default)
     {
@@ -156,8 +200,8 @@ public sealed partial class SqliteWorkflowStore
                 return CancelOutcome.AlreadyFinished;
             }
             var text = reason is null ? "cancelled on request" : $"cancelled: {reason}";
-            // A run no code is executing for (never started, or blocked) has nothing to unwind: it ends here.
-            if (parsed == RunStatus.Blocked || parsed == RunStatus.Pending && !held && nextIndex == 0)
+            // A run no code is executing for (never started, blocked or paused) has nothing to unwind: it ends here.
+            if (parsed is RunStatus.Blocked or RunStatus.Paused || parsed == RunStatus.Pending && !held && nextIndex == 0)
             {
                 var update = w.Command(
                     "UPDATE runs SET status = 'Cancelled', status_reason = $reason, completed_at = $at, updated_at = $at, " +

@@ -166,6 +166,58 @@ public sealed class KeelClient
             : throw new WorkflowFailedException(run);
     }
 
+    /// <summary>
+    /// Pauses a run: it stops before its next operation (a step in flight finishes and its outcome is kept) and stays
+    /// Paused, across restarts, until <see cref="ResumeAsync"/>. A run no worker is executing is Paused at once.
+    /// </summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>True when the run is Paused now; false when its worker was asked and pauses it shortly.</returns>
+    /// <exception cref="RunNotFoundException">No run has that id.</exception>
+    /// <exception cref="RunFinishedException">The run has finished.</exception>
+    /// <exception cref="RunStateException">The run cannot be paused in its state (Blocked, already Paused).</exception>
+    public async Task<bool> PauseAsync(string runId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(runId);
+        var outcome = await _store.RequestPauseAsync(runId, _time.GetUtcNow(), cancellationToken);
+        if (outcome == PauseOutcome.Requested)
+        {
+            _notifier.NotifyPauseRequested(runId);
+        }
+        return await SettlePauseOutcomeAsync(runId, outcome, "be paused", cancellationToken);
+    }
+
+    /// <summary>Resumes a Paused run (any worker continues it where it stopped), or withdraws a pause not yet acted on.</summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>A task that completes when the run is runnable again.</returns>
+    /// <exception cref="RunNotFoundException">No run has that id.</exception>
+    /// <exception cref="RunFinishedException">The run has finished.</exception>
+    /// <exception cref="RunStateException">The run is not paused.</exception>
+    public async Task ResumeAsync(string runId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(runId);
+        var outcome = await _store.ResumeAsync(runId, _time.GetUtcNow(), cancellationToken);
+        await SettlePauseOutcomeAsync(runId, outcome, "be resumed: it is not paused", cancellationToken);
+        _notifier.NotifyWork();
+    }
+
+    private async Task<bool> SettlePauseOutcomeAsync(string runId, PauseOutcome outcome, string operation, CancellationToken cancellationToken)
+    {
+        switch (outcome)
+        {
+            case PauseOutcome.NotFound:
+                throw new RunNotFoundException(runId);
+            case PauseOutcome.AlreadyFinished:
+                throw new RunFinishedException(runId, (await GetRunAsync(runId, cancellationToken))?.Status ?? RunStatus.Completed, operation);
+            case PauseOutcome.NotApplicable:
+                throw new RunStateException(runId, (await GetRunAsync(runId, cancellationToken))?.Status ?? RunStatus.Blocked, operation);
+            default:
+                _notifier.NotifyRunChanged(runId);
+                return outcome == PauseOutcome.Done;
+        }
+    }
+
     /// <summary>Changes a run's priority. Workers take runnable work by priority, then due time; a run held by a worker
     /// keeps running, and the new priority applies from its next scheduling (after a wait, a retry backoff, a restart).</summary>
     /// <param name="runId">The run.</param>

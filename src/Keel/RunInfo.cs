@@ -47,6 +47,9 @@ public sealed record RunInfo
     /// <summary>Claims since the run last made progress (recoveries that did not get it further).</summary>
     public int RecoveryAttempts { get; init; }
 
+    /// <summary>True when a pause was requested and the owning worker has not yet acted on it.</summary>
+    public bool PauseRequested { get; init; }
+
     /// <summary>True when cancellation was requested and the owning worker has not yet acted on it.</summary>
     public bool CancelRequested { get; init; }
 

@@ -208,6 +208,29 @@ public abstract class WorkflowStoreConformanceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Pause_FreeRunAtOnce_HeldRunByRequest_ResumeMakesItRunnable()
+    {
+        var store = await OpenAsync();
+        await CreateAsync(store, "free");
+        await CreateAsync(store, "held");
+        Assert.Equal(PauseOutcome.Done, await store.RequestPauseAsync("free", T0, Token));
+        var held = Assert.Single(await ClaimAsync(store, "a", T0, max: 1, workflow: "w"), c => c.Run.RunId == "held");
+        Assert.Equal(PauseOutcome.Requested, await store.RequestPauseAsync("held", T0.AddSeconds(1), Token));
+        var renewal = await store.RenewLeasesAsync("a", [held.Lease], T0.AddMinutes(1), Token);
+        Assert.Equal(["held"], renewal.PauseRequested);
+        Assert.True(await store.AppendAsync(held.Lease, [], new RunUpdate { Status = RunStatus.Paused, ReleaseLease = true, At = T0.AddSeconds(2) }, Token));
+        var paused = await store.GetRunAsync("held", Token);
+        Assert.Equal(RunStatus.Paused, paused!.Status);
+        Assert.False(paused.PauseRequested);
+        Assert.Empty(await ClaimAsync(store, "b", T0.AddHours(1)));
+
+        Assert.Equal(PauseOutcome.Done, await store.ResumeAsync("free", T0.AddHours(1), Token));
+        Assert.Equal(PauseOutcome.NotApplicable, await store.ResumeAsync("free", T0.AddHours(1), Token));
+        Assert.Equal(["free"], (await ClaimAsync(store, "b", T0.AddHours(1))).Select(c => c.Run.RunId));
+        Assert.Equal(PauseOutcome.NotFound, await store.RequestPauseAsync("missing", T0, Token));
+    }
+
+    [Fact]
     public async Task Journal_RoundTripsEveryField()
     {
         var store = await OpenAsync();

@@ -223,6 +223,13 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable
                             entry.Executor.RequestCancel();
                         }
                     }
+                    foreach (var runId in renewal.PauseRequested)
+                    {
+                        if (_active.TryGetValue(runId, out var entry))
+                        {
+                            entry.Executor.RequestPause();
+                        }
+                    }
                 }
                 if (_options.RetainFinishedRunsFor is { } retain && Pacing.GetUtcNow() - lastPurge >= _options.RetentionPurgeInterval)
                 {
@@ -253,6 +260,13 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable
             if (_active.TryGetValue(runId, out var entry))
             {
                 entry.Executor.RequestCancel();
+            }
+        }
+        while (_notifier.TryTakePauseRequest(out var runId))
+        {
+            if (_active.TryGetValue(runId, out var entry))
+            {
+                entry.Executor.RequestPause();
             }
         }
     }

@@ -28,6 +28,7 @@ internal sealed class RunExecutor : IDisposable
     private int _bodiesRunning;
     private int _cancelPosted;
     private volatile bool _draining;
+    private volatile bool _pausing;
     private bool _pumping;
 
     public RunExecutor(WorkerServices services, ClaimedRun claimed, WorkflowDefinition definition)
@@ -54,7 +55,8 @@ internal sealed class RunExecutor : IDisposable
 
     public CancellationToken RunToken => _stepToken;
 
-    public bool IsDraining => _draining;
+    /// <summary>True while no new work may start: the worker is shutting down, or the run is being paused.</summary>
+    public bool IsDraining => _draining || _pausing;
 
     public TimeProvider TimeProvider => _services.TimeProvider;
 
@@ -85,6 +87,13 @@ internal sealed class RunExecutor : IDisposable
     public void BeginDrain()
     {
         _draining = true;
+        Post(InboxItem.Wake);
+    }
+
+    /// <summary>Pauses the run before its next operation: in-flight step bodies finish and are journaled first.</summary>
+    public void RequestPause()
+    {
+        _pausing = true;
         Post(InboxItem.Wake);
     }
 
@@ -267,6 +276,10 @@ internal sealed class RunExecutor : IDisposable
         {
             RequestCancel();
         }
+        else if (run.PauseRequested)
+        {
+            RequestPause(); // asked while no worker ran it, or its worker died before pausing
+        }
 
         // Live: start what the code asked for, journal each outcome, then deliver it.
         StartNewOperations();
@@ -282,6 +295,16 @@ internal sealed class RunExecutor : IDisposable
                 if (_draining)
                 {
                     await TryReleaseAsync(null, null);
+                    return;
+                }
+                if (_pausing)
+                {
+                    // Paused runs are not claimable (no due time) until resumed; the lease goes with the pause.
+                    if (!await _services.Store.AppendAsync(Lease, [], new RunUpdate { Status = RunStatus.Paused, ReleaseLease = true, At = Now }, token))
+                    {
+                        throw new LeaseLostException();
+                    }
+                    _services.Notifier.NotifyRunChanged(RunId);
                     return;
                 }
                 if (NextDueIfAllWaiting(context) is { } due && due - Now >= _services.Options.ReleaseWaitsLongerThan)
@@ -398,7 +421,7 @@ internal sealed class RunExecutor : IDisposable
 
     private void StartNewOperations()
     {
-        if (_context is null || _context.IsReplayingNow || _draining)
+        if (_context is null || _context.IsReplayingNow || IsDraining)
         {
             return;
         }

@@ -10,6 +10,7 @@ internal sealed class RunNotifier
     private TaskCompletionSource _workAvailable = NewSignal();
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, TaskCompletionSource> _runChanged = new(StringComparer.Ordinal);
     private readonly System.Collections.Concurrent.ConcurrentQueue<string> _cancelRequests = new();
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _pauseRequests = new();
 
     /// <summary>A task that completes at the next <see cref="NotifyWork"/>.</summary>
     public Task WorkAvailable
@@ -53,6 +54,14 @@ internal sealed class RunNotifier
     }
 
     public bool TryTakeCancelRequest(out string runId) => _cancelRequests.TryDequeue(out runId!);
+
+    public void NotifyPauseRequested(string runId)
+    {
+        _pauseRequests.Enqueue(runId);
+        NotifyWork();
+    }
+
+    public bool TryTakePauseRequest(out string runId) => _pauseRequests.TryDequeue(out runId!);
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 }

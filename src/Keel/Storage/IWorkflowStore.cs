@@ -79,6 +79,23 @@ public interface IWorkflowStore : IAsyncDisposable
     /// <returns>What happened.</returns>
     Task<CancelOutcome> RequestCancelAsync(string runId, string? reason, DateTimeOffset at, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Pauses a run. One no live worker holds becomes Paused at once (and any stale holder is fenced out); a held one
+    /// is flagged, and its worker pauses it once its in-flight step bodies are journaled.
+    /// </summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="at">The time of the request.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>What happened.</returns>
+    Task<PauseOutcome> RequestPauseAsync(string runId, DateTimeOffset at, CancellationToken cancellationToken = default);
+
+    /// <summary>Resumes a Paused run (it becomes runnable now), or withdraws a pause request not yet acted on.</summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="at">The time of the request.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>What happened.</returns>
+    Task<PauseOutcome> ResumeAsync(string runId, DateTimeOffset at, CancellationToken cancellationToken = default);
+
     /// <summary>Changes a run's priority; it applies from the run's next claim (a run held by a worker keeps going).</summary>
     /// <param name="runId">The run.</param>
     /// <param name="priority">Higher runs are claimed first.</param>

@@ -96,7 +96,27 @@ public sealed record RunUpdate
 /// <summary>What a lease renewal found.</summary>
 /// <param name="Lost">Runs whose lease is no longer the worker's.</param>
 /// <param name="CancelRequested">Runs the worker holds that were asked to cancel.</param>
-public sealed record LeaseRenewal(IReadOnlyList<string> Lost, IReadOnlyList<string> CancelRequested);
+/// <param name="PauseRequested">Runs the worker holds that were asked to pause.</param>
+public sealed record LeaseRenewal(IReadOnlyList<string> Lost, IReadOnlyList<string> CancelRequested, IReadOnlyList<string> PauseRequested);
+
+/// <summary>What a pause or resume request did.</summary>
+public enum PauseOutcome
+{
+    /// <summary>No run has that id.</summary>
+    NotFound,
+
+    /// <summary>The run had finished already.</summary>
+    AlreadyFinished,
+
+    /// <summary>The run cannot be paused or resumed in its state (Blocked, NeedsAttention; or, to resume, not paused).</summary>
+    NotApplicable,
+
+    /// <summary>Done at once: the run is Paused (no worker held it), or resumed.</summary>
+    Done,
+
+    /// <summary>The run was flagged; the worker that runs it pauses it before its next operation.</summary>
+    Requested,
+}
 
 /// <summary>What a cancel request did.</summary>
 public enum CancelOutcome
