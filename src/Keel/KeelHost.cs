@@ -1,7 +1,6 @@
 using Keel.Engine;
 using Keel.Storage;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Keel;
 
@@ -74,6 +73,4 @@ public sealed class KeelHost : IAsyncDisposable
     }
 
     internal KeelWorker? Worker => _worker;
-
-    internal ILoggerFactory LoggerFactory => _provider.GetRequiredService<ILoggerFactory>();
 }

@@ -35,13 +35,10 @@ internal sealed class History
             }
         }
         Deliverable = deliverable;
-        Count = entries.Count;
     }
 
     /// <summary>Entries that resume the workflow, in the order they were delivered live.</summary>
     public IReadOnlyList<JournalEntry> Deliverable { get; }
-
-    public int Count { get; }
 
     public bool HasCancel { get; }
 
