@@ -120,5 +120,24 @@ internal sealed class TimingStore(IWorkflowStore inner, Stopwatch clock, Action<
     public Task<int> PurgeFinishedRunsAsync(DateTimeOffset finishedBefore, int batchSize, CancellationToken cancellationToken = default) =>
         inner.PurgeFinishedRunsAsync(finishedBefore, batchSize, cancellationToken);
 
+    public Task<SignalOutcome> SendSignalAsync(NewSignal signal, CancellationToken cancellationToken = default) =>
+        TimeAsync("SendSignalAsync", () => inner.SendSignalAsync(signal, cancellationToken), r => r.ToString());
+
+    public Task<IReadOnlyList<StoredSignal>> GetSignalsAsync(string runId, CancellationToken cancellationToken = default) =>
+        TimeAsync("GetSignalsAsync", () => inner.GetSignalsAsync(runId, cancellationToken), r => $"{r.Count} signals");
+
+    public Task<IReadOnlyList<PendingApproval>> ListPendingApprovalsAsync(string? runId, int limit, CancellationToken cancellationToken = default) =>
+        inner.ListPendingApprovalsAsync(runId, limit, cancellationToken);
+
+    public Task<DecideOutcome> DecideApprovalAsync(string runId, int sequence, string signalName, string decision, DateTimeOffset at,
+        CancellationToken cancellationToken = default) =>
+        inner.DecideApprovalAsync(runId, sequence, signalName, decision, at, cancellationToken);
+
+    public bool TryTakeSignalledRun(out string runId)
+    {
+        runId = "";
+        return inner is IStoreWakeup wakeup && wakeup.TryTakeSignalledRun(out runId);
+    }
+
     public ValueTask DisposeAsync() => inner.DisposeAsync();
 }

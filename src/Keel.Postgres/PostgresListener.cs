@@ -11,6 +11,7 @@ internal sealed class PostgresListener(NpgsqlDataSource dataSource, string chann
 {
     private readonly Lock _lock = new();
     private readonly CancellationTokenSource _stop = new();
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _signalledRuns = new();
     private TaskCompletionSource _signal = NewSignal();
     private Task? _loop;
 
@@ -28,6 +29,19 @@ internal sealed class PostgresListener(NpgsqlDataSource dataSource, string chann
 
     /// <summary>Completes once the first LISTEN is in place (for tests).</summary>
     public TaskCompletionSource Listening { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Takes a run that received a signal (NOTIFY "signal:&lt;run id&gt;"), for the worker that may hold it.</summary>
+    public bool TryTakeSignalledRun(out string runId) => _signalledRuns.TryDequeue(out runId!);
+
+    private void OnNotification(string payload)
+    {
+        // Bounded: a worker that does not drain the queue still learns of signals at its next lease renewal.
+        if (payload.StartsWith("signal:", StringComparison.Ordinal) && _signalledRuns.Count < 10_000)
+        {
+            _signalledRuns.Enqueue(payload["signal:".Length..]);
+        }
+        Signal();
+    }
 
     private void Signal()
     {
@@ -49,7 +63,7 @@ internal sealed class PostgresListener(NpgsqlDataSource dataSource, string chann
             {
                 var connection = await dataSource.OpenConnectionAsync(stop).ConfigureAwait(false);
                 await using var connectionScope = connection.ConfigureAwait(false);
-                connection.Notification += (_, _) => Signal();
+                connection.Notification += (_, e) => OnNotification(e.Payload);
                 using (var listen = new NpgsqlCommand($"LISTEN \"{channel}\";", connection))
                 {
                     await listen.ExecuteNonQueryAsync(stop).ConfigureAwait(false);

@@ -77,6 +77,42 @@ internal static class PostgresSchema
         """
         ALTER TABLE runs ADD COLUMN pause_requested boolean NOT NULL DEFAULT false;
         """,
+
+        // 5: signal inboxes and pending approvals; NOTIFY when a signal arrives or wakes a released run
+        """
+        ALTER TABLE runs ADD COLUMN waiting_for text[];
+        CREATE TABLE signals (
+            id bigserial PRIMARY KEY,
+            run_id text NOT NULL,
+            name text NOT NULL,
+            payload text,
+            sent_at bigint NOT NULL
+        );
+        CREATE INDEX signals_run ON signals (run_id, name, id);
+        CREATE TABLE approvals (
+            run_id text NOT NULL,
+            seq integer NOT NULL,
+            name text NOT NULL,
+            request text NOT NULL,
+            requested_at bigint NOT NULL,
+            deadline bigint,
+            decided_at bigint,
+            PRIMARY KEY (run_id, seq)
+        );
+        CREATE INDEX approvals_pending ON approvals (requested_at) WHERE decided_at IS NULL;
+        CREATE TRIGGER runs_woken_notify AFTER UPDATE OF due_at ON runs
+            FOR EACH ROW WHEN (NEW.owner IS NULL AND NEW.due_at IS NOT NULL AND OLD.due_at IS DISTINCT FROM NEW.due_at AND NEW.due_at <= NEW.updated_at)
+            EXECUTE FUNCTION notify_work();
+        -- "signal:<run id>" tells the worker that holds the run to look in its inbox now.
+        CREATE FUNCTION notify_signal() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            PERFORM pg_notify(TG_TABLE_SCHEMA || '.work', 'signal:' || NEW.run_id);
+            RETURN NULL;
+        END
+        $$;
+        CREATE TRIGGER signals_notify AFTER INSERT ON signals
+            FOR EACH ROW EXECUTE FUNCTION notify_signal();
+        """,
     ];
 
     public static int LatestVersion => Migrations.Length;

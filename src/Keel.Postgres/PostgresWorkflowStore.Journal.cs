@@ -18,7 +18,9 @@ public sealed partial class PostgresWorkflowStore
         "    status = COALESCE(@status, status), result = COALESCE(@result, result), error = COALESCE(@error, error), " +
         "    status_reason = COALESCE(@reason, status_reason), custom_status = COALESCE(@custom, custom_status), updated_at = @at, " +
         "    completed_at = CASE WHEN @terminal THEN @at ELSE completed_at END, " +
-        "    due_at = CASE WHEN NOT @runnable THEN NULL WHEN @release THEN COALESCE(@due, @at) ELSE due_at END, " +
+        "    due_at = CASE WHEN NOT @runnable THEN NULL WHEN @release AND @waiting IS NOT NULL THEN @due " +
+        "      WHEN @release THEN COALESCE(@due, @at) ELSE due_at END, " +
+        "    waiting_for = CASE WHEN @release THEN @waiting ELSE waiting_for END, " +
         "    owner = CASE WHEN @release THEN NULL ELSE owner END, " +
         "    lease_expires_at = CASE WHEN @release THEN NULL ELSE lease_expires_at END " +
         "  WHERE run_id = @id AND owner = @owner AND lease_epoch = @epoch RETURNING next_index), " +
@@ -46,6 +48,10 @@ public sealed partial class PostgresWorkflowStore
         var terminal = status is { } s && s.IsTerminal();
         var runnable = status is not { } next || next.IsRunnable();
         var at = update?.At ?? (entries.Count > 0 ? entries[^1].RecordedAt : DateTimeOffset.UnixEpoch);
+        if (update is not null && HasInboxChanges(update))
+        {
+            return AppendWithInboxAsync(Command(), lease.RunId, update, cancellationToken);
+        }
         return _batcher is not null ? AppendBatchedAsync(lease.RunId, Command, cancellationToken) : AppendDirectAsync(Command(), cancellationToken);
 
         NpgsqlBatchCommand Command()
@@ -64,6 +70,7 @@ public sealed partial class PostgresWorkflowStore
             Add(p, "release", NpgsqlDbType.Boolean, update?.ReleaseLease == true);
             Add(p, "recovered", NpgsqlDbType.Boolean, update?.Recovered == true);
             Add(p, "due", NpgsqlDbType.Bigint, Ms(update?.DueAt));
+            Add(p, "waiting", NpgsqlDbType.Array | NpgsqlDbType.Text, update?.WaitsForSignals?.ToArray());
             Add(p, "id", NpgsqlDbType.Text, lease.RunId);
             Add(p, "owner", NpgsqlDbType.Text, lease.Owner);
             Add(p, "epoch", NpgsqlDbType.Bigint, lease.Epoch);

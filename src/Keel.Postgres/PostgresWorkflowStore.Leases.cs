@@ -23,30 +23,74 @@ public sealed partial class PostgresWorkflowStore
         "WHERE run_id = claimable.claim_id " +
         "RETURNING " + RunColumns + ", lease_epoch, due_at;";
 
+    // Runs of a workflow held by any worker now: what its concurrency limit counts.
+    private const string HeldCountSql =
+        "SELECT count(*) FROM runs WHERE workflow = @workflow AND owner IS NOT NULL AND lease_expires_at >= @now " +
+        "AND status IN ('Pending', 'Running', 'Waiting');";
+
     /// <inheritdoc />
     public Task<IReadOnlyList<ClaimedRun>> ClaimRunsAsync(ClaimRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+        var plan = ClaimPlan.Create(request);
         return UseAsync<IReadOnlyList<ClaimedRun>>(async (connection, ct) =>
         {
-            using var claim = new NpgsqlCommand(ClaimSql, connection);
-            Add(claim, "owner", NpgsqlDbType.Text, request.Owner);
-            Add(claim, "expires", NpgsqlDbType.Bigint, Ms(request.LeaseExpiresAt));
-            Add(claim, "now", NpgsqlDbType.Bigint, Ms(request.Now));
-            Add(claim, "workflows", NpgsqlDbType.Array | NpgsqlDbType.Text, request.WorkflowNames.ToArray());
-            Add(claim, "limit", NpgsqlDbType.Integer, request.MaxRuns);
             var claimed = new List<(ClaimedRun Run, long Due)>();
-            var reader = await claim.ExecuteReaderAsync(ct).ConfigureAwait(false);
-            await using (reader.ConfigureAwait(false))
+            foreach (var (workflow, limit) in plan.Limited)
             {
-                while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                var room = request.MaxRuns - claimed.Count;
+                if (room <= 0)
                 {
-                    var run = ReadRun(reader);
-                    claimed.Add((new ClaimedRun { Run = run, Lease = new RunLease(run.RunId, request.Owner, reader.GetInt64(16)) }, reader.GetInt64(17)));
+                    break;
                 }
+                // Claimers of one limited workflow take turns (a transaction-scoped advisory lock), so two workers
+                // counting at once cannot both fill the last slot.
+                var transaction = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
+                await using var transactionScope = transaction.ConfigureAwait(false);
+                using (var turn = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtext(@key));", connection, transaction))
+                {
+                    Add(turn, "key", NpgsqlDbType.Text, $"keel.limit.{_options.Schema}.{workflow}");
+                    await turn.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                }
+                long held;
+                using (var count = new NpgsqlCommand(HeldCountSql, connection, transaction))
+                {
+                    Add(count, "workflow", NpgsqlDbType.Text, workflow);
+                    Add(count, "now", NpgsqlDbType.Bigint, Ms(request.Now));
+                    held = (long)(await count.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
+                }
+                if (limit - held > 0)
+                {
+                    await ClaimAsync(connection, transaction, request, [workflow], (int)Math.Min(room, limit - held), claimed, ct).ConfigureAwait(false);
+                }
+                await transaction.CommitAsync(ct).ConfigureAwait(false);
+            }
+            if (plan.Unlimited.Count > 0 && claimed.Count < request.MaxRuns)
+            {
+                await ClaimAsync(connection, null, request, [.. plan.Unlimited], request.MaxRuns - claimed.Count, claimed, ct).ConfigureAwait(false);
             }
             return [.. claimed.OrderByDescending(c => c.Run.Run.Priority).ThenBy(c => c.Due).Select(c => c.Run)];
         }, cancellationToken);
+    }
+
+    private static async Task ClaimAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, ClaimRequest request, string[] workflows,
+        int limit, List<(ClaimedRun Run, long Due)> claimed, CancellationToken ct)
+    {
+        using var claim = new NpgsqlCommand(ClaimSql, connection, transaction);
+        Add(claim, "owner", NpgsqlDbType.Text, request.Owner);
+        Add(claim, "expires", NpgsqlDbType.Bigint, Ms(request.LeaseExpiresAt));
+        Add(claim, "now", NpgsqlDbType.Bigint, Ms(request.Now));
+        Add(claim, "workflows", NpgsqlDbType.Array | NpgsqlDbType.Text, workflows);
+        Add(claim, "limit", NpgsqlDbType.Integer, limit);
+        var reader = await claim.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            {
+                var run = ReadRun(reader);
+                claimed.Add((new ClaimedRun { Run = run, Lease = new RunLease(run.RunId, request.Owner, reader.GetInt64(16)) }, reader.GetInt64(17)));
+            }
+        }
     }
 
     /// <inheritdoc />
@@ -67,13 +111,15 @@ public sealed partial class PostgresWorkflowStore
                 "UPDATE runs SET lease_expires_at = @expires " +
                 "FROM (SELECT run_id AS lock_id FROM runs WHERE owner = @owner AND run_id = ANY(@ids) ORDER BY run_id FOR UPDATE) AS locked " +
                 "WHERE runs.run_id = locked.lock_id " +
-                "RETURNING runs.run_id, runs.lease_epoch, runs.cancel_requested, runs.pause_requested;", connection);
+                "RETURNING runs.run_id, runs.lease_epoch, runs.cancel_requested, runs.pause_requested, " +
+                "EXISTS (SELECT 1 FROM signals s WHERE s.run_id = runs.run_id);", connection);
             Add(renew, "expires", NpgsqlDbType.Bigint, Ms(expiresAt));
             Add(renew, "owner", NpgsqlDbType.Text, owner);
             Add(renew, "ids", NpgsqlDbType.Array | NpgsqlDbType.Text, epochs.Keys.ToArray());
             var lost = new HashSet<string>(epochs.Keys, StringComparer.Ordinal);
             var cancel = new List<string>();
             var pause = new List<string>();
+            var signalled = new List<string>();
             var reader = await renew.ExecuteReaderAsync(ct).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {
@@ -91,10 +137,14 @@ public sealed partial class PostgresWorkflowStore
                         {
                             pause.Add(runId);
                         }
+                        if (reader.GetBoolean(4))
+                        {
+                            signalled.Add(runId);
+                        }
                     }
                 }
             }
-            return new LeaseRenewal([.. lost], cancel, pause);
+            return new LeaseRenewal([.. lost], cancel, pause, signalled);
         }, cancellationToken);
     }
 

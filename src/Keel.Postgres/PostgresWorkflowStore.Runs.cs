@@ -109,7 +109,9 @@ public sealed partial class PostgresWorkflowStore
     private const string PurgeSql =
         "WITH doomed AS (SELECT run_id FROM runs WHERE completed_at IS NOT NULL AND completed_at < @before " +
         "  AND status IN ('Completed', 'Failed', 'Cancelled') ORDER BY completed_at LIMIT @limit FOR UPDATE SKIP LOCKED), " +
-        "entries AS (DELETE FROM journal WHERE run_id IN (SELECT run_id FROM doomed)) " +
+        "entries AS (DELETE FROM journal WHERE run_id IN (SELECT run_id FROM doomed)), " +
+        "inbox AS (DELETE FROM signals WHERE run_id IN (SELECT run_id FROM doomed)), " +
+        "asked AS (DELETE FROM approvals WHERE run_id IN (SELECT run_id FROM doomed)) " +
         "DELETE FROM runs WHERE run_id IN (SELECT run_id FROM doomed);";
 
     // A run no live worker holds is paused here, and a stale holder fenced out (epoch bump); a held one is flagged.

@@ -62,6 +62,9 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IStoreWakeup
     /// <inheritdoc />
     public Task WorkAvailable => _listener.WorkAvailable;
 
+    /// <inheritdoc />
+    public bool TryTakeSignalledRun(out string runId) => _listener.TryTakeSignalledRun(out runId);
+
     /// <summary>Completes once the wake-up connection LISTENs (for tests).</summary>
     internal Task Listening => _listener.Listening.Task;
 

@@ -60,6 +60,30 @@ internal static class SqliteSchema
         """
         ALTER TABLE runs ADD COLUMN pause_requested INTEGER NOT NULL DEFAULT 0;
         """,
+
+        // 5: signal inboxes and pending approvals
+        """
+        ALTER TABLE runs ADD COLUMN waiting_for TEXT;
+        CREATE TABLE signals (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            run_id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            payload TEXT,
+            sent_at INTEGER NOT NULL
+        );
+        CREATE INDEX signals_run ON signals (run_id, name, id);
+        CREATE TABLE approvals (
+            run_id TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            request TEXT NOT NULL,
+            requested_at INTEGER NOT NULL,
+            deadline INTEGER,
+            decided_at INTEGER,
+            PRIMARY KEY (run_id, seq)
+        ) WITHOUT ROWID;
+        CREATE INDEX approvals_pending ON approvals (requested_at) WHERE decided_at IS NULL;
+        """,
     ];
 
     public static int LatestVersion => Migrations.Length;

@@ -13,7 +13,9 @@ public sealed partial class SqliteWorkflowStore
         "status = COALESCE($status, status), result = COALESCE($result, result), error = COALESCE($error, error), " +
         "status_reason = COALESCE($reason, status_reason), custom_status = COALESCE($custom, custom_status), updated_at = $at, " +
         "completed_at = CASE WHEN $terminal = 1 THEN $at ELSE completed_at END, " +
-        "due_at = CASE WHEN $runnable = 0 THEN NULL WHEN $release = 1 THEN COALESCE($due, $at) ELSE due_at END, " +
+        "due_at = CASE WHEN $runnable = 0 THEN NULL WHEN $release = 1 AND $waiting IS NOT NULL THEN $due " +
+        "  WHEN $release = 1 THEN COALESCE($due, $at) ELSE due_at END, " +
+        "waiting_for = CASE WHEN $release = 1 THEN $waiting ELSE waiting_for END, " +
         "owner = CASE WHEN $release = 1 THEN NULL ELSE owner END, " +
         "lease_expires_at = CASE WHEN $release = 1 THEN NULL ELSE lease_expires_at END " +
         "WHERE run_id = $id AND owner = $owner AND lease_epoch = $epoch RETURNING next_index;";
@@ -65,6 +67,10 @@ public sealed partial class SqliteWorkflowStore
             {
                 InsertEntry(w, lease.RunId, index++, entry);
             }
+            if (update is not null)
+            {
+                ApplyInboxChanges(w, lease.RunId, update);
+            }
             return true;
         }, cancellationToken);
     }
@@ -81,6 +87,7 @@ public sealed partial class SqliteWorkflowStore
         p.Set("$release", update.ReleaseLease ? 1 : 0);
         p.Set("$recovered", update.Recovered ? 1 : 0);
         p.Set("$due", update.DueAt is { } due ? Ms(due) : null);
+        p.Set("$waiting", update.WaitsForSignals is { } names ? JsonSerializer.Serialize(names) : null);
     }
 
     private static void InsertEntry(WriteContext w, string runId, long index, JournalEntry entry)

@@ -17,30 +17,59 @@ public sealed partial class SqliteWorkflowStore
         "  ORDER BY priority DESC, due_at LIMIT $limit) " +
         "RETURNING " + RunColumns + ", lease_epoch, due_at;";
 
+    // Runs of a workflow held by any worker now: what its concurrency limit counts.
+    private const string HeldCountSql =
+        "SELECT count(*) FROM runs WHERE workflow = $workflow AND owner IS NOT NULL AND lease_expires_at >= $now " +
+        "AND status IN ('Pending', 'Running', 'Waiting');";
+
     /// <inheritdoc />
     public Task<IReadOnlyList<ClaimedRun>> ClaimRunsAsync(ClaimRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var workflows = JsonSerializer.Serialize(request.WorkflowNames);
+        var plan = ClaimPlan.Create(request);
+        var unlimited = JsonSerializer.Serialize(plan.Unlimited);
         return WriteAsync<IReadOnlyList<ClaimedRun>>(w =>
         {
-            var claim = w.Command(ClaimSql);
-            claim.Parameters.Set("$owner", request.Owner);
-            claim.Parameters.Set("$expires", Ms(request.LeaseExpiresAt));
-            claim.Parameters.Set("$now", Ms(request.Now));
-            claim.Parameters.Set("$workflows", workflows);
-            claim.Parameters.Set("$limit", request.MaxRuns);
+            // One writer: counting a limited workflow's held runs and claiming more cannot race another claimer.
             var claimed = new List<(ClaimedRun Run, long Due)>();
-            using (var reader = claim.ExecuteReader())
+            foreach (var (workflow, limit) in plan.Limited)
             {
-                while (reader.Read())
+                var room = request.MaxRuns - claimed.Count;
+                if (room <= 0)
                 {
-                    var run = ReadRun(reader);
-                    claimed.Add((new ClaimedRun { Run = run, Lease = new RunLease(run.RunId, request.Owner, reader.GetInt64(16)) }, reader.GetInt64(17)));
+                    break;
                 }
+                var count = w.Command(HeldCountSql);
+                count.Parameters.Set("$workflow", workflow);
+                count.Parameters.Set("$now", Ms(request.Now));
+                var budget = limit - (int)(long)count.ExecuteScalar()!;
+                if (budget > 0)
+                {
+                    Claim(w, request, JsonSerializer.Serialize(new[] { workflow }), Math.Min(room, budget), claimed);
+                }
+            }
+            if (plan.Unlimited.Count > 0 && claimed.Count < request.MaxRuns)
+            {
+                Claim(w, request, unlimited, request.MaxRuns - claimed.Count, claimed);
             }
             return [.. claimed.OrderByDescending(c => c.Run.Run.Priority).ThenBy(c => c.Due).Select(c => c.Run)];
         }, cancellationToken);
+    }
+
+    private static void Claim(WriteContext w, ClaimRequest request, string workflows, int limit, List<(ClaimedRun Run, long Due)> claimed)
+    {
+        var claim = w.Command(ClaimSql);
+        claim.Parameters.Set("$owner", request.Owner);
+        claim.Parameters.Set("$expires", Ms(request.LeaseExpiresAt));
+        claim.Parameters.Set("$now", Ms(request.Now));
+        claim.Parameters.Set("$workflows", workflows);
+        claim.Parameters.Set("$limit", limit);
+        using var reader = claim.ExecuteReader();
+        while (reader.Read())
+        {
+            var run = ReadRun(reader);
+            claimed.Add((new ClaimedRun { Run = run, Lease = new RunLease(run.RunId, request.Owner, reader.GetInt64(16)) }, reader.GetInt64(17)));
+        }
     }
 
     /// <inheritdoc />
@@ -52,11 +81,13 @@ public sealed partial class SqliteWorkflowStore
         var epochs = leases.ToDictionary(l => l.RunId, l => l.Epoch, StringComparer.Ordinal);
         return WriteAsync(w =>
         {
-            var select = w.Command("SELECT run_id, owner, lease_epoch, cancel_requested, pause_requested FROM runs WHERE run_id IN (SELECT value FROM json_each($ids));");
+            var select = w.Command("SELECT run_id, owner, lease_epoch, cancel_requested, pause_requested, " +
+                "EXISTS (SELECT 1 FROM signals s WHERE s.run_id = runs.run_id) FROM runs WHERE run_id IN (SELECT value FROM json_each($ids));");
             select.Parameters.Set("$ids", ids);
             var lost = new HashSet<string>(epochs.Keys, StringComparer.Ordinal);
             var cancel = new List<string>();
             var pause = new List<string>();
+            var signalled = new List<string>();
             using (var reader = select.ExecuteReader())
             {
                 while (reader.Read())
@@ -74,6 +105,10 @@ public sealed partial class SqliteWorkflowStore
                         {
                             pause.Add(runId);
                         }
+                        if (reader.GetInt64(5) != 0)
+                        {
+                            signalled.Add(runId);
+                        }
                     }
                 }
             }
@@ -82,7 +117,7 @@ public sealed partial class SqliteWorkflowStore
             renew.Parameters.Set("$owner", owner);
             renew.Parameters.Set("$ids", ids);
             renew.ExecuteNonQuery();
-            return new LeaseRenewal([.. lost], cancel, pause);
+            return new LeaseRenewal([.. lost], cancel, pause, signalled);
         }, cancellationToken);
     }
 

@@ -163,9 +163,12 @@ public sealed partial class SqliteWorkflowStore
             select.Parameters.Set("$before", Ms(finishedBefore));
             select.Parameters.Set("$limit", batchSize);
             var ids = (string)select.ExecuteScalar()!;
-            var journal = w.Command("DELETE FROM journal WHERE run_id IN (SELECT value FROM json_each($ids));");
-            journal.Parameters.Set("$ids", ids);
-            journal.ExecuteNonQuery();
+            foreach (var table in (string[])["journal", "signals", "approvals"])
+            {
+                var delete = w.Command($"DELETE FROM {table} WHERE run_id IN (SELECT value FROM json_each($ids));");
+                delete.Parameters.Set("$ids", ids);
+                delete.ExecuteNonQuery();
+            }
             var runs = w.Command("DELETE FROM runs WHERE run_id IN (SELECT value FROM json_each($ids));");
             runs.Parameters.Set("$ids", ids);
             return runs.ExecuteNonQuery();

@@ -18,6 +18,18 @@ public enum JournalEntryKind
     /// <summary>Cancellation was delivered to the workflow.</summary>
     CancelRequested,
 
+    /// <summary>A signal the workflow waited for was received (delivered; the payload is the signal's JSON).</summary>
+    SignalReceived,
+
+    /// <summary>A wait for a signal timed out (delivered as <see cref="SignalTimeoutException"/>).</summary>
+    SignalTimedOut,
+
+    /// <summary>The workflow asked a person for an approval (not delivered: it marks the position and the request).</summary>
+    ApprovalRequested,
+
+    /// <summary>An approval was decided or expired (delivered; the payload records who, when, why, and the arguments).</summary>
+    ApprovalDecided,
+
     /// <summary>The run completed.</summary>
     RunCompleted,
 

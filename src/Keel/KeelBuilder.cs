@@ -50,6 +50,20 @@ public sealed class KeelBuilder
         return this;
     }
 
+    /// <summary>
+    /// Limits how many runs of a workflow execute at once across all workers of the store (a queue with a concurrency
+    /// limit). See <see cref="KeelOptions.ConcurrencyLimits"/>.
+    /// </summary>
+    /// <param name="workflowName">The workflow's durable name.</param>
+    /// <param name="maxConcurrentRuns">At most this many held at once; at least 1.</param>
+    /// <returns>This builder.</returns>
+    public KeelBuilder LimitConcurrency(string workflowName, int maxConcurrentRuns)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(workflowName);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxConcurrentRuns, 1);
+        return Configure(o => o.ConcurrencyLimits[workflowName] = maxConcurrentRuns);
+    }
+
     /// <summary>Changes the options.</summary>
     /// <param name="configure">Sets options.</param>
     /// <returns>This builder.</returns>

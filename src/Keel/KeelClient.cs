@@ -266,4 +266,144 @@ public sealed class KeelClient
                 break;
         }
     }
+
+    /// <summary>
+    /// Sends a signal to a run. It is stored durably in the run's inbox at once, whether or not the run is loaded or
+    /// waiting yet, and delivered once to the first <see cref="WorkflowContext.WaitForSignalAsync{T}"/> of that name.
+    /// </summary>
+    /// <typeparam name="T">The payload type.</typeparam>
+    /// <param name="runId">The run.</param>
+    /// <param name="name">The signal's name.</param>
+    /// <param name="payload">The payload, serialized with System.Text.Json.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>A task that completes when the signal is stored.</returns>
+    /// <exception cref="RunNotFoundException">No run has that id.</exception>
+    /// <exception cref="RunFinishedException">The run has finished: nothing would receive the signal.</exception>
+    public Task SignalAsync<T>(string runId, string name, T payload, CancellationToken cancellationToken = default) =>
+        SignalWithJsonAsync(runId, name, JsonSerializer.Serialize(payload, _options.SerializerOptions), cancellationToken);
+
+    /// <summary>Sends a signal whose payload is given as JSON text. See <see cref="SignalAsync{T}"/>.</summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="name">The signal's name.</param>
+    /// <param name="payloadJson">The payload as JSON, or null for none.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>A task that completes when the signal is stored.</returns>
+    /// <exception cref="ArgumentException">The payload is not JSON, or the name is reserved.</exception>
+    public async Task SignalWithJsonAsync(string runId, string name, string? payloadJson, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(runId);
+        SignalNames.Validate(name);
+        if (payloadJson is not null)
+        {
+            EnsureJson(payloadJson, $"The payload of signal '{name}'", nameof(payloadJson));
+        }
+        var outcome = await _store.SendSignalAsync(new NewSignal { RunId = runId, Name = name, Payload = payloadJson, SentAt = _time.GetUtcNow() }, cancellationToken);
+        switch (outcome)
+        {
+            case SignalOutcome.NotFound:
+                throw new RunNotFoundException(runId);
+            case SignalOutcome.AlreadyFinished:
+                throw new RunFinishedException(runId, (await GetRunAsync(runId, cancellationToken))?.Status ?? RunStatus.Completed, $"receive signal '{name}'");
+            case SignalOutcome.StoredHeld:
+                _notifier.NotifySignalled(runId);
+                break;
+            default:
+                _notifier.NotifyWork();
+                break;
+        }
+    }
+
+    /// <summary>Lists approvals waiting for a decision, oldest first (the longest-waiting at the top).</summary>
+    /// <param name="runId">Only this run's; null for every run's.</param>
+    /// <param name="limit">At most this many (1 to 1000).</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The approvals.</returns>
+    public Task<IReadOnlyList<PendingApproval>> ListPendingApprovalsAsync(string? runId = null, int limit = 100, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, 1000);
+        return _store.ListPendingApprovalsAsync(runId, limit, cancellationToken);
+    }
+
+    /// <summary>
+    /// Approves or rejects an approval a run waits for. The decision (who, when, comment, edited arguments) is stored
+    /// and delivered to the run, which journals it; deciding the same approval twice is refused.
+    /// </summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="response">The decision; <see cref="ApprovalResponse.ApprovalName"/> picks one when the run waits for several.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The approval that was decided.</returns>
+    /// <exception cref="RunNotFoundException">No run has that id.</exception>
+    /// <exception cref="RunFinishedException">The run has finished.</exception>
+    /// <exception cref="ApprovalNotPendingException">The run waits for no such approval (or it was decided already).</exception>
+    /// <exception cref="ArgumentException">The edited arguments are not JSON, come with a rejection, or the option was not offered.</exception>
+    public async Task<PendingApproval> DecideApprovalAsync(string runId, ApprovalResponse response, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(runId);
+        ArgumentNullException.ThrowIfNull(response);
+        JsonElement? edited = null;
+        if (response.ArgumentsJson is { } json)
+        {
+            if (!response.Approved)
+            {
+                throw new ArgumentException("Edited arguments go with an approval, not a rejection.", nameof(response));
+            }
+            edited = EnsureJson(json, "The edited arguments", nameof(response));
+        }
+        var run = await GetRunAsync(runId, cancellationToken) ?? throw new RunNotFoundException(runId);
+        if (run.Status.IsTerminal())
+        {
+            throw new RunFinishedException(runId, run.Status, "take a decision on an approval");
+        }
+        var pending = await _store.ListPendingApprovalsAsync(runId, 1000, cancellationToken);
+        var approval = response.ApprovalName is null
+            ? (pending.Count > 0 ? pending[0] : null)
+            : pending.FirstOrDefault(a => string.Equals(a.Name, response.ApprovalName, StringComparison.Ordinal));
+        if (approval is null)
+        {
+            throw new ApprovalNotPendingException(runId, pending.Count == 0
+                ? $"Run '{runId}' ({run.Status}) is not waiting for an approval{(response.ApprovalName is null ? "" : $" named '{response.ApprovalName}'")}. " +
+                  "List the ones that wait with `keel pending`."
+                : $"Run '{runId}' is not waiting for an approval named '{response.ApprovalName}'; it waits for: " +
+                  string.Join(", ", pending.Select(a => $"'{a.Name}'")) + ".");
+        }
+        if (response.Option is { } option && !approval.Options.Contains(option, StringComparer.Ordinal))
+        {
+            throw new ArgumentException(approval.Options.Count == 0
+                ? $"Approval '{approval.Name}' offers no options; '{option}' cannot be chosen."
+                : $"'{option}' is not one of the options approval '{approval.Name}' offers: {string.Join(", ", approval.Options)}.", nameof(response));
+        }
+        var now = _time.GetUtcNow();
+        var decision = new ApprovalDecisionData(response.Approved ? ApprovalOutcome.Approved : ApprovalOutcome.Rejected, response.By,
+            response.Comment, response.Option, edited, now);
+        var outcome = await _store.DecideApprovalAsync(runId, approval.Sequence, ApprovalDecisionData.SignalName(approval.Sequence),
+            JsonSerializer.Serialize(decision, KeelJson.Default), now, cancellationToken);
+        switch (outcome)
+        {
+            case DecideOutcome.RunFinished:
+                throw new RunFinishedException(runId, (await GetRunAsync(runId, cancellationToken))?.Status ?? RunStatus.Completed, "take a decision on an approval");
+            case DecideOutcome.NotPending or DecideOutcome.AlreadyDecided:
+                throw new ApprovalNotPendingException(runId, $"Approval '{approval.Name}' of run '{runId}' was decided or expired meanwhile; nothing was changed.");
+            case DecideOutcome.DecidedHeld:
+                _notifier.NotifySignalled(runId);
+                break;
+            default:
+                _notifier.NotifyWork();
+                break;
+        }
+        return approval;
+    }
+
+    private static JsonElement EnsureJson(string json, string what, string parameter)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(json);
+            return document.RootElement.Clone();
+        }
+        catch (JsonException ex)
+        {
+            throw new ArgumentException($"{what} is not valid JSON: {ex.Message}", parameter, ex);
+        }
+    }
 }

@@ -50,6 +50,14 @@ public sealed class KeelOptions
     /// <summary>Serializer settings for inputs, results and step outcomes.</summary>
     public JsonSerializerOptions SerializerOptions { get; set; } = KeelJson.Default;
 
+    /// <summary>
+    /// Per-workflow limits on runs executing at once across all workers that share the store (by workflow name), so
+    /// that a thousand started runs do not all call a rate-limited provider together: the rest wait, runnable, in
+    /// priority order. Runs released while they wait (timers, signals, approvals) do not count. Every worker of a
+    /// store should set the same limits. See <see cref="KeelBuilder.LimitConcurrency"/>.
+    /// </summary>
+    public Dictionary<string, int> ConcurrencyLimits { get; } = new(StringComparer.Ordinal);
+
     /// <summary>This worker's owner id; null for one derived from machine, process and a random suffix.</summary>
     public string? WorkerId { get; set; }
 }

@@ -98,6 +98,30 @@ public abstract class WorkflowContext
     /// <returns>A task that completes when the timer fired.</returns>
     public abstract Task SleepUntilAsync(DateTimeOffset until, string name = "sleep");
 
+    /// <summary>
+    /// Waits durably for a signal sent to this run (<see cref="KeelClient.SignalAsync{T}"/>, <c>keel signal</c>). Signals
+    /// are kept in the run's inbox whether or not the run is waiting yet; each is delivered once, the oldest of the name
+    /// first, and journaled with its payload. A run that waits is released from memory until a signal arrives.
+    /// </summary>
+    /// <typeparam name="T">The payload type, deserialized with System.Text.Json.</typeparam>
+    /// <param name="name">The signal's name (also the wait's durable name).</param>
+    /// <param name="timeout">How long to wait, from <see cref="UtcNow"/>; null to wait as long as it takes.</param>
+    /// <returns>The payload.</returns>
+    /// <exception cref="SignalTimeoutException">The timeout passed first.</exception>
+    /// <exception cref="SignalPayloadException">The payload does not fit <typeparamref name="T"/> (the signal is consumed
+    /// and kept in the journal).</exception>
+    public abstract Task<T> WaitForSignalAsync<T>(string name, TimeSpan? timeout = null);
+
+    /// <summary>
+    /// Asks a person to approve an action and waits durably for the decision (released from memory meanwhile). The
+    /// request is journaled and listed as pending (<see cref="KeelClient.ListPendingApprovalsAsync"/>, <c>keel pending</c>);
+    /// the decision (who, when, comment, the proposed and any edited arguments) is journaled when it arrives.
+    /// </summary>
+    /// <typeparam name="TArgs">The proposed action's arguments.</typeparam>
+    /// <param name="request">What to approve.</param>
+    /// <returns>The decision: approved (with the arguments to act on), rejected, or expired at the deadline.</returns>
+    public abstract Task<ApprovalDecision<TArgs>> RequestApprovalAsync<TArgs>(ApprovalRequest<TArgs> request);
+
     /// <summary>The result of a step that returns nothing.</summary>
     private readonly record struct Unit;
 }

@@ -19,6 +19,13 @@ internal sealed class TempDatabase : IDisposable
     public SqliteWorkflowStore CreateStore(SqliteDurability durability = SqliteDurability.Normal) =>
         new(new SqliteStoreOptions { Path = Path, Durability = durability });
 
+    /// <summary>The run's unconsumed signals, read through a store of its own.</summary>
+    public async Task<IReadOnlyList<Keel.Storage.StoredSignal>> InboxAsync(string runId)
+    {
+        await using var store = CreateStore();
+        return await store.GetSignalsAsync(runId, TestContext.Current.CancellationToken);
+    }
+
     public void Dispose()
     {
         try

@@ -13,7 +13,8 @@ internal sealed class History
         {
             switch (entry.Kind)
             {
-                case JournalEntryKind.StepCompleted or JournalEntryKind.StepFailed or JournalEntryKind.TimerFired:
+                case JournalEntryKind.StepCompleted or JournalEntryKind.StepFailed or JournalEntryKind.TimerFired
+                    or JournalEntryKind.SignalReceived or JournalEntryKind.SignalTimedOut or JournalEntryKind.ApprovalDecided:
                     deliverable.Add(entry);
                     _firstBySequence.TryAdd(entry.Sequence, entry);
                     break;
@@ -25,6 +26,9 @@ internal sealed class History
                     }
                     list.Add(new StepAttemptFailure(entry.Attempt, entry.Error ?? new ErrorInfo("Unknown", "no error recorded"),
                         entry.StartedAt ?? entry.RecordedAt, entry.RecordedAt, entry.RetryAt));
+                    break;
+                case JournalEntryKind.ApprovalRequested:
+                    _firstBySequence.TryAdd(entry.Sequence, entry); // marks the position; the decision is delivered
                     break;
                 case JournalEntryKind.CancelRequested:
                     deliverable.Add(entry);
@@ -51,6 +55,8 @@ internal sealed class History
     {
         JournalEntryKind.StepCompleted or JournalEntryKind.StepFailed or JournalEntryKind.StepAttemptFailed => $"step '{entry.Name}'",
         JournalEntryKind.TimerFired => $"timer '{entry.Name}'",
+        JournalEntryKind.SignalReceived or JournalEntryKind.SignalTimedOut => $"signal '{entry.Name}'",
+        JournalEntryKind.ApprovalRequested or JournalEntryKind.ApprovalDecided => $"approval '{entry.Name}'",
         JournalEntryKind.CancelRequested => "a cancellation",
         _ => $"{entry.Kind} '{entry.Name}'",
     };

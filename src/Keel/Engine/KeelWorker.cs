@@ -114,7 +114,7 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable
                 // A store that pushes wake-ups (PostgreSQL LISTEN/NOTIFY) brings work from other processes at once.
                 var storeSignal = (_store as IStoreWakeup)?.WorkAvailable ?? workSignal;
                 var slotSignal = Volatile.Read(ref _slotFreed).Task;
-                TakeCancelRequests();
+                TakeRunRequests();
                 var capacity = _options.MaxConcurrentRuns - _active.Count;
                 var claimedFull = false;
                 if (capacity > 0)
@@ -124,7 +124,7 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable
                     var claimed = await _store.ClaimRunsAsync(new ClaimRequest
                     {
                         Owner = Owner, WorkflowNames = _registry.Names, MaxRuns = want, Now = now,
-                        LeaseExpiresAt = now + _options.LeaseDuration,
+                        LeaseExpiresAt = now + _options.LeaseDuration, ConcurrencyLimits = _options.ConcurrencyLimits,
                     }, stop);
                     foreach (var run in claimed)
                     {
@@ -203,7 +203,7 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable
             }
             try
             {
-                TakeCancelRequests();
+                TakeRunRequests();
                 var leases = _active.Values.Select(a => a.Executor.Lease).ToList();
                 if (leases.Count > 0)
                 {
@@ -230,6 +230,13 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable
                             entry.Executor.RequestPause();
                         }
                     }
+                    foreach (var runId in renewal.Signalled)
+                    {
+                        if (_active.TryGetValue(runId, out var entry))
+                        {
+                            entry.Executor.SignalsArrived();
+                        }
+                    }
                 }
                 if (_options.RetainFinishedRunsFor is { } retain && Pacing.GetUtcNow() - lastPurge >= _options.RetentionPurgeInterval)
                 {
@@ -253,7 +260,8 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable
         }
     }
 
-    private void TakeCancelRequests()
+    /// <summary>Hands requests made since the last look (cancel, pause, signals) to the executors of the runs they concern.</summary>
+    private void TakeRunRequests()
     {
         while (_notifier.TryTakeCancelRequest(out var runId))
         {
@@ -267,6 +275,13 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable
             if (_active.TryGetValue(runId, out var entry))
             {
                 entry.Executor.RequestPause();
+            }
+        }
+        while (_notifier.TryTakeSignalled(out var runId) || _store is IStoreWakeup wakeup && wakeup.TryTakeSignalledRun(out runId))
+        {
+            if (_active.TryGetValue(runId, out var entry))
+            {
+                entry.Executor.SignalsArrived();
             }
         }
     }

@@ -1,3 +1,5 @@
+using Keel.Storage;
+
 namespace Keel.Engine;
 
 /// <summary>A durable operation the workflow code asked for and that has no delivered outcome yet.</summary>
@@ -12,7 +14,8 @@ internal abstract class Operation(int sequence, string name)
 
     public bool IsStarted { get; protected set; }
 
-    /// <summary>When the operation sleeps until a due time (a retry backoff), that time; otherwise null.</summary>
+    /// <summary>When the operation sleeps until a due time (a retry backoff, a timer, a wait's deadline), that time
+    /// (<see cref="DateTimeOffset.MaxValue"/> for a wait without one); otherwise null.</summary>
     public DateTimeOffset? WaitingUntil
     {
         get
@@ -20,7 +23,7 @@ internal abstract class Operation(int sequence, string name)
             var ticks = Interlocked.Read(ref _waitingUntilTicks);
             return ticks == 0 ? null : new DateTimeOffset(ticks, TimeSpan.Zero);
         }
-        protected set => Interlocked.Exchange(ref _waitingUntilTicks, value?.UtcTicks ?? 0);
+        set => Interlocked.Exchange(ref _waitingUntilTicks, value?.UtcTicks ?? 0);
     }
 
     private long _waitingUntilTicks;
@@ -37,17 +40,24 @@ internal abstract class Operation(int sequence, string name)
     public abstract string Describe();
 }
 
-/// <summary>An item of a run's inbox: a live outcome to journal and deliver, a cancellation, or a wake-up.</summary>
+/// <summary>
+/// An item of the executor's queue: a live outcome to journal and deliver, an entry to journal only, a cancellation,
+/// a status, a look at the signal inbox, or a wake-up. Outcomes may carry inbox changes committed with their entry.
+/// </summary>
 internal sealed record InboxItem(InboxItemKind Kind, Operation? Operation = null, JournalEntry? Entry = null, Action? Deliver = null,
-    RunCustomStatus? Status = null)
+    RunCustomStatus? Status = null, long? ConsumedSignal = null, ApprovalRecord? OpenApproval = null, int? ClosedApproval = null)
 {
     public static readonly InboxItem Wake = new(InboxItemKind.Wake);
+
+    public static readonly InboxItem CheckSignals = new(InboxItemKind.Signals);
 }
 
 internal enum InboxItemKind
 {
     Outcome,
+    Record,
     Cancel,
     Wake,
     Status,
+    Signals,
 }

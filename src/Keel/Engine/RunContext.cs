@@ -81,31 +81,24 @@ internal sealed class RunContext : WorkflowContext, IDisposable
         ArgumentNullException.ThrowIfNull(body);
         var policy = options?.Retry ?? _defaultPolicy;
         policy.Validate();
-        var sequence = ++_lastSequence;
-        var recorded = _history.FirstEntryFor(sequence);
-        if (recorded is not null && (!IsStepEntry(recorded.Kind) || !string.Equals(recorded.Name, name, StringComparison.Ordinal)))
+        if (!TryTakeSequence(name, "step", out var sequence, JournalEntryKind.StepCompleted, JournalEntryKind.StepFailed, JournalEntryKind.StepAttemptFailed))
         {
-            Nondeterminism ??= new NondeterminismException(RunId, sequence, History.Describe(recorded), $"step '{name}'");
-            return new TaskCompletionSource<T>().Task; // never completes: the executor blocks the run
+            return new TaskCompletionSource<T>().Task;
         }
         if (IsCancelled)
         {
             return Task.FromCanceled<T>(_cancel.Token);
         }
         var operation = new StepOperation<T>(sequence, name, body, policy, _history.FailuresFor(sequence));
-        _pending.Add(sequence, operation);
-        _unstarted.Add(operation);
+        Add(operation);
         return operation.Task;
     }
 
     public override Task SleepUntilAsync(DateTimeOffset until, string name = "sleep")
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        var sequence = ++_lastSequence;
-        var recorded = _history.FirstEntryFor(sequence);
-        if (recorded is not null && (recorded.Kind != JournalEntryKind.TimerFired || !string.Equals(recorded.Name, name, StringComparison.Ordinal)))
+        if (!TryTakeSequence(name, "timer", out var sequence, JournalEntryKind.TimerFired))
         {
-            Nondeterminism ??= new NondeterminismException(RunId, sequence, History.Describe(recorded), $"timer '{name}'");
             return new TaskCompletionSource().Task;
         }
         if (IsCancelled)
@@ -113,9 +106,73 @@ internal sealed class RunContext : WorkflowContext, IDisposable
             return Task.FromCanceled(_cancel.Token);
         }
         var operation = new TimerOperation(sequence, name, until);
-        _pending.Add(sequence, operation);
-        _unstarted.Add(operation);
+        Add(operation);
         return operation.Task;
+    }
+
+    public override Task<T> WaitForSignalAsync<T>(string name, TimeSpan? timeout = null)
+    {
+        SignalNames.Validate(name);
+        if (timeout is { } t)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(t, TimeSpan.Zero, nameof(timeout));
+        }
+        if (!TryTakeSequence(name, "signal", out var sequence, JournalEntryKind.SignalReceived, JournalEntryKind.SignalTimedOut))
+        {
+            return new TaskCompletionSource<T>().Task;
+        }
+        if (IsCancelled)
+        {
+            return Task.FromCanceled<T>(_cancel.Token);
+        }
+        var operation = new SignalWaitOperation<T>(sequence, name, timeout is { } wait ? UtcNow + wait : null, timeout);
+        Add(operation);
+        return operation.Task;
+    }
+
+    public override Task<ApprovalDecision<TArgs>> RequestApprovalAsync<TArgs>(ApprovalRequest<TArgs> request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentException.ThrowIfNullOrWhiteSpace(request.Name, nameof(request));
+        ArgumentException.ThrowIfNullOrWhiteSpace(request.Title, nameof(request));
+        if (request.Timeout is { } t)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(t, TimeSpan.Zero, nameof(request));
+        }
+        if (!TryTakeSequence(request.Name, "approval", out var sequence, JournalEntryKind.ApprovalRequested, JournalEntryKind.ApprovalDecided))
+        {
+            return new TaskCompletionSource<ApprovalDecision<TArgs>>().Task;
+        }
+        if (IsCancelled)
+        {
+            return Task.FromCanceled<ApprovalDecision<TArgs>>(_cancel.Token);
+        }
+        var data = new ApprovalRequestData(request.Title, request.Details, request.Action,
+            System.Text.Json.JsonSerializer.SerializeToElement(request.Arguments, _executor.SerializerOptions),
+            request.Options.Count == 0 ? null : request.Options, request.Timeout is { } timeout ? UtcNow + timeout : null);
+        var alreadyRequested = _history.FirstEntryFor(sequence) is not null;
+        var operation = new ApprovalOperation<TArgs>(sequence, request, data, alreadyRequested);
+        Add(operation);
+        return operation.Task;
+    }
+
+    /// <summary>Takes the next sequence number, checking the journal recorded the same kind of operation, with this name, there.</summary>
+    private bool TryTakeSequence(string name, string what, out int sequence, params ReadOnlySpan<JournalEntryKind> kinds)
+    {
+        sequence = ++_lastSequence;
+        var recorded = _history.FirstEntryFor(sequence);
+        if (recorded is not null && (!kinds.Contains(recorded.Kind) || !string.Equals(recorded.Name, name, StringComparison.Ordinal)))
+        {
+            Nondeterminism ??= new NondeterminismException(RunId, sequence, History.Describe(recorded), $"{what} '{name}'");
+            return false; // the caller returns a task that never completes: the executor blocks the run
+        }
+        return true;
+    }
+
+    private void Add(Operation operation)
+    {
+        _pending.Add(operation.Sequence, operation);
+        _unstarted.Add(operation);
     }
 
     public override void SetStatus(string text, object? data = null)
@@ -153,9 +210,6 @@ internal sealed class RunContext : WorkflowContext, IDisposable
 
     public string DescribePending() =>
         _pending.Count == 0 ? "nothing" : string.Join(", ", _pending.Values.Select(o => $"{o.Describe()} at position {o.Sequence}"));
-
-    private static bool IsStepEntry(JournalEntryKind kind) =>
-        kind is JournalEntryKind.StepCompleted or JournalEntryKind.StepFailed or JournalEntryKind.StepAttemptFailed;
 
     // FNV-1a: stable across processes and .NET versions, unlike string.GetHashCode.
     private static int SeedFor(string runId)

@@ -25,6 +25,12 @@ internal sealed class RunExecutor : IDisposable
     private readonly ILogger _logger;
     private RunContext? _context;
     private Exception? _fault;
+    // The signal inbox, touched only on the executor's loop: waiters in sequence order, signals read from the store
+    // (loaded on first need, reloaded when told of new ones), and those taken but not yet journaled.
+    private readonly List<InboxWaitOperation> _signalWaiters = [];
+    private readonly HashSet<long> _takenSignals = [];
+    private List<StoredSignal>? _signals;
+    private volatile bool _signalsStale;
     private int _bodiesRunning;
     private int _cancelPosted;
     private volatile bool _draining;
@@ -81,6 +87,20 @@ internal sealed class RunExecutor : IDisposable
         {
             Post(new InboxItem(InboxItemKind.Cancel));
         }
+    }
+
+    /// <summary>Signals arrived in the run's inbox: look again if something waits for one.</summary>
+    public void SignalsArrived()
+    {
+        _signalsStale = true;
+        Post(InboxItem.CheckSignals);
+    }
+
+    /// <summary>Registers a started wait for a signal (on the executor's loop) and looks for a match.</summary>
+    public void AddSignalWaiter(InboxWaitOperation operation)
+    {
+        _signalWaiters.Add(operation);
+        Post(InboxItem.CheckSignals);
     }
 
     /// <summary>Stops starting new work; the run is released once its in-flight step bodies are journaled.</summary>
@@ -310,7 +330,7 @@ internal sealed class RunExecutor : IDisposable
                 if (NextDueIfAllWaiting(context) is { } due && due - Now >= _services.Options.ReleaseWaitsLongerThan)
                 {
                     // Nothing to do until then: hold no memory; any worker resumes the run when it is due.
-                    await ReleaseUntilAsync(due);
+                    await ReleaseUntilAsync(due, context);
                     return;
                 }
             }
@@ -330,25 +350,48 @@ internal sealed class RunExecutor : IDisposable
     {
         var entries = new List<JournalEntry>(batch.Count);
         RunCustomStatus? status = null;
+        List<long>? consumed = null;
+        ApprovalRecord? opened = null;
+        int? closed = null;
+        var checkSignals = false;
         for (var i = 0; i < batch.Count; i++)
         {
             var item = batch[i];
-            if (item.Kind == InboxItemKind.Status)
+            switch (item.Kind)
             {
-                status = item.Status; // the latest in the batch wins
-            }
-            if (item.Kind == InboxItemKind.Cancel && !context.IsCancelled)
-            {
-                var entry = new JournalEntry { Sequence = 0, Kind = JournalEntryKind.CancelRequested, Name = "cancel", RecordedAt = Now };
-                batch[i] = item with { Entry = entry };
-                entries.Add(entry);
-            }
-            else if (item.Kind == InboxItemKind.Outcome && item.Operation is { IsDone: false })
-            {
-                entries.Add(item.Entry!);
+                case InboxItemKind.Status:
+                    status = item.Status; // the latest in the batch wins
+                    break;
+                case InboxItemKind.Signals:
+                    checkSignals = true;
+                    break;
+                case InboxItemKind.Cancel when !context.IsCancelled:
+                    var entry = new JournalEntry { Sequence = 0, Kind = JournalEntryKind.CancelRequested, Name = "cancel", RecordedAt = Now };
+                    batch[i] = item with { Entry = entry };
+                    entries.Add(entry);
+                    break;
+                case InboxItemKind.Record:
+                    entries.Add(item.Entry!);
+                    opened = item.OpenApproval ?? opened;
+                    break;
+                case InboxItemKind.Outcome when item.Operation is { IsDone: false }:
+                    entries.Add(item.Entry!);
+                    if (item.ConsumedSignal is { } signal)
+                    {
+                        (consumed ??= []).Add(signal);
+                    }
+                    closed = item.ClosedApproval ?? closed;
+                    break;
             }
         }
-        var update = status is null ? null : new RunUpdate { CustomStatus = status, At = status.At };
+        if (closed is not null && opened is not null)
+        {
+            // An approval opened and closed in one batch needs no row; at most one of each fits in one RunUpdate.
+            (closed, opened) = closed == opened.Sequence ? (null, null) : (closed, opened);
+        }
+        var update = status is null && consumed is null && opened is null && closed is null
+            ? null
+            : new RunUpdate { CustomStatus = status, ConsumedSignals = consumed, OpenApproval = opened, ClosedApproval = closed, At = status?.At ?? Now };
         if ((entries.Count > 0 || update is not null) && !await _services.Store.AppendAsync(Lease, entries, update, token))
         {
             throw new LeaseLostException();
@@ -376,6 +419,40 @@ internal sealed class RunExecutor : IDisposable
             }
             StartNewOperations();
         }
+        if (checkSignals)
+        {
+            await MatchSignalsAsync(token);
+        }
+    }
+
+    /// <summary>Gives each waiting operation, in sequence order, the oldest unconsumed signal of its name.</summary>
+    private async Task MatchSignalsAsync(CancellationToken token)
+    {
+        _signalWaiters.RemoveAll(w => w.IsResolved);
+        if (_signalWaiters.Count == 0)
+        {
+            return;
+        }
+        if (_signals is null || _signalsStale)
+        {
+            _signalsStale = false;
+            var stored = await _services.Store.GetSignalsAsync(RunId, token);
+            _signals = [.. stored.Where(s => !_takenSignals.Contains(s.Id))];
+        }
+        _signalWaiters.Sort((a, b) => a.Sequence.CompareTo(b.Sequence));
+        foreach (var waiter in _signalWaiters)
+        {
+            var index = _signals.FindIndex(s => string.Equals(s.Name, waiter.InboxName, StringComparison.Ordinal));
+            if (index >= 0 && waiter.TryResolve())
+            {
+                var signal = _signals[index];
+                _signals.RemoveAt(index);
+                _takenSignals.Add(signal.Id);
+                waiter.WaitingUntil = null;
+                Post(waiter.Received(signal, this));
+            }
+        }
+        _signalWaiters.RemoveAll(w => w.IsResolved);
     }
 
     private async Task CompleteAsync(Task<object?> workflowTask, RunContext context)
@@ -497,9 +574,15 @@ internal sealed class RunExecutor : IDisposable
         return earliest;
     }
 
-    private async Task ReleaseUntilAsync(DateTimeOffset due)
+    private async Task ReleaseUntilAsync(DateTimeOffset due, RunContext context)
     {
-        var update = new RunUpdate { Status = RunStatus.Waiting, ReleaseLease = true, DueAt = due, At = Now };
+        // Waits for signals go with the release: one already in the inbox, or sent later, makes the run due at once.
+        var signals = context.Pending.Values.OfType<InboxWaitOperation>().Select(o => o.InboxName).Distinct(StringComparer.Ordinal).ToList();
+        var update = new RunUpdate
+        {
+            Status = RunStatus.Waiting, ReleaseLease = true, DueAt = due == DateTimeOffset.MaxValue ? null : due,
+            WaitsForSignals = signals.Count > 0 ? signals : null, At = Now,
+        };
         if (!await _services.Store.AppendAsync(Lease, [], update, CancellationToken.None))
         {
             throw new LeaseLostException();

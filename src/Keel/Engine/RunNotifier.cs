@@ -11,6 +11,7 @@ internal sealed class RunNotifier
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, TaskCompletionSource> _runChanged = new(StringComparer.Ordinal);
     private readonly System.Collections.Concurrent.ConcurrentQueue<string> _cancelRequests = new();
     private readonly System.Collections.Concurrent.ConcurrentQueue<string> _pauseRequests = new();
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _signalled = new();
 
     /// <summary>A task that completes at the next <see cref="NotifyWork"/>.</summary>
     public Task WorkAvailable
@@ -62,6 +63,15 @@ internal sealed class RunNotifier
     }
 
     public bool TryTakePauseRequest(out string runId) => _pauseRequests.TryDequeue(out runId!);
+
+    /// <summary>A signal was stored for a run a worker holds (perhaps this process's).</summary>
+    public void NotifySignalled(string runId)
+    {
+        _signalled.Enqueue(runId);
+        NotifyWork();
+    }
+
+    public bool TryTakeSignalled(out string runId) => _signalled.TryDequeue(out runId!);
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 }

@@ -13,4 +13,10 @@ public interface IStoreWakeup
     /// by any process. Get it before looking for work, then wait on it.
     /// </summary>
     Task WorkAvailable { get; }
+
+    /// <summary>Takes the id of a run that received a signal from any process since the last call, if any: the worker
+    /// that holds it looks in its inbox at once instead of at its next lease renewal.</summary>
+    /// <param name="runId">The run.</param>
+    /// <returns>False when there is none.</returns>
+    bool TryTakeSignalledRun(out string runId);
 }

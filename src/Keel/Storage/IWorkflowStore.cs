@@ -124,4 +124,40 @@ public interface IWorkflowStore : IAsyncDisposable
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>How many runs were freed.</returns>
     Task<int> ExpireLeasesAsync(IReadOnlyCollection<string> owners, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Stores a signal in a run's inbox, unless the run is unknown or finished. Signals are kept until the run consumes
+    /// them (<see cref="RunUpdate.ConsumedSignals"/>), in arrival order. A released run that waits for this name
+    /// (<see cref="RunUpdate.WaitsForSignals"/>) becomes due at once.
+    /// </summary>
+    /// <param name="signal">The signal.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>What happened.</returns>
+    Task<SignalOutcome> SendSignalAsync(NewSignal signal, CancellationToken cancellationToken = default);
+
+    /// <summary>Gets a run's unconsumed signals, in arrival order.</summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The signals.</returns>
+    Task<IReadOnlyList<StoredSignal>> GetSignalsAsync(string runId, CancellationToken cancellationToken = default);
+
+    /// <summary>Lists approvals that wait for a decision, oldest first.</summary>
+    /// <param name="runId">Only this run's, or null for all runs.</param>
+    /// <param name="limit">At most this many.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The approvals.</returns>
+    Task<IReadOnlyList<PendingApproval>> ListPendingApprovalsAsync(string? runId, int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Records a decision on a pending approval and sends it to the run as the signal
+    /// <paramref name="signalName"/>, in one transaction; a second decision on the same approval is refused.
+    /// </summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="sequence">The approval's sequence number.</param>
+    /// <param name="signalName">The signal the run's approval operation waits for.</param>
+    /// <param name="decision">The decision as JSON.</param>
+    /// <param name="at">When it was decided.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>What happened.</returns>
+    Task<DecideOutcome> DecideApprovalAsync(string runId, int sequence, string signalName, string decision, DateTimeOffset at, CancellationToken cancellationToken = default);
 }

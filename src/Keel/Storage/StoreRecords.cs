@@ -47,6 +47,12 @@ public sealed record ClaimRequest
 
     /// <summary>When the new leases expire.</summary>
     public required DateTimeOffset LeaseExpiresAt { get; init; }
+
+    /// <summary>
+    /// Per-workflow limits on runs held at once across all workers: a workflow at its limit gets no more claims
+    /// until a held run finishes, waits or is released. Workflows not listed are unlimited.
+    /// </summary>
+    public IReadOnlyDictionary<string, int>? ConcurrencyLimits { get; init; }
 }
 
 /// <summary>A run a worker now holds.</summary>
@@ -86,8 +92,25 @@ public sealed record RunUpdate
     /// </summary>
     public bool Recovered { get; init; }
 
-    /// <summary>When the run is next due (with <see cref="ReleaseLease"/>); null for now.</summary>
+    /// <summary>When the run is next due (with <see cref="ReleaseLease"/>); null for now, or for never when
+    /// <see cref="WaitsForSignals"/> is set.</summary>
     public DateTimeOffset? DueAt { get; init; }
+
+    /// <summary>
+    /// With <see cref="ReleaseLease"/>: the signal names the released run waits for. A signal of one of these names,
+    /// in the inbox already or sent later, makes the run due at once; without one it is due at <see cref="DueAt"/>
+    /// (never, when that is null).
+    /// </summary>
+    public IReadOnlyList<string>? WaitsForSignals { get; init; }
+
+    /// <summary>Signals the appended entries consumed: removed from the inbox in the same transaction.</summary>
+    public IReadOnlyList<long>? ConsumedSignals { get; init; }
+
+    /// <summary>An approval the appended entries ask for: listed as pending until closed.</summary>
+    public ApprovalRecord? OpenApproval { get; init; }
+
+    /// <summary>The sequence number of an approval the appended entries ended (decided or expired).</summary>
+    public int? ClosedApproval { get; init; }
 
     /// <summary>The time of the change.</summary>
     public required DateTimeOffset At { get; init; }
@@ -97,7 +120,9 @@ public sealed record RunUpdate
 /// <param name="Lost">Runs whose lease is no longer the worker's.</param>
 /// <param name="CancelRequested">Runs the worker holds that were asked to cancel.</param>
 /// <param name="PauseRequested">Runs the worker holds that were asked to pause.</param>
-public sealed record LeaseRenewal(IReadOnlyList<string> Lost, IReadOnlyList<string> CancelRequested, IReadOnlyList<string> PauseRequested);
+/// <param name="Signalled">Runs the worker holds that have signals in their inbox.</param>
+public sealed record LeaseRenewal(IReadOnlyList<string> Lost, IReadOnlyList<string> CancelRequested, IReadOnlyList<string> PauseRequested,
+    IReadOnlyList<string> Signalled);
 
 /// <summary>What a pause or resume request did.</summary>
 public enum PauseOutcome
@@ -132,4 +157,81 @@ public enum CancelOutcome
 
     /// <summary>The run was flagged; the worker that runs it cancels it.</summary>
     Requested,
+}
+
+/// <summary>A signal to store in a run's inbox.</summary>
+public sealed record NewSignal
+{
+    /// <summary>The run.</summary>
+    public required string RunId { get; init; }
+
+    /// <summary>The signal's name.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>The payload as JSON, or null.</summary>
+    public string? Payload { get; init; }
+
+    /// <summary>When it was sent.</summary>
+    public required DateTimeOffset SentAt { get; init; }
+}
+
+/// <summary>A signal in a run's inbox, not yet consumed by the run.</summary>
+/// <param name="Id">Its place in arrival order (store-wide, increasing).</param>
+/// <param name="Name">The signal's name.</param>
+/// <param name="Payload">The payload as JSON, or null.</param>
+/// <param name="SentAt">When it was sent.</param>
+public sealed record StoredSignal(long Id, string Name, string? Payload, DateTimeOffset SentAt);
+
+/// <summary>What sending a signal did.</summary>
+public enum SignalOutcome
+{
+    /// <summary>No run has that id; nothing was stored.</summary>
+    NotFound,
+
+    /// <summary>The run has finished; nothing was stored.</summary>
+    AlreadyFinished,
+
+    /// <summary>Stored in the inbox. A released run that waits for it is due now.</summary>
+    Stored,
+
+    /// <summary>Stored in the inbox, and a worker holds the run: tell it, so it need not wait for its next lease renewal.</summary>
+    StoredHeld,
+}
+
+/// <summary>An approval the run asked for, journaled with the entry that asked (see <see cref="RunUpdate.OpenApproval"/>).</summary>
+public sealed record ApprovalRecord
+{
+    /// <summary>The sequence number of the operation that waits for the decision.</summary>
+    public required int Sequence { get; init; }
+
+    /// <summary>The approval's durable name.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>The request as JSON (title, details, action, arguments, options, deadline).</summary>
+    public required string Request { get; init; }
+
+    /// <summary>When it was asked for.</summary>
+    public required DateTimeOffset RequestedAt { get; init; }
+
+    /// <summary>When the wait ends as expired, if ever.</summary>
+    public DateTimeOffset? Deadline { get; init; }
+}
+
+/// <summary>What recording a decision on an approval did.</summary>
+public enum DecideOutcome
+{
+    /// <summary>The run has no such approval waiting (never asked, or already ended).</summary>
+    NotPending,
+
+    /// <summary>Someone decided it already; the decision is on its way to the run.</summary>
+    AlreadyDecided,
+
+    /// <summary>The run has finished.</summary>
+    RunFinished,
+
+    /// <summary>Recorded; the run receives it as a signal.</summary>
+    Decided,
+
+    /// <summary>Recorded, and a worker holds the run: tell it.</summary>
+    DecidedHeld,
 }

@@ -1,0 +1,89 @@
+using System.Text.Json;
+using Keel.Storage;
+
+namespace Keel.Engine;
+
+/// <summary>
+/// <see cref="WorkflowContext.RequestApprovalAsync{TArgs}"/>: journals the request (and lists it as pending), then waits
+/// for the decision a person sends through the client, or for the deadline.
+/// </summary>
+internal sealed class ApprovalOperation<TArgs>(int sequence, ApprovalRequest<TArgs> request, ApprovalRequestData data, bool alreadyRequested)
+    : InboxWaitOperation(sequence, request.Name, ApprovalDecisionData.SignalName(sequence), data.Deadline)
+{
+    private readonly TaskCompletionSource<ApprovalDecision<TArgs>> _tcs = new();
+
+    public Task<ApprovalDecision<TArgs>> Task => _tcs.Task;
+
+    public override string Describe() => $"approval '{Name}'";
+
+    protected override int? ClosesApproval => Sequence;
+
+    public override void Start(RunExecutor executor)
+    {
+        if (!alreadyRequested)
+        {
+            var now = executor.Now;
+            var json = JsonSerializer.Serialize(data, KeelJson.Default);
+            var entry = new JournalEntry { Sequence = Sequence, Kind = JournalEntryKind.ApprovalRequested, Name = Name, RecordedAt = now, Payload = json };
+            executor.Post(new InboxItem(InboxItemKind.Record, Entry: entry, OpenApproval: new ApprovalRecord
+            {
+                Sequence = Sequence, Name = Name, Request = json, RequestedAt = now, Deadline = Deadline,
+            }));
+        }
+        base.Start(executor);
+    }
+
+    protected override JournalEntry ReceivedEntry(StoredSignal signal, RunExecutor executor)
+    {
+        ApprovalDecisionData? decision = null;
+        try
+        {
+            decision = signal.Payload is null ? null : JsonSerializer.Deserialize<ApprovalDecisionData>(signal.Payload, KeelJson.Default);
+        }
+        catch (JsonException)
+        {
+            // recorded as received below; delivery reports the malformed decision
+        }
+        var payload = decision is null ? signal.Payload : JsonSerializer.Serialize(decision with { ProposedArguments = data.Arguments }, KeelJson.Default);
+        return new JournalEntry
+        {
+            Sequence = Sequence, Kind = JournalEntryKind.ApprovalDecided, Name = Name, RecordedAt = executor.Now, StartedAt = signal.SentAt,
+            Payload = payload,
+        };
+    }
+
+    protected override JournalEntry ExpiredEntry(RunExecutor executor)
+    {
+        var now = executor.Now;
+        var expired = new ApprovalDecisionData(ApprovalOutcome.Expired, null, null, null, null, now) { ProposedArguments = data.Arguments };
+        return new JournalEntry
+        {
+            Sequence = Sequence, Kind = JournalEntryKind.ApprovalDecided, Name = Name, RecordedAt = now, StartedAt = Deadline,
+            Payload = JsonSerializer.Serialize(expired, KeelJson.Default),
+        };
+    }
+
+    protected override void Deliver(JournalEntry entry, RunExecutor executor)
+    {
+        try
+        {
+            var decision = JsonSerializer.Deserialize<ApprovalDecisionData>(entry.Payload ?? "null", KeelJson.Default)
+                           ?? throw new JsonException("The decision is empty.");
+            var options = executor.SerializerOptions;
+            var proposed = request.Arguments;
+            var isEdited = decision.Outcome == ApprovalOutcome.Approved && decision.EditedArguments is { ValueKind: not JsonValueKind.Null };
+            _tcs.TrySetResult(new ApprovalDecision<TArgs>
+            {
+                Outcome = decision.Outcome, Arguments = isEdited ? decision.EditedArguments!.Value.Deserialize<TArgs>(options)! : proposed,
+                ProposedArguments = proposed, ArgumentsEdited = isEdited,
+                Option = decision.Option, DecidedBy = decision.By, Comment = decision.Comment, DecidedAt = decision.DecidedAt,
+            });
+        }
+        catch (JsonException ex)
+        {
+            _tcs.TrySetException(new SignalPayloadException($"approval '{Name}'", typeof(TArgs), entry.Payload, ex));
+        }
+    }
+
+    protected override void CancelCore(CancellationToken token) => _tcs.TrySetCanceled(token);
+}

@@ -1,0 +1,94 @@
+using Keel.Storage;
+
+namespace Keel.Engine;
+
+/// <summary>
+/// An operation that waits for a signal in the run's inbox (a user signal, or the decision on an approval), optionally
+/// until a deadline. The executor matches arrived signals to waiters in sequence order; the deadline and a signal race
+/// through <see cref="TryResolve"/>, so exactly one outcome is journaled.
+/// </summary>
+internal abstract class InboxWaitOperation(int sequence, string name, string inboxName, DateTimeOffset? deadline) : Operation(sequence, name)
+{
+    private int _resolved;
+
+    /// <summary>The inbox name the operation consumes.</summary>
+    public string InboxName { get; } = inboxName;
+
+    public DateTimeOffset? Deadline { get; } = deadline;
+
+    public bool IsResolved => Volatile.Read(ref _resolved) == 1;
+
+    /// <summary>Claims the right to end the wait: true once, for whichever of signal, deadline or cancellation came first.</summary>
+    public bool TryResolve() => Interlocked.Exchange(ref _resolved, 1) == 0;
+
+    public override void Start(RunExecutor executor)
+    {
+        IsStarted = true;
+        WaitingUntil = Deadline ?? DateTimeOffset.MaxValue; // waiting, so the executor may release the run from memory
+        executor.AddSignalWaiter(this);
+        if (Deadline is { } deadline)
+        {
+            _ = ExpireAsync(executor, deadline);
+        }
+    }
+
+    public override void Cancel(CancellationToken token)
+    {
+        TryResolve();
+        IsDone = true;
+        CancelCore(token);
+    }
+
+    public override void DeliverRecorded(JournalEntry entry, RunExecutor executor)
+    {
+        TryResolve();
+        IsDone = true;
+        Deliver(entry, executor);
+    }
+
+    /// <summary>The live outcome for a signal this operation took.</summary>
+    public InboxItem Received(StoredSignal signal, RunExecutor executor)
+    {
+        var entry = ReceivedEntry(signal, executor);
+        return new InboxItem(InboxItemKind.Outcome, this, entry, () => DeliverLive(entry, executor), ConsumedSignal: signal.Id, ClosedApproval: ClosesApproval);
+    }
+
+    /// <summary>Writes the journal entry for a signal taken live.</summary>
+    protected abstract JournalEntry ReceivedEntry(StoredSignal signal, RunExecutor executor);
+
+    /// <summary>Writes the journal entry for the deadline passing.</summary>
+    protected abstract JournalEntry ExpiredEntry(RunExecutor executor);
+
+    /// <summary>Completes the workflow's task from a journaled outcome (live or replayed alike).</summary>
+    protected abstract void Deliver(JournalEntry entry, RunExecutor executor);
+
+    protected abstract void CancelCore(CancellationToken token);
+
+    /// <summary>The approval this wait closes when it ends, if it is one.</summary>
+    protected virtual int? ClosesApproval => null;
+
+    private void DeliverLive(JournalEntry entry, RunExecutor executor)
+    {
+        IsDone = true;
+        Deliver(entry, executor);
+    }
+
+    private async Task ExpireAsync(RunExecutor executor, DateTimeOffset deadline)
+    {
+        var token = executor.RunToken;
+        try
+        {
+            await executor.DelayUntilAsync(deadline, token);
+            if (TryResolve())
+            {
+                WaitingUntil = null;
+                var entry = ExpiredEntry(executor);
+                executor.Post(new InboxItem(InboxItemKind.Outcome, this, entry, () => DeliverLive(entry, executor), ClosedApproval: ClosesApproval));
+            }
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            // the run is going away; the wait is journaled only when it ends
+        }
+    }
+}
