@@ -195,4 +195,66 @@ public sealed class PostgresStoreTests : IAsyncDisposable
         TestContext.Current.TestOutputHelper?.WriteLine($"start-to-completed: {string.Join(", ", latencies.Select(l => $"{l:0} ms"))}");
         Assert.All(latencies, l => Assert.True(l < 1000, $"a run took {l:0} ms to complete; the wake-up should bring it in well under 1 s"));
     }
+
+    [Fact]
+    public async Task SignalFromAnotherProcess_WakesAReleasedRun_AndReachesAHeldOne_WellBeforeThePollInterval()
+    {
+        // Poll and lease renewal are 10 s apart: only LISTEN/NOTIFY can bring the signals in under a second.
+        await using var keel = await KeelHost.StartAsync(k => k
+            .UsePostgres(_db.ConnectionString, o => o.Schema = _db.Schema)
+            .AddWorkflow<int, string>("released", async (ctx, _) => await ctx.WaitForSignalAsync<string>("go"))
+            .AddWorkflow<int, string>("held", async (ctx, _) =>
+            {
+                // The step keeps the run in memory while it waits for the signal.
+                var busy = ctx.StepAsync("busy", async sc =>
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(3), TimeProvider.System, sc.CancellationToken);
+                    return 1;
+                });
+                var signal = await ctx.WaitForSignalAsync<string>("go");
+                await busy;
+                return signal;
+            })
+            .Configure(o =>
+            {
+                o.PollInterval = TimeSpan.FromSeconds(10);
+                o.LeaseRenewInterval = TimeSpan.FromSeconds(10);
+            }), cancellationToken: Token);
+        await using var other = _db.CreateStore();
+        var client = KeelClient.Create(other);
+        await ((PostgresWorkflowStore)keel.Store).Listening.WaitAsync(TimeSpan.FromSeconds(10), Token);
+
+        var released = await client.StartAsync("released", 0, cancellationToken: Token);
+        while ((await client.GetRunAsync(released.RunId, Token)) is not { Status: RunStatus.Waiting, Owner: null })
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(10), TimeProvider.System, Token);
+        }
+        var clock = Stopwatch.StartNew();
+        await client.SignalAsync(released.RunId, "go", "now", Token);
+        while ((await client.GetRunAsync(released.RunId, Token))!.Status != RunStatus.Completed)
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), "the released run did not complete within 5 s of its signal");
+            await Task.Delay(TimeSpan.FromMilliseconds(3), TimeProvider.System, Token);
+        }
+        var wake = clock.Elapsed;
+
+        var held = await client.StartAsync("held", 0, cancellationToken: Token);
+        while ((await client.GetRunAsync(held.RunId, Token)) is not { Status: RunStatus.Running, Owner: not null })
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(10), TimeProvider.System, Token);
+        }
+        await Task.Delay(TimeSpan.FromMilliseconds(200), TimeProvider.System, Token);
+        clock.Restart();
+        await client.SignalAsync(held.RunId, "go", "here", Token);
+        while (!(await client.GetJournalAsync(held.RunId, Token)).Any(e => e.Kind == JournalEntryKind.SignalReceived))
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), "the held run did not take its signal within 5 s");
+            await Task.Delay(TimeSpan.FromMilliseconds(3), TimeProvider.System, Token);
+        }
+        var reach = clock.Elapsed;
+        Assert.Equal("here", await client.GetResultAsync<string>(held.RunId, Token));
+        TestContext.Current.TestOutputHelper?.WriteLine($"signal to completed (released run): {wake.TotalMilliseconds:0} ms; signal journaled (held run): {reach.TotalMilliseconds:0} ms");
+        Assert.True(wake < TimeSpan.FromSeconds(1), $"the released run took {wake.TotalMilliseconds:0} ms");
+        Assert.True(reach < TimeSpan.FromSeconds(1), $"the held run took {reach.TotalMilliseconds:0} ms");
+    }
 }

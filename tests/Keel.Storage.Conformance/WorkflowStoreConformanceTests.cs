@@ -472,4 +472,149 @@ public abstract class WorkflowStoreConformanceTests : IAsyncLifetime
             Assert.Equal($"by-{claims.Single(c => c.Run.RunId == $"r{i:00}").Lease.Owner["worker-".Length..]}", single.Name);
         }
     }
+
+    private static Task<SignalOutcome> SignalAsync(IWorkflowStore store, string runId, string name, string payload, DateTimeOffset at) =>
+        store.SendSignalAsync(new NewSignal { RunId = runId, Name = name, Payload = payload, SentAt = at }, Token);
+
+    private static RunUpdate ReleaseWaitingFor(DateTimeOffset at, params string[] names) =>
+        new() { Status = RunStatus.Waiting, ReleaseLease = true, WaitsForSignals = names, At = at };
+
+    [Fact]
+    public async Task Signals_AreRefusedForUnknownAndFinishedRuns_AndKeptInArrivalOrder()
+    {
+        var store = await OpenAsync();
+        Assert.Equal(SignalOutcome.NotFound, await SignalAsync(store, "nope", "go", "1", T0));
+        await CreateAsync(store, "done");
+        var done = (await ClaimAsync(store, "a", T0)).Single();
+        Assert.True(await store.AppendAsync(done.Lease, [], new RunUpdate { Status = RunStatus.Completed, ReleaseLease = true, At = T0 }, Token));
+        Assert.Equal(SignalOutcome.AlreadyFinished, await SignalAsync(store, "done", "go", "1", T0));
+        Assert.Empty(await store.GetSignalsAsync("done", Token));
+
+        await CreateAsync(store, "r");
+        Assert.Equal(SignalOutcome.Stored, await SignalAsync(store, "r", "go", "1", T0));
+        Assert.Equal(SignalOutcome.Stored, await SignalAsync(store, "r", "other", "2", T0));
+        Assert.Equal(SignalOutcome.Stored, await SignalAsync(store, "r", "go", "3", T0.AddSeconds(1)));
+        var held = (await ClaimAsync(store, "a", T0.AddSeconds(1))).Single();
+        Assert.Equal(SignalOutcome.StoredHeld, await SignalAsync(store, "r", "go", "4", T0.AddSeconds(2)));
+        var signals = await store.GetSignalsAsync("r", Token);
+        Assert.Equal(["1", "2", "3", "4"], signals.Select(x => x.Payload));
+        Assert.Equal(["go", "other", "go", "go"], signals.Select(x => x.Name));
+        Assert.True(signals.Zip(signals.Skip(1)).All(p => p.First.Id < p.Second.Id));
+
+        // Renewal tells the holder its inbox has signals.
+        var renewal = await store.RenewLeasesAsync("a", [held.Lease], T0.AddMinutes(1), Token);
+        Assert.Equal(["r"], renewal.Signalled);
+    }
+
+    [Fact]
+    public async Task ReleaseWaitingForSignal_IsNotDueUntilOneOfItsNamesArrives()
+    {
+        var store = await OpenAsync();
+        await CreateAsync(store, "r");
+        var claim = (await ClaimAsync(store, "a", T0)).Single();
+        Assert.True(await store.AppendAsync(claim.Lease, [], ReleaseWaitingFor(T0, "approve"), Token));
+        Assert.Empty(await ClaimAsync(store, "b", T0.AddDays(365)));
+
+        Assert.Equal(SignalOutcome.Stored, await SignalAsync(store, "r", "unrelated", "1", T0.AddSeconds(5)));
+        Assert.Empty(await ClaimAsync(store, "b", T0.AddDays(365)));
+        Assert.Equal(SignalOutcome.Stored, await SignalAsync(store, "r", "approve", "2", T0.AddSeconds(6)));
+        var woken = Assert.Single(await ClaimAsync(store, "b", T0.AddSeconds(6)));
+        Assert.Equal("r", woken.Run.RunId);
+    }
+
+    [Fact]
+    public async Task ReleaseWaitingForSignal_ThatIsAlreadyInTheInbox_IsDueAtOnce()
+    {
+        // The race a release must not lose: the signal arrived after the worker last looked, before it let go.
+        var store = await OpenAsync();
+        await CreateAsync(store, "r");
+        var claim = (await ClaimAsync(store, "a", T0)).Single();
+        Assert.Equal(SignalOutcome.StoredHeld, await SignalAsync(store, "r", "approve", "1", T0.AddSeconds(1)));
+        Assert.True(await store.AppendAsync(claim.Lease, [], ReleaseWaitingFor(T0.AddSeconds(2), "approve") with { DueAt = T0.AddDays(1) }, Token));
+        var woken = Assert.Single(await ClaimAsync(store, "b", T0.AddSeconds(2)));
+        Assert.Equal("r", woken.Run.RunId);
+    }
+
+    [Fact]
+    public async Task ConsumingSignals_RemovesThemWithTheEntry_AndAFencedOutAppendConsumesNothing()
+    {
+        var store = await OpenAsync();
+        await CreateAsync(store, "r");
+        await SignalAsync(store, "r", "go", "1", T0);
+        await SignalAsync(store, "r", "go", "2", T0);
+        var stale = (await ClaimAsync(store, "a", T0)).Single();
+        var current = (await ClaimAsync(store, "b", T0.AddMinutes(1))).Single();
+        var first = (await store.GetSignalsAsync("r", Token))[0];
+        var received = new JournalEntry { Sequence = 1, Kind = JournalEntryKind.SignalReceived, Name = "go", RecordedAt = T0, Payload = first.Payload };
+
+        Assert.False(await store.AppendAsync(stale.Lease, [received], new RunUpdate { ConsumedSignals = [first.Id], At = T0 }, Token));
+        Assert.Equal(2, (await store.GetSignalsAsync("r", Token)).Count);
+        Assert.Empty(await store.GetJournalAsync("r", Token));
+
+        Assert.True(await store.AppendAsync(current.Lease, [received], new RunUpdate { ConsumedSignals = [first.Id], At = T0 }, Token));
+        Assert.Equal(["2"], (await store.GetSignalsAsync("r", Token)).Select(x => x.Payload));
+        Assert.Equal(JournalEntryKind.SignalReceived, Assert.Single(await store.GetJournalAsync("r", Token)).Kind);
+    }
+
+    [Fact]
+    public async Task Approvals_AreListedOldestFirst_DecidedOnce_AndClosedWithTheirEntry()
+    {
+        var store = await OpenAsync();
+        await CreateAsync(store, "late", T0);
+        await CreateAsync(store, "early", T0);
+        var claims = await ClaimAsync(store, "a", T0);
+        const string Request = """{"title":"Refund 5","arguments":{"amount":5},"options":["full","half"]}""";
+        foreach (var (claim, at) in new[] { (claims.Single(c => c.Run.RunId == "late"), T0.AddSeconds(2)), (claims.Single(c => c.Run.RunId == "early"), T0.AddSeconds(1)) })
+        {
+            var requested = new JournalEntry { Sequence = 3, Kind = JournalEntryKind.ApprovalRequested, Name = "refund", RecordedAt = at, Payload = Request };
+            Assert.True(await store.AppendAsync(claim.Lease, [requested], new RunUpdate
+            {
+                OpenApproval = new ApprovalRecord { Sequence = 3, Name = "refund", Request = Request, RequestedAt = at, Deadline = at.AddDays(1) }, At = at,
+            }, Token));
+        }
+        var pending = await store.ListPendingApprovalsAsync(null, 10, Token);
+        Assert.Equal(["early", "late"], pending.Select(p => p.RunId));
+        Assert.Equal("Refund 5", pending[0].Title);
+        Assert.Equal(["full", "half"], pending[0].Options);
+        Assert.Equal(T0.AddSeconds(1), pending[0].RequestedAt);
+        Assert.Equal("w", pending[0].WorkflowName);
+        Assert.Equal(["late"], (await store.ListPendingApprovalsAsync("late", 10, Token)).Select(p => p.RunId));
+
+        Assert.Equal(DecideOutcome.DecidedHeld, await store.DecideApprovalAsync("early", 3, "keel.approval/3", "{}", T0.AddSeconds(3), Token));
+        Assert.Equal(DecideOutcome.AlreadyDecided, await store.DecideApprovalAsync("early", 3, "keel.approval/3", "{}", T0.AddSeconds(4), Token));
+        Assert.Equal(DecideOutcome.NotPending, await store.DecideApprovalAsync("early", 9, "keel.approval/9", "{}", T0.AddSeconds(4), Token));
+        Assert.Equal(DecideOutcome.NotPending, await store.DecideApprovalAsync("missing", 3, "keel.approval/3", "{}", T0.AddSeconds(4), Token));
+        Assert.Equal(["late"], (await store.ListPendingApprovalsAsync(null, 10, Token)).Select(p => p.RunId));
+        Assert.Equal("keel.approval/3", Assert.Single(await store.GetSignalsAsync("early", Token)).Name);
+
+        var late = claims.Single(c => c.Run.RunId == "late");
+        Assert.True(await store.AppendAsync(late.Lease, [], new RunUpdate { ClosedApproval = 3, At = T0.AddSeconds(5) }, Token));
+        Assert.Empty(await store.ListPendingApprovalsAsync(null, 10, Token));
+    }
+
+    [Fact]
+    public async Task Claim_WithConcurrencyLimit_CountsRunsHeldByEveryOwner()
+    {
+        var store = await OpenAsync();
+        for (var i = 0; i < 5; i++)
+        {
+            await CreateAsync(store, $"llm{i}", T0.AddMilliseconds(i), workflow: "llm");
+            await CreateAsync(store, $"free{i}", T0.AddMilliseconds(i), workflow: "free");
+        }
+        ClaimRequest Request(string owner, DateTimeOffset now) => new()
+        {
+            Owner = owner, WorkflowNames = ["llm", "free"], MaxRuns = 10, Now = now, LeaseExpiresAt = now.AddSeconds(30),
+            ConcurrencyLimits = new Dictionary<string, int> { ["llm"] = 2 },
+        };
+        var a = await store.ClaimRunsAsync(Request("a", T0.AddSeconds(1)), Token);
+        Assert.Equal(2, a.Count(c => c.Run.WorkflowName == "llm"));
+        Assert.Equal(5, a.Count(c => c.Run.WorkflowName == "free"));
+        Assert.Empty(await store.ClaimRunsAsync(Request("b", T0.AddSeconds(2)), Token));
+
+        // One held run finishes: one slot opens, for any owner.
+        var finished = a.First(c => c.Run.WorkflowName == "llm");
+        Assert.True(await store.AppendAsync(finished.Lease, [], new RunUpdate { Status = RunStatus.Completed, ReleaseLease = true, At = T0.AddSeconds(2) }, Token));
+        var b = await store.ClaimRunsAsync(Request("b", T0.AddSeconds(3)), Token);
+        Assert.Equal("llm", Assert.Single(b).Run.WorkflowName);
+    }
 }

@@ -186,6 +186,10 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable
             KeelTelemetry.ActiveRuns.Add(-1);
             Interlocked.Exchange(ref _slotFreed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
             _notifier.NotifyRunChanged(executor.RunId);
+            if (_options.ConcurrencyLimits.ContainsKey(executor.WorkflowName))
+            {
+                _notifier.NotifyWork(); // a slot of a limited workflow is free: its queue moves now, not at the next poll
+            }
         }
     }
 

@@ -57,6 +57,8 @@ internal sealed class RunExecutor : IDisposable
 
     public string RunId => _claimed.Run.RunId;
 
+    public string WorkflowName => _claimed.Run.WorkflowName;
+
     public RunLease Lease => _claimed.Lease;
 
     public CancellationToken RunToken => _stepToken;
