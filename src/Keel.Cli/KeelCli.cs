@@ -43,6 +43,9 @@ public static class KeelCli
             PriorityCommand.Create(),
             PauseCommand.CreatePause(),
             PauseCommand.CreateResume(),
+            SignalCommand.Create(),
+            ApprovalCommands.CreatePending(),
+            ApprovalCommands.CreateApprove(),
             DemoCommand.Create(),
             WorkerCommand.Create(),
         };

@@ -9,7 +9,7 @@ public class KeelCliTests
 
         Assert.Equal(0, result.ExitCode);
         Assert.Contains("keel [command] [options]", result.Out, StringComparison.Ordinal);
-        foreach (var command in new[] { "runs", "show <RUN_ID>", "cancel <RUN_ID>", "demo", "worker" })
+        foreach (var command in new[] { "runs", "show <RUN_ID>", "cancel <RUN_ID>", "signal <RUN_ID> <NAME> <JSON>", "pending", "approve <RUN_ID>", "demo", "worker" })
         {
             Assert.Contains($"  {command} ", result.Out, StringComparison.Ordinal);
         }

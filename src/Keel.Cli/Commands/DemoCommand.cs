@@ -10,13 +10,14 @@ internal static class DemoCommand
     {
         var db = CliOptions.Database();
         var stepDelay = CliOptions.StepDelay(DemoSettings.DefaultStepDelayMs);
+        var interactive = new Option<bool>("--interactive") { Description = "Wait for you to approve publishing the report (keel approve), instead of approving it after a short pause." };
         var command = new Command("demo",
-            "Run a research agent, kill its worker with SIGKILL halfway, resume it in a new worker, and show that no finished step ran twice.")
+            "Run a research agent, kill its worker with SIGKILL halfway, resume it in a new worker, approve its report, and show that no finished step ran twice.")
         {
-            db, stepDelay,
+            db, stepDelay, interactive,
         };
         CommandAction.Set(command, (parse, output, ct) =>
-            new DemoRunner(parse.GetValue(db)!, parse.GetValue(stepDelay), output).RunAsync(ct));
+            new DemoRunner(parse.GetValue(db)!, parse.GetValue(stepDelay), parse.GetValue(interactive), output).RunAsync(ct));
         return command;
     }
 }

@@ -21,6 +21,10 @@ internal static class DemoReport
         {
             writer.WriteLine($"  - {finding}");
         }
+        if (report.Decision is { } decision)
+        {
+            writer.WriteLine($"  publish   {decision} ({(report.PublishedTo is { } channel ? $"posted to {channel}" : "not posted")})");
+        }
     }
 
     public static void WriteExecutions(TextWriter writer, IReadOnlyList<StepExecution> executions, IReadOnlyList<WorkerProcess> workers, string effectsLog)
@@ -91,6 +95,7 @@ internal static class DemoReport
         writer.WriteLine("Look closer:");
         writer.WriteLine($"  keel show {Shell.Quote(runId)} --db {Shell.Quote(databasePath)}");
         writer.WriteLine($"  keel runs --db {Shell.Quote(databasePath)}");
+        writer.WriteLine($"  keel pending --db {Shell.Quote(databasePath)}");
     }
 
     private static string Output(string? payload)

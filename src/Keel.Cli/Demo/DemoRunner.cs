@@ -1,14 +1,16 @@
 using System.Globalization;
 using Keel.Cli.Commands;
+using Keel.Cli.Output;
 using Keel.Cli.Storage;
 
 namespace Keel.Cli.Demo;
 
 /// <summary>
 /// <c>keel demo</c>: starts a research-agent run, lets a worker process get halfway, kills it with SIGKILL, starts a
-/// second worker that resumes from the journal, and shows from the effects log that no finished step ran again.
+/// second worker that resumes from the journal, has a person (or, without --interactive, the demo standing in for one)
+/// approve publishing the report, and shows from the effects log that no finished step ran again.
 /// </summary>
-internal sealed class DemoRunner(string databasePath, int stepDelayMs, CommandOutput output)
+internal sealed class DemoRunner(string databasePath, int stepDelayMs, bool interactive, CommandOutput output)
 {
     private static readonly TimeSpan PhaseTimeout = TimeSpan.FromSeconds(60);
     private readonly string _path = Path.GetFullPath(databasePath);
@@ -22,7 +24,7 @@ internal sealed class DemoRunner(string databasePath, int stepDelayMs, CommandOu
         var run = await StartRunAsync(client, cancellationToken);
         Out.WriteLine("Keel demo: a research agent whose worker is killed (SIGKILL) halfway, then resumed by another worker");
         Out.WriteLine($"  database  {_path}");
-        Out.WriteLine($"  run       {run.RunId} (workflow {run.WorkflowName}): plan -> tool:search-web -> tool:fetch-pricing -> tool:read-docs -> summarize");
+        Out.WriteLine($"  run       {run.RunId} (workflow {run.WorkflowName}): plan -> tool:search-web -> tool:fetch-pricing -> tool:read-docs -> summarize -> approval -> publish-report");
         Out.WriteLine($"  effects   {effectsLog} (each step body appends \"pid step attempt run\" before it returns)");
         Out.WriteLine();
         var watcher = new JournalWatcher(client, run.RunId, run.CreatedAt, Out);
@@ -44,6 +46,14 @@ internal sealed class DemoRunner(string databasePath, int stepDelayMs, CommandOu
         await using var second = WorkerProcess.Start(2, _path, run.RunId, stepDelayMs);
         Out.WriteLine($"Started {second.Label}: it replays the journal and continues where worker 1 stopped");
         Out.Flush();
+        if (!await watcher.WatchUntilAsync(second, j => IsFinished(j) || AsksApproval(j), PhaseTimeout, cancellationToken))
+        {
+            return Fail(second, "the second worker did not reach the approval");
+        }
+        if (AsksApproval(watcher.Journal) && !await ApproveAsync(client, run.RunId, watcher, second, cancellationToken))
+        {
+            return Fail(second, "the approval was not decided");
+        }
         if (!await watcher.WatchUntilAsync(second, IsFinished, PhaseTimeout, cancellationToken))
         {
             return Fail(second, "the second worker did not finish the run");
@@ -70,6 +80,38 @@ internal sealed class DemoRunner(string databasePath, int stepDelayMs, CommandOu
         DemoReport.WriteHints(Out, run.RunId, _path);
         Out.Flush();
         return passed ? 0 : CommandAction.Failure;
+    }
+
+    private static bool AsksApproval(IReadOnlyList<JournalEntry> journal) =>
+        journal.Any(e => e.Kind == JournalEntryKind.ApprovalRequested) && !journal.Any(e => e.Kind == JournalEntryKind.ApprovalDecided);
+
+    /// <summary>The run waits for a person: with --interactive, for the one at the terminal; otherwise the demo decides.</summary>
+    private async Task<bool> ApproveAsync(KeelClient client, string runId, JournalWatcher watcher, WorkerProcess worker, CancellationToken cancellationToken)
+    {
+        var approve = $"keel approve {Shell.Quote(runId)} --db {Shell.Quote(_path)}";
+        Out.WriteLine();
+        Out.WriteLine("The run now waits for a person to approve publishing the report. Waiting holds no memory: the run is");
+        Out.WriteLine("released (status Waiting) and resumed by whichever worker is running when the decision arrives.");
+        Out.WriteLine($"  see what waits:  keel pending --db {Shell.Quote(_path)}");
+        Out.WriteLine($"  approve:         {approve} --by YOUR_NAME --comment \"looks right\"");
+        Out.WriteLine($"  edit, approve:   {approve} --by YOUR_NAME --args '{{\"channel\":\"#general\",\"headline\":\"Vendor B\"}}'");
+        Out.WriteLine($"  reject:          {approve} --reject --by YOUR_NAME --comment \"not yet\"");
+        Out.Flush();
+        if (interactive)
+        {
+            Out.WriteLine("Waiting for your decision (run one of the commands above in another terminal)...");
+            Out.Flush();
+            return await watcher.WatchUntilAsync(worker, j => j.Any(e => e.Kind == JournalEntryKind.ApprovalDecided), TimeSpan.FromDays(1), cancellationToken);
+        }
+        await Task.Delay(TimeSpan.FromSeconds(1.5), TimeProvider.System, cancellationToken);
+        await client.DecideApprovalAsync(runId, new ApprovalResponse
+        {
+            Approved = true, By = "keel demo (standing in for a person)", Comment = "Looks right; publish it.",
+        }, cancellationToken);
+        Out.WriteLine("The demo approves it now, as a person would with the command above (keel demo --interactive waits for you).");
+        Out.WriteLine();
+        Out.Flush();
+        return true;
     }
 
     private static bool IsFinished(IReadOnlyList<JournalEntry> journal) =>

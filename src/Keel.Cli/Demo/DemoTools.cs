@@ -37,6 +37,12 @@ internal sealed class DemoTools(DemoSettings settings)
             [.. results.Select(r => $"{r.Tool}: {r.Output}")]);
     }
 
+    public async Task<string> PublishAsync(StepContext step, PublishReport publish)
+    {
+        await WorkAsync(step);
+        return publish.Channel;
+    }
+
     private async Task<ToolResult> SearchWebAsync(StepContext step)
     {
         await WorkAsync(step);

@@ -51,6 +51,8 @@ internal sealed class JournalWatcher(KeelClient client, string runId, DateTimeOf
         JournalEntryKind.StepAttemptFailed =>
             $"attempt {entry.Attempt} failed: {ErrorMessage(entry)} (retry at {(entry.RetryAt is { } at ? TimeFormat.Relative(at, origin) : "?")})",
         JournalEntryKind.StepFailed => $"failed for good on attempt {entry.Attempt}: {ErrorMessage(entry)}",
+        JournalEntryKind.ApprovalRequested => $"approval requested: {ApprovalText.Request(entry)}",
+        JournalEntryKind.ApprovalDecided => ApprovalText.Decision(entry),
         JournalEntryKind.RunCompleted => "run completed",
         JournalEntryKind.RunFailed => $"run failed: {ErrorMessage(entry)}",
         JournalEntryKind.RunCancelled => "run cancelled",

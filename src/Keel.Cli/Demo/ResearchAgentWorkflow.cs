@@ -1,8 +1,9 @@
 namespace Keel.Cli.Demo;
 
 /// <summary>
-/// The demo agent: plan three tool calls, run each as its own durable step, then summarize. A crash at any point
-/// resumes here from the journal: finished steps return their recorded results without running again.
+/// The demo agent: plan three tool calls, run each as its own durable step, summarize, then ask a person before it
+/// publishes the report. A crash at any point resumes here from the journal: finished steps return their recorded
+/// results without running again, and the run waits for the approval without holding memory.
 /// </summary>
 [Workflow(Name)]
 internal sealed class ResearchAgentWorkflow(DemoTools tools) : Workflow<ResearchRequest, ResearchReport>
@@ -27,6 +28,24 @@ internal sealed class ResearchAgentWorkflow(DemoTools tools) : Workflow<Research
         {
             results.Add(await context.StepAsync($"tool:{call.Tool}", step => tools.RunToolAsync(step, call), options));
         }
-        return await context.StepAsync("summarize", step => tools.SummarizeAsync(step, input, results), options);
+        var report = await context.StepAsync("summarize", step => tools.SummarizeAsync(step, input, results), options);
+
+        // Publishing acts on the world: a person approves it first, and may change where it goes.
+        var decision = await context.RequestApprovalAsync(new ApprovalRequest<PublishReport>
+        {
+            Name = "publish",
+            Title = "Publish the research report",
+            Details = report.Summary,
+            Action = "publish-report",
+            Arguments = new PublishReport("#eng-decisions", "Vector database recommendation: vendor B"),
+        });
+        var said = $"{decision.Outcome.ToString().ToLowerInvariant()} by {decision.DecidedBy ?? "nobody"}" +
+                   (decision.Comment is { } comment ? $": {comment}" : "");
+        if (!decision.IsApproved)
+        {
+            return report with { Decision = said };
+        }
+        var channel = await context.StepAsync("publish-report", step => tools.PublishAsync(step, decision.Arguments), options);
+        return report with { PublishedTo = channel, Decision = said };
     }
 }

@@ -40,11 +40,22 @@ internal static class TimelineView
     /// <summary>One line per step (in journal order) and one per run-level event.</summary>
     public static IEnumerable<string> StepStories(IReadOnlyList<JournalEntry> journal, DateTimeOffset origin)
     {
+        // A step an approval gated (its request named the step as its action) says who let it run.
+        var gates = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var decided in journal.Where(e => e.Kind == JournalEntryKind.ApprovalDecided))
+        {
+            var request = journal.FirstOrDefault(e => e.Kind == JournalEntryKind.ApprovalRequested && e.Sequence == decided.Sequence);
+            if (ApprovalText.Action(request) is { } action)
+            {
+                gates[action] = $"gated by approval '{decided.Name}': {ApprovalText.Decision(decided)}";
+            }
+        }
         var steps = journal.Where(IsStepEntry).GroupBy(e => (e.Sequence, e.Name));
         foreach (var step in steps)
         {
             var attempts = step.Select(e => Attempt(e, origin));
-            yield return $"{step.Key.Name}: {string.Join("; ", attempts)}";
+            var gate = gates.TryGetValue(step.Key.Name, out var g) ? $" [{g}]" : "";
+            yield return $"{step.Key.Name}: {string.Join("; ", attempts)}{gate}";
         }
         foreach (var entry in journal.Where(e => !IsStepEntry(e)))
         {
@@ -74,6 +85,10 @@ internal static class TimelineView
         JournalEntryKind.RunCancelled => "run cancelled",
         JournalEntryKind.RunBlocked => $"run blocked ({Error(entry)})",
         JournalEntryKind.CancelRequested => "cancellation delivered to the workflow",
+        JournalEntryKind.SignalReceived => $"signal received{(entry.Payload is { } p ? $" ({ErrorText.Truncate(ErrorText.OneLine(p), 80)})" : "")}",
+        JournalEntryKind.SignalTimedOut => "wait for the signal timed out",
+        JournalEntryKind.ApprovalRequested => $"approval requested: {ApprovalText.Request(entry)}",
+        JournalEntryKind.ApprovalDecided => ApprovalText.Decision(entry),
         _ => entry.Kind.ToString(),
     };
 

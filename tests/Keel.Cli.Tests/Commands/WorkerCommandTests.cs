@@ -18,7 +18,22 @@ public class WorkerCommandTests
             await KeelClient.Create(keel.Store).StartAsync(ResearchAgentWorkflow.Name, new ResearchRequest("q?"), new StartWorkflowOptions { RunId = "agent-1" }, ct);
         }
 
-        var result = await Cli.RunAsync("worker", "--db", dir.DatabasePath, "--until", "agent-1", "--step-delay-ms", "0");
+        var worker = Cli.RunAsync("worker", "--db", dir.DatabasePath, "--until", "agent-1", "--step-delay-ms", "0");
+        // The agent asks before it publishes: a person (here, this test) rejects it, and the run completes unpublished.
+        await using (var store = new Keel.Sqlite.SqliteWorkflowStore(new Keel.Sqlite.SqliteStoreOptions { Path = dir.DatabasePath }))
+        {
+            var client = KeelClient.Create(store);
+            while ((await client.ListPendingApprovalsAsync("agent-1", cancellationToken: ct)).Count == 0)
+            {
+                if (worker.IsCompleted)
+                {
+                    Assert.Fail($"the worker exited before the approval was asked: {await worker}");
+                }
+                await Task.Delay(TimeSpan.FromMilliseconds(20), TimeProvider.System, ct);
+            }
+            await client.DecideApprovalAsync("agent-1", new ApprovalResponse { Approved = false, By = "tester", Comment = "not now" }, ct);
+        }
+        var result = await worker;
 
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Contains("run agent-1 is Completed", result.Out, StringComparison.Ordinal);
@@ -30,6 +45,8 @@ public class WorkerCommandTests
         var run = await TestRuns.GetRunAsync(dir.DatabasePath, "agent-1");
         var report = run!.GetResult<ResearchReport>();
         Assert.Contains("fetch-pricing: fetched 20 rows after reducing page size because attempt 2 timed out", report!.Findings);
+        Assert.Equal("rejected by tester: not now", report.Decision);
+        Assert.Null(report.PublishedTo);
     }
 
     [Theory]

@@ -47,6 +47,10 @@ public class DemoProcessTests
         Assert.Single(executions, e => e.Step == "tool:search-web");
         Assert.Equal([1, 2, 3], executions.Where(e => e.Step == "tool:fetch-pricing").Select(e => e.Attempt));
         Assert.Single(executions, e => e.Step == "summarize");
+        // The run waited for the approval, released, and published once after it.
+        Assert.Contains("The demo approves it now", output, StringComparison.Ordinal);
+        Assert.Contains("publish   approved by keel demo (standing in for a person): Looks right; publish it. (posted to #eng-decisions)", output, StringComparison.Ordinal);
+        Assert.Single(executions, e => e.Step == "publish-report");
         // Two worker processes ran the bodies, neither of them the demo itself; the first stopped after attempt 1.
         var pids = executions.Select(e => e.ProcessId).Distinct().ToList();
         Assert.Equal(2, pids.Count);

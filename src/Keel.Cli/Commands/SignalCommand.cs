@@ -1,0 +1,42 @@
+using System.CommandLine;
+using Keel.Cli.Storage;
+
+namespace Keel.Cli.Commands;
+
+/// <summary><c>keel signal RUN_ID NAME [JSON]</c>: stores a signal in a run's inbox.</summary>
+internal static class SignalCommand
+{
+    public static Command Create()
+    {
+        var db = CliOptions.Database();
+        var postgres = CliOptions.Postgres();
+        var runId = new Argument<string>("RUN_ID") { Description = "The run." };
+        var name = new Argument<string>("NAME") { Description = "The signal's name, as the workflow waits for it." };
+        var payload = new Argument<string?>("JSON")
+        {
+            Description = "The payload as JSON (quote it for the shell: '{\"ok\":true}'); omit for none.",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var command = new Command("signal", "Send a signal to a run. It is stored durably and delivered once, whether or not the run waits for it yet.")
+        {
+            runId, name, payload, db, postgres,
+        };
+        CommandAction.Set(command, async (parse, output, ct) =>
+        {
+            await using var store = await KeelDatabase.OpenExistingAsync(parse.GetValue(db)!, parse.GetValue(postgres), ct);
+            var id = parse.GetValue(runId)!;
+            var signal = parse.GetValue(name)!;
+            try
+            {
+                await KeelClient.Create(store).SignalWithJsonAsync(id, signal, parse.GetValue(payload), ct);
+            }
+            catch (ArgumentException ex)
+            {
+                throw new CliException(ex.Message.Split(" (Parameter", 2)[0]);
+            }
+            output.Out.WriteLine($"Signal '{signal}' stored for run {id}.");
+            return 0;
+        });
+        return command;
+    }
+}
