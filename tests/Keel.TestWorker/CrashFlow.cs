@@ -43,3 +43,27 @@ public sealed class EffectLog(string path)
         }
     }
 }
+
+/// <summary>
+/// Waits for <c>count</c> signals named "item", one at a time, and records each in a step: the result lists the
+/// payloads in the order the workflow received them.
+/// </summary>
+[Workflow("signal-flow")]
+public sealed class SignalFlow(EffectLog effects) : Workflow<int, string>
+{
+    public override async Task<string> RunAsync(WorkflowContext context, int count)
+    {
+        var received = new List<int>();
+        for (var i = 1; i <= count; i++)
+        {
+            var item = await context.WaitForSignalAsync<int>("item");
+            received.Add(await context.StepAsync($"record-{i}", async sc =>
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(5 + item % 20), TimeProvider.System, sc.CancellationToken);
+                effects.Record(sc.RunId, sc.StepName);
+                return item;
+            }));
+        }
+        return string.Join(",", received);
+    }
+}

@@ -29,7 +29,7 @@ builder.Services.AddKeel(k =>
     {
         k.UseSqlite(db!);
     }
-    k.AddWorkflow<CrashFlow>().Configure(o =>
+    k.AddWorkflow<CrashFlow>().AddWorkflow<SignalFlow>().Configure(o =>
     {
         o.PollInterval = TimeSpan.FromMilliseconds(pollMs);
         if (leaseMs is { } ms)
