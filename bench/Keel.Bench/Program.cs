@@ -14,7 +14,7 @@ internal static class Program
     {
         if (args.Length == 0 || args[0] is "-h" or "--help")
         {
-            Console.WriteLine("usage: Keel.Bench w1|w2|w3|w4 [--store sqlite|postgres] [--durability full|normal] [--postgres CONNSTR] [--workers N] [--data-dir DIR]");
+            Console.WriteLine("usage: Keel.Bench w1|w2|w3|w4|w5 [--store sqlite|postgres] [--durability full|normal] [--postgres CONNSTR] [--workers N] [--data-dir DIR]");
             return args.Length == 0 ? 2 : 0;
         }
         var options = BenchOptions.Parse(args[1..]);
@@ -101,10 +101,10 @@ internal static class Program
                     }
                     return await Probe.RunAsync(options, dataDir);
                 case "w5":
-                    await Console.Error.WriteLineAsync("error: w5 needs signals, which Keel does not have yet.");
-                    return 2;
+                    await W5.RunAsync(options, target, result, settings);
+                    break;
                 default:
-                    await Console.Error.WriteLineAsync($"error: unknown workload '{workload}'; expected w1, w2, w3 or w4.");
+                    await Console.Error.WriteLineAsync($"error: unknown workload '{workload}'; expected w1, w2, w3, w4 or w5.");
                     return 2;
             }
         }
