@@ -46,6 +46,7 @@ public static class KeelCli
             SignalCommand.Create(),
             ApprovalCommands.CreatePending(),
             ApprovalCommands.CreateApprove(),
+            ResolveCommand.Create(),
             DemoCommand.Create(),
             WorkerCommand.Create(),
         };

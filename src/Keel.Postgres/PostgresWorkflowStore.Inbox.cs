@@ -13,7 +13,7 @@ public sealed partial class PostgresWorkflowStore
 
     private const string InsertSignalSql =
         "WITH ins AS (INSERT INTO signals (run_id, name, payload, sent_at) VALUES (@id, @name, @payload, @at)) " +
-        "UPDATE runs SET due_at = @at, updated_at = @at WHERE run_id = @id AND status = 'Waiting' AND owner IS NULL " +
+        "UPDATE runs SET due_at = @at, updated_at = @at, status = 'Waiting' WHERE run_id = @id AND status IN ('Waiting', 'NeedsAttention') AND owner IS NULL " +
         "AND (due_at IS NULL OR due_at > @at) AND @name = ANY(waiting_for);";
 
     /// <inheritdoc />
@@ -205,7 +205,7 @@ public sealed partial class PostgresWorkflowStore
             if (update.ReleaseLease && update.WaitsForSignals is { Count: > 0 })
             {
                 var wake = new NpgsqlBatchCommand(
-                    "UPDATE runs SET due_at = @at, updated_at = @at WHERE run_id = @run AND status = 'Waiting' AND owner IS NULL " +
+                    "UPDATE runs SET due_at = @at, updated_at = @at, status = 'Waiting' WHERE run_id = @run AND status IN ('Waiting', 'NeedsAttention') AND owner IS NULL " +
                     "AND (due_at IS NULL OR due_at > @at) " +
                     "AND EXISTS (SELECT 1 FROM signals s WHERE s.run_id = @run AND s.name = ANY(runs.waiting_for));");
                 Add(wake.Parameters, "at", NpgsqlDbType.Bigint, Ms(update.At));

@@ -248,6 +248,7 @@ public sealed partial class PostgresWorkflowStore
                 // The update trigger NOTIFYs workers; the owner also sees the flag at its next lease renewal.
                 using var flag = new NpgsqlCommand(
                     "UPDATE runs SET cancel_requested = true, status_reason = @reason, updated_at = @at, " +
+                    "status = CASE WHEN status = 'NeedsAttention' THEN 'Waiting' ELSE status END, " +
                     "due_at = CASE WHEN due_at IS NULL OR due_at > @at THEN @at ELSE due_at END WHERE run_id = @id;", connection, transaction);
                 Add(flag, "reason", NpgsqlDbType.Text, text);
                 Add(flag, "at", NpgsqlDbType.Bigint, Ms(at));

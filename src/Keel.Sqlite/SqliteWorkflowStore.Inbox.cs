@@ -8,8 +8,8 @@ namespace Keel.Sqlite;
 public sealed partial class SqliteWorkflowStore
 {
     private const string WakeIfWaitingSql =
-        "UPDATE runs SET due_at = $at, updated_at = $at WHERE run_id = $id AND status = 'Waiting' AND owner IS NULL " +
-        "AND (due_at IS NULL OR due_at > $at) AND EXISTS (SELECT 1 FROM json_each(waiting_for) WHERE value = $name);";
+        "UPDATE runs SET due_at = $at, updated_at = $at, status = 'Waiting' WHERE run_id = $id AND status IN ('Waiting', 'NeedsAttention') " +
+        "AND owner IS NULL AND (due_at IS NULL OR due_at > $at) AND EXISTS (SELECT 1 FROM json_each(waiting_for) WHERE value = $name);";
 
     /// <inheritdoc />
     public Task<SignalOutcome> SendSignalAsync(NewSignal signal, CancellationToken cancellationToken = default)
@@ -174,7 +174,7 @@ public sealed partial class SqliteWorkflowStore
         if (update.ReleaseLease && update.WaitsForSignals is { Count: > 0 })
         {
             var wake = w.Command(
-                "UPDATE runs SET due_at = $at WHERE run_id = $id AND status = 'Waiting' AND (due_at IS NULL OR due_at > $at) " +
+                "UPDATE runs SET due_at = $at, status = 'Waiting' WHERE run_id = $id AND status IN ('Waiting', 'NeedsAttention') AND (due_at IS NULL OR due_at > $at) " +
                 "AND EXISTS (SELECT 1 FROM signals s WHERE s.run_id = $id AND s.name IN (SELECT value FROM json_each(runs.waiting_for)));");
             wake.Parameters.Set("$at", Ms(update.At));
             wake.Parameters.Set("$id", runId);

@@ -11,7 +11,7 @@ public sealed partial class SqliteWorkflowStore
         "recovery_attempts = CASE WHEN $count > 0 OR $recovered = 1 THEN 0 ELSE recovery_attempts END, " +
         "pause_requested = CASE WHEN $status = 'Paused' THEN 0 ELSE pause_requested END, " +
         "status = COALESCE($status, status), result = COALESCE($result, result), error = COALESCE($error, error), " +
-        "status_reason = COALESCE($reason, status_reason), custom_status = COALESCE($custom, custom_status), updated_at = $at, " +
+        "status_reason = CASE WHEN $status IS NULL OR ($reason IS NULL AND $status = 'Cancelled') THEN COALESCE($reason, status_reason) ELSE $reason END, custom_status = COALESCE($custom, custom_status), updated_at = $at, " +
         "completed_at = CASE WHEN $terminal = 1 THEN $at ELSE completed_at END, " +
         "due_at = CASE WHEN $runnable = 0 THEN NULL WHEN $release = 1 AND $waiting IS NOT NULL THEN $due " +
         "  WHEN $release = 1 THEN COALESCE($due, $at) ELSE due_at END, " +

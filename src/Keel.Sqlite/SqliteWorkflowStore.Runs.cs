@@ -221,6 +221,7 @@ public sealed partial class SqliteWorkflowStore
             }
             var flag = w.Command(
                 "UPDATE runs SET cancel_requested = 1, status_reason = $reason, updated_at = $at, " +
+                "status = CASE WHEN status = 'NeedsAttention' THEN 'Waiting' ELSE status END, " +
                 "due_at = CASE WHEN due_at IS NULL OR due_at > $at THEN $at ELSE due_at END WHERE run_id = $id;");
             flag.Parameters.Set("$reason", text);
             flag.Parameters.Set("$at", Ms(at));

@@ -12,6 +12,17 @@ public enum JournalEntryKind
     /// <summary>One attempt of a step failed and another is scheduled (not delivered; seen by the next attempt).</summary>
     StepAttemptFailed,
 
+    /// <summary>An AtMostOnce step's attempt is about to run its body (not delivered: committed first, so a crash
+    /// mid-body is known to have left the outcome unknown).</summary>
+    StepStarted,
+
+    /// <summary>A step needs a person: its outcome is unknown after a crash, or a precondition did not hold (not delivered).</summary>
+    StepNeedsAttention,
+
+    /// <summary>A person (or the step's outcome check) resolved a step that needed attention: retry, complete or fail
+    /// (not delivered; the payload says who, when and what).</summary>
+    StepResolved,
+
     /// <summary>A durable timer fired (delivered to the workflow).</summary>
     TimerFired,
 
@@ -29,6 +40,15 @@ public enum JournalEntryKind
 
     /// <summary>An approval was decided or expired (delivered; the payload records who, when, why, and the arguments).</summary>
     ApprovalDecided,
+
+    /// <summary>The workflow started a child run (not delivered: the payload is the child's run id).</summary>
+    ChildStarted,
+
+    /// <summary>A child run completed (delivered; the payload is its result).</summary>
+    ChildCompleted,
+
+    /// <summary>A child run failed or was cancelled (delivered as <see cref="ChildRunFailedException"/>).</summary>
+    ChildFailed,
 
     /// <summary>The run completed.</summary>
     RunCompleted,

@@ -394,6 +394,68 @@ public sealed class KeelClient
         return approval;
     }
 
+    /// <summary>
+    /// Resolves the step a NeedsAttention run waits on: retry its body, complete it with a result, or fail it. The
+    /// decision is journaled with who and when, and the run continues on any worker.
+    /// </summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="resolution">The decision.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The name of the step resolved.</returns>
+    /// <exception cref="RunNotFoundException">No run has that id.</exception>
+    /// <exception cref="RunFinishedException">The run has finished.</exception>
+    /// <exception cref="RunStateException">The run does not need attention, or a resolution is already on its way.</exception>
+    /// <exception cref="ArgumentException">The result is not JSON.</exception>
+    public async Task<string> ResolveAsync(string runId, StepResolution resolution, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(runId);
+        ArgumentNullException.ThrowIfNull(resolution);
+        if (resolution.ResultJson is { } json)
+        {
+            EnsureJson(json, "The result to complete the step with", nameof(resolution));
+        }
+        var run = await GetRunAsync(runId, cancellationToken) ?? throw new RunNotFoundException(runId);
+        if (run.Status.IsTerminal())
+        {
+            throw new RunFinishedException(runId, run.Status, "be resolved");
+        }
+        var journal = await _store.GetJournalAsync(runId, cancellationToken);
+        var resolved = journal.Where(e => e.Kind == JournalEntryKind.StepResolved).Select(e => (e.Sequence, e.Index)).ToList();
+        var attention = journal.LastOrDefault(e => e.Kind == JournalEntryKind.StepNeedsAttention
+                                                   && !resolved.Any(r => r.Sequence == e.Sequence && r.Index > e.Index));
+        if (run.Status != RunStatus.NeedsAttention || attention is null)
+        {
+            throw new RunStateException(runId, run.Status, "be resolved: no step of it waits for a decision");
+        }
+        var signalName = StepResolutionData.SignalName(attention.Sequence);
+        if ((await _store.GetSignalsAsync(runId, cancellationToken)).Any(s => s.Name == signalName))
+        {
+            throw new RunStateException(runId, run.Status, $"be resolved again: a decision on step '{attention.Name}' was already sent and is being applied");
+        }
+        var action = resolution.Action switch
+        {
+            "retry" => StepResolutionAction.Retry,
+            "complete" => StepResolutionAction.Complete,
+            _ => StepResolutionAction.Fail,
+        };
+        var data = new StepResolutionData(action, resolution.ResultJson, resolution.Reason, resolution.By, _time.GetUtcNow());
+        var outcome = await _store.SendSignalAsync(new NewSignal { RunId = runId, Name = signalName, Payload = data.ToJson(), SentAt = data.At }, cancellationToken);
+        switch (outcome)
+        {
+            case SignalOutcome.NotFound:
+                throw new RunNotFoundException(runId);
+            case SignalOutcome.AlreadyFinished:
+                throw new RunFinishedException(runId, (await GetRunAsync(runId, cancellationToken))?.Status ?? RunStatus.Completed, "be resolved");
+            case SignalOutcome.StoredHeld:
+                _notifier.NotifySignalled(runId);
+                break;
+            default:
+                _notifier.NotifyWork();
+                break;
+        }
+        return attention.Name;
+    }
+
     private static JsonElement EnsureJson(string json, string what, string parameter)
     {
         try

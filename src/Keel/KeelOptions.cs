@@ -10,6 +10,10 @@ public sealed class KeelOptions
     [Range(1, 100_000)]
     public int MaxConcurrentRuns { get; set; } = 200;
 
+    /// <summary>Step bodies one run executes at once (parallel branches beyond it wait their turn, in order).</summary>
+    [Range(1, 10_000)]
+    public int MaxParallelStepsPerRun { get; set; } = 32;
+
     /// <summary>How often an idle worker looks for work that another process made runnable.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(250);
 

@@ -4,8 +4,11 @@ namespace Keel;
 public sealed class StepContext
 {
     internal StepContext(string runId, string stepName, int sequence, int attempt,
-        IReadOnlyList<StepAttemptFailure> previousFailures, CancellationToken cancellationToken)
+        IReadOnlyList<StepAttemptFailure> previousFailures, CancellationToken cancellationToken, StepEffect effect = StepEffect.Retryable,
+        string? idempotencyKey = null)
     {
+        Effect = effect;
+        _idempotencyKey = idempotencyKey;
         RunId = runId;
         StepName = stepName;
         Sequence = sequence;
@@ -29,11 +32,16 @@ public sealed class StepContext
     /// <summary>The earlier failed attempts of this step, oldest first, as journaled.</summary>
     public IReadOnlyList<StepAttemptFailure> PreviousFailures { get; }
 
+    private readonly string? _idempotencyKey;
+
     /// <summary>
-    /// A key that is the same on every attempt and after every recovery of this step, for APIs that
-    /// deduplicate requests by key.
+    /// A key that is the same on every attempt and after every recovery of this step, for APIs that deduplicate
+    /// requests by key: <see cref="StepOptions.IdempotencyKey"/> when the workflow gave one, else run id and position.
     /// </summary>
-    public string IdempotencyKey => $"{RunId}/{Sequence}";
+    public string IdempotencyKey => _idempotencyKey ?? $"{RunId}/{Sequence}";
+
+    /// <summary>The step's effect kind.</summary>
+    public StepEffect Effect { get; }
 
     /// <summary>Fires on the attempt's timeout, on the run's cancellation, and on worker shutdown.</summary>
     public CancellationToken CancellationToken { get; }

@@ -47,6 +47,14 @@ public abstract class WorkflowContext
     /// <param name="data">Optional detail, serialized with System.Text.Json.</param>
     public abstract void SetStatus(string text, object? data = null);
 
+    /// <summary>
+    /// Opens a scope whose steps run even after the run was cancelled, and are not cancelled by it: cleanup and
+    /// compensation after catching the <see cref="OperationCanceledException"/> of a cancelled run. Only worker
+    /// shutdown stops them (they resume on recovery). Dispose the scope to leave it.
+    /// </summary>
+    /// <returns>The scope.</returns>
+    public abstract IDisposable NonCancellable();
+
     /// <summary>Returns a new GUID that is the same on every replay of this run.</summary>
     /// <returns>A version 4 GUID derived from the run id and the number of GUIDs taken before.</returns>
     public abstract Guid NewGuid();

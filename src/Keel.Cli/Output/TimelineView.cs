@@ -64,7 +64,8 @@ internal static class TimelineView
     }
 
     private static bool IsStepEntry(JournalEntry entry) =>
-        entry.Kind is JournalEntryKind.StepCompleted or JournalEntryKind.StepFailed or JournalEntryKind.StepAttemptFailed;
+        entry.Kind is JournalEntryKind.StepCompleted or JournalEntryKind.StepFailed or JournalEntryKind.StepAttemptFailed
+            or JournalEntryKind.StepStarted or JournalEntryKind.StepNeedsAttention or JournalEntryKind.StepResolved;
 
     private static string Attempt(JournalEntry entry, DateTimeOffset origin)
     {
@@ -74,6 +75,9 @@ internal static class TimelineView
             JournalEntryKind.StepCompleted => $"attempt {entry.Attempt} completed at {TimeFormat.Relative(entry.RecordedAt, origin)}{took}",
             JournalEntryKind.StepAttemptFailed =>
                 $"attempt {entry.Attempt} failed ({Error(entry)}), retried at {(entry.RetryAt is { } at ? TimeFormat.Relative(at, origin) : "?")}",
+            JournalEntryKind.StepStarted => $"attempt {entry.Attempt} started at {TimeFormat.Relative(entry.RecordedAt, origin)} (at most once)",
+            JournalEntryKind.StepNeedsAttention => $"NEEDS ATTENTION at {TimeFormat.Relative(entry.RecordedAt, origin)}: {ErrorText.Truncate(ErrorText.OneLine(entry.Payload ?? ""), 200)}",
+            JournalEntryKind.StepResolved => $"resolved at {TimeFormat.Relative(entry.RecordedAt, origin)}: {Resolution(entry.Payload)}",
             _ => $"attempt {entry.Attempt} failed for good ({Error(entry)}) at {TimeFormat.Relative(entry.RecordedAt, origin)}",
         };
     }
@@ -91,6 +95,23 @@ internal static class TimelineView
         JournalEntryKind.ApprovalDecided => ApprovalText.Decision(entry),
         _ => entry.Kind.ToString(),
     };
+
+    private static string Resolution(string? payload)
+    {
+        try
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(payload ?? "{}");
+            var root = document.RootElement;
+            string? Text(string name) => root.TryGetProperty(name, out var v) && v.ValueKind == System.Text.Json.JsonValueKind.String ? v.GetString() : null;
+            var action = Text("action")?.ToLowerInvariant() ?? "?";
+            var result = action == "complete" && Text("result") is { } r ? $" with {ErrorText.Truncate(r, 80)}" : "";
+            return $"{action}{result} by {Text("by") ?? "someone"}{(Text("reason") is { } why ? $" ({ErrorText.OneLine(why)})" : "")}";
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return payload ?? "";
+        }
+    }
 
     private static string Error(JournalEntry entry) =>
         entry.Error is { } error ? ErrorText.Truncate(ErrorText.Describe(error), 160) : "no error recorded";

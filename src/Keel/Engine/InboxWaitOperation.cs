@@ -7,7 +7,7 @@ namespace Keel.Engine;
 /// until a deadline. The executor matches arrived signals to waiters in sequence order; the deadline and a signal race
 /// through <see cref="TryResolve"/>, so exactly one outcome is journaled.
 /// </summary>
-internal abstract class InboxWaitOperation(int sequence, string name, string inboxName, DateTimeOffset? deadline) : Operation(sequence, name)
+internal abstract class InboxWaitOperation(int sequence, string name, string inboxName, DateTimeOffset? deadline) : Operation(sequence, name), ISignalWaiter
 {
     private int _resolved;
 
@@ -24,8 +24,8 @@ internal abstract class InboxWaitOperation(int sequence, string name, string inb
     public override void Start(RunExecutor executor)
     {
         IsStarted = true;
+        executor.AddSignalWaiter(this); // before it counts as waiting: a release must name the signal it waits for
         WaitingUntil = Deadline ?? DateTimeOffset.MaxValue; // waiting, so the executor may release the run from memory
-        executor.AddSignalWaiter(this);
         if (Deadline is { } deadline)
         {
             _ = ExpireAsync(executor, deadline);
@@ -46,11 +46,12 @@ internal abstract class InboxWaitOperation(int sequence, string name, string inb
         Deliver(entry, executor);
     }
 
-    /// <summary>The live outcome for a signal this operation took.</summary>
-    public InboxItem Received(StoredSignal signal, RunExecutor executor)
+    /// <summary>Journals and delivers a signal this operation took.</summary>
+    public void Received(StoredSignal signal, RunExecutor executor)
     {
+        WaitingUntil = null;
         var entry = ReceivedEntry(signal, executor);
-        return new InboxItem(InboxItemKind.Outcome, this, entry, () => DeliverLive(entry, executor), ConsumedSignal: signal.Id, ClosedApproval: ClosesApproval);
+        executor.Post(new InboxItem(InboxItemKind.Outcome, this, entry, () => DeliverLive(entry, executor), ConsumedSignal: signal.Id, ClosedApproval: ClosesApproval));
     }
 
     /// <summary>Writes the journal entry for a signal taken live.</summary>

@@ -14,6 +14,15 @@ internal abstract class Operation(int sequence, string name)
 
     public bool IsStarted { get; protected set; }
 
+    /// <summary>Why the operation waits for a person (NeedsAttention), while it does; otherwise null.</summary>
+    public string? AttentionReason
+    {
+        get => Volatile.Read(ref _attentionReason);
+        set => Volatile.Write(ref _attentionReason, value);
+    }
+
+    private string? _attentionReason;
+
     /// <summary>When the operation sleeps until a due time (a retry backoff, a timer, a wait's deadline), that time
     /// (<see cref="DateTimeOffset.MaxValue"/> for a wait without one); otherwise null.</summary>
     public DateTimeOffset? WaitingUntil
@@ -40,12 +49,19 @@ internal abstract class Operation(int sequence, string name)
     public abstract string Describe();
 }
 
+/// <summary>An operation that may outlive the run's cancellation (started in <see cref="WorkflowContext.NonCancellable"/>).</summary>
+internal interface ICleanupOperation
+{
+    bool IsCleanup { get; }
+}
+
 /// <summary>
 /// An item of the executor's queue: a live outcome to journal and deliver, an entry to journal only, a cancellation,
 /// a status, a look at the signal inbox, or a wake-up. Outcomes may carry inbox changes committed with their entry.
 /// </summary>
 internal sealed record InboxItem(InboxItemKind Kind, Operation? Operation = null, JournalEntry? Entry = null, Action? Deliver = null,
-    RunCustomStatus? Status = null, long? ConsumedSignal = null, ApprovalRecord? OpenApproval = null, int? ClosedApproval = null)
+    RunCustomStatus? Status = null, long? ConsumedSignal = null, ApprovalRecord? OpenApproval = null, int? ClosedApproval = null,
+    ISignalWaiter? Waiter = null)
 {
     public static readonly InboxItem Wake = new(InboxItemKind.Wake);
 

@@ -14,6 +14,10 @@ internal sealed class RunContext : WorkflowContext, IDisposable
     private List<Operation> _unstarted = [];
     private List<Operation> _taken = [];
     private readonly ReplaySafeLogger _logger;
+    private static readonly StepOptions DefaultStepOptions = new();
+    // Flows with the workflow's async calls (the run's scheduler carries the execution context).
+    private static readonly AsyncLocal<bool> s_nonCancellable = new();
+    private readonly List<JournalEntry> _journal = [];
     private int _lastSequence;
 
     public RunContext(RunExecutor executor, RunInfo run, History history, RetryPolicy defaultPolicy, ILogger logger)
@@ -79,19 +83,30 @@ internal sealed class RunContext : WorkflowContext, IDisposable
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentNullException.ThrowIfNull(body);
-        var policy = options?.Retry ?? _defaultPolicy;
+        options ??= DefaultStepOptions;
+        // An AtMostOnce body that threw may have acted: it is retried only when the workflow gave a policy.
+        var policy = options.Retry ?? (options.Effect == StepEffect.AtMostOnce ? RetryPolicy.None : _defaultPolicy);
         policy.Validate();
-        if (!TryTakeSequence(name, "step", out var sequence, JournalEntryKind.StepCompleted, JournalEntryKind.StepFailed, JournalEntryKind.StepAttemptFailed))
+        if (!TryTakeSequence(name, "step", out var sequence, JournalEntryKind.StepCompleted, JournalEntryKind.StepFailed, JournalEntryKind.StepAttemptFailed,
+                JournalEntryKind.StepStarted, JournalEntryKind.StepNeedsAttention, JournalEntryKind.StepResolved))
         {
             return new TaskCompletionSource<T>().Task;
         }
-        if (IsCancelled)
+        var nonCancellable = s_nonCancellable.Value;
+        if (IsCancelled && !nonCancellable)
         {
             return Task.FromCanceled<T>(_cancel.Token);
         }
-        var operation = new StepOperation<T>(sequence, name, body, policy, _history.FailuresFor(sequence));
+        var operation = new StepOperation<T>(sequence, name, body, policy, _history.StepFor(sequence), options, () => _journal, nonCancellable);
         Add(operation);
         return operation.Task;
+    }
+
+    public override IDisposable NonCancellable()
+    {
+        var outer = s_nonCancellable.Value;
+        s_nonCancellable.Value = true;
+        return new Scope(() => s_nonCancellable.Value = outer);
     }
 
     public override Task SleepUntilAsync(DateTimeOffset until, string name = "sleep")
@@ -186,7 +201,12 @@ internal sealed class RunContext : WorkflowContext, IDisposable
         _executor.Post(new InboxItem(InboxItemKind.Status, Status: new RunCustomStatus(text, json, _executor.Now)));
     }
 
-    public void Delivered(Operation operation) => _pending.Remove(operation.Sequence);
+    /// <summary>An outcome is delivered: the operation is no longer pending, and the entry joins the journal guards see.</summary>
+    public void Delivered(Operation operation, JournalEntry entry)
+    {
+        _pending.Remove(operation.Sequence);
+        _journal.Add(entry);
+    }
 
     /// <summary>Takes the operations created since the last call, for the executor to start live.</summary>
     public List<Operation> TakeUnstarted()
@@ -202,10 +222,13 @@ internal sealed class RunContext : WorkflowContext, IDisposable
         _cancel.Cancel();
         foreach (var operation in _pending.Values.ToList())
         {
-            operation.Cancel(_cancel.Token);
+            if (operation is not ICleanupOperation { IsCleanup: true })
+            {
+                operation.Cancel(_cancel.Token);
+                _pending.Remove(operation.Sequence);
+                _unstarted.Remove(operation);
+            }
         }
-        _pending.Clear();
-        _unstarted.Clear();
     }
 
     public string DescribePending() =>
@@ -220,6 +243,13 @@ internal sealed class RunContext : WorkflowContext, IDisposable
             hash = unchecked((hash ^ c) * 16777619u);
         }
         return unchecked((int)hash);
+    }
+
+    private sealed class Scope(Action dispose) : IDisposable
+    {
+        private Action? _dispose = dispose;
+
+        public void Dispose() => Interlocked.Exchange(ref _dispose, null)?.Invoke();
     }
 
     private sealed class ReplaySafeLogger(ILogger inner, RunContext context) : ILogger

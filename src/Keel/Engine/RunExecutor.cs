@@ -27,7 +27,7 @@ internal sealed class RunExecutor : IDisposable
     private Exception? _fault;
     // The signal inbox, touched only on the executor's loop: waiters in sequence order, signals read from the store
     // (loaded on first need, reloaded when told of new ones), and those taken but not yet journaled.
-    private readonly List<InboxWaitOperation> _signalWaiters = [];
+    private readonly List<ISignalWaiter> _signalWaiters = [];
     private readonly HashSet<long> _takenSignals = [];
     private List<StoredSignal>? _signals;
     private volatile bool _signalsStale;
@@ -44,6 +44,7 @@ internal sealed class RunExecutor : IDisposable
         _definition = definition;
         _logger = services.Logger;
         _stepCts = CancellationTokenSource.CreateLinkedTokenSource(_abortCts.Token);
+        StepSlots = new SemaphoreSlim(services.Options.MaxParallelStepsPerRun, services.Options.MaxParallelStepsPerRun);
         _stepToken = _stepCts.Token;
         _scheduler = new WorkflowScheduler(() =>
         {
@@ -62,6 +63,12 @@ internal sealed class RunExecutor : IDisposable
     public RunLease Lease => _claimed.Lease;
 
     public CancellationToken RunToken => _stepToken;
+
+    /// <summary>Fires only when the executor stops (shutdown, lost lease): for cleanup steps that outlive cancellation.</summary>
+    public CancellationToken AbortToken => _abortCts.Token;
+
+    /// <summary>The run's limit on step bodies executing at once (<see cref="KeelOptions.MaxParallelStepsPerRun"/>).</summary>
+    public SemaphoreSlim StepSlots { get; }
 
     /// <summary>True while no new work may start: the worker is shutting down, or the run is being paused.</summary>
     public bool IsDraining => _draining || _pausing;
@@ -98,12 +105,8 @@ internal sealed class RunExecutor : IDisposable
         Post(InboxItem.CheckSignals);
     }
 
-    /// <summary>Registers a started wait for a signal (on the executor's loop) and looks for a match.</summary>
-    public void AddSignalWaiter(InboxWaitOperation operation)
-    {
-        _signalWaiters.Add(operation);
-        Post(InboxItem.CheckSignals);
-    }
+    /// <summary>Registers a wait for a signal (from any thread: the loop adds it) and looks for a match.</summary>
+    public void AddSignalWaiter(ISignalWaiter waiter) => Post(new InboxItem(InboxItemKind.Signals, Waiter: waiter));
 
     /// <summary>Stops starting new work; the run is released once its in-flight step bodies are journaled.</summary>
     public void BeginDrain()
@@ -148,10 +151,12 @@ internal sealed class RunExecutor : IDisposable
         }
     }
 
-    /// <summary>Journals an entry that is not delivered to the workflow (a failed attempt).</summary>
-    public async Task AppendInternalAsync(JournalEntry entry, CancellationToken cancellationToken)
+    /// <summary>Journals an entry that is not delivered to the workflow (a failed attempt, a started record, a
+    /// resolution), optionally consuming the signal that brought it, in the same transaction.</summary>
+    public async Task AppendInternalAsync(JournalEntry entry, CancellationToken cancellationToken, long? consumedSignal = null)
     {
-        if (!await _services.Store.AppendAsync(Lease, [entry], null, cancellationToken))
+        var update = consumedSignal is { } id ? new RunUpdate { ConsumedSignals = [id], At = entry.RecordedAt } : null;
+        if (!await _services.Store.AppendAsync(Lease, [entry], update, cancellationToken))
         {
             throw new LeaseLostException();
         }
@@ -219,6 +224,7 @@ internal sealed class RunExecutor : IDisposable
 
     public void Dispose()
     {
+        StepSlots.Dispose();
         _stepCts.Dispose();
         _abortCts.Dispose();
         _context?.Dispose();
@@ -275,7 +281,7 @@ internal sealed class RunExecutor : IDisposable
             {
                 Pump(() =>
                 {
-                    context.Delivered(operation);
+                    context.Delivered(operation, entry);
                     operation.DeliverRecorded(entry, this);
                 });
             }
@@ -365,6 +371,10 @@ internal sealed class RunExecutor : IDisposable
                     status = item.Status; // the latest in the batch wins
                     break;
                 case InboxItemKind.Signals:
+                    if (item.Waiter is { } waiter)
+                    {
+                        _signalWaiters.Add(waiter);
+                    }
                     checkSignals = true;
                     break;
                 case InboxItemKind.Cancel when !context.IsCancelled:
@@ -375,6 +385,10 @@ internal sealed class RunExecutor : IDisposable
                 case InboxItemKind.Record:
                     entries.Add(item.Entry!);
                     opened = item.OpenApproval ?? opened;
+                    if (item.ConsumedSignal is { } consumedByRecord)
+                    {
+                        (consumed ??= []).Add(consumedByRecord);
+                    }
                     break;
                 case InboxItemKind.Outcome when item.Operation is { IsDone: false }:
                     entries.Add(item.Entry!);
@@ -411,7 +425,7 @@ internal sealed class RunExecutor : IDisposable
                     context.AdvanceTime(item.Entry!.RecordedAt);
                     Pump(() =>
                     {
-                        context.Delivered(operation);
+                        context.Delivered(operation, item.Entry!);
                         item.Deliver!();
                     });
                     break;
@@ -450,8 +464,7 @@ internal sealed class RunExecutor : IDisposable
                 var signal = _signals[index];
                 _signals.RemoveAt(index);
                 _takenSignals.Add(signal.Id);
-                waiter.WaitingUntil = null;
-                Post(waiter.Received(signal, this));
+                waiter.Received(signal, this);
             }
         }
         _signalWaiters.RemoveAll(w => w.IsResolved);
@@ -579,11 +592,14 @@ internal sealed class RunExecutor : IDisposable
     private async Task ReleaseUntilAsync(DateTimeOffset due, RunContext context)
     {
         // Waits for signals go with the release: one already in the inbox, or sent later, makes the run due at once.
-        var signals = context.Pending.Values.OfType<InboxWaitOperation>().Select(o => o.InboxName).Distinct(StringComparer.Ordinal).ToList();
+        var signals = _signalWaiters.Where(w => !w.IsResolved).Select(w => w.InboxName).Distinct(StringComparer.Ordinal).ToList();
+        // A step that waits for a person makes the run NeedsAttention, with the reason people see.
+        var attention = context.Pending.Values.Select(o => o.AttentionReason).OfType<string>().ToList();
         var update = new RunUpdate
         {
-            Status = RunStatus.Waiting, ReleaseLease = true, DueAt = due == DateTimeOffset.MaxValue ? null : due,
-            WaitsForSignals = signals.Count > 0 ? signals : null, At = Now,
+            Status = attention.Count > 0 ? RunStatus.NeedsAttention : RunStatus.Waiting, ReleaseLease = true,
+            DueAt = due == DateTimeOffset.MaxValue ? null : due, WaitsForSignals = signals.Count > 0 ? signals : null,
+            StatusReason = attention.Count > 0 ? string.Join(" ", attention) : null, At = Now,
         };
         if (!await _services.Store.AppendAsync(Lease, [], update, CancellationToken.None))
         {
