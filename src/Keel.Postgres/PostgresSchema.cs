@@ -113,6 +113,13 @@ internal static class PostgresSchema
         CREATE TRIGGER signals_notify AFTER INSERT ON signals
             FOR EACH ROW EXECUTE FUNCTION notify_signal();
         """,
+
+        // 6: child runs know their parent
+        """
+        ALTER TABLE runs ADD COLUMN parent_run_id text;
+        ALTER TABLE runs ADD COLUMN parent_seq integer;
+        CREATE INDEX runs_parent ON runs (parent_run_id) WHERE parent_run_id IS NOT NULL;
+        """,
     ];
 
     public static int LatestVersion => Migrations.Length;

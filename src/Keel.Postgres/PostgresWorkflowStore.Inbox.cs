@@ -155,7 +155,7 @@ public sealed partial class PostgresWorkflowStore
 
     private static bool HasInboxChanges(RunUpdate update) =>
         update.ConsumedSignals is { Count: > 0 } || update.OpenApproval is not null || update.ClosedApproval is not null
-        || update.ReleaseLease && update.WaitsForSignals is { Count: > 0 };
+        || update.NotifyParent is not null || update.ReleaseLease && update.WaitsForSignals is { Count: > 0 };
 
     /// <summary>
     /// An append that also changes the inbox, in an explicit transaction: the fence first (nothing else is written when
@@ -167,6 +167,14 @@ public sealed partial class PostgresWorkflowStore
         {
             var transaction = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
             await using var transactionScope = transaction.ConfigureAwait(false);
+            if (update.NotifyParent is { } notice)
+            {
+                // The child's row and its parent's, locked in run id order as lease renewal locks them (no deadlock);
+                // holding the parent's row, the signal cannot slip past a release of the parent (see SendSignalAsync).
+                using var lockBoth = new NpgsqlCommand("SELECT run_id FROM runs WHERE run_id = ANY(@ids) ORDER BY run_id FOR UPDATE;", connection, transaction);
+                Add(lockBoth, "ids", NpgsqlDbType.Array | NpgsqlDbType.Text, new[] { runId, notice.ParentRunId });
+                await lockBoth.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
             using (var first = new NpgsqlBatch(connection, transaction) { BatchCommands = { fence } })
             {
                 if (await first.ExecuteScalarAsync(ct).ConfigureAwait(false) is null)
@@ -212,7 +220,14 @@ public sealed partial class PostgresWorkflowStore
                 Add(wake.Parameters, "run", NpgsqlDbType.Text, runId);
                 inbox.BatchCommands.Add(wake);
             }
-            await inbox.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            if (inbox.BatchCommands.Count > 0)
+            {
+                await inbox.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
+            if (update.NotifyParent is { } parent)
+            {
+                await InsertSignalAsync(connection, transaction, parent.ParentRunId, parent.SignalName, parent.Payload, update.At, ct).ConfigureAwait(false);
+            }
             await transaction.CommitAsync(ct).ConfigureAwait(false);
             return true;
         }, cancellationToken);

@@ -16,8 +16,8 @@ public sealed partial class PostgresWorkflowStore
         {
             // The insert trigger NOTIFYs idle workers when the run is created.
             using (var insert = new NpgsqlCommand(
-                "INSERT INTO runs (run_id, workflow, status, input, priority, created_at, updated_at, due_at) " +
-                "VALUES (@id, @workflow, 'Pending', @input, @priority, @now, @now, @now) ON CONFLICT (run_id) DO NOTHING " +
+                "INSERT INTO runs (run_id, workflow, status, input, priority, created_at, updated_at, due_at, parent_run_id, parent_seq) " +
+                "VALUES (@id, @workflow, 'Pending', @input, @priority, @now, @now, @now, @parent, @parentSeq) ON CONFLICT (run_id) DO NOTHING " +
                 $"RETURNING {RunColumns};", connection))
             {
                 Add(insert, "id", NpgsqlDbType.Text, run.RunId);
@@ -25,6 +25,8 @@ public sealed partial class PostgresWorkflowStore
                 Add(insert, "input", NpgsqlDbType.Text, run.Input);
                 Add(insert, "priority", NpgsqlDbType.Integer, run.Priority);
                 Add(insert, "now", NpgsqlDbType.Bigint, Ms(run.CreatedAt));
+                Add(insert, "parent", NpgsqlDbType.Text, run.ParentRunId);
+                Add(insert, "parentSeq", NpgsqlDbType.Integer, run.ParentSequence);
                 var reader = await insert.ExecuteReaderAsync(ct).ConfigureAwait(false);
                 await using var readerScope = reader.ConfigureAwait(false);
                 if (await reader.ReadAsync(ct).ConfigureAwait(false))
@@ -203,8 +205,9 @@ public sealed partial class PostgresWorkflowStore
             string workflow;
             bool held;
             long nextIndex;
+            ParentNotice? parent;
             using (var select = new NpgsqlCommand(
-                "SELECT status, owner, lease_expires_at, next_index, workflow FROM runs WHERE run_id = @id FOR UPDATE;", connection, transaction))
+                "SELECT status, owner, lease_expires_at, next_index, workflow, parent_run_id, parent_seq FROM runs WHERE run_id = @id FOR UPDATE;", connection, transaction))
             {
                 Add(select, "id", NpgsqlDbType.Text, runId);
                 var reader = await select.ExecuteReaderAsync(ct).ConfigureAwait(false);
@@ -218,6 +221,8 @@ public sealed partial class PostgresWorkflowStore
                     && reader.GetInt64(2) >= Ms(at);
                 nextIndex = reader.GetInt64(3);
                 workflow = reader.GetString(4);
+                parent = await reader.IsDBNullAsync(5, ct).ConfigureAwait(false) ? null
+                    : ParentNotice.Cancelled(reader.GetString(5), reader.GetInt32(6), reason ?? "cancelled on request");
             }
             if (status.IsTerminal())
             {
@@ -241,6 +246,11 @@ public sealed partial class PostgresWorkflowStore
                     Sequence = 0, Kind = JournalEntryKind.RunCancelled, Name = workflow, RecordedAt = at, Payload = null,
                 }));
                 await batch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                if (parent is not null)
+                {
+                    // Locks the parent's row after the child's: a lock order renewal may invert, costing at worst a retried deadlock.
+                    await InsertSignalAsync(connection, transaction, parent.ParentRunId, parent.SignalName, parent.Payload, at, ct).ConfigureAwait(false);
+                }
                 outcome = CancelOutcome.Cancelled;
             }
             else

@@ -84,6 +84,13 @@ internal static class SqliteSchema
         ) WITHOUT ROWID;
         CREATE INDEX approvals_pending ON approvals (requested_at) WHERE decided_at IS NULL;
         """,
+
+        // 6: child runs know their parent
+        """
+        ALTER TABLE runs ADD COLUMN parent_run_id TEXT;
+        ALTER TABLE runs ADD COLUMN parent_seq INTEGER;
+        CREATE INDEX runs_parent ON runs (parent_run_id) WHERE parent_run_id IS NOT NULL;
+        """,
     ];
 
     public static int LatestVersion => Migrations.Length;

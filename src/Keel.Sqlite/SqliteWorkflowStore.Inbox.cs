@@ -171,6 +171,10 @@ public sealed partial class SqliteWorkflowStore
             delete.Parameters.Set("$seq", closed);
             delete.ExecuteNonQuery();
         }
+        if (update.NotifyParent is { } notice)
+        {
+            InsertSignal(w, notice.ParentRunId, notice.SignalName, notice.Payload, update.At);
+        }
         if (update.ReleaseLease && update.WaitsForSignals is { Count: > 0 })
         {
             var wake = w.Command(

@@ -15,8 +15,10 @@ public sealed partial class SqliteWorkflowStore
         return WriteAsync(w =>
         {
             var insert = w.Command(
-                "INSERT INTO runs (run_id, workflow, status, input, priority, created_at, updated_at, due_at) " +
-                "VALUES ($id, $workflow, 'Pending', $input, $priority, $now, $now, $now) ON CONFLICT (run_id) DO NOTHING;");
+                "INSERT INTO runs (run_id, workflow, status, input, priority, created_at, updated_at, due_at, parent_run_id, parent_seq) " +
+                "VALUES ($id, $workflow, 'Pending', $input, $priority, $now, $now, $now, $parent, $parentSeq) ON CONFLICT (run_id) DO NOTHING;");
+            insert.Parameters.Set("$parent", run.ParentRunId);
+            insert.Parameters.Set("$parentSeq", run.ParentSequence);
             insert.Parameters.Set("$id", run.RunId);
             insert.Parameters.Set("$workflow", run.WorkflowName);
             insert.Parameters.Set("$input", run.Input);
@@ -181,11 +183,12 @@ public sealed partial class SqliteWorkflowStore
         ArgumentNullException.ThrowIfNull(runId);
         return WriteAsync(w =>
         {
-            var select = w.Command("SELECT status, owner, lease_expires_at, next_index, workflow FROM runs WHERE run_id = $id;");
+            var select = w.Command("SELECT status, owner, lease_expires_at, next_index, workflow, parent_run_id, parent_seq FROM runs WHERE run_id = $id;");
             select.Parameters.Set("$id", runId);
             string status, workflow;
             bool held;
             long nextIndex;
+            ParentNotice? parent;
             using (var reader = select.ExecuteReader())
             {
                 if (!reader.Read())
@@ -196,6 +199,7 @@ public sealed partial class SqliteWorkflowStore
                 held = !reader.IsDBNull(1) && !reader.IsDBNull(2) && reader.GetInt64(2) >= Ms(at);
                 nextIndex = reader.GetInt64(3);
                 workflow = reader.GetString(4);
+                parent = reader.IsDBNull(5) ? null : ParentNotice.Cancelled(reader.GetString(5), reader.GetInt32(6), reason ?? "cancelled on request");
             }
             var parsed = Enum.Parse<RunStatus>(status);
             if (parsed.IsTerminal())
@@ -217,6 +221,10 @@ public sealed partial class SqliteWorkflowStore
                 {
                     Sequence = 0, Kind = JournalEntryKind.RunCancelled, Name = workflow, RecordedAt = at, Payload = null,
                 });
+                if (parent is not null)
+                {
+                    InsertSignal(w, parent.ParentRunId, parent.SignalName, parent.Payload, at);
+                }
                 return CancelOutcome.Cancelled;
             }
             var flag = w.Command(

@@ -11,7 +11,7 @@ namespace Keel.Sqlite;
 /// </summary>
 public sealed partial class SqliteWorkflowStore : IWorkflowStore
 {
-    private const string RunColumns = "run_id, workflow, status, input, result, error, status_reason, priority, created_at, updated_at, completed_at, owner, recovery_attempts, cancel_requested, custom_status, pause_requested";
+    private const string RunColumns = "run_id, workflow, status, input, result, error, status_reason, priority, created_at, updated_at, completed_at, owner, recovery_attempts, cancel_requested, custom_status, pause_requested, parent_run_id, parent_seq";
     private readonly SqliteStoreOptions _options;
     private readonly string _connectionString;
     private readonly SemaphoreSlim _initLock = new(1, 1);
@@ -265,5 +265,7 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore
         CancelRequested = r.GetInt64(13) != 0,
         CustomStatus = r.IsDBNull(14) ? null : JsonSerializer.Deserialize<RunCustomStatus>(r.GetString(14), KeelJson.Default),
         PauseRequested = r.GetInt64(15) != 0,
+        ParentRunId = r.IsDBNull(16) ? null : r.GetString(16),
+        ParentSequence = r.IsDBNull(17) ? null : r.GetInt32(17),
     };
 }

@@ -50,6 +50,12 @@ public sealed record RunInfo
     /// <summary>True when a pause was requested and the owning worker has not yet acted on it.</summary>
     public bool PauseRequested { get; init; }
 
+    /// <summary>The run that started this one as a child, if any.</summary>
+    public string? ParentRunId { get; init; }
+
+    /// <summary>The position of the parent's operation that waits for this run, when it is a child.</summary>
+    public int? ParentSequence { get; init; }
+
     /// <summary>True when cancellation was requested and the owning worker has not yet acted on it.</summary>
     public bool CancelRequested { get; init; }
 

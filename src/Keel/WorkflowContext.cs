@@ -130,6 +130,21 @@ public abstract class WorkflowContext
     /// <returns>The decision: approved (with the arguments to act on), rejected, or expired at the deadline.</returns>
     public abstract Task<ApprovalDecision<TArgs>> RequestApprovalAsync<TArgs>(ApprovalRequest<TArgs> request);
 
+    /// <summary>
+    /// Starts a child run of another workflow and waits durably for its result: the parent is released from memory
+    /// while it waits, the child's result or failure is journaled in the parent, and cancelling the parent cancels the
+    /// child. The child's id is derived from the parent's id and position unless given, so a resumed parent finds the
+    /// same child instead of starting another.
+    /// </summary>
+    /// <typeparam name="TInput">The child's input type.</typeparam>
+    /// <typeparam name="TResult">The child's result type.</typeparam>
+    /// <param name="workflowName">The child's workflow (registered with the workers that should run it).</param>
+    /// <param name="input">The child's input.</param>
+    /// <param name="options">The child's run id and priority.</param>
+    /// <returns>The child's result.</returns>
+    /// <exception cref="ChildRunFailedException">The child ended Failed or Cancelled.</exception>
+    public abstract Task<TResult> RunChildAsync<TInput, TResult>(string workflowName, TInput input, StartWorkflowOptions? options = null);
+
     /// <summary>The result of a step that returns nothing.</summary>
     private readonly record struct Unit;
 }

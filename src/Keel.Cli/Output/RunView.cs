@@ -10,6 +10,10 @@ internal static class RunView
         var table = new TextTable("", "");
         table.Add("Run", run.RunId);
         table.Add("Workflow", run.WorkflowName);
+        if (run.ParentRunId is { } parent)
+        {
+            table.Add("Parent", $"{parent} (this run is its child; keel show {Shell.Quote(parent)})");
+        }
         table.Add("Status", run.CancelRequested && !run.Status.IsTerminal() ? $"{run.Status} (cancel requested)" : run.Status.ToString());
         if (run.CustomStatus is { } now)
         {

@@ -93,8 +93,23 @@ internal static class TimelineView
         JournalEntryKind.SignalTimedOut => "wait for the signal timed out",
         JournalEntryKind.ApprovalRequested => $"approval requested: {ApprovalText.Request(entry)}",
         JournalEntryKind.ApprovalDecided => ApprovalText.Decision(entry),
+        JournalEntryKind.ChildStarted => $"child run started: {ChildId(entry)} (keel show {Shell.Quote(ChildId(entry))})",
+        JournalEntryKind.ChildCompleted => $"child run completed{(entry.Payload is { } p ? $" ({ErrorText.Truncate(ErrorText.OneLine(p), 80)})" : "")}",
+        JournalEntryKind.ChildFailed => $"child run ended without a result ({Error(entry)})",
         _ => entry.Kind.ToString(),
     };
+
+    private static string ChildId(JournalEntry entry)
+    {
+        try
+        {
+            return System.Text.Json.JsonSerializer.Deserialize<string>(entry.Payload ?? "null") ?? "?";
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return entry.Payload ?? "?";
+        }
+    }
 
     private static string Resolution(string? payload)
     {

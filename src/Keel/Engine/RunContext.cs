@@ -102,6 +102,26 @@ internal sealed class RunContext : WorkflowContext, IDisposable
         return operation.Task;
     }
 
+    public override Task<TResult> RunChildAsync<TInput, TResult>(string workflowName, TInput input, StartWorkflowOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(workflowName);
+        if (!TryTakeSequence(workflowName, "child run", out var sequence, JournalEntryKind.ChildStarted, JournalEntryKind.ChildCompleted, JournalEntryKind.ChildFailed))
+        {
+            return new TaskCompletionSource<TResult>().Task;
+        }
+        var childId = options?.RunId ?? $"{RunId}.{sequence}";
+        var alreadyStarted = _history.FirstEntryFor(sequence) is not null;
+        var operation = new ChildOperation<TResult>(_executor, sequence, childId, workflowName,
+            System.Text.Json.JsonSerializer.Serialize(input, _executor.SerializerOptions), options?.Priority ?? 0, RunId, alreadyStarted);
+        if (IsCancelled)
+        {
+            operation.Cancel(_cancel.Token); // the child, if a crash left it started, is cancelled too
+            return operation.Task;
+        }
+        Add(operation);
+        return operation.Task;
+    }
+
     public override IDisposable NonCancellable()
     {
         var outer = s_nonCancellable.Value;

@@ -89,6 +89,30 @@ internal sealed class RunExecutor : IDisposable
 
     public void Post(InboxItem item) => _inbox.Writer.TryWrite(item);
 
+    public IWorkflowStore Store => _services.Store;
+
+    /// <summary>Tells this process's worker that new work (a child run) may be claimable now.</summary>
+    public void NotifyWork() => _services.Notifier.NotifyWork();
+
+    /// <summary>Asks a child run to cancel (the parent was cancelled); best effort here, repeated on the parent's replay.</summary>
+    public void CancelChild(string childRunId) => _ = CancelChildAsync(childRunId);
+
+    private async Task CancelChildAsync(string childRunId)
+    {
+        try
+        {
+            var outcome = await _services.Store.RequestCancelAsync(childRunId, $"its parent run '{RunId}' was cancelled", Now, CancellationToken.None);
+            if (outcome == CancelOutcome.Requested)
+            {
+                _services.Notifier.NotifyCancelRequested(childRunId);
+            }
+        }
+        catch (StorageException ex)
+        {
+            _logger.WorkerLoopError(ex, $"cancelling child run {childRunId}");
+        }
+    }
+
     /// <summary>Asks the run to cancel (once); the cancellation is journaled and delivered in order.</summary>
     public void RequestCancel()
     {
@@ -530,7 +554,14 @@ internal sealed class RunExecutor : IDisposable
     {
         var now = Now;
         var entry = new JournalEntry { Sequence = 0, Kind = kind, Name = _definition.Name, RecordedAt = now, Payload = result, Error = error };
-        var update = new RunUpdate { Status = status, Error = error, StatusReason = reason, Result = result, ReleaseLease = true, At = now };
+        var parent = _claimed.Run.ParentRunId is { } parentId && _claimed.Run.ParentSequence is { } parentSeq && status.IsTerminal()
+            ? new ParentNotice(parentId, ParentNotice.SignalNameFor(parentSeq),
+                JsonSerializer.Serialize(new ChildOutcomeData(status, result, error, reason), KeelJson.Default))
+            : null;
+        var update = new RunUpdate
+        {
+            Status = status, Error = error, StatusReason = reason, Result = result, ReleaseLease = true, NotifyParent = parent, At = now,
+        };
         if (!await _services.Store.AppendAsync(Lease, [entry], update, CancellationToken.None))
         {
             throw new LeaseLostException();

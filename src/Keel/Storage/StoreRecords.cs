@@ -17,6 +17,12 @@ public sealed record NewRun
 
     /// <summary>When the run was created (and is due).</summary>
     public required DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>The run that started this one as its child, if any: it is told when this one finishes.</summary>
+    public string? ParentRunId { get; init; }
+
+    /// <summary>The position of the parent's operation that waits for this child.</summary>
+    public int? ParentSequence { get; init; }
 }
 
 /// <summary>The outcome of <see cref="IWorkflowStore.CreateRunAsync"/>.</summary>
@@ -111,6 +117,12 @@ public sealed record RunUpdate
 
     /// <summary>The sequence number of an approval the appended entries ended (decided or expired).</summary>
     public int? ClosedApproval { get; init; }
+
+    /// <summary>
+    /// With a terminal status of a child run: the signal its parent waits for, stored in the parent's inbox (waking it)
+    /// in the same transaction, so a parent is never left waiting for a child that finished.
+    /// </summary>
+    public ParentNotice? NotifyParent { get; init; }
 
     /// <summary>The time of the change.</summary>
     public required DateTimeOffset At { get; init; }
@@ -234,4 +246,25 @@ public enum DecideOutcome
 
     /// <summary>Recorded, and a worker holds the run: tell it.</summary>
     DecidedHeld,
+}
+
+/// <summary>What a finishing child run tells its parent (<see cref="RunUpdate.NotifyParent"/>).</summary>
+/// <param name="ParentRunId">The parent run.</param>
+/// <param name="SignalName">The signal its waiting operation consumes.</param>
+/// <param name="Payload">The child's outcome as JSON.</param>
+public sealed record ParentNotice(string ParentRunId, string SignalName, string Payload)
+{
+    /// <summary>The signal a parent's child operation at a position waits for.</summary>
+    /// <param name="parentSequence">The position.</param>
+    /// <returns>The signal name.</returns>
+    public static string SignalNameFor(int parentSequence) => $"keel.child/{parentSequence}";
+
+    /// <summary>The notice of a child that a store cancelled at once (it never ran, or was paused or blocked).</summary>
+    /// <param name="parentRunId">The parent.</param>
+    /// <param name="parentSequence">The parent's waiting position.</param>
+    /// <param name="reason">Why it was cancelled.</param>
+    /// <returns>The notice.</returns>
+    public static ParentNotice Cancelled(string parentRunId, int parentSequence, string reason) =>
+        new(parentRunId, SignalNameFor(parentSequence), System.Text.Json.JsonSerializer.Serialize(
+            new Engine.ChildOutcomeData(RunStatus.Cancelled, null, null, reason), KeelJson.Default));
 }

@@ -1,0 +1,144 @@
+using System.Text.Json;
+using Keel.Storage;
+
+namespace Keel.Engine;
+
+/// <summary>How a child run ended, as it tells its parent (signal <c>keel.child/SEQ</c>).</summary>
+internal sealed record ChildOutcomeData(RunStatus Status, string? Result, ErrorInfo? Error, string? Reason);
+
+/// <summary>
+/// <see cref="WorkflowContext.RunChildAsync{TInput, TResult}"/>: creates the child run (idempotent by its id), journals
+/// that it started, then waits durably for the child to tell its outcome (the parent is released meanwhile).
+/// </summary>
+internal sealed class ChildOperation<TResult>(RunExecutor owner, int sequence, string childRunId, string workflowName, string input, int priority,
+    string parentRunId, bool alreadyStarted) : InboxWaitOperation(sequence, workflowName, ParentNotice.SignalNameFor(sequence), null)
+{
+    private readonly TaskCompletionSource<TResult> _tcs = new();
+
+    public Task<TResult> Task => _tcs.Task;
+
+    public string ChildRunId => childRunId;
+
+    public override string Describe() => $"child run '{childRunId}' of workflow '{Name}'";
+
+    public override void Start(RunExecutor executor)
+    {
+        if (alreadyStarted)
+        {
+            base.Start(executor);
+            return;
+        }
+        IsStarted = true;
+        _ = System.Threading.Tasks.Task.Run(() => CreateChildAsync(executor));
+    }
+
+    private async Task CreateChildAsync(RunExecutor executor)
+    {
+        var token = executor.RunToken;
+        executor.BodyStarted();
+        try
+        {
+            var created = await executor.Store.CreateRunAsync(new NewRun
+            {
+                RunId = childRunId, WorkflowName = Name, Input = input, Priority = priority, CreatedAt = executor.Now,
+                ParentRunId = parentRunId, ParentSequence = Sequence,
+            }, token);
+            if (!string.Equals(created.Run.WorkflowName, Name, StringComparison.Ordinal) || created.Run.ParentRunId != parentRunId)
+            {
+                var error = new ErrorInfo(typeof(WorkflowAlreadyExistsException).FullName!,
+                    $"Run id '{childRunId}' is taken by a run of workflow '{created.Run.WorkflowName}' that is not this run's child; give the child another id.");
+                var failed = new JournalEntry
+                {
+                    Sequence = Sequence, Kind = JournalEntryKind.ChildFailed, Name = Name, RecordedAt = executor.Now, Error = error,
+                    Payload = JsonSerializer.Serialize(new ChildOutcomeData(RunStatus.Failed, null, error, null), KeelJson.Default),
+                };
+                TryResolve();
+                executor.Post(new InboxItem(InboxItemKind.Outcome, this, failed, () => Deliver(failed, executor)));
+                return;
+            }
+            executor.NotifyWork();
+            var started = new JournalEntry
+            {
+                Sequence = Sequence, Kind = JournalEntryKind.ChildStarted, Name = Name, RecordedAt = executor.Now, Payload = JsonSerializer.Serialize(childRunId),
+            };
+            executor.Post(new InboxItem(InboxItemKind.Record, Entry: started));
+            base.Start(executor);
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            // the run is going away; the child (if created) is found again by its id on recovery
+        }
+        catch (Exception ex)
+        {
+            executor.Fault(ex);
+        }
+        finally
+        {
+            executor.BodyFinished();
+        }
+    }
+
+    /// <summary>The parent was cancelled: so is the child (idempotent, also when the cancellation is replayed).</summary>
+    public override void Cancel(CancellationToken token)
+    {
+        base.Cancel(token);
+        owner.CancelChild(childRunId);
+    }
+
+    protected override JournalEntry ReceivedEntry(StoredSignal signal, RunExecutor executor)
+    {
+        ChildOutcomeData? outcome = null;
+        try
+        {
+            outcome = signal.Payload is null ? null : JsonSerializer.Deserialize<ChildOutcomeData>(signal.Payload, KeelJson.Default);
+        }
+        catch (JsonException)
+        {
+            // treated as a failure below
+        }
+        return outcome is { Status: RunStatus.Completed }
+            ? new JournalEntry
+            {
+                Sequence = Sequence, Kind = JournalEntryKind.ChildCompleted, Name = Name, RecordedAt = executor.Now, StartedAt = signal.SentAt,
+                Payload = outcome.Result ?? "null",
+            }
+            : new JournalEntry
+            {
+                Sequence = Sequence, Kind = JournalEntryKind.ChildFailed, Name = Name, RecordedAt = executor.Now, StartedAt = signal.SentAt,
+                Payload = JsonSerializer.Serialize(outcome ?? new ChildOutcomeData(RunStatus.Failed, null, null, "unreadable outcome"), KeelJson.Default),
+                Error = outcome?.Error ?? new ErrorInfo("Keel.ChildEnded", $"Child run '{childRunId}' ended {outcome?.Status.ToString() ?? "with an unreadable outcome"}" +
+                                                                           (outcome?.Reason is { } why ? $": {why}" : ".")),
+            };
+    }
+
+    protected override JournalEntry ExpiredEntry(RunExecutor executor) => throw new InvalidOperationException("A child run has no deadline.");
+
+    protected override void Deliver(JournalEntry entry, RunExecutor executor)
+    {
+        if (entry.Kind == JournalEntryKind.ChildCompleted)
+        {
+            try
+            {
+                _tcs.TrySetResult(entry.Payload is null ? default! : JsonSerializer.Deserialize<TResult>(entry.Payload, executor.SerializerOptions)!);
+            }
+            catch (JsonException ex)
+            {
+                _tcs.TrySetException(new ChildRunFailedException(childRunId, RunStatus.Completed,
+                    new ErrorInfo(ex.GetType().FullName!, $"Its result is not a {typeof(TResult).Name}: {ex.Message}")));
+            }
+            return;
+        }
+        var status = RunStatus.Failed;
+        try
+        {
+            status = JsonSerializer.Deserialize<ChildOutcomeData>(entry.Payload ?? "null", KeelJson.Default)?.Status ?? RunStatus.Failed;
+        }
+        catch (JsonException)
+        {
+            // an unreadable outcome counts as failed
+        }
+        _tcs.TrySetException(new ChildRunFailedException(childRunId, status, entry.Error));
+    }
+
+    protected override void CancelCore(CancellationToken token) => _tcs.TrySetCanceled(token);
+}
