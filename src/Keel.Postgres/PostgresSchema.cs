@@ -114,8 +114,9 @@ internal static class PostgresSchema
             FOR EACH ROW EXECUTE FUNCTION notify_signal();
         """,
 
-        // 6: child runs know their parent
+        // 6: child runs know their parent; a run that continued as new knows its successor
         """
+        ALTER TABLE runs ADD COLUMN continued_as text;
         ALTER TABLE runs ADD COLUMN parent_run_id text;
         ALTER TABLE runs ADD COLUMN parent_seq integer;
         CREATE INDEX runs_parent ON runs (parent_run_id) WHERE parent_run_id IS NOT NULL;

@@ -155,7 +155,7 @@ public sealed partial class PostgresWorkflowStore
 
     private static bool HasInboxChanges(RunUpdate update) =>
         update.ConsumedSignals is { Count: > 0 } || update.OpenApproval is not null || update.ClosedApproval is not null
-        || update.NotifyParent is not null || update.ReleaseLease && update.WaitsForSignals is { Count: > 0 };
+        || update.NotifyParent is not null || update.ContinueAs is not null || update.ReleaseLease && update.WaitsForSignals is { Count: > 0 };
 
     /// <summary>
     /// An append that also changes the inbox, in an explicit transaction: the fence first (nothing else is written when
@@ -219,6 +219,25 @@ public sealed partial class PostgresWorkflowStore
                 Add(wake.Parameters, "at", NpgsqlDbType.Bigint, Ms(update.At));
                 Add(wake.Parameters, "run", NpgsqlDbType.Text, runId);
                 inbox.BatchCommands.Add(wake);
+            }
+            if (update.ContinueAs is { } next)
+            {
+                // The insert trigger NOTIFYs idle workers of the new run.
+                var insert = new NpgsqlBatchCommand(
+                    "INSERT INTO runs (run_id, workflow, status, input, priority, created_at, updated_at, due_at, parent_run_id, parent_seq) " +
+                    "VALUES (@next, @workflow, 'Pending', @input, @priority, @now, @now, @now, @parent, @parentSeq) ON CONFLICT (run_id) DO NOTHING;");
+                Add(insert.Parameters, "next", NpgsqlDbType.Text, next.RunId);
+                Add(insert.Parameters, "workflow", NpgsqlDbType.Text, next.WorkflowName);
+                Add(insert.Parameters, "input", NpgsqlDbType.Text, next.Input);
+                Add(insert.Parameters, "priority", NpgsqlDbType.Integer, next.Priority);
+                Add(insert.Parameters, "now", NpgsqlDbType.Bigint, Ms(next.CreatedAt));
+                Add(insert.Parameters, "parent", NpgsqlDbType.Text, next.ParentRunId);
+                Add(insert.Parameters, "parentSeq", NpgsqlDbType.Integer, next.ParentSequence);
+                inbox.BatchCommands.Add(insert);
+                var link = new NpgsqlBatchCommand("UPDATE runs SET continued_as = @next WHERE run_id = @run;");
+                Add(link.Parameters, "next", NpgsqlDbType.Text, next.RunId);
+                Add(link.Parameters, "run", NpgsqlDbType.Text, runId);
+                inbox.BatchCommands.Add(link);
             }
             if (inbox.BatchCommands.Count > 0)
             {

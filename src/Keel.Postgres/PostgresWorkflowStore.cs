@@ -14,7 +14,7 @@ namespace Keel.Postgres;
 /// migration at <see cref="InitializeAsync"/>. Times are stored as Unix milliseconds.</remarks>
 public sealed partial class PostgresWorkflowStore : IWorkflowStore, IStoreWakeup
 {
-    private const string RunColumns = "run_id, workflow, status, input, result, error, status_reason, priority, created_at, updated_at, completed_at, owner, recovery_attempts, cancel_requested, custom_status, pause_requested, parent_run_id, parent_seq";
+    private const string RunColumns = "run_id, workflow, status, input, result, error, status_reason, priority, created_at, updated_at, completed_at, owner, recovery_attempts, cancel_requested, custom_status, pause_requested, parent_run_id, parent_seq, continued_as";
     private readonly PostgresStoreOptions _options;
     private readonly NpgsqlDataSource _dataSource;
     private readonly string _where;
@@ -234,5 +234,6 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IStoreWakeup
         PauseRequested = r.GetBoolean(15),
         ParentRunId = NullableString(r, 16),
         ParentSequence = r.IsDBNull(17) ? null : r.GetInt32(17),
+        ContinuedAsRunId = NullableString(r, 18),
     };
 }

@@ -85,8 +85,9 @@ internal static class SqliteSchema
         CREATE INDEX approvals_pending ON approvals (requested_at) WHERE decided_at IS NULL;
         """,
 
-        // 6: child runs know their parent
+        // 6: child runs know their parent; a run that continued as new knows its successor
         """
+        ALTER TABLE runs ADD COLUMN continued_as TEXT;
         ALTER TABLE runs ADD COLUMN parent_run_id TEXT;
         ALTER TABLE runs ADD COLUMN parent_seq INTEGER;
         CREATE INDEX runs_parent ON runs (parent_run_id) WHERE parent_run_id IS NOT NULL;

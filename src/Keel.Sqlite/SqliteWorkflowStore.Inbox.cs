@@ -171,6 +171,14 @@ public sealed partial class SqliteWorkflowStore
             delete.Parameters.Set("$seq", closed);
             delete.ExecuteNonQuery();
         }
+        if (update.ContinueAs is { } next)
+        {
+            InsertRun(w, next);
+            var link = w.Command("UPDATE runs SET continued_as = $next WHERE run_id = $id;");
+            link.Parameters.Set("$next", next.RunId);
+            link.Parameters.Set("$id", runId);
+            link.ExecuteNonQuery();
+        }
         if (update.NotifyParent is { } notice)
         {
             InsertSignal(w, notice.ParentRunId, notice.SignalName, notice.Payload, update.At);

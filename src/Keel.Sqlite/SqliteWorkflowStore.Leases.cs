@@ -68,7 +68,7 @@ public sealed partial class SqliteWorkflowStore
         while (reader.Read())
         {
             var run = ReadRun(reader);
-            claimed.Add((new ClaimedRun { Run = run, Lease = new RunLease(run.RunId, request.Owner, reader.GetInt64(18)) }, reader.GetInt64(19)));
+            claimed.Add((new ClaimedRun { Run = run, Lease = new RunLease(run.RunId, request.Owner, reader.GetInt64(19)) }, reader.GetInt64(20)));
         }
     }
 

@@ -14,23 +14,29 @@ public sealed partial class SqliteWorkflowStore
         ArgumentNullException.ThrowIfNull(run);
         return WriteAsync(w =>
         {
-            var insert = w.Command(
-                "INSERT INTO runs (run_id, workflow, status, input, priority, created_at, updated_at, due_at, parent_run_id, parent_seq) " +
-                "VALUES ($id, $workflow, 'Pending', $input, $priority, $now, $now, $now, $parent, $parentSeq) ON CONFLICT (run_id) DO NOTHING;");
-            insert.Parameters.Set("$parent", run.ParentRunId);
-            insert.Parameters.Set("$parentSeq", run.ParentSequence);
-            insert.Parameters.Set("$id", run.RunId);
-            insert.Parameters.Set("$workflow", run.WorkflowName);
-            insert.Parameters.Set("$input", run.Input);
-            insert.Parameters.Set("$priority", run.Priority);
-            insert.Parameters.Set("$now", Ms(run.CreatedAt));
-            var created = insert.ExecuteNonQuery() == 1;
+            var insert = InsertRun(w, run);
+            var created = insert == 1;
             var select = w.Command($"SELECT {RunColumns} FROM runs WHERE run_id = $id;");
             select.Parameters.Set("$id", run.RunId);
             using var reader = select.ExecuteReader();
             reader.Read();
             return new CreateRunResult(ReadRun(reader), created);
         }, cancellationToken);
+    }
+
+    private static int InsertRun(WriteContext w, NewRun run)
+    {
+        var insert = w.Command(
+            "INSERT INTO runs (run_id, workflow, status, input, priority, created_at, updated_at, due_at, parent_run_id, parent_seq) " +
+            "VALUES ($id, $workflow, 'Pending', $input, $priority, $now, $now, $now, $parent, $parentSeq) ON CONFLICT (run_id) DO NOTHING;");
+        insert.Parameters.Set("$id", run.RunId);
+        insert.Parameters.Set("$workflow", run.WorkflowName);
+        insert.Parameters.Set("$input", run.Input);
+        insert.Parameters.Set("$priority", run.Priority);
+        insert.Parameters.Set("$now", Ms(run.CreatedAt));
+        insert.Parameters.Set("$parent", run.ParentRunId);
+        insert.Parameters.Set("$parentSeq", run.ParentSequence);
+        return insert.ExecuteNonQuery();
     }
 
     /// <inheritdoc />

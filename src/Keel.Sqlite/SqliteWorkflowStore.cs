@@ -11,7 +11,7 @@ namespace Keel.Sqlite;
 /// </summary>
 public sealed partial class SqliteWorkflowStore : IWorkflowStore
 {
-    private const string RunColumns = "run_id, workflow, status, input, result, error, status_reason, priority, created_at, updated_at, completed_at, owner, recovery_attempts, cancel_requested, custom_status, pause_requested, parent_run_id, parent_seq";
+    private const string RunColumns = "run_id, workflow, status, input, result, error, status_reason, priority, created_at, updated_at, completed_at, owner, recovery_attempts, cancel_requested, custom_status, pause_requested, parent_run_id, parent_seq, continued_as";
     private readonly SqliteStoreOptions _options;
     private readonly string _connectionString;
     private readonly SemaphoreSlim _initLock = new(1, 1);
@@ -267,5 +267,6 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore
         PauseRequested = r.GetInt64(15) != 0,
         ParentRunId = r.IsDBNull(16) ? null : r.GetString(16),
         ParentSequence = r.IsDBNull(17) ? null : r.GetInt32(17),
+        ContinuedAsRunId = r.IsDBNull(18) ? null : r.GetString(18),
     };
 }

@@ -56,6 +56,9 @@ public enum JournalEntryKind
     /// <summary>The run failed.</summary>
     RunFailed,
 
+    /// <summary>The run ended by continuing as a new run (the payload is the new run's id).</summary>
+    RunContinuedAsNew,
+
     /// <summary>The run was cancelled.</summary>
     RunCancelled,
 

@@ -128,7 +128,10 @@ public sealed class KeelClient
         return _store.ListRunsAsync(query, cancellationToken);
     }
 
-    /// <summary>Waits until the run is Completed, Failed, Cancelled or Blocked, and returns it.</summary>
+    /// <summary>
+    /// Waits until the run is Completed, Failed, Cancelled or Blocked, and returns it. A run that continued as new is
+    /// followed to the last run of its chain, which is returned.
+    /// </summary>
     /// <param name="runId">The run.</param>
     /// <param name="cancellationToken">Ends the wait (the run goes on).</param>
     /// <returns>The run as it ended.</returns>
@@ -142,6 +145,11 @@ public sealed class KeelClient
         {
             var changed = _notifier.WhenRunChangesAsync(runId);
             var run = await GetRunAsync(runId, cancellationToken) ?? throw new RunNotFoundException(runId);
+            if (run.ContinuedAsRunId is { } next)
+            {
+                runId = next; // continued as new: the chain's last run has the result
+                continue;
+            }
             if (run.Status.IsTerminal() || run.Status == RunStatus.Blocked)
             {
                 return run;

@@ -50,6 +50,9 @@ public sealed record RunInfo
     /// <summary>True when a pause was requested and the owning worker has not yet acted on it.</summary>
     public bool PauseRequested { get; init; }
 
+    /// <summary>The run this one continued as (<see cref="WorkflowContext.ContinueAsNew{TInput}"/>), once it did.</summary>
+    public string? ContinuedAsRunId { get; init; }
+
     /// <summary>The run that started this one as a child, if any.</summary>
     public string? ParentRunId { get; init; }
 

@@ -145,6 +145,20 @@ public abstract class WorkflowContext
     /// <exception cref="ChildRunFailedException">The child ended Failed or Cancelled.</exception>
     public abstract Task<TResult> RunChildAsync<TInput, TResult>(string workflowName, TInput input, StartWorkflowOptions? options = null);
 
+    /// <summary>Creates a saga: steps that register compensations, run in reverse order on failure or cancellation.</summary>
+    /// <returns>The saga.</returns>
+    public Saga CreateSaga() => new(this);
+
+    /// <summary>
+    /// Ends this run and starts a new run of the same workflow with <paramref name="input"/> and an empty journal (a
+    /// long-lived agent loop keeps its journal bounded this way). The new run's id is this one's with <c>~N</c> (the
+    /// generation); this run completes, linked to it, and the client's waits follow the chain to its end.
+    /// </summary>
+    /// <typeparam name="TInput">The workflow's input type.</typeparam>
+    /// <param name="input">The new run's input.</param>
+    /// <returns>Never returns: throw what it returns (<c>throw ctx.ContinueAsNew(next)</c>) so the compiler knows.</returns>
+    public abstract Exception ContinueAsNew<TInput>(TInput input);
+
     /// <summary>The result of a step that returns nothing.</summary>
     private readonly record struct Unit;
 }

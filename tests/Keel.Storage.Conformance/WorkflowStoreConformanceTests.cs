@@ -617,4 +617,35 @@ public abstract class WorkflowStoreConformanceTests : IAsyncLifetime
         var b = await store.ClaimRunsAsync(Request("b", T0.AddSeconds(3)), Token);
         Assert.Equal("llm", Assert.Single(b).Run.WorkflowName);
     }
+
+    [Fact]
+    public async Task FinishingChild_TellsItsWaitingParent_AndContinueAsNew_CreatesTheLinkedSuccessor()
+    {
+        var store = await OpenAsync();
+        await CreateAsync(store, "parent");
+        var parent = (await ClaimAsync(store, "a", T0)).Single();
+        await store.CreateRunAsync(new NewRun { RunId = "parent.1", WorkflowName = "w", Input = "1", CreatedAt = T0, ParentRunId = "parent", ParentSequence = 1 }, Token);
+        Assert.True(await store.AppendAsync(parent.Lease, [], ReleaseWaitingFor(T0, ParentNotice.SignalNameFor(1)), Token));
+        var child = Assert.Single(await ClaimAsync(store, "b", T0.AddSeconds(1)));
+        Assert.Equal(("parent", 1), (child.Run.ParentRunId, child.Run.ParentSequence));
+
+        // The child continues as new: the successor inherits the parent link; the parent is not told yet.
+        Assert.True(await store.AppendAsync(child.Lease, [], new RunUpdate
+        {
+            Status = RunStatus.Completed, ReleaseLease = true, At = T0.AddSeconds(1),
+            ContinueAs = new NewRun { RunId = "parent.1~2", WorkflowName = "w", Input = "2", CreatedAt = T0.AddSeconds(1), ParentRunId = "parent", ParentSequence = 1 },
+        }, Token));
+        Assert.Equal("parent.1~2", (await store.GetRunAsync("parent.1", Token))!.ContinuedAsRunId);
+        Assert.Empty(await store.GetSignalsAsync("parent", Token));
+        var successor = Assert.Single(await ClaimAsync(store, "b", T0.AddSeconds(2)));
+        Assert.Equal(("parent.1~2", "2"), (successor.Run.RunId, successor.Run.Input));
+
+        Assert.True(await store.AppendAsync(successor.Lease, [], new RunUpdate
+        {
+            Status = RunStatus.Completed, Result = "42", ReleaseLease = true, At = T0.AddSeconds(3),
+            NotifyParent = new ParentNotice("parent", ParentNotice.SignalNameFor(1), "{\"status\":\"Completed\",\"result\":\"42\"}"),
+        }, Token));
+        Assert.Equal("keel.child/1", Assert.Single(await store.GetSignalsAsync("parent", Token)).Name);
+        Assert.Equal("parent", Assert.Single(await ClaimAsync(store, "c", T0.AddSeconds(3))).Run.RunId);
+    }
 }

@@ -20,6 +20,10 @@ internal static class RunView
             var detail = now.Data is null ? "" : $" {Clip(now.Data)}";
             table.Add("Now", $"{ErrorText.OneLine(now.Text)}{detail} (set {TimeFormat.Relative(now.At, run.CreatedAt)})");
         }
+        if (run.ContinuedAsRunId is { } next)
+        {
+            table.Add("Continued as", $"{next} (keel show {Shell.Quote(next)})");
+        }
         table.Add("Created", TimeFormat.Timestamp(run.CreatedAt));
         table.Add("Updated", $"{TimeFormat.Timestamp(run.UpdatedAt)} ({TimeFormat.Relative(run.UpdatedAt, run.CreatedAt)})");
         if (run.CompletedAt is { } completed)

@@ -93,6 +93,7 @@ internal static class TimelineView
         JournalEntryKind.SignalTimedOut => "wait for the signal timed out",
         JournalEntryKind.ApprovalRequested => $"approval requested: {ApprovalText.Request(entry)}",
         JournalEntryKind.ApprovalDecided => ApprovalText.Decision(entry),
+        JournalEntryKind.RunContinuedAsNew => $"run continued as new run {ChildId(entry)} (keel show {Shell.Quote(ChildId(entry))})",
         JournalEntryKind.ChildStarted => $"child run started: {ChildId(entry)} (keel show {Shell.Quote(ChildId(entry))})",
         JournalEntryKind.ChildCompleted => $"child run completed{(entry.Payload is { } p ? $" ({ErrorText.Truncate(ErrorText.OneLine(p), 80)})" : "")}",
         JournalEntryKind.ChildFailed => $"child run ended without a result ({Error(entry)})",

@@ -122,6 +122,9 @@ internal sealed class RunContext : WorkflowContext, IDisposable
         return operation.Task;
     }
 
+    public override Exception ContinueAsNew<TInput>(TInput input) =>
+        new ContinueAsNewException(System.Text.Json.JsonSerializer.Serialize(input, _executor.SerializerOptions));
+
     public override IDisposable NonCancellable()
     {
         var outer = s_nonCancellable.Value;

@@ -504,6 +504,11 @@ internal sealed class RunExecutor : IDisposable
             return;
         }
         var exception = workflowTask.Exception?.InnerException;
+        if (exception is ContinueAsNewException next)
+        {
+            await ContinueAsNewAsync(next.InputJson);
+            return;
+        }
         if (workflowTask.IsCanceled || exception is OperationCanceledException && context.IsCancelled)
         {
             await FinishAsync(JournalEntryKind.RunCancelled, RunStatus.Cancelled, null, "cancelled on request", null);
@@ -567,6 +572,36 @@ internal sealed class RunExecutor : IDisposable
             throw new LeaseLostException();
         }
         KeelTelemetry.WorkflowDuration.Record((now - _claimed.Run.CreatedAt).TotalSeconds);
+        _services.Notifier.NotifyRunChanged(RunId);
+    }
+
+    /// <summary>Completes this run and creates its successor (same workflow, new input, empty journal) in one transaction.</summary>
+    private async Task ContinueAsNewAsync(string inputJson)
+    {
+        var now = Now;
+        var match = System.Text.RegularExpressions.Regex.Match(RunId, @"^(.*)~(\d+)$");
+        var nextId = match.Success
+            ? $"{match.Groups[1].Value}~{int.Parse(match.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture) + 1}"
+            : $"{RunId}~2";
+        var run = _claimed.Run;
+        var entry = new JournalEntry
+        {
+            Sequence = 0, Kind = JournalEntryKind.RunContinuedAsNew, Name = _definition.Name, RecordedAt = now, Payload = JsonSerializer.Serialize(nextId),
+        };
+        var update = new RunUpdate
+        {
+            Status = RunStatus.Completed, ReleaseLease = true, StatusReason = $"continued as run {nextId}", At = now,
+            ContinueAs = new NewRun
+            {
+                RunId = nextId, WorkflowName = _definition.Name, Input = inputJson, Priority = run.Priority, CreatedAt = now,
+                ParentRunId = run.ParentRunId, ParentSequence = run.ParentSequence, // a child's parent waits for the last of the chain
+            },
+        };
+        if (!await _services.Store.AppendAsync(Lease, [entry], update, CancellationToken.None))
+        {
+            throw new LeaseLostException();
+        }
+        _services.Notifier.NotifyWork();
         _services.Notifier.NotifyRunChanged(RunId);
     }
 

@@ -124,6 +124,9 @@ public sealed record RunUpdate
     /// </summary>
     public ParentNotice? NotifyParent { get; init; }
 
+    /// <summary>With a terminal status: the run this one continues as, created in the same transaction and linked.</summary>
+    public NewRun? ContinueAs { get; init; }
+
     /// <summary>The time of the change.</summary>
     public required DateTimeOffset At { get; init; }
 }
