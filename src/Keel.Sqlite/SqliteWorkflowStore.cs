@@ -17,6 +17,7 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore
     private readonly SemaphoreSlim _initLock = new(1, 1);
     private readonly CancellationTokenSource _stopCheckpoints = new();
     private SqliteWriter? _writer;
+    private int _disposed;
     private Task? _checkpoints;
 
     /// <summary>Creates the store; nothing is opened until <see cref="InitializeAsync"/>.</summary>
@@ -186,6 +187,10 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return; // a host and its creator may both dispose the store
+        }
         await _stopCheckpoints.CancelAsync().ConfigureAwait(false);
         if (_checkpoints is not null)
         {

@@ -5,7 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-// Usage: Keel.TestWorker (--db PATH | --postgres CONNSTR [--schema NAME]) --effects FILE [--lease-ms N] [--poll-ms N]
+// Usage: Keel.TestWorker (--db PATH | --postgres CONNSTR [--schema NAME]) --effects FILE [--lease-ms N] [--poll-ms N] [--ledger FILE [--crash-after N]]
 var db = Arg("--db");
 var postgres = Arg("--postgres");
 var effects = Arg("--effects") ?? throw new ArgumentException("--effects is required");
@@ -15,6 +15,9 @@ if ((db is null) == (postgres is null))
 }
 var leaseMs = Arg("--lease-ms") is { } lease ? int.Parse(lease, CultureInfo.InvariantCulture) : (int?)null;
 var pollMs = Arg("--poll-ms") is { } poll ? int.Parse(poll, CultureInfo.InvariantCulture) : 20;
+// --crash-after N: the crash harness's point; the store announces it and hangs there, for the parent to SIGKILL us.
+var crashAfter = Arg("--crash-after") is { } crash ? int.Parse(crash, CultureInfo.InvariantCulture) : (int?)null;
+var ledger = Arg("--ledger");
 
 var builder = Host.CreateApplicationBuilder();
 builder.Logging.ClearProviders();
@@ -25,9 +28,18 @@ builder.Services.AddKeel(k =>
     {
         k.UsePostgres(postgres, o => o.Schema = Arg("--schema") ?? o.Schema);
     }
+    else if (crashAfter is { } point)
+    {
+        k.UseStore(_ => new Keel.Testing.CrashPointStore(new Keel.Sqlite.SqliteWorkflowStore(new Keel.Sqlite.SqliteStoreOptions { Path = db! }), point,
+            Keel.Testing.CrashMode.AnnounceAndHang));
+    }
     else
     {
         k.UseSqlite(db!);
+    }
+    if (ledger is not null)
+    {
+        HarnessFlow.Register(k, new EffectLedger(ledger, Keel.Testing.HarnessProcess.Immortal));
     }
     k.AddWorkflow<CrashFlow>().AddWorkflow<SignalFlow>().Configure(o =>
     {
