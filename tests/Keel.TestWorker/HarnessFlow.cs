@@ -18,10 +18,12 @@ public static class HarnessFlow
         {
             var saga = ctx.CreateSaga();
             var idempotent = new StepOptions { Effect = StepEffect.Idempotent };
-            var branches = await Task.WhenAll(Enumerable.Range(1, 3).Select(i => ctx.StepAsync($"branch-{i}", sc =>
+            // Staggered, so the branches' outcomes are (almost always) journaled by separate appends: crash points line up.
+            var branches = await Task.WhenAll(Enumerable.Range(1, 3).Select(i => ctx.StepAsync($"branch-{i}", async sc =>
             {
+                await Task.Delay(TimeSpan.FromMilliseconds(25 * i), TimeProvider.System, sc.CancellationToken);
                 ledger.Apply($"branch-{i}", sc.IdempotencyKey);
-                return Task.FromResult(seed * i);
+                return seed * i;
             }, idempotent)));
             var child = await ctx.RunChildAsync<int, int>(ChildName, branches.Sum());
             var receipt = $"receipt-{child}";
