@@ -154,7 +154,7 @@ public sealed partial class PostgresWorkflowStore
     }
 
     private static bool HasInboxChanges(RunUpdate update) =>
-        update.ConsumedSignals is { Count: > 0 } || update.OpenApproval is not null || update.ClosedApproval is not null
+        update.ConsumedSignals is { Count: > 0 } || update.OpenApprovals is { Count: > 0 } || update.ClosedApprovals is { Count: > 0 }
         || update.NotifyParent is not null || update.ContinueAs is not null || update.ReleaseLease && update.WaitsForSignals is { Count: > 0 };
 
     /// <summary>
@@ -190,7 +190,7 @@ public sealed partial class PostgresWorkflowStore
                 Add(delete.Parameters, "ids", NpgsqlDbType.Array | NpgsqlDbType.Bigint, consumed.ToArray());
                 inbox.BatchCommands.Add(delete);
             }
-            if (update.OpenApproval is { } approval)
+            foreach (var approval in update.OpenApprovals ?? [])
             {
                 var insert = new NpgsqlBatchCommand(
                     "INSERT INTO approvals (run_id, seq, name, request, requested_at, deadline) VALUES (@run, @seq, @name, @request, @at, @deadline) " +
@@ -203,11 +203,11 @@ public sealed partial class PostgresWorkflowStore
                 Add(insert.Parameters, "deadline", NpgsqlDbType.Bigint, Ms(approval.Deadline));
                 inbox.BatchCommands.Add(insert);
             }
-            if (update.ClosedApproval is { } closed)
+            if (update.ClosedApprovals is { Count: > 0 } closed)
             {
-                var delete = new NpgsqlBatchCommand("DELETE FROM approvals WHERE run_id = @run AND seq = @seq;");
+                var delete = new NpgsqlBatchCommand("DELETE FROM approvals WHERE run_id = @run AND seq = ANY(@seqs);");
                 Add(delete.Parameters, "run", NpgsqlDbType.Text, runId);
-                Add(delete.Parameters, "seq", NpgsqlDbType.Integer, closed);
+                Add(delete.Parameters, "seqs", NpgsqlDbType.Array | NpgsqlDbType.Integer, closed.ToArray());
                 inbox.BatchCommands.Add(delete);
             }
             if (update.ReleaseLease && update.WaitsForSignals is { Count: > 0 })

@@ -46,7 +46,8 @@ public sealed partial class PostgresWorkflowStore
         }
         var status = update?.Status;
         var terminal = status is { } s && s.IsTerminal();
-        var runnable = status is not { } next || next.IsRunnable();
+        // A NeedsAttention run keeps the due time of its other waits (a timer, a deadline) and is claimed then.
+        var runnable = status is not { } next || next.IsRunnable() || next == RunStatus.NeedsAttention;
         var at = update?.At ?? (entries.Count > 0 ? entries[^1].RecordedAt : DateTimeOffset.UnixEpoch);
         if (update is not null && HasInboxChanges(update))
         {

@@ -14,9 +14,9 @@ public sealed partial class PostgresWorkflowStore
     private const string ClaimSql =
         "UPDATE runs SET owner = @owner, lease_epoch = lease_epoch + 1, lease_expires_at = @expires, " +
         "recovery_attempts = recovery_attempts + 1, updated_at = @now, " +
-        "status = CASE WHEN status IN ('Pending', 'Waiting') THEN 'Running' ELSE status END " +
+        "status = CASE WHEN status IN ('Pending', 'Waiting', 'NeedsAttention') THEN 'Running' ELSE status END " +
         "FROM (SELECT run_id AS claim_id FROM runs " +
-        "  WHERE due_at IS NOT NULL AND due_at <= @now AND status IN ('Pending', 'Running', 'Waiting') " +
+        "  WHERE due_at IS NOT NULL AND due_at <= @now AND status IN ('Pending', 'Running', 'Waiting', 'NeedsAttention') " +
         "    AND (owner IS NULL OR lease_expires_at IS NULL OR lease_expires_at < @now) " +
         "    AND workflow = ANY(@workflows) " +
         "  ORDER BY priority DESC, due_at LIMIT @limit FOR UPDATE SKIP LOCKED) AS claimable " +
@@ -26,7 +26,7 @@ public sealed partial class PostgresWorkflowStore
     // Runs of a workflow held by any worker now: what its concurrency limit counts.
     private const string HeldCountSql =
         "SELECT count(*) FROM runs WHERE workflow = @workflow AND owner IS NOT NULL AND lease_expires_at >= @now " +
-        "AND status IN ('Pending', 'Running', 'Waiting');";
+        "AND status IN ('Pending', 'Running', 'Waiting', 'NeedsAttention');";
 
     /// <inheritdoc />
     public Task<IReadOnlyList<ClaimedRun>> ClaimRunsAsync(ClaimRequest request, CancellationToken cancellationToken = default)

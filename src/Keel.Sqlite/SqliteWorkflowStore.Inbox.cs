@@ -151,7 +151,7 @@ public sealed partial class SqliteWorkflowStore
             delete.Parameters.Set("$ids", JsonSerializer.Serialize(consumed));
             delete.ExecuteNonQuery();
         }
-        if (update.OpenApproval is { } approval)
+        foreach (var approval in update.OpenApprovals ?? [])
         {
             var insert = w.Command(
                 "INSERT INTO approvals (run_id, seq, name, request, requested_at, deadline) VALUES ($run, $seq, $name, $request, $at, $deadline) " +
@@ -164,7 +164,7 @@ public sealed partial class SqliteWorkflowStore
             insert.Parameters.Set("$deadline", approval.Deadline is { } deadline ? Ms(deadline) : null);
             insert.ExecuteNonQuery();
         }
-        if (update.ClosedApproval is { } closed)
+        foreach (var closed in update.ClosedApprovals ?? [])
         {
             var delete = w.Command("DELETE FROM approvals WHERE run_id = $run AND seq = $seq;");
             delete.Parameters.Set("$run", runId);

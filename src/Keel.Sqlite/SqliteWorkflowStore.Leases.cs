@@ -9,9 +9,9 @@ public sealed partial class SqliteWorkflowStore
     private const string ClaimSql =
         "UPDATE runs SET owner = $owner, lease_epoch = lease_epoch + 1, lease_expires_at = $expires, " +
         "recovery_attempts = recovery_attempts + 1, updated_at = $now, " +
-        "status = CASE WHEN status IN ('Pending', 'Waiting') THEN 'Running' ELSE status END " +
+        "status = CASE WHEN status IN ('Pending', 'Waiting', 'NeedsAttention') THEN 'Running' ELSE status END " +
         "WHERE run_id IN (SELECT run_id FROM runs " +
-        "  WHERE due_at IS NOT NULL AND due_at <= $now AND status IN ('Pending', 'Running', 'Waiting') " +
+        "  WHERE due_at IS NOT NULL AND due_at <= $now AND status IN ('Pending', 'Running', 'Waiting', 'NeedsAttention') " +
         "    AND (owner IS NULL OR lease_expires_at IS NULL OR lease_expires_at < $now) " +
         "    AND workflow IN (SELECT value FROM json_each($workflows)) " +
         "  ORDER BY priority DESC, due_at LIMIT $limit) " +
@@ -20,7 +20,7 @@ public sealed partial class SqliteWorkflowStore
     // Runs of a workflow held by any worker now: what its concurrency limit counts.
     private const string HeldCountSql =
         "SELECT count(*) FROM runs WHERE workflow = $workflow AND owner IS NOT NULL AND lease_expires_at >= $now " +
-        "AND status IN ('Pending', 'Running', 'Waiting');";
+        "AND status IN ('Pending', 'Running', 'Waiting', 'NeedsAttention');";
 
     /// <inheritdoc />
     public Task<IReadOnlyList<ClaimedRun>> ClaimRunsAsync(ClaimRequest request, CancellationToken cancellationToken = default)

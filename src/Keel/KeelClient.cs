@@ -305,15 +305,20 @@ public sealed class KeelClient
         {
             EnsureJson(payloadJson, $"The payload of signal '{name}'", nameof(payloadJson));
         }
-        var outcome = await _store.SendSignalAsync(new NewSignal { RunId = runId, Name = name, Payload = payloadJson, SentAt = _time.GetUtcNow() }, cancellationToken);
-        switch (outcome)
+        await SendAsync(new NewSignal { RunId = runId, Name = name, Payload = payloadJson, SentAt = _time.GetUtcNow() }, $"receive signal '{name}'", cancellationToken);
+    }
+
+    /// <summary>Stores a signal (user or Keel's own), turns a refusal into the exception, and wakes this process's worker.</summary>
+    private async Task SendAsync(NewSignal signal, string operation, CancellationToken cancellationToken)
+    {
+        switch (await _store.SendSignalAsync(signal, cancellationToken))
         {
             case SignalOutcome.NotFound:
-                throw new RunNotFoundException(runId);
+                throw new RunNotFoundException(signal.RunId);
             case SignalOutcome.AlreadyFinished:
-                throw new RunFinishedException(runId, (await GetRunAsync(runId, cancellationToken))?.Status ?? RunStatus.Completed, $"receive signal '{name}'");
+                throw new RunFinishedException(signal.RunId, (await GetRunAsync(signal.RunId, cancellationToken))?.Status ?? RunStatus.Completed, operation);
             case SignalOutcome.StoredHeld:
-                _notifier.NotifySignalled(runId);
+                _notifier.NotifySignalled(signal.RunId);
                 break;
             default:
                 _notifier.NotifyWork();
@@ -435,7 +440,8 @@ public sealed class KeelClient
         {
             throw new RunStateException(runId, run.Status, "be resolved: no step of it waits for a decision");
         }
-        var signalName = StepResolutionData.SignalName(attention.Sequence);
+        var signalName = StepResolutionData.SignalName(attention.Sequence,
+            journal.Count(e => e.Kind == JournalEntryKind.StepNeedsAttention && e.Sequence == attention.Sequence && e.Index <= attention.Index));
         if ((await _store.GetSignalsAsync(runId, cancellationToken)).Any(s => s.Name == signalName))
         {
             throw new RunStateException(runId, run.Status, $"be resolved again: a decision on step '{attention.Name}' was already sent and is being applied");
@@ -447,20 +453,7 @@ public sealed class KeelClient
             _ => StepResolutionAction.Fail,
         };
         var data = new StepResolutionData(action, resolution.ResultJson, resolution.Reason, resolution.By, _time.GetUtcNow());
-        var outcome = await _store.SendSignalAsync(new NewSignal { RunId = runId, Name = signalName, Payload = data.ToJson(), SentAt = data.At }, cancellationToken);
-        switch (outcome)
-        {
-            case SignalOutcome.NotFound:
-                throw new RunNotFoundException(runId);
-            case SignalOutcome.AlreadyFinished:
-                throw new RunFinishedException(runId, (await GetRunAsync(runId, cancellationToken))?.Status ?? RunStatus.Completed, "be resolved");
-            case SignalOutcome.StoredHeld:
-                _notifier.NotifySignalled(runId);
-                break;
-            default:
-                _notifier.NotifyWork();
-                break;
-        }
+        await SendAsync(new NewSignal { RunId = runId, Name = signalName, Payload = data.ToJson(), SentAt = data.At }, "be resolved", cancellationToken);
         return attention.Name;
     }
 

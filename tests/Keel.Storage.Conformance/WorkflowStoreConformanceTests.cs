@@ -569,7 +569,7 @@ public abstract class WorkflowStoreConformanceTests : IAsyncLifetime
             var requested = new JournalEntry { Sequence = 3, Kind = JournalEntryKind.ApprovalRequested, Name = "refund", RecordedAt = at, Payload = Request };
             Assert.True(await store.AppendAsync(claim.Lease, [requested], new RunUpdate
             {
-                OpenApproval = new ApprovalRecord { Sequence = 3, Name = "refund", Request = Request, RequestedAt = at, Deadline = at.AddDays(1) }, At = at,
+                OpenApprovals = [new ApprovalRecord { Sequence = 3, Name = "refund", Request = Request, RequestedAt = at, Deadline = at.AddDays(1) }], At = at,
             }, Token));
         }
         var pending = await store.ListPendingApprovalsAsync(null, 10, Token);
@@ -588,7 +588,7 @@ public abstract class WorkflowStoreConformanceTests : IAsyncLifetime
         Assert.Equal("keel.approval/3", Assert.Single(await store.GetSignalsAsync("early", Token)).Name);
 
         var late = claims.Single(c => c.Run.RunId == "late");
-        Assert.True(await store.AppendAsync(late.Lease, [], new RunUpdate { ClosedApproval = 3, At = T0.AddSeconds(5) }, Token));
+        Assert.True(await store.AppendAsync(late.Lease, [], new RunUpdate { ClosedApprovals = [3], At = T0.AddSeconds(5) }, Token));
         Assert.Empty(await store.ListPendingApprovalsAsync(null, 10, Token));
     }
 

@@ -83,6 +83,9 @@ internal sealed class StepHistory
     /// <summary>The StepNeedsAttention entry not yet resolved.</summary>
     public JournalEntry? Attention { get; private set; }
 
+    /// <summary>How many StepNeedsAttention entries the step has.</summary>
+    public int AttentionCount { get; private set; }
+
     /// <summary>A resolution that completes or fails the step and whose outcome entry is not journaled yet.</summary>
     public StepResolutionData? PendingResolution { get; private set; }
 
@@ -106,6 +109,7 @@ internal sealed class StepHistory
                 break;
             case JournalEntryKind.StepNeedsAttention:
                 Attention = entry;
+                AttentionCount++;
                 break;
             case JournalEntryKind.StepResolved:
                 var resolution = StepResolutionData.Parse(entry.Payload);
@@ -141,10 +145,12 @@ internal enum StepResolutionAction
     Fail,
 }
 
-/// <summary>A resolution as sent to the run (signal <c>keel.resolve/SEQ</c>) and journaled (<see cref="JournalEntryKind.StepResolved"/>).</summary>
+/// <summary>A resolution as sent to the run (signal <c>keel.resolve/SEQ/N</c>) and journaled (<see cref="JournalEntryKind.StepResolved"/>).</summary>
 internal sealed record StepResolutionData(StepResolutionAction Action, string? Result, string? Reason, string? By, DateTimeOffset At)
 {
-    public static string SignalName(int sequence) => $"keel.resolve/{sequence}";
+    /// <summary>The signal a person's decision on the <paramref name="attention"/>-th StepNeedsAttention (from 1) of a step
+    /// is sent as: a stale duplicate of an earlier decision can never settle a later one.</summary>
+    public static string SignalName(int sequence, int attention) => $"keel.resolve/{sequence}/{attention}";
 
     public string ToJson() => JsonSerializer.Serialize(this, KeelJson.Default);
 

@@ -97,7 +97,9 @@ internal sealed class RunContext : WorkflowContext, IDisposable
         {
             return Task.FromCanceled<T>(_cancel.Token);
         }
-        var operation = new StepOperation<T>(sequence, name, body, policy, _history.StepFor(sequence), options, () => _journal, nonCancellable);
+        // Guards see the journal as it is when the code asks for the step: the same on every replay.
+        IReadOnlyList<JournalEntry> journalSoFar = options.Requires.Count > 0 ? [.. _journal] : [];
+        var operation = new StepOperation<T>(sequence, name, body, policy, _history.StepFor(sequence), options, journalSoFar, nonCancellable);
         Add(operation);
         return operation.Task;
     }

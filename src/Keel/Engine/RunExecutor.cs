@@ -287,14 +287,6 @@ internal sealed class RunExecutor : IDisposable
         // Replay: deliver recorded outcomes in their recorded order, checking each against what the code asks for.
         foreach (var entry in history.Deliverable)
         {
-            if (workflowTask.IsFaulted)
-            {
-                throw new WorkflowReplayException(RunId, workflowTask.Exception!.InnerException!);
-            }
-            if (workflowTask.IsCompleted)
-            {
-                throw new NondeterminismException(RunId, entry.Sequence, History.Describe(entry), "nothing: the workflow code returned before reaching it");
-            }
             context.AdvanceTime(entry.RecordedAt);
             if (entry.Kind == JournalEntryKind.CancelRequested)
             {
@@ -303,11 +295,20 @@ internal sealed class RunExecutor : IDisposable
             }
             else if (context.Pending.TryGetValue(entry.Sequence, out var operation))
             {
+                // Also after the code returned: live, a batch may have journaled outcomes past the one that ended it.
                 Pump(() =>
                 {
                     context.Delivered(operation, entry);
                     operation.DeliverRecorded(entry, this);
                 });
+            }
+            else if (workflowTask.IsFaulted)
+            {
+                throw new WorkflowReplayException(RunId, workflowTask.Exception!.InnerException!);
+            }
+            else if (workflowTask.IsCompleted)
+            {
+                throw new NondeterminismException(RunId, entry.Sequence, History.Describe(entry), "nothing: the workflow code returned before reaching it");
             }
             else
             {
@@ -342,7 +343,8 @@ internal sealed class RunExecutor : IDisposable
             {
                 throw new WorkflowReplayException(RunId, _fault);
             }
-            if (_inbox.Reader.Count == 0 && Volatile.Read(ref _bodiesRunning) == 0)
+            // Bodies first, the inbox after: a body posts its outcome before it stops counting as running.
+            if (Volatile.Read(ref _bodiesRunning) == 0 && _inbox.Reader.Count == 0)
             {
                 if (_draining)
                 {
@@ -359,7 +361,9 @@ internal sealed class RunExecutor : IDisposable
                     _services.Notifier.NotifyRunChanged(RunId);
                     return;
                 }
-                if (NextDueIfAllWaiting(context) is { } due && due - Now >= _services.Options.ReleaseWaitsLongerThan)
+                // What waits first, the inbox again last: an operation posts what it has (a waiter, an entry) before
+                // it counts as waiting, so nothing it posted can be left behind by the release.
+                if (NextDueIfAllWaiting(context) is { } due && due - Now >= _services.Options.ReleaseWaitsLongerThan && _inbox.Reader.Count == 0)
                 {
                     // Nothing to do until then: hold no memory; any worker resumes the run when it is due.
                     await ReleaseUntilAsync(due, context);
@@ -383,9 +387,10 @@ internal sealed class RunExecutor : IDisposable
         var entries = new List<JournalEntry>(batch.Count);
         RunCustomStatus? status = null;
         List<long>? consumed = null;
-        ApprovalRecord? opened = null;
-        int? closed = null;
+        List<ApprovalRecord>? opened = null;
+        List<int>? closed = null;
         var checkSignals = false;
+        var cancelInBatch = false;
         for (var i = 0; i < batch.Count; i++)
         {
             var item = batch[i];
@@ -401,37 +406,51 @@ internal sealed class RunExecutor : IDisposable
                     }
                     checkSignals = true;
                     break;
-                case InboxItemKind.Cancel when !context.IsCancelled:
+                case InboxItemKind.Cancel when !context.IsCancelled && !cancelInBatch:
                     var entry = new JournalEntry { Sequence = 0, Kind = JournalEntryKind.CancelRequested, Name = "cancel", RecordedAt = Now };
                     batch[i] = item with { Entry = entry };
                     entries.Add(entry);
+                    cancelInBatch = true;
                     break;
                 case InboxItemKind.Record:
                     entries.Add(item.Entry!);
-                    opened = item.OpenApproval ?? opened;
+                    if (item.OpenApproval is { } open)
+                    {
+                        (opened ??= []).Add(open);
+                    }
                     if (item.ConsumedSignal is { } consumedByRecord)
                     {
                         (consumed ??= []).Add(consumedByRecord);
                     }
                     break;
-                case InboxItemKind.Outcome when item.Operation is { IsDone: false }:
+                case InboxItemKind.Outcome when item.Operation is { IsDone: false } operation:
+                    if (cancelInBatch && operation is not ICleanupOperation { IsCleanup: true })
+                    {
+                        // The cancellation before it in this batch ends the operation: its outcome is neither journaled
+                        // nor delivered (nor its signal consumed), just as replay will see it.
+                        batch[i] = InboxItem.Wake;
+                        break;
+                    }
                     entries.Add(item.Entry!);
                     if (item.ConsumedSignal is { } signal)
                     {
                         (consumed ??= []).Add(signal);
                     }
-                    closed = item.ClosedApproval ?? closed;
+                    if (item.ClosedApproval is { } close)
+                    {
+                        (closed ??= []).Add(close);
+                    }
                     break;
             }
         }
         if (closed is not null && opened is not null)
         {
-            // An approval opened and closed in one batch needs no row; at most one of each fits in one RunUpdate.
-            (closed, opened) = closed == opened.Sequence ? (null, null) : (closed, opened);
+            // An approval opened and closed in one batch needs no row.
+            opened.RemoveAll(o => closed.Remove(o.Sequence));
         }
-        var update = status is null && consumed is null && opened is null && closed is null
+        var update = status is null && consumed is null && opened is not { Count: > 0 } && closed is not { Count: > 0 }
             ? null
-            : new RunUpdate { CustomStatus = status, ConsumedSignals = consumed, OpenApproval = opened, ClosedApproval = closed, At = status?.At ?? Now };
+            : new RunUpdate { CustomStatus = status, ConsumedSignals = consumed, OpenApprovals = opened, ClosedApprovals = closed, At = status?.At ?? Now };
         if ((entries.Count > 0 || update is not null) && !await _services.Store.AppendAsync(Lease, entries, update, token))
         {
             throw new LeaseLostException();
@@ -573,6 +592,10 @@ internal sealed class RunExecutor : IDisposable
         }
         KeelTelemetry.WorkflowDuration.Record((now - _claimed.Run.CreatedAt).TotalSeconds);
         _services.Notifier.NotifyRunChanged(RunId);
+        if (parent is not null)
+        {
+            _services.Notifier.NotifySignalled(parent.ParentRunId); // a parent this worker holds looks at once
+        }
     }
 
     /// <summary>Completes this run and creates its successor (same workflow, new input, empty journal) in one transaction.</summary>

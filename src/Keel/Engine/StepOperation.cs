@@ -10,13 +10,14 @@ namespace Keel.Engine;
 /// but checked, or handed to a person (NeedsAttention). So is a step whose preconditions do not hold.
 /// </summary>
 internal sealed class StepOperation<T>(int sequence, string name, Func<StepContext, Task<T>> body, RetryPolicy policy,
-    StepHistory history, StepOptions options, Func<IReadOnlyList<JournalEntry>> journalSoFar, bool nonCancellable) : Operation(sequence, name), ICleanupOperation
+    StepHistory history, StepOptions options, IReadOnlyList<JournalEntry> journalSoFar, bool nonCancellable) : Operation(sequence, name), ICleanupOperation
 {
     // Continuations run synchronously, on the executor's thread, when it delivers: combinators such as Task.WhenAny
     // then complete in delivery order, and workflow awaits are queued to the run's scheduler. Asynchronous
     // continuations would race on the thread pool and make replay nondeterministic.
     private readonly TaskCompletionSource<T> _tcs = new();
     private readonly List<StepAttemptFailure> _failures = [.. history.Failures];
+    private int _attentions = history.AttentionCount;
 
     public Task<T> Task => _tcs.Task;
 
@@ -98,8 +99,7 @@ internal sealed class StepOperation<T>(int sequence, string name, Func<StepConte
         }
         if (options.Requires.Count > 0 && !history.GuardOverridden && _failures.Count == 0)
         {
-            var journal = journalSoFar();
-            var missing = options.Requires.Where(g => !g.Holds(journal)).Select(g => g.Description).ToList();
+            var missing = options.Requires.Where(g => !g.Holds(journalSoFar)).Select(g => g.Description).ToList();
             if (missing.Count > 0)
             {
                 var reason = $"Precondition not met for step '{Name}': {string.Join("; ", missing)}. Its body did not run. " +
@@ -188,9 +188,10 @@ internal sealed class StepOperation<T>(int sequence, string name, Func<StepConte
             {
                 Sequence = Sequence, Kind = JournalEntryKind.StepNeedsAttention, Name = Name, RecordedAt = executor.Now, Payload = reason,
             }, token);
+            _attentions++;
         }
         // The waiter is registered before the step counts as waiting: a release must name the signal it waits for.
-        var waiter = new ResolutionWaiter(this);
+        var waiter = new ResolutionWaiter(this, StepResolutionData.SignalName(Sequence, _attentions));
         executor.AddSignalWaiter(waiter);
         AttentionReason = reason;
         WaitingUntil = DateTimeOffset.MaxValue; // nothing to do until a person decides: the run may be released
@@ -432,8 +433,8 @@ internal sealed class StepOperation<T>(int sequence, string name, Func<StepConte
         public bool IsTerminal => Info.IsTerminal;
     }
 
-    /// <summary>Waits for the person's decision (signal <c>keel.resolve/SEQ</c>); the step journals it.</summary>
-    private sealed class ResolutionWaiter(StepOperation<T> step) : ISignalWaiter
+    /// <summary>Waits for the person's decision (signal <c>keel.resolve/SEQ/N</c>); the step journals it.</summary>
+    private sealed class ResolutionWaiter(StepOperation<T> step, string inboxName) : ISignalWaiter
     {
         private readonly TaskCompletionSource<(StepResolutionData, long)> _decision = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private int _resolved;
@@ -442,7 +443,7 @@ internal sealed class StepOperation<T>(int sequence, string name, Func<StepConte
 
         public int Sequence => step.Sequence;
 
-        public string InboxName => StepResolutionData.SignalName(step.Sequence);
+        public string InboxName => inboxName;
 
         public bool IsResolved => Volatile.Read(ref _resolved) == 1 || step.IsDone;
 

@@ -112,11 +112,11 @@ public sealed record RunUpdate
     /// <summary>Signals the appended entries consumed: removed from the inbox in the same transaction.</summary>
     public IReadOnlyList<long>? ConsumedSignals { get; init; }
 
-    /// <summary>An approval the appended entries ask for: listed as pending until closed.</summary>
-    public ApprovalRecord? OpenApproval { get; init; }
+    /// <summary>Approvals the appended entries ask for: listed as pending until closed.</summary>
+    public IReadOnlyList<ApprovalRecord>? OpenApprovals { get; init; }
 
-    /// <summary>The sequence number of an approval the appended entries ended (decided or expired).</summary>
-    public int? ClosedApproval { get; init; }
+    /// <summary>The sequence numbers of approvals the appended entries ended (decided or expired).</summary>
+    public IReadOnlyList<int>? ClosedApprovals { get; init; }
 
     /// <summary>
     /// With a terminal status of a child run: the signal its parent waits for, stored in the parent's inbox (waking it)
@@ -213,7 +213,7 @@ public enum SignalOutcome
     StoredHeld,
 }
 
-/// <summary>An approval the run asked for, journaled with the entry that asked (see <see cref="RunUpdate.OpenApproval"/>).</summary>
+/// <summary>An approval the run asked for, journaled with the entry that asked (see <see cref="RunUpdate.OpenApprovals"/>).</summary>
 public sealed record ApprovalRecord
 {
     /// <summary>The sequence number of the operation that waits for the decision.</summary>

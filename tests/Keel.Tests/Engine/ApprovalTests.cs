@@ -129,4 +129,23 @@ public class ApprovalTests
             keel.Client.DecideApprovalAsync(first, new ApprovalResponse { Approved = true, Option = "half" }, TestHost.Token));
         Assert.Equal(2, (await keel.Client.ListPendingApprovalsAsync(cancellationToken: TestHost.Token)).Count);
     }
+
+    [Fact]
+    public async Task TwoApprovalsAskedAtOnce_AreBothPending_AndEachDecisionReachesItsOwn()
+    {
+        using var db = new TempDatabase();
+        await using var keel = await TestHost.StartAsync(db, k => k.AddWorkflow<int, string>("two-keys", async (ctx, _) =>
+        {
+            var first = ctx.RequestApprovalAsync(new ApprovalRequest<int> { Name = "finance", Title = "Budget", Arguments = 1 });
+            var second = ctx.RequestApprovalAsync(new ApprovalRequest<int> { Name = "legal", Title = "Contract", Arguments = 2 });
+            var decisions = await Task.WhenAll(first, second);
+            return string.Join(",", decisions.Select(d => $"{d.Outcome}:{d.DecidedBy}"));
+        }));
+        var runId = (await keel.Client.StartAsync("two-keys", 0, cancellationToken: TestHost.Token)).RunId;
+        await TestHost.EventuallyAsync(async () => (await keel.Client.ListPendingApprovalsAsync(runId, cancellationToken: TestHost.Token)).Count == 2, "both are pending");
+        await keel.Client.DecideApprovalAsync(runId, new ApprovalResponse { Approved = false, By = "lena", ApprovalName = "legal" }, TestHost.Token);
+        await keel.Client.DecideApprovalAsync(runId, new ApprovalResponse { Approved = true, By = "finn", ApprovalName = "finance" }, TestHost.Token);
+        Assert.Equal("Approved:finn,Rejected:lena", await keel.Client.GetResultAsync<string>(runId, TestHost.Token));
+        Assert.Empty(await keel.Client.ListPendingApprovalsAsync(runId, cancellationToken: TestHost.Token));
+    }
 }

@@ -248,4 +248,27 @@ public class EffectTests
         Assert.Equal(36, await keel.Client.GetResultAsync<int>(runId, TestHost.Token));
         Assert.Equal(2, peak);
     }
+
+    [Fact]
+    public async Task NeedsAttentionRun_KeepsItsOtherWaitsDueTimes()
+    {
+        using var db = new TempDatabase();
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2026, 3, 1, 9, 0, 0, TimeSpan.Zero));
+        await using var keel = await TestHost.StartAsync(db, k => k.AddWorkflow<int, string>("guarded-and-timed", async (ctx, _) =>
+        {
+            var guarded = ctx.StepAsync("wire", _ => Task.FromResult("wired"), new StepOptions { Requires = [StepGuard.ApprovalGranted("wire")] });
+            await ctx.SleepAsync(TimeSpan.FromHours(1), "reminder");
+            await ctx.StepAsync("send-reminder", _ => Task.FromResult(true));
+            return await guarded;
+        }), time);
+        var runId = (await keel.Client.StartAsync("guarded-and-timed", 0, cancellationToken: TestHost.Token)).RunId;
+        await TestHost.EventuallyAsync(async () => (await keel.Client.GetRunAsync(runId, TestHost.Token)) is { Status: RunStatus.NeedsAttention, Owner: null },
+            "the run needs attention, released");
+        time.Advance(TimeSpan.FromHours(1));
+        // The timer of the other branch fires although the run needs attention; it goes back to waiting for the person.
+        await TestHost.WaitForJournalAsync(keel.Client, runId, j => j.Any(e => e.Kind == JournalEntryKind.StepCompleted && e.Name == "send-reminder"), "the reminder is sent");
+        await TestHost.EventuallyAsync(async () => (await keel.Client.GetRunAsync(runId, TestHost.Token))!.Status == RunStatus.NeedsAttention, "it needs attention again");
+        await keel.Client.ResolveAsync(runId, StepResolution.Retry("ops"), TestHost.Token);
+        Assert.Equal("wired", await keel.Client.GetResultAsync<string>(runId, TestHost.Token));
+    }
 }
