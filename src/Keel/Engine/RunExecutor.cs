@@ -159,8 +159,8 @@ internal sealed class RunExecutor : IDisposable
 
     public void BodyFinished()
     {
-        Interlocked.Decrement(ref _bodiesRunning);
-        if (_draining)
+        // The last body to finish wakes the loop: it may have skipped a release (or a drain) while the body still counted.
+        if (Interlocked.Decrement(ref _bodiesRunning) == 0 || _draining)
         {
             Post(InboxItem.Wake);
         }

@@ -267,7 +267,8 @@ public class EffectTests
         time.Advance(TimeSpan.FromHours(1));
         // The timer of the other branch fires although the run needs attention; it goes back to waiting for the person.
         await TestHost.WaitForJournalAsync(keel.Client, runId, j => j.Any(e => e.Kind == JournalEntryKind.StepCompleted && e.Name == "send-reminder"), "the reminder is sent");
-        await TestHost.EventuallyAsync(async () => (await keel.Client.GetRunAsync(runId, TestHost.Token))!.Status == RunStatus.NeedsAttention, "it needs attention again");
+        await TestHost.EventuallyAsync(async () => (await keel.Client.GetRunAsync(runId, TestHost.Token)) is { Status: RunStatus.NeedsAttention, Owner: null },
+            "it needs attention again, released");
         await keel.Client.ResolveAsync(runId, StepResolution.Retry("ops"), TestHost.Token);
         Assert.Equal("wired", await keel.Client.GetResultAsync<string>(runId, TestHost.Token));
     }
