@@ -37,6 +37,9 @@ public class ApprovalCommandTests
         while (!pending.Out.Contains(runId, StringComparison.Ordinal));
         Assert.Contains("Send 100", pending.Out, StringComparison.Ordinal);
         Assert.Contains($"keel approve {runId}", pending.Out, StringComparison.Ordinal);
+        var badLimit = await Cli.RunAsync("pending", "--db", dir.DatabasePath, "--limit", "0");
+        Assert.NotEqual(0, badLimit.ExitCode);
+        Assert.Contains("--limit must be between 1 and 1000", badLimit.Err, StringComparison.Ordinal);
         var json = await Cli.RunAsync("pending", "--db", dir.DatabasePath, "--json");
         Assert.Equal("transfer", JsonDocument.Parse(json.Out).RootElement[0].GetProperty("name").GetString());
 
