@@ -21,7 +21,7 @@ public sealed partial class PostgresWorkflowStore
         "    AND workflow = ANY(@workflows) " +
         "  ORDER BY priority DESC, due_at LIMIT @limit FOR UPDATE SKIP LOCKED) AS claimable " +
         "WHERE run_id = claimable.claim_id " +
-        "RETURNING " + RunColumns + ", lease_epoch, due_at;";
+        "RETURNING " + RunColumns + ", lease_epoch, due_at, next_index;";
 
     // Runs of a workflow held by any worker now: what its concurrency limit counts.
     private const string HeldCountSql =
@@ -88,7 +88,7 @@ public sealed partial class PostgresWorkflowStore
             while (await reader.ReadAsync(ct).ConfigureAwait(false))
             {
                 var run = ReadRun(reader);
-                claimed.Add((new ClaimedRun { Run = run, Lease = new RunLease(run.RunId, request.Owner, reader.GetInt64(19)) }, reader.GetInt64(20)));
+                claimed.Add((new ClaimedRun { Run = run, Lease = new RunLease(run.RunId, request.Owner, reader.GetInt64(19)), JournalLength = reader.GetInt64(21) }, reader.GetInt64(20)));
             }
         }
     }

@@ -15,7 +15,7 @@ public sealed partial class SqliteWorkflowStore
         "    AND (owner IS NULL OR lease_expires_at IS NULL OR lease_expires_at < $now) " +
         "    AND workflow IN (SELECT value FROM json_each($workflows)) " +
         "  ORDER BY priority DESC, due_at LIMIT $limit) " +
-        "RETURNING " + RunColumns + ", lease_epoch, due_at;";
+        "RETURNING " + RunColumns + ", lease_epoch, due_at, next_index;";
 
     // Runs of a workflow held by any worker now: what its concurrency limit counts.
     private const string HeldCountSql =
@@ -68,7 +68,7 @@ public sealed partial class SqliteWorkflowStore
         while (reader.Read())
         {
             var run = ReadRun(reader);
-            claimed.Add((new ClaimedRun { Run = run, Lease = new RunLease(run.RunId, request.Owner, reader.GetInt64(19)) }, reader.GetInt64(20)));
+            claimed.Add((new ClaimedRun { Run = run, Lease = new RunLease(run.RunId, request.Owner, reader.GetInt64(19)), JournalLength = reader.GetInt64(21) }, reader.GetInt64(20)));
         }
     }
 

@@ -10,7 +10,7 @@ namespace Keel.Engine;
 /// Claims runnable runs from the store and executes them; renews their leases; on shutdown stops claiming, lets
 /// in-flight step bodies finish for the drain time, and releases every lease it holds.
 /// </summary>
-internal sealed class KeelWorker : IHostedService, IAsyncDisposable
+internal sealed class KeelWorker : IHostedService, IAsyncDisposable, IRunRequestSink
 {
     private const int ClaimBatch = 100;
     private readonly IWorkflowStore _store;
@@ -44,6 +44,29 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable
         Owner = _options.WorkerId ?? OwnerId.Create();
         _services = new WorkerServices(store, _options, timeProvider, notifier, services,
             loggerFactory.CreateLogger("Keel.Engine.RunExecutor"), loggerFactory.CreateLogger("Keel.Workflow"));
+        notifier.Worker = this; // a pause or cancel from this process reaches the run before its next operation
+    }
+
+    /// <inheritdoc />
+    public bool TryDeliver(RunRequest request, string runId)
+    {
+        if (!_active.TryGetValue(runId, out var entry))
+        {
+            return false;
+        }
+        switch (request)
+        {
+            case RunRequest.Cancel:
+                entry.Executor.RequestCancel();
+                break;
+            case RunRequest.Pause:
+                entry.Executor.RequestPause();
+                break;
+            default:
+                entry.Executor.SignalsArrived();
+                break;
+        }
+        return true;
     }
 
     /// <summary>The owner id under which this worker holds leases.</summary>

@@ -265,7 +265,8 @@ internal sealed class RunExecutor : IDisposable
             return;
         }
 
-        var journal = await _services.Store.GetJournalAsync(RunId, token);
+        // A fresh run has nothing to replay: no need to read its (empty) journal.
+        var journal = _claimed.JournalLength == 0 ? [] : await _services.Store.GetJournalAsync(RunId, token);
         var history = new History(journal);
         _logger.RunClaimed(RunId, _definition.Name, Lease.Epoch, journal.Count);
 

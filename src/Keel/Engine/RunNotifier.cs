@@ -48,8 +48,15 @@ internal sealed class RunNotifier
         }
     }
 
+    /// <summary>The worker of this process, which takes run requests at once (null in a client-only process).</summary>
+    public IRunRequestSink? Worker { get; set; }
+
     public void NotifyCancelRequested(string runId)
     {
+        if (Worker?.TryDeliver(RunRequest.Cancel, runId) == true)
+        {
+            return;
+        }
         _cancelRequests.Enqueue(runId);
         NotifyWork();
     }
@@ -58,6 +65,10 @@ internal sealed class RunNotifier
 
     public void NotifyPauseRequested(string runId)
     {
+        if (Worker?.TryDeliver(RunRequest.Pause, runId) == true)
+        {
+            return;
+        }
         _pauseRequests.Enqueue(runId);
         NotifyWork();
     }
@@ -67,6 +78,10 @@ internal sealed class RunNotifier
     /// <summary>A signal was stored for a run a worker holds (perhaps this process's).</summary>
     public void NotifySignalled(string runId)
     {
+        if (Worker?.TryDeliver(RunRequest.Signals, runId) == true)
+        {
+            return;
+        }
         _signalled.Enqueue(runId);
         NotifyWork();
     }
@@ -74,4 +89,20 @@ internal sealed class RunNotifier
     public bool TryTakeSignalled(out string runId) => _signalled.TryDequeue(out runId!);
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+}
+
+/// <summary>What a client in the same process asks of a run a worker may hold.</summary>
+internal enum RunRequest
+{
+    Cancel,
+    Pause,
+    Signals,
+}
+
+/// <summary>A worker that takes run requests from clients in its process at once, on the caller's thread.</summary>
+internal interface IRunRequestSink
+{
+    /// <summary>Hands the request to the run's executor; false when this worker does not hold the run (the store's flag,
+    /// seen at the next claim or lease renewal, covers it then).</summary>
+    bool TryDeliver(RunRequest request, string runId);
 }

@@ -69,6 +69,10 @@ public sealed record ClaimedRun
 
     /// <summary>The run as it was when claimed.</summary>
     public required RunInfo Run { get; init; }
+
+    /// <summary>How many entries the run's journal has (0: a fresh run, whose journal need not be read); null when
+    /// the store does not say.</summary>
+    public long? JournalLength { get; init; }
 }
 
 /// <summary>A change to a run that goes with an append.</summary>
