@@ -48,9 +48,10 @@ public abstract class WorkflowContext
     public abstract void SetStatus(string text, object? data = null);
 
     /// <summary>
-    /// Opens a scope whose steps run even after the run was cancelled, and are not cancelled by it: cleanup and
-    /// compensation after catching the <see cref="OperationCanceledException"/> of a cancelled run. Only worker
-    /// shutdown stops them (they resume on recovery). Dispose the scope to leave it.
+    /// Opens a scope whose steps, timers, signal waits and approvals run even after the run was cancelled, and are not
+    /// cancelled by it: cleanup and compensation after catching the <see cref="OperationCanceledException"/> of a
+    /// cancelled run (which may wait for a person). Only worker shutdown stops them (they resume on recovery). Dispose
+    /// the scope to leave it.
     /// </summary>
     /// <returns>The scope.</returns>
     public abstract IDisposable NonCancellable();

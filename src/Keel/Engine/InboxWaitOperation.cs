@@ -76,7 +76,7 @@ internal abstract class InboxWaitOperation(int sequence, string name, string inb
 
     private async Task ExpireAsync(RunExecutor executor, DateTimeOffset deadline)
     {
-        var token = executor.RunToken;
+        var token = IsCleanup ? executor.AbortToken : executor.RunToken;
         try
         {
             await executor.DelayUntilAsync(deadline, token);

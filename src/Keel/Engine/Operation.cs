@@ -14,6 +14,10 @@ internal abstract class Operation(int sequence, string name)
 
     public bool IsStarted { get; protected set; }
 
+    /// <summary>Asked for inside <see cref="WorkflowContext.NonCancellable"/>: the run's cancellation does not end it, and
+    /// it waits or runs on a token only the worker's shutdown fires.</summary>
+    public bool IsCleanup { get; init; }
+
     /// <summary>Why the operation waits for a person (NeedsAttention), while it does; otherwise null.</summary>
     public string? AttentionReason
     {
@@ -47,12 +51,6 @@ internal abstract class Operation(int sequence, string name)
     public abstract void Cancel(CancellationToken token);
 
     public abstract string Describe();
-}
-
-/// <summary>An operation that may outlive the run's cancellation (started in <see cref="WorkflowContext.NonCancellable"/>).</summary>
-internal interface ICleanupOperation
-{
-    bool IsCleanup { get; }
 }
 
 /// <summary>

@@ -99,7 +99,7 @@ internal sealed class RunContext : WorkflowContext, IDisposable
         }
         // Guards see the journal as it is when the code asks for the step: the same on every replay.
         IReadOnlyList<JournalEntry> journalSoFar = options.Requires.Count > 0 ? [.. _journal] : [];
-        var operation = new StepOperation<T>(sequence, name, body, policy, _history.StepFor(sequence), options, journalSoFar, nonCancellable);
+        var operation = new StepOperation<T>(sequence, name, body, policy, _history.StepFor(sequence), options, journalSoFar) { IsCleanup = nonCancellable };
         Add(operation);
         return operation.Task;
     }
@@ -141,11 +141,12 @@ internal sealed class RunContext : WorkflowContext, IDisposable
         {
             return new TaskCompletionSource().Task;
         }
-        if (IsCancelled)
+        var cleanup = s_nonCancellable.Value;
+        if (IsCancelled && !cleanup)
         {
             return Task.FromCanceled(_cancel.Token);
         }
-        var operation = new TimerOperation(sequence, name, until);
+        var operation = new TimerOperation(sequence, name, until) { IsCleanup = cleanup };
         Add(operation);
         return operation.Task;
     }
@@ -161,11 +162,12 @@ internal sealed class RunContext : WorkflowContext, IDisposable
         {
             return new TaskCompletionSource<T>().Task;
         }
-        if (IsCancelled)
+        var cleanup = s_nonCancellable.Value;
+        if (IsCancelled && !cleanup)
         {
             return Task.FromCanceled<T>(_cancel.Token);
         }
-        var operation = new SignalWaitOperation<T>(sequence, name, timeout is { } wait ? UtcNow + wait : null, timeout);
+        var operation = new SignalWaitOperation<T>(sequence, name, timeout is { } wait ? UtcNow + wait : null, timeout) { IsCleanup = cleanup };
         Add(operation);
         return operation.Task;
     }
@@ -183,7 +185,8 @@ internal sealed class RunContext : WorkflowContext, IDisposable
         {
             return new TaskCompletionSource<ApprovalDecision<TArgs>>().Task;
         }
-        if (IsCancelled)
+        var cleanup = s_nonCancellable.Value;
+        if (IsCancelled && !cleanup)
         {
             return Task.FromCanceled<ApprovalDecision<TArgs>>(_cancel.Token);
         }
@@ -191,7 +194,7 @@ internal sealed class RunContext : WorkflowContext, IDisposable
             System.Text.Json.JsonSerializer.SerializeToElement(request.Arguments, _executor.SerializerOptions),
             request.Options.Count == 0 ? null : request.Options, request.Timeout is { } timeout ? UtcNow + timeout : null);
         var alreadyRequested = _history.FirstEntryFor(sequence) is not null;
-        var operation = new ApprovalOperation<TArgs>(sequence, request, data, alreadyRequested);
+        var operation = new ApprovalOperation<TArgs>(sequence, request, data, alreadyRequested) { IsCleanup = cleanup };
         Add(operation);
         return operation.Task;
     }
@@ -247,7 +250,7 @@ internal sealed class RunContext : WorkflowContext, IDisposable
         _cancel.Cancel();
         foreach (var operation in _pending.Values.ToList())
         {
-            if (operation is not ICleanupOperation { IsCleanup: true })
+            if (!operation.IsCleanup)
             {
                 operation.Cancel(_cancel.Token);
                 _pending.Remove(operation.Sequence);

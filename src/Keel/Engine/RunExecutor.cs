@@ -425,7 +425,7 @@ internal sealed class RunExecutor : IDisposable
                     }
                     break;
                 case InboxItemKind.Outcome when item.Operation is { IsDone: false } operation:
-                    if (cancelInBatch && operation is not ICleanupOperation { IsCleanup: true })
+                    if (cancelInBatch && !operation.IsCleanup)
                     {
                         // The cancellation before it in this batch ends the operation: its outcome is neither journaled
                         // nor delivered (nor its signal consumed), just as replay will see it.

@@ -10,7 +10,7 @@ namespace Keel.Engine;
 /// but checked, or handed to a person (NeedsAttention). So is a step whose preconditions do not hold.
 /// </summary>
 internal sealed class StepOperation<T>(int sequence, string name, Func<StepContext, Task<T>> body, RetryPolicy policy,
-    StepHistory history, StepOptions options, IReadOnlyList<JournalEntry> journalSoFar, bool nonCancellable) : Operation(sequence, name), ICleanupOperation
+    StepHistory history, StepOptions options, IReadOnlyList<JournalEntry> journalSoFar) : Operation(sequence, name)
 {
     // Continuations run synchronously, on the executor's thread, when it delivers: combinators such as Task.WhenAny
     // then complete in delivery order, and workflow awaits are queued to the run's scheduler. Asynchronous
@@ -20,9 +20,6 @@ internal sealed class StepOperation<T>(int sequence, string name, Func<StepConte
     private int _attentions = history.AttentionCount;
 
     public Task<T> Task => _tcs.Task;
-
-    /// <summary>Started in a non-cancellable scope: the run's cancellation does not end it.</summary>
-    public bool IsCleanup => nonCancellable;
 
     public override string Describe() => $"step '{Name}'";
 
@@ -55,7 +52,7 @@ internal sealed class StepOperation<T>(int sequence, string name, Func<StepConte
     private async Task RunAsync(RunExecutor executor)
     {
         // A cleanup step (a non-cancellable scope) runs on after the run is cancelled; only shutdown stops it.
-        var token = nonCancellable ? executor.AbortToken : executor.RunToken;
+        var token = IsCleanup ? executor.AbortToken : executor.RunToken;
         try
         {
             if (await SettleBeforeFirstAttemptAsync(executor, token) is { } settled)

@@ -26,7 +26,7 @@ internal sealed class TimerOperation(int sequence, string name, DateTimeOffset d
 
     private async Task WaitAsync(RunExecutor executor)
     {
-        var token = executor.RunToken;
+        var token = IsCleanup ? executor.AbortToken : executor.RunToken;
         try
         {
             WaitingUntil = due;

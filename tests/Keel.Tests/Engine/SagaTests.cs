@@ -95,4 +95,43 @@ public class SagaTests
         Assert.Equal([JournalEntryKind.StepCompleted, JournalEntryKind.RunCompleted],
             (await keel.Client.GetJournalAsync("loop~3", TestHost.Token)).Select(e => e.Kind));
     }
+
+    [Fact]
+    public async Task CleanupAfterCancellation_MayWaitForAPerson()
+    {
+        using var db = new TempDatabase();
+        var executions = new Executions();
+        await using var keel = await TestHost.StartAsync(db, k => k.AddWorkflow<int, string>("order", async (ctx, amount) =>
+        {
+            try
+            {
+                return await ctx.WaitForSignalAsync<string>("shipped");
+            }
+            catch (OperationCanceledException)
+            {
+                using (ctx.NonCancellable())
+                {
+                    var refund = await ctx.RequestApprovalAsync(new ApprovalRequest<int> { Name = "refund-on-cancel", Title = "Refund the deposit?", Arguments = amount });
+                    if (refund.IsApproved)
+                    {
+                        await ctx.StepAsync("refund", _ =>
+                        {
+                            executions.Add($"refund {refund.Arguments}");
+                            return Task.FromResult(true);
+                        });
+                    }
+                }
+                throw;
+            }
+        }));
+        var runId = (await keel.Client.StartAsync("order", 40, cancellationToken: TestHost.Token)).RunId;
+        await TestHost.EventuallyAsync(async () => (await keel.Client.GetRunAsync(runId, TestHost.Token))!.Status == RunStatus.Waiting, "the order waits");
+        await keel.Client.CancelAsync(runId, "customer cancelled", TestHost.Token);
+        await TestHost.EventuallyAsync(async () => (await keel.Client.ListPendingApprovalsAsync(runId, cancellationToken: TestHost.Token)).Count == 1,
+            "the cleanup asks a person");
+        await keel.Client.DecideApprovalAsync(runId, new ApprovalResponse { Approved = true, By = "support", ArgumentsJson = "25" }, TestHost.Token);
+
+        Assert.Equal(RunStatus.Cancelled, (await keel.Client.WaitForCompletionAsync(runId, TestHost.Token)).Status);
+        Assert.Equal(1, executions["refund 25"]);
+    }
 }
