@@ -190,7 +190,7 @@ public sealed class KeelClient
         var outcome = await _store.RequestPauseAsync(runId, _time.GetUtcNow(), cancellationToken);
         if (outcome == PauseOutcome.Requested)
         {
-            _notifier.NotifyPauseRequested(runId);
+            _notifier.NotifyRunRequest(RunRequest.Pause, runId);
         }
         return await SettlePauseOutcomeAsync(runId, outcome, "be paused", cancellationToken);
     }
@@ -267,7 +267,7 @@ public sealed class KeelClient
                 var run = await GetRunAsync(runId, cancellationToken);
                 throw new RunFinishedException(runId, run?.Status ?? RunStatus.Completed, "be cancelled");
             case CancelOutcome.Requested:
-                _notifier.NotifyCancelRequested(runId);
+                _notifier.NotifyRunRequest(RunRequest.Cancel, runId);
                 break;
             default:
                 _notifier.NotifyRunChanged(runId);
@@ -318,7 +318,7 @@ public sealed class KeelClient
             case SignalOutcome.AlreadyFinished:
                 throw new RunFinishedException(signal.RunId, (await GetRunAsync(signal.RunId, cancellationToken))?.Status ?? RunStatus.Completed, operation);
             case SignalOutcome.StoredHeld:
-                _notifier.NotifySignalled(signal.RunId);
+                _notifier.NotifyRunRequest(RunRequest.Signals, signal.RunId);
                 break;
             default:
                 _notifier.NotifyWork();
@@ -398,7 +398,7 @@ public sealed class KeelClient
             case DecideOutcome.NotPending or DecideOutcome.AlreadyDecided:
                 throw new ApprovalNotPendingException(runId, $"Approval '{approval.Name}' of run '{runId}' was decided or expired meanwhile; nothing was changed.");
             case DecideOutcome.DecidedHeld:
-                _notifier.NotifySignalled(runId);
+                _notifier.NotifyRunRequest(RunRequest.Signals, runId);
                 break;
             default:
                 _notifier.NotifyWork();

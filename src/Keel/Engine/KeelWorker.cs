@@ -137,7 +137,7 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable, IRunRequest
                 // A store that pushes wake-ups (PostgreSQL LISTEN/NOTIFY) brings work from other processes at once.
                 var storeSignal = (_store as IStoreWakeup)?.WorkAvailable ?? workSignal;
                 var slotSignal = Volatile.Read(ref _slotFreed).Task;
-                TakeRunRequests();
+                TakeStoreSignals();
                 var capacity = _options.MaxConcurrentRuns - _active.Count;
                 var claimedFull = false;
                 if (capacity > 0)
@@ -230,7 +230,7 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable, IRunRequest
             }
             try
             {
-                TakeRunRequests();
+                TakeStoreSignals();
                 var leases = _active.Values.Select(a => a.Executor.Lease).ToList();
                 if (leases.Count > 0)
                 {
@@ -245,24 +245,15 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable, IRunRequest
                     }
                     foreach (var runId in renewal.CancelRequested)
                     {
-                        if (_active.TryGetValue(runId, out var entry))
-                        {
-                            entry.Executor.RequestCancel();
-                        }
+                        TryDeliver(RunRequest.Cancel, runId);
                     }
                     foreach (var runId in renewal.PauseRequested)
                     {
-                        if (_active.TryGetValue(runId, out var entry))
-                        {
-                            entry.Executor.RequestPause();
-                        }
+                        TryDeliver(RunRequest.Pause, runId);
                     }
                     foreach (var runId in renewal.Signalled)
                     {
-                        if (_active.TryGetValue(runId, out var entry))
-                        {
-                            entry.Executor.SignalsArrived();
-                        }
+                        TryDeliver(RunRequest.Signals, runId);
                     }
                 }
                 if (_options.RetainFinishedRunsFor is { } retain && Pacing.GetUtcNow() - lastPurge >= _options.RetentionPurgeInterval)
@@ -287,29 +278,12 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable, IRunRequest
         }
     }
 
-    /// <summary>Hands requests made since the last look (cancel, pause, signals) to the executors of the runs they concern.</summary>
-    private void TakeRunRequests()
+    /// <summary>Hands the runs a NOTIFY said were signalled (PostgreSQL, any process) to their executors here.</summary>
+    private void TakeStoreSignals()
     {
-        while (_notifier.TryTakeCancelRequest(out var runId))
+        while (_store is IStoreWakeup wakeup && wakeup.TryTakeSignalledRun(out var runId))
         {
-            if (_active.TryGetValue(runId, out var entry))
-            {
-                entry.Executor.RequestCancel();
-            }
-        }
-        while (_notifier.TryTakePauseRequest(out var runId))
-        {
-            if (_active.TryGetValue(runId, out var entry))
-            {
-                entry.Executor.RequestPause();
-            }
-        }
-        while (_notifier.TryTakeSignalled(out var runId) || _store is IStoreWakeup wakeup && wakeup.TryTakeSignalledRun(out runId))
-        {
-            if (_active.TryGetValue(runId, out var entry))
-            {
-                entry.Executor.SignalsArrived();
-            }
+            TryDeliver(RunRequest.Signals, runId);
         }
     }
 

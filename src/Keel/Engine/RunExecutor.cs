@@ -104,7 +104,7 @@ internal sealed class RunExecutor : IDisposable
             var outcome = await _services.Store.RequestCancelAsync(childRunId, $"its parent run '{RunId}' was cancelled", Now, CancellationToken.None);
             if (outcome == CancelOutcome.Requested)
             {
-                _services.Notifier.NotifyCancelRequested(childRunId);
+                _services.Notifier.NotifyRunRequest(RunRequest.Cancel, childRunId);
             }
         }
         catch (StorageException ex)
@@ -595,7 +595,7 @@ internal sealed class RunExecutor : IDisposable
         _services.Notifier.NotifyRunChanged(RunId);
         if (parent is not null)
         {
-            _services.Notifier.NotifySignalled(parent.ParentRunId); // a parent this worker holds looks at once
+            _services.Notifier.NotifyRunRequest(RunRequest.Signals, parent.ParentRunId); // a parent this worker holds looks at once
         }
     }
 

@@ -2,16 +2,14 @@ namespace Keel.Engine;
 
 /// <summary>
 /// In-process wake-ups: a client in the same process tells the worker about new work and waiters about finished
-/// runs at once, instead of at the next poll. Other processes are found by polling the store.
+/// runs at once, instead of at the next poll, and hands run requests (cancel, pause, signals) to the worker. Other
+/// processes are found by polling the store.
 /// </summary>
 internal sealed class RunNotifier
 {
     private readonly Lock _lock = new();
     private TaskCompletionSource _workAvailable = NewSignal();
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, TaskCompletionSource> _runChanged = new(StringComparer.Ordinal);
-    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _cancelRequests = new();
-    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _pauseRequests = new();
-    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _signalled = new();
 
     /// <summary>A task that completes at the next <see cref="NotifyWork"/>.</summary>
     public Task WorkAvailable
@@ -51,42 +49,18 @@ internal sealed class RunNotifier
     /// <summary>The worker of this process, which takes run requests at once (null in a client-only process).</summary>
     public IRunRequestSink? Worker { get; set; }
 
-    public void NotifyCancelRequested(string runId)
+    /// <summary>
+    /// A client in this process asked a run to cancel or pause, or stored a signal for it: the worker here hands it to
+    /// the run's executor at once, on this thread. Nothing is queued: a run no worker of this process holds learns of
+    /// it from the store (the flag or the inbox is seen at its next claim, lease renewal or NOTIFY).
+    /// </summary>
+    public void NotifyRunRequest(RunRequest request, string runId)
     {
-        if (Worker?.TryDeliver(RunRequest.Cancel, runId) == true)
+        if (Worker?.TryDeliver(request, runId) != true)
         {
-            return;
+            NotifyWork();
         }
-        _cancelRequests.Enqueue(runId);
-        NotifyWork();
     }
-
-    public bool TryTakeCancelRequest(out string runId) => _cancelRequests.TryDequeue(out runId!);
-
-    public void NotifyPauseRequested(string runId)
-    {
-        if (Worker?.TryDeliver(RunRequest.Pause, runId) == true)
-        {
-            return;
-        }
-        _pauseRequests.Enqueue(runId);
-        NotifyWork();
-    }
-
-    public bool TryTakePauseRequest(out string runId) => _pauseRequests.TryDequeue(out runId!);
-
-    /// <summary>A signal was stored for a run a worker holds (perhaps this process's).</summary>
-    public void NotifySignalled(string runId)
-    {
-        if (Worker?.TryDeliver(RunRequest.Signals, runId) == true)
-        {
-            return;
-        }
-        _signalled.Enqueue(runId);
-        NotifyWork();
-    }
-
-    public bool TryTakeSignalled(out string runId) => _signalled.TryDequeue(out runId!);
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 }
