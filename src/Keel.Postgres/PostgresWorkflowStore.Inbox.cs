@@ -223,10 +223,8 @@ public sealed partial class PostgresWorkflowStore
             if (update.ContinueAs is { } next)
             {
                 // The insert trigger NOTIFYs idle workers of the new run.
-                var insert = new NpgsqlBatchCommand(
-                    "INSERT INTO runs (run_id, workflow, status, input, priority, created_at, updated_at, due_at, parent_run_id, parent_seq) " +
-                    "VALUES (@next, @workflow, 'Pending', @input, @priority, @now, @now, @now, @parent, @parentSeq) ON CONFLICT (run_id) DO NOTHING;");
-                Add(insert.Parameters, "next", NpgsqlDbType.Text, next.RunId);
+                var insert = new NpgsqlBatchCommand(InsertRunSql + ";");
+                Add(insert.Parameters, "id", NpgsqlDbType.Text, next.RunId);
                 Add(insert.Parameters, "workflow", NpgsqlDbType.Text, next.WorkflowName);
                 Add(insert.Parameters, "input", NpgsqlDbType.Text, next.Input);
                 Add(insert.Parameters, "priority", NpgsqlDbType.Integer, next.Priority);

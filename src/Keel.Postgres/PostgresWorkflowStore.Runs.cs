@@ -8,6 +8,11 @@ namespace Keel.Postgres;
 
 public sealed partial class PostgresWorkflowStore
 {
+    /// <summary>Creates a run unless one has the id (also the successor of a run that continues as new).</summary>
+    private const string InsertRunSql =
+        "INSERT INTO runs (run_id, workflow, status, input, priority, created_at, updated_at, due_at, parent_run_id, parent_seq) " +
+        "VALUES (@id, @workflow, 'Pending', @input, @priority, @now, @now, @now, @parent, @parentSeq) ON CONFLICT (run_id) DO NOTHING";
+
     /// <inheritdoc />
     public Task<CreateRunResult> CreateRunAsync(NewRun run, CancellationToken cancellationToken = default)
     {
@@ -16,9 +21,7 @@ public sealed partial class PostgresWorkflowStore
         {
             // The insert trigger NOTIFYs idle workers when the run is created.
             using (var insert = new NpgsqlCommand(
-                "INSERT INTO runs (run_id, workflow, status, input, priority, created_at, updated_at, due_at, parent_run_id, parent_seq) " +
-                "VALUES (@id, @workflow, 'Pending', @input, @priority, @now, @now, @now, @parent, @parentSeq) ON CONFLICT (run_id) DO NOTHING " +
-                $"RETURNING {RunColumns};", connection))
+                InsertRunSql + $" RETURNING {RunColumns};", connection))
             {
                 Add(insert, "id", NpgsqlDbType.Text, run.RunId);
                 Add(insert, "workflow", NpgsqlDbType.Text, run.WorkflowName);
