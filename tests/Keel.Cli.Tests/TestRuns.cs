@@ -66,6 +66,17 @@ internal static class TestRuns
         return await keel.Client.GetRunAsync(runId, TestContext.Current.CancellationToken);
     }
 
+    /// <summary>Waits (real time, at most 15 s) until the condition holds; fails the test otherwise.</summary>
+    public static async Task UntilAsync(Func<Task<bool>> condition, string what)
+    {
+        var deadline = Environment.TickCount64 + 15_000;
+        while (!await condition())
+        {
+            Assert.True(Environment.TickCount64 < deadline, $"timed out waiting until {what}");
+            await Task.Delay(TimeSpan.FromMilliseconds(20), TimeProvider.System, TestContext.Current.CancellationToken);
+        }
+    }
+
     public static Task<KeelHost> StartHostAsync(string databasePath, Action<KeelBuilder>? more = null) =>
         KeelHost.StartAsync(k =>
         {

@@ -34,13 +34,13 @@ public class CrashRecoveryTests
 
         var killed = new HashSet<int>();
         var kills = 0;
-        while (kills < Kills && !await AllDoneAsync(client, ct))
+        while (kills < Kills && !await CompletedRuns.AllAsync(client, Runs, ct))
         {
             var before = CountLines(effects);
             var target = before + random.Next(1, 5);
             using var worker = WorkerProcess.Start(db, effects);
             var deadline = Environment.TickCount64 + 20_000;
-            while (CountLines(effects) < target && Environment.TickCount64 < deadline && !await AllDoneAsync(client, ct))
+            while (CountLines(effects) < target && Environment.TickCount64 < deadline && !await CompletedRuns.AllAsync(client, Runs, ct))
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(2), TimeProvider.System, ct);
             }
@@ -51,16 +51,7 @@ public class CrashRecoveryTests
         }
         Assert.True(kills >= 20, $"the work ran out after {kills} kills; the test needs at least 20");
 
-        using (var final = WorkerProcess.Start(db, effects))
-        {
-            var deadline = Environment.TickCount64 + 60_000;
-            while (!await AllDoneAsync(client, ct))
-            {
-                Assert.True(Environment.TickCount64 < deadline, "runs did not all complete within 60 s of the last restart");
-                await Task.Delay(TimeSpan.FromMilliseconds(20), TimeProvider.System, ct);
-            }
-            await final.KillAsync();
-        }
+        await CompletedRuns.FinishWithLastWorkerAsync(db, effects, client, Runs, ct);
 
         var executions = File.ReadAllLines(effects)
             .Select(line => line.Split(' '))
@@ -93,11 +84,6 @@ public class CrashRecoveryTests
         dir.Delete(recursive: true);
     }
 
-    private static async Task<bool> AllDoneAsync(KeelClient client, CancellationToken ct)
-    {
-        var page = await client.ListRunsAsync(new RunQuery { Statuses = [RunStatus.Completed], Limit = 1000 }, ct);
-        return page.Runs.Count == Runs;
-    }
 
     private static int CountLines(string path)
     {

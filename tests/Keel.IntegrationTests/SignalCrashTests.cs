@@ -46,7 +46,7 @@ public class SignalCrashTests
         }, ct);
 
         var kills = 0;
-        while (kills < Kills && !await AllDoneAsync(client, ct))
+        while (kills < Kills && !await CompletedRuns.AllAsync(client, Runs, ct))
         {
             using var worker = WorkerProcess.Start(db, effects);
             await Task.Delay(TimeSpan.FromMilliseconds(random.Next(150, 500)), TimeProvider.System, ct); // start-up plus some work
@@ -54,16 +54,7 @@ public class SignalCrashTests
             kills++;
         }
         await sender;
-        using (var final = WorkerProcess.Start(db, effects))
-        {
-            var deadline = Environment.TickCount64 + 60_000;
-            while (!await AllDoneAsync(client, ct))
-            {
-                Assert.True(Environment.TickCount64 < deadline, "runs did not all complete within 60 s of the last restart");
-                await Task.Delay(TimeSpan.FromMilliseconds(20), TimeProvider.System, ct);
-            }
-            await final.KillAsync();
-        }
+        await CompletedRuns.FinishWithLastWorkerAsync(db, effects, client, Runs, ct);
 
         var expected = string.Join(",", Enumerable.Range(1, Signals));
         foreach (var runId in runIds)
@@ -77,11 +68,5 @@ public class SignalCrashTests
         TestContext.Current.TestOutputHelper?.WriteLine($"{kills} kills while {Runs * Signals} signals were sent");
         Assert.True(kills >= 3, $"only {kills} kills happened before the runs finished; the test needs several");
         dir.Delete(recursive: true);
-    }
-
-    private static async Task<bool> AllDoneAsync(KeelClient client, CancellationToken ct)
-    {
-        var page = await client.ListRunsAsync(new RunQuery { Statuses = [RunStatus.Completed], Limit = 1000 }, ct);
-        return page.Runs.Count == Runs;
     }
 }

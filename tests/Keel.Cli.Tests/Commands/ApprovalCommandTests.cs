@@ -28,13 +28,9 @@ public class ApprovalCommandTests
         var ct = TestContext.Current.CancellationToken;
         await using var keel = await TestRuns.StartHostAsync(dir.DatabasePath, Register);
         var runId = (await keel.Client.StartAsync("transfer", 100, cancellationToken: ct)).RunId;
-        CliResult pending;
-        do
-        {
-            await Task.Delay(TimeSpan.FromMilliseconds(20), TimeProvider.System, ct);
-            pending = await Cli.RunAsync("pending", "--db", dir.DatabasePath);
-        }
-        while (!pending.Out.Contains(runId, StringComparison.Ordinal));
+        CliResult pending = null!;
+        await TestRuns.UntilAsync(async () => (pending = await Cli.RunAsync("pending", "--db", dir.DatabasePath)).Out.Contains(runId, StringComparison.Ordinal),
+            "keel pending lists the approval");
         Assert.Contains("Send 100", pending.Out, StringComparison.Ordinal);
         Assert.Contains($"keel approve {runId}", pending.Out, StringComparison.Ordinal);
         var badLimit = await Cli.RunAsync("pending", "--db", dir.DatabasePath, "--limit", "0");
@@ -83,10 +79,7 @@ public class ApprovalCommandTests
         Assert.Contains("nope", unknown.Err, StringComparison.Ordinal);
 
         var runId = (await keel.Client.StartAsync("transfer", 7, cancellationToken: ct)).RunId;
-        while ((await keel.Client.ListPendingApprovalsAsync(runId, cancellationToken: ct)).Count == 0)
-        {
-            await Task.Delay(TimeSpan.FromMilliseconds(20), TimeProvider.System, ct);
-        }
+        await TestRuns.UntilAsync(async () => (await keel.Client.ListPendingApprovalsAsync(runId, cancellationToken: ct)).Count > 0, "the approval is pending");
         var rejectWithArgs = await Cli.RunAsync("approve", runId, "--db", dir.DatabasePath, "--reject", "--args", "{}");
         Assert.Equal(1, rejectWithArgs.ExitCode);
         Assert.Contains("not a rejection", rejectWithArgs.Err, StringComparison.Ordinal);

@@ -12,10 +12,7 @@ public class ResolveCommandTests
         var runId = (await keel.Client.StartAsync("guarded", 0, cancellationToken: ct)).RunId;
         var done = (await keel.Client.StartAsync(TestRuns.Add, 1, cancellationToken: ct)).RunId;
         await keel.Client.GetResultAsync<int>(done, ct);
-        while ((await keel.Client.GetRunAsync(runId, ct))!.Status != RunStatus.NeedsAttention)
-        {
-            await Task.Delay(TimeSpan.FromMilliseconds(20), TimeProvider.System, ct);
-        }
+        await TestRuns.UntilAsync(async () => (await keel.Client.GetRunAsync(runId, ct))!.Status == RunStatus.NeedsAttention, "the run needs attention");
 
         var show = await Cli.RunAsync("show", runId, "--db", dir.DatabasePath);
         Assert.Contains("NeedsAttention", show.Out, StringComparison.Ordinal);

@@ -23,14 +23,14 @@ public class WorkerCommandTests
         await using (var store = new Keel.Sqlite.SqliteWorkflowStore(new Keel.Sqlite.SqliteStoreOptions { Path = dir.DatabasePath }))
         {
             var client = KeelClient.Create(store);
-            while ((await client.ListPendingApprovalsAsync("agent-1", cancellationToken: ct)).Count == 0)
+            await TestRuns.UntilAsync(async () =>
             {
                 if (worker.IsCompleted)
                 {
                     Assert.Fail($"the worker exited before the approval was asked: {await worker}");
                 }
-                await Task.Delay(TimeSpan.FromMilliseconds(20), TimeProvider.System, ct);
-            }
+                return (await client.ListPendingApprovalsAsync("agent-1", cancellationToken: ct)).Count > 0;
+            }, "the agent asks for the approval");
             await client.DecideApprovalAsync("agent-1", new ApprovalResponse { Approved = false, By = "tester", Comment = "not now" }, ct);
         }
         var result = await worker;
