@@ -18,7 +18,7 @@ public sealed partial class PostgresWorkflowStore
         "    status = COALESCE(@status, status), result = COALESCE(@result, result), error = COALESCE(@error, error), " +
         "    status_reason = CASE WHEN @status IS NULL OR (@reason IS NULL AND @status = 'Cancelled') THEN COALESCE(@reason, status_reason) ELSE @reason END, custom_status = COALESCE(@custom, custom_status), updated_at = @at, " +
         "    completed_at = CASE WHEN @terminal THEN @at ELSE completed_at END, " +
-        "    due_at = CASE WHEN NOT @runnable THEN NULL WHEN @release AND @waiting IS NOT NULL THEN @due " +
+        "    due_at = CASE WHEN NOT @runnable THEN NULL WHEN @release AND cancel_requested THEN @at WHEN @release AND @waiting IS NOT NULL THEN @due " +
         "      WHEN @release THEN COALESCE(@due, @at) ELSE due_at END, " +
         "    waiting_for = CASE WHEN @release THEN @waiting ELSE waiting_for END, " +
         "    owner = CASE WHEN @release THEN NULL ELSE owner END, " +

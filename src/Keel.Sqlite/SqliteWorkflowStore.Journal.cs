@@ -13,7 +13,7 @@ public sealed partial class SqliteWorkflowStore
         "status = COALESCE($status, status), result = COALESCE($result, result), error = COALESCE($error, error), " +
         "status_reason = CASE WHEN $status IS NULL OR ($reason IS NULL AND $status = 'Cancelled') THEN COALESCE($reason, status_reason) ELSE $reason END, custom_status = COALESCE($custom, custom_status), updated_at = $at, " +
         "completed_at = CASE WHEN $terminal = 1 THEN $at ELSE completed_at END, " +
-        "due_at = CASE WHEN $runnable = 0 THEN NULL WHEN $release = 1 AND $waiting IS NOT NULL THEN $due " +
+        "due_at = CASE WHEN $runnable = 0 THEN NULL WHEN $release = 1 AND cancel_requested = 1 THEN $at WHEN $release = 1 AND $waiting IS NOT NULL THEN $due " +
         "  WHEN $release = 1 THEN COALESCE($due, $at) ELSE due_at END, " +
         "waiting_for = CASE WHEN $release = 1 THEN $waiting ELSE waiting_for END, " +
         "owner = CASE WHEN $release = 1 THEN NULL ELSE owner END, " +

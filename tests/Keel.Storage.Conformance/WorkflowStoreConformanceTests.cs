@@ -536,6 +536,21 @@ public abstract class WorkflowStoreConformanceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Release_OfARunWhoseCancelWasRequestedWhileHeld_IsDueAtOnce()
+    {
+        // The race a release must not lose: a cancel arrived while the worker held the run, and the worker let go before
+        // it saw the flag. Released as "waiting for a signal", the run would sit there with its cancel never delivered.
+        var store = await OpenAsync();
+        await CreateAsync(store, "r");
+        var claim = (await ClaimAsync(store, "a", T0)).Single();
+        Assert.Equal(CancelOutcome.Requested, await store.RequestCancelAsync("r", "no longer needed", T0.AddSeconds(1), Token));
+        Assert.True(await store.AppendAsync(claim.Lease, [], ReleaseWaitingFor(T0.AddSeconds(2), "approve"), Token));
+        var woken = Assert.Single(await ClaimAsync(store, "b", T0.AddSeconds(2)));
+        Assert.Equal("r", woken.Run.RunId);
+        Assert.True(woken.Run.CancelRequested);
+    }
+
+    [Fact]
     public async Task ConsumingSignals_RemovesThemWithTheEntry_AndAFencedOutAppendConsumesNothing()
     {
         var store = await OpenAsync();
