@@ -27,6 +27,8 @@ else
   echo "== postgres: could not start one; the PostgreSQL tests will fail and say why"
   status=1
 fi
+# The dashboard tests drive a real browser: /usr/bin/chromium, installed here when missing.
+eng/chromium.sh || status=1
 for project in tests/*/; do
   name=$(basename "$project")
   dll="artifacts/bin/$name/release/$name.dll"

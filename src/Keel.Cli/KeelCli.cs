@@ -47,6 +47,7 @@ public static class KeelCli
             ApprovalCommands.CreatePending(),
             ApprovalCommands.CreateApprove(),
             ResolveCommand.Create(),
+            ServeCommand.Create(),
             DemoCommand.Create(),
             WorkerCommand.Create(),
         };

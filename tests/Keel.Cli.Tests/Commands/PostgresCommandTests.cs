@@ -2,11 +2,11 @@ using Npgsql;
 
 namespace Keel.Cli.Tests.Commands;
 
-/// <summary>The inspection commands work against PostgreSQL the same as against SQLite.</summary>
+/// <summary>The inspection commands and <c>keel serve</c> work against PostgreSQL the same as against SQLite.</summary>
 public class PostgresCommandTests
 {
     [Fact]
-    public async Task RunsShowAndCancel_WithPostgres_WorkAsWithSqlite()
+    public async Task RunsShowServeAndCancel_WithPostgres_WorkAsWithSqlite()
     {
         var admin = Environment.GetEnvironmentVariable("KEEL_TEST_POSTGRES")
             ?? throw new InvalidOperationException("KEEL_TEST_POSTGRES is not set: run ./test.sh, which starts a throwaway PostgreSQL.");
@@ -45,6 +45,14 @@ public class PostgresCommandTests
         Assert.True(show.ExitCode == 0, show.ToString());
         Assert.Matches(@"(?m)^Result\s+42$", show.Out);
         Assert.Contains("times-two", show.Out, StringComparison.Ordinal);
+
+        var served = await ServeCommandTests.WithServerAsync(["--postgres", connectionString], async (_, http) =>
+        {
+            var page = await http.GetStringAsync("api/runs?status=Completed", TestContext.Current.CancellationToken);
+            Assert.Contains("\"runId\":\"pg-run\"", page, StringComparison.Ordinal);
+            Assert.DoesNotContain("pg-pending", page, StringComparison.Ordinal);
+        });
+        Assert.True(served.ExitCode == 0, served.ToString());
 
         var cancel = await Cli.RunAsync("cancel", "pg-pending", "--postgres", connectionString);
         Assert.True(cancel.ExitCode == 0, cancel.ToString());

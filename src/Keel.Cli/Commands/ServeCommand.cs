@@ -1,0 +1,69 @@
+using System.CommandLine;
+using System.Net;
+using Keel.Cli.Storage;
+using Keel.Server;
+
+namespace Keel.Cli.Commands;
+
+/// <summary><c>keel serve</c>: the HTTP API and the web dashboard over a database, until Ctrl+C.</summary>
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        var db = CliOptions.Database();
+        var postgres = CliOptions.Postgres();
+        var url = new Option<string>("--url")
+        {
+            Description = "Where to listen. Loopback by default; use port 0 for any free port.",
+            HelpName = "URL",
+            DefaultValueFactory = _ => "http://127.0.0.1:5480",
+        };
+        var apiKey = new Option<string?>("--api-key")
+        {
+            Description = "Require this key on every API call (Authorization: Bearer KEY); default: $KEEL_API_KEY.",
+            HelpName = "KEY",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("KEEL_API_KEY") is { Length: > 0 } value ? value : null,
+        };
+        var noAuth = new Option<bool>("--no-auth")
+        {
+            Description = "Serve beyond loopback without an API key (anyone who reaches it can approve, cancel and signal runs).",
+        };
+        var command = new Command("serve", "Serve the HTTP API and the web dashboard for a database until Ctrl+C.") { db, postgres, url, apiKey, noAuth };
+        CommandAction.Set(command, async (parse, output, ct) =>
+        {
+            var address = ParseUrl(parse.GetValue(url)!);
+            var key = parse.GetValue(apiKey);
+            if (key is null && !IsLoopback(address) && !parse.GetValue(noAuth))
+            {
+                throw new CliException($"{address} is reachable from other machines, and the API can approve, cancel and signal runs: " +
+                                       "give --api-key KEY (or set KEEL_API_KEY), or --no-auth to serve it open on purpose.");
+            }
+            await using var store = await KeelDatabase.OpenExistingAsync(parse.GetValue(db)!, parse.GetValue(postgres), ct);
+            await using var server = await KeelServer.StartAsync(KeelClient.Create(store), new KeelServerOptions { Url = address.ToString(), ApiKey = key },
+                cancellationToken: ct);
+            var listening = server.Addresses.Count > 0 ? server.Addresses[0] : address;
+            output.Out.WriteLine($"Keel dashboard: {listening}");
+            output.Out.WriteLine($"Keel API:       {new Uri(listening, "api/runs")}{(key is null ? "" : " (needs the API key)")}");
+            output.Out.WriteLine("Ctrl+C stops the server (runs and workers are not affected).");
+            await output.Out.FlushAsync(ct);
+            try
+            {
+                await server.WaitForShutdownAsync(ct);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                // Ctrl+C: a normal end for a server.
+            }
+            return 0;
+        });
+        return command;
+    }
+
+    private static Uri ParseUrl(string text) =>
+        Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && uri.AbsolutePath == "/"
+            ? uri
+            : throw new CliException($"--url '{text}' is not a listening address like http://127.0.0.1:5480 (scheme, host and port, no path).");
+
+    private static bool IsLoopback(Uri uri) =>
+        uri.IsLoopback || (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip));
+}

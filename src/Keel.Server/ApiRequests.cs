@@ -1,0 +1,37 @@
+using System.Text.Json;
+
+namespace Keel.Server;
+
+// The bodies the HTTP API accepts. Unknown members are refused (see ApiJson), so a typo is an error, not a silent default.
+
+/// <summary>Body of <c>POST /api/runs</c>.</summary>
+/// <param name="Workflow">The workflow's registered name.</param>
+/// <param name="Input">The input, any JSON value; null when omitted.</param>
+/// <param name="RunId">The run id; starting twice with one id returns the existing run. Generated when omitted.</param>
+/// <param name="Priority">Higher runs are claimed first; 0 when omitted.</param>
+public sealed record StartRunRequest(string Workflow, JsonElement? Input = null, string? RunId = null, int? Priority = null);
+
+/// <summary>Body of <c>POST /api/runs/{id}/cancel</c> (optional).</summary>
+/// <param name="Reason">Why, kept with the run.</param>
+public sealed record CancelRunRequest(string? Reason = null);
+
+/// <summary>Body of <c>POST /api/runs/{id}/priority</c>.</summary>
+/// <param name="Priority">The new priority; higher runs are claimed first.</param>
+public sealed record SetPriorityRequest(int Priority);
+
+/// <summary>Body of <c>POST /api/runs/{id}/approvals</c>: a person's decision on the approval the run waits for.</summary>
+/// <param name="Approved">True to approve, false to reject.</param>
+/// <param name="By">Who decided, journaled with the decision.</param>
+/// <param name="Comment">Why, journaled with the decision.</param>
+/// <param name="Arguments">Edited arguments (approve only); the proposed ones when omitted.</param>
+/// <param name="Option">One of the options the request offers, if any.</param>
+/// <param name="Name">Which approval, when the run waits for several; the oldest when omitted.</param>
+public sealed record DecideApprovalRequest(bool Approved, string? By = null, string? Comment = null, JsonElement? Arguments = null,
+    string? Option = null, string? Name = null);
+
+/// <summary>Body of <c>POST /api/runs/{id}/resolve</c>: what to do with a step whose outcome is unknown.</summary>
+/// <param name="Action"><c>retry</c> (run the step again), <c>complete</c> (it happened: use <paramref name="Result"/>) or <c>fail</c>.</param>
+/// <param name="Result">The step's result for <c>complete</c>.</param>
+/// <param name="Reason">Why; required for <c>fail</c>.</param>
+/// <param name="By">Who decided.</param>
+public sealed record ResolveStepRequest(string Action, JsonElement? Result = null, string? Reason = null, string? By = null);

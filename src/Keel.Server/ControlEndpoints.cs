@@ -1,0 +1,61 @@
+using Microsoft.AspNetCore.Http;
+
+namespace Keel.Server;
+
+/// <summary>What an operator does to a run: cancel, pause, resume, reprioritize, signal, resolve an unknown outcome.</summary>
+internal static class ControlEndpoints
+{
+    public static async Task<IResult> CancelAsync(string runId, HttpRequest request, KeelClient keel, CancellationToken cancellationToken)
+    {
+        var body = await ApiJson.ReadAsync(request, """{"reason":"why"}""", cancellationToken, whenEmpty: new CancelRunRequest());
+        await keel.CancelAsync(runId, body.Reason, cancellationToken);
+        return await CurrentAsync(keel, runId, StatusCodes.Status202Accepted, cancellationToken);
+    }
+
+    /// <summary>200 when the run is paused already (it was not held), 202 when it pauses before its next operation.</summary>
+    public static async Task<IResult> PauseAsync(string runId, KeelClient keel, CancellationToken cancellationToken)
+    {
+        var pausedNow = await keel.PauseAsync(runId, cancellationToken);
+        return await CurrentAsync(keel, runId, pausedNow ? StatusCodes.Status200OK : StatusCodes.Status202Accepted, cancellationToken);
+    }
+
+    public static async Task<IResult> ResumeAsync(string runId, KeelClient keel, CancellationToken cancellationToken)
+    {
+        await keel.ResumeAsync(runId, cancellationToken);
+        return await CurrentAsync(keel, runId, StatusCodes.Status200OK, cancellationToken);
+    }
+
+    public static async Task<IResult> SetPriorityAsync(string runId, HttpRequest request, KeelClient keel, CancellationToken cancellationToken)
+    {
+        var body = await ApiJson.ReadAsync<SetPriorityRequest>(request, """{"priority":10}""", cancellationToken);
+        return Results.Json(await keel.SetPriorityAsync(runId, body.Priority, cancellationToken), ApiJson.Options);
+    }
+
+    /// <summary>The body is the payload itself (any JSON); an empty body sends a signal without payload.</summary>
+    public static async Task<IResult> SignalAsync(string runId, string name, HttpRequest request, KeelClient keel, CancellationToken cancellationToken)
+    {
+        var payload = await ApiJson.ReadBodyAsync(request, cancellationToken);
+        await keel.SignalWithJsonAsync(runId, name, string.IsNullOrWhiteSpace(payload) ? null : payload, cancellationToken);
+        return Results.Json(new { runId, signal = name, stored = true }, ApiJson.Options, statusCode: StatusCodes.Status202Accepted);
+    }
+
+    public static async Task<IResult> ResolveAsync(string runId, HttpRequest request, KeelClient keel, CancellationToken cancellationToken)
+    {
+        var body = await ApiJson.ReadAsync<ResolveStepRequest>(request, """{"action":"retry"|"complete"|"fail","result":...,"reason":"...","by":"..."}""", cancellationToken);
+        var resolution = body.Action switch
+        {
+            "retry" => StepResolution.Retry(body.By, body.Reason),
+            "complete" => StepResolution.CompleteWith(body.Result?.GetRawText()
+                ?? throw new ApiRequestException(StatusCodes.Status400BadRequest, "'complete' needs the step's 'result' (JSON), as the step would have returned it."), body.By, body.Reason),
+            "fail" => StepResolution.Fail(string.IsNullOrWhiteSpace(body.Reason)
+                ? throw new ApiRequestException(StatusCodes.Status400BadRequest, "'fail' needs a 'reason': it becomes the step's error.")
+                : body.Reason, body.By),
+            _ => throw new ApiRequestException(StatusCodes.Status400BadRequest, $"Unknown action '{body.Action}'; use 'retry', 'complete' or 'fail'."),
+        };
+        var step = await keel.ResolveAsync(runId, resolution, cancellationToken);
+        return Results.Json(new { runId, step, action = body.Action }, ApiJson.Options, statusCode: StatusCodes.Status202Accepted);
+    }
+
+    private static async Task<IResult> CurrentAsync(KeelClient keel, string runId, int status, CancellationToken cancellationToken) =>
+        Results.Json(await keel.GetRunAsync(runId, cancellationToken) ?? throw new RunNotFoundException(runId), ApiJson.Options, statusCode: status);
+}

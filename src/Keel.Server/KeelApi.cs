@@ -1,0 +1,73 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Keel.Server;
+
+/// <summary>
+/// The Keel HTTP API: every operation of <see cref="KeelClient"/> as JSON over HTTP. Map it into any ASP.NET Core app
+/// that has a <see cref="KeelClient"/> in its services (<c>AddKeel</c> registers one), or run <c>keel serve</c>.
+/// </summary>
+public static class KeelApi
+{
+    /// <summary>Maps the API under <paramref name="prefix"/>.</summary>
+    /// <param name="endpoints">The app.</param>
+    /// <param name="prefix">The path prefix, <c>/api</c> by default.</param>
+    /// <param name="apiKey">When set, every call must carry <c>Authorization: Bearer KEY</c> (or <c>X-Keel-Api-Key: KEY</c>).</param>
+    /// <returns>The route group, for further conventions (authorization policies, CORS, rate limits).</returns>
+    /// <remarks>
+    /// Routes (bodies and results are JSON; inputs, results and payloads of runs are JSON text, as in <see cref="RunInfo"/>):
+    /// <c>GET runs</c> (query: <c>status</c>, <c>workflow</c>, <c>createdAfter</c>, <c>createdBefore</c>, <c>limit</c>, <c>cursor</c>),
+    /// <c>POST runs</c>, <c>GET runs/{id}</c>, <c>GET runs/{id}/journal</c>, <c>GET runs/{id}/wait?timeout=SECONDS</c>,
+    /// <c>POST runs/{id}/cancel|pause|resume|priority|resolve</c>, <c>POST runs/{id}/signals/{name}</c> (body: the payload),
+    /// <c>GET approvals</c>, <c>POST runs/{id}/approvals</c>. Errors are problem responses (RFC 9457) whose <c>detail</c>
+    /// says what was wrong and what to do: 400 bad input, 401 missing key, 404 no such run, 409 the run's state does not
+    /// allow it (finished, not paused, no approval pending), 503 the store is unavailable.
+    /// </remarks>
+    public static RouteGroupBuilder MapKeelApi(this IEndpointRouteBuilder endpoints, string prefix = "/api", string? apiKey = null)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        var api = endpoints.MapGroup(prefix);
+        if (!string.IsNullOrEmpty(apiKey))
+        {
+            api.AddEndpointFilter(new ApiKeyFilter(apiKey));
+        }
+        api.AddEndpointFilterFactory((context, next) =>
+        {
+            var errors = ActivatorUtilities.CreateInstance<ApiErrors>(context.ApplicationServices);
+            return invocation => errors.InvokeAsync(invocation, next);
+        });
+
+        api.MapGet("/runs", RunEndpoints.ListAsync);
+        api.MapPost("/runs", RunEndpoints.StartAsync);
+        api.MapGet("/runs/{runId}", RunEndpoints.GetAsync);
+        api.MapGet("/runs/{runId}/journal", RunEndpoints.JournalAsync);
+        api.MapGet("/runs/{runId}/wait", RunEndpoints.WaitAsync);
+        api.MapPost("/runs/{runId}/cancel", ControlEndpoints.CancelAsync);
+        api.MapPost("/runs/{runId}/pause", ControlEndpoints.PauseAsync);
+        api.MapPost("/runs/{runId}/resume", ControlEndpoints.ResumeAsync);
+        api.MapPost("/runs/{runId}/priority", ControlEndpoints.SetPriorityAsync);
+        api.MapPost("/runs/{runId}/signals/{name}", ControlEndpoints.SignalAsync);
+        api.MapPost("/runs/{runId}/resolve", ControlEndpoints.ResolveAsync);
+        api.MapGet("/approvals", ApprovalEndpoints.ListAsync);
+        api.MapPost("/runs/{runId}/approvals", ApprovalEndpoints.DecideAsync);
+        return api;
+    }
+
+    /// <summary>Parses an integer query value, or refuses it clearly.</summary>
+    internal static int IntQuery(HttpRequest request, string name, int defaultValue, int min, int max)
+    {
+        var text = request.Query[name].ToString();
+        if (text.Length == 0)
+        {
+            return defaultValue;
+        }
+        if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) || value < min || value > max)
+        {
+            throw new ApiRequestException(StatusCodes.Status400BadRequest, $"Query parameter '{name}' must be a whole number from {min} to {max}; got '{text}'.");
+        }
+        return value;
+    }
+}

@@ -1,0 +1,83 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Http;
+
+namespace Keel.Server;
+
+/// <summary>Starting, listing, reading and waiting for runs.</summary>
+internal static class RunEndpoints
+{
+    private const int MaxWaitSeconds = 300;
+
+    public static async Task<IResult> ListAsync(HttpRequest request, KeelClient keel, CancellationToken cancellationToken)
+    {
+        var query = new RunQuery
+        {
+            Statuses = Statuses(request),
+            WorkflowName = request.Query["workflow"].ToString() is { Length: > 0 } workflow ? workflow : null,
+            CreatedAfter = Time(request, "createdAfter"),
+            CreatedBefore = Time(request, "createdBefore"),
+            Limit = KeelApi.IntQuery(request, "limit", 50, 1, 1000),
+            Cursor = request.Query["cursor"].ToString() is { Length: > 0 } cursor ? cursor : null,
+        };
+        return Results.Json(await keel.ListRunsAsync(query, cancellationToken), ApiJson.Options);
+    }
+
+    public static async Task<IResult> StartAsync(HttpRequest request, KeelClient keel, CancellationToken cancellationToken)
+    {
+        var body = await ApiJson.ReadAsync<StartRunRequest>(request, """{"workflow":"name","input":{...}}""", cancellationToken);
+        if (string.IsNullOrWhiteSpace(body.Workflow))
+        {
+            throw new ApiRequestException(StatusCodes.Status400BadRequest, "'workflow' is empty; give the workflow's registered name.");
+        }
+        var options = new StartWorkflowOptions { RunId = body.RunId, Priority = body.Priority ?? 0 };
+        var started = await keel.StartWithJsonAsync(body.Workflow, body.Input?.GetRawText() ?? "null", options, cancellationToken);
+        return started.Created
+            ? Results.Json(started, ApiJson.Options, statusCode: StatusCodes.Status201Created)
+            : Results.Json(started, ApiJson.Options);
+    }
+
+    public static async Task<IResult> GetAsync(string runId, KeelClient keel, CancellationToken cancellationToken) =>
+        Results.Json(await keel.GetRunAsync(runId, cancellationToken) ?? throw new RunNotFoundException(runId), ApiJson.Options);
+
+    public static async Task<IResult> JournalAsync(string runId, KeelClient keel, CancellationToken cancellationToken) =>
+        Results.Json(await keel.GetJournalAsync(runId, cancellationToken), ApiJson.Options);
+
+    /// <summary>Long poll: the run once it ended (200), or as it is when <c>timeout</c> seconds pass first (202).</summary>
+    public static async Task<IResult> WaitAsync(string runId, HttpRequest request, KeelClient keel, CancellationToken cancellationToken)
+    {
+        var seconds = KeelApi.IntQuery(request, "timeout", 30, 0, MaxWaitSeconds);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(seconds));
+        try
+        {
+            return Results.Json(await keel.WaitForCompletionAsync(runId, timeout.Token), ApiJson.Options);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            var run = await keel.GetRunAsync(runId, cancellationToken) ?? throw new RunNotFoundException(runId);
+            return Results.Json(run, ApiJson.Options, statusCode: StatusCodes.Status202Accepted);
+        }
+    }
+
+    private static RunStatus[] Statuses(HttpRequest request) =>
+        request.Query["status"]
+            .SelectMany(value => (value ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            .Select(text => Enum.TryParse<RunStatus>(text, ignoreCase: true, out var status) && !int.TryParse(text, CultureInfo.InvariantCulture, out _)
+                ? status
+                : throw new ApiRequestException(StatusCodes.Status400BadRequest,
+                    $"Unknown status '{text}'; use one or more of: {string.Join(", ", Enum.GetNames<RunStatus>())}."))
+            .Distinct()
+            .ToArray();
+
+    private static DateTimeOffset? Time(HttpRequest request, string name)
+    {
+        var text = request.Query[name].ToString();
+        if (text.Length == 0)
+        {
+            return null;
+        }
+        return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var value)
+            ? value
+            : throw new ApiRequestException(StatusCodes.Status400BadRequest, $"Query parameter '{name}' must be an ISO 8601 time such as 2026-11-26T18:00:00Z; got '{text}'.");
+    }
+}

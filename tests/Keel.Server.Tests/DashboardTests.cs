@@ -1,0 +1,105 @@
+using System.Collections.Concurrent;
+using Microsoft.Playwright;
+
+namespace Keel.Server.Tests;
+
+/// <summary>
+/// The dashboard in a real browser (headless Chromium driven by Playwright): a person finds the run, sees what it waits
+/// for, decides, and sees what happened. test.sh installs /usr/bin/chromium when it is missing.
+/// </summary>
+public sealed class DashboardTests : IAsyncLifetime
+{
+    private const string Chromium = "/usr/bin/chromium";
+    private IPlaywright? _playwright;
+    private IBrowser? _browser;
+
+    public async ValueTask InitializeAsync()
+    {
+        if (!File.Exists(Chromium))
+        {
+            throw new InvalidOperationException($"No browser at {Chromium}: the dashboard tests need one. Run ./test.sh (it installs it), or `apt-get install -y chromium`.");
+        }
+        _playwright = await Playwright.CreateAsync();
+        _browser = await _playwright.Chromium.LaunchAsync(new()
+        {
+            ExecutablePath = Chromium, Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+        });
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_browser is not null)
+        {
+            await _browser.DisposeAsync();
+        }
+        _playwright?.Dispose();
+    }
+
+    private async Task<IPage> OpenAsync(ServerHarness h, string fragment = "")
+    {
+        var page = await _browser!.NewPageAsync();
+        page.SetDefaultTimeout(20_000);
+        await page.GotoAsync(new Uri(h.BaseAddress, "/" + fragment).ToString());
+        return page;
+    }
+
+    [Fact]
+    public async Task APerson_FindsTheRunWaitingForThem_ApprovesWithAComment_AndSeesWhatHappened()
+    {
+        await using var h = await ServerHarness.StartAsync(StoreKind.Sqlite, TestWorkflows.Register);
+        await h.PostJsonAsync("api/runs", new { workflow = "greet", input = "bob", runId = "greet-bob" });
+        await h.PostJsonAsync("api/runs", new { workflow = "refund", input = new Refund("ada", 40), runId = "refund-ada" });
+        await h.EventuallyAsync("api/approvals", a => a.GetArrayLength() == 1, "the approval is pending");
+        var page = await OpenAsync(h);
+
+        // The list shows both runs with their states; the header counts what waits for a person.
+        await Assertions.Expect(page.Locator("#runs tr[data-run='refund-ada'] [data-status]")).ToHaveTextAsync("Waiting");
+        await Assertions.Expect(page.Locator("#runs tr[data-run='greet-bob'] [data-status]")).ToHaveTextAsync("Completed");
+        await Assertions.Expect(page.Locator("#approval-count")).ToHaveTextAsync("1");
+
+        await page.Locator("#runs tr[data-run='refund-ada']").ClickAsync();
+        var card = page.Locator("[data-approval='refund']");
+        await Assertions.Expect(card).ToContainTextAsync("Refund 40 EUR to ada");
+        await Assertions.Expect(card).ToContainTextAsync("pay-refund");
+        await card.Locator("input[name=by]").FillAsync("carol");
+        await card.Locator("input[name=comment]").FillAsync("customer is right");
+        await card.Locator("textarea[name=arguments]").FillAsync("""{"customer":"ada","amount":35}""");
+        await card.GetByRole(AriaRole.Button, new() { Name = "Approve" }).ClickAsync();
+
+        await Assertions.Expect(page.Locator("h1 [data-status]")).ToHaveTextAsync("Completed");
+        await Assertions.Expect(page.Locator("#result")).ToContainTextAsync("paid 35 to ada");
+        await Assertions.Expect(page.Locator("#timeline tr[data-kind='ApprovalDecided']")).ToContainTextAsync("approved by carol with edited arguments");
+        await Assertions.Expect(page.Locator("#timeline tr[data-kind='ApprovalDecided']")).ToContainTextAsync("customer is right");
+        await Assertions.Expect(page.Locator("#timeline tr[data-kind='StepCompleted']")).ToContainTextAsync("pay-refund");
+        await Assertions.Expect(page.Locator("#approval-count")).ToBeHiddenAsync();
+    }
+
+    [Fact]
+    public async Task ARunThatFailedAndWaits_ShowsItsRetriesAndError_AndAPersonResolvesTheUnknownOutcome()
+    {
+        var executions = new ConcurrentDictionary<string, int>();
+        await using var h = await ServerHarness.StartAsync(StoreKind.Sqlite, k => TestWorkflows.RegisterCharge(k, executions, hangFirst: true));
+        await h.PostAsync("api/runs", """{"workflow":"charge","input":30,"runId":"charge-1"}""");
+        await h.EventuallyAsync("api/runs/charge-1/journal", j => j.Items().Any(e => e.Str("kind") == "StepStarted"), "the charge started");
+        await h.StopWorkerAsync(h.Worker);
+        await h.StartWorkerAsync(k => TestWorkflows.RegisterCharge(k, executions, hangFirst: false));
+        await h.EventuallyAsync("api/runs/charge-1", r => r.Str("status") == "NeedsAttention", "the run needs a decision");
+        var page = await OpenAsync(h, "#/runs/charge-1");
+
+        await Assertions.Expect(page.Locator("h1 [data-status]")).ToHaveTextAsync("NeedsAttention");
+        await Assertions.Expect(page.Locator("#timeline tr[data-kind='StepNeedsAttention']")).ToContainTextAsync("needs a person's decision");
+        var resolve = page.Locator("#resolve");
+        await Assertions.Expect(resolve).ToContainTextAsync("charge-card");
+        await resolve.Locator("input[name=result]").FillAsync("\"charged 30 (seen in the PSP)\"");
+        await resolve.GetByRole(AriaRole.Button, new() { Name = "It happened" }).ClickAsync();
+
+        await Assertions.Expect(page.Locator("h1 [data-status]")).ToHaveTextAsync("Completed");
+        await Assertions.Expect(page.Locator("#timeline tr[data-kind='StepResolved']")).ToContainTextAsync("complete");
+        Assert.Equal(1, executions["charge-card"]);
+
+        // A refused action shows the server's own sentence.
+        await page.GotoAsync(new Uri(h.BaseAddress, "/#/runs/nope").ToString());
+        await Assertions.Expect(page.Locator("main")).ToContainTextAsync("No run with id 'nope'");
+    }
+}
