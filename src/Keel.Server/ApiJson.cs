@@ -30,7 +30,7 @@ internal static class ApiJson
             throw new ApiRequestException(StatusCodes.Status413PayloadTooLarge, $"The request body is larger than {MaxBodyBytes} bytes.");
         }
         using var reader = new StreamReader(request.Body, Encoding.UTF8);
-        var buffer = new char[MaxBodyBytes + 1];
+        var buffer = new char[16 * 1024];
         var builder = new StringBuilder();
         int read;
         while ((read = await reader.ReadAsync(buffer.AsMemory(), cancellationToken)) > 0)

@@ -154,6 +154,12 @@ public sealed class KeelClient
             {
                 return run;
             }
+            if (_notifier.Worker?.Holds(runId) == true)
+            {
+                // Executed here: whatever ends the execution (finished, released to wait, lease lost) notifies, so no poll.
+                await changed.WaitAsync(cancellationToken);
+                continue;
+            }
             await Task.WhenAny(changed, Task.Delay(poll, TimeProvider.System, cancellationToken)); // real-time pacing
             cancellationToken.ThrowIfCancellationRequested();
             poll = TimeSpan.FromTicks(Math.Min(poll.Ticks * 2, MaxWaitPoll.Ticks));

@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace Keel;
 
 /// <summary>Settings of a Keel worker and client.</summary>
-public sealed class KeelOptions
+public sealed class KeelOptions : IValidatableObject
 {
     /// <summary>Runs one worker executes at once (waiting runs are not held).</summary>
     [Range(1, 100_000)]
@@ -64,4 +64,35 @@ public sealed class KeelOptions
 
     /// <summary>This worker's owner id; null for one derived from machine, process and a random suffix.</summary>
     public string? WorkerId { get; set; }
+
+    /// <summary>The rules between settings that a range cannot say (checked when the host starts).</summary>
+    /// <param name="validationContext">Unused.</param>
+    /// <returns>One result per broken rule, saying how to fix it.</returns>
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (PollInterval <= TimeSpan.Zero)
+        {
+            yield return new ValidationResult($"PollInterval must be positive (it is {PollInterval}).", [nameof(PollInterval)]);
+        }
+        if (LeaseDuration <= TimeSpan.Zero || LeaseRenewInterval <= TimeSpan.Zero || LeaseRenewInterval >= LeaseDuration)
+        {
+            // A renewal that comes after the lease expired loses every run the worker holds, over and over.
+            yield return new ValidationResult($"LeaseRenewInterval ({LeaseRenewInterval}) must be positive and shorter than LeaseDuration " +
+                                              $"({LeaseDuration}); a third of it or less leaves room for a slow renewal.",
+                [nameof(LeaseRenewInterval), nameof(LeaseDuration)]);
+        }
+        if (DrainTimeout < TimeSpan.Zero || ReleaseWaitsLongerThan < TimeSpan.Zero)
+        {
+            yield return new ValidationResult("DrainTimeout and ReleaseWaitsLongerThan cannot be negative.", [nameof(DrainTimeout), nameof(ReleaseWaitsLongerThan)]);
+        }
+        if (RetainFinishedRunsFor is { } retain && retain <= TimeSpan.Zero || RetentionPurgeInterval <= TimeSpan.Zero)
+        {
+            yield return new ValidationResult("RetainFinishedRunsFor (when set) and RetentionPurgeInterval must be positive.",
+                [nameof(RetainFinishedRunsFor), nameof(RetentionPurgeInterval)]);
+        }
+        foreach (var (workflow, limit) in ConcurrencyLimits.Where(l => l.Value < 1))
+        {
+            yield return new ValidationResult($"The concurrency limit of workflow '{workflow}' must be at least 1 (it is {limit}).", [nameof(ConcurrencyLimits)]);
+        }
+    }
 }

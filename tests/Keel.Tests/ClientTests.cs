@@ -120,3 +120,31 @@ public class ClientTests
         Assert.Empty(future.Runs);
     }
 }
+
+public class OptionsValidationTests
+{
+    [Theory]
+    [InlineData("MaxConcurrentRuns")]
+    [InlineData("LeaseRenewInterval")]
+    [InlineData("PollInterval")]
+    public async Task InvalidOptions_AreRefusedAtStart_NamingTheSetting(string setting)
+    {
+        using var db = new TempDatabase();
+        var error = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => TestHost.StartAsync(db, _ => { }, options: o =>
+        {
+            switch (setting)
+            {
+                case "MaxConcurrentRuns":
+                    o.MaxConcurrentRuns = 0;
+                    break;
+                case "LeaseRenewInterval":
+                    o.LeaseRenewInterval = o.LeaseDuration;
+                    break;
+                default:
+                    o.PollInterval = TimeSpan.Zero;
+                    break;
+            }
+        }));
+        Assert.Contains(setting, error.Message, StringComparison.Ordinal);
+    }
+}

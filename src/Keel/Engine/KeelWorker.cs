@@ -72,6 +72,8 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable, IRunRequest
     /// <summary>The owner id under which this worker holds leases.</summary>
     public string Owner { get; }
 
+    public bool Holds(string runId) => _active.ContainsKey(runId);
+
     public int ActiveRuns => _active.Count;
 
     public async Task StartAsync(CancellationToken cancellationToken)

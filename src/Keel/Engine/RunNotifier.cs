@@ -79,4 +79,7 @@ internal interface IRunRequestSink
     /// <summary>Hands the request to the run's executor; false when this worker does not hold the run (the store's flag,
     /// seen at the next claim or lease renewal, covers it then).</summary>
     bool TryDeliver(RunRequest request, string runId);
+
+    /// <summary>Whether this process executes the run now; its executor notifies <see cref="RunNotifier.NotifyRunChanged"/> when it stops.</summary>
+    bool Holds(string runId);
 }

@@ -1,5 +1,6 @@
 using Keel;
 using Keel.Engine;
+using Keel.Hosting;
 using Keel.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -27,7 +28,8 @@ public static class KeelServiceCollectionExtensions
         var storeFactory = builder.StoreFactory
             ?? throw new InvalidOperationException("Keel needs a store: call UseSqlite(path) (Keel.Sqlite) or UseStore(...) in AddKeel.");
 
-        services.AddOptions<KeelOptions>().ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<KeelOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<KeelOptions>, KeelOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(typeof(ILogger<>), typeof(Logging.Abstractions.NullLogger<>));
         services.TryAddSingleton<ILoggerFactory, Logging.Abstractions.NullLoggerFactory>();
