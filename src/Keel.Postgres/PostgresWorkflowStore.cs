@@ -20,7 +20,7 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IStoreWakeup
     private readonly string _where;
     private readonly SemaphoreSlim _initLock = new(1, 1);
     private readonly PostgresListener _listener;
-    private readonly PostgresAppendBatcher? _batcher;
+    private readonly PostgresGroupCommit<PostgresAppend, bool>? _appends;
     private volatile bool _initialized;
 
     /// <summary>Creates the store; nothing is opened until <see cref="InitializeAsync"/>.</summary>
@@ -47,11 +47,11 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IStoreWakeup
         _dataSource = builder.Build();
         _listener = new PostgresListener(_dataSource, options.Schema + ".work");
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxAppendBatchSize, 1, nameof(options));
-        _batcher = options.MaxAppendBatchSize > 1 ? new PostgresAppendBatcher(_dataSource, options.MaxAppendBatchSize) : null;
+        _appends = options.MaxAppendBatchSize > 1 ? new(_dataSource, options.MaxAppendBatchSize, ExecuteAppendsAsync) : null;
     }
 
     /// <summary>Round trips that carried appends through the group-commit writer (for measurements).</summary>
-    public long AppendBatches => _batcher?.Batches ?? 0;
+    public long AppendBatches => _appends?.Batches ?? 0;
 
     /// <summary>The schema version this Keel writes.</summary>
     public static int SchemaVersion => PostgresSchema.LatestVersion;
@@ -184,9 +184,9 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IStoreWakeup
     public async ValueTask DisposeAsync()
     {
         await _listener.DisposeAsync().ConfigureAwait(false);
-        if (_batcher is not null)
+        if (_appends is not null)
         {
-            await _batcher.DisposeAsync().ConfigureAwait(false);
+            await _appends.DisposeAsync().ConfigureAwait(false);
         }
         await _dataSource.DisposeAsync().ConfigureAwait(false);
         _initLock.Dispose();
