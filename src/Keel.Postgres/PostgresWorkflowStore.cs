@@ -21,6 +21,7 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IStoreWakeup
     private readonly SemaphoreSlim _initLock = new(1, 1);
     private readonly PostgresListener _listener;
     private readonly PostgresGroupCommit<PostgresAppend, bool>? _appends;
+    private readonly PostgresGroupCommit<NewRun, RunInfo?>? _creates;
     private volatile bool _initialized;
 
     /// <summary>Creates the store; nothing is opened until <see cref="InitializeAsync"/>.</summary>
@@ -47,7 +48,11 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IStoreWakeup
         _dataSource = builder.Build();
         _listener = new PostgresListener(_dataSource, options.Schema + ".work");
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxAppendBatchSize, 1, nameof(options));
-        _appends = options.MaxAppendBatchSize > 1 ? new(_dataSource, options.MaxAppendBatchSize, ExecuteAppendsAsync) : null;
+        if (options.MaxAppendBatchSize > 1)
+        {
+            _appends = new(_dataSource, options.MaxAppendBatchSize, ExecuteAppendsAsync);
+            _creates = new(_dataSource, options.MaxAppendBatchSize, InsertRunsAsync);
+        }
     }
 
     /// <summary>Round trips that carried appends through the group-commit writer (for measurements).</summary>
@@ -187,6 +192,10 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IStoreWakeup
         if (_appends is not null)
         {
             await _appends.DisposeAsync().ConfigureAwait(false);
+        }
+        if (_creates is not null)
+        {
+            await _creates.DisposeAsync().ConfigureAwait(false);
         }
         await _dataSource.DisposeAsync().ConfigureAwait(false);
         _initLock.Dispose();

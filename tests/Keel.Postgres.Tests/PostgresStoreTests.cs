@@ -93,6 +93,21 @@ public sealed class PostgresStoreTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task BatchedCreates_RepeatedAndExistingIds_CreateEachRunOnce()
+    {
+        await using var store = _db.CreateStore();
+        await store.InitializeAsync(Token);
+        await store.CreateRunAsync(new NewRun { RunId = "old", WorkflowName = "w", Input = "1", CreatedAt = T0 }, Token);
+        var ids = Enumerable.Range(0, 40).Select(i => $"r{i % 15}").Append("old").ToList();
+        var results = await Task.WhenAll(ids.Select(id => store.CreateRunAsync(new NewRun { RunId = id, WorkflowName = "w", Input = "2", CreatedAt = T0 }, Token)));
+
+        Assert.Equal(15, results.Count(r => r.Created));
+        Assert.All(results, (r, i) => Assert.Equal(ids[i], r.Run.RunId));
+        Assert.Equal("1", results[^1].Run.Input);
+        Assert.Equal(16L, (long)(await _db.ScalarAsync($"SELECT count(*) FROM {_db.Schema}.runs;"))!);
+    }
+
+    [Fact]
     public async Task BatchedAppends_StaleLeasesRepeatedRunsAndReleases_EachRunFencedAndWrittenOnItsOwn()
     {
         await using var store = _db.CreateStore();
