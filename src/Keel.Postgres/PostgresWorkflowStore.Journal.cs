@@ -61,7 +61,7 @@ public sealed partial class PostgresWorkflowStore
         "    owner = CASE WHEN a.release THEN NULL ELSE runs.owner END, " +
         "    lease_expires_at = CASE WHEN a.release THEN NULL ELSE runs.lease_expires_at END " +
         "  FROM (SELECT r.run_id AS lock_id FROM runs r JOIN a ON a.run_id = r.run_id AND a.owner = r.owner AND a.epoch = r.lease_epoch " +
-        "    ORDER BY r.run_id FOR UPDATE OF r) AS locked JOIN a ON a.run_id = locked.lock_id " +
+        "    WHERE r.run_id = ANY(@ids) ORDER BY r.run_id FOR UPDATE OF r) AS locked JOIN a ON a.run_id = locked.lock_id " +
         "  WHERE runs.run_id = locked.lock_id AND runs.owner = a.owner AND runs.lease_epoch = a.epoch " +
         "  RETURNING runs.run_id, runs.next_index - a.n AS first_index), " +
         "ins AS (" +
