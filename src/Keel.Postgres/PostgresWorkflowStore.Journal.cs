@@ -145,7 +145,8 @@ public sealed partial class PostgresWorkflowStore
         using var batch = new NpgsqlBatch(connection);
         foreach (var round in rounds)
         {
-            batch.BatchCommands.Add(BatchedAppendCommand(round));
+            // A lone append (a quiet worker) takes the single-run statement: cheaper than the array form for one row.
+            batch.BatchCommands.Add(round.Count == 1 ? FencedAppendCommand(round[0]) : BatchedAppendCommand(round));
         }
         var held = new HashSet<PostgresAppend>();
         var reader = await batch.ExecuteReaderAsync().ConfigureAwait(false);
@@ -153,12 +154,22 @@ public sealed partial class PostgresWorkflowStore
         {
             foreach (var round in rounds)
             {
-                var heldRuns = new HashSet<string>(StringComparer.Ordinal);
-                while (await reader.ReadAsync().ConfigureAwait(false))
+                if (round.Count == 1)
                 {
-                    heldRuns.Add(reader.GetString(0));
+                    if (await reader.ReadAsync().ConfigureAwait(false))
+                    {
+                        held.Add(round[0]); // a row: the fence held
+                    }
                 }
-                held.UnionWith(round.Where(a => heldRuns.Contains(a.Lease.RunId)));
+                else
+                {
+                    var heldRuns = new HashSet<string>(StringComparer.Ordinal);
+                    while (await reader.ReadAsync().ConfigureAwait(false))
+                    {
+                        heldRuns.Add(reader.GetString(0));
+                    }
+                    held.UnionWith(round.Where(a => heldRuns.Contains(a.Lease.RunId)));
+                }
                 await reader.NextResultAsync().ConfigureAwait(false);
             }
         }
