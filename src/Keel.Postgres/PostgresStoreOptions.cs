@@ -15,7 +15,8 @@ public sealed record PostgresStoreOptions
 
     /// <summary>
     /// Appends sent together at most (group commit): appends of concurrent runs that queue while one batch is at the
-    /// server go in the next, as one round trip and one transaction. 1 sends each append on its own pooled connection.
+    /// server go in the next, as one round trip and one transaction. Run creations are grouped the same way, up to the
+    /// same number. 1 sends each append and each creation on its own pooled connection.
     /// </summary>
     public int MaxAppendBatchSize { get; set; } = 256;
 

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Keel.Storage;
 using Npgsql;
 using NpgsqlTypes;
@@ -35,6 +36,42 @@ public sealed partial class PostgresWorkflowStore
         "INSERT INTO journal (run_id, idx, seq, kind, name, attempt, started_at, recorded_at, payload, error, retry_at) " +
         "VALUES (@run, @idx, @seq, @kind, @name, @attempt, @started, @recorded, @payload, @error, @retry);";
 
+    /// <summary>
+    /// The batched form of <see cref="FencedAppendSql"/>, for the group-commit writer: one statement fences and writes
+    /// many runs (each at most once) from arrays, one row per append and one per entry, and returns the runs whose fence
+    /// held. The rows are locked in run id order, as lease renewal locks them, so the two never deadlock.
+    /// </summary>
+    private const string BatchedAppendSql =
+        "WITH a AS (" +
+        "  SELECT * FROM unnest(@ids, @owners, @epochs, @counts, @statuses, @results, @errors, @reasons, @customs, @ats, " +
+        "    @terminals, @runnables, @releases, @recovereds, @dues, @waitings) " +
+        "  AS a(run_id, owner, epoch, n, status, result, error, reason, custom, at, terminal, runnable, release, recovered, due, waiting)), " +
+        "fence AS (" +
+        "  UPDATE runs SET next_index = runs.next_index + a.n, " +
+        "    recovery_attempts = CASE WHEN a.n > 0 OR a.recovered THEN 0 ELSE runs.recovery_attempts END, " +
+        "    pause_requested = CASE WHEN a.status = 'Paused' THEN false ELSE runs.pause_requested END, " +
+        "    status = COALESCE(a.status, runs.status), result = COALESCE(a.result, runs.result), error = COALESCE(a.error, runs.error), " +
+        "    status_reason = CASE WHEN a.status IS NULL OR (a.reason IS NULL AND a.status = 'Cancelled') THEN COALESCE(a.reason, runs.status_reason) ELSE a.reason END, " +
+        "    custom_status = COALESCE(a.custom, runs.custom_status), updated_at = a.at, " +
+        "    completed_at = CASE WHEN a.terminal THEN a.at ELSE runs.completed_at END, " +
+        "    due_at = CASE WHEN NOT a.runnable THEN NULL WHEN a.release AND a.waiting IS NOT NULL THEN a.due " +
+        "      WHEN a.release THEN COALESCE(a.due, a.at) ELSE runs.due_at END, " +
+        "    waiting_for = CASE WHEN a.release AND a.waiting IS NOT NULL THEN ARRAY(SELECT jsonb_array_elements_text(a.waiting::jsonb)) " +
+        "      WHEN a.release THEN NULL ELSE runs.waiting_for END, " +
+        "    owner = CASE WHEN a.release THEN NULL ELSE runs.owner END, " +
+        "    lease_expires_at = CASE WHEN a.release THEN NULL ELSE runs.lease_expires_at END " +
+        "  FROM (SELECT r.run_id AS lock_id FROM runs r JOIN a ON a.run_id = r.run_id AND a.owner = r.owner AND a.epoch = r.lease_epoch " +
+        "    WHERE r.run_id = ANY(@ids) ORDER BY r.run_id FOR UPDATE OF r) AS locked JOIN a ON a.run_id = locked.lock_id " +
+        "  WHERE runs.run_id = locked.lock_id AND runs.owner = a.owner AND runs.lease_epoch = a.epoch " +
+        "  RETURNING runs.run_id, runs.next_index - a.n AS first_index), " +
+        "ins AS (" +
+        "  INSERT INTO journal (run_id, idx, seq, kind, name, attempt, started_at, recorded_at, payload, error, retry_at) " +
+        "  SELECT e.run_id, fence.first_index + e.pos, e.seq, e.kind, e.name, e.attempt, e.started_at, e.recorded_at, e.payload, e.error, e.retry_at " +
+        "  FROM unnest(@entryRuns, @positions, @seqs, @kinds, @names, @attempts, @starteds, @recordeds, @payloads, @entryErrors, @retries) " +
+        "    AS e(run_id, pos, seq, kind, name, attempt, started_at, recorded_at, payload, error, retry_at) " +
+        "  JOIN fence ON fence.run_id = e.run_id) " +
+        "SELECT run_id FROM fence;";
+
     /// <inheritdoc />
     public Task<bool> AppendAsync(RunLease lease, IReadOnlyList<JournalEntry> entries, RunUpdate? update, CancellationToken cancellationToken = default)
     {
@@ -44,52 +81,195 @@ public sealed partial class PostgresWorkflowStore
         {
             return Task.FromResult(true);
         }
-        var status = update?.Status;
-        var terminal = status is { } s && s.IsTerminal();
-        // A NeedsAttention run keeps the due time of its other waits (a timer, a deadline) and is claimed then.
-        var runnable = status is not { } next || next.IsRunnable() || next == RunStatus.NeedsAttention;
-        var at = update?.At ?? (entries.Count > 0 ? entries[^1].RecordedAt : DateTimeOffset.UnixEpoch);
+        var append = PostgresAppend.From(lease, entries, update);
         if (update is not null && HasInboxChanges(update))
         {
-            return AppendWithInboxAsync(Command(), lease.RunId, update, cancellationToken);
+            return AppendWithInboxAsync(FencedAppendCommand(append), lease.RunId, update, cancellationToken);
         }
-        return _batcher is not null ? AppendBatchedAsync(lease.RunId, Command, cancellationToken) : AppendDirectAsync(Command(), cancellationToken);
+        return _appends is not null ? AppendBatchedAsync(append, cancellationToken) : AppendDirectAsync(FencedAppendCommand(append), cancellationToken);
+    }
 
-        NpgsqlBatchCommand Command()
+    private static NpgsqlBatchCommand FencedAppendCommand(PostgresAppend append)
+    {
+        var entries = append.Entries;
+        var command = new NpgsqlBatchCommand(FencedAppendSql);
+        var p = command.Parameters;
+        Add(p, "count", NpgsqlDbType.Integer, entries.Count);
+        Add(p, "status", NpgsqlDbType.Text, append.Status);
+        Add(p, "result", NpgsqlDbType.Text, append.Result);
+        Add(p, "error", NpgsqlDbType.Text, append.Error);
+        Add(p, "reason", NpgsqlDbType.Text, append.Reason);
+        Add(p, "custom", NpgsqlDbType.Text, append.Custom);
+        Add(p, "at", NpgsqlDbType.Bigint, append.At);
+        Add(p, "terminal", NpgsqlDbType.Boolean, append.Terminal);
+        Add(p, "runnable", NpgsqlDbType.Boolean, append.Runnable);
+        Add(p, "release", NpgsqlDbType.Boolean, append.Release);
+        Add(p, "recovered", NpgsqlDbType.Boolean, append.Recovered);
+        Add(p, "due", NpgsqlDbType.Bigint, append.Due);
+        Add(p, "waiting", NpgsqlDbType.Array | NpgsqlDbType.Text, append.Waiting);
+        Add(p, "id", NpgsqlDbType.Text, append.Lease.RunId);
+        Add(p, "owner", NpgsqlDbType.Text, append.Lease.Owner);
+        Add(p, "epoch", NpgsqlDbType.Bigint, append.Lease.Epoch);
+        Add(p, "seqs", NpgsqlDbType.Array | NpgsqlDbType.Integer, entries.Select(e => e.Sequence).ToArray());
+        Add(p, "kinds", NpgsqlDbType.Array | NpgsqlDbType.Text, entries.Select(e => e.Kind.ToString()).ToArray());
+        Add(p, "names", NpgsqlDbType.Array | NpgsqlDbType.Text, entries.Select(e => e.Name).ToArray());
+        Add(p, "attempts", NpgsqlDbType.Array | NpgsqlDbType.Integer, entries.Select(e => e.Attempt).ToArray());
+        Add(p, "starteds", NpgsqlDbType.Array | NpgsqlDbType.Bigint, entries.Select(e => Ms(e.StartedAt)).ToArray());
+        Add(p, "recordeds", NpgsqlDbType.Array | NpgsqlDbType.Bigint, entries.Select(e => Ms(e.RecordedAt)).ToArray());
+        Add(p, "payloads", NpgsqlDbType.Array | NpgsqlDbType.Text, entries.Select(e => e.Payload).ToArray());
+        Add(p, "errors", NpgsqlDbType.Array | NpgsqlDbType.Text, entries.Select(e => ToJson(e.Error)).ToArray());
+        Add(p, "retries", NpgsqlDbType.Array | NpgsqlDbType.Bigint, entries.Select(e => Ms(e.RetryAt)).ToArray());
+        return command;
+    }
+
+    /// <summary>
+    /// Writes a group-commit batch of appends in one implicit transaction (all of it commits, or none) and returns
+    /// whether each one's fence held. Each statement touches a run at most once (one UPDATE cannot change a row twice):
+    /// the first carries every run's first append, the next their second ones, and so on, so a run's appends keep
+    /// their order; the later statements lock no rows the first did not.
+    /// </summary>
+    private static async Task<bool[]> ExecuteAppendsAsync(NpgsqlConnection connection, IReadOnlyList<PostgresAppend> appends)
+    {
+        var rounds = new List<List<PostgresAppend>>();
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var append in appends)
         {
-            var command = new NpgsqlBatchCommand(FencedAppendSql);
-            var p = command.Parameters;
-            Add(p, "count", NpgsqlDbType.Integer, entries.Count);
-            Add(p, "status", NpgsqlDbType.Text, status?.ToString());
-            Add(p, "result", NpgsqlDbType.Text, update?.Result);
-            Add(p, "error", NpgsqlDbType.Text, ToJson(update?.Error));
-            Add(p, "reason", NpgsqlDbType.Text, update?.StatusReason);
-            Add(p, "custom", NpgsqlDbType.Text, update?.CustomStatus is null ? null : System.Text.Json.JsonSerializer.Serialize(update.CustomStatus, KeelJson.Default));
-            Add(p, "at", NpgsqlDbType.Bigint, Ms(at));
-            Add(p, "terminal", NpgsqlDbType.Boolean, terminal);
-            Add(p, "runnable", NpgsqlDbType.Boolean, runnable);
-            Add(p, "release", NpgsqlDbType.Boolean, update?.ReleaseLease == true);
-            Add(p, "recovered", NpgsqlDbType.Boolean, update?.Recovered == true);
-            Add(p, "due", NpgsqlDbType.Bigint, Ms(update?.DueAt));
-            Add(p, "waiting", NpgsqlDbType.Array | NpgsqlDbType.Text, update?.WaitsForSignals?.ToArray());
-            Add(p, "id", NpgsqlDbType.Text, lease.RunId);
-            Add(p, "owner", NpgsqlDbType.Text, lease.Owner);
-            Add(p, "epoch", NpgsqlDbType.Bigint, lease.Epoch);
-            Add(p, "seqs", NpgsqlDbType.Array | NpgsqlDbType.Integer, entries.Select(e => e.Sequence).ToArray());
-            Add(p, "kinds", NpgsqlDbType.Array | NpgsqlDbType.Text, entries.Select(e => e.Kind.ToString()).ToArray());
-            Add(p, "names", NpgsqlDbType.Array | NpgsqlDbType.Text, entries.Select(e => e.Name).ToArray());
-            Add(p, "attempts", NpgsqlDbType.Array | NpgsqlDbType.Integer, entries.Select(e => e.Attempt).ToArray());
-            Add(p, "starteds", NpgsqlDbType.Array | NpgsqlDbType.Bigint, entries.Select(e => Ms(e.StartedAt)).ToArray());
-            Add(p, "recordeds", NpgsqlDbType.Array | NpgsqlDbType.Bigint, entries.Select(e => Ms(e.RecordedAt)).ToArray());
-            Add(p, "payloads", NpgsqlDbType.Array | NpgsqlDbType.Text, entries.Select(e => e.Payload).ToArray());
-            Add(p, "errors", NpgsqlDbType.Array | NpgsqlDbType.Text, entries.Select(e => ToJson(e.Error)).ToArray());
-            Add(p, "retries", NpgsqlDbType.Array | NpgsqlDbType.Bigint, entries.Select(e => Ms(e.RetryAt)).ToArray());
-            return command;
+            var round = seen.TryGetValue(append.Lease.RunId, out var previous) ? previous + 1 : 0;
+            seen[append.Lease.RunId] = round;
+            if (round == rounds.Count)
+            {
+                rounds.Add([]);
+            }
+            rounds[round].Add(append);
         }
+        using var batch = new NpgsqlBatch(connection);
+        foreach (var round in rounds)
+        {
+            // A lone append (a quiet worker) takes the single-run statement: cheaper than the array form for one row.
+            batch.BatchCommands.Add(round.Count == 1 ? FencedAppendCommand(round[0]) : BatchedAppendCommand(round));
+        }
+        var held = new HashSet<PostgresAppend>();
+        var reader = await batch.ExecuteReaderAsync().ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            foreach (var round in rounds)
+            {
+                if (round.Count == 1)
+                {
+                    if (await reader.ReadAsync().ConfigureAwait(false))
+                    {
+                        held.Add(round[0]); // a row: the fence held
+                    }
+                }
+                else
+                {
+                    var heldRuns = new HashSet<string>(StringComparer.Ordinal);
+                    while (await reader.ReadAsync().ConfigureAwait(false))
+                    {
+                        heldRuns.Add(reader.GetString(0));
+                    }
+                    held.UnionWith(round.Where(a => heldRuns.Contains(a.Lease.RunId)));
+                }
+                await reader.NextResultAsync().ConfigureAwait(false);
+            }
+        }
+        return [.. appends.Select(held.Contains)];
+    }
+
+    /// <summary>
+    /// <see cref="BatchedAppendSql"/> for appends of distinct runs: the per-run values as one array each, the entries
+    /// flattened with their run and position, so the statement and its parameters are the same whatever the batch size
+    /// (and stay prepared).
+    /// </summary>
+    private static NpgsqlBatchCommand BatchedAppendCommand(List<PostgresAppend> appends)
+    {
+        var n = appends.Count;
+        var ids = new string[n];
+        var owners = new string[n];
+        var epochs = new long[n];
+        var counts = new int[n];
+        var statuses = new string?[n];
+        var results = new string?[n];
+        var errors = new string?[n];
+        var reasons = new string?[n];
+        var customs = new string?[n];
+        var ats = new long[n];
+        var terminals = new bool[n];
+        var runnables = new bool[n];
+        var releases = new bool[n];
+        var recovereds = new bool[n];
+        var dues = new long?[n];
+        var waitings = new string?[n];
+        var entryCount = 0;
+        for (var i = 0; i < n; i++)
+        {
+            var a = appends[i];
+            (ids[i], owners[i], epochs[i], counts[i]) = (a.Lease.RunId, a.Lease.Owner, a.Lease.Epoch, a.Entries.Count);
+            (statuses[i], results[i], errors[i], reasons[i], customs[i], ats[i]) = (a.Status, a.Result, a.Error, a.Reason, a.Custom, a.At);
+            (terminals[i], runnables[i], releases[i], recovereds[i], dues[i]) = (a.Terminal, a.Runnable, a.Release, a.Recovered, a.Due);
+            waitings[i] = a.Waiting is null ? null : JsonSerializer.Serialize(a.Waiting, KeelJson.Default);
+            entryCount += a.Entries.Count;
+        }
+        var command = new NpgsqlBatchCommand(BatchedAppendSql);
+        var p = command.Parameters;
+        Add(p, "ids", NpgsqlDbType.Array | NpgsqlDbType.Text, ids);
+        Add(p, "owners", NpgsqlDbType.Array | NpgsqlDbType.Text, owners);
+        Add(p, "epochs", NpgsqlDbType.Array | NpgsqlDbType.Bigint, epochs);
+        Add(p, "counts", NpgsqlDbType.Array | NpgsqlDbType.Integer, counts);
+        Add(p, "statuses", NpgsqlDbType.Array | NpgsqlDbType.Text, statuses);
+        Add(p, "results", NpgsqlDbType.Array | NpgsqlDbType.Text, results);
+        Add(p, "errors", NpgsqlDbType.Array | NpgsqlDbType.Text, errors);
+        Add(p, "reasons", NpgsqlDbType.Array | NpgsqlDbType.Text, reasons);
+        Add(p, "customs", NpgsqlDbType.Array | NpgsqlDbType.Text, customs);
+        Add(p, "ats", NpgsqlDbType.Array | NpgsqlDbType.Bigint, ats);
+        Add(p, "terminals", NpgsqlDbType.Array | NpgsqlDbType.Boolean, terminals);
+        Add(p, "runnables", NpgsqlDbType.Array | NpgsqlDbType.Boolean, runnables);
+        Add(p, "releases", NpgsqlDbType.Array | NpgsqlDbType.Boolean, releases);
+        Add(p, "recovereds", NpgsqlDbType.Array | NpgsqlDbType.Boolean, recovereds);
+        Add(p, "dues", NpgsqlDbType.Array | NpgsqlDbType.Bigint, dues);
+        Add(p, "waitings", NpgsqlDbType.Array | NpgsqlDbType.Text, waitings);
+        AddEntries(p, appends, entryCount);
+        return command;
+    }
+
+    private static void AddEntries(NpgsqlParameterCollection p, List<PostgresAppend> appends, int count)
+    {
+        var runs = new string[count];
+        var positions = new int[count];
+        var seqs = new int[count];
+        var kinds = new string[count];
+        var names = new string[count];
+        var attempts = new int[count];
+        var starteds = new long?[count];
+        var recordeds = new long[count];
+        var payloads = new string?[count];
+        var errors = new string?[count];
+        var retries = new long?[count];
+        var k = 0;
+        foreach (var append in appends)
+        {
+            for (var pos = 0; pos < append.Entries.Count; pos++, k++)
+            {
+                var e = append.Entries[pos];
+                (runs[k], positions[k], seqs[k], kinds[k], names[k], attempts[k]) = (append.Lease.RunId, pos, e.Sequence, e.Kind.ToString(), e.Name, e.Attempt);
+                (starteds[k], recordeds[k], payloads[k], errors[k], retries[k]) = (Ms(e.StartedAt), Ms(e.RecordedAt), e.Payload, ToJson(e.Error), Ms(e.RetryAt));
+            }
+        }
+        Add(p, "entryRuns", NpgsqlDbType.Array | NpgsqlDbType.Text, runs);
+        Add(p, "positions", NpgsqlDbType.Array | NpgsqlDbType.Integer, positions);
+        Add(p, "seqs", NpgsqlDbType.Array | NpgsqlDbType.Integer, seqs);
+        Add(p, "kinds", NpgsqlDbType.Array | NpgsqlDbType.Text, kinds);
+        Add(p, "names", NpgsqlDbType.Array | NpgsqlDbType.Text, names);
+        Add(p, "attempts", NpgsqlDbType.Array | NpgsqlDbType.Integer, attempts);
+        Add(p, "starteds", NpgsqlDbType.Array | NpgsqlDbType.Bigint, starteds);
+        Add(p, "recordeds", NpgsqlDbType.Array | NpgsqlDbType.Bigint, recordeds);
+        Add(p, "payloads", NpgsqlDbType.Array | NpgsqlDbType.Text, payloads);
+        Add(p, "entryErrors", NpgsqlDbType.Array | NpgsqlDbType.Text, errors);
+        Add(p, "retries", NpgsqlDbType.Array | NpgsqlDbType.Bigint, retries);
     }
 
     /// <summary>Group commit: the append shares a round trip and a transaction with whatever other appends are queued.</summary>
-    private async Task<bool> AppendBatchedAsync(string runId, Func<NpgsqlBatchCommand> command, CancellationToken cancellationToken)
+    private async Task<bool> AppendBatchedAsync(PostgresAppend append, CancellationToken cancellationToken)
     {
         if (!_initialized)
         {
@@ -98,7 +278,7 @@ public sealed partial class PostgresWorkflowStore
         try
         {
             // false: fenced out, another worker holds the run and nothing was written
-            return await _batcher!.AppendAsync(runId, command).ConfigureAwait(false);
+            return await _appends!.EnqueueAsync(append).ConfigureAwait(false);
         }
         catch (NpgsqlException ex)
         {

@@ -13,11 +13,46 @@ public sealed partial class PostgresWorkflowStore
         "INSERT INTO runs (run_id, workflow, status, input, priority, created_at, updated_at, due_at, parent_run_id, parent_seq) " +
         "VALUES (@id, @workflow, 'Pending', @input, @priority, @now, @now, @now, @parent, @parentSeq) ON CONFLICT (run_id) DO NOTHING";
 
+    /// <summary>
+    /// <see cref="InsertRunSql"/> for a group-commit batch of new runs, from one array per column; returns the runs it
+    /// created. Rows go in run id order, so two batches that create the same ids wait on each other in one order.
+    /// </summary>
+    private const string InsertRunsSql =
+        "INSERT INTO runs (run_id, workflow, status, input, priority, created_at, updated_at, due_at, parent_run_id, parent_seq) " +
+        "SELECT n.run_id, n.workflow, 'Pending', n.input, n.priority, n.created_at, n.created_at, n.created_at, n.parent, n.parent_seq " +
+        "FROM unnest(@ids, @workflows, @inputs, @priorities, @nows, @parents, @parentSeqs) " +
+        "  AS n(run_id, workflow, input, priority, created_at, parent, parent_seq) " +
+        "ORDER BY n.run_id ON CONFLICT (run_id) DO NOTHING RETURNING " + RunColumns + ";";
+
     /// <inheritdoc />
     public Task<CreateRunResult> CreateRunAsync(NewRun run, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(run);
-        return UseAsync(async (connection, ct) =>
+        return _creates is null ? CreateDirectAsync(run, cancellationToken) : CreateBatchedAsync(run, cancellationToken);
+    }
+
+    /// <summary>Group commit: the run is created in one transaction with whatever other creates are queued (and the
+    /// insert trigger's NOTIFY, which serializes commits, is paid once for them all).</summary>
+    private async Task<CreateRunResult> CreateBatchedAsync(NewRun run, CancellationToken cancellationToken)
+    {
+        if (!_initialized)
+        {
+            await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        }
+        RunInfo? created;
+        try
+        {
+            created = await _creates!.EnqueueAsync(run).ConfigureAwait(false);
+        }
+        catch (NpgsqlException ex)
+        {
+            throw Translate(ex);
+        }
+        return created is not null ? new CreateRunResult(created, true) : await ExistingRunAsync(run.RunId, cancellationToken).ConfigureAwait(false);
+    }
+
+    private Task<CreateRunResult> CreateDirectAsync(NewRun run, CancellationToken cancellationToken) =>
+        UseAsync(async (connection, ct) =>
         {
             // The insert trigger NOTIFYs idle workers when the run is created.
             using (var insert = new NpgsqlCommand(
@@ -37,11 +72,43 @@ public sealed partial class PostgresWorkflowStore
                     return new CreateRunResult(ReadRun(reader), true);
                 }
             }
-            // It existed: a new statement sees the row even if its creator committed after this call began.
-            var existing = await GetRunAsync(connection, run.RunId, ct).ConfigureAwait(false)
-                ?? throw new StorageException($"Run '{run.RunId}' exists and vanished while being read ({_where}).", isTransient: true);
-            return new CreateRunResult(existing, false);
+            return await ExistingRunAsync(connection, run.RunId, ct).ConfigureAwait(false);
         }, cancellationToken);
+
+    private Task<CreateRunResult> ExistingRunAsync(string runId, CancellationToken cancellationToken) =>
+        UseAsync((connection, ct) => ExistingRunAsync(connection, runId, ct), cancellationToken);
+
+    // It existed: a new statement sees the row even if its creator committed after the insert began.
+    private async Task<CreateRunResult> ExistingRunAsync(NpgsqlConnection connection, string runId, CancellationToken cancellationToken)
+    {
+        var existing = await GetRunAsync(connection, runId, cancellationToken).ConfigureAwait(false)
+            ?? throw new StorageException($"Run '{runId}' exists and vanished while being read ({_where}).", isTransient: true);
+        return new CreateRunResult(existing, false);
+    }
+
+    /// <summary>Writes a group-commit batch of new runs; null for each run whose id existed (also a repeated id in the
+    /// batch, after its first).</summary>
+    private static async Task<RunInfo?[]> InsertRunsAsync(NpgsqlConnection connection, IReadOnlyList<NewRun> runs)
+    {
+        using var insert = new NpgsqlCommand(InsertRunsSql, connection);
+        Add(insert, "ids", NpgsqlDbType.Array | NpgsqlDbType.Text, runs.Select(r => r.RunId).ToArray());
+        Add(insert, "workflows", NpgsqlDbType.Array | NpgsqlDbType.Text, runs.Select(r => r.WorkflowName).ToArray());
+        Add(insert, "inputs", NpgsqlDbType.Array | NpgsqlDbType.Text, runs.Select(r => r.Input).ToArray());
+        Add(insert, "priorities", NpgsqlDbType.Array | NpgsqlDbType.Integer, runs.Select(r => r.Priority).ToArray());
+        Add(insert, "nows", NpgsqlDbType.Array | NpgsqlDbType.Bigint, runs.Select(r => Ms(r.CreatedAt)).ToArray());
+        Add(insert, "parents", NpgsqlDbType.Array | NpgsqlDbType.Text, runs.Select(r => r.ParentRunId).ToArray());
+        Add(insert, "parentSeqs", NpgsqlDbType.Array | NpgsqlDbType.Integer, runs.Select(r => r.ParentSequence).ToArray());
+        var created = new Dictionary<string, RunInfo>(StringComparer.Ordinal);
+        var reader = await insert.ExecuteReaderAsync().ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync().ConfigureAwait(false))
+            {
+                var run = ReadRun(reader);
+                created[run.RunId] = run;
+            }
+        }
+        return [.. runs.Select(r => created.Remove(r.RunId, out var run) ? run : null)];
     }
 
     /// <inheritdoc />

@@ -93,6 +93,76 @@ public sealed class PostgresStoreTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task BatchedCreates_RepeatedAndExistingIds_CreateEachRunOnce()
+    {
+        await using var store = _db.CreateStore();
+        await store.InitializeAsync(Token);
+        await store.CreateRunAsync(new NewRun { RunId = "old", WorkflowName = "w", Input = "1", CreatedAt = T0 }, Token);
+        var ids = Enumerable.Range(0, 40).Select(i => $"r{i % 15}").Append("old").ToList();
+        var results = await Task.WhenAll(ids.Select(id => store.CreateRunAsync(new NewRun { RunId = id, WorkflowName = "w", Input = "2", CreatedAt = T0 }, Token)));
+
+        Assert.Equal(15, results.Count(r => r.Created));
+        Assert.All(results, (r, i) => Assert.Equal(ids[i], r.Run.RunId));
+        Assert.Equal("1", results[^1].Run.Input);
+        Assert.Equal(16L, (long)(await _db.ScalarAsync($"SELECT count(*) FROM {_db.Schema}.runs;"))!);
+    }
+
+    [Fact]
+    public async Task BatchedAppends_StaleLeasesRepeatedRunsAndReleases_EachRunFencedAndWrittenOnItsOwn()
+    {
+        await using var store = _db.CreateStore();
+        await store.InitializeAsync(Token);
+        for (var i = 0; i < 12; i++)
+        {
+            await store.CreateRunAsync(new NewRun { RunId = $"r{i:D2}", WorkflowName = "w", Input = "{}", CreatedAt = T0 }, Token);
+        }
+        var claims = await store.ClaimRunsAsync(new ClaimRequest { Owner = "a", WorkflowNames = ["w"], MaxRuns = 12, Now = T0, LeaseExpiresAt = T0.AddMinutes(5) }, Token);
+        var leases = claims.ToDictionary(c => c.Run.RunId, c => c.Lease);
+        static JournalEntry Step(int seq) => new() { Sequence = seq, Kind = JournalEntryKind.StepCompleted, Name = "s", RecordedAt = T0, Payload = $"{seq}" };
+
+        // Queued without waiting, so most share batches: stale epochs and owners, three appends of one run, two
+        // entries in one append, a release that waits for nothing, a terminal status.
+        var appends = new List<(string Run, Task<bool> Held)>();
+        foreach (var (run, lease) in leases.OrderBy(l => l.Key, StringComparer.Ordinal))
+        {
+            var stale = run switch
+            {
+                "r03" => lease with { Epoch = lease.Epoch - 1 },
+                "r07" => lease with { Owner = "b" },
+                _ => lease,
+            };
+            appends.Add((run, store.AppendAsync(stale, [Step(0)], null, Token)));
+            if (run == "r05")
+            {
+                appends.Add((run, store.AppendAsync(lease, [Step(1), Step(2)], null, Token)));
+                appends.Add((run, store.AppendAsync(lease, [Step(3)], new RunUpdate { Status = RunStatus.Completed, Result = "3", ReleaseLease = true, At = T0 }, Token)));
+            }
+            if (run == "r09")
+            {
+                appends.Add((run, store.AppendAsync(lease, [], new RunUpdate { ReleaseLease = true, DueAt = T0.AddMinutes(1), WaitsForSignals = [], At = T0 }, Token)));
+            }
+        }
+        foreach (var (run, held) in appends)
+        {
+            Assert.Equal(run is not ("r03" or "r07"), await held);
+        }
+
+        Assert.Empty(await store.GetJournalAsync("r03", Token));
+        Assert.Empty(await store.GetJournalAsync("r07", Token));
+        var r05 = await store.GetJournalAsync("r05", Token);
+        Assert.Equal([0, 1, 2, 3], r05.Select(e => e.Sequence));
+        Assert.Equal([0L, 1, 2, 3], r05.Select(e => e.Index));
+        Assert.Equal(RunStatus.Completed, (await store.GetRunAsync("r05", Token))!.Status);
+        Assert.Null((await store.GetRunAsync("r05", Token))!.Owner);
+        Assert.Null((await store.GetRunAsync("r09", Token))!.Owner);
+        Assert.Equal(T0.AddMinutes(1).ToUnixTimeMilliseconds(), (long)(await _db.ScalarAsync($"SELECT due_at FROM {_db.Schema}.runs WHERE run_id = 'r09';"))!);
+        Assert.Equal(0, (int)(await _db.ScalarAsync($"SELECT cardinality(waiting_for) FROM {_db.Schema}.runs WHERE run_id = 'r09';"))!);
+        Assert.Equal("a", (await store.GetRunAsync("r03", Token))!.Owner);
+        Assert.Equal(RunStatus.Running, (await store.GetRunAsync("r00", Token))!.Status);
+        Assert.Single(await store.GetJournalAsync("r00", Token));
+    }
+
+    [Fact]
     public async Task WorkAvailable_CompletesWhenAnotherProcessCreatesARun()
     {
         await using var listener = _db.CreateStore();

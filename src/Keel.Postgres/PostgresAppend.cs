@@ -1,0 +1,64 @@
+using System.Text.Json;
+using Keel.Storage;
+
+namespace Keel.Postgres;
+
+/// <summary>
+/// One append's values as the statements bind them: the fence (run, owner, epoch), the run's changes and the entries.
+/// Computed once, so the single-run and the batched statement write the same thing.
+/// </summary>
+internal sealed class PostgresAppend
+{
+    private PostgresAppend(RunLease lease, IReadOnlyList<JournalEntry> entries) => (Lease, Entries) = (lease, entries);
+
+    public RunLease Lease { get; }
+
+    public IReadOnlyList<JournalEntry> Entries { get; }
+
+    public string? Status { get; private init; }
+
+    public string? Result { get; private init; }
+
+    public string? Error { get; private init; }
+
+    public string? Reason { get; private init; }
+
+    public string? Custom { get; private init; }
+
+    public long At { get; private init; }
+
+    public bool Terminal { get; private init; }
+
+    public bool Runnable { get; private init; }
+
+    public bool Release { get; private init; }
+
+    public bool Recovered { get; private init; }
+
+    public long? Due { get; private init; }
+
+    /// <summary>The signal names a released run waits for; null when it waits for none.</summary>
+    public string[]? Waiting { get; private init; }
+
+    public static PostgresAppend From(RunLease lease, IReadOnlyList<JournalEntry> entries, RunUpdate? update)
+    {
+        var status = update?.Status;
+        var at = update?.At ?? (entries.Count > 0 ? entries[^1].RecordedAt : DateTimeOffset.UnixEpoch);
+        return new PostgresAppend(lease, entries)
+        {
+            Status = status?.ToString(),
+            Result = update?.Result,
+            Error = update?.Error is null ? null : JsonSerializer.Serialize(update.Error, KeelJson.Default),
+            Reason = update?.StatusReason,
+            Custom = update?.CustomStatus is null ? null : JsonSerializer.Serialize(update.CustomStatus, KeelJson.Default),
+            At = at.ToUnixTimeMilliseconds(),
+            Terminal = status is { } s && s.IsTerminal(),
+            // A NeedsAttention run keeps the due time of its other waits (a timer, a deadline) and is claimed then.
+            Runnable = status is not { } next || next.IsRunnable() || next == RunStatus.NeedsAttention,
+            Release = update?.ReleaseLease == true,
+            Recovered = update?.Recovered == true,
+            Due = update?.DueAt?.ToUnixTimeMilliseconds(),
+            Waiting = update?.WaitsForSignals?.ToArray(),
+        };
+    }
+}
