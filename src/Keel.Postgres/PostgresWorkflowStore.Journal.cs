@@ -54,7 +54,7 @@ public sealed partial class PostgresWorkflowStore
         "    status_reason = CASE WHEN a.status IS NULL OR (a.reason IS NULL AND a.status = 'Cancelled') THEN COALESCE(a.reason, runs.status_reason) ELSE a.reason END, " +
         "    custom_status = COALESCE(a.custom, runs.custom_status), updated_at = a.at, " +
         "    completed_at = CASE WHEN a.terminal THEN a.at ELSE runs.completed_at END, " +
-        "    due_at = CASE WHEN NOT a.runnable THEN NULL WHEN a.release AND a.waiting IS NOT NULL THEN a.due " +
+        "    due_at = CASE WHEN NOT a.runnable THEN NULL WHEN a.release AND runs.cancel_requested THEN a.at WHEN a.release AND a.waiting IS NOT NULL THEN a.due " +
         "      WHEN a.release THEN COALESCE(a.due, a.at) ELSE runs.due_at END, " +
         "    waiting_for = CASE WHEN a.release AND a.waiting IS NOT NULL THEN ARRAY(SELECT jsonb_array_elements_text(a.waiting::jsonb)) " +
         "      WHEN a.release THEN NULL ELSE runs.waiting_for END, " +

@@ -120,8 +120,11 @@ public sealed class PostgresStoreTests : IAsyncDisposable
         var leases = claims.ToDictionary(c => c.Run.RunId, c => c.Lease);
         static JournalEntry Step(int seq) => new() { Sequence = seq, Kind = JournalEntryKind.StepCompleted, Name = "s", RecordedAt = T0, Payload = $"{seq}" };
 
+        Assert.Equal(CancelOutcome.Requested, await store.RequestCancelAsync("r11", "stop", T0, Token));
+
         // Queued without waiting, so most share batches: stale epochs and owners, three appends of one run, two
-        // entries in one append, a release that waits for nothing, a terminal status.
+        // entries in one append, a release that waits for nothing, a terminal status, a release waiting for a
+        // signal of a run whose cancel is pending (due at once, or the cancel would never be delivered).
         var appends = new List<(string Run, Task<bool> Held)>();
         foreach (var (run, lease) in leases.OrderBy(l => l.Key, StringComparer.Ordinal))
         {
@@ -136,6 +139,10 @@ public sealed class PostgresStoreTests : IAsyncDisposable
             {
                 appends.Add((run, store.AppendAsync(lease, [Step(1), Step(2)], null, Token)));
                 appends.Add((run, store.AppendAsync(lease, [Step(3)], new RunUpdate { Status = RunStatus.Completed, Result = "3", ReleaseLease = true, At = T0 }, Token)));
+            }
+            if (run == "r11")
+            {
+                appends.Add((run, store.AppendAsync(lease, [], new RunUpdate { Status = RunStatus.Waiting, ReleaseLease = true, WaitsForSignals = ["go"], At = T0 }, Token)));
             }
             if (run == "r09")
             {
@@ -157,6 +164,7 @@ public sealed class PostgresStoreTests : IAsyncDisposable
         Assert.Null((await store.GetRunAsync("r09", Token))!.Owner);
         Assert.Equal(T0.AddMinutes(1).ToUnixTimeMilliseconds(), (long)(await _db.ScalarAsync($"SELECT due_at FROM {_db.Schema}.runs WHERE run_id = 'r09';"))!);
         Assert.Equal(0, (int)(await _db.ScalarAsync($"SELECT cardinality(waiting_for) FROM {_db.Schema}.runs WHERE run_id = 'r09';"))!);
+        Assert.Equal(T0.ToUnixTimeMilliseconds(), (long)(await _db.ScalarAsync($"SELECT due_at FROM {_db.Schema}.runs WHERE run_id = 'r11';"))!);
         Assert.Equal("a", (await store.GetRunAsync("r03", Token))!.Owner);
         Assert.Equal(RunStatus.Running, (await store.GetRunAsync("r00", Token))!.Status);
         Assert.Single(await store.GetJournalAsync("r00", Token));
