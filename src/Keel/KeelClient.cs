@@ -138,12 +138,18 @@ public sealed class KeelClient
     /// <exception cref="RunNotFoundException">No run has that id.</exception>
     public async Task<RunInfo> WaitForCompletionAsync(string runId, CancellationToken cancellationToken = default)
     {
-        // A run finished by this process wakes its waiters at once; polling the store is the fallback for runs
-        // finished elsewhere, backing off from PollInterval to MaxWaitPoll so thousands of waiters do not hammer it.
+        // A run this process executes is not read while it runs: its executor's end (finished, released to wait, lease
+        // lost) notifies, and so does its claim. Other runs are polled, backing off from PollInterval to MaxWaitPoll so
+        // thousands of waiters do not hammer the store.
         var poll = _options.PollInterval;
         while (true)
         {
             var changed = _notifier.WhenRunChangesAsync(runId);
+            if (_notifier.Worker?.Holds(runId) == true)
+            {
+                await changed.WaitAsync(cancellationToken);
+                continue;
+            }
             var run = await GetRunAsync(runId, cancellationToken) ?? throw new RunNotFoundException(runId);
             if (run.ContinuedAsRunId is { } next)
             {
@@ -154,17 +160,12 @@ public sealed class KeelClient
             {
                 return run;
             }
-            if (_notifier.Worker?.Holds(runId) == true)
-            {
-                // Executed here: whatever ends the execution (finished, released to wait, lease lost) notifies, so no poll.
-                await changed.WaitAsync(cancellationToken);
-                continue;
-            }
             await Task.WhenAny(changed, Task.Delay(poll, TimeProvider.System, cancellationToken)); // real-time pacing
             cancellationToken.ThrowIfCancellationRequested();
             poll = TimeSpan.FromTicks(Math.Min(poll.Ticks * 2, MaxWaitPoll.Ticks));
         }
     }
+
 
     /// <summary>Waits for the run and returns its result.</summary>
     /// <typeparam name="TResult">The result type.</typeparam>

@@ -192,6 +192,7 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable, IRunRequest
         _active[claimed.Run.RunId] = (executor, task);
         KeelTelemetry.ActiveRuns.Add(1);
         started.SetResult();
+        _notifier.NotifyRunChanged(claimed.Run.RunId); // its waiters here stop polling: the executor's end will tell them
     }
 
     private async Task RunExecutorAsync(RunExecutor executor, Task registered)
