@@ -139,5 +139,7 @@ internal sealed class TimingStore(IWorkflowStore inner, Stopwatch clock, Action<
         return inner is IStoreWakeup wakeup && wakeup.TryTakeSignalledRun(out runId);
     }
 
+    public bool WatchFinishedRuns(Action<string> onFinished) => inner is IStoreWakeup wakeup && wakeup.WatchFinishedRuns(onFinished);
+
     public ValueTask DisposeAsync() => inner.DisposeAsync();
 }

@@ -14,6 +14,7 @@ internal sealed class PostgresListener(NpgsqlDataSource dataSource, string chann
     private readonly System.Collections.Concurrent.ConcurrentQueue<string> _signalledRuns = new();
     private TaskCompletionSource _signal = NewSignal();
     private Task? _loop;
+    private Action<string>? _onFinished;
 
     public Task WorkAvailable
     {
@@ -33,8 +34,24 @@ internal sealed class PostgresListener(NpgsqlDataSource dataSource, string chann
     /// <summary>Takes a run that received a signal (NOTIFY "signal:&lt;run id&gt;"), for the worker that may hold it.</summary>
     public bool TryTakeSignalledRun(out string runId) => _signalledRuns.TryDequeue(out runId!);
 
+    /// <summary>Calls <paramref name="onFinished"/> for every "finished:RUN" notification from now on (and starts listening).</summary>
+    public void WatchFinishedRuns(Action<string> onFinished)
+    {
+        lock (_lock)
+        {
+            _onFinished += onFinished;
+            _loop ??= Task.Run(LoopAsync);
+        }
+    }
+
     private void OnNotification(string payload)
     {
+        if (payload.StartsWith("finished:", StringComparison.Ordinal))
+        {
+            // For waiters only: a run that ended elsewhere frees no capacity here, so the claim loop is not woken.
+            Volatile.Read(ref _onFinished)?.Invoke(payload["finished:".Length..]);
+            return;
+        }
         // Bounded: a worker that does not drain the queue still learns of signals at its next lease renewal.
         if (payload.StartsWith("signal:", StringComparison.Ordinal) && _signalledRuns.Count < 10_000)
         {

@@ -121,6 +121,19 @@ internal static class PostgresSchema
         ALTER TABLE runs ADD COLUMN parent_seq integer;
         CREATE INDEX runs_parent ON runs (parent_run_id) WHERE parent_run_id IS NOT NULL;
         """,
+
+        // 7: "finished:<run id>" when a run ends, so a client waiting in any process learns it at once
+        """
+        CREATE FUNCTION notify_finished() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            PERFORM pg_notify(TG_TABLE_SCHEMA || '.work', 'finished:' || NEW.run_id);
+            RETURN NULL;
+        END
+        $$;
+        CREATE TRIGGER runs_finished_notify AFTER UPDATE OF status ON runs
+            FOR EACH ROW WHEN (NEW.status IN ('Completed', 'Failed', 'Cancelled', 'Blocked') AND OLD.status IS DISTINCT FROM NEW.status)
+            EXECUTE FUNCTION notify_finished();
+        """,
     ];
 
     public static int LatestVersion => Migrations.Length;

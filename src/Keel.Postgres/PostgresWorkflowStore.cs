@@ -77,6 +77,13 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IStoreWakeup
     /// <inheritdoc />
     public bool TryTakeSignalledRun(out string runId) => _listener.TryTakeSignalledRun(out runId);
 
+    /// <inheritdoc />
+    public bool WatchFinishedRuns(Action<string> onFinished)
+    {
+        _listener.WatchFinishedRuns(onFinished);
+        return true;
+    }
+
     /// <summary>Completes once the wake-up connection LISTENs (for tests).</summary>
     internal Task Listening => _listener.Listening.Task;
 

@@ -43,6 +43,9 @@ public sealed class CrashPointStore(IWorkflowStore inner, int crashAfterAppend, 
     }
 
     /// <inheritdoc />
+    public bool WatchFinishedRuns(Action<string> onFinished) => inner is IStoreWakeup wakeup && wakeup.WatchFinishedRuns(onFinished);
+
+    /// <inheritdoc />
     public async Task<bool> AppendAsync(RunLease lease, IReadOnlyList<JournalEntry> entries, RunUpdate? update, CancellationToken cancellationToken = default)
     {
         Alive();

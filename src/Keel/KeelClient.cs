@@ -15,6 +15,12 @@ public sealed class KeelClient
 
     private static readonly TimeSpan MaxWaitPoll = TimeSpan.FromSeconds(2);
 
+    /// <summary>The fallback poll of a waiter whose store reports finished runs (a lost notification costs this much).</summary>
+    private static readonly TimeSpan NotifiedWaitPoll = TimeSpan.FromSeconds(5);
+
+    private readonly Lock _watchLock = new();
+    private int _watchingFinishedRuns; // 0: not asked yet, 1: the store reports finished runs, 2: it cannot
+
     internal KeelClient(IWorkflowStore store, KeelOptions options, WorkflowRegistry? registry, RunNotifier notifier, TimeProvider timeProvider)
     {
         _store = store;
@@ -139,9 +145,12 @@ public sealed class KeelClient
     public async Task<RunInfo> WaitForCompletionAsync(string runId, CancellationToken cancellationToken = default)
     {
         // A run this process executes is not read while it runs: its executor's end (finished, released to wait, lease
-        // lost) notifies, and so does its claim. Other runs are polled, backing off from PollInterval to MaxWaitPoll so
-        // thousands of waiters do not hammer the store.
-        var poll = _options.PollInterval;
+        // lost) notifies, and so does its claim. A store that reports runs finished by other processes (PostgreSQL)
+        // notifies too, and then a slow poll is only the fallback; otherwise other runs are polled, backing off from
+        // PollInterval to MaxWaitPoll so thousands of waiters do not hammer the store.
+        var notified = WatchFinishedRuns();
+        var maxPoll = notified ? TimeSpan.FromTicks(Math.Max(NotifiedWaitPoll.Ticks, _options.PollInterval.Ticks)) : MaxWaitPoll;
+        var poll = notified ? maxPoll : _options.PollInterval;
         while (true)
         {
             var changed = _notifier.WhenRunChangesAsync(runId);
@@ -162,7 +171,24 @@ public sealed class KeelClient
             }
             await Task.WhenAny(changed, Task.Delay(poll, TimeProvider.System, cancellationToken)); // real-time pacing
             cancellationToken.ThrowIfCancellationRequested();
-            poll = TimeSpan.FromTicks(Math.Min(poll.Ticks * 2, MaxWaitPoll.Ticks));
+            poll = TimeSpan.FromTicks(Math.Min(poll.Ticks * 2, maxPoll.Ticks));
+        }
+    }
+
+    /// <summary>Subscribes this client's waiters to the store's finished-run notifications, once; false when it has none.</summary>
+    private bool WatchFinishedRuns()
+    {
+        if (Volatile.Read(ref _watchingFinishedRuns) is var state and not 0)
+        {
+            return state == 1;
+        }
+        lock (_watchLock)
+        {
+            if (_watchingFinishedRuns == 0)
+            {
+                _watchingFinishedRuns = _store is IStoreWakeup wakeup && wakeup.WatchFinishedRuns(_notifier.NotifyRunChanged) ? 1 : 2;
+            }
+            return _watchingFinishedRuns == 1;
         }
     }
 

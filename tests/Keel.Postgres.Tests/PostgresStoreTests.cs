@@ -194,6 +194,28 @@ public sealed class PostgresStoreTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task WaitForCompletion_InAProcessWithoutTheWorker_IsToldWhenTheRunEnds_NotAtItsNextPoll()
+    {
+        // The waiting client has its own store (another process, as keel serve) and polls only every 30 s.
+        await using var clientStore = _db.CreateStore();
+        await clientStore.InitializeAsync(Token);
+        var client = KeelClient.Create(clientStore, new KeelOptions { PollInterval = TimeSpan.FromSeconds(30) });
+        await using var keel = await KeelHost.StartAsync(k => k
+            .UsePostgres(_db.ConnectionString, o => o.Schema = _db.Schema)
+            .AddWorkflow<string, string>("wait", async (ctx, _) => await ctx.WaitForSignalAsync<string>("go")), cancellationToken: Token);
+        await client.StartAsync("wait", "x", new StartWorkflowOptions { RunId = "w-1" }, Token);
+        var waiting = client.WaitForCompletionAsync("w-1", Token);
+        await Task.Delay(TimeSpan.FromMilliseconds(500), TimeProvider.System, Token); // its first read saw it unfinished
+
+        var clock = Stopwatch.StartNew();
+        await keel.Client.SignalAsync("w-1", "go", "done", Token);
+        var run = await waiting.WaitAsync(TimeSpan.FromSeconds(10), Token);
+        TestContext.Current.TestOutputHelper?.WriteLine($"the waiter returned {clock.Elapsed.TotalMilliseconds:0} ms after the signal");
+        Assert.Equal(RunStatus.Completed, run.Status);
+        Assert.Equal("\"done\"", run.Result);
+    }
+
+    [Fact]
     public async Task Worker_RunsWorkflowsOnPostgres()
     {
         await using var keel = await KeelHost.StartAsync(k => k

@@ -19,4 +19,14 @@ public interface IStoreWakeup
     /// <param name="runId">The run.</param>
     /// <returns>False when there is none.</returns>
     bool TryTakeSignalledRun(out string runId);
+
+    /// <summary>
+    /// From now on, calls <paramref name="onFinished"/> with the id of every run that ends (Completed, Failed,
+    /// Cancelled or Blocked) in any process that shares the store, soon after it commits: a client waiting for a run
+    /// another process executes learns at once instead of at its next poll. Best effort: a notification lost while the
+    /// store reconnects is not repeated, so waiters keep a slow poll.
+    /// </summary>
+    /// <param name="onFinished">Called with the run id, on a thread of the store's; must be quick and not throw.</param>
+    /// <returns>False when this store cannot report them (a wrapper over a store that has no notifications).</returns>
+    bool WatchFinishedRuns(Action<string> onFinished);
 }
