@@ -17,18 +17,22 @@ internal sealed class PostgresGroupCommit<TItem, TResult> : IAsyncDisposable
     private readonly NpgsqlDataSource _dataSource;
     private readonly int _maxBatch;
     private readonly Func<NpgsqlConnection, IReadOnlyList<TItem>, Task<TResult[]>> _execute;
+    private readonly Func<NpgsqlConnection, Task> _onOpen;
     private readonly Task _loop;
     private NpgsqlConnection? _connection;
 
-    /// <param name="dataSource">Where the batches go.</param>
+    /// <param name="dataSource">Where the batches go: unpooled, since the loop owns its connection (and its session settings).</param>
     /// <param name="maxBatch">Items per batch at most.</param>
     /// <param name="execute">Writes a batch on a connection, in one implicit transaction, and returns the items'
     /// outcomes in their order.</param>
-    public PostgresGroupCommit(NpgsqlDataSource dataSource, int maxBatch, Func<NpgsqlConnection, IReadOnlyList<TItem>, Task<TResult[]>> execute)
+    /// <param name="onOpen">Sets up each connection the loop opens.</param>
+    public PostgresGroupCommit(NpgsqlDataSource dataSource, int maxBatch, Func<NpgsqlConnection, IReadOnlyList<TItem>, Task<TResult[]>> execute,
+        Func<NpgsqlConnection, Task> onOpen)
     {
         _dataSource = dataSource;
         _maxBatch = maxBatch;
         _execute = execute;
+        _onOpen = onOpen;
         _loop = Task.Run(LoopAsync);
     }
 
@@ -113,8 +117,17 @@ internal sealed class PostgresGroupCommit<TItem, TResult> : IAsyncDisposable
             await _connection.DisposeAsync().ConfigureAwait(false);
             _connection = null;
         }
-        _connection = await _dataSource.OpenConnectionAsync().ConfigureAwait(false);
-        return _connection;
+        var connection = await _dataSource.OpenConnectionAsync().ConfigureAwait(false);
+        try
+        {
+            await _onOpen(connection).ConfigureAwait(false);
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        return _connection = connection;
     }
 
     public async ValueTask DisposeAsync()
