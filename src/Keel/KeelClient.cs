@@ -192,7 +192,6 @@ public sealed class KeelClient
         }
     }
 
-
     /// <summary>Waits for the run and returns its result.</summary>
     /// <typeparam name="TResult">The result type.</typeparam>
     /// <param name="runId">The run.</param>
