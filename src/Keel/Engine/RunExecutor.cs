@@ -603,10 +603,7 @@ internal sealed class RunExecutor : IDisposable
     private async Task ContinueAsNewAsync(string inputJson)
     {
         var now = Now;
-        var match = System.Text.RegularExpressions.Regex.Match(RunId, @"^(.*)~(\d+)$");
-        var nextId = match.Success
-            ? $"{match.Groups[1].Value}~{int.Parse(match.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture) + 1}"
-            : $"{RunId}~2";
+        var nextId = await SuccessorIdAsync();
         var run = _claimed.Run;
         var entry = new JournalEntry
         {
@@ -627,6 +624,23 @@ internal sealed class RunExecutor : IDisposable
         }
         _services.Notifier.NotifyWork();
         _services.Notifier.NotifyRunChanged(RunId);
+    }
+
+    /// <summary>
+    /// "order~2" after "order", "order~3" after "order~2": readable chains. An id some other run already has is skipped
+    /// (the store's create is idempotent, so taking it would link this chain to an unrelated run). Nothing needs the id
+    /// to be the same after a crash: the completion and the successor commit together, or neither does.
+    /// </summary>
+    private async Task<string> SuccessorIdAsync()
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(RunId, @"^(.*)~(\d+)$");
+        var stem = match.Success ? match.Groups[1].Value : RunId;
+        var number = match.Success ? int.Parse(match.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture) + 1 : 2;
+        while (await _services.Store.GetRunAsync($"{stem}~{number}", _abortCts.Token) is not null)
+        {
+            number++;
+        }
+        return $"{stem}~{number}";
     }
 
     private async Task TryFinishAsync(JournalEntryKind kind, RunStatus status, ErrorInfo error, string reason)

@@ -97,6 +97,31 @@ public class SagaTests
     }
 
     [Fact]
+    public async Task ContinueAsNew_SkipsASuccessorIdThatAnUnrelatedRunHas()
+    {
+        using var db = new TempDatabase();
+        await using var keel = await TestHost.StartAsync(db, k =>
+        {
+            k.AddWorkflow<int, int>("countdown", async (ctx, n) =>
+            {
+                var next = await ctx.StepAsync("tick", _ => Task.FromResult(n - 1));
+                return next > 0 ? throw ctx.ContinueAsNew(next) : 100;
+            });
+            k.AddWorkflow<string, string>("other", (ctx, s) => ctx.StepAsync("echo", _ => Task.FromResult(s)));
+        });
+        await keel.Client.StartAsync("other", "mine", new StartWorkflowOptions { RunId = "job~2" }, TestHost.Token);
+        await keel.Client.WaitForCompletionAsync("job~2", TestHost.Token);
+
+        await keel.Client.StartAsync("countdown", 2, new StartWorkflowOptions { RunId = "job" }, TestHost.Token);
+        Assert.Equal(100, await keel.Client.GetResultAsync<int>("job", TestHost.Token));
+        Assert.Equal("job~3", (await keel.Client.GetRunAsync("job", TestHost.Token))!.ContinuedAsRunId);
+        var unrelated = await keel.Client.GetRunAsync("job~2", TestHost.Token);
+        Assert.Equal("other", unrelated!.WorkflowName);
+        Assert.Equal("\"mine\"", unrelated.Result);
+        Assert.Null(unrelated.ContinuedAsRunId);
+    }
+
+    [Fact]
     public async Task CleanupAfterCancellation_MayWaitForAPerson()
     {
         using var db = new TempDatabase();
