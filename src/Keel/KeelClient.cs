@@ -169,7 +169,12 @@ public sealed class KeelClient
             {
                 return run;
             }
-            await Task.WhenAny(changed, Task.Delay(poll, TimeProvider.System, cancellationToken)); // real-time pacing
+            using (var pacing = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                // Real-time pacing; the timer is stopped when a notification comes first (waits may poll every 30 s).
+                await Task.WhenAny(changed, Task.Delay(poll, TimeProvider.System, pacing.Token));
+                await pacing.CancelAsync();
+            }
             cancellationToken.ThrowIfCancellationRequested();
             poll = TimeSpan.FromTicks(Math.Min(poll.Ticks * 2, maxPoll.Ticks));
         }
