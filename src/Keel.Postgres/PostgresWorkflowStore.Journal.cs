@@ -42,10 +42,10 @@ public sealed partial class PostgresWorkflowStore
     /// held. The rows are locked in run id order, as lease renewal locks them, so the two never deadlock.
     /// </summary>
     private const string BatchedAppendSql =
-        "WITH a AS (" +
+        "WITH input AS (" +
         "  SELECT * FROM unnest(@ids, @owners, @epochs, @counts, @statuses, @results, @errors, @reasons, @customs, @ats, " +
         "    @terminals, @runnables, @releases, @recovereds, @dues, @waitings) " +
-        "  AS a(run_id, owner, epoch, n, status, result, error, reason, custom, at, terminal, runnable, release, recovered, due, waiting)), " +
+        "  AS i(run_id, owner, epoch, n, status, result, error, reason, custom, at, terminal, runnable, release, recovered, due, waiting)), " +
         "fence AS (" +
         "  UPDATE runs SET next_index = runs.next_index + a.n, " +
         "    recovery_attempts = CASE WHEN a.n > 0 OR a.recovered THEN 0 ELSE runs.recovery_attempts END, " +
@@ -60,9 +60,9 @@ public sealed partial class PostgresWorkflowStore
         "      WHEN a.release THEN NULL ELSE runs.waiting_for END, " +
         "    owner = CASE WHEN a.release THEN NULL ELSE runs.owner END, " +
         "    lease_expires_at = CASE WHEN a.release THEN NULL ELSE runs.lease_expires_at END " +
-        "  FROM (SELECT r.run_id AS lock_id FROM runs r JOIN a ON a.run_id = r.run_id AND a.owner = r.owner AND a.epoch = r.lease_epoch " +
-        "    WHERE r.run_id = ANY(@ids) ORDER BY r.run_id FOR UPDATE OF r) AS locked JOIN a ON a.run_id = locked.lock_id " +
-        "  WHERE runs.run_id = locked.lock_id AND runs.owner = a.owner AND runs.lease_epoch = a.epoch " +
+        "  FROM (SELECT input.* FROM runs r JOIN input ON input.run_id = r.run_id AND input.owner = r.owner AND input.epoch = r.lease_epoch " +
+        "    WHERE r.run_id = ANY(@ids) ORDER BY r.run_id FOR UPDATE OF r) AS a " +
+        "  WHERE runs.run_id = a.run_id AND runs.owner = a.owner AND runs.lease_epoch = a.epoch " +
         "  RETURNING runs.run_id, runs.next_index - a.n AS first_index), " +
         "ins AS (" +
         "  INSERT INTO journal (run_id, idx, seq, kind, name, attempt, started_at, recorded_at, payload, error, retry_at) " +
