@@ -40,6 +40,9 @@ internal sealed class PostgresAppend
     /// <summary>The signal names a released run waits for; null when it waits for none.</summary>
     public string[]? Waiting { get; private init; }
 
+    /// <summary>Entries only, no change to the run (most steps): written by the narrow statement.</summary>
+    public bool IsPlain { get; private init; }
+
     public static PostgresAppend From(RunLease lease, IReadOnlyList<JournalEntry> entries, RunUpdate? update)
     {
         var status = update?.Status;
@@ -59,6 +62,7 @@ internal sealed class PostgresAppend
             Recovered = update?.Recovered == true,
             Due = update?.DueAt?.ToUnixTimeMilliseconds(),
             Waiting = update?.WaitsForSignals?.ToArray(),
+            IsPlain = update is null,
         };
     }
 }

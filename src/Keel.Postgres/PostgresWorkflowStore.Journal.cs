@@ -64,6 +64,25 @@ public sealed partial class PostgresWorkflowStore
         "    WHERE r.run_id = ANY(@ids) ORDER BY r.run_id FOR UPDATE OF r) AS a " +
         "  WHERE runs.run_id = a.run_id AND runs.owner = a.owner AND runs.lease_epoch = a.epoch " +
         "  RETURNING runs.run_id, runs.next_index - a.n AS first_index), " +
+        BatchedInsertEntriesSql;
+
+    /// <summary>
+    /// <see cref="BatchedAppendSql"/> for a batch of plain appends (entries, no change to the run: most steps). It
+    /// rewrites three columns instead of every one, so the update stays on its page and fires no trigger.
+    /// </summary>
+    private const string BatchedPlainAppendSql =
+        "WITH input AS (SELECT * FROM unnest(@ids, @owners, @epochs, @counts, @ats) AS i(run_id, owner, epoch, n, at)), " +
+        "fence AS (" +
+        "  UPDATE runs SET next_index = runs.next_index + a.n, recovery_attempts = CASE WHEN a.n > 0 THEN 0 ELSE runs.recovery_attempts END, " +
+        "    updated_at = a.at " +
+        "  FROM (SELECT input.* FROM runs r JOIN input ON input.run_id = r.run_id AND input.owner = r.owner AND input.epoch = r.lease_epoch " +
+        "    WHERE r.run_id = ANY(@ids) ORDER BY r.run_id FOR UPDATE OF r) AS a " +
+        "  WHERE runs.run_id = a.run_id AND runs.owner = a.owner AND runs.lease_epoch = a.epoch " +
+        "  RETURNING runs.run_id, runs.next_index - a.n AS first_index), " +
+        BatchedInsertEntriesSql;
+
+    /// <summary>The entries of a batch, inserted for the runs whose fence held (the CTE <c>fence</c>), at the indexes it reserved.</summary>
+    private const string BatchedInsertEntriesSql =
         "ins AS (" +
         "  INSERT INTO journal (run_id, idx, seq, kind, name, attempt, started_at, recorded_at, payload, error, retry_at) " +
         "  SELECT e.run_id, fence.first_index + e.pos, e.seq, e.kind, e.name, e.attempt, e.started_at, e.recorded_at, e.payload, e.error, e.retry_at " +
@@ -146,7 +165,8 @@ public sealed partial class PostgresWorkflowStore
         foreach (var round in rounds)
         {
             // A lone append (a quiet worker) takes the single-run statement: cheaper than the array form for one row.
-            batch.BatchCommands.Add(round.Count == 1 ? FencedAppendCommand(round[0]) : BatchedAppendCommand(round));
+            batch.BatchCommands.Add(round.Count == 1 ? FencedAppendCommand(round[0])
+                : round.TrueForAll(a => a.IsPlain) ? BatchedPlainAppendCommand(round) : BatchedAppendCommand(round));
         }
         var held = new HashSet<PostgresAppend>();
         var reader = await batch.ExecuteReaderAsync().ConfigureAwait(false);
@@ -229,6 +249,20 @@ public sealed partial class PostgresWorkflowStore
         Add(p, "dues", NpgsqlDbType.Array | NpgsqlDbType.Bigint, dues);
         Add(p, "waitings", NpgsqlDbType.Array | NpgsqlDbType.Text, waitings);
         AddEntries(p, appends, entryCount);
+        return command;
+    }
+
+    /// <summary><see cref="BatchedPlainAppendSql"/> for plain appends of distinct runs.</summary>
+    private static NpgsqlBatchCommand BatchedPlainAppendCommand(List<PostgresAppend> appends)
+    {
+        var command = new NpgsqlBatchCommand(BatchedPlainAppendSql);
+        var p = command.Parameters;
+        Add(p, "ids", NpgsqlDbType.Array | NpgsqlDbType.Text, appends.ConvertAll(a => a.Lease.RunId).ToArray());
+        Add(p, "owners", NpgsqlDbType.Array | NpgsqlDbType.Text, appends.ConvertAll(a => a.Lease.Owner).ToArray());
+        Add(p, "epochs", NpgsqlDbType.Array | NpgsqlDbType.Bigint, appends.ConvertAll(a => a.Lease.Epoch).ToArray());
+        Add(p, "counts", NpgsqlDbType.Array | NpgsqlDbType.Integer, appends.ConvertAll(a => a.Entries.Count).ToArray());
+        Add(p, "ats", NpgsqlDbType.Array | NpgsqlDbType.Bigint, appends.ConvertAll(a => a.At).ToArray());
+        AddEntries(p, appends, appends.Sum(a => a.Entries.Count));
         return command;
     }
 
