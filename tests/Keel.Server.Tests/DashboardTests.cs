@@ -76,6 +76,28 @@ public sealed class DashboardTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TheRunList_PagesThroughOlderRuns()
+    {
+        await using var h = await ServerHarness.StartAsync(StoreKind.Sqlite, TestWorkflows.Register);
+        for (var i = 0; i < 53; i++)
+        {
+            await h.PostJsonAsync("api/runs", new { workflow = "greet", input = $"n{i}", runId = $"g-{i:D2}" });
+        }
+        await h.EventuallyAsync("api/runs?status=Completed&limit=100", p => p.Runs().Length == 53, "every run completed");
+        var page = await OpenAsync(h);
+
+        await Assertions.Expect(page.Locator("#runs tbody tr")).ToHaveCountAsync(50);
+        await Assertions.Expect(page.Locator("#newer")).ToHaveCountAsync(0);
+        await page.Locator("#older").ClickAsync();
+        await Assertions.Expect(page.Locator("#runs tbody tr")).ToHaveCountAsync(3);
+        await Assertions.Expect(page.Locator("#older")).ToHaveCountAsync(0);
+        var oldest = await page.Locator("#runs tbody tr").AllInnerTextsAsync();
+        Assert.Contains(oldest, row => row.Contains("g-00", StringComparison.Ordinal));
+        await page.Locator("#newer").ClickAsync();
+        await Assertions.Expect(page.Locator("#runs tbody tr")).ToHaveCountAsync(50);
+    }
+
+    [Fact]
     public async Task ARunThatFailedAndWaits_ShowsItsRetriesAndError_AndAPersonResolvesTheUnknownOutcome()
     {
         var executions = new ConcurrentDictionary<string, int>();

@@ -83,17 +83,20 @@ async function act(what, fn) {
 
 // ---- views ----
 let timer = null;
-let listState = { status: "", workflow: "", runs: [], cursor: null };
+// cursors: the pages walked so far (null = the newest); a refresh redraws the page shown, not the first one.
+let listState = { status: "", workflow: "", cursors: [null] };
 
 async function renderRuns(view) {
-  const status = el("select", { name: "status", onchange: e => { listState.status = e.target.value; render(); } },
+  const status = el("select", { name: "status", onchange: e => { listState.status = e.target.value; listState.cursors = [null]; render(); } },
     ["", "Pending,Running,Waiting,Paused,NeedsAttention,Blocked", "Pending", "Running", "Waiting", "Paused", "NeedsAttention", "Blocked", "Completed", "Failed", "Cancelled"]
       .map(s => el("option", { value: s, selected: s === listState.status }, s === "" ? "all statuses" : s.includes(",") ? "not finished" : s)));
   const workflow = el("input", { name: "workflow", placeholder: "workflow name", value: listState.workflow,
-    onchange: e => { listState.workflow = e.target.value.trim(); render(); } });
+    onchange: e => { listState.workflow = e.target.value.trim(); listState.cursors = [null]; render(); } });
   const query = new URLSearchParams({ limit: "50" });
   if (listState.status) query.set("status", listState.status);
   if (listState.workflow) query.set("workflow", listState.workflow);
+  const cursor = listState.cursors[listState.cursors.length - 1];
+  if (cursor) query.set("cursor", cursor);
   const page = await api.get("runs?" + query);
   const rows = page.runs.map(r => el("tr", { class: "clickable", "data-run": r.runId, onclick: () => { location.hash = "#/runs/" + enc(r.runId); } },
     el("td", {}, runLink(r.runId)), el("td", {}, r.workflowName), el("td", {}, badge(r.status)),
@@ -104,7 +107,10 @@ async function renderRuns(view) {
     el("div", { class: "filters" }, status, workflow),
     el("table", { id: "runs" }, el("thead", {}, el("tr", {}, ["Run", "Workflow", "Status", "Doing / why", "Created", "Updated"].map(h => el("th", {}, h)))),
       el("tbody", {}, rows.length ? rows : el("tr", {}, el("td", { colspan: 6, class: "muted" }, "No runs match.")))),
-    page.nextCursor ? el("p", { class: "muted" }, "Showing the newest 50; narrow the filters to see others.") : null);
+    el("div", { class: "row" },
+      listState.cursors.length > 1 ? el("button", { id: "newer", onclick: () => { listState.cursors.pop(); render(); } }, "\u2190 Newer") : null,
+      page.nextCursor ? el("button", { id: "older", onclick: () => { listState.cursors.push(page.nextCursor); render(); } }, "Older \u2192") : null,
+      el("span", { class: "muted" }, `page ${listState.cursors.length}`)));
   schedule(3000);
 }
 
