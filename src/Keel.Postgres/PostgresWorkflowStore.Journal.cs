@@ -60,11 +60,7 @@ public sealed partial class PostgresWorkflowStore
         "      WHEN a.release THEN NULL ELSE runs.waiting_for END, " +
         "    owner = CASE WHEN a.release THEN NULL ELSE runs.owner END, " +
         "    lease_expires_at = CASE WHEN a.release THEN NULL ELSE runs.lease_expires_at END " +
-        "  FROM (SELECT input.* FROM runs r JOIN input ON input.run_id = r.run_id AND input.owner = r.owner AND input.epoch = r.lease_epoch " +
-        "    WHERE r.run_id = ANY(@ids) ORDER BY r.run_id FOR UPDATE OF r) AS a " +
-        "  WHERE runs.run_id = a.run_id AND runs.owner = a.owner AND runs.lease_epoch = a.epoch " +
-        "  RETURNING runs.run_id, runs.next_index - a.n AS first_index), " +
-        BatchedInsertEntriesSql;
+        BatchedFenceAndInsertSql;
 
     /// <summary>
     /// <see cref="BatchedAppendSql"/> for a batch of plain appends (entries, no change to the run: most steps). It
@@ -75,14 +71,18 @@ public sealed partial class PostgresWorkflowStore
         "fence AS (" +
         "  UPDATE runs SET next_index = runs.next_index + a.n, recovery_attempts = CASE WHEN a.n > 0 THEN 0 ELSE runs.recovery_attempts END, " +
         "    updated_at = a.at " +
+        BatchedFenceAndInsertSql;
+
+    /// <summary>
+    /// The end of both batched statements: the fence's FROM (the input rows whose run is still held at their epoch, the
+    /// rows locked in run id order; the row is <c>a</c> in the UPDATE), then the entries inserted for the runs whose fence
+    /// held, at the indexes it reserved.
+    /// </summary>
+    private const string BatchedFenceAndInsertSql =
         "  FROM (SELECT input.* FROM runs r JOIN input ON input.run_id = r.run_id AND input.owner = r.owner AND input.epoch = r.lease_epoch " +
         "    WHERE r.run_id = ANY(@ids) ORDER BY r.run_id FOR UPDATE OF r) AS a " +
         "  WHERE runs.run_id = a.run_id AND runs.owner = a.owner AND runs.lease_epoch = a.epoch " +
         "  RETURNING runs.run_id, runs.next_index - a.n AS first_index), " +
-        BatchedInsertEntriesSql;
-
-    /// <summary>The entries of a batch, inserted for the runs whose fence held (the CTE <c>fence</c>), at the indexes it reserved.</summary>
-    private const string BatchedInsertEntriesSql =
         "ins AS (" +
         "  INSERT INTO journal (run_id, idx, seq, kind, name, attempt, started_at, recorded_at, payload, error, retry_at) " +
         "  SELECT e.run_id, fence.first_index + e.pos, e.seq, e.kind, e.name, e.attempt, e.started_at, e.recorded_at, e.payload, e.error, e.retry_at " +
@@ -204,70 +204,61 @@ public sealed partial class PostgresWorkflowStore
     private static NpgsqlBatchCommand BatchedAppendCommand(List<PostgresAppend> appends)
     {
         var n = appends.Count;
-        var ids = new string[n];
-        var owners = new string[n];
-        var epochs = new long[n];
-        var counts = new int[n];
         var statuses = new string?[n];
         var results = new string?[n];
         var errors = new string?[n];
         var reasons = new string?[n];
         var customs = new string?[n];
-        var ats = new long[n];
         var terminals = new bool[n];
         var runnables = new bool[n];
         var releases = new bool[n];
         var recovereds = new bool[n];
         var dues = new long?[n];
         var waitings = new string?[n];
-        var entryCount = 0;
         for (var i = 0; i < n; i++)
         {
             var a = appends[i];
-            (ids[i], owners[i], epochs[i], counts[i]) = (a.Lease.RunId, a.Lease.Owner, a.Lease.Epoch, a.Entries.Count);
-            (statuses[i], results[i], errors[i], reasons[i], customs[i], ats[i]) = (a.Status, a.Result, a.Error, a.Reason, a.Custom, a.At);
+            (statuses[i], results[i], errors[i], reasons[i], customs[i]) = (a.Status, a.Result, a.Error, a.Reason, a.Custom);
             (terminals[i], runnables[i], releases[i], recovereds[i], dues[i]) = (a.Terminal, a.Runnable, a.Release, a.Recovered, a.Due);
             waitings[i] = a.Waiting is null ? null : JsonSerializer.Serialize(a.Waiting, KeelJson.Default);
-            entryCount += a.Entries.Count;
         }
-        var command = new NpgsqlBatchCommand(BatchedAppendSql);
+        var command = BatchedCommand(BatchedAppendSql, appends);
         var p = command.Parameters;
-        Add(p, "ids", NpgsqlDbType.Array | NpgsqlDbType.Text, ids);
-        Add(p, "owners", NpgsqlDbType.Array | NpgsqlDbType.Text, owners);
-        Add(p, "epochs", NpgsqlDbType.Array | NpgsqlDbType.Bigint, epochs);
-        Add(p, "counts", NpgsqlDbType.Array | NpgsqlDbType.Integer, counts);
         Add(p, "statuses", NpgsqlDbType.Array | NpgsqlDbType.Text, statuses);
         Add(p, "results", NpgsqlDbType.Array | NpgsqlDbType.Text, results);
         Add(p, "errors", NpgsqlDbType.Array | NpgsqlDbType.Text, errors);
         Add(p, "reasons", NpgsqlDbType.Array | NpgsqlDbType.Text, reasons);
         Add(p, "customs", NpgsqlDbType.Array | NpgsqlDbType.Text, customs);
-        Add(p, "ats", NpgsqlDbType.Array | NpgsqlDbType.Bigint, ats);
         Add(p, "terminals", NpgsqlDbType.Array | NpgsqlDbType.Boolean, terminals);
         Add(p, "runnables", NpgsqlDbType.Array | NpgsqlDbType.Boolean, runnables);
         Add(p, "releases", NpgsqlDbType.Array | NpgsqlDbType.Boolean, releases);
         Add(p, "recovereds", NpgsqlDbType.Array | NpgsqlDbType.Boolean, recovereds);
         Add(p, "dues", NpgsqlDbType.Array | NpgsqlDbType.Bigint, dues);
         Add(p, "waitings", NpgsqlDbType.Array | NpgsqlDbType.Text, waitings);
-        AddEntries(p, appends, entryCount);
         return command;
     }
 
     /// <summary><see cref="BatchedPlainAppendSql"/> for plain appends of distinct runs.</summary>
-    private static NpgsqlBatchCommand BatchedPlainAppendCommand(List<PostgresAppend> appends)
+    private static NpgsqlBatchCommand BatchedPlainAppendCommand(List<PostgresAppend> appends) => BatchedCommand(BatchedPlainAppendSql, appends);
+
+    /// <summary>A batched statement with what both forms take: each run's fence (id, owner, epoch), its entry count and
+    /// time, and the entries.</summary>
+    private static NpgsqlBatchCommand BatchedCommand(string sql, List<PostgresAppend> appends)
     {
-        var command = new NpgsqlBatchCommand(BatchedPlainAppendSql);
+        var command = new NpgsqlBatchCommand(sql);
         var p = command.Parameters;
         Add(p, "ids", NpgsqlDbType.Array | NpgsqlDbType.Text, appends.ConvertAll(a => a.Lease.RunId).ToArray());
         Add(p, "owners", NpgsqlDbType.Array | NpgsqlDbType.Text, appends.ConvertAll(a => a.Lease.Owner).ToArray());
         Add(p, "epochs", NpgsqlDbType.Array | NpgsqlDbType.Bigint, appends.ConvertAll(a => a.Lease.Epoch).ToArray());
         Add(p, "counts", NpgsqlDbType.Array | NpgsqlDbType.Integer, appends.ConvertAll(a => a.Entries.Count).ToArray());
         Add(p, "ats", NpgsqlDbType.Array | NpgsqlDbType.Bigint, appends.ConvertAll(a => a.At).ToArray());
-        AddEntries(p, appends, appends.Sum(a => a.Entries.Count));
+        AddEntries(p, appends);
         return command;
     }
 
-    private static void AddEntries(NpgsqlParameterCollection p, List<PostgresAppend> appends, int count)
+    private static void AddEntries(NpgsqlParameterCollection p, List<PostgresAppend> appends)
     {
+        var count = appends.Sum(a => a.Entries.Count);
         var runs = new string[count];
         var positions = new int[count];
         var seqs = new int[count];
