@@ -18,8 +18,9 @@ public sealed class KeelClient
     /// <summary>The fallback poll of a waiter whose store reports finished runs (a lost notification costs this much).</summary>
     private static readonly TimeSpan NotifiedWaitPoll = TimeSpan.FromSeconds(5);
 
-    private readonly Lock _watchLock = new();
-    private int _watchingFinishedRuns; // 0: not asked yet, 1: the store reports finished runs, 2: it cannot
+    // Subscribes this client's waiters to the store's finished-run notifications at the first wait (a CLI command that
+    // never waits opens no LISTEN connection); false when the store has none.
+    private readonly Lazy<bool> _finishedRunsReported;
 
     internal KeelClient(IWorkflowStore store, KeelOptions options, WorkflowRegistry? registry, RunNotifier notifier, TimeProvider timeProvider)
     {
@@ -28,6 +29,7 @@ public sealed class KeelClient
         _registry = registry;
         _notifier = notifier;
         _time = timeProvider;
+        _finishedRunsReported = new(() => store is IStoreWakeup wakeup && wakeup.WatchFinishedRuns(notifier.NotifyRunChanged));
     }
 
     /// <summary>
@@ -148,7 +150,7 @@ public sealed class KeelClient
         // lost) notifies, and so does its claim. A store that reports runs finished by other processes (PostgreSQL)
         // notifies too, and then a slow poll is only the fallback; otherwise other runs are polled, backing off from
         // PollInterval to MaxWaitPoll so thousands of waiters do not hammer the store.
-        var notified = WatchFinishedRuns();
+        var notified = _finishedRunsReported.Value;
         var maxPoll = notified ? TimeSpan.FromTicks(Math.Max(NotifiedWaitPoll.Ticks, _options.PollInterval.Ticks)) : MaxWaitPoll;
         var poll = notified ? maxPoll : _options.PollInterval;
         while (true)
@@ -177,23 +179,6 @@ public sealed class KeelClient
             }
             cancellationToken.ThrowIfCancellationRequested();
             poll = TimeSpan.FromTicks(Math.Min(poll.Ticks * 2, maxPoll.Ticks));
-        }
-    }
-
-    /// <summary>Subscribes this client's waiters to the store's finished-run notifications, once; false when it has none.</summary>
-    private bool WatchFinishedRuns()
-    {
-        if (Volatile.Read(ref _watchingFinishedRuns) is var state and not 0)
-        {
-            return state == 1;
-        }
-        lock (_watchLock)
-        {
-            if (_watchingFinishedRuns == 0)
-            {
-                _watchingFinishedRuns = _store is IStoreWakeup wakeup && wakeup.WatchFinishedRuns(_notifier.NotifyRunChanged) ? 1 : 2;
-            }
-            return _watchingFinishedRuns == 1;
         }
     }
 
