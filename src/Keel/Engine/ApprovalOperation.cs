@@ -35,15 +35,8 @@ internal sealed class ApprovalOperation<TArgs>(int sequence, ApprovalRequest<TAr
 
     protected override JournalEntry ReceivedEntry(StoredSignal signal, RunExecutor executor)
     {
-        ApprovalDecisionData? decision = null;
-        try
-        {
-            decision = signal.Payload is null ? null : JsonSerializer.Deserialize<ApprovalDecisionData>(signal.Payload, KeelJson.Default);
-        }
-        catch (JsonException)
-        {
-            // recorded as received below; delivery reports the malformed decision
-        }
+        // A malformed decision is recorded as received; delivery reports it.
+        var decision = ReadPayload<ApprovalDecisionData>(signal);
         var payload = decision is null ? signal.Payload : JsonSerializer.Serialize(decision with { ProposedArguments = data.Arguments }, KeelJson.Default);
         return new JournalEntry
         {

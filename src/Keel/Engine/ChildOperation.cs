@@ -87,15 +87,7 @@ internal sealed class ChildOperation<TResult>(RunExecutor owner, int sequence, s
 
     protected override JournalEntry ReceivedEntry(StoredSignal signal, RunExecutor executor)
     {
-        ChildOutcomeData? outcome = null;
-        try
-        {
-            outcome = signal.Payload is null ? null : JsonSerializer.Deserialize<ChildOutcomeData>(signal.Payload, KeelJson.Default);
-        }
-        catch (JsonException)
-        {
-            // treated as a failure below
-        }
+        var outcome = ReadPayload<ChildOutcomeData>(signal); // a malformed outcome is treated as a failure below
         return outcome is { Status: RunStatus.Completed }
             ? new JournalEntry
             {

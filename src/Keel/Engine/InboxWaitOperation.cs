@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Keel.Storage;
 
 namespace Keel.Engine;
@@ -90,6 +91,20 @@ internal abstract class InboxWaitOperation(int sequence, string name, string inb
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
             // the run is going away; the wait is journaled only when it ends
+        }
+    }
+
+    /// <summary>The signal's payload as Keel's own record (an approval decision, a child's outcome); null when there is
+    /// none or it does not parse, which the operation journals and reports as it sees fit.</summary>
+    protected static TData? ReadPayload<TData>(StoredSignal signal) where TData : class
+    {
+        try
+        {
+            return signal.Payload is null ? null : JsonSerializer.Deserialize<TData>(signal.Payload, KeelJson.Default);
+        }
+        catch (JsonException)
+        {
+            return null;
         }
     }
 }
