@@ -17,13 +17,8 @@ public class CrashRecoveryTests
     public async Task SigkillAtRandomPoints_EveryRunCompletes_AndNoJournaledStepRunsAgain()
     {
         var ct = TestContext.Current.CancellationToken;
-        var dir = Directory.CreateTempSubdirectory("keel-crash-");
-        var db = Path.Combine(dir.FullName, "keel.db");
-        var effects = Path.Combine(dir.FullName, "effects.log");
-        await File.WriteAllTextAsync(effects, "", ct);
-        var seed = Environment.TickCount;
-        var random = new Random(seed);
-        TestContext.Current.TestOutputHelper?.WriteLine($"seed {seed}, dir {dir.FullName}");
+        var scratch = await CrashScratch.CreateAsync("keel-crash-", ct);
+        var (db, effects, random) = (scratch.Db, scratch.Effects, scratch.Random);
 
         await using var store = new SqliteWorkflowStore(new SqliteStoreOptions { Path = db });
         var client = KeelClient.Create(store);
@@ -81,7 +76,7 @@ public class CrashRecoveryTests
             }
         }
         TestContext.Current.TestOutputHelper?.WriteLine($"{kills} kills; {reran} step bodies re-ran after being interrupted in flight");
-        dir.Delete(recursive: true);
+        scratch.Delete();
     }
 
 

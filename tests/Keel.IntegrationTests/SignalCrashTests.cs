@@ -16,13 +16,8 @@ public class SignalCrashTests
     public async Task SignalsAcrossSigkills_AreDeliveredOnceEach_InOrder()
     {
         var ct = TestContext.Current.CancellationToken;
-        var dir = Directory.CreateTempSubdirectory("keel-signal-crash-");
-        var db = Path.Combine(dir.FullName, "keel.db");
-        var effects = Path.Combine(dir.FullName, "effects.log");
-        await File.WriteAllTextAsync(effects, "", ct);
-        var seed = Environment.TickCount;
-        var random = new Random(seed);
-        TestContext.Current.TestOutputHelper?.WriteLine($"seed {seed}, dir {dir.FullName}");
+        var scratch = await CrashScratch.CreateAsync("keel-signal-crash-", ct);
+        var (db, effects, random) = (scratch.Db, scratch.Effects, scratch.Random);
 
         await using var store = new SqliteWorkflowStore(new SqliteStoreOptions { Path = db });
         var client = KeelClient.Create(store);
@@ -67,6 +62,6 @@ public class SignalCrashTests
         }
         TestContext.Current.TestOutputHelper?.WriteLine($"{kills} kills while {Runs * Signals} signals were sent");
         Assert.True(kills >= 3, $"only {kills} kills happened before the runs finished; the test needs several");
-        dir.Delete(recursive: true);
+        scratch.Delete();
     }
 }
