@@ -27,7 +27,7 @@ internal static class ApiJson
     {
         if (request.ContentLength > MaxBodyBytes)
         {
-            throw new ApiRequestException(StatusCodes.Status413PayloadTooLarge, $"The request body is larger than {MaxBodyBytes} bytes.");
+            throw TooLarge();
         }
         using var reader = new StreamReader(request.Body, Encoding.UTF8);
         var buffer = new char[16 * 1024];
@@ -38,11 +38,14 @@ internal static class ApiJson
             builder.Append(buffer, 0, read);
             if (builder.Length > MaxBodyBytes)
             {
-                throw new ApiRequestException(StatusCodes.Status413PayloadTooLarge, $"The request body is larger than {MaxBodyBytes} bytes.");
+                throw TooLarge();
             }
         }
         return builder.ToString();
     }
+
+    private static ApiRequestException TooLarge() =>
+        new(StatusCodes.Status413PayloadTooLarge, $"The request body is larger than {MaxBodyBytes} bytes.");
 
     /// <summary>Reads the body as <typeparamref name="T"/>; <paramref name="whenEmpty"/> (or an error) when there is none.</summary>
     public static async Task<T> ReadAsync<T>(HttpRequest request, string example, CancellationToken cancellationToken, T? whenEmpty = null) where T : class

@@ -9,20 +9,20 @@ internal static class ControlEndpoints
     {
         var body = await ApiJson.ReadAsync(request, """{"reason":"why"}""", cancellationToken, whenEmpty: new CancelRunRequest());
         await keel.CancelAsync(runId, body.Reason, cancellationToken);
-        return await CurrentAsync(keel, runId, StatusCodes.Status202Accepted, cancellationToken);
+        return await RunEndpoints.CurrentAsync(keel, runId, StatusCodes.Status202Accepted, cancellationToken);
     }
 
     /// <summary>200 when the run is paused already (it was not held), 202 when it pauses before its next operation.</summary>
     public static async Task<IResult> PauseAsync(string runId, KeelClient keel, CancellationToken cancellationToken)
     {
         var pausedNow = await keel.PauseAsync(runId, cancellationToken);
-        return await CurrentAsync(keel, runId, pausedNow ? StatusCodes.Status200OK : StatusCodes.Status202Accepted, cancellationToken);
+        return await RunEndpoints.CurrentAsync(keel, runId, pausedNow ? StatusCodes.Status200OK : StatusCodes.Status202Accepted, cancellationToken);
     }
 
     public static async Task<IResult> ResumeAsync(string runId, KeelClient keel, CancellationToken cancellationToken)
     {
         await keel.ResumeAsync(runId, cancellationToken);
-        return await CurrentAsync(keel, runId, StatusCodes.Status200OK, cancellationToken);
+        return await RunEndpoints.CurrentAsync(keel, runId, StatusCodes.Status200OK, cancellationToken);
     }
 
     public static async Task<IResult> SetPriorityAsync(string runId, HttpRequest request, KeelClient keel, CancellationToken cancellationToken)
@@ -55,7 +55,4 @@ internal static class ControlEndpoints
         var step = await keel.ResolveAsync(runId, resolution, cancellationToken);
         return Results.Json(new { runId, step, action = body.Action }, ApiJson.Options, statusCode: StatusCodes.Status202Accepted);
     }
-
-    private static async Task<IResult> CurrentAsync(KeelClient keel, string runId, int status, CancellationToken cancellationToken) =>
-        Results.Json(await keel.GetRunAsync(runId, cancellationToken) ?? throw new RunNotFoundException(runId), ApiJson.Options, statusCode: status);
 }

@@ -36,8 +36,12 @@ internal static class RunEndpoints
             : Results.Json(started, ApiJson.Options);
     }
 
-    public static async Task<IResult> GetAsync(string runId, KeelClient keel, CancellationToken cancellationToken) =>
-        Results.Json(await keel.GetRunAsync(runId, cancellationToken) ?? throw new RunNotFoundException(runId), ApiJson.Options);
+    public static Task<IResult> GetAsync(string runId, KeelClient keel, CancellationToken cancellationToken) =>
+        CurrentAsync(keel, runId, StatusCodes.Status200OK, cancellationToken);
+
+    /// <summary>The run as it is now, answered with <paramref name="status"/>; 404 when there is no such run.</summary>
+    public static async Task<IResult> CurrentAsync(KeelClient keel, string runId, int status, CancellationToken cancellationToken) =>
+        Results.Json(await keel.GetRunAsync(runId, cancellationToken) ?? throw new RunNotFoundException(runId), ApiJson.Options, statusCode: status);
 
     public static async Task<IResult> JournalAsync(string runId, KeelClient keel, CancellationToken cancellationToken) =>
         Results.Json(await keel.GetJournalAsync(runId, cancellationToken), ApiJson.Options);
@@ -54,8 +58,7 @@ internal static class RunEndpoints
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            var run = await keel.GetRunAsync(runId, cancellationToken) ?? throw new RunNotFoundException(runId);
-            return Results.Json(run, ApiJson.Options, statusCode: StatusCodes.Status202Accepted);
+            return await CurrentAsync(keel, runId, StatusCodes.Status202Accepted, cancellationToken);
         }
     }
 
