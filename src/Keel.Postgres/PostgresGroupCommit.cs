@@ -98,13 +98,26 @@ internal sealed class PostgresGroupCommit<TItem, TResult> : IAsyncDisposable
     private async Task<TResult[]> ExecuteAsync(IReadOnlyList<TItem> items)
     {
         Batches++;
-        return await _execute(await ConnectionAsync().ConfigureAwait(false), items).ConfigureAwait(false);
+        var connection = await ConnectionAsync().ConfigureAwait(false);
+        try
+        {
+            return await _execute(connection, items).ConfigureAwait(false);
+        }
+        catch
+        {
+            // A statement that failed part-way through a multi-statement batch can leave the connection out of step
+            // with the server (Npgsql then reads a stray DataRow into the next batch: "unexpected backend message").
+            // The next batch, and the one-by-one retry, get a fresh connection.
+            _connection = null;
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
     }
 
     /// <summary>
     /// The loop keeps one connection: its statement is prepared there once (auto-prepare counts uses per connection,
     /// and batches spread over the pool's connections were parsed and planned again nearly every time, ~3 ms each).
-    /// A broken connection is replaced at the next batch.
+    /// A connection whose batch failed is replaced at the next batch.
     /// </summary>
     private async Task<NpgsqlConnection> ConnectionAsync()
     {
