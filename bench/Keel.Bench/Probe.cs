@@ -11,7 +11,7 @@ namespace Keel.Bench;
 /// </summary>
 internal static class Probe
 {
-    // A copy of SqliteWorkflowStore.FencedAppendSql / InsertEntrySql (private in Keel.Sqlite).
+    // The store's FencedAppendSql / InsertEntrySql as they were when this probe was written (schema 6).
     private const string FencedAppendSql =
         "UPDATE runs SET next_index = next_index + $count, " +
         "recovery_attempts = CASE WHEN $count > 0 THEN 0 ELSE recovery_attempts END, " +
@@ -55,6 +55,9 @@ internal static class Probe
             c.Open();
             Exec(c, "PRAGMA journal_mode=WAL;");
             Exec(c, $"PRAGMA synchronous={(options.Durability == SqliteDurability.Full ? "FULL" : "NORMAL")};");
+            // The statements probed are the store's of its first sessions, which counted entries in the run row
+            // (schema 7 dropped that column: plain appends now only read the fence). Put it back on this scratch copy.
+            Exec(c, "ALTER TABLE runs ADD COLUMN next_index INTEGER NOT NULL DEFAULT 0;");
             using (var tx = c.BeginTransaction())
             {
                 for (var r = 0; r < runs; r++)

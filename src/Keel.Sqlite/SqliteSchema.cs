@@ -92,6 +92,11 @@ internal static class SqliteSchema
         ALTER TABLE runs ADD COLUMN parent_seq INTEGER;
         CREATE INDEX runs_parent ON runs (parent_run_id) WHERE parent_run_id IS NOT NULL;
         """,
+
+        // 7: a run's journal length is read from its journal (appends no longer rewrite the run's row to count it)
+        """
+        ALTER TABLE runs DROP COLUMN next_index;
+        """,
     ];
 
     public static int LatestVersion => Migrations.Length;

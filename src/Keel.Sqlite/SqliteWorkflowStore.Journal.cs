@@ -7,7 +7,7 @@ namespace Keel.Sqlite;
 public sealed partial class SqliteWorkflowStore
 {
     private const string FencedAppendSql =
-        "UPDATE runs SET next_index = next_index + $count, " +
+        "UPDATE runs SET " +
         "recovery_attempts = CASE WHEN $count > 0 OR $recovered = 1 THEN 0 ELSE recovery_attempts END, " +
         "pause_requested = CASE WHEN $status = 'Paused' THEN 0 ELSE pause_requested END, " +
         "status = COALESCE($status, status), result = COALESCE($result, result), error = COALESCE($error, error), " +
@@ -18,12 +18,15 @@ public sealed partial class SqliteWorkflowStore
         "waiting_for = CASE WHEN $release = 1 THEN $waiting ELSE waiting_for END, " +
         "owner = CASE WHEN $release = 1 THEN NULL ELSE owner END, " +
         "lease_expires_at = CASE WHEN $release = 1 THEN NULL ELSE lease_expires_at END " +
-        "WHERE run_id = $id AND owner = $owner AND lease_epoch = $epoch RETURNING next_index;";
+        "WHERE run_id = $id AND owner = $owner AND lease_epoch = $epoch RETURNING " + JournalLengthSql + ";";
 
-    // The common case, an append with no status change, touches no indexed column, so SQLite rewrites no index page.
+    // The common case, entries with no change to the run: the fence is only read, so the commit writes the journal's
+    // pages and not the run's. The run's recovery count must already be 0 (the first append after a claim resets it
+    // through the fenced update); else, or when fenced out, no row comes back and the fenced update decides.
     private const string PlainAppendSql =
-        "UPDATE runs SET next_index = next_index + $count, recovery_attempts = 0, updated_at = $at " +
-        "WHERE run_id = $id AND owner = $owner AND lease_epoch = $epoch RETURNING next_index;";
+        "SELECT " + JournalLengthSql + " FROM runs WHERE run_id = $id AND owner = $owner AND lease_epoch = $epoch AND recovery_attempts = 0;";
+
+    private static readonly RunUpdate NoChange = new() { At = DateTimeOffset.UnixEpoch }; // only its flags are read: "at" is passed apart
 
     private const string InsertEntrySql =
         "INSERT INTO journal (run_id, idx, seq, kind, name, attempt, started_at, recorded_at, payload, error, retry_at) " +
@@ -46,24 +49,28 @@ public sealed partial class SqliteWorkflowStore
         var errorJson = ToJson(update?.Error);
         return WriteAsync(w =>
         {
-            var fence = w.Command(update is null ? PlainAppendSql : FencedAppendSql);
-            var p = fence.Parameters;
-            p.Set("$count", entries.Count);
-            p.Set("$at", Ms(at));
-            p.Set("$id", lease.RunId);
-            p.Set("$owner", lease.Owner);
-            p.Set("$epoch", lease.Epoch);
-            if (update is not null)
+            object? next = null;
+            if (update is null)
             {
-                SetUpdate(p, update, status, terminal, runnable, errorJson);
+                var plain = w.Command(PlainAppendSql);
+                SetFence(plain.Parameters, lease);
+                next = plain.ExecuteScalar();
             }
-            var next = fence.ExecuteScalar();
-
+            if (next is null)
+            {
+                var fence = w.Command(FencedAppendSql);
+                var p = fence.Parameters;
+                SetFence(p, lease);
+                p.Set("$count", entries.Count);
+                p.Set("$at", Ms(at));
+                SetUpdate(p, update ?? NoChange, status, terminal, runnable, errorJson);
+                next = fence.ExecuteScalar();
+            }
             if (next is null)
             {
                 return false; // fenced out: another worker holds the run
             }
-            var index = (long)next - entries.Count;
+            var index = (long)next;
             foreach (var entry in entries)
             {
                 InsertEntry(w, lease.RunId, index++, entry);
@@ -74,6 +81,13 @@ public sealed partial class SqliteWorkflowStore
             }
             return true;
         }, cancellationToken);
+    }
+
+    private static void SetFence(SqliteParameterCollection p, RunLease lease)
+    {
+        p.Set("$id", lease.RunId);
+        p.Set("$owner", lease.Owner);
+        p.Set("$epoch", lease.Epoch);
     }
 
     private static void SetUpdate(SqliteParameterCollection p, RunUpdate update, RunStatus? status, bool terminal, bool runnable, string? errorJson)

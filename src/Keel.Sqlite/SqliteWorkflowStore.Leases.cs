@@ -15,7 +15,7 @@ public sealed partial class SqliteWorkflowStore
         "    AND (owner IS NULL OR lease_expires_at IS NULL OR lease_expires_at < $now) " +
         "    AND workflow IN (SELECT value FROM json_each($workflows)) " +
         "  ORDER BY priority DESC, due_at LIMIT $limit) " +
-        "RETURNING " + RunColumns + ", lease_epoch, due_at, next_index;";
+        "RETURNING " + RunColumns + ", lease_epoch, due_at, " + JournalLengthSql + ";";
 
     // Runs of a workflow held by any worker now: what its concurrency limit counts.
     private const string HeldCountSql =

@@ -189,7 +189,7 @@ public sealed partial class SqliteWorkflowStore
         ArgumentNullException.ThrowIfNull(runId);
         return WriteAsync(w =>
         {
-            var select = w.Command("SELECT status, owner, lease_expires_at, next_index, workflow, parent_run_id, parent_seq FROM runs WHERE run_id = $id;");
+            var select = w.Command("SELECT status, owner, lease_expires_at, " + JournalLengthSql + ", workflow, parent_run_id, parent_seq FROM runs WHERE run_id = $id;");
             select.Parameters.Set("$id", runId);
             string status, workflow;
             bool held;
@@ -218,7 +218,7 @@ public sealed partial class SqliteWorkflowStore
             {
                 var update = w.Command(
                     "UPDATE runs SET status = 'Cancelled', status_reason = $reason, completed_at = $at, updated_at = $at, " +
-                    "due_at = NULL, owner = NULL, lease_expires_at = NULL, next_index = next_index + 1 WHERE run_id = $id;");
+                    "due_at = NULL, owner = NULL, lease_expires_at = NULL WHERE run_id = $id;");
                 update.Parameters.Set("$reason", text);
                 update.Parameters.Set("$at", Ms(at));
                 update.Parameters.Set("$id", runId);

@@ -11,7 +11,15 @@ namespace Keel.Sqlite;
 /// </summary>
 public sealed partial class SqliteWorkflowStore : IWorkflowStore
 {
-    private const string RunColumns = "run_id, workflow, status, input, result, error, status_reason, priority, created_at, updated_at, completed_at, owner, recovery_attempts, cancel_requested, custom_status, pause_requested, parent_run_id, parent_seq, continued_as";
+    // A plain append writes only its journal rows (one page per commit instead of two: the run row is not rewritten),
+    // so a run's last change is the later of its row's and its last journal entry's time, and its journal length is read
+    // from the journal itself.
+    internal const string LastChangeSql =
+        "max(updated_at, coalesce((SELECT recorded_at FROM journal WHERE journal.run_id = runs.run_id ORDER BY idx DESC LIMIT 1), 0))";
+
+    internal const string JournalLengthSql = "(SELECT coalesce(max(idx) + 1, 0) FROM journal WHERE journal.run_id = runs.run_id)";
+
+    private const string RunColumns = "run_id, workflow, status, input, result, error, status_reason, priority, created_at, " + LastChangeSql + ", completed_at, owner, recovery_attempts, cancel_requested, custom_status, pause_requested, parent_run_id, parent_seq, continued_as";
     private readonly SqliteStoreOptions _options;
     private readonly string _connectionString;
     private readonly SemaphoreSlim _initLock = new(1, 1);

@@ -145,6 +145,31 @@ public abstract class WorkflowStoreConformanceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AppendsWithoutUpdate_NumberEntriesInOrder_MoveLastChange_AndStayFenced()
+    {
+        // (SQLite: after a run's first append, appends with no update only read the fence and write the journal.)
+        var store = await OpenAsync();
+        await CreateAsync(store, "r");
+        var a = (await ClaimAsync(store, "worker-a", T0)).Single();
+        Assert.True(await store.AppendAsync(a.Lease, [Entry(1, "one") with { RecordedAt = T0.AddSeconds(1) }], null, Token));
+        Assert.True(await store.AppendAsync(a.Lease,
+            [Entry(2, "two") with { RecordedAt = T0.AddSeconds(2) }, Entry(3, "three") with { RecordedAt = T0.AddSeconds(3) }], null, Token));
+        Assert.Equal(T0.AddSeconds(3), (await store.GetRunAsync("r", Token))!.UpdatedAt);
+        Assert.Equal(T0.AddSeconds(3), (await store.ListRunsAsync(new RunQuery(), Token)).Runs.Single().UpdatedAt);
+
+        var b = (await ClaimAsync(store, "worker-b", T0.AddSeconds(40))).Single(); // A's lease expired
+        Assert.True(b.JournalLength is null or 3, $"journal length {b.JournalLength}");
+        Assert.True(await store.AppendAsync(b.Lease, [Entry(4, "four") with { RecordedAt = T0.AddSeconds(41) }], null, Token));
+        Assert.False(await store.AppendAsync(a.Lease, [Entry(4, "stale")], null, Token)); // B's progress reset the recovery count
+        Assert.True(await store.AppendAsync(b.Lease, [Entry(5, "five") with { RecordedAt = T0.AddSeconds(42) }], null, Token));
+
+        var journal = await store.GetJournalAsync("r", Token);
+        Assert.Equal(["one", "two", "three", "four", "five"], journal.Select(e => e.Name));
+        Assert.Equal([0L, 1, 2, 3, 4], journal.Select(e => e.Index));
+        Assert.Equal(0, (await store.GetRunAsync("r", Token))!.RecoveryAttempts);
+    }
+
+    [Fact]
     public async Task RecoveryAttempts_CountClaimsWithoutProgress_AndResetOnAppend()
     {
         var store = await OpenAsync();
