@@ -15,7 +15,11 @@ internal sealed class RunExecutor : IDisposable
     private readonly WorkerServices _services;
     private readonly ClaimedRun _claimed;
     private readonly WorkflowDefinition _definition;
-    private readonly Channel<InboxItem> _inbox = Channel.CreateUnbounded<InboxItem>(); // multi-reader kind: it supports Count
+    // Multi-reader kind: it supports Count. Synchronous continuations let a step body's thread run the loop on
+    // (PostFromBody); every other poster hands the loop back to the thread pool at once (see NextAsync).
+    private readonly Channel<InboxItem> _inbox = Channel.CreateUnbounded<InboxItem>(new UnboundedChannelOptions { AllowSynchronousContinuations = true });
+    [ThreadStatic]
+    private static bool t_loopMayContinueHere;
     // _abortCts stops the executor itself (shutdown, lost lease); _stepCts also fires when the run is cancelled,
     // for step bodies and retry waits.
     private readonly CancellationTokenSource _abortCts = new();
@@ -88,6 +92,54 @@ internal sealed class RunExecutor : IDisposable
     public JsonSerializerOptions SerializerOptions => _services.Options.SerializerOptions;
 
     public void Post(InboxItem item) => _inbox.Writer.TryWrite(item);
+
+    /// <summary>
+    /// Posts a step body's outcome from the body's own thread, which has nothing left to do: if the loop waits, it
+    /// continues on this thread (journal, deliver, start the next step) instead of waking another one.
+    /// </summary>
+    public void PostFromBody(InboxItem item)
+    {
+        t_loopMayContinueHere = true;
+        try
+        {
+            _inbox.Writer.TryWrite(item);
+        }
+        finally
+        {
+            t_loopMayContinueHere = false;
+        }
+    }
+
+    /// <summary>The next inbox item. A wait that ends on another poster's thread moves to the thread pool first.</summary>
+    private async ValueTask<InboxItem> NextAsync(CancellationToken token)
+    {
+        var read = _inbox.Reader.ReadAsync(token);
+        if (read.IsCompletedSuccessfully)
+        {
+            return read.Result;
+        }
+        try
+        {
+            var item = await read;
+            if (!TakeContinueHere())
+            {
+                await ThreadPoolHop.Instance;
+            }
+            return item;
+        }
+        catch (OperationCanceledException)
+        {
+            await ThreadPoolHop.Instance; // not on the canceller's thread
+            throw;
+        }
+    }
+
+    private static bool TakeContinueHere()
+    {
+        var here = t_loopMayContinueHere;
+        t_loopMayContinueHere = false; // whatever the loop posts to other runs from here is not a body's outcome
+        return here;
+    }
 
     public IWorkflowStore Store => _services.Store;
 
@@ -372,7 +424,7 @@ internal sealed class RunExecutor : IDisposable
                 }
             }
             batch.Clear();
-            batch.Add(await _inbox.Reader.ReadAsync(token));
+            batch.Add(await NextAsync(token));
             while (_inbox.Reader.TryRead(out var more))
             {
                 batch.Add(more);

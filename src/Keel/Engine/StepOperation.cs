@@ -339,7 +339,7 @@ internal sealed class StepOperation<T>(int sequence, string name, Func<StepConte
                     Sequence = Sequence, Kind = JournalEntryKind.StepCompleted, Name = Name, Attempt = attempt,
                     StartedAt = startedAt, RecordedAt = executor.Now, Payload = payload,
                 };
-                executor.Post(new InboxItem(InboxItemKind.Outcome, this, completed, () => Deliver(result!)));
+                executor.PostFromBody(new InboxItem(InboxItemKind.Outcome, this, completed, () => Deliver(result!)));
                 return null;
             }
         }
@@ -352,7 +352,7 @@ internal sealed class StepOperation<T>(int sequence, string name, Func<StepConte
                 StartedAt = startedAt, RecordedAt = executor.Now, Error = error.Info,
             };
             var exception = new StepFailedException(Name, attempt, error.Info);
-            executor.Post(new InboxItem(InboxItemKind.Outcome, this, failed, () => Fail(exception)));
+            executor.PostFromBody(new InboxItem(InboxItemKind.Outcome, this, failed, () => Fail(exception)));
             return null;
         }
 
