@@ -13,6 +13,17 @@ public sealed class PostgresStoreTests : IAsyncDisposable
 
     public ValueTask DisposeAsync() => _db.DisposeAsync();
 
+    [Theory]
+    [InlineData("Host=db;Username=keel", PostgresWorkflowStore.DefaultMaxPoolSize)]
+    [InlineData("Host=db;Username=keel;Maximum Pool Size=100", 100)]
+    [InlineData("Host=db;Username=keel;maxpoolsize=7", 7)]
+    public async Task PoolSize_IsCappedUnlessTheConnectionStringSetsIt(string connectionString, int expected)
+    {
+        // Npgsql's default pool (100) equals PostgreSQL's default max_connections: two busy workers could exhaust it.
+        await using var store = new PostgresWorkflowStore(new PostgresStoreOptions { ConnectionString = connectionString });
+        Assert.Equal(expected, store.MaxPoolSize);
+    }
+
     [Fact]
     public async Task Initialize_ManyStoresAtOnceOnAFreshSchema_MigrateOnce()
     {
