@@ -16,11 +16,98 @@ public sealed partial class PostgresWorkflowStore
         "UPDATE runs SET due_at = @at, updated_at = @at, status = 'Waiting' WHERE run_id = @id AND status IN ('Waiting', 'NeedsAttention') AND owner IS NULL " +
         "AND (due_at IS NULL OR due_at > @at) AND @name = ANY(waiting_for);";
 
+    // The batched send: the runs' rows locked in run id order (as appends and renewals lock them), then the accepted
+    // signals inserted in the order they were sent and the released runs that wait for one of their names made due.
+    private const string LockRunsSql = "SELECT run_id, status, owner, lease_expires_at FROM runs WHERE run_id = ANY(@ids) ORDER BY run_id FOR UPDATE;";
+
+    private const string InsertSignalsSql =
+        "WITH input AS (SELECT * FROM unnest(@ids, @names, @payloads, @ats) WITH ORDINALITY AS s(run_id, name, payload, sent_at, ord)), " +
+        "ins AS (INSERT INTO signals (run_id, name, payload, sent_at) SELECT run_id, name, payload, sent_at FROM input ORDER BY ord) " +
+        "UPDATE runs SET due_at = w.at, updated_at = w.at, status = 'Waiting' " +
+        "FROM (SELECT i.run_id, min(i.sent_at) AS at FROM input i JOIN runs r ON r.run_id = i.run_id " +
+        "  WHERE i.name = ANY(r.waiting_for) GROUP BY i.run_id) AS w " +
+        "WHERE runs.run_id = w.run_id AND runs.status IN ('Waiting', 'NeedsAttention') AND runs.owner IS NULL " +
+        "AND (runs.due_at IS NULL OR runs.due_at > w.at);";
+
     /// <inheritdoc />
     public Task<SignalOutcome> SendSignalAsync(NewSignal signal, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(signal);
-        return UseAsync(async (connection, ct) =>
+        return _signals is null ? SendSignalDirectAsync(signal, cancellationToken) : SendSignalBatchedAsync(signal, cancellationToken);
+    }
+
+    /// <summary>Group commit: the signal is stored in one transaction with whatever other sends are queued (many
+    /// senders, e.g. a broadcast to thousands of waiting runs, no longer pay a transaction each).</summary>
+    private async Task<SignalOutcome> SendSignalBatchedAsync(NewSignal signal, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        if (!_initialized)
+        {
+            await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        }
+        try
+        {
+            return await _signals!.EnqueueAsync(signal).ConfigureAwait(false);
+        }
+        catch (NpgsqlException ex)
+        {
+            throw Translate(ex);
+        }
+    }
+
+    private static async Task<SignalOutcome[]> InsertSignalsAsync(NpgsqlConnection connection, IReadOnlyList<NewSignal> signals)
+    {
+        var transaction = await connection.BeginTransactionAsync().ConfigureAwait(false);
+        await using var transactionScope = transaction.ConfigureAwait(false);
+        var states = new Dictionary<string, (string Status, bool HasOwner, long? LeaseExpires)>(StringComparer.Ordinal);
+        using (var lockRuns = new NpgsqlCommand(LockRunsSql, connection, transaction))
+        {
+            Add(lockRuns, "ids", NpgsqlDbType.Array | NpgsqlDbType.Text, signals.Select(s => s.RunId).Distinct(StringComparer.Ordinal).ToArray());
+            var reader = await lockRuns.ExecuteReaderAsync().ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync().ConfigureAwait(false))
+                {
+                    var hasOwner = !await reader.IsDBNullAsync(2).ConfigureAwait(false);
+                    long? expires = await reader.IsDBNullAsync(3).ConfigureAwait(false) ? null : reader.GetInt64(3);
+                    states[reader.GetString(0)] = (reader.GetString(1), hasOwner, expires);
+                }
+            }
+        }
+        var outcomes = new SignalOutcome[signals.Count];
+        var accepted = new List<NewSignal>(signals.Count);
+        for (var i = 0; i < signals.Count; i++)
+        {
+            var signal = signals[i];
+            if (!states.TryGetValue(signal.RunId, out var state))
+            {
+                outcomes[i] = SignalOutcome.NotFound;
+            }
+            else if (Enum.Parse<RunStatus>(state.Status).IsTerminal())
+            {
+                outcomes[i] = SignalOutcome.AlreadyFinished;
+            }
+            else
+            {
+                accepted.Add(signal);
+                outcomes[i] = state.HasOwner && state.LeaseExpires >= Ms(signal.SentAt) ? SignalOutcome.StoredHeld : SignalOutcome.Stored;
+            }
+        }
+        if (accepted.Count > 0)
+        {
+            using var insert = new NpgsqlCommand(InsertSignalsSql, connection, transaction);
+            Add(insert, "ids", NpgsqlDbType.Array | NpgsqlDbType.Text, accepted.ConvertAll(s => s.RunId).ToArray());
+            Add(insert, "names", NpgsqlDbType.Array | NpgsqlDbType.Text, accepted.ConvertAll(s => s.Name).ToArray());
+            Add(insert, "payloads", NpgsqlDbType.Array | NpgsqlDbType.Text, accepted.ConvertAll(s => s.Payload).ToArray());
+            Add(insert, "ats", NpgsqlDbType.Array | NpgsqlDbType.Bigint, accepted.ConvertAll(s => Ms(s.SentAt)).ToArray());
+            await insert.ExecuteNonQueryAsync().ConfigureAwait(false);
+        }
+        await transaction.CommitAsync().ConfigureAwait(false);
+        return outcomes;
+    }
+
+    private Task<SignalOutcome> SendSignalDirectAsync(NewSignal signal, CancellationToken cancellationToken) =>
+        UseAsync(async (connection, ct) =>
         {
             var transaction = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
             await using var transactionScope = transaction.ConfigureAwait(false);
@@ -37,7 +124,6 @@ public sealed partial class PostgresWorkflowStore
             await transaction.CommitAsync(ct).ConfigureAwait(false);
             return state.Value.Held ? SignalOutcome.StoredHeld : SignalOutcome.Stored;
         }, cancellationToken);
-    }
 
     /// <inheritdoc />
     public Task<IReadOnlyList<StoredSignal>> GetSignalsAsync(string runId, CancellationToken cancellationToken = default)

@@ -23,6 +23,7 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IStoreWakeup
     private readonly PostgresListener _listener;
     private readonly PostgresGroupCommit<PostgresAppend, bool>? _appends;
     private readonly PostgresGroupCommit<NewRun, RunInfo?>? _creates;
+    private readonly PostgresGroupCommit<NewSignal, SignalOutcome>? _signals;
     private volatile bool _initialized;
 
     /// <summary>Creates the store; nothing is opened until <see cref="InitializeAsync"/>.</summary>
@@ -65,13 +66,14 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IStoreWakeup
         {
             _appends = new(_ownedSource, options.MaxAppendBatchSize, ExecuteAppendsAsync, PrepareWriterAsync);
             _creates = new(_ownedSource, options.MaxAppendBatchSize, InsertRunsAsync, PrepareWriterAsync);
+            _signals = new(_ownedSource, options.MaxAppendBatchSize, InsertSignalsAsync, PrepareWriterAsync);
         }
     }
 
     /// <summary>
     /// The pool's size when the connection string does not set one (Npgsql's own default is 100, which is PostgreSQL's
-    /// default <c>max_connections</c>: two busy workers could use up the server). A store also keeps three connections
-    /// of its own (LISTEN and two group-commit writers). A pool of 20 served W2 as fast as one of 100.
+    /// default <c>max_connections</c>: two busy workers could use up the server). A store also keeps up to four connections
+    /// of its own (LISTEN and the group-commit writers of appends, creates and signals, each opened at first use). A pool of 20 served W2 as fast as one of 100.
     /// </summary>
     internal const int DefaultMaxPoolSize = 20;
 
@@ -243,6 +245,10 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IStoreWakeup
         if (_creates is not null)
         {
             await _creates.DisposeAsync().ConfigureAwait(false);
+        }
+        if (_signals is not null)
+        {
+            await _signals.DisposeAsync().ConfigureAwait(false);
         }
         await _dataSource.DisposeAsync().ConfigureAwait(false);
         await _ownedSource.DisposeAsync().ConfigureAwait(false);

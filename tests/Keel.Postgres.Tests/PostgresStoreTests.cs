@@ -104,6 +104,38 @@ public sealed class PostgresStoreTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task BatchedSignals_EachSendGetsItsRunsOutcome_InOrder_AndOnlyWaitersOfTheNameBecomeDue()
+    {
+        await using var store = _db.CreateStore();
+        await store.InitializeAsync(Token);
+        foreach (var id in new[] { "done", "held", "other", "waiting" })
+        {
+            await store.CreateRunAsync(new NewRun { RunId = id, WorkflowName = "w", Input = "{}", CreatedAt = T0 }, Token);
+        }
+        var claims = (await store.ClaimRunsAsync(new ClaimRequest { Owner = "a", WorkflowNames = ["w"], MaxRuns = 4, Now = T0, LeaseExpiresAt = T0.AddMinutes(5) }, Token))
+            .ToDictionary(c => c.Run.RunId, c => c.Lease);
+        Assert.True(await store.AppendAsync(claims["done"], [], new RunUpdate { Status = RunStatus.Completed, Result = "1", ReleaseLease = true, At = T0 }, Token));
+        foreach (var (id, name) in new[] { ("waiting", "go"), ("other", "x") })
+        {
+            Assert.True(await store.AppendAsync(claims[id], [], new RunUpdate { Status = RunStatus.Waiting, ReleaseLease = true, WaitsForSignals = [name], At = T0 }, Token));
+        }
+
+        // Sent without waiting, so they share batches.
+        var at = T0.AddSeconds(1);
+        var sends = new[] { ("waiting", "go"), ("held", "go"), ("done", "go"), ("missing", "go"), ("other", "go"), ("held", "s1"), ("held", "s2"), ("held", "s3") }
+            .Select(s => store.SendSignalAsync(new NewSignal { RunId = s.Item1, Name = s.Item2, Payload = "\"p\"", SentAt = at }, Token)).ToList();
+        Assert.Equal(
+            [SignalOutcome.Stored, SignalOutcome.StoredHeld, SignalOutcome.AlreadyFinished, SignalOutcome.NotFound, SignalOutcome.Stored,
+             SignalOutcome.StoredHeld, SignalOutcome.StoredHeld, SignalOutcome.StoredHeld],
+            await Task.WhenAll(sends));
+
+        Assert.Equal(["go", "s1", "s2", "s3"], (await store.GetSignalsAsync("held", Token)).Select(s => s.Name));
+        Assert.Empty(await store.GetSignalsAsync("done", Token));
+        var woken = await store.ClaimRunsAsync(new ClaimRequest { Owner = "b", WorkflowNames = ["w"], MaxRuns = 10, Now = at, LeaseExpiresAt = at.AddMinutes(5) }, Token);
+        Assert.Equal(["waiting"], woken.Select(c => c.Run.RunId)); // "other" waits for "x"; "held" is still held by a
+    }
+
+    [Fact]
     public async Task BatchedCreates_RepeatedAndExistingIds_CreateEachRunOnce()
     {
         await using var store = _db.CreateStore();
