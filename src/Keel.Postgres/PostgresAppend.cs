@@ -40,6 +40,9 @@ internal sealed class PostgresAppend
     /// <summary>The signal names a released run waits for; null when it waits for none.</summary>
     public string[]? Waiting { get; private init; }
 
+    /// <summary>Signals the entries consume (deleted from the inbox with them); null when none.</summary>
+    public long[]? ConsumedSignals { get; private init; }
+
     /// <summary>Entries only, no change to the run (most steps): written by the narrow statement.</summary>
     public bool IsPlain { get; private init; }
 
@@ -62,6 +65,7 @@ internal sealed class PostgresAppend
             Recovered = update?.Recovered == true,
             Due = update?.DueAt?.ToUnixTimeMilliseconds(),
             Waiting = update?.WaitsForSignals?.ToArray(),
+            ConsumedSignals = update?.ConsumedSignals is { Count: > 0 } consumed ? [.. consumed] : null,
             IsPlain = update is null,
         };
     }

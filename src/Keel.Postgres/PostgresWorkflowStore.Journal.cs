@@ -101,7 +101,7 @@ public sealed partial class PostgresWorkflowStore
             return Task.FromResult(true);
         }
         var append = PostgresAppend.From(lease, entries, update);
-        if (update is not null && HasInboxChanges(update))
+        if (update is not null && HasInboxChanges(update) && !(_appends is not null && ConsumesSignalsOnly(update)))
         {
             return AppendWithInboxAsync(FencedAppendCommand(append), lease.RunId, update, cancellationToken);
         }
@@ -167,6 +167,11 @@ public sealed partial class PostgresWorkflowStore
             // A lone append (a quiet worker) takes the single-run statement: cheaper than the array form for one row.
             batch.BatchCommands.Add(round.Count == 1 ? FencedAppendCommand(round[0])
                 : round.TrueForAll(a => a.IsPlain) ? BatchedPlainAppendCommand(round) : BatchedAppendCommand(round));
+            if (round.Exists(a => a.ConsumedSignals is not null))
+            {
+                // Right after its round: a later round's release of the same run would fail the lease check.
+                batch.BatchCommands.Add(ConsumeSignalsCommand(round));
+            }
         }
         var held = new HashSet<PostgresAppend>();
         var reader = await batch.ExecuteReaderAsync().ConfigureAwait(false);
@@ -191,6 +196,10 @@ public sealed partial class PostgresWorkflowStore
                     held.UnionWith(round.Where(a => heldRuns.Contains(a.Lease.RunId)));
                 }
                 await reader.NextResultAsync().ConfigureAwait(false);
+                if (round.Exists(a => a.ConsumedSignals is not null))
+                {
+                    await reader.NextResultAsync().ConfigureAwait(false); // past the deleted signals' ids
+                }
             }
         }
         return [.. appends.Select(held.Contains)];
@@ -235,6 +244,38 @@ public sealed partial class PostgresWorkflowStore
         Add(p, "recovereds", NpgsqlDbType.Array | NpgsqlDbType.Boolean, recovereds);
         Add(p, "dues", NpgsqlDbType.Array | NpgsqlDbType.Bigint, dues);
         Add(p, "waitings", NpgsqlDbType.Array | NpgsqlDbType.Text, waitings);
+        return command;
+    }
+
+    /// <summary>
+    /// An append whose only inbox change is consuming signals (a run took a signal and goes on: no release, no
+    /// approvals, no parent or successor) shares the group commit: its signals are deleted after the batch's fences by
+    /// <see cref="ConsumeSignalsSql"/>.
+    /// </summary>
+    private static bool ConsumesSignalsOnly(RunUpdate update) =>
+        update.ConsumedSignals is { Count: > 0 } && update.OpenApprovals is not { Count: > 0 } && update.ClosedApprovals is not { Count: > 0 }
+        && update.NotifyParent is null && update.ContinueAs is null && !update.ReleaseLease;
+
+    /// <summary>
+    /// Deletes the consumed signals of a round's appends whose fence held, in the batch's transaction, right after the
+    /// round. These appends keep the lease, so a run then still held by the append's owner at its epoch is exactly one
+    /// whose fence held (its row stays locked by this transaction). It returns the ids it deleted, so that it is a result
+    /// set of its own in the batch's reader.
+    /// </summary>
+    private const string ConsumeSignalsSql =
+        "DELETE FROM signals s USING unnest(@runs, @owners, @epochs, @signalIds) AS d(run_id, owner, epoch, id) " +
+        "WHERE s.run_id = d.run_id AND s.id = d.id " +
+        "AND EXISTS (SELECT 1 FROM runs r WHERE r.run_id = d.run_id AND r.owner = d.owner AND r.lease_epoch = d.epoch) RETURNING s.id;";
+
+    private static NpgsqlBatchCommand ConsumeSignalsCommand(IReadOnlyList<PostgresAppend> appends)
+    {
+        var consumed = appends.Where(a => a.ConsumedSignals is not null).SelectMany(a => a.ConsumedSignals!.Select(id => (a.Lease, Id: id))).ToList();
+        var command = new NpgsqlBatchCommand(ConsumeSignalsSql);
+        var p = command.Parameters;
+        Add(p, "runs", NpgsqlDbType.Array | NpgsqlDbType.Text, consumed.ConvertAll(c => c.Lease.RunId).ToArray());
+        Add(p, "owners", NpgsqlDbType.Array | NpgsqlDbType.Text, consumed.ConvertAll(c => c.Lease.Owner).ToArray());
+        Add(p, "epochs", NpgsqlDbType.Array | NpgsqlDbType.Bigint, consumed.ConvertAll(c => c.Lease.Epoch).ToArray());
+        Add(p, "signalIds", NpgsqlDbType.Array | NpgsqlDbType.Bigint, consumed.ConvertAll(c => c.Id).ToArray());
         return command;
     }
 

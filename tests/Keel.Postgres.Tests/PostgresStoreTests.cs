@@ -136,6 +136,48 @@ public sealed class PostgresStoreTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task BatchedAppendsConsumingSignals_DeleteThemOnlyWhereTheFenceHeld()
+    {
+        await using var store = _db.CreateStore();
+        await store.InitializeAsync(Token);
+        foreach (var id in new[] { "a", "b", "c", "d" })
+        {
+            await store.CreateRunAsync(new NewRun { RunId = id, WorkflowName = "w", Input = "{}", CreatedAt = T0 }, Token);
+        }
+        var leases = (await store.ClaimRunsAsync(new ClaimRequest { Owner = "o", WorkflowNames = ["w"], MaxRuns = 4, Now = T0, LeaseExpiresAt = T0.AddMinutes(5) }, Token))
+            .ToDictionary(c => c.Run.RunId, c => c.Lease);
+        var signals = new Dictionary<string, long>();
+        foreach (var id in leases.Keys)
+        {
+            Assert.Equal(SignalOutcome.StoredHeld, await store.SendSignalAsync(new NewSignal { RunId = id, Name = "go", Payload = "1", SentAt = T0 }, Token));
+            signals[id] = Assert.Single(await store.GetSignalsAsync(id, Token)).Id;
+        }
+        JournalEntry Received(int seq) => new() { Sequence = seq, Kind = JournalEntryKind.SignalReceived, Name = "go", RecordedAt = T0, Payload = "1" };
+        RunUpdate Consume(string id) => new() { ConsumedSignals = [signals[id]], At = T0 };
+
+        // Queued together: two runs that consume, one with a stale lease, and one whose consuming append is followed by a
+        // plain one in the same batch (a second round).
+        var appends = new[]
+        {
+            store.AppendAsync(leases["a"], [Received(1)], Consume("a"), Token),
+            store.AppendAsync(leases["b"], [Received(1)], Consume("b"), Token),
+            store.AppendAsync(leases["c"] with { Epoch = leases["c"].Epoch - 1 }, [Received(1)], Consume("c"), Token),
+            store.AppendAsync(leases["d"], [Received(1)], Consume("d"), Token),
+            store.AppendAsync(leases["d"], [Received(2)], null, Token),
+        };
+        var held = await Task.WhenAll(appends);
+        Assert.Equal(new[] { true, true, false, true, true }, held);
+
+        foreach (var id in new[] { "a", "b", "d" })
+        {
+            Assert.Empty(await store.GetSignalsAsync(id, Token));
+        }
+        Assert.Equal(signals["c"], Assert.Single(await store.GetSignalsAsync("c", Token)).Id); // fenced out: consumed nothing
+        Assert.Empty(await store.GetJournalAsync("c", Token));
+        Assert.Equal([1, 2], (await store.GetJournalAsync("d", Token)).Select(e => e.Sequence));
+    }
+
+    [Fact]
     public async Task BatchedCreates_RepeatedAndExistingIds_CreateEachRunOnce()
     {
         await using var store = _db.CreateStore();
