@@ -33,26 +33,9 @@ public sealed partial class PostgresWorkflowStore
     public Task<SignalOutcome> SendSignalAsync(NewSignal signal, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(signal);
-        return _signals is null ? SendSignalDirectAsync(signal, cancellationToken) : SendSignalBatchedAsync(signal, cancellationToken);
-    }
-
-    /// <summary>Group commit: the signal is stored in one transaction with whatever other sends are queued (many
-    /// senders, e.g. a broadcast to thousands of waiting runs, no longer pay a transaction each).</summary>
-    private async Task<SignalOutcome> SendSignalBatchedAsync(NewSignal signal, CancellationToken cancellationToken)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        if (!_initialized)
-        {
-            await InitializeAsync(cancellationToken).ConfigureAwait(false);
-        }
-        try
-        {
-            return await _signals!.EnqueueAsync(signal).ConfigureAwait(false);
-        }
-        catch (NpgsqlException ex)
-        {
-            throw Translate(ex);
-        }
+        // Batched: the signal is stored in one transaction with whatever other sends are queued (a broadcast to
+        // thousands of waiting runs does not pay a transaction each).
+        return _signals is null ? SendSignalDirectAsync(signal, cancellationToken) : GroupCommitAsync(_signals, signal, cancellationToken);
     }
 
     private static async Task<SignalOutcome[]> InsertSignalsAsync(NpgsqlConnection connection, IReadOnlyList<NewSignal> signals)

@@ -105,7 +105,8 @@ public sealed partial class PostgresWorkflowStore
         {
             return AppendWithInboxAsync(FencedAppendCommand(append), lease.RunId, update, cancellationToken);
         }
-        return _appends is not null ? AppendBatchedAsync(append, cancellationToken) : AppendDirectAsync(FencedAppendCommand(append), cancellationToken);
+        // Batched, false means fenced out: another worker holds the run and nothing was written.
+        return _appends is not null ? GroupCommitAsync(_appends, append, cancellationToken) : AppendDirectAsync(FencedAppendCommand(append), cancellationToken);
     }
 
     private static NpgsqlBatchCommand FencedAppendCommand(PostgresAppend append)
@@ -332,24 +333,6 @@ public sealed partial class PostgresWorkflowStore
         Add(p, "payloads", NpgsqlDbType.Array | NpgsqlDbType.Text, payloads);
         Add(p, "entryErrors", NpgsqlDbType.Array | NpgsqlDbType.Text, errors);
         Add(p, "retries", NpgsqlDbType.Array | NpgsqlDbType.Bigint, retries);
-    }
-
-    /// <summary>Group commit: the append shares a round trip and a transaction with whatever other appends are queued.</summary>
-    private async Task<bool> AppendBatchedAsync(PostgresAppend append, CancellationToken cancellationToken)
-    {
-        if (!_initialized)
-        {
-            await InitializeAsync(cancellationToken).ConfigureAwait(false);
-        }
-        try
-        {
-            // false: fenced out, another worker holds the run and nothing was written
-            return await _appends!.EnqueueAsync(append).ConfigureAwait(false);
-        }
-        catch (NpgsqlException ex)
-        {
-            throw Translate(ex);
-        }
     }
 
     private Task<bool> AppendDirectAsync(NpgsqlBatchCommand command, CancellationToken cancellationToken) =>

@@ -35,19 +35,7 @@ public sealed partial class PostgresWorkflowStore
     /// insert trigger's NOTIFY, which serializes commits, is paid once for them all).</summary>
     private async Task<CreateRunResult> CreateBatchedAsync(NewRun run, CancellationToken cancellationToken)
     {
-        if (!_initialized)
-        {
-            await InitializeAsync(cancellationToken).ConfigureAwait(false);
-        }
-        RunInfo? created;
-        try
-        {
-            created = await _creates!.EnqueueAsync(run).ConfigureAwait(false);
-        }
-        catch (NpgsqlException ex)
-        {
-            throw Translate(ex);
-        }
+        var created = await GroupCommitAsync(_creates!, run, cancellationToken).ConfigureAwait(false);
         return created is not null ? new CreateRunResult(created, true) : await ExistingRunAsync(run.RunId, cancellationToken).ConfigureAwait(false);
     }
 

@@ -97,6 +97,24 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IStoreWakeup
         await command.ExecuteNonQueryAsync().ConfigureAwait(false);
     }
 
+    /// <summary>Queues an item on a group-commit writer: it shares a round trip and a transaction with whatever else is queued.</summary>
+    private async Task<TResult> GroupCommitAsync<TItem, TResult>(PostgresGroupCommit<TItem, TResult> writer, TItem item, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        if (!_initialized)
+        {
+            await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        }
+        try
+        {
+            return await writer.EnqueueAsync(item).ConfigureAwait(false);
+        }
+        catch (NpgsqlException ex)
+        {
+            throw Translate(ex);
+        }
+    }
+
     /// <summary>Round trips that carried appends through the group-commit writer (for measurements).</summary>
     public long AppendBatches => _appends?.Batches ?? 0;
 

@@ -241,7 +241,10 @@ function resolveCard(run, journal) {
 
 async function renderRun(view, runId) {
   const id = enc(runId);
-  const [run, journal, pending] = await Promise.all([api.get(`runs/${id}`), api.get(`runs/${id}/journal`), api.get(`approvals?runId=${id}`)]);
+  // The run first, its journal after: the journal then holds every entry up to the state shown. (Read together, a run
+  // that finished in between showed as Completed over a timeline without its last entries, and was not refreshed again.)
+  const run = await api.get(`runs/${id}`);
+  const [journal, pending] = await Promise.all([api.get(`runs/${id}/journal`), api.get(`approvals?runId=${id}`)]);
   const fact = (label, value) => value === null || value === undefined || value === "" ? [] : [el("dt", {}, label), el("dd", {}, value)];
   fill(view, true, 
     el("h1", {}, "Run ", el("span", { class: "mono" }, run.runId), " ", badge(run.status)),
