@@ -43,6 +43,9 @@ internal sealed class PostgresAppend
     /// <summary>Signals the entries consume (deleted from the inbox with them); null when none.</summary>
     public long[]? ConsumedSignals { get; private init; }
 
+    /// <summary>The run is released to wait for signals (a statement after the fences makes it due if one is there).</summary>
+    public bool WaitsForSignals => Release && Waiting is { Length: > 0 };
+
     /// <summary>Entries only, no change to the run (most steps): written by the narrow statement.</summary>
     public bool IsPlain { get; private init; }
 

@@ -101,7 +101,7 @@ public sealed partial class PostgresWorkflowStore
             return Task.FromResult(true);
         }
         var append = PostgresAppend.From(lease, entries, update);
-        if (update is not null && HasInboxChanges(update) && !(_appends is not null && ConsumesSignalsOnly(update)))
+        if (update is not null && HasInboxChanges(update) && !(_appends is not null && InboxChangesBatchable(update)))
         {
             return AppendWithInboxAsync(FencedAppendCommand(append), lease.RunId, update, cancellationToken);
         }
@@ -168,10 +168,10 @@ public sealed partial class PostgresWorkflowStore
             // A lone append (a quiet worker) takes the single-run statement: cheaper than the array form for one row.
             batch.BatchCommands.Add(round.Count == 1 ? FencedAppendCommand(round[0])
                 : round.TrueForAll(a => a.IsPlain) ? BatchedPlainAppendCommand(round) : BatchedAppendCommand(round));
-            if (round.Exists(a => a.ConsumedSignals is not null))
+            // Right after its round: a later round's release of the same run would fail the consumption's lease check.
+            foreach (var inbox in InboxCommands(round))
             {
-                // Right after its round: a later round's release of the same run would fail the lease check.
-                batch.BatchCommands.Add(ConsumeSignalsCommand(round));
+                batch.BatchCommands.Add(inbox);
             }
         }
         var held = new HashSet<PostgresAppend>();
@@ -197,9 +197,9 @@ public sealed partial class PostgresWorkflowStore
                     held.UnionWith(round.Where(a => heldRuns.Contains(a.Lease.RunId)));
                 }
                 await reader.NextResultAsync().ConfigureAwait(false);
-                if (round.Exists(a => a.ConsumedSignals is not null))
+                for (var i = InboxCommands(round).Count(); i > 0; i--)
                 {
-                    await reader.NextResultAsync().ConfigureAwait(false); // past the deleted signals' ids
+                    await reader.NextResultAsync().ConfigureAwait(false); // past the ids the inbox statements return
                 }
             }
         }
@@ -249,13 +249,52 @@ public sealed partial class PostgresWorkflowStore
     }
 
     /// <summary>
-    /// An append whose only inbox change is consuming signals (a run took a signal and goes on: no release, no
-    /// approvals, no parent or successor) shares the group commit: its signals are deleted after the batch's fences by
-    /// <see cref="ConsumeSignalsSql"/>.
+    /// Inbox changes that share the group commit: consuming signals (a run took a signal and goes on, keeping its lease)
+    /// and a release to wait for signals; not together, and without approvals, a parent to tell or a successor. Their
+    /// statements follow the round of fences that carried them (<see cref="InboxCommands"/>).
     /// </summary>
-    private static bool ConsumesSignalsOnly(RunUpdate update) =>
-        update.ConsumedSignals is { Count: > 0 } && update.OpenApprovals is not { Count: > 0 } && update.ClosedApprovals is not { Count: > 0 }
-        && update.NotifyParent is null && update.ContinueAs is null && !update.ReleaseLease;
+    private static bool InboxChangesBatchable(RunUpdate update)
+    {
+        if (update.OpenApprovals is { Count: > 0 } || update.ClosedApprovals is { Count: > 0 } || update.NotifyParent is not null || update.ContinueAs is not null)
+        {
+            return false;
+        }
+        return update.ConsumedSignals is { Count: > 0 }
+            ? !update.ReleaseLease // the consumption's lease check needs the lease still held
+            : update.ReleaseLease && update.WaitsForSignals is { Count: > 0 };
+    }
+
+    private static IEnumerable<NpgsqlBatchCommand> InboxCommands(List<PostgresAppend> round)
+    {
+        if (round.Exists(a => a.ConsumedSignals is not null))
+        {
+            yield return ConsumeSignalsCommand(round);
+        }
+        if (round.Exists(a => a.WaitsForSignals))
+        {
+            yield return WakeReleasedCommand(round);
+        }
+    }
+
+    /// <summary>
+    /// After a round that released runs to wait for signals: a released run whose inbox already holds one of the names it
+    /// waits for is due now. A fresh snapshot (this statement's) sees every signal committed before it; a sender that
+    /// commits later locked the run's row after this transaction and sees the release (see SendSignalAsync).
+    /// </summary>
+    private const string WakeReleasedSql =
+        "UPDATE runs SET due_at = w.at, updated_at = w.at, status = 'Waiting' FROM unnest(@runs, @ats) AS w(run_id, at) " +
+        "WHERE runs.run_id = w.run_id AND runs.status IN ('Waiting', 'NeedsAttention') AND runs.owner IS NULL " +
+        "AND (runs.due_at IS NULL OR runs.due_at > w.at) " +
+        "AND EXISTS (SELECT 1 FROM signals s WHERE s.run_id = runs.run_id AND s.name = ANY(runs.waiting_for)) RETURNING runs.run_id;";
+
+    private static NpgsqlBatchCommand WakeReleasedCommand(List<PostgresAppend> round)
+    {
+        var released = round.FindAll(a => a.WaitsForSignals);
+        var command = new NpgsqlBatchCommand(WakeReleasedSql);
+        Add(command.Parameters, "runs", NpgsqlDbType.Array | NpgsqlDbType.Text, released.ConvertAll(a => a.Lease.RunId).ToArray());
+        Add(command.Parameters, "ats", NpgsqlDbType.Array | NpgsqlDbType.Bigint, released.ConvertAll(a => a.At).ToArray());
+        return command;
+    }
 
     /// <summary>
     /// Deletes the consumed signals of a round's appends whose fence held, in the batch's transaction, right after the

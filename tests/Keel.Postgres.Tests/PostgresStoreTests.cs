@@ -178,6 +178,38 @@ public sealed class PostgresStoreTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task BatchedReleasesToWaitForSignals_AreDueAtOnceOnlyWhenTheirSignalIsAlreadyThere()
+    {
+        await using var store = _db.CreateStore();
+        await store.InitializeAsync(Token);
+        foreach (var id in new[] { "has-signal", "no-signal", "stale" })
+        {
+            await store.CreateRunAsync(new NewRun { RunId = id, WorkflowName = "w", Input = "{}", CreatedAt = T0 }, Token);
+        }
+        var leases = (await store.ClaimRunsAsync(new ClaimRequest { Owner = "o", WorkflowNames = ["w"], MaxRuns = 3, Now = T0, LeaseExpiresAt = T0.AddMinutes(5) }, Token))
+            .ToDictionary(c => c.Run.RunId, c => c.Lease);
+        Assert.Equal(SignalOutcome.StoredHeld, await store.SendSignalAsync(new NewSignal { RunId = "has-signal", Name = "go", Payload = "1", SentAt = T0 }, Token));
+        var at = T0.AddSeconds(1);
+        RunUpdate Release() => new() { Status = RunStatus.Waiting, ReleaseLease = true, WaitsForSignals = ["go"], At = at };
+
+        // Queued together, so they share batches.
+        var releases = new[]
+        {
+            store.AppendAsync(leases["has-signal"], [], Release(), Token),
+            store.AppendAsync(leases["no-signal"], [], Release(), Token),
+            store.AppendAsync(leases["stale"] with { Epoch = leases["stale"].Epoch - 1 }, [], Release(), Token),
+        };
+        var held = await Task.WhenAll(releases);
+        Assert.Equal(new[] { true, true, false }, held);
+
+        var claim = new ClaimRequest { Owner = "b", WorkflowNames = ["w"], MaxRuns = 10, Now = at.AddMinutes(10), LeaseExpiresAt = at.AddMinutes(20) };
+        // "stale" is still held by o (its lease runs to T0+5 min, so it is claimable at +10 min as well); "no-signal" waits.
+        Assert.Equal(["has-signal", "stale"], (await store.ClaimRunsAsync(claim, Token)).Select(c => c.Run.RunId).Order(StringComparer.Ordinal));
+        Assert.Equal(SignalOutcome.Stored, await store.SendSignalAsync(new NewSignal { RunId = "no-signal", Name = "go", Payload = "2", SentAt = at.AddMinutes(10) }, Token));
+        Assert.Equal(["no-signal"], (await store.ClaimRunsAsync(claim with { Owner = "c" }, Token)).Select(c => c.Run.RunId));
+    }
+
+    [Fact]
     public async Task BatchedCreates_RepeatedAndExistingIds_CreateEachRunOnce()
     {
         await using var store = _db.CreateStore();
