@@ -103,17 +103,24 @@ public sealed class PostgresStoreTests : IAsyncDisposable
         TestContext.Current.TestOutputHelper?.WriteLine($"{store.AppendBatches} round trips for {5 * 30} appends");
     }
 
+    /// <summary>Creates runs of workflow "w" at T0 and claims them all for <paramref name="owner"/> (leases to T0 + 5 min).</summary>
+    private static async Task<Dictionary<string, RunLease>> CreateAndClaimAsync(PostgresWorkflowStore store, string owner, params string[] ids)
+    {
+        await store.InitializeAsync(Token);
+        foreach (var id in ids)
+        {
+            await store.CreateRunAsync(new NewRun { RunId = id, WorkflowName = "w", Input = "{}", CreatedAt = T0 }, Token);
+        }
+        var claims = await store.ClaimRunsAsync(new ClaimRequest { Owner = owner, WorkflowNames = ["w"], MaxRuns = ids.Length, Now = T0, LeaseExpiresAt = T0.AddMinutes(5) }, Token);
+        Assert.Equal(ids.Length, claims.Count);
+        return claims.ToDictionary(c => c.Run.RunId, c => c.Lease);
+    }
+
     [Fact]
     public async Task BatchedSignals_EachSendGetsItsRunsOutcome_InOrder_AndOnlyWaitersOfTheNameBecomeDue()
     {
         await using var store = _db.CreateStore();
-        await store.InitializeAsync(Token);
-        foreach (var id in new[] { "done", "held", "other", "waiting" })
-        {
-            await store.CreateRunAsync(new NewRun { RunId = id, WorkflowName = "w", Input = "{}", CreatedAt = T0 }, Token);
-        }
-        var claims = (await store.ClaimRunsAsync(new ClaimRequest { Owner = "a", WorkflowNames = ["w"], MaxRuns = 4, Now = T0, LeaseExpiresAt = T0.AddMinutes(5) }, Token))
-            .ToDictionary(c => c.Run.RunId, c => c.Lease);
+        var claims = await CreateAndClaimAsync(store, "a", "done", "held", "other", "waiting");
         Assert.True(await store.AppendAsync(claims["done"], [], new RunUpdate { Status = RunStatus.Completed, Result = "1", ReleaseLease = true, At = T0 }, Token));
         foreach (var (id, name) in new[] { ("waiting", "go"), ("other", "x") })
         {
@@ -139,13 +146,7 @@ public sealed class PostgresStoreTests : IAsyncDisposable
     public async Task BatchedAppendsConsumingSignals_DeleteThemOnlyWhereTheFenceHeld()
     {
         await using var store = _db.CreateStore();
-        await store.InitializeAsync(Token);
-        foreach (var id in new[] { "a", "b", "c", "d" })
-        {
-            await store.CreateRunAsync(new NewRun { RunId = id, WorkflowName = "w", Input = "{}", CreatedAt = T0 }, Token);
-        }
-        var leases = (await store.ClaimRunsAsync(new ClaimRequest { Owner = "o", WorkflowNames = ["w"], MaxRuns = 4, Now = T0, LeaseExpiresAt = T0.AddMinutes(5) }, Token))
-            .ToDictionary(c => c.Run.RunId, c => c.Lease);
+        var leases = await CreateAndClaimAsync(store, "o", "a", "b", "c", "d");
         var signals = new Dictionary<string, long>();
         foreach (var id in leases.Keys)
         {
@@ -181,13 +182,7 @@ public sealed class PostgresStoreTests : IAsyncDisposable
     public async Task BatchedReleasesToWaitForSignals_AreDueAtOnceOnlyWhenTheirSignalIsAlreadyThere()
     {
         await using var store = _db.CreateStore();
-        await store.InitializeAsync(Token);
-        foreach (var id in new[] { "has-signal", "no-signal", "stale" })
-        {
-            await store.CreateRunAsync(new NewRun { RunId = id, WorkflowName = "w", Input = "{}", CreatedAt = T0 }, Token);
-        }
-        var leases = (await store.ClaimRunsAsync(new ClaimRequest { Owner = "o", WorkflowNames = ["w"], MaxRuns = 3, Now = T0, LeaseExpiresAt = T0.AddMinutes(5) }, Token))
-            .ToDictionary(c => c.Run.RunId, c => c.Lease);
+        var leases = await CreateAndClaimAsync(store, "o", "has-signal", "no-signal", "stale");
         Assert.Equal(SignalOutcome.StoredHeld, await store.SendSignalAsync(new NewSignal { RunId = "has-signal", Name = "go", Payload = "1", SentAt = T0 }, Token));
         var at = T0.AddSeconds(1);
         RunUpdate Release() => new() { Status = RunStatus.Waiting, ReleaseLease = true, WaitsForSignals = ["go"], At = at };
