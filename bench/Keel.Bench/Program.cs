@@ -68,6 +68,9 @@ internal static class Program
             ["machine_cores"] = Environment.ProcessorCount,
             ["date_utc"] = TimeProvider.System.GetUtcNow().ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
             ["runtime"] = System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription,
+            // Dynamic PGO is off in this program's runtimeconfig (see Keel.Bench.csproj); DOTNET_TieredPGO overrides it.
+            ["tiered_pgo"] = Environment.GetEnvironmentVariable("DOTNET_TieredPGO") is { } pgo ? pgo != "0"
+                : AppContext.GetData("System.Runtime.TieredPGO") is not (false or "false"),
             ["data_dir"] = dataDir,
             // Other work on the machine skews every figure: the 1-minute load average when the bench started.
             ["load_avg_1m"] = double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture),

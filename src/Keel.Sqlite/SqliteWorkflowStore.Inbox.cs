@@ -44,7 +44,7 @@ public sealed partial class SqliteWorkflowStore
             using var r = command.ExecuteReader();
             while (r.Read())
             {
-                signals.Add(new StoredSignal(r.GetInt64(0), r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2), FromMs(r.GetValue(3))!.Value));
+                signals.Add(new StoredSignal(r.GetInt64(0), r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2), AtMs(r, 3)));
             }
             return signals;
         }, cancellationToken);
@@ -68,7 +68,7 @@ public sealed partial class SqliteWorkflowStore
             while (r.Read())
             {
                 approvals.Add(PendingApproval.FromStored(r.GetString(0), r.GetString(1), r.GetInt32(2), r.GetString(3), r.GetString(4),
-                    FromMs(r.GetValue(5))!.Value));
+                    AtMs(r, 5)));
             }
             return approvals;
         }, cancellationToken);

@@ -250,15 +250,17 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore
 
     private static long Ms(DateTimeOffset time) => time.ToUnixTimeMilliseconds();
 
-    private static DateTimeOffset? FromMs(object value) =>
-        value is DBNull or null ? null : DateTimeOffset.FromUnixTimeMilliseconds(Convert.ToInt64(value, CultureInfo.InvariantCulture));
+    private static DateTimeOffset? FromMs(SqliteDataReader r, int ordinal) =>
+        r.IsDBNull(ordinal) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(ordinal));
+
+    private static DateTimeOffset AtMs(SqliteDataReader r, int ordinal) => DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(ordinal));
 
     private static object Db(object? value) => value ?? DBNull.Value;
 
     private static string? ToJson(ErrorInfo? error) => error is null ? null : JsonSerializer.Serialize(error, KeelJson.Default);
 
-    private static ErrorInfo? ErrorFromJson(object value) =>
-        value is string s ? JsonSerializer.Deserialize<ErrorInfo>(s, KeelJson.Default) : null;
+    private static ErrorInfo? ErrorFromJson(SqliteDataReader r, int ordinal) =>
+        r.IsDBNull(ordinal) ? null : JsonSerializer.Deserialize<ErrorInfo>(r.GetString(ordinal), KeelJson.Default);
 
     private static RunInfo ReadRun(SqliteDataReader r) => new()
     {
@@ -267,12 +269,12 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore
         Status = Enum.Parse<RunStatus>(r.GetString(2)),
         Input = r.IsDBNull(3) ? null : r.GetString(3),
         Result = r.IsDBNull(4) ? null : r.GetString(4),
-        Error = ErrorFromJson(r.GetValue(5)),
+        Error = ErrorFromJson(r, 5),
         StatusReason = r.IsDBNull(6) ? null : r.GetString(6),
         Priority = r.GetInt32(7),
-        CreatedAt = FromMs(r.GetValue(8))!.Value,
-        UpdatedAt = FromMs(r.GetValue(9))!.Value,
-        CompletedAt = FromMs(r.GetValue(10)),
+        CreatedAt = AtMs(r, 8),
+        UpdatedAt = AtMs(r, 9),
+        CompletedAt = FromMs(r, 10),
         Owner = r.IsDBNull(11) ? null : r.GetString(11),
         RecoveryAttempts = r.GetInt32(12),
         CancelRequested = r.GetInt64(13) != 0,
