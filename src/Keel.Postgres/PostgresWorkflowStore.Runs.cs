@@ -264,8 +264,17 @@ public sealed partial class PostgresWorkflowStore
             bool held;
             long nextIndex;
             ParentNotice? parent;
+            // A child's row and its parent's are locked in run id order, as renewals, appends and signal sends lock rows (a
+            // child cancelled here may tell its parent). The parent of a run never changes, so it can be read unlocked first.
+            using (var lockRows = new NpgsqlCommand(
+                "SELECT r.run_id FROM runs r WHERE r.run_id = @id OR r.run_id = (SELECT parent_run_id FROM runs WHERE run_id = @id) " +
+                "ORDER BY r.run_id FOR UPDATE OF r;", connection, transaction))
+            {
+                Add(lockRows, "id", NpgsqlDbType.Text, runId);
+                await lockRows.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
             using (var select = new NpgsqlCommand(
-                "SELECT status, owner, lease_expires_at, next_index, workflow, parent_run_id, parent_seq FROM runs WHERE run_id = @id FOR UPDATE;", connection, transaction))
+                "SELECT status, owner, lease_expires_at, next_index, workflow, parent_run_id, parent_seq FROM runs WHERE run_id = @id;", connection, transaction))
             {
                 Add(select, "id", NpgsqlDbType.Text, runId);
                 var reader = await select.ExecuteReaderAsync(ct).ConfigureAwait(false);
@@ -306,7 +315,6 @@ public sealed partial class PostgresWorkflowStore
                 await batch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
                 if (parent is not null)
                 {
-                    // Locks the parent's row after the child's: a lock order renewal may invert, costing at worst a retried deadlock.
                     await InsertSignalAsync(connection, transaction, parent.ParentRunId, parent.SignalName, parent.Payload, at, ct).ConfigureAwait(false);
                 }
                 outcome = CancelOutcome.Cancelled;

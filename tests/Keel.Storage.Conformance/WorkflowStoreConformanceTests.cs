@@ -659,6 +659,22 @@ public abstract class WorkflowStoreConformanceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CancellingANeverStartedChild_EndsItAtOnce_AndTellsItsWaitingParent()
+    {
+        var store = await OpenAsync();
+        await CreateAsync(store, "parent");
+        var parent = (await ClaimAsync(store, "a", T0)).Single();
+        await store.CreateRunAsync(new NewRun { RunId = "parent.1", WorkflowName = "w", Input = "1", CreatedAt = T0, ParentRunId = "parent", ParentSequence = 1 }, Token);
+        Assert.True(await store.AppendAsync(parent.Lease, [], ReleaseWaitingFor(T0, ParentNotice.SignalNameFor(1)), Token));
+
+        Assert.Equal(CancelOutcome.Cancelled, await store.RequestCancelAsync("parent.1", "not needed", T0.AddSeconds(1), Token));
+        Assert.Equal(RunStatus.Cancelled, (await store.GetRunAsync("parent.1", Token))!.Status);
+        Assert.Equal(JournalEntryKind.RunCancelled, Assert.Single(await store.GetJournalAsync("parent.1", Token)).Kind);
+        Assert.Equal("keel.child/1", Assert.Single(await store.GetSignalsAsync("parent", Token)).Name);
+        Assert.Equal("parent", Assert.Single(await ClaimAsync(store, "b", T0.AddSeconds(1))).Run.RunId); // woken by it
+    }
+
+    [Fact]
     public async Task FinishingChild_TellsItsWaitingParent_AndContinueAsNew_CreatesTheLinkedSuccessor()
     {
         var store = await OpenAsync();
