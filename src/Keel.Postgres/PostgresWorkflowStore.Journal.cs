@@ -163,7 +163,8 @@ public sealed partial class PostgresWorkflowStore
             rounds[round].Add(append);
         }
         using var batch = new NpgsqlBatch(connection);
-        foreach (var round in rounds)
+        var inboxStatements = new int[rounds.Count];
+        foreach (var (round, r) in rounds.Select((round, r) => (round, r)))
         {
             // A lone append (a quiet worker) takes the single-run statement: cheaper than the array form for one row.
             batch.BatchCommands.Add(round.Count == 1 ? FencedAppendCommand(round[0])
@@ -172,13 +173,14 @@ public sealed partial class PostgresWorkflowStore
             foreach (var inbox in InboxCommands(round))
             {
                 batch.BatchCommands.Add(inbox);
+                inboxStatements[r]++;
             }
         }
         var held = new HashSet<PostgresAppend>();
         var reader = await batch.ExecuteReaderAsync().ConfigureAwait(false);
         await using (reader.ConfigureAwait(false))
         {
-            foreach (var round in rounds)
+            foreach (var (round, r) in rounds.Select((round, r) => (round, r)))
             {
                 if (round.Count == 1)
                 {
@@ -197,7 +199,7 @@ public sealed partial class PostgresWorkflowStore
                     held.UnionWith(round.Where(a => heldRuns.Contains(a.Lease.RunId)));
                 }
                 await reader.NextResultAsync().ConfigureAwait(false);
-                for (var i = InboxCommands(round).Count(); i > 0; i--)
+                for (var i = inboxStatements[r]; i > 0; i--)
                 {
                     await reader.NextResultAsync().ConfigureAwait(false); // past the ids the inbox statements return
                 }
