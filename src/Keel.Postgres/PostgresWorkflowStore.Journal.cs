@@ -164,8 +164,9 @@ public sealed partial class PostgresWorkflowStore
         }
         using var batch = new NpgsqlBatch(connection);
         var inboxStatements = new int[rounds.Count];
-        foreach (var (round, r) in rounds.Select((round, r) => (round, r)))
+        for (var r = 0; r < rounds.Count; r++)
         {
+            var round = rounds[r];
             // A lone append (a quiet worker) takes the single-run statement: cheaper than the array form for one row.
             batch.BatchCommands.Add(round.Count == 1 ? FencedAppendCommand(round[0])
                 : round.TrueForAll(a => a.IsPlain) ? BatchedPlainAppendCommand(round) : BatchedAppendCommand(round));
@@ -180,8 +181,9 @@ public sealed partial class PostgresWorkflowStore
         var reader = await batch.ExecuteReaderAsync().ConfigureAwait(false);
         await using (reader.ConfigureAwait(false))
         {
-            foreach (var (round, r) in rounds.Select((round, r) => (round, r)))
+            for (var r = 0; r < rounds.Count; r++)
             {
+                var round = rounds[r];
                 if (round.Count == 1)
                 {
                     if (await reader.ReadAsync().ConfigureAwait(false))

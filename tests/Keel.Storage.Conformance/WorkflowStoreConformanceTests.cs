@@ -658,14 +658,21 @@ public abstract class WorkflowStoreConformanceTests : IAsyncLifetime
         Assert.Equal("llm", Assert.Single(b).Run.WorkflowName);
     }
 
-    [Fact]
-    public async Task CancellingANeverStartedChild_EndsItAtOnce_AndTellsItsWaitingParent()
+    /// <summary>Run "parent", released to wait for its child "parent.1" (sequence 1), which is created and not started.</summary>
+    private async Task<IWorkflowStore> ParentWaitingForItsChildAsync()
     {
         var store = await OpenAsync();
         await CreateAsync(store, "parent");
         var parent = (await ClaimAsync(store, "a", T0)).Single();
         await store.CreateRunAsync(new NewRun { RunId = "parent.1", WorkflowName = "w", Input = "1", CreatedAt = T0, ParentRunId = "parent", ParentSequence = 1 }, Token);
         Assert.True(await store.AppendAsync(parent.Lease, [], ReleaseWaitingFor(T0, ParentNotice.SignalNameFor(1)), Token));
+        return store;
+    }
+
+    [Fact]
+    public async Task CancellingANeverStartedChild_EndsItAtOnce_AndTellsItsWaitingParent()
+    {
+        var store = await ParentWaitingForItsChildAsync();
 
         Assert.Equal(CancelOutcome.Cancelled, await store.RequestCancelAsync("parent.1", "not needed", T0.AddSeconds(1), Token));
         Assert.Equal(RunStatus.Cancelled, (await store.GetRunAsync("parent.1", Token))!.Status);
@@ -677,11 +684,7 @@ public abstract class WorkflowStoreConformanceTests : IAsyncLifetime
     [Fact]
     public async Task FinishingChild_TellsItsWaitingParent_AndContinueAsNew_CreatesTheLinkedSuccessor()
     {
-        var store = await OpenAsync();
-        await CreateAsync(store, "parent");
-        var parent = (await ClaimAsync(store, "a", T0)).Single();
-        await store.CreateRunAsync(new NewRun { RunId = "parent.1", WorkflowName = "w", Input = "1", CreatedAt = T0, ParentRunId = "parent", ParentSequence = 1 }, Token);
-        Assert.True(await store.AppendAsync(parent.Lease, [], ReleaseWaitingFor(T0, ParentNotice.SignalNameFor(1)), Token));
+        var store = await ParentWaitingForItsChildAsync();
         var child = Assert.Single(await ClaimAsync(store, "b", T0.AddSeconds(1)));
         Assert.Equal(("parent", 1), (child.Run.ParentRunId, child.Run.ParentSequence));
 
