@@ -67,23 +67,22 @@ internal static class BenchUtil
     public static Process StartSelf(IEnumerable<string> args, Action<string> onLine)
     {
         var processPath = Environment.ProcessPath ?? throw new InvalidOperationException("no process path");
+        return Path.GetFileNameWithoutExtension(processPath).Equals("dotnet", StringComparison.OrdinalIgnoreCase)
+            ? Start(processPath, ["exec", typeof(BenchUtil).Assembly.Location, .. args], onLine)
+            : Start(processPath, args, onLine);
+    }
+
+    /// <summary>Starts a program as a child process with the given arguments (stdout/stdin redirected).</summary>
+    public static Process Start(string fileName, IEnumerable<string> args, Action<string> onLine)
+    {
         var info = new ProcessStartInfo
         {
+            FileName = fileName,
             RedirectStandardOutput = true,
             RedirectStandardInput = true,
             RedirectStandardError = false,
             UseShellExecute = false,
         };
-        if (Path.GetFileNameWithoutExtension(processPath).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
-        {
-            info.FileName = processPath;
-            info.ArgumentList.Add("exec");
-            info.ArgumentList.Add(typeof(BenchUtil).Assembly.Location);
-        }
-        else
-        {
-            info.FileName = processPath;
-        }
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);

@@ -14,7 +14,7 @@ internal static class Program
     {
         if (args.Length == 0 || args[0] is "-h" or "--help")
         {
-            Console.WriteLine("usage: Keel.Bench w1|w2|w3|w4|w5 [--store sqlite|postgres] [--durability full|normal] [--postgres CONNSTR] [--workers N] [--data-dir DIR]");
+            Console.WriteLine("usage: Keel.Bench w1|w2|w3|w4|w5 [--store sqlite|postgres] [--durability full|normal] [--postgres CONNSTR] [--workers N] [--data-dir DIR] [--aot (w4)]");
             return args.Length == 0 ? 2 : 0;
         }
         var options = BenchOptions.Parse(args[1..]);
@@ -178,6 +178,9 @@ internal sealed class BenchOptions
     /// <summary>A child's worker id (KeelOptions.WorkerId).</summary>
     public string? WorkerId { get; private set; }
 
+    /// <summary>W4: also publish the native AOT worker (bench/Keel.Bench.AotWorker) and measure its resume.</summary>
+    public bool Aot { get; private set; }
+
     public static BenchOptions Parse(string[] args)
     {
         var o = new BenchOptions();
@@ -239,6 +242,9 @@ internal sealed class BenchOptions
                     break;
                 case "--worker-id":
                     o.WorkerId = Next();
+                    break;
+                case "--aot":
+                    o.Aot = true;
                     break;
                 default:
                     throw new ArgumentException($"unknown option '{name}'");

@@ -10,14 +10,12 @@ namespace Keel.Bench;
 /// </summary>
 internal static class W4
 {
-    private const string Workflow = "w4";
-    private const string RunIdValue = "w4-run";
-    private static readonly Stopwatch s_clock = new();
 
     public static async Task RunAsync(BenchOptions options, BenchTarget target, string dataDir, JsonObject result, JsonObject settings)
     {
         var steps = options.Steps ?? 10_000;
         var repetitions = options.Repetitions ?? 5;
+        var checkout = options.Aot ? FindCheckout(target) : null;
 
         // Phase 1: a worker process creates the run and executes 10,000 steps; it is killed inside step 10,001.
         var created = Stopwatch.StartNew();
@@ -48,7 +46,7 @@ internal static class W4
             for (var i = 0; i < 6; i++)
             {
                 var t0 = Stopwatch.GetTimestamp();
-                var journal = await store.GetJournalAsync(RunIdValue);
+                var journal = await store.GetJournalAsync(W4Workflow.RunId);
                 loadMs.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
                 if (journal.Count < steps)
                 {
@@ -68,7 +66,7 @@ internal static class W4
                 command.CommandText = "SELECT idx, seq, kind, name, attempt, started_at, recorded_at, payload, error, retry_at FROM journal WHERE run_id = @run ORDER BY idx;";
                 var parameter = command.CreateParameter();
                 parameter.ParameterName = "@run";
-                parameter.Value = RunIdValue;
+                parameter.Value = W4Workflow.RunId;
                 command.Parameters.Add(parameter);
                 using var r = command.ExecuteReader();
                 long sum = 0;
@@ -95,50 +93,20 @@ internal static class W4
         for (var r = 0; r < 2 * repetitions; r++)
         {
             var warm = r >= repetitions;
-            var lines = new Dictionary<string, double>(StringComparer.Ordinal);
-            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            var spawned = Stopwatch.StartNew();
-            var child = BenchUtil.StartSelf(["w4-worker", .. target.ChildArgs(), "--phase", warm ? "resume-warm" : "resume", "--steps", steps.ToString(CultureInfo.InvariantCulture)],
-                line =>
-                {
-                    if (line.StartsWith("STORE", StringComparison.Ordinal) || line.StartsWith("INVOKED", StringComparison.Ordinal))
-                    {
-                        BenchUtil.Log($"  worker{(warm ? " (warm)" : "")} | {line}");
-                    }
-                    var parts = line.Split(' ');
-                    if (parts.Length >= 2 && double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var ms))
-                    {
-                        lock (lines)
-                        {
-                            lines.TryAdd(parts[0], ms);
-                        }
-                    }
-                    if (line.StartsWith("HANG ", StringComparison.Ordinal))
-                    {
-                        done.TrySetResult();
-                    }
-                });
-            await done.Task.WaitAsync(TimeSpan.FromMinutes(2), TimeProvider.System);
-            var wall = spawned.Elapsed.TotalMilliseconds;
-            BenchUtil.KillHard(child);
+            var (lines, wall) = await RestartAsync(warm ? "worker (warm)" : "worker", onLine => BenchUtil.StartSelf(
+                ["w4-worker", .. target.ChildArgs(), "--phase", warm ? "resume-warm" : "resume", "--steps", steps.ToString(CultureInfo.InvariantCulture)], onLine));
             if (warm)
             {
-                lock (lines)
-                {
-                    warmResume.Add(lines["HANG"]);
-                    warmResumeCpu.Add(lines.GetValueOrDefault("CPU", double.NaN));
-                    BenchUtil.Log($"w4 warm-process restart {r - repetitions + 1}/{repetitions}: resume {lines["HANG"]:F1} ms " +
-                                  $"(host started {lines.GetValueOrDefault("HOST_STARTED", double.NaN):F1} ms, workflow invoked {lines.GetValueOrDefault("INVOKED", double.NaN):F1} ms)");
-                }
+                warmResume.Add(lines["HANG"]);
+                warmResumeCpu.Add(lines.GetValueOrDefault("CPU", double.NaN));
+                BenchUtil.Log($"w4 warm-process restart {r - repetitions + 1}/{repetitions}: resume {lines["HANG"]:F1} ms " +
+                              $"(host started {lines.GetValueOrDefault("HOST_STARTED", double.NaN):F1} ms, workflow invoked {lines.GetValueOrDefault("INVOKED", double.NaN):F1} ms)");
                 continue;
             }
-            lock (lines)
-            {
-                resume.Add(lines["HANG"]);
-                resumeCpu.Add(lines.GetValueOrDefault("CPU", double.NaN));
-                invoked.Add(lines.GetValueOrDefault("INVOKED", double.NaN));
-                hostStarted.Add(lines.GetValueOrDefault("HOST_STARTED", double.NaN));
-            }
+            resume.Add(lines["HANG"]);
+            resumeCpu.Add(lines.GetValueOrDefault("CPU", double.NaN));
+            invoked.Add(lines.GetValueOrDefault("INVOKED", double.NaN));
+            hostStarted.Add(lines.GetValueOrDefault("HOST_STARTED", double.NaN));
             processToHang.Add(wall);
             BenchUtil.Log($"w4 restart {r + 1}/{repetitions}: resume {resume[^1]:F1} ms (host started {hostStarted[^1]:F1} ms, workflow invoked {invoked[^1]:F1} ms, " +
                           $"step 10,001 body {resume[^1]:F1} ms, cpu {resumeCpu[^1]:F0} ms; process spawn to body {wall:F0} ms)");
@@ -161,9 +129,114 @@ internal static class W4
             ["resume_ms_warm_process_p50"] = BenchUtil.Round(BenchUtil.Median(warmResume)),
             ["create_s"] = BenchUtil.Round(createS, 2),
         };
+        if (options.Aot)
+        {
+            await NativeAotRestartsAsync(target, checkout!, dataDir, repetitions, result, (JsonObject)result["detail"]!);
+        }
         settings["runs"] = 1;
         settings["steps"] = steps;
         settings["repetitions"] = repetitions;
+    }
+
+    /// <summary>
+    /// The same restarts with the worker published as a native AOT program (bench/Keel.Bench.AotWorker): no JIT and a
+    /// small start path, what a deployment that restarts workers often can choose (README, "Deployment").
+    /// </summary>
+    private static async Task NativeAotRestartsAsync(BenchTarget target, string checkout, string dataDir, int repetitions, JsonObject result, JsonObject detail)
+    {
+        var worker = await PublishAotWorkerAsync(checkout, Path.Combine(dataDir, "aot-worker"));
+        var resume = new List<double>();
+        var hostStarted = new List<double>();
+        var processToHang = new List<double>();
+        for (var r = 0; r < repetitions; r++)
+        {
+            var (lines, wall) = await RestartAsync("aot worker", onLine => BenchUtil.Start(worker, ["--db", target.Db!, "--durability", target.Durability == Keel.Sqlite.SqliteDurability.Full ? "full" : "normal"], onLine));
+            resume.Add(lines["HANG"]);
+            hostStarted.Add(lines.GetValueOrDefault("HOST_STARTED", double.NaN));
+            processToHang.Add(wall);
+            BenchUtil.Log($"w4 native AOT restart {r + 1}/{repetitions}: resume {resume[^1]:F1} ms (host started {hostStarted[^1]:F1} ms, " +
+                          $"workflow invoked {lines.GetValueOrDefault("INVOKED", double.NaN):F1} ms; process spawn to body {wall:F0} ms)");
+        }
+        result["resume_ms_native_aot"] = BenchUtil.Round(BenchUtil.Median(resume));
+        detail["native_aot_resume_ms_min"] = BenchUtil.Round(resume.Min());
+        detail["native_aot_resume_ms_max"] = BenchUtil.Round(resume.Max());
+        detail["native_aot_host_started_ms_p50"] = BenchUtil.Round(BenchUtil.Median(hostStarted));
+        detail["native_aot_process_spawn_to_body_ms_p50"] = BenchUtil.Round(BenchUtil.Median(processToHang));
+    }
+
+    /// <summary>The Keel checkout the native AOT worker is published from: above this program, or above the current directory.</summary>
+    private static string FindCheckout(BenchTarget target)
+    {
+        if (target.IsPostgres)
+        {
+            throw new ArgumentException("--aot: the native AOT worker runs on SQLite only (Keel.Postgres is not AOT-annotated yet).");
+        }
+        foreach (var start in new[] { AppContext.BaseDirectory, Environment.CurrentDirectory })
+        {
+            for (var dir = Path.GetFullPath(start); dir is not null; dir = Path.GetDirectoryName(dir))
+            {
+                if (File.Exists(Path.Combine(dir, "Keel.slnx")))
+                {
+                    return dir;
+                }
+            }
+        }
+        throw new ArgumentException("--aot: cannot find the Keel checkout (Keel.slnx) above this program or the current directory; run the bench from the checkout.");
+    }
+
+    /// <summary>Publishes bench/Keel.Bench.AotWorker from this checkout (about a minute on 2 cores) and returns its path.</summary>
+    private static async Task<string> PublishAotWorkerAsync(string root, string output)
+    {
+        var started = Stopwatch.StartNew();
+        var info = new ProcessStartInfo("dotnet")
+        {
+            ArgumentList = { "publish", Path.Combine(root, "bench", "Keel.Bench.AotWorker", "Keel.Bench.AotWorker.csproj"), "-c", "Release",
+                "-r", System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier, "-o", output, "-nologo", "-v", "q" },
+            UseShellExecute = false,
+        };
+        using var publish = Process.Start(info) ?? throw new InvalidOperationException("cannot start dotnet publish");
+        await publish.WaitForExitAsync();
+        if (publish.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"--aot: dotnet publish of the native AOT worker failed (exit {publish.ExitCode}); see its output above.");
+        }
+        BenchUtil.Log($"w4 published the native AOT worker in {started.Elapsed.TotalSeconds:F0} s");
+        return Path.Combine(output, "Keel.Bench.AotWorker");
+    }
+
+    /// <summary>Starts a worker process, waits until its run reaches step 10,001 (HANG), kills it (SIGKILL), and returns
+    /// its timing lines (name to ms) and the time from spawning it to HANG.</summary>
+    private static async Task<(Dictionary<string, double> Lines, double WallMs)> RestartAsync(string label, Func<Action<string>, Process> spawn)
+    {
+        var lines = new Dictionary<string, double>(StringComparer.Ordinal);
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var spawned = Stopwatch.StartNew();
+        var child = spawn(line =>
+        {
+            if (line.StartsWith("STORE", StringComparison.Ordinal) || line.StartsWith("INVOKED", StringComparison.Ordinal))
+            {
+                BenchUtil.Log($"  {label} | {line}");
+            }
+            var parts = line.Split(' ');
+            if (parts.Length >= 2 && double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var ms))
+            {
+                lock (lines)
+                {
+                    lines.TryAdd(parts[0], ms);
+                }
+            }
+            if (line.StartsWith("HANG ", StringComparison.Ordinal))
+            {
+                done.TrySetResult();
+            }
+        });
+        await done.Task.WaitAsync(TimeSpan.FromMinutes(2), TimeProvider.System);
+        var wall = spawned.Elapsed.TotalMilliseconds;
+        BenchUtil.KillHard(child);
+        lock (lines)
+        {
+            return (new Dictionary<string, double>(lines, StringComparer.Ordinal), wall);
+        }
     }
 
     /// <summary>
@@ -180,14 +253,14 @@ internal static class W4
             var scratch = target.Sibling(string.Create(CultureInfo.InvariantCulture, $"warm{Environment.ProcessId}"));
             for (var i = 0; i < 2; i++)
             {
-                s_hangReached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                await using (var warm = await StartHostAsync(scratch, TimeSpan.Zero))
+                W4Workflow.HangReached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                await using (var warm = await W4Workflow.StartWorkerAsync(scratch.CreateStore, TimeSpan.Zero))
                 {
                     if (i == 0)
                     {
-                        await warm.Client.StartAsync(Workflow, 2000, new StartWorkflowOptions { RunId = RunIdValue });
+                        await warm.Client.StartAsync(W4Workflow.Name, 2000, new StartWorkflowOptions { RunId = W4Workflow.RunId });
                     }
-                    await s_hangReached.Task; // i == 1: after replaying the 2,000 steps
+                    await W4Workflow.HangReached.Task; // i == 1: after replaying the 2,000 steps
                 }
             }
             if (scratch.IsPostgres)
@@ -203,17 +276,16 @@ internal static class W4
             }
             Console.WriteLine("WARMED 0");
         }
-        s_report = true;
+        W4Workflow.Report = true;
         using (var self = Process.GetCurrentProcess())
         {
-            s_cpuAtStart = self.TotalProcessorTime;
+            W4Workflow.CpuAtStart = self.TotalProcessorTime;
         }
-        s_clock.Restart();
-        await using var keel = await StartHostAsync(target, TimeSpan.FromSeconds(10));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"HOST_STARTED {s_clock.Elapsed.TotalMilliseconds:F2}"));
+        W4Workflow.Clock.Restart();
+        await using var keel = await W4Workflow.StartWorkerAsync(target.CreateStore, TimeSpan.FromSeconds(10));
         if (options.Phase == "create")
         {
-            await keel.Client.StartAsync(Workflow, steps, new StartWorkflowOptions { RunId = RunIdValue });
+            await keel.Client.StartAsync(W4Workflow.Name, steps, new StartWorkflowOptions { RunId = W4Workflow.RunId });
         }
         while (await Console.In.ReadLineAsync() is { } line)
         {
@@ -225,54 +297,4 @@ internal static class W4
         await keel.StopAsync();
         return 0;
     }
-
-    private static bool s_report;
-    private static TimeSpan s_cpuAtStart;
-    private static TaskCompletionSource s_hangReached = new();
-
-    private static Task<KeelHost> StartHostAsync(BenchTarget target, TimeSpan drain) => KeelHost.StartAsync(k => k
-        .UseStore(_ => new TimingStore(target.CreateStore(),
-            s_clock, line =>
-            {
-                if (s_report)
-                {
-                    Console.WriteLine(line);
-                }
-            }))
-        // Every bench restart claims the run without progress; keep it from being quarantined.
-        .Configure(o =>
-        {
-            o.MaxRecoveryAttempts = 1000;
-            o.DrainTimeout = drain;
-        })
-        .AddWorkflow<int, int>(Workflow, async (ctx, n) =>
-        {
-            if (s_report)
-            {
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"INVOKED {s_clock.Elapsed.TotalMilliseconds:F2} replaying={ctx.IsReplaying}"));
-            }
-            var sum = 0;
-            for (var i = 1; i <= n; i++)
-            {
-                var index = i;
-                sum += await ctx.StepAsync($"s{index}", _ => Task.FromResult(index));
-                if (s_report && !ctx.IsReplaying && index % 2000 == 0)
-                {
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"STEP {index} at {s_clock.Elapsed.TotalMilliseconds:F0} ms"));
-                }
-            }
-            return sum + await ctx.StepAsync("hang", async sc =>
-            {
-                if (s_report)
-                {
-                    // CPU used by this process since the clock started: unlike wall time, not inflated by other load.
-                    using var self = Process.GetCurrentProcess();
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"CPU {(self.TotalProcessorTime - s_cpuAtStart).TotalMilliseconds:F2}"));
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"HANG {s_clock.Elapsed.TotalMilliseconds:F2}"));
-                }
-                s_hangReached.TrySetResult();
-                await Task.Delay(Timeout.InfiniteTimeSpan, TimeProvider.System, sc.CancellationToken);
-                return 0;
-            });
-        }));
 }

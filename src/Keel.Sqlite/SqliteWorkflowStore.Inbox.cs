@@ -148,7 +148,7 @@ public sealed partial class SqliteWorkflowStore
         {
             var delete = w.Command("DELETE FROM signals WHERE run_id = $run AND id IN (SELECT value FROM json_each($ids));");
             delete.Parameters.Set("$run", runId);
-            delete.Parameters.Set("$ids", JsonSerializer.Serialize(consumed));
+            delete.Parameters.Set("$ids", SqliteJson.Array(consumed));
             delete.ExecuteNonQuery();
         }
         foreach (var approval in update.OpenApprovals ?? [])

@@ -64,7 +64,7 @@ public sealed partial class SqliteWorkflowStore
             if (query.Statuses.Count > 0)
             {
                 sql.Append(" AND status IN (SELECT value FROM json_each($statuses))");
-                command.Parameters.AddWithValue("$statuses", JsonSerializer.Serialize(query.Statuses.Select(s => s.ToString())));
+                command.Parameters.AddWithValue("$statuses", SqliteJson.Array(query.Statuses.Select(s => s.ToString())));
             }
             if (query.WorkflowName is not null)
             {

@@ -257,10 +257,10 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore
 
     private static object Db(object? value) => value ?? DBNull.Value;
 
-    private static string? ToJson(ErrorInfo? error) => error is null ? null : JsonSerializer.Serialize(error, KeelJson.Default);
+    private static string? ToJson(ErrorInfo? error) => error is null ? null : SqliteJson.Error(error);
 
     private static ErrorInfo? ErrorFromJson(SqliteDataReader r, int ordinal) =>
-        r.IsDBNull(ordinal) ? null : JsonSerializer.Deserialize<ErrorInfo>(r.GetString(ordinal), KeelJson.Default);
+        r.IsDBNull(ordinal) ? null : SqliteJson.Error(r.GetString(ordinal));
 
     private static RunInfo ReadRun(SqliteDataReader r) => new()
     {
@@ -278,7 +278,7 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore
         Owner = r.IsDBNull(11) ? null : r.GetString(11),
         RecoveryAttempts = r.GetInt32(12),
         CancelRequested = r.GetInt64(13) != 0,
-        CustomStatus = r.IsDBNull(14) ? null : JsonSerializer.Deserialize<RunCustomStatus>(r.GetString(14), KeelJson.Default),
+        CustomStatus = r.IsDBNull(14) ? null : SqliteJson.CustomStatus(r.GetString(14)),
         PauseRequested = r.GetInt64(15) != 0,
         ParentRunId = r.IsDBNull(16) ? null : r.GetString(16),
         ParentSequence = r.IsDBNull(17) ? null : r.GetInt32(17),

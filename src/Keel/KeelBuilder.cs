@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Keel.Engine;
 using Keel.Storage;
 using Microsoft.Extensions.DependencyInjection;
@@ -22,7 +23,7 @@ public sealed class KeelBuilder
     /// <summary>Registers a workflow class under its <see cref="WorkflowAttribute"/> name, or its type name.</summary>
     /// <typeparam name="TWorkflow">A subclass of <see cref="Workflow{TInput, TResult}"/>; created through DI per execution.</typeparam>
     /// <returns>This builder.</returns>
-    public KeelBuilder AddWorkflow<TWorkflow>() where TWorkflow : class
+    public KeelBuilder AddWorkflow<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TWorkflow>() where TWorkflow : class
     {
         Registry.Add(WorkflowDefinition.FromType(typeof(TWorkflow)));
         return this;

@@ -59,7 +59,7 @@ public sealed class KeelClient
     /// <exception cref="InvalidWorkflowInputException">The input does not fit the workflow's input type.</exception>
     /// <exception cref="WorkflowAlreadyExistsException">The run id is taken by a run of another workflow.</exception>
     public Task<StartResult> StartAsync<TInput>(string workflowName, TInput input, StartWorkflowOptions? options = null, CancellationToken cancellationToken = default) =>
-        StartWithJsonAsync(workflowName, JsonSerializer.Serialize(input, _options.SerializerOptions), options, cancellationToken);
+        StartWithJsonAsync(workflowName, KeelJson.Serialize(input, _options.SerializerOptions), options, cancellationToken);
 
     /// <summary>Starts a run from input given as JSON text. See <see cref="StartAsync{TInput}"/>.</summary>
     /// <param name="workflowName">The workflow's durable name.</param>
@@ -310,7 +310,7 @@ public sealed class KeelClient
     /// <exception cref="RunNotFoundException">No run has that id.</exception>
     /// <exception cref="RunFinishedException">The run has finished: nothing would receive the signal.</exception>
     public Task SignalAsync<T>(string runId, string name, T payload, CancellationToken cancellationToken = default) =>
-        SignalWithJsonAsync(runId, name, JsonSerializer.Serialize(payload, _options.SerializerOptions), cancellationToken);
+        SignalWithJsonAsync(runId, name, KeelJson.Serialize(payload, _options.SerializerOptions), cancellationToken);
 
     /// <summary>Sends a signal whose payload is given as JSON text. See <see cref="SignalAsync{T}"/>.</summary>
     /// <param name="runId">The run.</param>
@@ -412,7 +412,7 @@ public sealed class KeelClient
         var decision = new ApprovalDecisionData(response.Approved ? ApprovalOutcome.Approved : ApprovalOutcome.Rejected, response.By,
             response.Comment, response.Option, edited, now);
         var outcome = await _store.DecideApprovalAsync(runId, approval.Sequence, ApprovalDecisionData.SignalName(approval.Sequence),
-            JsonSerializer.Serialize(decision, KeelJson.Default), now, cancellationToken);
+            KeelJson.Serialize(decision, KeelJson.Default), now, cancellationToken);
         switch (outcome)
         {
             case DecideOutcome.RunFinished:

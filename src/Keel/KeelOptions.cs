@@ -52,6 +52,10 @@ public sealed class KeelOptions : IValidatableObject
     public RetryPolicy DefaultRetryPolicy { get; set; } = RetryPolicy.Default;
 
     /// <summary>Serializer settings for inputs, results and step outcomes.</summary>
+    /// <remarks>Where reflection-based serialization is disabled (a native AOT app), put a <c>JsonSerializerContext</c> for your
+    /// types first in the chain, e.g. <c>new JsonSerializerOptions(KeelJson.Default) { TypeInfoResolver =
+    /// JsonTypeInfoResolver.Combine(MyJsonContext.Default, KeelJson.Default.TypeInfoResolver) }</c>: a worker checks at start
+    /// that every registered workflow's input and result type has a contract.</remarks>
     public JsonSerializerOptions SerializerOptions { get; set; } = KeelJson.Default;
 
     /// <summary>

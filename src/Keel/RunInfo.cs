@@ -67,5 +67,5 @@ public sealed record RunInfo
     /// <param name="options">Serializer options; null for the web defaults.</param>
     /// <returns>The result, or default when there is none.</returns>
     public T? GetResult<T>(JsonSerializerOptions? options = null) =>
-        Result is null ? default : JsonSerializer.Deserialize<T>(Result, options ?? KeelJson.Default);
+        Result is null ? default : KeelJson.Deserialize<T>(Result, options ?? KeelJson.Default);
 }

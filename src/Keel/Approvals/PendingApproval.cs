@@ -53,7 +53,7 @@ public sealed record PendingApproval
     /// <returns>The pending approval.</returns>
     public static PendingApproval FromStored(string runId, string workflowName, int sequence, string name, string requestJson, DateTimeOffset requestedAt)
     {
-        var request = JsonSerializer.Deserialize<Engine.ApprovalRequestData>(requestJson, KeelJson.Default)
+        var request = KeelJson.Deserialize<Engine.ApprovalRequestData>(requestJson, KeelJson.Default)
                       ?? throw new JsonException($"The stored approval request of run '{runId}' at position {sequence} is empty.");
         return new PendingApproval
         {

@@ -23,7 +23,7 @@ internal sealed class ApprovalOperation<TArgs>(int sequence, ApprovalRequest<TAr
         if (!alreadyRequested)
         {
             var now = executor.Now;
-            var json = JsonSerializer.Serialize(data, KeelJson.Default);
+            var json = KeelJson.Serialize(data, KeelJson.Default);
             var entry = new JournalEntry { Sequence = Sequence, Kind = JournalEntryKind.ApprovalRequested, Name = Name, RecordedAt = now, Payload = json };
             executor.Post(new InboxItem(InboxItemKind.Record, Entry: entry, OpenApproval: new ApprovalRecord
             {
@@ -37,7 +37,7 @@ internal sealed class ApprovalOperation<TArgs>(int sequence, ApprovalRequest<TAr
     {
         // A malformed decision is recorded as received; delivery reports it.
         var decision = ReadPayload<ApprovalDecisionData>(signal);
-        var payload = decision is null ? signal.Payload : JsonSerializer.Serialize(decision with { ProposedArguments = data.Arguments }, KeelJson.Default);
+        var payload = decision is null ? signal.Payload : KeelJson.Serialize(decision with { ProposedArguments = data.Arguments }, KeelJson.Default);
         return new JournalEntry
         {
             Sequence = Sequence, Kind = JournalEntryKind.ApprovalDecided, Name = Name, RecordedAt = executor.Now, StartedAt = signal.SentAt,
@@ -52,7 +52,7 @@ internal sealed class ApprovalOperation<TArgs>(int sequence, ApprovalRequest<TAr
         return new JournalEntry
         {
             Sequence = Sequence, Kind = JournalEntryKind.ApprovalDecided, Name = Name, RecordedAt = now, StartedAt = Deadline,
-            Payload = JsonSerializer.Serialize(expired, KeelJson.Default),
+            Payload = KeelJson.Serialize(expired, KeelJson.Default),
         };
     }
 
@@ -60,14 +60,14 @@ internal sealed class ApprovalOperation<TArgs>(int sequence, ApprovalRequest<TAr
     {
         try
         {
-            var decision = JsonSerializer.Deserialize<ApprovalDecisionData>(entry.Payload ?? "null", KeelJson.Default)
+            var decision = KeelJson.Deserialize<ApprovalDecisionData>(entry.Payload ?? "null", KeelJson.Default)
                            ?? throw new JsonException("The decision is empty.");
             var options = executor.SerializerOptions;
             var proposed = request.Arguments;
             var isEdited = decision.Outcome == ApprovalOutcome.Approved && decision.EditedArguments is { ValueKind: not JsonValueKind.Null };
             _tcs.TrySetResult(new ApprovalDecision<TArgs>
             {
-                Outcome = decision.Outcome, Arguments = isEdited ? decision.EditedArguments!.Value.Deserialize<TArgs>(options)! : proposed,
+                Outcome = decision.Outcome, Arguments = isEdited ? decision.EditedArguments!.Value.Deserialize(KeelJson.TypeInfo<TArgs>(options))! : proposed,
                 ProposedArguments = proposed, ArgumentsEdited = isEdited,
                 Option = decision.Option, DecidedBy = decision.By, Comment = decision.Comment, DecidedAt = decision.DecidedAt,
             });

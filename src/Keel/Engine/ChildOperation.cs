@@ -50,7 +50,7 @@ internal sealed class ChildOperation<TResult>(RunExecutor owner, int sequence, s
                 var failed = new JournalEntry
                 {
                     Sequence = Sequence, Kind = JournalEntryKind.ChildFailed, Name = Name, RecordedAt = executor.Now, Error = error,
-                    Payload = JsonSerializer.Serialize(new ChildOutcomeData(RunStatus.Failed, null, error, null), KeelJson.Default),
+                    Payload = KeelJson.Serialize(new ChildOutcomeData(RunStatus.Failed, null, error, null), KeelJson.Default),
                 };
                 TryResolve();
                 executor.Post(new InboxItem(InboxItemKind.Outcome, this, failed, () => Deliver(failed, executor)));
@@ -59,7 +59,7 @@ internal sealed class ChildOperation<TResult>(RunExecutor owner, int sequence, s
             executor.NotifyWork();
             var started = new JournalEntry
             {
-                Sequence = Sequence, Kind = JournalEntryKind.ChildStarted, Name = Name, RecordedAt = executor.Now, Payload = JsonSerializer.Serialize(childRunId),
+                Sequence = Sequence, Kind = JournalEntryKind.ChildStarted, Name = Name, RecordedAt = executor.Now, Payload = KeelJson.Serialize(childRunId, KeelJson.Default),
             };
             executor.Post(new InboxItem(InboxItemKind.Record, Entry: started));
             base.Start(executor);
@@ -97,7 +97,7 @@ internal sealed class ChildOperation<TResult>(RunExecutor owner, int sequence, s
             : new JournalEntry
             {
                 Sequence = Sequence, Kind = JournalEntryKind.ChildFailed, Name = Name, RecordedAt = executor.Now, StartedAt = signal.SentAt,
-                Payload = JsonSerializer.Serialize(outcome ?? new ChildOutcomeData(RunStatus.Failed, null, null, "unreadable outcome"), KeelJson.Default),
+                Payload = KeelJson.Serialize(outcome ?? new ChildOutcomeData(RunStatus.Failed, null, null, "unreadable outcome"), KeelJson.Default),
                 Error = outcome?.Error ?? new ErrorInfo("Keel.ChildEnded", $"Child run '{childRunId}' ended {outcome?.Status.ToString() ?? "with an unreadable outcome"}" +
                                                                            (outcome?.Reason is { } why ? $": {why}" : ".")),
             };
@@ -111,7 +111,7 @@ internal sealed class ChildOperation<TResult>(RunExecutor owner, int sequence, s
         {
             try
             {
-                _tcs.TrySetResult(entry.Payload is null ? default! : JsonSerializer.Deserialize<TResult>(entry.Payload, executor.SerializerOptions)!);
+                _tcs.TrySetResult(entry.Payload is null ? default! : KeelJson.Deserialize<TResult>(entry.Payload, executor.SerializerOptions)!);
             }
             catch (JsonException ex)
             {
@@ -123,7 +123,7 @@ internal sealed class ChildOperation<TResult>(RunExecutor owner, int sequence, s
         var status = RunStatus.Failed;
         try
         {
-            status = JsonSerializer.Deserialize<ChildOutcomeData>(entry.Payload ?? "null", KeelJson.Default)?.Status ?? RunStatus.Failed;
+            status = KeelJson.Deserialize<ChildOutcomeData>(entry.Payload ?? "null", KeelJson.Default)?.Status ?? RunStatus.Failed;
         }
         catch (JsonException)
         {

@@ -152,9 +152,9 @@ internal sealed record StepResolutionData(StepResolutionAction Action, string? R
     /// is sent as: a stale duplicate of an earlier decision can never settle a later one.</summary>
     public static string SignalName(int sequence, int attention) => $"keel.resolve/{sequence}/{attention}";
 
-    public string ToJson() => JsonSerializer.Serialize(this, KeelJson.Default);
+    public string ToJson() => KeelJson.Serialize(this, KeelJson.Default);
 
     public static StepResolutionData Parse(string? json) =>
-        (json is null ? null : JsonSerializer.Deserialize<StepResolutionData>(json, KeelJson.Default))
+        (json is null ? null : KeelJson.Deserialize<StepResolutionData>(json, KeelJson.Default))
         ?? throw new JsonException("A step resolution is empty.");
 }

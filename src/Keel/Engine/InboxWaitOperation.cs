@@ -100,7 +100,7 @@ internal abstract class InboxWaitOperation(int sequence, string name, string inb
     {
         try
         {
-            return signal.Payload is null ? null : JsonSerializer.Deserialize<TData>(signal.Payload, KeelJson.Default);
+            return signal.Payload is null ? null : KeelJson.Deserialize<TData>(signal.Payload, KeelJson.Default);
         }
         catch (JsonException)
         {

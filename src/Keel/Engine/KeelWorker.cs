@@ -78,6 +78,9 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable, IRunRequest
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        // Before any run is touched: a worker that cannot read its workflows' inputs or write their results (a native AOT
+        // app without their JSON contracts) refuses to start instead of failing every run it resumes.
+        _registry.CheckContracts(_options.SerializerOptions);
         await _store.InitializeAsync(cancellationToken);
         await ExpireDeadOwnersAsync(cancellationToken);
         if (_logger.IsEnabled(LogLevel.Information))

@@ -114,7 +114,7 @@ internal sealed class RunContext : WorkflowContext, IDisposable
         var childId = options?.RunId ?? $"{RunId}.{sequence}";
         var alreadyStarted = _history.FirstEntryFor(sequence) is not null;
         var operation = new ChildOperation<TResult>(_executor, sequence, childId, workflowName,
-            System.Text.Json.JsonSerializer.Serialize(input, _executor.SerializerOptions), options?.Priority ?? 0, RunId, alreadyStarted);
+            KeelJson.Serialize(input, _executor.SerializerOptions), options?.Priority ?? 0, RunId, alreadyStarted);
         if (IsCancelled)
         {
             operation.Cancel(_cancel.Token); // the child, if a crash left it started, is cancelled too
@@ -125,7 +125,7 @@ internal sealed class RunContext : WorkflowContext, IDisposable
     }
 
     public override Exception ContinueAsNew<TInput>(TInput input) =>
-        new ContinueAsNewException(System.Text.Json.JsonSerializer.Serialize(input, _executor.SerializerOptions));
+        new ContinueAsNewException(KeelJson.Serialize(input, _executor.SerializerOptions));
 
     public override IDisposable NonCancellable()
     {
@@ -191,7 +191,7 @@ internal sealed class RunContext : WorkflowContext, IDisposable
             return Task.FromCanceled<ApprovalDecision<TArgs>>(_cancel.Token);
         }
         var data = new ApprovalRequestData(request.Title, request.Details, request.Action,
-            System.Text.Json.JsonSerializer.SerializeToElement(request.Arguments, _executor.SerializerOptions),
+            System.Text.Json.JsonSerializer.SerializeToElement(request.Arguments, KeelJson.TypeInfo<TArgs>(_executor.SerializerOptions)),
             request.Options.Count == 0 ? null : request.Options, request.Timeout is { } timeout ? UtcNow + timeout : null);
         var alreadyRequested = _history.FirstEntryFor(sequence) is not null;
         var operation = new ApprovalOperation<TArgs>(sequence, request, data, alreadyRequested) { IsCleanup = cleanup };
@@ -225,7 +225,7 @@ internal sealed class RunContext : WorkflowContext, IDisposable
         {
             return;
         }
-        var json = data is null ? null : System.Text.Json.JsonSerializer.Serialize(data, data.GetType(), _executor.SerializerOptions);
+        var json = data is null ? null : System.Text.Json.JsonSerializer.Serialize(data, KeelJson.TypeInfo(_executor.SerializerOptions, data.GetType()));
         _executor.Post(new InboxItem(InboxItemKind.Status, Status: new RunCustomStatus(text, json, _executor.Now)));
     }
 

@@ -570,7 +570,7 @@ internal sealed class RunExecutor : IDisposable
     {
         if (workflowTask.IsCompletedSuccessfully)
         {
-            var result = JsonSerializer.Serialize(workflowTask.Result, _definition.ResultType, SerializerOptions);
+            var result = JsonSerializer.Serialize(workflowTask.Result, KeelJson.TypeInfo(SerializerOptions, _definition.ResultType));
             await FinishAsync(JournalEntryKind.RunCompleted, RunStatus.Completed, null, null, result);
             _logger.RunCompleted(RunId, _definition.Name);
             return;
@@ -633,7 +633,7 @@ internal sealed class RunExecutor : IDisposable
         var entry = new JournalEntry { Sequence = 0, Kind = kind, Name = _definition.Name, RecordedAt = now, Payload = result, Error = error };
         var parent = _claimed.Run.ParentRunId is { } parentId && _claimed.Run.ParentSequence is { } parentSeq && status.IsTerminal()
             ? new ParentNotice(parentId, ParentNotice.SignalNameFor(parentSeq),
-                JsonSerializer.Serialize(new ChildOutcomeData(status, result, error, reason), KeelJson.Default))
+                KeelJson.Serialize(new ChildOutcomeData(status, result, error, reason), KeelJson.Default))
             : null;
         var update = new RunUpdate
         {
@@ -659,7 +659,7 @@ internal sealed class RunExecutor : IDisposable
         var run = _claimed.Run;
         var entry = new JournalEntry
         {
-            Sequence = 0, Kind = JournalEntryKind.RunContinuedAsNew, Name = _definition.Name, RecordedAt = now, Payload = JsonSerializer.Serialize(nextId),
+            Sequence = 0, Kind = JournalEntryKind.RunContinuedAsNew, Name = _definition.Name, RecordedAt = now, Payload = KeelJson.Serialize(nextId, KeelJson.Default),
         };
         var update = new RunUpdate
         {

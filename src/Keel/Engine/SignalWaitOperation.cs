@@ -34,7 +34,7 @@ internal sealed class SignalWaitOperation<T>(int sequence, string name, DateTime
         }
         try
         {
-            _tcs.TrySetResult(entry.Payload is null ? default! : JsonSerializer.Deserialize<T>(entry.Payload, executor.SerializerOptions)!);
+            _tcs.TrySetResult(entry.Payload is null ? default! : KeelJson.Deserialize<T>(entry.Payload, executor.SerializerOptions)!);
         }
         catch (JsonException ex)
         {

@@ -28,7 +28,7 @@ internal sealed class StepOperation<T>(int sequence, string name, Func<StepConte
         IsDone = true;
         if (entry.Kind == JournalEntryKind.StepCompleted)
         {
-            var value = entry.Payload is null ? default! : JsonSerializer.Deserialize<T>(entry.Payload, executor.SerializerOptions)!;
+            var value = entry.Payload is null ? default! : KeelJson.Deserialize<T>(entry.Payload, executor.SerializerOptions)!;
             _tcs.TrySetResult(value);
         }
         else
@@ -154,7 +154,7 @@ internal sealed class StepOperation<T>(int sequence, string name, Func<StepConte
                 string result;
                 try
                 {
-                    result = JsonSerializer.Serialize((T?)check.Result, executor.SerializerOptions);
+                    result = KeelJson.Serialize((T?)check.Result, executor.SerializerOptions);
                 }
                 catch (Exception ex) when (ex is InvalidCastException or NotSupportedException or JsonException)
                 {
@@ -220,7 +220,7 @@ internal sealed class StepOperation<T>(int sequence, string name, Func<StepConte
         {
             try
             {
-                var value = resolution.Result is null ? default! : JsonSerializer.Deserialize<T>(resolution.Result, executor.SerializerOptions)!;
+                var value = resolution.Result is null ? default! : KeelJson.Deserialize<T>(resolution.Result, executor.SerializerOptions)!;
                 var completed = new JournalEntry
                 {
                     Sequence = Sequence, Kind = JournalEntryKind.StepCompleted, Name = Name, Attempt = attempt, RecordedAt = executor.Now,
@@ -325,7 +325,7 @@ internal sealed class StepOperation<T>(int sequence, string name, Func<StepConte
             string payload;
             try
             {
-                payload = JsonSerializer.Serialize(result, executor.SerializerOptions);
+                payload = KeelJson.Serialize(result, executor.SerializerOptions);
             }
             catch (Exception ex) when (ex is NotSupportedException or JsonException)
             {

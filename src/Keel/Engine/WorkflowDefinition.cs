@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
@@ -29,9 +30,11 @@ internal sealed class WorkflowDefinition
     /// <summary>Parses a run's input; throws <see cref="InvalidWorkflowInputException"/> with the parser's reason.</summary>
     public object? DeserializeInput(string json, JsonSerializerOptions options)
     {
+        // Outside the catch: no contract for the type is this process's configuration, not the run's input.
+        var contract = KeelJson.TypeInfo(options, InputType);
         try
         {
-            return JsonSerializer.Deserialize(json, InputType, options);
+            return JsonSerializer.Deserialize(json, contract);
         }
         catch (Exception ex) when (ex is JsonException or NotSupportedException or ArgumentException)
         {
@@ -47,7 +50,7 @@ internal sealed class WorkflowDefinition
             async (_, ctx, input) => await run(ctx, (TInput)input!));
     }
 
-    public static WorkflowDefinition FromType(Type workflowType, string? name = null)
+    public static WorkflowDefinition FromType([DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] Type workflowType, string? name = null)
     {
         ArgumentNullException.ThrowIfNull(workflowType);
         var baseType = workflowType;
@@ -61,19 +64,8 @@ internal sealed class WorkflowDefinition
         }
         name ??= workflowType.GetCustomAttribute<WorkflowAttribute>()?.Name ?? workflowType.Name;
         var args = baseType.GetGenericArguments();
-        var method = typeof(WorkflowDefinition).GetMethod(nameof(CreateTyped), BindingFlags.NonPublic | BindingFlags.Static)!
-            .MakeGenericMethod(workflowType, args[0], args[1]);
-        return (WorkflowDefinition)method.Invoke(null, [name])!;
-    }
-
-    private static WorkflowDefinition CreateTyped<TWorkflow, TInput, TResult>(string name)
-        where TWorkflow : Workflow<TInput, TResult>
-    {
-        var factory = ActivatorUtilities.CreateFactory<TWorkflow>([]);
-        return new WorkflowDefinition(name, typeof(TInput), typeof(TResult), async (services, ctx, input) =>
-        {
-            var workflow = factory(services, null);
-            return await workflow.RunAsync(ctx, (TInput)input!);
-        });
+        var factory = ActivatorUtilities.CreateFactory(workflowType, []);
+        return new WorkflowDefinition(name, args[0], args[1], (services, ctx, input) =>
+            ((IWorkflowInvoker)factory(services, null)).InvokeAsync(ctx, input));
     }
 }

@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace Keel.Engine;
 
 /// <summary>The workflows a process knows, by durable name.</summary>
@@ -12,6 +14,28 @@ internal sealed class WorkflowRegistry
         if (!_byName.TryAdd(definition.Name, definition))
         {
             throw new InvalidOperationException($"A workflow named '{definition.Name}' is registered twice. Durable names must be unique.");
+        }
+    }
+
+    /// <summary>Throws when <paramref name="options"/> has no JSON contract for a workflow's input or result type.</summary>
+    public void CheckContracts(JsonSerializerOptions options)
+    {
+        foreach (var definition in _byName.Values)
+        {
+            foreach (var type in (ReadOnlySpan<Type>)[definition.InputType, definition.ResultType])
+            {
+                try
+                {
+                    _ = KeelJson.TypeInfo(options, type);
+                }
+                catch (NotSupportedException ex)
+                {
+                    throw new InvalidOperationException(
+                        $"Workflow '{definition.Name}' cannot serialize {type.FullName}: KeelOptions.SerializerOptions has no JSON contract for it " +
+                        "(reflection-based serialization is disabled, as in a native AOT app). Add the type to your JsonSerializerContext " +
+                        "and put the context first in KeelOptions.SerializerOptions.TypeInfoResolverChain.", ex);
+                }
+            }
         }
     }
 

@@ -272,6 +272,6 @@ public sealed record ParentNotice(string ParentRunId, string SignalName, string 
     /// <param name="reason">Why it was cancelled.</param>
     /// <returns>The notice.</returns>
     public static ParentNotice Cancelled(string parentRunId, int parentSequence, string reason) =>
-        new(parentRunId, SignalNameFor(parentSequence), System.Text.Json.JsonSerializer.Serialize(
+        new(parentRunId, SignalNameFor(parentSequence), KeelJson.Serialize(
             new Engine.ChildOutcomeData(RunStatus.Cancelled, null, null, reason), KeelJson.Default));
 }

@@ -1,0 +1,135 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using Keel.Sqlite;
+
+namespace Keel.IntegrationTests;
+
+/// <summary>
+/// Keel in a native AOT app (samples/Keel.Samples.NativeAot, published here): a workflow class registered without
+/// reflection, its records serialized from a source-generated context, replayed after a SIGKILL, woken by a signal
+/// sent from a JIT process.
+/// </summary>
+public class NativeAotTests
+{
+    [Fact]
+    public async Task NativeAotWorker_ResumesItsRunAfterSigkill_AndCompletesItWithASignalFromAnotherProcess()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var dir = Directory.CreateTempSubdirectory("keel-aot-");
+        var exe = await PublishSampleAsync(dir.FullName, ct);
+        var db = Path.Combine(dir.FullName, "refunds.db");
+
+        // First worker: starts the run, which does its first step and waits for the approval; killed there.
+        using (var first = Start(exe, ["--db", db, "--start", "refund-1"]))
+        {
+            await using var store = new SqliteWorkflowStore(new SqliteStoreOptions { Path = db });
+            var client = KeelClient.Create(store);
+            var deadline = Stopwatch.StartNew();
+            while (!(await JournalAsync(client, ct)).Any(e => e is { Kind: JournalEntryKind.StepCompleted, Name: "lookup" }))
+            {
+                Assert.False(first.Process.HasExited, "the native AOT worker exited: " + first.Output());
+                Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(60), "the run did not reach its first step: " + first.Output());
+                await Task.Delay(50, ct);
+            }
+            first.Process.Kill();
+            await first.Process.WaitForExitAsync(ct);
+            Assert.Contains("READY", first.Output(), StringComparison.Ordinal);
+            // The approval comes from this (JIT) process while no worker runs.
+            await client.SignalAsync("refund-1", "approve", new { By = "ana" }, ct);
+        }
+
+        // Second worker: replays the first step from the journal, takes the signal, does the last step.
+        using var second = Start(exe, ["--db", db]);
+        await second.Process.WaitForExitAsync(ct).WaitAsync(TimeSpan.FromSeconds(60), ct);
+        var result = second.Output().Split('\n').SingleOrDefault(l => l.StartsWith("RESULT ", StringComparison.Ordinal));
+        Assert.True(result is not null, "no result from the resumed worker: " + second.Output());
+        Assert.Equal("""RESULT {"orderId":"order-7","amount":42.50,"receipt":"rf-order-7-1","approvedBy":"ana"}""", result.TrimEnd('\r'));
+        await using (var store = new SqliteWorkflowStore(new SqliteStoreOptions { Path = db }))
+        {
+            var journal = await JournalAsync(KeelClient.Create(store), ct);
+            Assert.Single(journal, e => e is { Kind: JournalEntryKind.StepCompleted, Name: "lookup" }); // not run again
+            Assert.Single(journal, e => e is { Kind: JournalEntryKind.StepCompleted, Name: "refund" });
+        }
+        dir.Delete(recursive: true);
+    }
+
+    private static Task<IReadOnlyList<JournalEntry>> JournalAsync(KeelClient client, CancellationToken ct) => client.GetJournalAsync("refund-1", ct);
+
+    /// <summary>Publishes the sample into its own artifacts tree (about a minute on 2 cores), apart from the test build's.</summary>
+    private static async Task<string> PublishSampleAsync(string dir, CancellationToken ct)
+    {
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (!File.Exists(Path.Combine(root.FullName, "Keel.slnx")))
+        {
+            root = root.Parent ?? throw new InvalidOperationException("The Keel checkout (Keel.slnx) is not above " + AppContext.BaseDirectory);
+        }
+        var output = Path.Combine(dir, "app");
+        var info = new ProcessStartInfo("dotnet")
+        {
+            ArgumentList =
+            {
+                "publish", Path.Combine(root.FullName, "samples", "Keel.Samples.NativeAot", "Keel.Samples.NativeAot.csproj"), "-c", "Release",
+                "-r", RuntimeInformation.RuntimeIdentifier, "-o", output, "-p:ArtifactsPath=" + Path.Combine(dir, "artifacts"), "-nologo",
+            },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        using var publish = Process.Start(info)!;
+        var stdout = publish.StandardOutput.ReadToEndAsync(ct);
+        var stderr = publish.StandardError.ReadToEndAsync(ct);
+        await publish.WaitForExitAsync(ct).WaitAsync(TimeSpan.FromMinutes(10), ct);
+        Assert.True(publish.ExitCode == 0, $"dotnet publish of the native AOT sample failed:\n{await stdout}\n{await stderr}");
+        return Path.Combine(output, "Keel.Samples.NativeAot");
+    }
+
+    private static Child Start(string exe, IEnumerable<string> args)
+    {
+        var info = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+        var child = new Child(Process.Start(info)!);
+        child.Process.OutputDataReceived += (_, e) => child.Add(e.Data);
+        child.Process.ErrorDataReceived += (_, e) => child.Add(e.Data);
+        child.Process.BeginOutputReadLine();
+        child.Process.BeginErrorReadLine();
+        return child;
+    }
+
+    private sealed class Child(Process process) : IDisposable
+    {
+        private readonly System.Text.StringBuilder _output = new();
+
+        public Process Process { get; } = process;
+
+        public void Add(string? line)
+        {
+            if (line is not null)
+            {
+                lock (_output)
+                {
+                    _output.AppendLine(line);
+                }
+            }
+        }
+
+        public string Output()
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+
+        public void Dispose()
+        {
+            if (!Process.HasExited)
+            {
+                Process.Kill();
+            }
+            Process.Dispose();
+        }
+    }
+}
