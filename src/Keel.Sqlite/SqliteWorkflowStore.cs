@@ -74,6 +74,8 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore
                 Migrate(connection);
                 // Checkpoints run beside the writer (CheckpointLoopAsync), not inside one of its commits.
                 Execute(connection, "PRAGMA wal_autocheckpoint=0;");
+                // A burst can grow the WAL far; SQLite cuts it back to this when it next starts over from the beginning.
+                Execute(connection, "PRAGMA journal_size_limit=67108864;");
             }
             catch (SqliteException ex)
             {
@@ -217,7 +219,8 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore
 
     /// <summary>
     /// Moves committed WAL frames into the database file from a connection of its own, so a commit never pays for a
-    /// checkpoint (which made the slowest commits ten times slower). PASSIVE never blocks the writer or readers.
+    /// checkpoint (which made the slowest commits ten times slower). PASSIVE never blocks the writer or readers. The
+    /// writer then copies the few frames committed meanwhile itself (<see cref="SqliteWriter.RequestCatchUp"/>).
     /// </summary>
     private async Task CheckpointLoopAsync()
     {
@@ -236,6 +239,7 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore
                 await connection.OpenAsync(_stopCheckpoints.Token).ConfigureAwait(false);
                 Execute(connection, "PRAGMA wal_checkpoint(PASSIVE);");
                 checkpointed = commits;
+                _writer?.RequestCatchUp();
             }
             catch (OperationCanceledException)
             {

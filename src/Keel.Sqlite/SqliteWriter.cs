@@ -15,6 +15,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
     private readonly Func<SqliteException, StorageException> _translate;
     private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
     private readonly Task _loop;
+    private volatile bool _catchUp;
 
     public SqliteWriter(SqliteConnection connection, int maxBatch, Func<SqliteException, StorageException> translate)
     {
@@ -26,6 +27,19 @@ internal sealed class SqliteWriter : IAsyncDisposable
 
     /// <summary>Commits so far (for benchmarks: commits per step).</summary>
     public long Commits { get; private set; }
+
+    /// <summary>WAL restarts this writer's catch-up checkpoints made possible (for tests and benchmarks).</summary>
+    public long CatchUps { get; private set; }
+
+    /// <summary>
+    /// Asks the writer to checkpoint the frames committed since the store's background checkpoint began, on its own
+    /// connection before its next transaction. Under a steady stream of commits the background checkpoint never sees the
+    /// whole WAL copied (the writer keeps adding frames while it runs), and SQLite writes from the start of the WAL again
+    /// only when a write begins with nothing left to copy; without this the WAL grew for as long as commits kept coming,
+    /// and every commit that grows the file pays for a file-size change in its fsync (on ext4 a journal commit: a durable
+    /// commit of one page took 529-574 us appended, 256-283 us written over the WAL's earlier frames).
+    /// </summary>
+    public void RequestCatchUp() => _catchUp = true;
 
     public Task<T> ExecuteAsync<T>(Func<WriteContext, T> write, CancellationToken cancellationToken)
     {
@@ -45,6 +59,10 @@ internal sealed class SqliteWriter : IAsyncDisposable
         while (await _queue.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
             batch.Clear();
+            if (_catchUp)
+            {
+                CatchUp();
+            }
             while (batch.Count < _maxBatch && _queue.Reader.TryRead(out var operation))
             {
                 batch.Add(operation);
@@ -119,6 +137,28 @@ internal sealed class SqliteWriter : IAsyncDisposable
         {
             transaction?.Dispose();
             context.Transaction = null;
+        }
+    }
+
+    /// <summary>Copies the WAL's last frames into the database (few: the background checkpoint did the rest), so that the
+    /// next transaction finds nothing left to copy and writes from the start of the WAL.</summary>
+    private void CatchUp()
+    {
+        _catchUp = false;
+        try
+        {
+            using var command = _connection.CreateCommand();
+            command.CommandText = "PRAGMA wal_checkpoint(PASSIVE);";
+            using var reader = command.ExecuteReader();
+            // busy, frames in the WAL, frames copied: all copied means the next write restarts the WAL.
+            if (reader.Read() && reader.GetInt32(0) == 0 && reader.GetInt64(1) == reader.GetInt64(2) && reader.GetInt64(1) > 0)
+            {
+                CatchUps++;
+            }
+        }
+        catch (SqliteException)
+        {
+            // Busy (another process checkpoints or holds a lock): the next background checkpoint asks again.
         }
     }
 
