@@ -32,7 +32,7 @@ internal sealed class WorkflowRegistry
                 {
                     throw new InvalidOperationException(
                         $"Workflow '{definition.Name}' cannot serialize {type.FullName}: KeelOptions.SerializerOptions has no JSON contract for it " +
-                        "(reflection-based serialization is disabled, as in a native AOT app). Add the type to your JsonSerializerContext " +
+                        "(and no reflection fallback, as in a native AOT app). Add the type to your JsonSerializerContext " +
                         "and put the context first in KeelOptions.SerializerOptions.TypeInfoResolverChain.", ex);
                 }
             }
