@@ -22,18 +22,14 @@ public class NativeAotTests
         // First worker: starts the run, which does its first step and waits for the approval; killed there.
         using (var first = Start(exe, ["--db", db, "--start", "refund-1"]))
         {
+            // READY: the database exists and the run was started.
+            await WaitUntilAsync(() => Task.FromResult(first.Output().Contains("READY", StringComparison.Ordinal)), first, "start the run", ct);
             await using var store = new SqliteWorkflowStore(new SqliteStoreOptions { Path = db });
             var client = KeelClient.Create(store);
-            var deadline = Stopwatch.StartNew();
-            while (!(await JournalAsync(client, ct)).Any(e => e is { Kind: JournalEntryKind.StepCompleted, Name: "lookup" }))
-            {
-                Assert.False(first.Process.HasExited, "the native AOT worker exited: " + first.Output());
-                Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(60), "the run did not reach its first step: " + first.Output());
-                await Task.Delay(50, ct);
-            }
+            await WaitUntilAsync(async () => (await JournalAsync(client, ct)).Any(e => e is { Kind: JournalEntryKind.StepCompleted, Name: "lookup" }),
+                first, "reach its first step", ct);
             first.Process.Kill();
             await first.Process.WaitForExitAsync(ct);
-            Assert.Contains("READY", first.Output(), StringComparison.Ordinal);
             // The approval comes from this (JIT) process while no worker runs.
             await client.SignalAsync("refund-1", "approve", new { By = "ana" }, ct);
         }
@@ -51,6 +47,17 @@ public class NativeAotTests
             Assert.Single(journal, e => e is { Kind: JournalEntryKind.StepCompleted, Name: "refund" });
         }
         dir.Delete(recursive: true);
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, Child worker, string what, CancellationToken ct)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            Assert.False(worker.Process.HasExited, $"the native AOT worker exited before it could {what}: {worker.Output()}");
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(60), $"the native AOT worker did not {what} within 60 s: {worker.Output()}");
+            await Task.Delay(50, ct);
+        }
     }
 
     private static Task<IReadOnlyList<JournalEntry>> JournalAsync(KeelClient client, CancellationToken ct) => client.GetJournalAsync("refund-1", ct);
