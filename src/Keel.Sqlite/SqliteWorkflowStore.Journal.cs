@@ -128,37 +128,6 @@ public sealed partial class SqliteWorkflowStore
     public Task<IReadOnlyList<JournalEntry>> GetJournalAsync(string runId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(runId);
-        return ReadAsync<IReadOnlyList<JournalEntry>>(connection => ReadJournal(connection, runId), cancellationToken);
-    }
-
-    // Run once per resume, over the whole journal: compiled optimized at once rather than tiered up while a long journal
-    // (W4: 10,000 entries) is being read.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static List<JournalEntry> ReadJournal(SqliteConnection connection, string runId)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText =
-            "SELECT idx, seq, kind, name, attempt, started_at, recorded_at, payload, error, retry_at " +
-            "FROM journal WHERE run_id = $run ORDER BY idx;";
-        command.Parameters.AddWithValue("$run", runId);
-        var entries = new List<JournalEntry>();
-        using var r = command.ExecuteReader();
-        while (r.Read())
-        {
-            entries.Add(new JournalEntry
-            {
-                Index = r.GetInt64(0),
-                Sequence = r.GetInt32(1),
-                Kind = Enum.Parse<JournalEntryKind>(r.GetString(2)),
-                Name = r.GetString(3),
-                Attempt = r.GetInt32(4),
-                StartedAt = FromMs(r, 5),
-                RecordedAt = AtMs(r, 6),
-                Payload = r.IsDBNull(7) ? null : r.GetString(7),
-                Error = ErrorFromJson(r, 8),
-                RetryAt = FromMs(r, 9),
-            });
-        }
-        return entries;
+        return ReadAsync<IReadOnlyList<JournalEntry>>(connection => SqliteJournalReader.Read(connection, runId), cancellationToken);
     }
 }
