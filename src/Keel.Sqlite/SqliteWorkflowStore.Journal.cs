@@ -25,13 +25,13 @@ public sealed partial class SqliteWorkflowStore
     // pages and not the run's. The run's recovery count must already be 0 (the first append after a claim resets it
     // through the fenced update); else, or when fenced out, no row comes back and the fenced update decides.
     private const string PlainAppendSql =
-        "SELECT " + JournalLengthSql + " FROM runs WHERE run_id = $id AND owner = $owner AND lease_epoch = $epoch AND recovery_attempts = 0;";
+        "SELECT " + JournalLengthSql + " FROM runs WHERE run_id = ?1 AND owner = ?2 AND lease_epoch = ?3 AND recovery_attempts = 0;";
 
     private static readonly RunUpdate NoChange = new() { At = DateTimeOffset.UnixEpoch }; // only its flags are read: "at" is passed apart
 
     private const string InsertEntrySql =
         "INSERT INTO journal (run_id, idx, seq, kind, name, attempt, started_at, recorded_at, payload, error, retry_at) " +
-        "VALUES ($run, $idx, $seq, $kind, $name, $attempt, $started, $recorded, $payload, $error, $retry);";
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11);";
 
     /// <inheritdoc />
     public Task<bool> AppendAsync(RunLease lease, IReadOnlyList<JournalEntry> entries, RunUpdate? update, CancellationToken cancellationToken = default)
@@ -53,9 +53,7 @@ public sealed partial class SqliteWorkflowStore
             object? next = null;
             if (update is null)
             {
-                var plain = w.Command(PlainAppendSql);
-                SetFence(plain.Parameters, lease);
-                next = plain.ExecuteScalar();
+                next = w.Statement(PlainAppendSql).Bind(1, lease.RunId).Bind(2, lease.Owner).Bind(3, lease.Epoch).ExecuteScalar();
             }
             if (next is null)
             {
@@ -108,20 +106,11 @@ public sealed partial class SqliteWorkflowStore
 
     private static void InsertEntry(WriteContext w, string runId, long index, JournalEntry entry)
     {
-        var insert = w.Command(InsertEntrySql);
-        var p = insert.Parameters;
-        p.Set("$run", runId);
-        p.Set("$idx", index);
-        p.Set("$seq", entry.Sequence);
-        p.Set("$kind", entry.Kind.ToString());
-        p.Set("$name", entry.Name);
-        p.Set("$attempt", entry.Attempt);
-        p.Set("$started", Db(entry.StartedAt is { } started ? Ms(started) : null));
-        p.Set("$recorded", Ms(entry.RecordedAt));
-        p.Set("$payload", Db(entry.Payload));
-        p.Set("$error", Db(ToJson(entry.Error)));
-        p.Set("$retry", Db(entry.RetryAt is { } retry ? Ms(retry) : null));
-        insert.ExecuteNonQuery();
+        w.Statement(InsertEntrySql)
+            .Bind(1, runId).Bind(2, index).Bind(3, entry.Sequence).Bind(4, entry.Kind.ToString()).Bind(5, entry.Name).Bind(6, entry.Attempt)
+            .Bind(7, entry.StartedAt is { } started ? Ms(started) : null).Bind(8, Ms(entry.RecordedAt)).Bind(9, entry.Payload)
+            .Bind(10, ToJson(entry.Error)).Bind(11, entry.RetryAt is { } retry ? Ms(retry) : null)
+            .ExecuteNonQuery();
     }
 
     /// <inheritdoc />

@@ -14,6 +14,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
     private readonly int _maxBatch;
     private readonly Func<SqliteException, StorageException> _translate;
     private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SqliteRawStatement> _statements = new(StringComparer.Ordinal);
     private readonly Task _loop;
     private volatile bool _catchUp;
 
@@ -181,10 +182,24 @@ internal sealed class SqliteWriter : IAsyncDisposable
         return command; // parameters stay: callers set every one of them (see Set)
     }
 
+    internal SqliteRawStatement Statement(string sql)
+    {
+        if (!_statements.TryGetValue(sql, out var statement))
+        {
+            statement = new SqliteRawStatement(_connection, sql);
+            _statements[sql] = statement;
+        }
+        return statement;
+    }
+
     public async ValueTask DisposeAsync()
     {
         _queue.Writer.TryComplete();
         await _loop.ConfigureAwait(false);
+        foreach (var statement in _statements.Values)
+        {
+            statement.Dispose();
+        }
         foreach (var command in _commands.Values)
         {
             await command.DisposeAsync().ConfigureAwait(false);
@@ -250,4 +265,7 @@ internal sealed class WriteContext(SqliteWriter writer)
     public SqliteTransaction? Transaction { get; set; }
 
     public SqliteCommand Command(string sql) => writer.Command(sql, Transaction!);
+
+    /// <summary>A statement bound by position, for the hottest paths (see <see cref="SqliteRawStatement"/>).</summary>
+    public SqliteRawStatement Statement(string sql) => writer.Statement(sql);
 }
