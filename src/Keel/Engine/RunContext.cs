@@ -8,7 +8,10 @@ internal sealed class RunContext : WorkflowContext, IDisposable
     private readonly RunExecutor _executor;
     private readonly History _history;
     private readonly RetryPolicy _defaultPolicy;
-    private readonly Random _guidRandom;
+    private readonly int _seed;
+    // Made on first use (most runs use neither): seeding one costs ~2 us, 0.5 % of W2's CPU for the two.
+    private Random? _random;
+    private Random? _guidRandom;
     private readonly CancellationTokenSource _cancel = new();
     private readonly Dictionary<int, Operation> _pending = [];
     private List<Operation> _unstarted = [];
@@ -28,9 +31,7 @@ internal sealed class RunContext : WorkflowContext, IDisposable
         RunId = run.RunId;
         WorkflowName = run.WorkflowName;
         CurrentTime = run.CreatedAt;
-        var seed = SeedFor(run.RunId);
-        Random = new Random(seed);
-        _guidRandom = new Random(unchecked(seed * 31 + 7));
+        _seed = SeedFor(run.RunId);
         IsReplayingNow = history.Deliverable.Count > 0;
         _logger = new ReplaySafeLogger(logger, this);
     }
@@ -56,7 +57,7 @@ internal sealed class RunContext : WorkflowContext, IDisposable
         }
     }
 
-    public override Random Random { get; }
+    public override Random Random => _random ??= new Random(_seed);
 
     public override ILogger Logger => _logger;
 
@@ -73,7 +74,7 @@ internal sealed class RunContext : WorkflowContext, IDisposable
     public override Guid NewGuid()
     {
         Span<byte> bytes = stackalloc byte[16];
-        _guidRandom.NextBytes(bytes);
+        (_guidRandom ??= new Random(unchecked(_seed * 31 + 7))).NextBytes(bytes);
         bytes[7] = (byte)((bytes[7] & 0x0F) | 0x40); // version 4
         bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80); // RFC 4122 variant
         return new Guid(bytes);
