@@ -16,7 +16,7 @@ internal static class W4
         var steps = options.Steps ?? 10_000;
         var repetitions = options.Repetitions ?? 5;
         // Published first: the publish's heavy file I/O must not evict the database from the page cache before a restart.
-        var aotWorker = options.Aot ? await PublishAotWorkerAsync(FindCheckout(target), Path.Combine(dataDir, "aot-worker")) : null;
+        var aotWorker = options.Aot ? await PublishAotWorkerAsync(FindCheckout(), Path.Combine(dataDir, "aot-worker")) : null;
 
         // Phase 1: a worker process creates the run and executes 10,000 steps; it is killed inside step 10,001.
         var created = Stopwatch.StartNew();
@@ -150,7 +150,7 @@ internal static class W4
         var processToHang = new List<double>();
         for (var r = 0; r < repetitions; r++)
         {
-            var (lines, wall) = await RestartAsync("aot worker", onLine => BenchUtil.Start(worker, ["--db", target.Db!, "--durability", target.Durability == Keel.Sqlite.SqliteDurability.Full ? "full" : "normal"], onLine));
+            var (lines, wall) = await RestartAsync("aot worker", onLine => BenchUtil.Start(worker, target.ChildArgs(), onLine));
             resume.Add(lines["HANG"]);
             hostStarted.Add(lines.GetValueOrDefault("HOST_STARTED", double.NaN));
             processToHang.Add(wall);
@@ -165,12 +165,8 @@ internal static class W4
     }
 
     /// <summary>The Keel checkout the native AOT worker is published from: above this program, or above the current directory.</summary>
-    private static string FindCheckout(BenchTarget target)
+    private static string FindCheckout()
     {
-        if (target.IsPostgres)
-        {
-            throw new ArgumentException("--aot: the native AOT worker runs on SQLite only (Keel.Postgres is not AOT-annotated yet).");
-        }
         foreach (var start in new[] { AppContext.BaseDirectory, Environment.CurrentDirectory })
         {
             for (var dir = Path.GetFullPath(start); dir is not null; dir = Path.GetDirectoryName(dir))

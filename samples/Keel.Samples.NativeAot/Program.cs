@@ -5,10 +5,12 @@ using Keel;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
-// Usage: Keel.Samples.NativeAot --db PATH [--start RUN_ID]
-// Runs a worker; with --start, also starts a refund run. Prints "RESULT <json>" when the run (the started one, or
-// "refund-1") completes, then exits.
+// Usage: Keel.Samples.NativeAot [--db PATH | --postgres CONNSTR [--schema NAME]] [--start RUN_ID]
+// Runs a worker on SQLite (default refunds.db) or PostgreSQL; with --start, also starts a refund run. Prints
+// "RESULT <json>" when the run (the started one, or "refund-1") completes, then exits.
 var db = "refunds.db";
+string? postgres = null;
+var schema = "keel";
 var runId = "refund-1";
 var start = false;
 for (var i = 0; i < args.Length - 1; i++)
@@ -17,6 +19,12 @@ for (var i = 0; i < args.Length - 1; i++)
     {
         case "--db":
             db = args[++i];
+            break;
+        case "--postgres":
+            postgres = args[++i];
+            break;
+        case "--schema":
+            schema = args[++i];
             break;
         case "--start":
             runId = args[++i];
@@ -28,8 +36,7 @@ for (var i = 0; i < args.Length - 1; i++)
 }
 
 var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
-builder.Services.AddKeel(k => k
-    .UseSqlite(db)
+builder.Services.AddKeel(k => (postgres is null ? k.UseSqlite(db) : k.UsePostgres(postgres, o => o.Schema = schema))
     .AddWorkflow<Refund>()
     // No reflection in a native AOT app: your types come from a source-generated context, Keel's own records from its.
     .Configure(o => o.SerializerOptions = new JsonSerializerOptions(KeelJson.Default)

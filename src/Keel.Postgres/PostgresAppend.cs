@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Keel.Storage;
 
 namespace Keel.Postgres;
@@ -57,9 +56,9 @@ internal sealed class PostgresAppend
         {
             Status = status?.ToString(),
             Result = update?.Result,
-            Error = update?.Error is null ? null : JsonSerializer.Serialize(update.Error, KeelJson.Default),
+            Error = update?.Error is null ? null : StoreJson.Serialize(update.Error),
             Reason = update?.StatusReason,
-            Custom = update?.CustomStatus is null ? null : JsonSerializer.Serialize(update.CustomStatus, KeelJson.Default),
+            Custom = update?.CustomStatus is null ? null : StoreJson.Serialize(update.CustomStatus),
             At = at.ToUnixTimeMilliseconds(),
             Terminal = status is { } s && s.IsTerminal(),
             // A NeedsAttention run keeps the due time of its other waits (a timer, a deadline) and is claimed then.

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Keel.Storage;
 using Npgsql;
 using NpgsqlTypes;
@@ -234,7 +233,7 @@ public sealed partial class PostgresWorkflowStore
             var a = appends[i];
             (statuses[i], results[i], errors[i], reasons[i], customs[i]) = (a.Status, a.Result, a.Error, a.Reason, a.Custom);
             (terminals[i], runnables[i], releases[i], recovereds[i], dues[i]) = (a.Terminal, a.Runnable, a.Release, a.Recovered, a.Due);
-            waitings[i] = a.Waiting is null ? null : JsonSerializer.Serialize(a.Waiting, KeelJson.Default);
+            waitings[i] = a.Waiting is null ? null : StoreJson.Serialize(a.Waiting);
         }
         var command = BatchedCommand(BatchedAppendSql, appends);
         var p = command.Parameters;

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using Keel.Storage;
 using Npgsql;
@@ -284,10 +283,10 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IStoreWakeup
     private static DateTimeOffset? FromMs(NpgsqlDataReader r, int ordinal) =>
         r.IsDBNull(ordinal) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(ordinal));
 
-    private static string? ToJson(ErrorInfo? error) => error is null ? null : JsonSerializer.Serialize(error, KeelJson.Default);
+    private static string? ToJson(ErrorInfo? error) => error is null ? null : StoreJson.Serialize(error);
 
     private static ErrorInfo? ErrorFromJson(NpgsqlDataReader r, int ordinal) =>
-        r.IsDBNull(ordinal) ? null : JsonSerializer.Deserialize<ErrorInfo>(r.GetString(ordinal), KeelJson.Default);
+        r.IsDBNull(ordinal) ? null : StoreJson.ReadError(r.GetString(ordinal));
 
     private static string? NullableString(NpgsqlDataReader r, int ordinal) => r.IsDBNull(ordinal) ? null : r.GetString(ordinal);
 
@@ -312,7 +311,7 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IStoreWakeup
         Owner = NullableString(r, 11),
         RecoveryAttempts = r.GetInt32(12),
         CancelRequested = r.GetBoolean(13),
-        CustomStatus = r.IsDBNull(14) ? null : System.Text.Json.JsonSerializer.Deserialize<RunCustomStatus>(r.GetString(14), KeelJson.Default),
+        CustomStatus = r.IsDBNull(14) ? null : StoreJson.ReadCustomStatus(r.GetString(14)),
         PauseRequested = r.GetBoolean(15),
         ParentRunId = NullableString(r, 16),
         ParentSequence = r.IsDBNull(17) ? null : r.GetInt32(17),

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Text;
+using Keel.Storage;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
 
@@ -42,7 +43,7 @@ internal static class SqliteJournalReader
                     StartedAt = Time(statement, 5),
                     RecordedAt = DateTimeOffset.FromUnixTimeMilliseconds(raw.sqlite3_column_int64(statement, 6)),
                     Payload = Text(statement, 7),
-                    Error = Text(statement, 8) is { } error ? SqliteJson.Error(error) : null,
+                    Error = Text(statement, 8) is { } error ? StoreJson.ReadError(error) : null,
                     RetryAt = Time(statement, 9),
                 });
             }

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Keel.Storage;
 
 namespace Keel.Sqlite;
@@ -148,7 +147,7 @@ public sealed partial class SqliteWorkflowStore
         {
             var delete = w.Command("DELETE FROM signals WHERE run_id = $run AND id IN (SELECT value FROM json_each($ids));");
             delete.Parameters.Set("$run", runId);
-            delete.Parameters.Set("$ids", SqliteJson.Array(consumed));
+            delete.Parameters.Set("$ids", StoreJson.Serialize(consumed));
             delete.ExecuteNonQuery();
         }
         foreach (var approval in update.OpenApprovals ?? [])

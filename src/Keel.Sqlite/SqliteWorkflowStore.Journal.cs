@@ -1,5 +1,3 @@
-using System.Runtime.CompilerServices;
-using System.Text.Json;
 using Keel.Storage;
 using Microsoft.Data.Sqlite;
 
@@ -95,13 +93,13 @@ public sealed partial class SqliteWorkflowStore
         p.Set("$result", update.Result);
         p.Set("$error", errorJson);
         p.Set("$reason", update.StatusReason);
-        p.Set("$custom", update.CustomStatus is null ? null : SqliteJson.CustomStatus(update.CustomStatus));
+        p.Set("$custom", update.CustomStatus is null ? null : StoreJson.Serialize(update.CustomStatus));
         p.Set("$terminal", terminal ? 1 : 0);
         p.Set("$runnable", runnable ? 1 : 0);
         p.Set("$release", update.ReleaseLease ? 1 : 0);
         p.Set("$recovered", update.Recovered ? 1 : 0);
         p.Set("$due", update.DueAt is { } due ? Ms(due) : null);
-        p.Set("$waiting", update.WaitsForSignals is { } names ? SqliteJson.Array(names) : null);
+        p.Set("$waiting", update.WaitsForSignals is { } names ? StoreJson.Serialize(names) : null);
     }
 
     private static void InsertEntry(WriteContext w, string runId, long index, JournalEntry entry)

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Keel.Storage;
 using Microsoft.Data.Sqlite;
 
@@ -27,7 +26,7 @@ public sealed partial class SqliteWorkflowStore
     {
         ArgumentNullException.ThrowIfNull(request);
         var plan = ClaimPlan.Create(request);
-        var unlimited = SqliteJson.Array(plan.Unlimited);
+        var unlimited = StoreJson.Serialize(plan.Unlimited);
         return WriteAsync<IReadOnlyList<ClaimedRun>>(w =>
         {
             // One writer: counting a limited workflow's held runs and claiming more cannot race another claimer.
@@ -45,7 +44,7 @@ public sealed partial class SqliteWorkflowStore
                 var budget = limit - (int)(long)count.ExecuteScalar()!;
                 if (budget > 0)
                 {
-                    Claim(w, request, SqliteJson.Array([workflow]), Math.Min(room, budget), claimed);
+                    Claim(w, request, StoreJson.Serialize([workflow]), Math.Min(room, budget), claimed);
                 }
             }
             if (plan.Unlimited.Count > 0 && claimed.Count < request.MaxRuns)
@@ -77,7 +76,7 @@ public sealed partial class SqliteWorkflowStore
     {
         ArgumentNullException.ThrowIfNull(owner);
         ArgumentNullException.ThrowIfNull(leases);
-        var ids = SqliteJson.Array(leases.Select(l => l.RunId));
+        var ids = StoreJson.Serialize(leases.Select(l => l.RunId));
         var epochs = leases.ToDictionary(l => l.RunId, l => l.Epoch, StringComparer.Ordinal);
         return WriteAsync(w =>
         {
@@ -140,7 +139,7 @@ public sealed partial class SqliteWorkflowStore
     public Task<int> ExpireLeasesAsync(IReadOnlyCollection<string> owners, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(owners);
-        var json = SqliteJson.Array(owners);
+        var json = StoreJson.Serialize(owners);
         return WriteAsync(w =>
         {
             var command = w.Command("UPDATE runs SET lease_expires_at = 0 WHERE owner IN (SELECT value FROM json_each($owners));");

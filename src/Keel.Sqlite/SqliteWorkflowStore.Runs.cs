@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using Keel.Storage;
 using Microsoft.Data.Sqlite;
 
@@ -64,7 +63,7 @@ public sealed partial class SqliteWorkflowStore
             if (query.Statuses.Count > 0)
             {
                 sql.Append(" AND status IN (SELECT value FROM json_each($statuses))");
-                command.Parameters.AddWithValue("$statuses", SqliteJson.Array(query.Statuses.Select(s => s.ToString())));
+                command.Parameters.AddWithValue("$statuses", StoreJson.Serialize(query.Statuses.Select(s => s.ToString())));
             }
             if (query.WorkflowName is not null)
             {

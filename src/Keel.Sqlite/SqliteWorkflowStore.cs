@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using Keel.Storage;
 using Microsoft.Data.Sqlite;
 
@@ -261,10 +260,10 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore
 
     private static object Db(object? value) => value ?? DBNull.Value;
 
-    private static string? ToJson(ErrorInfo? error) => error is null ? null : SqliteJson.Error(error);
+    private static string? ToJson(ErrorInfo? error) => error is null ? null : StoreJson.Serialize(error);
 
     private static ErrorInfo? ErrorFromJson(SqliteDataReader r, int ordinal) =>
-        r.IsDBNull(ordinal) ? null : SqliteJson.Error(r.GetString(ordinal));
+        r.IsDBNull(ordinal) ? null : StoreJson.ReadError(r.GetString(ordinal));
 
     private static RunInfo ReadRun(SqliteDataReader r) => new()
     {
@@ -282,7 +281,7 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore
         Owner = r.IsDBNull(11) ? null : r.GetString(11),
         RecoveryAttempts = r.GetInt32(12),
         CancelRequested = r.GetInt64(13) != 0,
-        CustomStatus = r.IsDBNull(14) ? null : SqliteJson.CustomStatus(r.GetString(14)),
+        CustomStatus = r.IsDBNull(14) ? null : StoreJson.ReadCustomStatus(r.GetString(14)),
         PauseRequested = r.GetInt64(15) != 0,
         ParentRunId = r.IsDBNull(16) ? null : r.GetString(16),
         ParentSequence = r.IsDBNull(17) ? null : r.GetInt32(17),

@@ -93,6 +93,7 @@ public static class KeelJson
 [JsonSerializable(typeof(string[]))]
 [JsonSerializable(typeof(IReadOnlyList<string>))]
 [JsonSerializable(typeof(IEnumerable<string>))]
+[JsonSerializable(typeof(IEnumerable<long>))]
 [JsonSerializable(typeof(JsonElement))]
 [JsonSerializable(typeof(string))]
 internal sealed partial class KeelJsonContext : JsonSerializerContext;

@@ -1,30 +1,59 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using Keel.Postgres;
 using Keel.Sqlite;
+using Keel.Storage;
 
 namespace Keel.IntegrationTests;
 
 /// <summary>
-/// Keel in a native AOT app (samples/Keel.Samples.NativeAot, published here): a workflow class registered without
-/// reflection, its records serialized from a source-generated context, replayed after a SIGKILL, woken by a signal
-/// sent from a JIT process.
+/// Keel in a native AOT app (samples/Keel.Samples.NativeAot, published here), on SQLite and on PostgreSQL: a workflow
+/// class registered without reflection, its records serialized from a source-generated context, replayed after a
+/// SIGKILL, woken by a signal sent from a JIT process.
 /// </summary>
 public class NativeAotTests
 {
+    // Published once for both stores (about a minute on 2 cores).
+    private static readonly Lazy<Task<string>> s_sample = new(() => PublishSampleAsync(Directory.CreateTempSubdirectory("keel-aot-").FullName));
+
     [Fact]
-    public async Task NativeAotWorker_ResumesItsRunAfterSigkill_AndCompletesItWithASignalFromAnotherProcess()
+    public Task NativeAotWorker_OnSqlite_ResumesItsRunAfterSigkill_AndCompletesItWithASignalFromAnotherProcess()
+    {
+        var dir = Directory.CreateTempSubdirectory("keel-aot-db-");
+        var db = Path.Combine(dir.FullName, "refunds.db");
+        return ResumeAfterSigkillAsync(["--db", db], () => new SqliteWorkflowStore(new SqliteStoreOptions { Path = db }), () => dir.Delete(recursive: true));
+    }
+
+    [Fact]
+    public Task NativeAotWorker_OnPostgres_ResumesItsRunAfterSigkill_AndCompletesItWithASignalFromAnotherProcess()
+    {
+        var connectionString = Environment.GetEnvironmentVariable("KEEL_TEST_POSTGRES") is { Length: > 0 } value
+            ? value
+            : throw new InvalidOperationException(
+                "KEEL_TEST_POSTGRES is not set, so the native AOT PostgreSQL test has no server. Run ./test.sh (it starts a " +
+                "throwaway PostgreSQL with eng/postgres.sh), or set KEEL_TEST_POSTGRES to an Npgsql connection string.");
+        var schema = "keel_aot_" + Guid.NewGuid().ToString("N")[..16];
+        PostgresWorkflowStore Store() => new(new PostgresStoreOptions { ConnectionString = connectionString, Schema = schema });
+        return ResumeAfterSigkillAsync(["--postgres", connectionString, "--schema", schema], Store, () =>
+        {
+            using var connection = new Npgsql.NpgsqlConnection(connectionString);
+            connection.Open();
+            using var drop = new Npgsql.NpgsqlCommand($"DROP SCHEMA IF EXISTS {schema} CASCADE;", connection);
+            drop.ExecuteNonQuery();
+        });
+    }
+
+    private static async Task ResumeAfterSigkillAsync(string[] storeArgs, Func<IWorkflowStore> openStore, Action cleanUp)
     {
         var ct = TestContext.Current.CancellationToken;
-        var dir = Directory.CreateTempSubdirectory("keel-aot-");
-        var exe = await PublishSampleAsync(dir.FullName, ct);
-        var db = Path.Combine(dir.FullName, "refunds.db");
+        var exe = await s_sample.Value.WaitAsync(ct);
 
         // First worker: starts the run, which does its first step and waits for the approval; killed there.
-        using (var first = Start(exe, ["--db", db, "--start", "refund-1"]))
+        using (var first = Start(exe, [.. storeArgs, "--start", "refund-1"]))
         {
-            // READY: the database exists and the run was started.
+            // READY: the store is set up and the run was started.
             await WaitUntilAsync(() => Task.FromResult(first.Output().Contains("READY", StringComparison.Ordinal)), first, "start the run", ct);
-            await using var store = new SqliteWorkflowStore(new SqliteStoreOptions { Path = db });
+            await using var store = openStore();
             var client = KeelClient.Create(store);
             await WaitUntilAsync(async () => (await JournalAsync(client, ct)).Any(e => e is { Kind: JournalEntryKind.StepCompleted, Name: "lookup" }),
                 first, "reach its first step", ct);
@@ -35,18 +64,18 @@ public class NativeAotTests
         }
 
         // Second worker: replays the first step from the journal, takes the signal, does the last step.
-        using var second = Start(exe, ["--db", db]);
+        using var second = Start(exe, storeArgs);
         await second.Process.WaitForExitAsync(ct).WaitAsync(TimeSpan.FromSeconds(60), ct);
         var result = second.Output().Split('\n').SingleOrDefault(l => l.StartsWith("RESULT ", StringComparison.Ordinal));
         Assert.True(result is not null, "no result from the resumed worker: " + second.Output());
         Assert.Equal("""RESULT {"orderId":"order-7","amount":42.50,"receipt":"rf-order-7-1","approvedBy":"ana"}""", result.TrimEnd('\r'));
-        await using (var store = new SqliteWorkflowStore(new SqliteStoreOptions { Path = db }))
+        await using (var store = openStore())
         {
             var journal = await JournalAsync(KeelClient.Create(store), ct);
             Assert.Single(journal, e => e is { Kind: JournalEntryKind.StepCompleted, Name: "lookup" }); // not run again
             Assert.Single(journal, e => e is { Kind: JournalEntryKind.StepCompleted, Name: "refund" });
         }
-        dir.Delete(recursive: true);
+        cleanUp();
     }
 
     private static async Task WaitUntilAsync(Func<Task<bool>> condition, Child worker, string what, CancellationToken ct)
@@ -63,7 +92,7 @@ public class NativeAotTests
     private static Task<IReadOnlyList<JournalEntry>> JournalAsync(KeelClient client, CancellationToken ct) => client.GetJournalAsync("refund-1", ct);
 
     /// <summary>Publishes the sample into its own artifacts tree (about a minute on 2 cores), apart from the test build's.</summary>
-    private static async Task<string> PublishSampleAsync(string dir, CancellationToken ct)
+    private static async Task<string> PublishSampleAsync(string dir)
     {
         var root = new DirectoryInfo(AppContext.BaseDirectory);
         while (!File.Exists(Path.Combine(root.FullName, "Keel.slnx")))
@@ -83,9 +112,9 @@ public class NativeAotTests
             UseShellExecute = false,
         };
         using var publish = Process.Start(info)!;
-        var stdout = publish.StandardOutput.ReadToEndAsync(ct);
-        var stderr = publish.StandardError.ReadToEndAsync(ct);
-        await publish.WaitForExitAsync(ct).WaitAsync(TimeSpan.FromMinutes(10), ct);
+        var stdout = publish.StandardOutput.ReadToEndAsync();
+        var stderr = publish.StandardError.ReadToEndAsync();
+        await publish.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(10));
         Assert.True(publish.ExitCode == 0, $"dotnet publish of the native AOT sample failed:\n{await stdout}\n{await stderr}");
         return Path.Combine(output, "Keel.Samples.NativeAot");
     }
