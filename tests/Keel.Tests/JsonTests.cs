@@ -42,6 +42,19 @@ public class JsonTests
     }
 
     [Fact]
+    public void StoreJson_WritesWhatReflectionWrote_AndReadsItBack()
+    {
+        var error = new ErrorInfo("System.IO.IOException", "disk \"full\"", "at A\nat B") { IsTerminal = true };
+        var json = Keel.Storage.StoreJson.Serialize(error);
+        Assert.Equal(JsonSerializer.Serialize(error, s_reflection), json);
+        Assert.Equal(error, Keel.Storage.StoreJson.ReadError(json));
+        var status = new RunCustomStatus("ranking", null, DateTimeOffset.UnixEpoch.AddDays(3));
+        Assert.Equal(status, Keel.Storage.StoreJson.ReadCustomStatus(Keel.Storage.StoreJson.Serialize(status)));
+        Assert.Equal(JsonSerializer.Serialize(new[] { "a", "b\"" }, s_reflection), Keel.Storage.StoreJson.Serialize(new[] { "a", "b\"" }));
+        Assert.Equal("[1,-2]", Keel.Storage.StoreJson.Serialize(new List<long> { 1, -2 }));
+    }
+
+    [Fact]
     public async Task SerializerOptionsWithoutResolver_GetTheReflectionOne_LikeJsonSerializerDoes()
     {
         using var db = new TempDatabase();
