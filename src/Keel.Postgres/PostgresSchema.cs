@@ -136,6 +136,16 @@ internal static class PostgresSchema
             FOR EACH ROW WHEN (NEW.status IN ('Completed', 'Failed', 'Cancelled', 'Blocked') AND OLD.status IS DISTINCT FROM NEW.status)
             EXECUTE FUNCTION notify_finished();
         """,
+
+        // 8: a run created held by the worker of the process that starts it (eager start) wakes no other worker;
+        // claims find free runs through an index without the held ones (it replaces runs_runnable)
+        """
+        CREATE INDEX runs_claimable ON runs (priority DESC, due_at) WHERE owner IS NULL AND due_at IS NOT NULL;
+        DROP INDEX runs_runnable;
+        DROP TRIGGER runs_created_notify ON runs;
+        CREATE TRIGGER runs_created_notify AFTER INSERT ON runs
+            FOR EACH ROW WHEN (NEW.owner IS NULL) EXECUTE FUNCTION notify_work();
+        """,
     ];
 
     public static int LatestVersion => Migrations.Length;

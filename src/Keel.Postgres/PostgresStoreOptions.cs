@@ -21,6 +21,13 @@ public sealed record PostgresStoreOptions
     public int MaxAppendBatchSize { get; set; } = 256;
 
     /// <summary>
+    /// Group-commit writers of appends, each with its own connection and one batch at the server at a time; a run's
+    /// appends always go through the same one. More than one keeps the server busy while a batch's results travel
+    /// back and the next one is built.
+    /// </summary>
+    public int AppendWriters { get; set; } = 2;
+
+    /// <summary>
     /// Prepares the store's statements on each connection (Npgsql <c>Max Auto Prepare</c>, when the connection string
     /// does not set it): the server then skips parsing and planning them, which roughly halves the cost of batched
     /// appends. Turn off behind a pooler that cannot keep prepared statements (PgBouncer before 1.21 in transaction mode).

@@ -293,13 +293,7 @@ public sealed partial class PostgresWorkflowStore
             {
                 // The insert trigger NOTIFYs idle workers of the new run.
                 var insert = new NpgsqlBatchCommand(InsertRunSql + ";");
-                Add(insert.Parameters, "id", NpgsqlDbType.Text, next.RunId);
-                Add(insert.Parameters, "workflow", NpgsqlDbType.Text, next.WorkflowName);
-                Add(insert.Parameters, "input", NpgsqlDbType.Text, next.Input);
-                Add(insert.Parameters, "priority", NpgsqlDbType.Integer, next.Priority);
-                Add(insert.Parameters, "now", NpgsqlDbType.Bigint, Ms(next.CreatedAt));
-                Add(insert.Parameters, "parent", NpgsqlDbType.Text, next.ParentRunId);
-                Add(insert.Parameters, "parentSeq", NpgsqlDbType.Integer, next.ParentSequence);
+                AddNewRun(insert.Parameters, next);
                 inbox.BatchCommands.Add(insert);
                 var link = new NpgsqlBatchCommand("UPDATE runs SET continued_as = @next WHERE run_id = @run;");
                 Add(link.Parameters, "next", NpgsqlDbType.Text, next.RunId);

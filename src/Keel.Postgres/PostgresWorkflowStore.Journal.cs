@@ -105,8 +105,13 @@ public sealed partial class PostgresWorkflowStore
             return AppendWithInboxAsync(FencedAppendCommand(append), lease.RunId, update, cancellationToken);
         }
         // Batched, false means fenced out: another worker holds the run and nothing was written.
-        return _appends is not null ? GroupCommitAsync(_appends, append, cancellationToken) : AppendDirectAsync(FencedAppendCommand(append), cancellationToken);
+        return _appends is not null ? GroupCommitAsync(AppendWriterOf(lease.RunId), append, cancellationToken) : AppendDirectAsync(FencedAppendCommand(append), cancellationToken);
     }
+
+    /// <summary>A run's appends always go through the same writer, so they commit in the order they were made; the
+    /// writers' batches then touch disjoint runs and never wait for each other.</summary>
+    private PostgresGroupCommit<PostgresAppend, bool> AppendWriterOf(string runId) =>
+        _appends!.Length == 1 ? _appends[0] : _appends[(int)((uint)StringComparer.Ordinal.GetHashCode(runId) % (uint)_appends.Length)];
 
     private static NpgsqlBatchCommand FencedAppendCommand(PostgresAppend append)
     {

@@ -7,21 +7,53 @@ namespace Keel.Postgres;
 public sealed partial class PostgresWorkflowStore
 {
     /// <summary>
-    /// Locks up to @limit runnable rows, skipping rows another claimer has locked, and takes them. A row whose lease a
-    /// concurrent claimer took between this statement's snapshot and its lock is re-checked on its newest version
-    /// (READ COMMITTED), finds the lease valid, and is left out: no run is ever claimed twice.
+    /// Locks up to @limit runnable rows, skipping rows another claimer has locked, and takes them: free runs (no owner)
+    /// through their own partial index, which held runs are not in, so a claim does not wade through every run the
+    /// workers hold; and, when @lapsed, runs whose lease expired. A row whose lease a concurrent claimer took between
+    /// this statement's snapshot and its lock is re-checked on its newest version (READ COMMITTED), no longer matches,
+    /// and is left out: no run is ever claimed twice.
     /// </summary>
     private const string ClaimSql =
+        "WITH free AS (" +
+        "  SELECT run_id, priority, due_at FROM runs " +
+        "  WHERE owner IS NULL AND due_at IS NOT NULL AND due_at <= @now AND status IN ('Pending', 'Running', 'Waiting', 'NeedsAttention') " +
+        "    AND workflow = ANY(@workflows) " +
+        "  ORDER BY priority DESC, due_at LIMIT @limit FOR UPDATE SKIP LOCKED), " +
+        "lapsed AS (" +
+        "  SELECT run_id, priority, due_at FROM runs " +
+        "  WHERE @lapsed AND owner IS NOT NULL AND (lease_expires_at IS NULL OR lease_expires_at < @now) " +
+        "    AND due_at IS NOT NULL AND due_at <= @now AND status IN ('Pending', 'Running', 'Waiting', 'NeedsAttention') " +
+        "    AND workflow = ANY(@workflows) " +
+        "  ORDER BY priority DESC, due_at LIMIT @limit FOR UPDATE SKIP LOCKED), " +
+        "claimable AS (" +
+        "  SELECT run_id AS claim_id FROM (SELECT * FROM free UNION ALL SELECT * FROM lapsed) AS c ORDER BY priority DESC, due_at LIMIT @limit) " +
         "UPDATE runs SET owner = @owner, lease_epoch = lease_epoch + 1, lease_expires_at = @expires, " +
         "recovery_attempts = recovery_attempts + 1, updated_at = @now, " +
         "status = CASE WHEN status IN ('Pending', 'Waiting', 'NeedsAttention') THEN 'Running' ELSE status END " +
-        "FROM (SELECT run_id AS claim_id FROM runs " +
-        "  WHERE due_at IS NOT NULL AND due_at <= @now AND status IN ('Pending', 'Running', 'Waiting', 'NeedsAttention') " +
-        "    AND (owner IS NULL OR lease_expires_at IS NULL OR lease_expires_at < @now) " +
-        "    AND workflow = ANY(@workflows) " +
-        "  ORDER BY priority DESC, due_at LIMIT @limit FOR UPDATE SKIP LOCKED) AS claimable " +
-        "WHERE run_id = claimable.claim_id " +
+        "FROM claimable WHERE run_id = claimable.claim_id " +
         "RETURNING " + RunColumns + ", lease_epoch, due_at, next_index;";
+
+    /// <summary>
+    /// How often (on the claimers' clock) a claim also looks for runs whose lease expired: that search reads every held
+    /// run (an index on the expiry would make every lease renewal rewrite the row's index entries), so it is not done at
+    /// every claim. A lapsed run is taken over at most this long after its lease expired.
+    /// </summary>
+    private const long LapsedLeaseCheckMs = 1000;
+
+    // When a claim next looks for lapsed leases (Unix ms on the claimers' clock); 0: at the next claim.
+    private long _nextLapsedCheckMs;
+
+    /// <summary>Whether a claim at this time looks for lapsed leases: once per <see cref="LapsedLeaseCheckMs"/>, and
+    /// at once when the clock went back (another clock, as in tests) or leases were expired here.</summary>
+    private bool TakeLapsedCheck(long nowMs)
+    {
+        var next = Interlocked.Read(ref _nextLapsedCheckMs);
+        if (nowMs < next && nowMs >= next - LapsedLeaseCheckMs)
+        {
+            return false;
+        }
+        return Interlocked.CompareExchange(ref _nextLapsedCheckMs, nowMs + LapsedLeaseCheckMs, next) == next;
+    }
 
     // Runs of a workflow held by any worker now: what its concurrency limit counts.
     private const string HeldCountSql =
@@ -33,6 +65,7 @@ public sealed partial class PostgresWorkflowStore
     {
         ArgumentNullException.ThrowIfNull(request);
         var plan = ClaimPlan.Create(request);
+        var lapsed = TakeLapsedCheck(Ms(request.Now));
         return UseAsync<IReadOnlyList<ClaimedRun>>(async (connection, ct) =>
         {
             var claimed = new List<(ClaimedRun Run, long Due)>();
@@ -61,20 +94,20 @@ public sealed partial class PostgresWorkflowStore
                 }
                 if (limit - held > 0)
                 {
-                    await ClaimAsync(connection, transaction, request, [workflow], (int)Math.Min(room, limit - held), claimed, ct).ConfigureAwait(false);
+                    await ClaimAsync(connection, transaction, request, [workflow], (int)Math.Min(room, limit - held), lapsed, claimed, ct).ConfigureAwait(false);
                 }
                 await transaction.CommitAsync(ct).ConfigureAwait(false);
             }
             if (plan.Unlimited.Count > 0 && claimed.Count < request.MaxRuns)
             {
-                await ClaimAsync(connection, null, request, [.. plan.Unlimited], request.MaxRuns - claimed.Count, claimed, ct).ConfigureAwait(false);
+                await ClaimAsync(connection, null, request, [.. plan.Unlimited], request.MaxRuns - claimed.Count, lapsed, claimed, ct).ConfigureAwait(false);
             }
             return [.. claimed.OrderByDescending(c => c.Run.Run.Priority).ThenBy(c => c.Due).Select(c => c.Run)];
         }, cancellationToken);
     }
 
     private static async Task ClaimAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, ClaimRequest request, string[] workflows,
-        int limit, List<(ClaimedRun Run, long Due)> claimed, CancellationToken ct)
+        int limit, bool lapsed, List<(ClaimedRun Run, long Due)> claimed, CancellationToken ct)
     {
         using var claim = new NpgsqlCommand(ClaimSql, connection, transaction);
         Add(claim, "owner", NpgsqlDbType.Text, request.Owner);
@@ -82,6 +115,7 @@ public sealed partial class PostgresWorkflowStore
         Add(claim, "now", NpgsqlDbType.Bigint, Ms(request.Now));
         Add(claim, "workflows", NpgsqlDbType.Array | NpgsqlDbType.Text, workflows);
         Add(claim, "limit", NpgsqlDbType.Integer, limit);
+        Add(claim, "lapsed", NpgsqlDbType.Boolean, lapsed);
         var reader = await claim.ExecuteReaderAsync(ct).ConfigureAwait(false);
         await using (reader.ConfigureAwait(false))
         {
@@ -171,7 +205,9 @@ public sealed partial class PostgresWorkflowStore
         {
             using var command = new NpgsqlCommand("UPDATE runs SET lease_expires_at = 0 WHERE owner = ANY(@owners);", connection);
             Add(command, "owners", NpgsqlDbType.Array | NpgsqlDbType.Text, owners.ToArray());
-            return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            var expired = await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            Interlocked.Exchange(ref _nextLapsedCheckMs, 0); // the next claim here takes them
+            return expired;
         }, cancellationToken);
     }
 }

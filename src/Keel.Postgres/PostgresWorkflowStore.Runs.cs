@@ -8,20 +8,27 @@ namespace Keel.Postgres;
 
 public sealed partial class PostgresWorkflowStore
 {
-    /// <summary>Creates a run unless one has the id (also the successor of a run that continues as new).</summary>
+    /// <summary>Creates a run unless one has the id (also the successor of a run that continues as new). A run with an
+    /// owner starts held by it, as its first claim would leave it.</summary>
     private const string InsertRunSql =
-        "INSERT INTO runs (run_id, workflow, status, input, priority, created_at, updated_at, due_at, parent_run_id, parent_seq) " +
-        "VALUES (@id, @workflow, 'Pending', @input, @priority, @now, @now, @now, @parent, @parentSeq) ON CONFLICT (run_id) DO NOTHING";
+        "INSERT INTO runs (run_id, workflow, status, input, priority, created_at, updated_at, due_at, parent_run_id, parent_seq, " +
+        "  owner, lease_epoch, lease_expires_at, recovery_attempts) " +
+        "VALUES (@id, @workflow, CASE WHEN @owner IS NULL THEN 'Pending' ELSE 'Running' END, @input, @priority, @now, @now, @now, @parent, @parentSeq, " +
+        "  @owner, CASE WHEN @owner IS NULL THEN 0 ELSE 1 END, @expires, CASE WHEN @owner IS NULL THEN 0 ELSE 1 END) " +
+        "ON CONFLICT (run_id) DO NOTHING";
 
     /// <summary>
     /// <see cref="InsertRunSql"/> for a group-commit batch of new runs, from one array per column; returns the runs it
     /// created. Rows go in run id order, so two batches that create the same ids wait on each other in one order.
     /// </summary>
     private const string InsertRunsSql =
-        "INSERT INTO runs (run_id, workflow, status, input, priority, created_at, updated_at, due_at, parent_run_id, parent_seq) " +
-        "SELECT n.run_id, n.workflow, 'Pending', n.input, n.priority, n.created_at, n.created_at, n.created_at, n.parent, n.parent_seq " +
-        "FROM unnest(@ids, @workflows, @inputs, @priorities, @nows, @parents, @parentSeqs) " +
-        "  AS n(run_id, workflow, input, priority, created_at, parent, parent_seq) " +
+        "INSERT INTO runs (run_id, workflow, status, input, priority, created_at, updated_at, due_at, parent_run_id, parent_seq, " +
+        "  owner, lease_epoch, lease_expires_at, recovery_attempts) " +
+        "SELECT n.run_id, n.workflow, CASE WHEN n.owner IS NULL THEN 'Pending' ELSE 'Running' END, n.input, n.priority, " +
+        "  n.created_at, n.created_at, n.created_at, n.parent, n.parent_seq, " +
+        "  n.owner, CASE WHEN n.owner IS NULL THEN 0 ELSE 1 END, n.expires, CASE WHEN n.owner IS NULL THEN 0 ELSE 1 END " +
+        "FROM unnest(@ids, @workflows, @inputs, @priorities, @nows, @parents, @parentSeqs, @owners, @expires) " +
+        "  AS n(run_id, workflow, input, priority, created_at, parent, parent_seq, owner, expires) " +
         "ORDER BY n.run_id ON CONFLICT (run_id) DO NOTHING RETURNING " + RunColumns + ";";
 
     /// <inheritdoc />
@@ -36,32 +43,42 @@ public sealed partial class PostgresWorkflowStore
     private async Task<CreateRunResult> CreateBatchedAsync(NewRun run, CancellationToken cancellationToken)
     {
         var created = await GroupCommitAsync(_creates!, run, cancellationToken).ConfigureAwait(false);
-        return created is not null ? new CreateRunResult(created, true) : await ExistingRunAsync(run.RunId, cancellationToken).ConfigureAwait(false);
+        return created is not null ? Created(run, created) : await ExistingRunAsync(run.RunId, cancellationToken).ConfigureAwait(false);
     }
+
+    private static CreateRunResult Created(NewRun run, RunInfo created) =>
+        new(created, true) { Lease = run.Owner is { } owner ? new RunLease(run.RunId, owner, 1) : null };
 
     private Task<CreateRunResult> CreateDirectAsync(NewRun run, CancellationToken cancellationToken) =>
         UseAsync(async (connection, ct) =>
         {
-            // The insert trigger NOTIFYs idle workers when the run is created.
-            using (var insert = new NpgsqlCommand(
-                InsertRunSql + $" RETURNING {RunColumns};", connection))
+            // The insert trigger NOTIFYs idle workers when an unheld run is created.
+            using (var insert = new NpgsqlCommand(InsertRunSql + $" RETURNING {RunColumns};", connection))
             {
-                Add(insert, "id", NpgsqlDbType.Text, run.RunId);
-                Add(insert, "workflow", NpgsqlDbType.Text, run.WorkflowName);
-                Add(insert, "input", NpgsqlDbType.Text, run.Input);
-                Add(insert, "priority", NpgsqlDbType.Integer, run.Priority);
-                Add(insert, "now", NpgsqlDbType.Bigint, Ms(run.CreatedAt));
-                Add(insert, "parent", NpgsqlDbType.Text, run.ParentRunId);
-                Add(insert, "parentSeq", NpgsqlDbType.Integer, run.ParentSequence);
+                AddNewRun(insert.Parameters, run);
                 var reader = await insert.ExecuteReaderAsync(ct).ConfigureAwait(false);
                 await using var readerScope = reader.ConfigureAwait(false);
                 if (await reader.ReadAsync(ct).ConfigureAwait(false))
                 {
-                    return new CreateRunResult(ReadRun(reader), true);
+                    return Created(run, ReadRun(reader));
                 }
             }
             return await ExistingRunAsync(connection, run.RunId, ct).ConfigureAwait(false);
         }, cancellationToken);
+
+    /// <summary>The parameters of <see cref="InsertRunSql"/>.</summary>
+    private static void AddNewRun(NpgsqlParameterCollection p, NewRun run)
+    {
+        Add(p, "id", NpgsqlDbType.Text, run.RunId);
+        Add(p, "workflow", NpgsqlDbType.Text, run.WorkflowName);
+        Add(p, "input", NpgsqlDbType.Text, run.Input);
+        Add(p, "priority", NpgsqlDbType.Integer, run.Priority);
+        Add(p, "now", NpgsqlDbType.Bigint, Ms(run.CreatedAt));
+        Add(p, "parent", NpgsqlDbType.Text, run.ParentRunId);
+        Add(p, "parentSeq", NpgsqlDbType.Integer, run.ParentSequence);
+        Add(p, "owner", NpgsqlDbType.Text, run.Owner);
+        Add(p, "expires", NpgsqlDbType.Bigint, run.Owner is null ? (long?)null : Ms(run.LeaseExpiresAt ?? run.CreatedAt));
+    }
 
     private Task<CreateRunResult> ExistingRunAsync(string runId, CancellationToken cancellationToken) =>
         UseAsync((connection, ct) => ExistingRunAsync(connection, runId, ct), cancellationToken);
@@ -86,6 +103,8 @@ public sealed partial class PostgresWorkflowStore
         Add(insert, "nows", NpgsqlDbType.Array | NpgsqlDbType.Bigint, runs.Select(r => Ms(r.CreatedAt)).ToArray());
         Add(insert, "parents", NpgsqlDbType.Array | NpgsqlDbType.Text, runs.Select(r => r.ParentRunId).ToArray());
         Add(insert, "parentSeqs", NpgsqlDbType.Array | NpgsqlDbType.Integer, runs.Select(r => r.ParentSequence).ToArray());
+        Add(insert, "owners", NpgsqlDbType.Array | NpgsqlDbType.Text, runs.Select(r => r.Owner).ToArray());
+        Add(insert, "expires", NpgsqlDbType.Array | NpgsqlDbType.Bigint, runs.Select(r => r.Owner is null ? null : (long?)Ms(r.LeaseExpiresAt ?? r.CreatedAt)).ToArray());
         var created = new Dictionary<string, RunInfo>(StringComparer.Ordinal);
         var reader = await insert.ExecuteReaderAsync().ConfigureAwait(false);
         await using (reader.ConfigureAwait(false))

@@ -19,15 +19,23 @@ public sealed partial class SqliteWorkflowStore
             select.Parameters.Set("$id", run.RunId);
             using var reader = select.ExecuteReader();
             reader.Read();
-            return new CreateRunResult(ReadRun(reader), created);
+            return new CreateRunResult(ReadRun(reader), created)
+            {
+                Lease = created && run.Owner is { } owner ? new RunLease(run.RunId, owner, 1) : null,
+            };
         }, cancellationToken);
     }
 
+    /// <summary>Inserts the run unless one has the id; a run with an <see cref="NewRun.Owner"/> starts held by it,
+    /// as its first claim would leave it.</summary>
     private static int InsertRun(WriteContext w, NewRun run)
     {
         var insert = w.Command(
-            "INSERT INTO runs (run_id, workflow, status, input, priority, created_at, updated_at, due_at, parent_run_id, parent_seq) " +
-            "VALUES ($id, $workflow, 'Pending', $input, $priority, $now, $now, $now, $parent, $parentSeq) ON CONFLICT (run_id) DO NOTHING;");
+            "INSERT INTO runs (run_id, workflow, status, input, priority, created_at, updated_at, due_at, parent_run_id, parent_seq, " +
+            "  owner, lease_epoch, lease_expires_at, recovery_attempts) " +
+            "VALUES ($id, $workflow, CASE WHEN $owner IS NULL THEN 'Pending' ELSE 'Running' END, $input, $priority, $now, $now, $now, $parent, $parentSeq, " +
+            "  $owner, CASE WHEN $owner IS NULL THEN 0 ELSE 1 END, $expires, CASE WHEN $owner IS NULL THEN 0 ELSE 1 END) " +
+            "ON CONFLICT (run_id) DO NOTHING;");
         insert.Parameters.Set("$id", run.RunId);
         insert.Parameters.Set("$workflow", run.WorkflowName);
         insert.Parameters.Set("$input", run.Input);
@@ -35,6 +43,8 @@ public sealed partial class SqliteWorkflowStore
         insert.Parameters.Set("$now", Ms(run.CreatedAt));
         insert.Parameters.Set("$parent", run.ParentRunId);
         insert.Parameters.Set("$parentSeq", run.ParentSequence);
+        insert.Parameters.Set("$owner", run.Owner);
+        insert.Parameters.Set("$expires", run.Owner is null ? null : Ms(run.LeaseExpiresAt ?? run.CreatedAt));
         return insert.ExecuteNonQuery();
     }
 

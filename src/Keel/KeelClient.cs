@@ -87,18 +87,38 @@ public sealed class KeelClient
             }
         }
         var runId = options?.RunId ?? Guid.CreateVersion7().ToString("N");
-        var created = await _store.CreateRunAsync(new NewRun
+        // Eager start: the worker of this process, when it has room, holds the run from its creation and executes it
+        // at once (no claim, no wake-up of other workers).
+        var eager = _notifier.Worker?.TryReserveStart(workflowName);
+        CreateRunResult created;
+        try
         {
-            RunId = runId, WorkflowName = workflowName, Input = inputJson, Priority = options?.Priority ?? 0,
-            CreatedAt = _time.GetUtcNow(),
-        }, cancellationToken);
+            created = await _store.CreateRunAsync(new NewRun
+            {
+                RunId = runId, WorkflowName = workflowName, Input = inputJson, Priority = options?.Priority ?? 0,
+                CreatedAt = _time.GetUtcNow(), Owner = eager?.Owner, LeaseExpiresAt = eager?.LeaseExpiresAt,
+            }, cancellationToken);
+        }
+        catch
+        {
+            eager?.Cancel();
+            throw;
+        }
+        if (eager is not null && created.Lease is { } lease)
+        {
+            await eager.StartAsync(new ClaimedRun { Lease = lease, Run = created.Run, JournalLength = 0 });
+        }
+        else
+        {
+            eager?.Cancel();
+            if (created.Created)
+            {
+                _notifier.NotifyWork();
+            }
+        }
         if (!created.Created && !string.Equals(created.Run.WorkflowName, workflowName, StringComparison.Ordinal))
         {
             throw new WorkflowAlreadyExistsException(created.Run, workflowName);
-        }
-        if (created.Created)
-        {
-            _notifier.NotifyWork();
         }
         return new StartResult(runId, created.Created, created.Run);
     }

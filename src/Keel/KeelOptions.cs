@@ -66,6 +66,15 @@ public sealed class KeelOptions : IValidatableObject
     /// </summary>
     public Dictionary<string, int> ConcurrencyLimits { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Eager start (on by default): a run started by a client in a worker's own process, while that worker has a free
+    /// slot, is created already held by it and executes at once, without a claim round trip or a wake-up of other
+    /// workers. Its lease, renewal and failover are those of a claimed run: if the process dies, another worker takes
+    /// the run over when the lease expires. Runs of workflows with a <see cref="ConcurrencyLimits">concurrency
+    /// limit</see> always go through a claim, so the limit holds.
+    /// </summary>
+    public bool EagerStart { get; set; } = true;
+
     /// <summary>This worker's owner id; null for one derived from machine, process and a random suffix.</summary>
     public string? WorkerId { get; set; }
 

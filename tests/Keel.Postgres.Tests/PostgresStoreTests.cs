@@ -103,6 +103,45 @@ public sealed class PostgresStoreTests : IAsyncDisposable
         TestContext.Current.TestOutputHelper?.WriteLine($"{store.AppendBatches} round trips for {5 * 30} appends");
     }
 
+    [Fact]
+    public async Task AppendsOfEachRun_SentWithoutWaiting_CommitInTheirOrder_AcrossSeveralWriters()
+    {
+        await using var store = _db.CreateStore(maxAppendBatchSize: 16, appendWriters: 3);
+        var leases = await CreateAndClaimAsync(store, "a", [.. Enumerable.Range(0, 40).Select(i => $"r{i:00}")]);
+        // Every run's eight appends are queued at once: they must reach the journal in the order they were made.
+        var appends = leases.Values.SelectMany(lease => Enumerable.Range(0, 8).Select(seq => store.AppendAsync(lease,
+            [new JournalEntry { Sequence = seq, Kind = JournalEntryKind.StepCompleted, Name = $"s{seq}", RecordedAt = T0, Payload = "1" }], null, Token))).ToList();
+        Assert.All(await Task.WhenAll(appends), Assert.True);
+        foreach (var runId in leases.Keys)
+        {
+            var journal = await store.GetJournalAsync(runId, Token);
+            Assert.Equal(Enumerable.Range(0, 8), journal.Select(e => e.Sequence));
+            Assert.Equal(Enumerable.Range(0, 8).Select(i => (long)i), journal.Select(e => e.Index));
+        }
+    }
+
+    [Fact]
+    public async Task RunCreatedHeldByItsWorker_WakesNoOtherWorker_WhileAnUnheldOneDoes()
+    {
+        await using var listener = _db.CreateStore();
+        await using var client = _db.CreateStore();
+        await listener.InitializeAsync(Token);
+        await client.InitializeAsync(Token);
+        _ = listener.WorkAvailable;
+        await listener.Listening.WaitAsync(TimeSpan.FromSeconds(10), Token);
+        var next = listener.WorkAvailable;
+
+        await client.CreateRunAsync(new NewRun
+        {
+            RunId = "held", WorkflowName = "w", Input = "{}", CreatedAt = T0, Owner = "worker-b", LeaseExpiresAt = T0.AddSeconds(30),
+        }, Token);
+        await Task.Delay(TimeSpan.FromMilliseconds(300), TimeProvider.System, Token);
+        Assert.False(next.IsCompleted); // nothing for another worker to claim: no NOTIFY
+
+        await client.CreateRunAsync(new NewRun { RunId = "free", WorkflowName = "w", Input = "{}", CreatedAt = T0 }, Token);
+        await next.WaitAsync(TimeSpan.FromSeconds(5), Token);
+    }
+
     /// <summary>Creates runs of workflow "w" at T0 and claims them all for <paramref name="owner"/> (leases to T0 + 5 min).</summary>
     private static async Task<Dictionary<string, RunLease>> CreateAndClaimAsync(PostgresWorkflowStore store, string owner, params string[] ids)
     {

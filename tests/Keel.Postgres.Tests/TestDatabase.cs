@@ -27,7 +27,8 @@ internal sealed class TestDatabase : IAsyncDisposable
 
     public PostgresStoreOptions Options => new() { ConnectionString = ConnectionString, Schema = Schema };
 
-    public PostgresWorkflowStore CreateStore(int maxAppendBatchSize = 256) => new(Options with { MaxAppendBatchSize = maxAppendBatchSize });
+    public PostgresWorkflowStore CreateStore(int maxAppendBatchSize = 256, int appendWriters = 2) =>
+        new(Options with { MaxAppendBatchSize = maxAppendBatchSize, AppendWriters = appendWriters });
 
     public async Task<object?> ScalarAsync(string sql)
     {

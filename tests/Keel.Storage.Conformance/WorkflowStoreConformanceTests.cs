@@ -78,6 +78,67 @@ public abstract class WorkflowStoreConformanceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Create_HeldByAnOwner_IsRunningUnderAnEpochOneLease_ThatFencesAndFailsOverLikeAClaim()
+    {
+        var store = await OpenAsync();
+        var created = await store.CreateRunAsync(new NewRun
+        {
+            RunId = "r", WorkflowName = "w", Input = "{}", CreatedAt = T0, Owner = "worker-a", LeaseExpiresAt = T0.AddSeconds(30),
+        }, Token);
+        Assert.True(created.Created);
+        Assert.Equal(new RunLease("r", "worker-a", 1), created.Lease);
+        Assert.Equal(RunStatus.Running, created.Run.Status);
+        Assert.Equal("worker-a", created.Run.Owner);
+        Assert.Equal(1, created.Run.RecoveryAttempts);
+        Assert.Equal(["worker-a"], await store.GetLeaseOwnersAsync(Token));
+
+        Assert.Empty(await ClaimAsync(store, "worker-b", T0.AddSeconds(10))); // held: no one else claims it
+        Assert.True(await store.AppendAsync(created.Lease!, [Entry(0, "one")], null, Token));
+        Assert.Equal(0, (await store.GetRunAsync("r", Token))!.RecoveryAttempts); // progress, as after a claim
+        Assert.Empty((await store.RenewLeasesAsync("worker-a", [created.Lease!], T0.AddSeconds(40), Token)).Lost);
+
+        // The holder dies: its lease expires, another worker takes the run over and fences the first out.
+        Assert.Empty(await ClaimAsync(store, "worker-b", T0.AddSeconds(35)));
+        var b = (await ClaimAsync(store, "worker-b", T0.AddSeconds(41))).Single();
+        Assert.Equal(2, b.Lease.Epoch);
+        Assert.Equal(1, b.JournalLength ?? 1);
+        Assert.False(await store.AppendAsync(created.Lease!, [Entry(1, "stale")], null, Token));
+        Assert.True(await store.AppendAsync(b.Lease, [Entry(1, "two")], null, Token));
+        Assert.Equal(["one", "two"], (await store.GetJournalAsync("r", Token)).Select(e => e.Name));
+    }
+
+    [Fact]
+    public async Task Create_HeldWithAnIdThatExists_ReturnsTheStoredRunAndNoLease()
+    {
+        var store = await OpenAsync();
+        await CreateAsync(store, "r");
+        var again = await store.CreateRunAsync(new NewRun
+        {
+            RunId = "r", WorkflowName = "w", Input = "{}", CreatedAt = T0, Owner = "worker-a", LeaseExpiresAt = T0.AddSeconds(30),
+        }, Token);
+        Assert.False(again.Created);
+        Assert.Null(again.Lease);
+        Assert.Equal(RunStatus.Pending, again.Run.Status);
+        Assert.Null(again.Run.Owner);
+        Assert.Equal("r", (await ClaimAsync(store, "worker-b", T0)).Single().Run.RunId); // still anyone's to claim
+        Assert.Null((await CreateAsync(store, "s")).Lease); // unheld creation: no lease
+    }
+
+    [Fact]
+    public async Task Create_HeldThenReleasedWithoutProgress_IsClaimableAtOnce()
+    {
+        var store = await OpenAsync();
+        var created = await store.CreateRunAsync(new NewRun
+        {
+            RunId = "r", WorkflowName = "w", Input = "{}", CreatedAt = T0, Owner = "worker-a", LeaseExpiresAt = T0.AddSeconds(30),
+        }, Token);
+        Assert.True(await store.AppendAsync(created.Lease!, [], new RunUpdate { ReleaseLease = true, At = T0.AddSeconds(1) }, Token));
+        var b = (await ClaimAsync(store, "worker-b", T0.AddSeconds(1))).Single();
+        Assert.Equal(2, b.Lease.Epoch);
+        Assert.Equal(0, b.JournalLength ?? 0);
+    }
+
+    [Fact]
     public async Task Claim_TakesHigherPriorityFirstThenEarlierDue_AndOnlyKnownWorkflows()
     {
         var store = await OpenAsync();

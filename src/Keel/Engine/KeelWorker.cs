@@ -28,6 +28,12 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable, IRunRequest
     private readonly CancellationTokenSource _stopClaiming = new();
     private readonly CancellationTokenSource _hardStop = new();
     private TaskCompletionSource _slotFreed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    // Eager starts: slots set aside for runs being created held by this worker, and whether new ones are taken (from
+    // start until stop; the gate orders a hand-over against the stop's snapshot of the runs to drain).
+    private readonly Lock _startGate = new();
+    private int _reserved;
+    private bool _accepting;
     private Task? _claimLoop;
     private Task? _renewLoop;
     private int _stopped;
@@ -76,6 +82,57 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable, IRunRequest
 
     public int ActiveRuns => _active.Count;
 
+    /// <inheritdoc />
+    public EagerStart? TryReserveStart(string workflowName)
+    {
+        if (!_options.EagerStart || !_registry.TryGet(workflowName, out _) || _options.ConcurrencyLimits.ContainsKey(workflowName))
+        {
+            return null;
+        }
+        lock (_startGate)
+        {
+            if (!_accepting || _active.Count + _reserved >= _options.MaxConcurrentRuns)
+            {
+                return null;
+            }
+            _reserved++;
+        }
+        return new EagerStart(this, _time.GetUtcNow() + _options.LeaseDuration);
+    }
+
+    /// <summary>Gives back a slot <see cref="TryReserveStart"/> set aside.</summary>
+    internal void ReleaseReservation()
+    {
+        lock (_startGate)
+        {
+            _reserved--;
+        }
+    }
+
+    /// <summary>Executes a run created held by this worker in a slot <see cref="TryReserveStart"/> set aside.</summary>
+    internal async Task StartReservedAsync(ClaimedRun run)
+    {
+        lock (_startGate)
+        {
+            _reserved--;
+            if (_accepting)
+            {
+                StartExecutor(run);
+                return;
+            }
+        }
+        // The worker began to stop while the run was created: hand it back to the store at once, for any worker to
+        // claim, rather than hold it until its lease expires.
+        try
+        {
+            await _store.AppendAsync(run.Lease, [], new RunUpdate { ReleaseLease = true, At = _time.GetUtcNow() }, CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            _logger.WorkerLoopError(ex, "eager start hand-back");
+        }
+    }
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         // Before any run is touched: a worker that cannot read its workflows' inputs or write their results (a native AOT
@@ -89,6 +146,10 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable, IRunRequest
         }
         _claimLoop = Task.Run(ClaimLoopAsync, CancellationToken.None);
         _renewLoop = Task.Run(RenewLoopAsync, CancellationToken.None);
+        lock (_startGate)
+        {
+            _accepting = true;
+        }
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -96,6 +157,10 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable, IRunRequest
         if (Interlocked.Exchange(ref _stopped, 1) == 1)
         {
             return;
+        }
+        lock (_startGate)
+        {
+            _accepting = false; // after this, no eager start adds a run to the ones drained below
         }
         _logger.WorkerStopping(Owner, _active.Count);
         await _stopClaiming.CancelAsync();
@@ -143,7 +208,7 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable, IRunRequest
                 var storeSignal = (_store as IStoreWakeup)?.WorkAvailable ?? workSignal;
                 var slotSignal = Volatile.Read(ref _slotFreed).Task;
                 TakeStoreSignals();
-                var capacity = _options.MaxConcurrentRuns - _active.Count;
+                var capacity = _options.MaxConcurrentRuns - _active.Count - Volatile.Read(ref _reserved);
                 var claimedFull = false;
                 if (capacity > 0)
                 {

@@ -23,12 +23,26 @@ public sealed record NewRun
 
     /// <summary>The position of the parent's operation that waits for this child.</summary>
     public int? ParentSequence { get; init; }
+
+    /// <summary>
+    /// Eager start: the worker that holds the run from its creation, as if it had claimed it then (the run is Running,
+    /// lease epoch 1, one recovery attempt counted), so the process that starts it executes it without a claim. Null
+    /// for a run any worker claims. A store that does not support it creates the run unheld and returns no lease.
+    /// </summary>
+    public string? Owner { get; init; }
+
+    /// <summary>When the lease of <see cref="Owner"/> expires (another worker can claim the run then).</summary>
+    public DateTimeOffset? LeaseExpiresAt { get; init; }
 }
 
 /// <summary>The outcome of <see cref="IWorkflowStore.CreateRunAsync"/>.</summary>
 /// <param name="Run">The stored run.</param>
 /// <param name="Created">False when a run with that id existed already.</param>
-public sealed record CreateRunResult(RunInfo Run, bool Created);
+public sealed record CreateRunResult(RunInfo Run, bool Created)
+{
+    /// <summary>The lease of <see cref="NewRun.Owner"/> on a run created held now; null otherwise.</summary>
+    public RunLease? Lease { get; init; }
+}
 
 /// <summary>A worker's hold on a run. Appends are accepted only while <see cref="Epoch"/> is the run's.</summary>
 /// <param name="RunId">The run.</param>
