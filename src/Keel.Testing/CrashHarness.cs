@@ -5,17 +5,18 @@ using Keel.Storage;
 namespace Keel.Testing;
 
 /// <summary>One run of a workflow under the harness: where its process died, and how the run ended.</summary>
-/// <param name="CrashAfterAppend">The journal append after which the process died (0: the uninterrupted reference run).</param>
+/// <param name="CrashAfterEntry">The crash point: the process died right after the append that committed this journal entry
+/// (0: the uninterrupted reference run). See <see cref="CrashPointStore"/>.</param>
 /// <param name="Crashed">False when the run finished before reaching the crash point.</param>
 /// <param name="Run">The run as it ended, after recovery.</param>
 /// <param name="Journal">Its journal.</param>
-public sealed record CrashTrial(int CrashAfterAppend, bool Crashed, RunInfo Run, IReadOnlyList<JournalEntry> Journal);
+public sealed record CrashTrial(int CrashAfterEntry, bool Crashed, RunInfo Run, IReadOnlyList<JournalEntry> Journal);
 
 /// <summary>What the harness found.</summary>
 /// <param name="Reference">The uninterrupted run.</param>
-/// <param name="ReferenceAppends">The journal appends the reference run made (the crash points tried are 1 to this).</param>
+/// <param name="ReferenceEntries">The journal entries the reference run wrote (the crash points tried are 1 to this).</param>
 /// <param name="Trials">One per crash point.</param>
-public sealed record CrashReport(CrashTrial Reference, int ReferenceAppends, IReadOnlyList<CrashTrial> Trials)
+public sealed record CrashReport(CrashTrial Reference, int ReferenceEntries, IReadOnlyList<CrashTrial> Trials)
 {
     /// <summary>Trials whose run ended otherwise than the reference run (status or result).</summary>
     public IReadOnlyList<CrashTrial> Diverged =>
@@ -46,7 +47,7 @@ public sealed class HarnessProcess
 }
 
 /// <summary>
-/// Crashes a workflow after each journal append in turn and checks that it recovers to the result of an uninterrupted
+/// Crashes a workflow after each journal entry in turn and checks that it recovers to the result of an uninterrupted
 /// run. In-process (<see cref="RunInProcessAsync"/>): the worker's store dies at the point and the worker's memory is
 /// abandoned; a new worker on the same SQLite file recovers the run. Out-of-process (<see cref="RunOutOfProcessAsync"/>):
 /// a child process runs the worker with a <see cref="CrashPointStore"/> in <see cref="CrashMode.AnnounceAndHang"/> mode
@@ -65,17 +66,17 @@ public static class CrashHarness
         Func<KeelClient, string, Task>? drive = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(configure);
-        var (reference, appends) = await TrialAsync(configure, workflowName, inputJson, 0, drive, cancellationToken).ConfigureAwait(false);
+        var (reference, entries) = await TrialAsync(configure, workflowName, inputJson, 0, drive, cancellationToken).ConfigureAwait(false);
         var trials = new List<CrashTrial>();
-        for (var point = 1; point <= appends; point++)
+        for (var point = 1; point <= entries; point++)
         {
             var (trial, _) = await TrialAsync(configure, workflowName, inputJson, point, drive, cancellationToken).ConfigureAwait(false);
             trials.Add(trial);
         }
-        return new CrashReport(reference, appends, trials);
+        return new CrashReport(reference, entries, trials);
     }
 
-    private static async Task<(CrashTrial Trial, int Appends)> TrialAsync(Action<KeelBuilder, HarnessProcess> configure, string workflowName, string inputJson,
+    private static async Task<(CrashTrial Trial, int Entries)> TrialAsync(Action<KeelBuilder, HarnessProcess> configure, string workflowName, string inputJson,
         int point, Func<KeelClient, string, Task>? drive, CancellationToken cancellationToken)
     {
         var directory = Directory.CreateTempSubdirectory("keel-crash-harness-");
@@ -113,7 +114,7 @@ public static class CrashHarness
             }
             var run = await store.GetRunAsync(runId, cancellationToken).ConfigureAwait(false) ?? throw new RunNotFoundException(runId);
             var journal = await store.GetJournalAsync(runId, cancellationToken).ConfigureAwait(false);
-            return (new CrashTrial(point, crashed, run, journal), crashing.Appends);
+            return (new CrashTrial(point, crashed, run, journal), crashing.Entries);
 
             async Task<bool> IsFinishedAsync(IWorkflowStore s, CancellationToken ct) =>
                 (await s.GetRunAsync(runId, ct).ConfigureAwait(false))?.Status.IsTerminal() == true;
@@ -195,8 +196,7 @@ public static class CrashHarness
             }
             var run = await client.GetRunAsync(runId, cancellationToken).ConfigureAwait(false) ?? throw new RunNotFoundException(runId);
             trials.Add(new CrashTrial(point, crashed, run, await client.GetJournalAsync(runId, cancellationToken).ConfigureAwait(false)));
-            // A run that made fewer appends than this point finished first. Parallel work may batch appends
-            // differently from one trial to the next, so stop only after three such points in a row.
+            // A run that wrote fewer entries than this point finished first; stop after three such points in a row.
             missed = crashed ? 0 : missed + 1;
         }
         return trials;

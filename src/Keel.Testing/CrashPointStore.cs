@@ -15,19 +15,26 @@ public enum CrashMode
 }
 
 /// <summary>
-/// Wraps a store and crashes the process that uses it right after the N-th committed journal append (an append that
-/// writes at least one entry). Counting starts at 1; a point of 0 never crashes, and just counts.
+/// Wraps a store and crashes the process that uses it right after the append that commits its N-th journal entry
+/// (entries of all runs that go through this store, counted from 1; a point of 0 never crashes, and just counts).
 /// </summary>
-public sealed class CrashPointStore(IWorkflowStore inner, int crashAfterAppend, CrashMode mode) : IWorkflowStore, IStoreWakeup
+/// <remarks>Points count entries, not append calls: concurrent work (parallel branches, a child run) may share one
+/// append in one trial and use several in the next, but the entries written before a given one stay the same, so the
+/// point that falls right after it is the same in every trial.</remarks>
+public sealed class CrashPointStore(IWorkflowStore inner, int crashAfterEntry, CrashMode mode) : IWorkflowStore, IStoreWakeup
 {
     /// <summary>The line printed before hanging (<see cref="CrashMode.AnnounceAndHang"/>).</summary>
     public const string Announcement = "KEEL-CRASH-POINT";
 
     private int _appends;
+    private int _entries;
     private volatile bool _dead;
 
-    /// <summary>Journal appends committed so far.</summary>
+    /// <summary>Journal appends (of at least one entry) committed so far.</summary>
     public int Appends => Volatile.Read(ref _appends);
+
+    /// <summary>Journal entries committed so far.</summary>
+    public int Entries => Volatile.Read(ref _entries);
 
     /// <summary>True once the crash point was reached: the "process" is gone.</summary>
     public bool IsDead => _dead;
@@ -50,16 +57,22 @@ public sealed class CrashPointStore(IWorkflowStore inner, int crashAfterAppend, 
     {
         Alive();
         var appended = await inner.AppendAsync(lease, entries, update, cancellationToken).ConfigureAwait(false);
-        if (appended && entries.Count > 0 && Interlocked.Increment(ref _appends) == crashAfterAppend)
+        if (!appended || entries.Count == 0)
+        {
+            return appended;
+        }
+        Interlocked.Increment(ref _appends);
+        var total = Interlocked.Add(ref _entries, entries.Count);
+        if (crashAfterEntry > 0 && total - entries.Count < crashAfterEntry && total >= crashAfterEntry)
         {
             _dead = true;
             if (mode == CrashMode.AnnounceAndHang)
             {
-                await Console.Out.WriteLineAsync($"{Announcement} {crashAfterAppend}").ConfigureAwait(false);
+                await Console.Out.WriteLineAsync($"{Announcement} {crashAfterEntry}").ConfigureAwait(false);
                 await Console.Out.FlushAsync(cancellationToken).ConfigureAwait(false);
                 await Task.Delay(Timeout.InfiniteTimeSpan, TimeProvider.System, CancellationToken.None).ConfigureAwait(false);
             }
-            throw new SimulatedCrashException(crashAfterAppend);
+            throw new SimulatedCrashException(crashAfterEntry);
         }
         return appended;
     }
@@ -68,7 +81,7 @@ public sealed class CrashPointStore(IWorkflowStore inner, int crashAfterAppend, 
     {
         if (_dead)
         {
-            throw new SimulatedCrashException(crashAfterAppend);
+            throw new SimulatedCrashException(crashAfterEntry);
         }
     }
 

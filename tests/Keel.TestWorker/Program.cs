@@ -15,7 +15,8 @@ if ((db is null) == (postgres is null))
 }
 var leaseMs = Arg("--lease-ms") is { } lease ? int.Parse(lease, CultureInfo.InvariantCulture) : (int?)null;
 var pollMs = Arg("--poll-ms") is { } poll ? int.Parse(poll, CultureInfo.InvariantCulture) : 20;
-// --crash-after N: the crash harness's point; the store announces it and hangs there, for the parent to SIGKILL us.
+// --crash-after N: the crash harness's point (right after the append of the N-th journal entry); the store announces it
+// and hangs there, for the parent to SIGKILL us.
 var crashAfter = Arg("--crash-after") is { } crash ? int.Parse(crash, CultureInfo.InvariantCulture) : (int?)null;
 var ledger = Arg("--ledger");
 
