@@ -161,6 +161,8 @@ internal sealed class BenchOptions
 
     public int? Repetitions { get; private set; }
 
+    public int? Warmup { get; private set; }
+
     public string Wait { get; private set; } = "client";
 
     /// <summary>Npgsql connection string (--postgres); else KEEL_POSTGRES, else KEEL_TEST_POSTGRES.</summary>
@@ -224,6 +226,9 @@ internal sealed class BenchOptions
                     break;
                 case "--repetitions":
                     o.Repetitions = int.Parse(Next(), CultureInfo.InvariantCulture);
+                    break;
+                case "--warmup":
+                    o.Warmup = int.Parse(Next(), CultureInfo.InvariantCulture);
                     break;
                 case "--wait":
                     o.Wait = Next().ToLowerInvariant();

@@ -38,7 +38,7 @@ public sealed partial class PostgresWorkflowStore
     /// run (an index on the expiry would make every lease renewal rewrite the row's index entries), so it is not done at
     /// every claim. A lapsed run is taken over at most this long after its lease expired.
     /// </summary>
-    private const long LapsedLeaseCheckMs = 1000;
+    private const long LapsedLeaseCheckMs = 250;
 
     // When a claim next looks for lapsed leases (Unix ms on the claimers' clock); 0: at the next claim.
     private long _nextLapsedCheckMs;

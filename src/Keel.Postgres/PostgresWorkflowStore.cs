@@ -73,9 +73,9 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IStoreWakeup
 
     /// <summary>
     /// The pool's size when the connection string does not set one (Npgsql's own default is 100, which is PostgreSQL's
-    /// default <c>max_connections</c>: two busy workers could use up the server). A store also keeps up to four
-    /// connections of its own (LISTEN and the group-commit writers of appends, creates and signals, each opened at first
-    /// use). A pool of 20 served W2 as fast as one of 100.
+    /// default <c>max_connections</c>: two busy workers could use up the server). A store also keeps up to five
+    /// connections of its own (LISTEN and the group-commit writers: two of appends, one each of creates and signals, each
+    /// opened at first use). A pool of 20 served W2 as fast as one of 100.
     /// </summary>
     internal const int DefaultMaxPoolSize = 20;
 

@@ -46,8 +46,8 @@ public interface IWorkflowStore : IAsyncDisposable
     /// <summary>
     /// Claims runnable runs for a worker: Pending or Running ones that are due and whose lease is free or expired,
     /// highest priority first, then earliest due. Each claim bumps the lease epoch and the recovery count. A store may
-    /// look for expired leases at most once a second (on <see cref="ClaimRequest.Now"/>'s clock), so a run whose holder
-    /// died can be taken over up to a second after its lease expired.
+    /// look for expired leases only every so often (on <see cref="ClaimRequest.Now"/>'s clock; PostgreSQL: every 250 ms),
+    /// so a run whose holder died can be taken over that much after its lease expired.
     /// </summary>
     /// <param name="request">Who claims, for which workflows, how many, and for how long.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
