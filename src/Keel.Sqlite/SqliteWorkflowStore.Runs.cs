@@ -52,14 +52,84 @@ public sealed partial class SqliteWorkflowStore
     public Task<RunInfo?> GetRunAsync(string runId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(runId);
-        return ReadAsync(connection =>
+        if (_writer is null)
         {
-            using var command = connection.CreateCommand();
-            command.CommandText = $"SELECT {RunColumns} FROM runs WHERE run_id = $id;";
-            command.Parameters.AddWithValue("$id", runId);
+            return GetRunSlowAsync(runId, cancellationToken);
+        }
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled<RunInfo?>(cancellationToken);
+        }
+        try
+        {
+            return Task.FromResult(ReadRunOnThisThread(runId));
+        }
+        catch (Exception ex)
+        {
+            return Task.FromException<RunInfo?>(ex);
+        }
+    }
+
+    private async Task<RunInfo?> GetRunSlowAsync(string runId, CancellationToken cancellationToken)
+    {
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        return ReadRunOnThisThread(runId);
+    }
+
+    /// <summary>
+    /// Reads a run on this thread's own connection with its statement prepared once: waiting clients read runs often
+    /// (W2: twice per run), and a pooled connection parsed and planned the statement again every time. The read is
+    /// synchronous (SQLite's reads are), so the connection is never used by two threads at once.
+    /// </summary>
+    private RunInfo? ReadRunOnThisThread(string runId)
+    {
+        try
+        {
+            var command = _getRunCommands.Value ??= OpenGetRunCommand();
+            command.Parameters[0].Value = runId;
             using var reader = command.ExecuteReader();
             return reader.Read() ? ReadRun(reader) : null;
-        }, cancellationToken);
+        }
+        catch (SqliteException ex)
+        {
+            DropGetRunCommand(); // the next read opens afresh (the file may have been replaced or repaired)
+            throw Translate(ex);
+        }
+    }
+
+    private SqliteCommand OpenGetRunCommand()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        try
+        {
+            connection.Open();
+            var command = connection.CreateCommand();
+            command.CommandText = $"SELECT {RunColumns} FROM runs WHERE run_id = $id;";
+            command.Parameters.Add("$id", SqliteType.Text);
+            command.Prepare();
+            return command;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    private void DropGetRunCommand()
+    {
+        if (_getRunCommands.Value is { } command)
+        {
+            _getRunCommands.Value = null;
+            DisposeCommandAndConnection(command);
+        }
+    }
+
+    private static void DisposeCommandAndConnection(SqliteCommand command)
+    {
+        var connection = command.Connection;
+        command.Dispose();
+        connection?.Dispose();
     }
 
     /// <inheritdoc />

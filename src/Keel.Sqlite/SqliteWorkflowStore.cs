@@ -23,6 +23,9 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore
     private readonly string _connectionString;
     private readonly SemaphoreSlim _initLock = new(1, 1);
     private readonly CancellationTokenSource _stopCheckpoints = new();
+
+    // Each thread's connection and prepared statement for GetRunAsync (see ReadRunOnThisThread).
+    private readonly ThreadLocal<SqliteCommand?> _getRunCommands = new(trackAllValues: true);
     private SqliteWriter? _writer;
     private int _disposed;
     private Task? _checkpoints;
@@ -212,6 +215,14 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore
             _writer = null;
         }
         _initLock.Dispose();
+        foreach (var command in _getRunCommands.Values)
+        {
+            if (command is not null)
+            {
+                DisposeCommandAndConnection(command);
+            }
+        }
+        _getRunCommands.Dispose();
         using var pooled = new SqliteConnection(_connectionString);
         SqliteConnection.ClearPool(pooled);
     }

@@ -15,6 +15,29 @@ public class SqliteStoreTests
     }
 
     [Fact]
+    public async Task RunsReadFromManyThreads_AreCurrent_AndTheStoreClosesEveryConnectionWhenDisposed()
+    {
+        using var db = new TempDatabase();
+        var store = await OpenAsync(db);
+        await store.CreateRunAsync(new NewRun { RunId = "r", WorkflowName = "w", Input = "{}", CreatedAt = DateTimeOffset.UnixEpoch }, TestHost.Token);
+        // Reads on several threads (each keeps its own connection), then a write: every thread sees it at its next read.
+        async Task<RunStatus> ReadOnThreadsAsync() =>
+            (await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => store.GetRunAsync("r", TestHost.Token), TestHost.Token)))).Select(r => r!.Status).Distinct().Single();
+        Assert.Equal(RunStatus.Pending, await ReadOnThreadsAsync());
+        Assert.Equal(CancelOutcome.Cancelled, await store.RequestCancelAsync("r", null, DateTimeOffset.UnixEpoch, TestHost.Token));
+        Assert.Equal(RunStatus.Cancelled, await ReadOnThreadsAsync());
+        Assert.Null(await store.GetRunAsync("missing", TestHost.Token));
+
+        await store.DisposeAsync();
+        // No file handle on the database is left open (Linux: the process's descriptors).
+        if (OperatingSystem.IsLinux())
+        {
+            var open = Directory.GetFiles("/proc/self/fd").Select(fd => new FileInfo(fd).LinkTarget).Where(t => t?.StartsWith(db.Path, StringComparison.Ordinal) == true).ToList();
+            Assert.Empty(open);
+        }
+    }
+
+    [Fact]
     public async Task CorruptedFile_IsRefusedWithClearErrorAndNotModified()
     {
         using var db = new TempDatabase();
