@@ -56,6 +56,10 @@ public abstract class WorkflowStoreConformanceTests : IAsyncLifetime
     protected static Task<CreateRunResult> CreateAsync(IWorkflowStore store, string runId, DateTimeOffset? at = null, int priority = 0, string workflow = "w") =>
         store.CreateRunAsync(new NewRun { RunId = runId, WorkflowName = workflow, Input = "{}", Priority = priority, CreatedAt = at ?? T0 }, Token);
 
+    /// <summary>Creates a run of "w" at T0 held by <paramref name="owner"/> (eager start), its lease to T0 + 30 s.</summary>
+    protected static Task<CreateRunResult> CreateHeldAsync(IWorkflowStore store, string runId, string owner) =>
+        store.CreateRunAsync(new NewRun { RunId = runId, WorkflowName = "w", Input = "{}", CreatedAt = T0, Owner = owner, LeaseExpiresAt = T0.AddSeconds(30) }, Token);
+
     [Fact]
     public async Task Append_AfterLeaseWasTakenOver_IsRefusedAndWritesNothing()
     {
@@ -81,10 +85,7 @@ public abstract class WorkflowStoreConformanceTests : IAsyncLifetime
     public async Task Create_HeldByAnOwner_IsRunningUnderAnEpochOneLease_ThatFencesAndFailsOverLikeAClaim()
     {
         var store = await OpenAsync();
-        var created = await store.CreateRunAsync(new NewRun
-        {
-            RunId = "r", WorkflowName = "w", Input = "{}", CreatedAt = T0, Owner = "worker-a", LeaseExpiresAt = T0.AddSeconds(30),
-        }, Token);
+        var created = await CreateHeldAsync(store, "r", "worker-a");
         Assert.True(created.Created);
         Assert.Equal(new RunLease("r", "worker-a", 1), created.Lease);
         Assert.Equal(RunStatus.Running, created.Run.Status);
@@ -112,10 +113,7 @@ public abstract class WorkflowStoreConformanceTests : IAsyncLifetime
     {
         var store = await OpenAsync();
         await CreateAsync(store, "r");
-        var again = await store.CreateRunAsync(new NewRun
-        {
-            RunId = "r", WorkflowName = "w", Input = "{}", CreatedAt = T0, Owner = "worker-a", LeaseExpiresAt = T0.AddSeconds(30),
-        }, Token);
+        var again = await CreateHeldAsync(store, "r", "worker-a");
         Assert.False(again.Created);
         Assert.Null(again.Lease);
         Assert.Equal(RunStatus.Pending, again.Run.Status);
@@ -128,10 +126,7 @@ public abstract class WorkflowStoreConformanceTests : IAsyncLifetime
     public async Task Create_HeldThenReleasedWithoutProgress_IsClaimableAtOnce()
     {
         var store = await OpenAsync();
-        var created = await store.CreateRunAsync(new NewRun
-        {
-            RunId = "r", WorkflowName = "w", Input = "{}", CreatedAt = T0, Owner = "worker-a", LeaseExpiresAt = T0.AddSeconds(30),
-        }, Token);
+        var created = await CreateHeldAsync(store, "r", "worker-a");
         Assert.True(await store.AppendAsync(created.Lease!, [], new RunUpdate { ReleaseLease = true, At = T0.AddSeconds(1) }, Token));
         var b = (await ClaimAsync(store, "worker-b", T0.AddSeconds(1))).Single();
         Assert.Equal(2, b.Lease.Epoch);
