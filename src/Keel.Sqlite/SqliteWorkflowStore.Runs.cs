@@ -62,7 +62,7 @@ public sealed partial class SqliteWorkflowStore
         }
         try
         {
-            return Task.FromResult(ReadRunOnThisThread(runId));
+            return Task.FromResult(ReadRunWithCachedStatement(runId));
         }
         catch (Exception ex)
         {
@@ -73,27 +73,46 @@ public sealed partial class SqliteWorkflowStore
     private async Task<RunInfo?> GetRunSlowAsync(string runId, CancellationToken cancellationToken)
     {
         await InitializeAsync(cancellationToken).ConfigureAwait(false);
-        return ReadRunOnThisThread(runId);
+        return ReadRunWithCachedStatement(runId);
     }
 
     /// <summary>
-    /// Reads a run on this thread's own connection with its statement prepared once: waiting clients read runs often
-    /// (W2: twice per run), and a pooled connection parsed and planned the statement again every time. The read is
-    /// synchronous (SQLite's reads are), so the connection is never used by two threads at once.
+    /// Reads a run with a statement prepared once, on a connection kept for it: waiting clients read runs often (W2:
+    /// twice per run), and a pooled connection parsed and planned the statement again every time. A few such
+    /// connections are kept between reads (each used by one read at a time); more are closed after use.
     /// </summary>
-    private RunInfo? ReadRunOnThisThread(string runId)
+    private RunInfo? ReadRunWithCachedStatement(string runId)
     {
+        var command = _getRunCommands.TryTake(out var idle) ? idle : OpenGetRunCommand();
         try
         {
-            var command = _getRunCommands.Value ??= OpenGetRunCommand();
             command.Parameters[0].Value = runId;
-            using var reader = command.ExecuteReader();
-            return reader.Read() ? ReadRun(reader) : null;
+            RunInfo? run;
+            using (var reader = command.ExecuteReader())
+            {
+                run = reader.Read() ? ReadRun(reader) : null;
+            }
+            if (Volatile.Read(ref _disposed) == 0 && _getRunCommands.Count < MaxIdleRunReaders)
+            {
+                _getRunCommands.Add(command);
+                command = null;
+                if (Volatile.Read(ref _disposed) == 1)
+                {
+                    CloseRunReaders(); // disposed meanwhile: do not leave the connection open
+                }
+            }
+            return run;
         }
         catch (SqliteException ex)
         {
-            DropGetRunCommand(); // the next read opens afresh (the file may have been replaced or repaired)
-            throw Translate(ex);
+            throw Translate(ex); // the connection is closed below: the next read opens afresh
+        }
+        finally
+        {
+            if (command is not null)
+            {
+                DisposeCommandAndConnection(command);
+            }
         }
     }
 
@@ -116,11 +135,10 @@ public sealed partial class SqliteWorkflowStore
         }
     }
 
-    private void DropGetRunCommand()
+    private void CloseRunReaders()
     {
-        if (_getRunCommands.Value is { } command)
+        while (_getRunCommands.TryTake(out var command))
         {
-            _getRunCommands.Value = null;
             DisposeCommandAndConnection(command);
         }
     }

@@ -24,8 +24,9 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore
     private readonly SemaphoreSlim _initLock = new(1, 1);
     private readonly CancellationTokenSource _stopCheckpoints = new();
 
-    // Each thread's connection and prepared statement for GetRunAsync (see ReadRunOnThisThread).
-    private readonly ThreadLocal<SqliteCommand?> _getRunCommands = new(trackAllValues: true);
+    // Idle connections with GetRunAsync's statement prepared (see ReadRunWithCachedStatement).
+    private const int MaxIdleRunReaders = 8;
+    private readonly System.Collections.Concurrent.ConcurrentBag<SqliteCommand> _getRunCommands = [];
     private SqliteWriter? _writer;
     private int _disposed;
     private Task? _checkpoints;
@@ -215,14 +216,7 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore
             _writer = null;
         }
         _initLock.Dispose();
-        foreach (var command in _getRunCommands.Values)
-        {
-            if (command is not null)
-            {
-                DisposeCommandAndConnection(command);
-            }
-        }
-        _getRunCommands.Dispose();
+        CloseRunReaders();
         using var pooled = new SqliteConnection(_connectionString);
         SqliteConnection.ClearPool(pooled);
     }
