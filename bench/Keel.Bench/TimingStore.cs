@@ -20,7 +20,7 @@ internal sealed class TimingStore(IWorkflowStore inner, Stopwatch clock, Action<
 
     public IWorkflowStore Inner => inner;
 
-    /// <summary>GetRunAsync calls so far (the client's WaitForCompletionAsync polls with it).</summary>
+    /// <summary>GetRunAsync and GetRunsAsync calls so far (reads of runs: the client's waiters make most of them).</summary>
     public long GetRunCalls => Interlocked.Read(ref _getRunCalls);
 
     public long AppendCalls => Interlocked.Read(ref _appendCalls);
@@ -67,6 +67,12 @@ internal sealed class TimingStore(IWorkflowStore inner, Stopwatch clock, Action<
     {
         Interlocked.Increment(ref _getRunCalls);
         return inner.GetRunAsync(runId, cancellationToken);
+    }
+
+    public Task<IReadOnlyList<RunInfo>> GetRunsAsync(IReadOnlyCollection<string> runIds, CancellationToken cancellationToken = default)
+    {
+        Interlocked.Increment(ref _getRunCalls); // one read, however many runs
+        return inner.GetRunsAsync(runIds, cancellationToken);
     }
 
     public Task<IReadOnlyList<JournalEntry>> GetJournalAsync(string runId, CancellationToken cancellationToken = default) =>

@@ -125,6 +125,25 @@ public sealed partial class PostgresWorkflowStore
         return UseAsync((connection, ct) => GetRunAsync(connection, runId, ct), cancellationToken);
     }
 
+    /// <inheritdoc />
+    public Task<IReadOnlyList<RunInfo>> GetRunsAsync(IReadOnlyCollection<string> runIds, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(runIds);
+        return UseAsync<IReadOnlyList<RunInfo>>(async (connection, ct) =>
+        {
+            using var command = new NpgsqlCommand($"SELECT {RunColumns} FROM runs WHERE run_id = ANY(@ids);", connection);
+            Add(command, "ids", NpgsqlDbType.Array | NpgsqlDbType.Text, runIds.ToArray());
+            var runs = new List<RunInfo>(runIds.Count);
+            var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            await using var readerScope = reader.ConfigureAwait(false);
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            {
+                runs.Add(ReadRun(reader));
+            }
+            return runs;
+        }, cancellationToken);
+    }
+
     private static async Task<RunInfo?> GetRunAsync(NpgsqlConnection connection, string runId, CancellationToken cancellationToken)
     {
         using var command = new NpgsqlCommand($"SELECT {RunColumns} FROM runs WHERE run_id = @id;", connection);

@@ -70,6 +70,30 @@ public sealed partial class SqliteWorkflowStore
         }
     }
 
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<RunInfo>> GetRunsAsync(IReadOnlyCollection<string> runIds, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(runIds);
+        if (runIds.Count <= 1)
+        {
+            return runIds.Count == 0 || await GetRunAsync(runIds.First(), cancellationToken).ConfigureAwait(false) is not { } one ? [] : [one];
+        }
+        var ids = StoreJson.Serialize(runIds);
+        return await ReadAsync<IReadOnlyList<RunInfo>>(connection =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = $"SELECT {RunColumns} FROM runs WHERE run_id IN (SELECT value FROM json_each($ids));";
+            command.Parameters.AddWithValue("$ids", ids);
+            using var reader = command.ExecuteReader();
+            var runs = new List<RunInfo>();
+            while (reader.Read())
+            {
+                runs.Add(ReadRun(reader));
+            }
+            return runs;
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
     private async Task<RunInfo?> GetRunSlowAsync(string runId, CancellationToken cancellationToken)
     {
         await InitializeAsync(cancellationToken).ConfigureAwait(false);

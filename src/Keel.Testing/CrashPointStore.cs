@@ -95,6 +95,10 @@ public sealed class CrashPointStore(IWorkflowStore inner, int crashAfterEntry, C
     public Task<RunInfo?> GetRunAsync(string runId, CancellationToken cancellationToken = default) => GuardAsync(() => inner.GetRunAsync(runId, cancellationToken));
 
     /// <inheritdoc />
+    public Task<IReadOnlyList<RunInfo>> GetRunsAsync(IReadOnlyCollection<string> runIds, CancellationToken cancellationToken = default) =>
+        GuardAsync(() => inner.GetRunsAsync(runIds, cancellationToken));
+
+    /// <inheritdoc />
     public Task<IReadOnlyList<JournalEntry>> GetJournalAsync(string runId, CancellationToken cancellationToken = default) =>
         GuardAsync(() => inner.GetJournalAsync(runId, cancellationToken));
 

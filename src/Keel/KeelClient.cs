@@ -22,6 +22,9 @@ public sealed class KeelClient
     // never waits opens no LISTEN connection); false when the store has none.
     private readonly Lazy<bool> _finishedRunsReported;
 
+    // The waiters' reads of runs, batched (many runs that end together are read in one round trip).
+    private readonly RunReadBatcher _waiterReads;
+
     internal KeelClient(IWorkflowStore store, KeelOptions options, WorkflowRegistry? registry, RunNotifier notifier, TimeProvider timeProvider)
     {
         _store = store;
@@ -30,6 +33,7 @@ public sealed class KeelClient
         _notifier = notifier;
         _time = timeProvider;
         _finishedRunsReported = new(() => store is IStoreWakeup wakeup && wakeup.WatchFinishedRuns(notifier.NotifyRunChanged));
+        _waiterReads = new RunReadBatcher(store);
     }
 
     /// <summary>
@@ -181,7 +185,7 @@ public sealed class KeelClient
                 await changed.WaitAsync(cancellationToken);
                 continue;
             }
-            var run = await GetRunAsync(runId, cancellationToken) ?? throw new RunNotFoundException(runId);
+            var run = await _waiterReads.GetAsync(runId, cancellationToken) ?? throw new RunNotFoundException(runId);
             if (run.ContinuedAsRunId is { } next)
             {
                 runId = next; // continued as new: the chain's last run has the result

@@ -82,6 +82,26 @@ public abstract class WorkflowStoreConformanceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task GetRuns_ReturnsTheRunsThatExist_AsGetRunReadsThem()
+    {
+        var store = await OpenAsync();
+        await CreateAsync(store, "a");
+        await CreateAsync(store, "b", priority: 3);
+        await CreateHeldAsync(store, "c", "worker-a");
+
+        var runs = await store.GetRunsAsync(["c", "missing", "a", "b"], Token);
+
+        Assert.Equal(["a", "b", "c"], runs.Select(r => r.RunId).Order(StringComparer.Ordinal));
+        foreach (var run in runs)
+        {
+            Assert.Equal(await store.GetRunAsync(run.RunId, Token), run);
+        }
+        Assert.Empty(await store.GetRunsAsync(["missing"], Token));
+        Assert.Empty(await store.GetRunsAsync([], Token));
+        Assert.Equal("b", Assert.Single(await store.GetRunsAsync(["b"], Token)).RunId);
+    }
+
+    [Fact]
     public async Task Create_HeldByAnOwner_IsRunningUnderAnEpochOneLease_ThatFencesAndFailsOverLikeAClaim()
     {
         var store = await OpenAsync();

@@ -8,6 +8,28 @@ public class ClientTests
     public sealed record Order(string Sku, int Quantity);
 
     [Fact]
+    public async Task ManyWaitersAtOnce_EachGetsItsOwnRun_AndAWaitForAnUnknownRunFailsAlone()
+    {
+        using var db = new TempDatabase();
+        // A client without a worker (its waiters read the store) beside the worker's host, so every wait reads runs.
+        await using var keel = await TestHost.StartAsync(db, Register, options: o => o.MaxConcurrentRuns = 50);
+        await using var store = db.CreateStore();
+        var client = KeelClient.Create(store, new KeelOptions { PollInterval = TimeSpan.FromMilliseconds(20) });
+        var runs = await Task.WhenAll(Enumerable.Range(0, 300).Select(i => keel.Client.StartAsync("order", new Order($"sku-{i}", i), cancellationToken: TestHost.Token)));
+
+        var unknown = client.WaitForCompletionAsync("no-such-run", TestHost.Token);
+        var finished = await Task.WhenAll(runs.Select(r => client.WaitForCompletionAsync(r.RunId, TestHost.Token)));
+
+        await Assert.ThrowsAsync<RunNotFoundException>(() => unknown);
+        for (var i = 0; i < runs.Length; i++)
+        {
+            Assert.Equal(runs[i].RunId, finished[i].RunId);
+            Assert.Equal(RunStatus.Completed, finished[i].Status);
+            Assert.Equal($"\"sku-{i} x{i}\"", finished[i].Result);
+        }
+    }
+
+    [Fact]
     public async Task Start_SameRunIdTwice_ReturnsTheExistingRunAndRunsOnce()
     {
         using var db = new TempDatabase();

@@ -31,6 +31,12 @@ public interface IWorkflowStore : IAsyncDisposable
     /// <returns>The run, or null.</returns>
     Task<RunInfo?> GetRunAsync(string runId, CancellationToken cancellationToken = default);
 
+    /// <summary>Gets several runs in one read (clients waiting for many runs at once read them together).</summary>
+    /// <param name="runIds">The runs.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The runs that exist, in no particular order.</returns>
+    Task<IReadOnlyList<RunInfo>> GetRunsAsync(IReadOnlyCollection<string> runIds, CancellationToken cancellationToken = default);
+
     /// <summary>Gets a run's journal in order.</summary>
     /// <param name="runId">The run.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
