@@ -47,7 +47,7 @@ public sealed partial class PostgresWorkflowStore
     }
 
     private static CreateRunResult Created(NewRun run, RunInfo created) =>
-        new(created, true) { Lease = run.Owner is { } owner ? new RunLease(run.RunId, owner, 1) : null };
+        new(created, true) { Lease = run.HeldLease };
 
     private Task<CreateRunResult> CreateDirectAsync(NewRun run, CancellationToken cancellationToken) =>
         UseAsync(async (connection, ct) =>
@@ -77,7 +77,7 @@ public sealed partial class PostgresWorkflowStore
         Add(p, "parent", NpgsqlDbType.Text, run.ParentRunId);
         Add(p, "parentSeq", NpgsqlDbType.Integer, run.ParentSequence);
         Add(p, "owner", NpgsqlDbType.Text, run.Owner);
-        Add(p, "expires", NpgsqlDbType.Bigint, run.Owner is null ? (long?)null : Ms(run.LeaseExpiresAt ?? run.CreatedAt));
+        Add(p, "expires", NpgsqlDbType.Bigint, Ms(run.HeldUntil));
     }
 
     private Task<CreateRunResult> ExistingRunAsync(string runId, CancellationToken cancellationToken) =>
@@ -104,7 +104,7 @@ public sealed partial class PostgresWorkflowStore
         Add(insert, "parents", NpgsqlDbType.Array | NpgsqlDbType.Text, runs.Select(r => r.ParentRunId).ToArray());
         Add(insert, "parentSeqs", NpgsqlDbType.Array | NpgsqlDbType.Integer, runs.Select(r => r.ParentSequence).ToArray());
         Add(insert, "owners", NpgsqlDbType.Array | NpgsqlDbType.Text, runs.Select(r => r.Owner).ToArray());
-        Add(insert, "expires", NpgsqlDbType.Array | NpgsqlDbType.Bigint, runs.Select(r => r.Owner is null ? null : (long?)Ms(r.LeaseExpiresAt ?? r.CreatedAt)).ToArray());
+        Add(insert, "expires", NpgsqlDbType.Array | NpgsqlDbType.Bigint, runs.Select(r => Ms(r.HeldUntil)).ToArray());
         var created = new Dictionary<string, RunInfo>(StringComparer.Ordinal);
         var reader = await insert.ExecuteReaderAsync().ConfigureAwait(false);
         await using (reader.ConfigureAwait(false))

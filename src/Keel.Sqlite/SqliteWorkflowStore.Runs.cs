@@ -21,7 +21,7 @@ public sealed partial class SqliteWorkflowStore
             reader.Read();
             return new CreateRunResult(ReadRun(reader), created)
             {
-                Lease = created && run.Owner is { } owner ? new RunLease(run.RunId, owner, 1) : null,
+                Lease = created ? run.HeldLease : null,
             };
         }, cancellationToken);
     }
@@ -44,7 +44,7 @@ public sealed partial class SqliteWorkflowStore
         insert.Parameters.Set("$parent", run.ParentRunId);
         insert.Parameters.Set("$parentSeq", run.ParentSequence);
         insert.Parameters.Set("$owner", run.Owner);
-        insert.Parameters.Set("$expires", run.Owner is null ? null : Ms(run.LeaseExpiresAt ?? run.CreatedAt));
+        insert.Parameters.Set("$expires", run.HeldUntil is { } until ? Ms(until) : null);
         return insert.ExecuteNonQuery();
     }
 

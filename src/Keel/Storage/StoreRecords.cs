@@ -33,6 +33,14 @@ public sealed record NewRun
 
     /// <summary>When the lease of <see cref="Owner"/> expires (another worker can claim the run then).</summary>
     public DateTimeOffset? LeaseExpiresAt { get; init; }
+
+    /// <summary>For a store: the lease of a run created held by <see cref="Owner"/> (epoch 1, as its first claim would
+    /// give); null for an unheld run.</summary>
+    public RunLease? HeldLease => Owner is { } owner ? new RunLease(RunId, owner, 1) : null;
+
+    /// <summary>For a store: when a held run's lease expires (<see cref="LeaseExpiresAt"/>, or at creation when unset);
+    /// null for an unheld run.</summary>
+    public DateTimeOffset? HeldUntil => Owner is null ? null : LeaseExpiresAt ?? CreatedAt;
 }
 
 /// <summary>The outcome of <see cref="IWorkflowStore.CreateRunAsync"/>.</summary>
