@@ -34,6 +34,10 @@ internal sealed class PostgresAppend
 
     public bool Recovered { get; private init; }
 
+    public bool FailedRecovery { get; private init; }
+
+    public string? RecoveryPoint { get; private init; }
+
     public long? Due { get; private init; }
 
     /// <summary>The signal names a released run waits for; null when it waits for none.</summary>
@@ -65,6 +69,8 @@ internal sealed class PostgresAppend
             Runnable = status is not { } next || next.IsRunnable() || next == RunStatus.NeedsAttention,
             Release = update?.ReleaseLease == true,
             Recovered = update?.Recovered == true,
+            FailedRecovery = update?.FailedRecovery == true,
+            RecoveryPoint = update?.RecoveryPoint,
             Due = update?.DueAt?.ToUnixTimeMilliseconds(),
             Waiting = update?.WaitsForSignals?.ToArray(),
             ConsumedSignals = update?.ConsumedSignals is { Count: > 0 } consumed ? [.. consumed] : null,

@@ -146,6 +146,16 @@ internal static class PostgresSchema
         CREATE TRIGGER runs_created_notify AFTER INSERT ON runs
             FOR EACH ROW WHEN (NEW.owner IS NULL) EXECUTE FUNCTION notify_work();
         """,
+
+        // 9: blame for a worker's death is kept per run: how often the run was interrupted without progress, whether its
+        // holder runs it alone (a death then is its own), and what it was about to do; claims no longer count recoveries
+        """
+        ALTER TABLE runs ADD COLUMN interrupted integer NOT NULL DEFAULT 0;
+        ALTER TABLE runs ADD COLUMN held_alone boolean NOT NULL DEFAULT false;
+        ALTER TABLE runs ADD COLUMN recovery_point text;
+        UPDATE runs SET recovery_attempts = 0 WHERE status NOT IN ('Completed', 'Failed', 'Cancelled', 'Blocked') AND recovery_attempts <> 0;
+        CREATE INDEX runs_interrupted ON runs (due_at) WHERE interrupted > 0;
+        """,
     ];
 
     public static int LatestVersion => Migrations.Length;

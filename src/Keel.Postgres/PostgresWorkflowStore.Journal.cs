@@ -13,7 +13,11 @@ public sealed partial class PostgresWorkflowStore
     private const string FencedAppendSql =
         "WITH fence AS (" +
         "  UPDATE runs SET next_index = next_index + @count, " +
-        "    recovery_attempts = CASE WHEN @count > 0 OR @recovered THEN 0 ELSE recovery_attempts END, " +
+        // Progress, a clean release or a recovered suspect clears the run's blame; a failed recovery is charged.
+        "    recovery_attempts = CASE WHEN @failed THEN recovery_attempts + 1 WHEN @count > 0 OR @recovered OR @release THEN 0 ELSE recovery_attempts END, " +
+        "    interrupted = CASE WHEN NOT @failed AND (@count > 0 OR @recovered OR @release) THEN 0 ELSE interrupted END, " +
+        "    held_alone = CASE WHEN @count > 0 OR @recovered OR @release THEN false ELSE held_alone END, " +
+        "    recovery_point = CASE WHEN NOT @failed AND (@count > 0 OR @recovered OR @release) THEN NULL ELSE COALESCE(@point, recovery_point) END, " +
         "    pause_requested = CASE WHEN @status = 'Paused' THEN false ELSE pause_requested END, " +
         "    status = COALESCE(@status, status), result = COALESCE(@result, result), error = COALESCE(@error, error), " +
         "    status_reason = CASE WHEN @status IS NULL OR (@reason IS NULL AND @status = 'Cancelled') THEN COALESCE(@reason, status_reason) ELSE @reason END, custom_status = COALESCE(@custom, custom_status), updated_at = @at, " +
@@ -43,11 +47,14 @@ public sealed partial class PostgresWorkflowStore
     private const string BatchedAppendSql =
         "WITH input AS (" +
         "  SELECT * FROM unnest(@ids, @owners, @epochs, @counts, @statuses, @results, @errors, @reasons, @customs, @ats, " +
-        "    @terminals, @runnables, @releases, @recovereds, @dues, @waitings) " +
-        "  AS i(run_id, owner, epoch, n, status, result, error, reason, custom, at, terminal, runnable, release, recovered, due, waiting)), " +
+        "    @terminals, @runnables, @releases, @recovereds, @dues, @waitings, @faileds, @points) " +
+        "  AS i(run_id, owner, epoch, n, status, result, error, reason, custom, at, terminal, runnable, release, recovered, due, waiting, failed, point)), " +
         "fence AS (" +
         "  UPDATE runs SET next_index = runs.next_index + a.n, " +
-        "    recovery_attempts = CASE WHEN a.n > 0 OR a.recovered THEN 0 ELSE runs.recovery_attempts END, " +
+        "    recovery_attempts = CASE WHEN a.failed THEN runs.recovery_attempts + 1 WHEN a.n > 0 OR a.recovered OR a.release THEN 0 ELSE runs.recovery_attempts END, " +
+        "    interrupted = CASE WHEN NOT a.failed AND (a.n > 0 OR a.recovered OR a.release) THEN 0 ELSE runs.interrupted END, " +
+        "    held_alone = CASE WHEN a.n > 0 OR a.recovered OR a.release THEN false ELSE runs.held_alone END, " +
+        "    recovery_point = CASE WHEN NOT a.failed AND (a.n > 0 OR a.recovered OR a.release) THEN NULL ELSE COALESCE(a.point, runs.recovery_point) END, " +
         "    pause_requested = CASE WHEN a.status = 'Paused' THEN false ELSE runs.pause_requested END, " +
         "    status = COALESCE(a.status, runs.status), result = COALESCE(a.result, runs.result), error = COALESCE(a.error, runs.error), " +
         "    status_reason = CASE WHEN a.status IS NULL OR (a.reason IS NULL AND a.status = 'Cancelled') THEN COALESCE(a.reason, runs.status_reason) ELSE a.reason END, " +
@@ -63,13 +70,14 @@ public sealed partial class PostgresWorkflowStore
 
     /// <summary>
     /// <see cref="BatchedAppendSql"/> for a batch of plain appends (entries, no change to the run: most steps). It
-    /// rewrites three columns instead of every one, so the update stays on its page and fires no trigger.
+    /// rewrites a few columns instead of every one, so the update stays on its page and fires no trigger (the blame it
+    /// clears is almost always clear already: an unchanged indexed column keeps the update HOT).
     /// </summary>
     private const string BatchedPlainAppendSql =
         "WITH input AS (SELECT * FROM unnest(@ids, @owners, @epochs, @counts, @ats) AS i(run_id, owner, epoch, n, at)), " +
         "fence AS (" +
-        "  UPDATE runs SET next_index = runs.next_index + a.n, recovery_attempts = CASE WHEN a.n > 0 THEN 0 ELSE runs.recovery_attempts END, " +
-        "    updated_at = a.at " +
+        "  UPDATE runs SET next_index = runs.next_index + a.n, recovery_attempts = 0, interrupted = 0, held_alone = false, " +
+        "    recovery_point = NULL, updated_at = a.at " +
         BatchedFenceAndInsertSql;
 
     /// <summary>
@@ -129,6 +137,8 @@ public sealed partial class PostgresWorkflowStore
         Add(p, "runnable", NpgsqlDbType.Boolean, append.Runnable);
         Add(p, "release", NpgsqlDbType.Boolean, append.Release);
         Add(p, "recovered", NpgsqlDbType.Boolean, append.Recovered);
+        Add(p, "failed", NpgsqlDbType.Boolean, append.FailedRecovery);
+        Add(p, "point", NpgsqlDbType.Text, append.RecoveryPoint);
         Add(p, "due", NpgsqlDbType.Bigint, append.Due);
         Add(p, "waiting", NpgsqlDbType.Array | NpgsqlDbType.Text, append.Waiting);
         Add(p, "id", NpgsqlDbType.Text, append.Lease.RunId);
@@ -233,11 +243,14 @@ public sealed partial class PostgresWorkflowStore
         var recovereds = new bool[n];
         var dues = new long?[n];
         var waitings = new string?[n];
+        var faileds = new bool[n];
+        var points = new string?[n];
         for (var i = 0; i < n; i++)
         {
             var a = appends[i];
             (statuses[i], results[i], errors[i], reasons[i], customs[i]) = (a.Status, a.Result, a.Error, a.Reason, a.Custom);
             (terminals[i], runnables[i], releases[i], recovereds[i], dues[i]) = (a.Terminal, a.Runnable, a.Release, a.Recovered, a.Due);
+            (faileds[i], points[i]) = (a.FailedRecovery, a.RecoveryPoint);
             waitings[i] = a.Waiting is null ? null : StoreJson.Serialize(a.Waiting);
         }
         var command = BatchedCommand(BatchedAppendSql, appends);
@@ -253,6 +266,8 @@ public sealed partial class PostgresWorkflowStore
         Add(p, "recovereds", NpgsqlDbType.Array | NpgsqlDbType.Boolean, recovereds);
         Add(p, "dues", NpgsqlDbType.Array | NpgsqlDbType.Bigint, dues);
         Add(p, "waitings", NpgsqlDbType.Array | NpgsqlDbType.Text, waitings);
+        Add(p, "faileds", NpgsqlDbType.Array | NpgsqlDbType.Boolean, faileds);
+        Add(p, "points", NpgsqlDbType.Array | NpgsqlDbType.Text, points);
         return command;
     }
 

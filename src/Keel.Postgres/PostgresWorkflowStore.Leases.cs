@@ -17,21 +17,42 @@ public sealed partial class PostgresWorkflowStore
         "WITH free AS (" +
         "  SELECT run_id, priority, due_at FROM runs " +
         "  WHERE owner IS NULL AND due_at IS NOT NULL AND due_at <= @now AND status IN ('Pending', 'Running', 'Waiting', 'NeedsAttention') " +
-        "    AND workflow = ANY(@workflows) " +
+        "    AND workflow = ANY(@workflows) AND interrupted < 2 " +
         "  ORDER BY priority DESC, due_at LIMIT @limit FOR UPDATE SKIP LOCKED), " +
         "lapsed AS (" +
         "  SELECT run_id, priority, due_at FROM runs " +
-        "  WHERE @lapsed AND owner IS NOT NULL AND (lease_expires_at IS NULL OR lease_expires_at < @now) " +
+        "  WHERE @lapsed AND owner IS NOT NULL AND (lease_expires_at IS NULL OR lease_expires_at < @now) AND interrupted = 0 " +
         "    AND due_at IS NOT NULL AND due_at <= @now AND status IN ('Pending', 'Running', 'Waiting', 'NeedsAttention') " +
         "    AND workflow = ANY(@workflows) " +
         "  ORDER BY priority DESC, due_at LIMIT @limit FOR UPDATE SKIP LOCKED), " +
         "claimable AS (" +
         "  SELECT run_id AS claim_id FROM (SELECT * FROM free UNION ALL SELECT * FROM lapsed) AS c ORDER BY priority DESC, due_at LIMIT @limit) " +
         "UPDATE runs SET owner = @owner, lease_epoch = lease_epoch + 1, lease_expires_at = @expires, " +
-        "recovery_attempts = recovery_attempts + 1, updated_at = @now, " +
+        "interrupted = interrupted + CASE WHEN owner IS NULL THEN 0 ELSE 1 END, held_alone = false, updated_at = @now, " +
         "status = CASE WHEN status IN ('Pending', 'Waiting', 'NeedsAttention') THEN 'Running' ELSE status END " +
         "FROM claimable WHERE run_id = claimable.claim_id " +
-        "RETURNING " + RunColumns + ", lease_epoch, due_at, next_index;";
+        "RETURNING " + ClaimedColumns + ";";
+
+    /// <summary>
+    /// Suspects, to be run alone, charged-most first (through their own small partial index): free runs interrupted twice
+    /// (or unblocked), and runs taken over again from a dead holder before any progress. A holder that ran the run alone
+    /// died with it: that death is charged to the run.
+    /// </summary>
+    private const string ClaimAloneSql =
+        "WITH suspect AS (" +
+        "  SELECT run_id AS claim_id FROM runs " +
+        "  WHERE interrupted > 0 AND due_at IS NOT NULL AND due_at <= @now AND status IN ('Pending', 'Running', 'Waiting', 'NeedsAttention') " +
+        "    AND (owner IS NULL AND interrupted >= 2 OR owner IS NOT NULL AND (lease_expires_at IS NULL OR lease_expires_at < @now)) " +
+        "    AND workflow = ANY(@workflows) " +
+        "  ORDER BY recovery_attempts DESC, priority DESC, due_at LIMIT @limit FOR UPDATE SKIP LOCKED) " +
+        "UPDATE runs SET owner = @owner, lease_epoch = lease_epoch + 1, lease_expires_at = @expires, " +
+        "recovery_attempts = recovery_attempts + CASE WHEN owner IS NOT NULL AND held_alone THEN 1 ELSE 0 END, " +
+        "interrupted = interrupted + CASE WHEN owner IS NULL THEN 0 ELSE 1 END, held_alone = true, updated_at = @now, " +
+        "status = CASE WHEN status IN ('Pending', 'Waiting', 'NeedsAttention') THEN 'Running' ELSE status END " +
+        "FROM suspect WHERE run_id = suspect.claim_id " +
+        "RETURNING " + ClaimedColumns + ";";
+
+    private const string ClaimedColumns = RunColumns + ", lease_epoch, due_at, next_index, held_alone, recovery_point";
 
     /// <summary>
     /// How often (on the claimers' clock) a claim also looks for runs whose lease expired: that search reads every held
@@ -69,6 +90,7 @@ public sealed partial class PostgresWorkflowStore
         return UseAsync<IReadOnlyList<ClaimedRun>>(async (connection, ct) =>
         {
             var claimed = new List<(ClaimedRun Run, long Due)>();
+            var alone = Math.Min(request.MaxAlone, request.MaxRuns);
             foreach (var (workflow, limit) in plan.Limited)
             {
                 var room = request.MaxRuns - claimed.Count;
@@ -92,39 +114,62 @@ public sealed partial class PostgresWorkflowStore
                     Add(count, "now", NpgsqlDbType.Bigint, Ms(request.Now));
                     held = (long)(await count.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
                 }
-                if (limit - held > 0)
+                var budget = (int)Math.Min(room, limit - held);
+                if (budget > 0)
                 {
-                    await ClaimAsync(connection, transaction, request, [workflow], (int)Math.Min(room, limit - held), lapsed, claimed, ct).ConfigureAwait(false);
+                    var taken = alone > 0 ? await ClaimAsync(connection, transaction, ClaimAloneSql, request, [workflow], 1, lapsed, claimed, ct).ConfigureAwait(false) : 0;
+                    alone -= taken;
+                    if (budget - taken > 0)
+                    {
+                        await ClaimAsync(connection, transaction, ClaimSql, request, [workflow], budget - taken, lapsed, claimed, ct).ConfigureAwait(false);
+                    }
                 }
                 await transaction.CommitAsync(ct).ConfigureAwait(false);
             }
             if (plan.Unlimited.Count > 0 && claimed.Count < request.MaxRuns)
             {
-                await ClaimAsync(connection, null, request, [.. plan.Unlimited], request.MaxRuns - claimed.Count, lapsed, claimed, ct).ConfigureAwait(false);
+                if (alone > 0)
+                {
+                    await ClaimAsync(connection, null, ClaimAloneSql, request, [.. plan.Unlimited], alone, lapsed, claimed, ct).ConfigureAwait(false);
+                }
+                if (claimed.Count < request.MaxRuns)
+                {
+                    await ClaimAsync(connection, null, ClaimSql, request, [.. plan.Unlimited], request.MaxRuns - claimed.Count, lapsed, claimed, ct).ConfigureAwait(false);
+                }
             }
             return [.. claimed.OrderByDescending(c => c.Run.Run.Priority).ThenBy(c => c.Due).Select(c => c.Run)];
         }, cancellationToken);
     }
 
-    private static async Task ClaimAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, ClaimRequest request, string[] workflows,
+    private static async Task<int> ClaimAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, ClaimRequest request, string[] workflows,
         int limit, bool lapsed, List<(ClaimedRun Run, long Due)> claimed, CancellationToken ct)
     {
-        using var claim = new NpgsqlCommand(ClaimSql, connection, transaction);
+        using var claim = new NpgsqlCommand(sql, connection, transaction);
         Add(claim, "owner", NpgsqlDbType.Text, request.Owner);
         Add(claim, "expires", NpgsqlDbType.Bigint, Ms(request.LeaseExpiresAt));
         Add(claim, "now", NpgsqlDbType.Bigint, Ms(request.Now));
         Add(claim, "workflows", NpgsqlDbType.Array | NpgsqlDbType.Text, workflows);
         Add(claim, "limit", NpgsqlDbType.Integer, limit);
-        Add(claim, "lapsed", NpgsqlDbType.Boolean, lapsed);
+        if (ReferenceEquals(sql, ClaimSql))
+        {
+            Add(claim, "lapsed", NpgsqlDbType.Boolean, lapsed);
+        }
+        var taken = 0;
         var reader = await claim.ExecuteReaderAsync(ct).ConfigureAwait(false);
         await using (reader.ConfigureAwait(false))
         {
             while (await reader.ReadAsync(ct).ConfigureAwait(false))
             {
                 var run = ReadRun(reader);
-                claimed.Add((new ClaimedRun { Run = run, Lease = new RunLease(run.RunId, request.Owner, reader.GetInt64(19)), JournalLength = reader.GetInt64(21) }, reader.GetInt64(20)));
+                claimed.Add((new ClaimedRun
+                {
+                    Run = run, Lease = new RunLease(run.RunId, request.Owner, reader.GetInt64(19)), JournalLength = reader.GetInt64(21),
+                    Alone = reader.GetBoolean(22), RecoveryPoint = NullableString(reader, 23),
+                }, reader.GetInt64(20)));
+                taken++;
             }
         }
+        return taken;
     }
 
     /// <inheritdoc />

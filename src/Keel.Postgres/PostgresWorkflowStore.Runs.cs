@@ -14,7 +14,7 @@ public sealed partial class PostgresWorkflowStore
         "INSERT INTO runs (run_id, workflow, status, input, priority, created_at, updated_at, due_at, parent_run_id, parent_seq, " +
         "  owner, lease_epoch, lease_expires_at, recovery_attempts) " +
         "VALUES (@id, @workflow, CASE WHEN @owner IS NULL THEN 'Pending' ELSE 'Running' END, @input, @priority, @now, @now, @now, @parent, @parentSeq, " +
-        "  @owner, CASE WHEN @owner IS NULL THEN 0 ELSE 1 END, @expires, CASE WHEN @owner IS NULL THEN 0 ELSE 1 END) " +
+        "  @owner, CASE WHEN @owner IS NULL THEN 0 ELSE 1 END, @expires, 0) " +
         "ON CONFLICT (run_id) DO NOTHING";
 
     /// <summary>
@@ -26,7 +26,7 @@ public sealed partial class PostgresWorkflowStore
         "  owner, lease_epoch, lease_expires_at, recovery_attempts) " +
         "SELECT n.run_id, n.workflow, CASE WHEN n.owner IS NULL THEN 'Pending' ELSE 'Running' END, n.input, n.priority, " +
         "  n.created_at, n.created_at, n.created_at, n.parent, n.parent_seq, " +
-        "  n.owner, CASE WHEN n.owner IS NULL THEN 0 ELSE 1 END, n.expires, CASE WHEN n.owner IS NULL THEN 0 ELSE 1 END " +
+        "  n.owner, CASE WHEN n.owner IS NULL THEN 0 ELSE 1 END, n.expires, 0 " +
         "FROM unnest(@ids, @workflows, @inputs, @priorities, @nows, @parents, @parentSeqs, @owners, @expires) " +
         "  AS n(run_id, workflow, input, priority, created_at, parent, parent_seq, owner, expires) " +
         "ORDER BY n.run_id ON CONFLICT (run_id) DO NOTHING RETURNING " + RunColumns + ";";

@@ -97,6 +97,16 @@ internal static class SqliteSchema
         """
         ALTER TABLE runs DROP COLUMN next_index;
         """,
+
+        // 8: blame for a worker's death is kept per run: how often the run was interrupted without progress, whether its
+        // holder runs it alone (a death then is its own), and what it was about to do; claims no longer count recoveries
+        """
+        ALTER TABLE runs ADD COLUMN interrupted INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE runs ADD COLUMN held_alone INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE runs ADD COLUMN recovery_point TEXT;
+        UPDATE runs SET recovery_attempts = 0 WHERE status NOT IN ('Completed', 'Failed', 'Cancelled', 'Blocked');
+        CREATE INDEX runs_interrupted ON runs (due_at) WHERE interrupted > 0;
+        """,
     ];
 
     public static int LatestVersion => Migrations.Length;

@@ -7,7 +7,11 @@ public sealed partial class SqliteWorkflowStore
 {
     private const string FencedAppendSql =
         "UPDATE runs SET " +
-        "recovery_attempts = CASE WHEN $count > 0 OR $recovered = 1 THEN 0 ELSE recovery_attempts END, " +
+        // Progress, a clean release or a recovered suspect clears the run's blame; a failed recovery is charged.
+        "recovery_attempts = CASE WHEN $failed = 1 THEN recovery_attempts + 1 WHEN $count > 0 OR $recovered = 1 OR $release = 1 THEN 0 ELSE recovery_attempts END, " +
+        "interrupted = CASE WHEN $failed = 0 AND ($count > 0 OR $recovered = 1 OR $release = 1) THEN 0 ELSE interrupted END, " +
+        "held_alone = CASE WHEN $count > 0 OR $recovered = 1 OR $release = 1 THEN 0 ELSE held_alone END, " +
+        "recovery_point = CASE WHEN $failed = 0 AND ($count > 0 OR $recovered = 1 OR $release = 1) THEN NULL ELSE COALESCE($point, recovery_point) END, " +
         "pause_requested = CASE WHEN $status = 'Paused' THEN 0 ELSE pause_requested END, " +
         "status = COALESCE($status, status), result = COALESCE($result, result), error = COALESCE($error, error), " +
         "status_reason = CASE WHEN $status IS NULL OR ($reason IS NULL AND $status = 'Cancelled') THEN COALESCE($reason, status_reason) ELSE $reason END, custom_status = COALESCE($custom, custom_status), updated_at = $at, " +
@@ -20,10 +24,10 @@ public sealed partial class SqliteWorkflowStore
         "WHERE run_id = $id AND owner = $owner AND lease_epoch = $epoch RETURNING " + JournalLengthSql + ";";
 
     // The common case, entries with no change to the run: the fence is only read, so the commit writes the journal's
-    // pages and not the run's. The run's recovery count must already be 0 (the first append after a claim resets it
+    // pages and not the run's. The run must carry no blame already (the first append after a takeover clears it
     // through the fenced update); else, or when fenced out, no row comes back and the fenced update decides.
     private const string PlainAppendSql =
-        "SELECT " + JournalLengthSql + " FROM runs WHERE run_id = ?1 AND owner = ?2 AND lease_epoch = ?3 AND recovery_attempts = 0;";
+        "SELECT " + JournalLengthSql + " FROM runs WHERE run_id = ?1 AND owner = ?2 AND lease_epoch = ?3 AND recovery_attempts = 0 AND interrupted = 0;";
 
     private static readonly RunUpdate NoChange = new() { At = DateTimeOffset.UnixEpoch }; // only its flags are read: "at" is passed apart
 
@@ -98,6 +102,8 @@ public sealed partial class SqliteWorkflowStore
         p.Set("$runnable", runnable ? 1 : 0);
         p.Set("$release", update.ReleaseLease ? 1 : 0);
         p.Set("$recovered", update.Recovered ? 1 : 0);
+        p.Set("$failed", update.FailedRecovery ? 1 : 0);
+        p.Set("$point", update.RecoveryPoint);
         p.Set("$due", update.DueAt is { } due ? Ms(due) : null);
         p.Set("$waiting", update.WaitsForSignals is { } names ? StoreJson.Serialize(names) : null);
     }

@@ -5,16 +5,34 @@ namespace Keel.Sqlite;
 
 public sealed partial class SqliteWorkflowStore
 {
+    // Free runs not suspect, and runs taken over from a dead (or stalled) holder for the first time since their last
+    // progress: those are interrupted now, and claimed as usual.
     private const string ClaimSql =
         "UPDATE runs SET owner = $owner, lease_epoch = lease_epoch + 1, lease_expires_at = $expires, " +
-        "recovery_attempts = recovery_attempts + 1, updated_at = $now, " +
+        "interrupted = interrupted + CASE WHEN owner IS NULL THEN 0 ELSE 1 END, held_alone = 0, updated_at = $now, " +
         "status = CASE WHEN status IN ('Pending', 'Waiting', 'NeedsAttention') THEN 'Running' ELSE status END " +
         "WHERE run_id IN (SELECT run_id FROM runs " +
         "  WHERE due_at IS NOT NULL AND due_at <= $now AND status IN ('Pending', 'Running', 'Waiting', 'NeedsAttention') " +
-        "    AND (owner IS NULL OR lease_expires_at IS NULL OR lease_expires_at < $now) " +
+        "    AND (owner IS NULL AND interrupted < 2 OR owner IS NOT NULL AND (lease_expires_at IS NULL OR lease_expires_at < $now) AND interrupted = 0) " +
         "    AND workflow IN (SELECT value FROM json_each($workflows)) " +
         "  ORDER BY priority DESC, due_at LIMIT $limit) " +
-        "RETURNING " + RunColumns + ", lease_epoch, due_at, " + JournalLengthSql + ";";
+        "RETURNING " + ClaimedColumns + ";";
+
+    // Suspects, to be run alone, charged-most first: free runs interrupted twice (or unblocked), and runs taken over again
+    // from a dead holder before any progress. A holder that ran the run alone died with it: that death is charged.
+    private const string ClaimAloneSql =
+        "UPDATE runs SET owner = $owner, lease_epoch = lease_epoch + 1, lease_expires_at = $expires, " +
+        "recovery_attempts = recovery_attempts + CASE WHEN owner IS NOT NULL AND held_alone = 1 THEN 1 ELSE 0 END, " +
+        "interrupted = interrupted + CASE WHEN owner IS NULL THEN 0 ELSE 1 END, held_alone = 1, updated_at = $now, " +
+        "status = CASE WHEN status IN ('Pending', 'Waiting', 'NeedsAttention') THEN 'Running' ELSE status END " +
+        "WHERE run_id IN (SELECT run_id FROM runs " +
+        "  WHERE interrupted > 0 AND due_at IS NOT NULL AND due_at <= $now AND status IN ('Pending', 'Running', 'Waiting', 'NeedsAttention') " +
+        "    AND (owner IS NULL AND interrupted >= 2 OR owner IS NOT NULL AND (lease_expires_at IS NULL OR lease_expires_at < $now)) " +
+        "    AND workflow IN (SELECT value FROM json_each($workflows)) " +
+        "  ORDER BY recovery_attempts DESC, priority DESC, due_at LIMIT $limit) " +
+        "RETURNING " + ClaimedColumns + ";";
+
+    private const string ClaimedColumns = RunColumns + ", lease_epoch, due_at, " + JournalLengthSql + ", held_alone, recovery_point";
 
     // Runs of a workflow held by any worker now: what its concurrency limit counts.
     private const string HeldCountSql =
@@ -31,6 +49,7 @@ public sealed partial class SqliteWorkflowStore
         {
             // One writer: counting a limited workflow's held runs and claiming more cannot race another claimer.
             var claimed = new List<(ClaimedRun Run, long Due)>();
+            var alone = Math.Min(request.MaxAlone, request.MaxRuns);
             foreach (var (workflow, limit) in plan.Limited)
             {
                 var room = request.MaxRuns - claimed.Count;
@@ -41,34 +60,54 @@ public sealed partial class SqliteWorkflowStore
                 var count = w.Command(HeldCountSql);
                 count.Parameters.Set("$workflow", workflow);
                 count.Parameters.Set("$now", Ms(request.Now));
-                var budget = limit - (int)(long)count.ExecuteScalar()!;
+                var budget = Math.Min(room, limit - (int)(long)count.ExecuteScalar()!);
                 if (budget > 0)
                 {
-                    Claim(w, request, StoreJson.Serialize([workflow]), Math.Min(room, budget), claimed);
+                    var workflows = StoreJson.Serialize([workflow]);
+                    var taken = alone > 0 ? Claim(w, ClaimAloneSql, request, workflows, 1, claimed) : 0;
+                    alone -= taken;
+                    if (budget - taken > 0)
+                    {
+                        Claim(w, ClaimSql, request, workflows, budget - taken, claimed);
+                    }
                 }
             }
             if (plan.Unlimited.Count > 0 && claimed.Count < request.MaxRuns)
             {
-                Claim(w, request, unlimited, request.MaxRuns - claimed.Count, claimed);
+                if (alone > 0)
+                {
+                    Claim(w, ClaimAloneSql, request, unlimited, alone, claimed);
+                }
+                if (claimed.Count < request.MaxRuns)
+                {
+                    Claim(w, ClaimSql, request, unlimited, request.MaxRuns - claimed.Count, claimed);
+                }
             }
             return [.. claimed.OrderByDescending(c => c.Run.Run.Priority).ThenBy(c => c.Due).Select(c => c.Run)];
         }, cancellationToken);
     }
 
-    private static void Claim(WriteContext w, ClaimRequest request, string workflows, int limit, List<(ClaimedRun Run, long Due)> claimed)
+    private static int Claim(WriteContext w, string sql, ClaimRequest request, string workflows, int limit, List<(ClaimedRun Run, long Due)> claimed)
     {
-        var claim = w.Command(ClaimSql);
+        var claim = w.Command(sql);
         claim.Parameters.Set("$owner", request.Owner);
         claim.Parameters.Set("$expires", Ms(request.LeaseExpiresAt));
         claim.Parameters.Set("$now", Ms(request.Now));
         claim.Parameters.Set("$workflows", workflows);
         claim.Parameters.Set("$limit", limit);
         using var reader = claim.ExecuteReader();
+        var taken = 0;
         while (reader.Read())
         {
             var run = ReadRun(reader);
-            claimed.Add((new ClaimedRun { Run = run, Lease = new RunLease(run.RunId, request.Owner, reader.GetInt64(19)), JournalLength = reader.GetInt64(21) }, reader.GetInt64(20)));
+            claimed.Add((new ClaimedRun
+            {
+                Run = run, Lease = new RunLease(run.RunId, request.Owner, reader.GetInt64(19)), JournalLength = reader.GetInt64(21),
+                Alone = reader.GetInt64(22) != 0, RecoveryPoint = reader.IsDBNull(23) ? null : reader.GetString(23),
+            }, reader.GetInt64(20)));
+            taken++;
         }
+        return taken;
     }
 
     /// <inheritdoc />

@@ -34,7 +34,7 @@ public sealed partial class SqliteWorkflowStore
             "INSERT INTO runs (run_id, workflow, status, input, priority, created_at, updated_at, due_at, parent_run_id, parent_seq, " +
             "  owner, lease_epoch, lease_expires_at, recovery_attempts) " +
             "VALUES ($id, $workflow, CASE WHEN $owner IS NULL THEN 'Pending' ELSE 'Running' END, $input, $priority, $now, $now, $now, $parent, $parentSeq, " +
-            "  $owner, CASE WHEN $owner IS NULL THEN 0 ELSE 1 END, $expires, CASE WHEN $owner IS NULL THEN 0 ELSE 1 END) " +
+            "  $owner, CASE WHEN $owner IS NULL THEN 0 ELSE 1 END, $expires, 0) " +
             "ON CONFLICT (run_id) DO NOTHING;");
         insert.Parameters.Set("$id", run.RunId);
         insert.Parameters.Set("$workflow", run.WorkflowName);

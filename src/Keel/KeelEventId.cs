@@ -30,6 +30,9 @@ public static class KeelEventId
     /// <summary>A run was cancelled.</summary>
     public const int RunCancelled = 1009;
 
+    /// <summary>A run's lease may have lapsed (renewals behind, or the process was stopped): it starts no more work.</summary>
+    public const int LeaseMayHaveLapsed = 1010;
+
     /// <summary>A worker started.</summary>
     public const int WorkerStarted = 4001;
 

@@ -90,6 +90,7 @@ public static class KeelJson
 [JsonSerializable(typeof(ApprovalDecisionData))]
 [JsonSerializable(typeof(ChildOutcomeData))]
 [JsonSerializable(typeof(StepResolutionData))]
+[JsonSerializable(typeof(RecoveryPointData))]
 [JsonSerializable(typeof(string[]))]
 [JsonSerializable(typeof(IReadOnlyList<string>))]
 [JsonSerializable(typeof(IEnumerable<string>))]

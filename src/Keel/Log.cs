@@ -28,6 +28,9 @@ internal static partial class Log
     [LoggerMessage(EventId = KeelEventId.LeaseLost, Level = LogLevel.Warning, Message = "Run {RunId}: lease lost to another worker; dropped from this one")]
     public static partial void LeaseLost(this ILogger logger, string runId);
 
+    [LoggerMessage(EventId = KeelEventId.LeaseMayHaveLapsed, Level = LogLevel.Warning, Message = "Run {RunId}: this worker's lease may have lapsed (it expires at {ExpiresAt:o}, and was not renewed in time); starting no more work for it and handing it back")]
+    public static partial void LeaseMayHaveLapsed(this ILogger logger, string runId, DateTimeOffset expiresAt);
+
     [LoggerMessage(EventId = KeelEventId.RunCancelled, Level = LogLevel.Information, Message = "Run {RunId} ({Workflow}) cancelled")]
     public static partial void RunCancelled(this ILogger logger, string runId, string workflow);
 

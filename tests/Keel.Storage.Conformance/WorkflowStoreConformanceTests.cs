@@ -110,7 +110,7 @@ public abstract class WorkflowStoreConformanceTests : IAsyncLifetime
         Assert.Equal(new RunLease("r", "worker-a", 1), created.Lease);
         Assert.Equal(RunStatus.Running, created.Run.Status);
         Assert.Equal("worker-a", created.Run.Owner);
-        Assert.Equal(1, created.Run.RecoveryAttempts);
+        Assert.Equal(0, created.Run.RecoveryAttempts);
         Assert.Equal(["worker-a"], await store.GetLeaseOwnersAsync(Token));
 
         Assert.Empty(await ClaimAsync(store, "worker-b", T0.AddSeconds(10))); // held: no one else claims it
@@ -169,7 +169,8 @@ public abstract class WorkflowStoreConformanceTests : IAsyncLifetime
         Assert.Equal(["low-late"], rest.Select(c => c.Run.RunId));
         Assert.All(first.Concat(rest), c => Assert.Equal(RunStatus.Running, c.Run.Status));
         Assert.All(first.Concat(rest), c => Assert.Equal("a", c.Run.Owner));
-        Assert.All(first.Concat(rest), c => Assert.Equal(1, c.Run.RecoveryAttempts));
+        Assert.All(first.Concat(rest), c => Assert.Equal(0, c.Run.RecoveryAttempts));
+        Assert.All(first.Concat(rest), c => Assert.False(c.Alone));
     }
 
     [Fact]
@@ -245,25 +246,107 @@ public abstract class WorkflowStoreConformanceTests : IAsyncLifetime
         Assert.Equal(0, (await store.GetRunAsync("r", Token))!.RecoveryAttempts);
     }
 
+    protected static Task<IReadOnlyList<ClaimedRun>> ClaimAloneAsync(IWorkflowStore store, string owner, DateTimeOffset now, int max = 10) =>
+        store.ClaimRunsAsync(new ClaimRequest { Owner = owner, WorkflowNames = ["w"], MaxRuns = max, MaxAlone = 1, Now = now, LeaseExpiresAt = now.AddSeconds(30) }, Token);
+
     [Fact]
-    public async Task RecoveryAttempts_CountClaimsWithoutProgress_AndResetOnAppend()
+    public async Task Claims_ChargeAWorkersDeathOnlyToTheSuspectItHeldAlone_AndProgressClearsTheBlame()
     {
         var store = await OpenAsync();
         await CreateAsync(store, "r");
         var first = Assert.Single(await ClaimAsync(store, "a", T0));
-        Assert.Equal(1, first.Run.RecoveryAttempts);
+        Assert.False(first.Alone);
+        Assert.Equal(0, first.Run.RecoveryAttempts);
+
+        // "a" dies holding it: taken over as usual, nothing charged (a death of a busy process is nobody's in particular).
         var second = Assert.Single(await ClaimAsync(store, "b", T0.AddMinutes(1)));
-        Assert.Equal(2, second.Run.RecoveryAttempts);
+        Assert.False(second.Alone);
+        Assert.Equal(0, second.Run.RecoveryAttempts);
         Assert.True(await store.AppendAsync(second.Lease, [], new RunUpdate { Error = new ErrorInfo("E", "m", null), At = T0.AddMinutes(1) }, Token));
-        Assert.Equal(2, (await store.GetRunAsync("r", Token))!.RecoveryAttempts); // no entries: no progress
-        Assert.True(await store.AppendAsync(second.Lease, [Entry(1, "one")], null, Token));
-        Assert.Equal(0, (await store.GetRunAsync("r", Token))!.RecoveryAttempts);
-        var third = Assert.Single(await ClaimAsync(store, "c", T0.AddMinutes(2)));
-        Assert.Equal(1, third.Run.RecoveryAttempts);
-        var fourth = Assert.Single(await ClaimAsync(store, "d", T0.AddMinutes(3)));
-        Assert.Equal(2, fourth.Run.RecoveryAttempts);
-        Assert.True(await store.AppendAsync(fourth.Lease, [], new RunUpdate { Recovered = true, At = T0.AddMinutes(3) }, Token));
-        Assert.Equal(0, (await store.GetRunAsync("r", Token))!.RecoveryAttempts); // replayed: resets like progress
+
+        // "b" dies too before any progress: the run is suspect, and only a claim that runs it alone takes it.
+        Assert.Empty(await ClaimAsync(store, "c", T0.AddMinutes(2)));
+        var third = Assert.Single(await ClaimAloneAsync(store, "c", T0.AddMinutes(2)));
+        Assert.True(third.Alone);
+        Assert.Equal(0, third.Run.RecoveryAttempts);
+        Assert.True(await store.AppendAsync(third.Lease, [], new RunUpdate { RecoveryPoint = "point-1", At = T0.AddMinutes(2) }, Token));
+
+        // "c" dies while it ran the run alone: that death is the run's.
+        var fourth = Assert.Single(await ClaimAloneAsync(store, "d", T0.AddMinutes(3)));
+        Assert.True(fourth.Alone);
+        Assert.Equal(1, fourth.Run.RecoveryAttempts);
+        Assert.Equal("point-1", fourth.RecoveryPoint);
+        var fifth = Assert.Single(await ClaimAloneAsync(store, "e", T0.AddMinutes(4)));
+        Assert.Equal(2, fifth.Run.RecoveryAttempts);
+
+        // Progress clears it all: the next takeover is an ordinary one again.
+        Assert.True(await store.AppendAsync(fifth.Lease, [Entry(1, "one")], null, Token));
+        var run = (await store.GetRunAsync("r", Token))!;
+        Assert.Equal(0, run.RecoveryAttempts);
+        var sixth = Assert.Single(await ClaimAsync(store, "f", T0.AddMinutes(5)));
+        Assert.False(sixth.Alone);
+        Assert.Null(sixth.RecoveryPoint);
+        Assert.Equal(0, sixth.Run.RecoveryAttempts);
+    }
+
+    [Fact]
+    public async Task Claims_ACleanReleaseOrRecoveredClearsTheBlame_AndAFailedRecoveryIsCharged()
+    {
+        var store = await OpenAsync();
+        await CreateAsync(store, "r");
+        _ = Assert.Single(await ClaimAsync(store, "a", T0));
+        var b = Assert.Single(await ClaimAsync(store, "b", T0.AddMinutes(1))); // "a" died: interrupted once
+        Assert.True(await store.AppendAsync(b.Lease, [], new RunUpdate { ReleaseLease = true, At = T0.AddMinutes(1) }, Token)); // handed back cleanly
+        _ = Assert.Single(await ClaimAsync(store, "c", T0.AddMinutes(1)));
+        var d = Assert.Single(await ClaimAsync(store, "d", T0.AddMinutes(2))); // "c" died: interrupted once again, not twice
+        Assert.False(d.Alone);
+
+        var e = Assert.Single(await ClaimAloneAsync(store, "e", T0.AddMinutes(3))); // "d" died: suspect
+        Assert.True(e.Alone);
+        Assert.True(await store.AppendAsync(e.Lease, [], new RunUpdate { Recovered = true, At = T0.AddMinutes(3) }, Token)); // only waits now
+        var f = Assert.Single(await ClaimAsync(store, "f", T0.AddMinutes(4))); // "e" died after that: not charged, not suspect
+        Assert.False(f.Alone);
+        Assert.Equal(0, f.Run.RecoveryAttempts);
+
+        // Its code threw during replay (no process died): charged, released for a backoff, still claimed as usual.
+        Assert.True(await store.AppendAsync(f.Lease, [], new RunUpdate
+        {
+            ReleaseLease = true, FailedRecovery = true, Error = new ErrorInfo("E", "replay threw", null), DueAt = T0.AddMinutes(5), At = T0.AddMinutes(4),
+        }, Token));
+        Assert.Empty(await ClaimAsync(store, "g", T0.AddMinutes(4)));
+        var g = Assert.Single(await ClaimAsync(store, "g", T0.AddMinutes(5)));
+        Assert.False(g.Alone);
+        Assert.Equal(1, g.Run.RecoveryAttempts);
+        Assert.Equal("replay threw", g.Run.Error?.Message);
+    }
+
+    [Fact]
+    public async Task ClaimAlone_TakesAtMostOneSuspect_ChargedMostFirst_BesideOrdinaryRuns()
+    {
+        var store = await OpenAsync();
+        // "late" becomes suspect and is charged once: its holders die twice, then one that ran it alone dies too.
+        await CreateAsync(store, "late", T0.AddSeconds(1));
+        _ = await ClaimAsync(store, "a", T0.AddSeconds(1));
+        _ = await ClaimAsync(store, "b", T0.AddMinutes(1));
+        Assert.True(Assert.Single(await ClaimAloneAsync(store, "c", T0.AddMinutes(2))).Alone);
+        Assert.Equal(1, Assert.Single(await ClaimAloneAsync(store, "d", T0.AddMinutes(3))).Run.RecoveryAttempts);
+        // "early" (due before it) becomes suspect without a charge; two ordinary runs wait beside them.
+        await CreateAsync(store, "early", T0);
+        _ = await ClaimAsync(store, "e", T0.AddMinutes(3));
+        _ = await ClaimAsync(store, "f", T0.AddMinutes(4));
+        await CreateAsync(store, "ok1", T0.AddMinutes(5));
+        await CreateAsync(store, "ok2", T0.AddMinutes(5).AddSeconds(1));
+
+        var taken = await ClaimAloneAsync(store, "g", T0.AddMinutes(6));
+        Assert.Equal(3, taken.Count); // one suspect and both ordinary runs; the other suspect waits for the next alone slot
+        var suspect = Assert.Single(taken, c => c.Alone);
+        Assert.Equal("late", suspect.Run.RunId); // charged before, so first, though due later
+        Assert.Equal(2, suspect.Run.RecoveryAttempts);
+        Assert.Equal(["ok1", "ok2"], taken.Where(c => !c.Alone).Select(c => c.Run.RunId).Order());
+        var other = Assert.Single(await ClaimAloneAsync(store, "h", T0.AddMinutes(6)));
+        Assert.Equal("early", other.Run.RunId);
+        Assert.True(other.Alone);
+        Assert.Equal(0, other.Run.RecoveryAttempts);
     }
 
     [Fact]

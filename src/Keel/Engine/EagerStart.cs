@@ -19,7 +19,7 @@ internal sealed class EagerStart(KeelWorker worker, DateTimeOffset leaseExpiresA
     public DateTimeOffset LeaseExpiresAt => leaseExpiresAt;
 
     /// <summary>Executes the run created held by <see cref="Owner"/>.</summary>
-    public Task StartAsync(ClaimedRun run) => Interlocked.Exchange(ref _done, 1) == 0 ? worker.StartReservedAsync(run) : Task.CompletedTask;
+    public Task StartAsync(ClaimedRun run) => Interlocked.Exchange(ref _done, 1) == 0 ? worker.StartReservedAsync(run, leaseExpiresAt) : Task.CompletedTask;
 
     /// <summary>Gives the slot back.</summary>
     public void Cancel()

@@ -37,6 +37,8 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable, IRunRequest
     private Task? _claimLoop;
     private Task? _renewLoop;
     private int _stopped;
+    // 1 while a suspect run is held alone here (at most one per process, so a death of the process is its own).
+    private int _aloneHeld;
 
     public KeelWorker(IWorkflowStore store, WorkflowRegistry registry, IOptions<KeelOptions> options, RunNotifier notifier,
         IServiceProvider services, ILoggerFactory loggerFactory, TimeProvider timeProvider)
@@ -49,7 +51,14 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable, IRunRequest
         _logger = loggerFactory.CreateLogger<KeelWorker>();
         Owner = _options.WorkerId ?? OwnerId.Create();
         _services = new WorkerServices(store, _options, timeProvider, notifier, services,
-            loggerFactory.CreateLogger("Keel.Engine.RunExecutor"), loggerFactory.CreateLogger("Keel.Workflow"));
+            loggerFactory.CreateLogger("Keel.Engine.RunExecutor"), loggerFactory.CreateLogger("Keel.Workflow"))
+        {
+            AloneEnded = _ =>
+            {
+                Volatile.Write(ref _aloneHeld, 0);
+                _notifier.NotifyWork(); // the next suspect may be claimed now
+            },
+        };
         notifier.Worker = this; // a pause or cancel from this process reaches the run before its next operation
     }
 
@@ -110,14 +119,14 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable, IRunRequest
     }
 
     /// <summary>Executes a run created held by this worker in a slot <see cref="TryReserveStart"/> set aside.</summary>
-    internal async Task StartReservedAsync(ClaimedRun run)
+    internal async Task StartReservedAsync(ClaimedRun run, DateTimeOffset leaseExpiresAt)
     {
         lock (_startGate)
         {
             _reserved--;
             if (_accepting)
             {
-                StartExecutor(run);
+                StartExecutor(run, leaseExpiresAt);
                 return;
             }
         }
@@ -214,14 +223,20 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable, IRunRequest
                 {
                     var want = Math.Min(capacity, ClaimBatch);
                     var now = _time.GetUtcNow();
+                    var expires = now + _options.LeaseDuration;
                     var claimed = await _store.ClaimRunsAsync(new ClaimRequest
                     {
                         Owner = Owner, WorkflowNames = _registry.Names, MaxRuns = want, Now = now,
-                        LeaseExpiresAt = now + _options.LeaseDuration, ConcurrencyLimits = _options.ConcurrencyLimits,
+                        LeaseExpiresAt = expires, ConcurrencyLimits = _options.ConcurrencyLimits,
+                        MaxAlone = Volatile.Read(ref _aloneHeld) == 0 ? 1 : 0,
                     }, stop);
                     foreach (var run in claimed)
                     {
-                        StartExecutor(run);
+                        if (run.Alone)
+                        {
+                            Volatile.Write(ref _aloneHeld, 1); // until its executor says it is no longer suspect
+                        }
+                        StartExecutor(run, expires);
                     }
                     claimedFull = claimed.Count == want;
                 }
@@ -246,7 +261,7 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable, IRunRequest
         }
     }
 
-    private void StartExecutor(ClaimedRun claimed)
+    private void StartExecutor(ClaimedRun claimed, DateTimeOffset leaseExpiresAt)
     {
         var definition = _registry.Get(claimed.Run.WorkflowName);
         if (_active.TryGetValue(claimed.Run.RunId, out var stale))
@@ -254,7 +269,7 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable, IRunRequest
             // Our own lease lapsed (renewal fell behind) and we claimed the run again: the old executor is fenced out.
             stale.Executor.Abort();
         }
-        var executor = new RunExecutor(_services, claimed, definition);
+        var executor = new RunExecutor(_services, claimed, definition, leaseExpiresAt);
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var task = RunExecutorAsync(executor, started.Task);
         _active[claimed.Run.RunId] = (executor, task);
@@ -272,11 +287,12 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable, IRunRequest
         }
         finally
         {
-            executor.Dispose();
+            // Out of the active set first, so the renewal loop no longer sees it, then disposed.
             if (_active.TryGetValue(executor.RunId, out var entry) && ReferenceEquals(entry.Executor, executor))
             {
                 _active.TryRemove(KeyValuePair.Create(executor.RunId, entry));
             }
+            executor.Dispose();
             KeelTelemetry.ActiveRuns.Add(-1);
             Interlocked.Exchange(ref _slotFreed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
             _notifier.NotifyRunChanged(executor.RunId);
@@ -302,31 +318,7 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable, IRunRequest
             try
             {
                 TakeStoreSignals();
-                var leases = _active.Values.Select(a => a.Executor.Lease).ToList();
-                if (leases.Count > 0)
-                {
-                    var renewal = await _store.RenewLeasesAsync(Owner, leases, _time.GetUtcNow() + _options.LeaseDuration, stop);
-                    foreach (var lost in renewal.Lost)
-                    {
-                        if (_active.TryGetValue(lost, out var entry))
-                        {
-                            _logger.LeaseLost(lost);
-                            entry.Executor.Abort();
-                        }
-                    }
-                    foreach (var runId in renewal.CancelRequested)
-                    {
-                        TryDeliver(RunRequest.Cancel, runId);
-                    }
-                    foreach (var runId in renewal.PauseRequested)
-                    {
-                        TryDeliver(RunRequest.Pause, runId);
-                    }
-                    foreach (var runId in renewal.Signalled)
-                    {
-                        TryDeliver(RunRequest.Signals, runId);
-                    }
-                }
+                await RenewAsync(stop);
                 if (_options.RetainFinishedRunsFor is { } retain && Pacing.GetUtcNow() - lastPurge >= _options.RetentionPurgeInterval)
                 {
                     lastPurge = Pacing.GetUtcNow();
@@ -348,6 +340,48 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable, IRunRequest
             }
         }
     }
+
+    /// <summary>
+    /// One renewal pass over the runs held here: extends their leases, tells each executor its new expiry, aborts the
+    /// ones another worker took, and delivers requests. One run's trouble never cuts the pass short for the others.
+    /// </summary>
+    private async Task RenewAsync(CancellationToken stop)
+    {
+        var held = _active.Values.Select(a => a.Executor).Where(e => !e.HasReleased).ToDictionary(e => e.RunId, StringComparer.Ordinal);
+        if (held.Count == 0)
+        {
+            return;
+        }
+        var expiresAt = _time.GetUtcNow() + _options.LeaseDuration;
+        var renewal = await _store.RenewLeasesAsync(Owner, [.. held.Values.Select(e => e.Lease)], expiresAt, stop);
+        var lost = renewal.Lost.ToHashSet(StringComparer.Ordinal);
+        foreach (var executor in held.Values)
+        {
+            if (!lost.Contains(executor.RunId))
+            {
+                executor.LeaseRenewed(expiresAt);
+            }
+            else if (!executor.HasReleased && IsCurrent(executor))
+            {
+                // Not one this executor handed back meanwhile (released, paused, finished): another worker has it.
+                _logger.LeaseLost(executor.RunId);
+                executor.Abort();
+            }
+        }
+        foreach (var (request, runIds) in (ReadOnlySpan<(RunRequest, IReadOnlyList<string>)>)
+            [(RunRequest.Cancel, renewal.CancelRequested), (RunRequest.Pause, renewal.PauseRequested), (RunRequest.Signals, renewal.Signalled)])
+        {
+            foreach (var runId in runIds)
+            {
+                if (held.TryGetValue(runId, out var executor) && IsCurrent(executor))
+                {
+                    TryDeliver(request, runId);
+                }
+            }
+        }
+    }
+
+    private bool IsCurrent(RunExecutor executor) => _active.TryGetValue(executor.RunId, out var entry) && ReferenceEquals(entry.Executor, executor);
 
     /// <summary>Hands the runs a NOTIFY said were signalled (PostgreSQL, any process) to their executors here.</summary>
     private void TakeStoreSignals()

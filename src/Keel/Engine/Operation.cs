@@ -51,6 +51,9 @@ internal abstract class Operation(int sequence, string name)
     public abstract void Cancel(CancellationToken token);
 
     public abstract string Describe();
+
+    /// <summary>For an operation that runs user code when started (a step body): where a crash of the process would be.</summary>
+    public virtual RecoveryPointData? RecoveryPoint() => null;
 }
 
 /// <summary>

@@ -237,6 +237,22 @@ internal sealed class RunContext : WorkflowContext, IDisposable
         _journal.Add(entry);
     }
 
+    /// <summary>Whether operations were created since the last <see cref="TakeUnstarted"/>.</summary>
+    public bool HasUnstarted => _unstarted.Count > 0;
+
+    /// <summary>Where a crash while the unstarted operations run would be: the first of them that runs user code.</summary>
+    public RecoveryPointData? UnstartedRecoveryPoint()
+    {
+        foreach (var operation in _unstarted)
+        {
+            if (!operation.IsDone && operation.RecoveryPoint() is { } point)
+            {
+                return point;
+            }
+        }
+        return null;
+    }
+
     /// <summary>Takes the operations created since the last call, for the executor to start live.</summary>
     public List<Operation> TakeUnstarted()
     {

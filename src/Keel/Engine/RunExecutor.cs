@@ -40,13 +40,25 @@ internal sealed class RunExecutor : IDisposable
     private volatile bool _draining;
     private volatile bool _pausing;
     private bool _pumping;
+    // The lease as this worker knows it: when it expires (claim, then each renewal), and how long before that this
+    // worker stops starting work, in case its clock or its renewals are behind the store's view.
+    private long _leaseExpiresTicks;
+    private readonly long _leaseMarginTicks;
+    private int _leaseLapsed;
+    private volatile bool _releasing;
+    // 1 while the run is held alone as a suspect (ClaimedRun.Alone): until it makes progress, waits, or is released.
+    private int _alone;
+    private bool _pointRecorded;
 
-    public RunExecutor(WorkerServices services, ClaimedRun claimed, WorkflowDefinition definition)
+    public RunExecutor(WorkerServices services, ClaimedRun claimed, WorkflowDefinition definition, DateTimeOffset leaseExpiresAt)
     {
         _services = services;
         _claimed = claimed;
         _definition = definition;
         _logger = services.Logger;
+        _leaseExpiresTicks = leaseExpiresAt.UtcTicks;
+        _leaseMarginTicks = Math.Min(services.Options.LeaseDuration.Ticks / 4, TimeSpan.FromSeconds(5).Ticks);
+        _alone = claimed.Alone ? 1 : 0;
         _stepCts = CancellationTokenSource.CreateLinkedTokenSource(_abortCts.Token);
         StepSlots = new SemaphoreSlim(services.Options.MaxParallelStepsPerRun, services.Options.MaxParallelStepsPerRun);
         _stepToken = _stepCts.Token;
@@ -74,8 +86,43 @@ internal sealed class RunExecutor : IDisposable
     /// <summary>The run's limit on step bodies executing at once (<see cref="KeelOptions.MaxParallelStepsPerRun"/>).</summary>
     public SemaphoreSlim StepSlots { get; }
 
-    /// <summary>True while no new work may start: the worker is shutting down, or the run is being paused.</summary>
+    /// <summary>True while no new work may start: the worker is shutting down, the run is being paused, or its lease
+    /// may have lapsed.</summary>
     public bool IsDraining => _draining || _pausing;
+
+    /// <summary>True once the executor gave up (or began to give up) its lease: released, paused, finished.</summary>
+    public bool HasReleased => _releasing;
+
+    /// <summary>True while the run is held alone as a suspect: a death of this process now is charged to it.</summary>
+    public bool IsAlone => Volatile.Read(ref _alone) == 1;
+
+    /// <summary>The worker renewed the lease until <paramref name="expiresAt"/>.</summary>
+    public void LeaseRenewed(DateTimeOffset expiresAt) => Interlocked.Exchange(ref _leaseExpiresTicks, expiresAt.UtcTicks);
+
+    /// <summary>
+    /// Whether new work (a step body, an operation) may start now. False once the lease may have lapsed: its expiry, less
+    /// a safety margin, has passed on this worker's clock (renewals failed or fell behind, or the process was stopped,
+    /// as by SIGSTOP or a long pause). Then another worker may own the run already, so this one starts nothing more:
+    /// the run drains (bodies in flight are journaled if the lease still holds) and is released, or dropped when the
+    /// fence says it is gone.
+    /// </summary>
+    public bool MayStartWork()
+    {
+        if (IsDraining)
+        {
+            return false;
+        }
+        if (_services.TimeProvider.GetUtcNow().UtcTicks < Interlocked.Read(ref _leaseExpiresTicks) - _leaseMarginTicks)
+        {
+            return true;
+        }
+        if (Interlocked.Exchange(ref _leaseLapsed, 1) == 0)
+        {
+            _logger.LeaseMayHaveLapsed(RunId, new DateTimeOffset(Interlocked.Read(ref _leaseExpiresTicks), TimeSpan.Zero));
+            BeginDrain();
+        }
+        return false;
+    }
 
     public TimeProvider TimeProvider => _services.TimeProvider;
 
@@ -198,8 +245,19 @@ internal sealed class RunExecutor : IDisposable
         Post(InboxItem.Wake);
     }
 
-    /// <summary>Drops the run at once: cancels step bodies and stops without writing (the lease is gone, or shutdown is hard).</summary>
-    public void Abort() => _abortCts.Cancel();
+    /// <summary>Drops the run at once: cancels step bodies and stops without writing (the lease is gone, or shutdown is
+    /// hard). Safe to call at any time, also after the executor ended.</summary>
+    public void Abort()
+    {
+        try
+        {
+            _abortCts.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // ended meanwhile: nothing left to stop
+        }
+    }
 
     public void Fault(Exception exception)
     {
@@ -229,12 +287,35 @@ internal sealed class RunExecutor : IDisposable
 
     /// <summary>Journals an entry that is not delivered to the workflow (a failed attempt, a started record, a
     /// resolution), optionally consuming the signal that brought it, in the same transaction.</summary>
-    public async Task AppendInternalAsync(JournalEntry entry, CancellationToken cancellationToken, long? consumedSignal = null)
+    public Task AppendInternalAsync(JournalEntry entry, CancellationToken cancellationToken, long? consumedSignal = null) =>
+        AppendAsync([entry], consumedSignal is { } id ? new RunUpdate { ConsumedSignals = [id], At = entry.RecordedAt } : null, cancellationToken);
+
+    /// <summary>
+    /// The one door to the run's journal and row: appends under the lease, or throws <see cref="LeaseLostException"/>
+    /// when another worker holds the run (nothing was written; the run must be dropped). Progress and releases end a
+    /// suspect's time alone.
+    /// </summary>
+    private async Task AppendAsync(List<JournalEntry> entries, RunUpdate? update, CancellationToken cancellationToken)
     {
-        var update = consumedSignal is { } id ? new RunUpdate { ConsumedSignals = [id], At = entry.RecordedAt } : null;
-        if (!await _services.Store.AppendAsync(Lease, [entry], update, cancellationToken))
+        if (update is { ReleaseLease: true })
+        {
+            _releasing = true; // from here on, the lease is not lost when a renewal no longer finds it
+        }
+        if (!await _services.Store.AppendAsync(Lease, entries, update, cancellationToken))
         {
             throw new LeaseLostException();
+        }
+        if (entries.Count > 0 || update is { ReleaseLease: true } or { Recovered: true })
+        {
+            EndAlone();
+        }
+    }
+
+    private void EndAlone()
+    {
+        if (Interlocked.Exchange(ref _alone, 0) == 1)
+        {
+            _services.AloneEnded?.Invoke(this);
         }
     }
 
@@ -286,7 +367,7 @@ internal sealed class RunExecutor : IDisposable
         catch (OperationCanceledException) when (_abortCts.IsCancellationRequested)
         {
             // Shutdown or lost lease: release what we hold so another worker can continue at once.
-            await TryReleaseAsync(null, null);
+            await TryReleaseAsync();
         }
         catch (Exception ex)
         {
@@ -294,6 +375,7 @@ internal sealed class RunExecutor : IDisposable
         }
         finally
         {
+            EndAlone();
             await _abortCts.CancelAsync();
         }
     }
@@ -310,11 +392,20 @@ internal sealed class RunExecutor : IDisposable
     {
         var run = _claimed.Run;
         var token = _abortCts.Token;
-        if (run.RecoveryAttempts > _services.Options.MaxRecoveryAttempts)
+        if (run.RecoveryAttempts >= _services.Options.MaxRecoveryAttempts)
         {
-            await QuarantineAsync(run.RecoveryAttempts - 1, run.Error ?? new ErrorInfo("Keel.RecoveryFailed",
-                "The worker process stopped while running this run every time it was resumed (it may crash the process)."));
+            var point = RecoveryPointData.Parse(_claimed.RecoveryPoint);
+            var error = point is not null || run.Error is null
+                ? new ErrorInfo("Keel.ProcessCrashed", "The worker process stopped each time this run was resumed alone" +
+                    (point is null ? ", before it made progress." : $", the last time while {point.Describe()}."))
+                : run.Error;
+            await QuarantineAsync(run.RecoveryAttempts, error, point is null && run.Error is not null ? ReplayFailure(run.Error) : error.Message);
             return;
+        }
+        if (IsAlone)
+        {
+            // Where a death of this process would be charged: replaying, until the first live operation says more.
+            await AppendAsync([], new RunUpdate { RecoveryPoint = RecoveryPointData.Replay(_claimed.JournalLength).ToJson(), At = Now }, token);
         }
 
         // A fresh run has nothing to replay: no need to read its (empty) journal.
@@ -370,14 +461,6 @@ internal sealed class RunExecutor : IDisposable
             }
         }
         context.IsReplayingNow = false;
-        if (run.RecoveryAttempts > 1)
-        {
-            // Replayed without crashing: this run is not what keeps killing workers (a kill mid-step is no poison).
-            if (!await _services.Store.AppendAsync(Lease, [], new RunUpdate { Recovered = true, At = Now }, token))
-            {
-                throw new LeaseLostException();
-            }
-        }
         if (run.CancelRequested && !history.HasCancel)
         {
             RequestCancel();
@@ -388,7 +471,7 @@ internal sealed class RunExecutor : IDisposable
         }
 
         // Live: start what the code asked for, journal each outcome, then deliver it.
-        StartNewOperations();
+        await StartNewOperationsAsync(token);
         var batch = new List<InboxItem>();
         while (!workflowTask.IsCompleted)
         {
@@ -401,26 +484,31 @@ internal sealed class RunExecutor : IDisposable
             {
                 if (_draining)
                 {
-                    await TryReleaseAsync(null, null);
+                    await TryReleaseAsync();
                     return;
                 }
                 if (_pausing)
                 {
                     // Paused runs are not claimable (no due time) until resumed; the lease goes with the pause.
-                    if (!await _services.Store.AppendAsync(Lease, [], new RunUpdate { Status = RunStatus.Paused, ReleaseLease = true, At = Now }, token))
-                    {
-                        throw new LeaseLostException();
-                    }
+                    await AppendAsync([], new RunUpdate { Status = RunStatus.Paused, ReleaseLease = true, At = Now }, token);
                     _services.Notifier.NotifyRunChanged(RunId);
                     return;
                 }
                 // What waits first, the inbox again last: an operation posts what it has (a waiter, an entry) before
                 // it counts as waiting, so nothing it posted can be left behind by the release.
-                if (NextDueIfAllWaiting(context) is { } due && due - Now >= _services.Options.ReleaseWaitsLongerThan && _inbox.Reader.Count == 0)
+                if (NextDueIfAllWaiting(context) is { } due && _inbox.Reader.Count == 0)
                 {
-                    // Nothing to do until then: hold no memory; any worker resumes the run when it is due.
-                    await ReleaseUntilAsync(due, context);
-                    return;
+                    if (due - Now >= _services.Options.ReleaseWaitsLongerThan)
+                    {
+                        // Nothing to do until then: hold no memory; any worker resumes the run when it is due.
+                        await ReleaseUntilAsync(due, context);
+                        return;
+                    }
+                    if (IsAlone)
+                    {
+                        // A suspect that only waits runs nothing that could bring the process down: it is cleared.
+                        await AppendAsync([], new RunUpdate { Recovered = true, At = Now }, token);
+                    }
                 }
             }
             batch.Clear();
@@ -504,9 +592,9 @@ internal sealed class RunExecutor : IDisposable
         var update = status is null && consumed is null && opened is not { Count: > 0 } && closed is not { Count: > 0 }
             ? null
             : new RunUpdate { CustomStatus = status, ConsumedSignals = consumed, OpenApprovals = opened, ClosedApprovals = closed, At = status?.At ?? Now };
-        if ((entries.Count > 0 || update is not null) && !await _services.Store.AppendAsync(Lease, entries, update, token))
+        if (entries.Count > 0 || update is not null)
         {
-            throw new LeaseLostException();
+            await AppendAsync(entries, update, token);
         }
         foreach (var item in batch)
         {
@@ -529,7 +617,7 @@ internal sealed class RunExecutor : IDisposable
                     Pump();
                     break;
             }
-            StartNewOperations();
+            await StartNewOperationsAsync(token);
         }
         if (checkSignals)
         {
@@ -612,13 +700,35 @@ internal sealed class RunExecutor : IDisposable
         }
     }
 
-    private void StartNewOperations()
+    /// <summary>Starts the operations the workflow asked for since the last call, if the run may start work; a suspect
+    /// held alone first records what it starts, so that a death of this process says where it happened.</summary>
+    private ValueTask StartNewOperationsAsync(CancellationToken token)
     {
-        if (_context is null || _context.IsReplayingNow || IsDraining)
+        if (_context is null || _context.IsReplayingNow || !_context.HasUnstarted || !MayStartWork())
         {
-            return;
+            return ValueTask.CompletedTask;
         }
-        foreach (var operation in _context.TakeUnstarted())
+        if (IsAlone && !_pointRecorded)
+        {
+            return RecordPointThenStartAsync(token);
+        }
+        StartUnstarted();
+        return ValueTask.CompletedTask;
+    }
+
+    private async ValueTask RecordPointThenStartAsync(CancellationToken token)
+    {
+        _pointRecorded = true;
+        if (_context!.UnstartedRecoveryPoint() is { } point)
+        {
+            await AppendAsync([], new RunUpdate { RecoveryPoint = point.ToJson(), At = Now }, token);
+        }
+        StartUnstarted();
+    }
+
+    private void StartUnstarted()
+    {
+        foreach (var operation in _context!.TakeUnstarted())
         {
             if (!operation.IsDone)
             {
@@ -639,10 +749,7 @@ internal sealed class RunExecutor : IDisposable
         {
             Status = status, Error = error, StatusReason = reason, Result = result, ReleaseLease = true, NotifyParent = parent, At = now,
         };
-        if (!await _services.Store.AppendAsync(Lease, [entry], update, CancellationToken.None))
-        {
-            throw new LeaseLostException();
-        }
+        await AppendAsync([entry], update, CancellationToken.None);
         KeelTelemetry.WorkflowDuration.Record((now - _claimed.Run.CreatedAt).TotalSeconds);
         _services.Notifier.NotifyRunChanged(RunId);
         if (parent is not null)
@@ -670,10 +777,7 @@ internal sealed class RunExecutor : IDisposable
                 ParentRunId = run.ParentRunId, ParentSequence = run.ParentSequence, // a child's parent waits for the last of the chain
             },
         };
-        if (!await _services.Store.AppendAsync(Lease, [entry], update, CancellationToken.None))
-        {
-            throw new LeaseLostException();
-        }
+        await AppendAsync([entry], update, CancellationToken.None);
         _services.Notifier.NotifyWork();
         _services.Notifier.NotifyRunChanged(RunId);
     }
@@ -707,28 +811,39 @@ internal sealed class RunExecutor : IDisposable
         }
     }
 
-    private Task QuarantineAsync(int attempts, ErrorInfo error)
+    private Task QuarantineAsync(int attempts, ErrorInfo error, string cause)
     {
         _logger.Quarantined(RunId, attempts, error.ToString());
         return TryFinishAsync(JournalEntryKind.RunBlocked, RunStatus.Blocked, error,
-            $"Quarantined after {attempts} recoveries without progress; last error: {error.Type}: {error.Message}. " +
-            $"Fix the cause and deploy, then start a new run, or cancel this one with `keel cancel {RunId}`.");
+            $"Quarantined after {attempts} recoveries without progress: {cause} " +
+            "Fix the cause and deploy, then unblock the run (it continues where it stopped, with a fresh recovery budget), or cancel it.");
     }
 
+    private static string ReplayFailure(ErrorInfo error) => $"its code threw while its journal was replayed ({error.Type}: {error.Message}).";
+
+    /// <summary>The run's code threw while its journal was replayed: charged to the run (no process died), which is
+    /// released to be tried again after a backoff, or quarantined once it has failed too often.</summary>
     private async Task RecoveryFailedAsync(Exception exception)
     {
         var cause = exception is WorkflowReplayException { InnerException: { } inner } ? inner : exception;
         var error = ErrorInfo.FromException(cause);
-        var attempt = _claimed.Run.RecoveryAttempts;
+        var attempt = _claimed.Run.RecoveryAttempts + 1;
         var max = _services.Options.MaxRecoveryAttempts;
         if (attempt >= max)
         {
-            await QuarantineAsync(attempt, error);
+            await QuarantineAsync(attempt, error, ReplayFailure(error));
             return;
         }
         _logger.RecoveryFailed(cause, RunId, attempt, max);
         var backoff = TimeSpan.FromSeconds(Math.Min(60, Math.Pow(2, attempt - 1)));
-        await TryReleaseAsync(error, Now + backoff);
+        try
+        {
+            await AppendAsync([], new RunUpdate { ReleaseLease = true, FailedRecovery = true, Error = error, DueAt = Now + backoff, At = Now }, CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is LeaseLostException or StorageException)
+        {
+            // The lease expires on its own; another worker continues then.
+        }
     }
 
     private static DateTimeOffset? NextDueIfAllWaiting(RunContext context)
@@ -757,22 +872,20 @@ internal sealed class RunExecutor : IDisposable
             DueAt = due == DateTimeOffset.MaxValue ? null : due, WaitsForSignals = signals.Count > 0 ? signals : null,
             StatusReason = attention.Count > 0 ? string.Join(" ", attention) : null, At = Now,
         };
-        if (!await _services.Store.AppendAsync(Lease, [], update, CancellationToken.None))
-        {
-            throw new LeaseLostException();
-        }
+        await AppendAsync([], update, CancellationToken.None);
         _services.Notifier.NotifyRunChanged(RunId);
     }
 
-    private async Task TryReleaseAsync(ErrorInfo? error, DateTimeOffset? dueAt)
+    /// <summary>Hands the run back (shutdown, a lapsed lease): any worker may claim it at once. Best effort.</summary>
+    private async Task TryReleaseAsync()
     {
         try
         {
-            await _services.Store.AppendAsync(Lease, [], new RunUpdate { ReleaseLease = true, Error = error, DueAt = dueAt, At = Now }, CancellationToken.None);
+            await AppendAsync([], new RunUpdate { ReleaseLease = true, At = Now }, CancellationToken.None);
         }
-        catch (StorageException)
+        catch (Exception ex) when (ex is LeaseLostException or StorageException)
         {
-            // The lease expires on its own; another worker continues then.
+            // Taken over already, or the store is away: the lease expires on its own; another worker continues then.
         }
     }
 }

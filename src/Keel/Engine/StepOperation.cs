@@ -23,6 +23,8 @@ internal sealed class StepOperation<T>(int sequence, string name, Func<StepConte
 
     public override string Describe() => $"step '{Name}'";
 
+    public override RecoveryPointData? RecoveryPoint() => new("step", Name, Sequence, _failures.Count + 1);
+
     public override void DeliverRecorded(JournalEntry entry, RunExecutor executor)
     {
         IsDone = true;
@@ -301,6 +303,10 @@ internal sealed class StepOperation<T>(int sequence, string name, Func<StepConte
         DateTimeOffset startedAt;
         try
         {
+            if (!executor.MayStartWork())
+            {
+                return null; // the lease may have lapsed: another worker may run this step; this one starts nothing
+            }
             startedAt = executor.Now;
             if (options.Effect == StepEffect.AtMostOnce)
             {

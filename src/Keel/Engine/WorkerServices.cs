@@ -11,4 +11,8 @@ internal sealed record WorkerServices(
     RunNotifier Notifier,
     IServiceProvider Services,
     ILogger Logger,
-    ILogger WorkflowLogger);
+    ILogger WorkflowLogger)
+{
+    /// <summary>Told when a run held alone as a suspect stops being one (it made progress, waits, or ended).</summary>
+    public Action<RunExecutor>? AloneEnded { get; init; }
+}

@@ -51,10 +51,18 @@ public interface IWorkflowStore : IAsyncDisposable
 
     /// <summary>
     /// Claims runnable runs for a worker: Pending or Running ones that are due and whose lease is free or expired,
-    /// highest priority first, then earliest due. Each claim bumps the lease epoch and the recovery count. A store may
-    /// look for expired leases only every so often (on <see cref="ClaimRequest.Now"/>'s clock; PostgreSQL: every 250 ms),
-    /// so a run whose holder died can be taken over that much after its lease expired.
+    /// highest priority first, then earliest due. Each claim bumps the lease epoch. A store may look for expired leases
+    /// only every so often (on <see cref="ClaimRequest.Now"/>'s clock; PostgreSQL: every 250 ms), so a run whose holder
+    /// died can be taken over that much after its lease expired.
     /// </summary>
+    /// <remarks>
+    /// Blame for a worker's death is kept per run. A run taken over from a holder that did not release it (the holder
+    /// died, or stalled past its lease) was interrupted: the first time it is claimed as usual; interrupted again before
+    /// any progress, it is suspect and is claimed only as one of <see cref="ClaimRequest.MaxAlone"/>, to be run alone
+    /// (a run a person unblocked is suspect too). A suspect taken over from a holder that ran it alone is charged one
+    /// recovery attempt (<see cref="RunInfo.RecoveryAttempts"/>). Progress (an appended entry), a release of the lease and
+    /// <see cref="RunUpdate.Recovered"/> clear all of it.
+    /// </remarks>
     /// <param name="request">Who claims, for which workflows, how many, and for how long.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The claimed runs.</returns>
@@ -62,7 +70,8 @@ public interface IWorkflowStore : IAsyncDisposable
 
     /// <summary>
     /// Appends entries to a run's journal and applies an optional change to the run, in one transaction,
-    /// if the lease is still the caller's. Appending at least one entry counts as progress (resets the recovery count).
+    /// if the lease is still the caller's. Appending at least one entry counts as progress: the run is no longer
+    /// interrupted or suspect, and its recovery count is reset (see <see cref="ClaimRunsAsync"/>).
     /// </summary>
     /// <param name="lease">The caller's lease.</param>
     /// <param name="entries">Entries to append, in order; may be empty.</param>

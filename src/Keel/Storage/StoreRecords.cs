@@ -26,8 +26,8 @@ public sealed record NewRun
 
     /// <summary>
     /// Eager start: the worker that holds the run from its creation, as if it had claimed it then (the run is Running,
-    /// lease epoch 1, one recovery attempt counted), so the process that starts it executes it without a claim. Null
-    /// for a run any worker claims. A store that does not support it creates the run unheld and returns no lease.
+    /// lease epoch 1), so the process that starts it executes it without a claim. Null for a run any worker claims. A
+    /// store that does not support it creates the run unheld and returns no lease.
     /// </summary>
     public string? Owner { get; init; }
 
@@ -81,6 +81,15 @@ public sealed record ClaimRequest
     /// until a held run finishes, waits or is released. Workflows not listed are unlimited.
     /// </summary>
     public IReadOnlyDictionary<string, int>? ConcurrencyLimits { get; init; }
+
+    /// <summary>
+    /// How many suspect runs the claim may take, to be run alone (0 or 1; claimed beside the others, within
+    /// <see cref="MaxRuns"/>). A run is suspect when its worker died holding it twice without progress in between, or
+    /// when a person unblocked it; such runs are claimed only this way, charged-most first. The worker runs a suspect as
+    /// the only one in its process, so that if the process dies then, the death is the suspect's: the claim that next
+    /// takes it over counts it in <see cref="RunInfo.RecoveryAttempts"/>.
+    /// </summary>
+    public int MaxAlone { get; init; }
 }
 
 /// <summary>A run a worker now holds.</summary>
@@ -95,6 +104,15 @@ public sealed record ClaimedRun
     /// <summary>How many entries the run's journal has (0: a fresh run, whose journal need not be read); null when
     /// the store does not say.</summary>
     public long? JournalLength { get; init; }
+
+    /// <summary>A suspect run claimed to be run alone (<see cref="ClaimRequest.MaxAlone"/>).</summary>
+    public bool Alone { get; init; }
+
+    /// <summary>
+    /// What the run was about to do when it was last held alone (<see cref="RunUpdate.RecoveryPoint"/>, as stored):
+    /// with <see cref="RunInfo.RecoveryAttempts"/> above zero, where its worker died. Null when nothing was recorded.
+    /// </summary>
+    public string? RecoveryPoint { get; init; }
 }
 
 /// <summary>A change to a run that goes with an append.</summary>
@@ -119,10 +137,23 @@ public sealed record RunUpdate
     public RunCustomStatus? CustomStatus { get; init; }
 
     /// <summary>
-    /// The run was resumed successfully (its journal replayed): reset its recovery count, as progress would. Crash
-    /// loops are counted by claims that never got this far.
+    /// The run, held alone as a suspect, reached a point where nothing it runs can bring its worker down (everything it
+    /// does waits): it is no longer suspect, and its recovery count is reset, as progress (an appended entry) and a
+    /// release of the lease also do.
     /// </summary>
     public bool Recovered { get; init; }
+
+    /// <summary>
+    /// The run's resumption failed without bringing its worker down (its code threw while its journal was replayed):
+    /// count one recovery attempt against it (with <see cref="ReleaseLease"/>; the run stays suspect if it was).
+    /// </summary>
+    public bool FailedRecovery { get; init; }
+
+    /// <summary>
+    /// For a run held alone: what it is about to do (an opaque text of the engine's), kept until its next progress so
+    /// that the claim after a death can say where it died (<see cref="ClaimedRun.RecoveryPoint"/>).
+    /// </summary>
+    public string? RecoveryPoint { get; init; }
 
     /// <summary>When the run is next due (with <see cref="ReleaseLease"/>); null for now, or for never when
     /// <see cref="WaitsForSignals"/> is set.</summary>

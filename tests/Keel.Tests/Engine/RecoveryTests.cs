@@ -1,3 +1,5 @@
+using Keel.Engine;
+
 namespace Keel.Tests.Engine;
 
 public class RecoveryTests
@@ -60,29 +62,73 @@ public class RecoveryTests
     }
 
     [Fact]
-    public async Task RunThatKeepsCrashingItsWorker_IsQuarantinedAtClaim()
+    public async Task RunWhoseWorkersKeepDyingWhileItRunsAlone_IsQuarantinedAtClaim_NamingWhereItDied()
     {
         using var db = new TempDatabase();
         await using var store = db.CreateStore();
         await store.InitializeAsync(TestHost.Token);
         var client = KeelClient.Create(store);
         await client.StartWithJsonAsync("crashy", "0", new StartWorkflowOptions { RunId = "crashy" }, TestHost.Token);
-        // Simulate workers that claimed the run and died without progress, three times.
+        // Workers claim the run and die without progress: twice as usual (then it is suspect), then three times while
+        // each ran it alone, the last one about to run step 'charge'.
         var now = DateTimeOffset.UtcNow;
-        for (var i = 0; i < 3; i++)
+        for (var i = 0; i < 5; i++)
         {
-            var claimed = await store.ClaimRunsAsync(new Keel.Storage.ClaimRequest
+            var claimed = Assert.Single(await store.ClaimRunsAsync(new Keel.Storage.ClaimRequest
             {
-                Owner = $"dead-{i}", WorkflowNames = ["crashy"], MaxRuns = 1, Now = now, LeaseExpiresAt = now,
-            }, TestHost.Token);
-            Assert.Single(claimed);
-            now = now.AddSeconds(1);
+                Owner = $"dead-{i}", WorkflowNames = ["crashy"], MaxRuns = 1, MaxAlone = 1, Now = now, LeaseExpiresAt = now,
+            }, TestHost.Token));
+            Assert.Equal(i >= 2, claimed.Alone);
+            Assert.Equal(Math.Max(0, i - 2), claimed.Run.RecoveryAttempts);
+            if (claimed.Alone)
+            {
+                var point = new RecoveryPointData("step", "charge", 4, i - 1).ToJson();
+                Assert.True(await store.AppendAsync(claimed.Lease, [], new Keel.Storage.RunUpdate { RecoveryPoint = point, At = now }, TestHost.Token));
+            }
+            now = now.AddMilliseconds(1);
         }
         await using var keel = await TestHost.StartAsync(db, k => k.AddWorkflow<int, int>("crashy", (_, n) => Task.FromResult(n)),
             options: o => o.MaxRecoveryAttempts = 3);
         var run = await keel.Client.WaitForCompletionAsync("crashy", TestHost.Token);
         Assert.Equal(RunStatus.Blocked, run.Status);
-        Assert.Contains("Quarantined after 3 recoveries", run.StatusReason, StringComparison.Ordinal);
+        Assert.Contains("Quarantined after 3 recoveries without progress", run.StatusReason, StringComparison.Ordinal);
+        Assert.Contains("step 'charge' (position 4, attempt 3)", run.StatusReason, StringComparison.Ordinal);
+        Assert.Equal("Keel.ProcessCrashed", run.Error!.Type);
+        Assert.DoesNotContain("keel ", run.StatusReason, StringComparison.Ordinal); // remedies in words, not CLI syntax
+    }
+
+    [Fact]
+    public async Task ManyWorkerDeaths_WhileRunsAreInFlightTogether_QuarantineNone()
+    {
+        using var db = new TempDatabase();
+        await using var store = db.CreateStore();
+        await store.InitializeAsync(TestHost.Token);
+        var client = KeelClient.Create(store);
+        for (var i = 0; i < 20; i++)
+        {
+            await client.StartWithJsonAsync("steady", i.ToString(System.Globalization.CultureInfo.InvariantCulture), new StartWorkflowOptions { RunId = $"steady-{i}" }, TestHost.Token);
+        }
+        // Forty busy workers in a row claim what they may and die with all of it in flight (none ran a suspect alone):
+        // after two such deaths a run is suspect and waits for a worker that runs it alone, charged nothing.
+        var now = DateTimeOffset.UtcNow;
+        var claims = new List<int>();
+        for (var death = 0; death < 40; death++)
+        {
+            var claimed = await store.ClaimRunsAsync(new Keel.Storage.ClaimRequest
+            {
+                Owner = $"dead-{death}", WorkflowNames = ["steady"], MaxRuns = 100, Now = now, LeaseExpiresAt = now,
+            }, TestHost.Token);
+            Assert.All(claimed, c => Assert.Equal(0, c.Run.RecoveryAttempts));
+            claims.Add(claimed.Count);
+            now = now.AddMilliseconds(1);
+        }
+        Assert.Equal([20, 20, 0], claims.Take(3));
+        await using var keel = await TestHost.StartAsync(db, k => k.AddWorkflow<int, int>("steady", async (ctx, n) =>
+            await ctx.StepAsync("double", _ => Task.FromResult(n * 2))), options: o => o.MaxRecoveryAttempts = 1);
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.Equal(i * 2, await keel.Client.GetResultAsync<int>($"steady-{i}", TestHost.Token));
+        }
     }
 
     [Fact]
