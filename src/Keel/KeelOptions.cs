@@ -75,6 +75,14 @@ public sealed class KeelOptions : IValidatableObject
     /// </summary>
     public bool EagerStart { get; set; } = true;
 
+    /// <summary>
+    /// Called right before each attempt of a step body runs (on the body's thread, after an AtMostOnce step's started
+    /// record is committed), with the attempt's context: run, step, position, attempt, effect kind and idempotency key.
+    /// For audits and test harnesses (Keel.Testing's <c>BodyLedger</c> keeps it in a file to check effects under SIGKILL).
+    /// Keep it short; an exception it throws fails the attempt like one of the body's.
+    /// </summary>
+    public Action<StepContext>? StepStarting { get; set; }
+
     /// <summary>This worker's owner id; null for one derived from machine, process and a random suffix.</summary>
     public string? WorkerId { get; set; }
 

@@ -138,6 +138,9 @@ internal sealed class RunExecutor : IDisposable
 
     public JsonSerializerOptions SerializerOptions => _services.Options.SerializerOptions;
 
+    /// <summary>The worker's hook called before each step body (<see cref="KeelOptions.StepStarting"/>).</summary>
+    public Action<StepContext>? StepStarting => _services.Options.StepStarting;
+
     public void Post(InboxItem item) => _inbox.Writer.TryWrite(item);
 
     /// <summary>

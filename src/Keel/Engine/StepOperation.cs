@@ -390,6 +390,7 @@ internal sealed class StepOperation<T>(int sequence, string name, Func<StepConte
         Task<T>? bodyTask = null;
         try
         {
+            executor.StepStarting?.Invoke(context);
             bodyTask = body(context);
             // One clock decides a timeout: the attempt token. A body that ignores it is abandoned when it fires.
             var result = attemptCts is null ? await bodyTask : await bodyTask.WaitAsync(attemptCts.Token);
