@@ -117,6 +117,9 @@ internal sealed class TimingStore(IWorkflowStore inner, Stopwatch clock, Action<
     public Task<CancelOutcome> RequestCancelAsync(string runId, string? reason, DateTimeOffset at, CancellationToken cancellationToken = default) =>
         inner.RequestCancelAsync(runId, reason, at, cancellationToken);
 
+    public Task<UnblockOutcome> UnblockAsync(string runId, string action, DateTimeOffset at, CancellationToken cancellationToken = default) =>
+        inner.UnblockAsync(runId, action, at, cancellationToken);
+
     public Task<IReadOnlyList<string>> GetLeaseOwnersAsync(CancellationToken cancellationToken = default) =>
         TimeAsync("GetLeaseOwnersAsync", () => inner.GetLeaseOwnersAsync(cancellationToken), r => $"{r.Count} owners");
 

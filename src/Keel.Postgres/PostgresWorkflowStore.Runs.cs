@@ -131,14 +131,14 @@ public sealed partial class PostgresWorkflowStore
         ArgumentNullException.ThrowIfNull(runIds);
         return UseAsync<IReadOnlyList<RunInfo>>(async (connection, ct) =>
         {
-            using var command = new NpgsqlCommand($"SELECT {RunColumns} FROM runs WHERE run_id = ANY(@ids);", connection);
+            using var command = new NpgsqlCommand($"SELECT {ReadColumns} FROM runs WHERE run_id = ANY(@ids);", connection);
             Add(command, "ids", NpgsqlDbType.Array | NpgsqlDbType.Text, runIds.ToArray());
             var runs = new List<RunInfo>(runIds.Count);
             var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
             await using var readerScope = reader.ConfigureAwait(false);
             while (await reader.ReadAsync(ct).ConfigureAwait(false))
             {
-                runs.Add(ReadRun(reader));
+                runs.Add(ReadRun(reader, withStuckChild: true));
             }
             return runs;
         }, cancellationToken);
@@ -146,11 +146,11 @@ public sealed partial class PostgresWorkflowStore
 
     private static async Task<RunInfo?> GetRunAsync(NpgsqlConnection connection, string runId, CancellationToken cancellationToken)
     {
-        using var command = new NpgsqlCommand($"SELECT {RunColumns} FROM runs WHERE run_id = @id;", connection);
+        using var command = new NpgsqlCommand($"SELECT {ReadColumns} FROM runs WHERE run_id = @id;", connection);
         Add(command, "id", NpgsqlDbType.Text, runId);
         var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await using var readerScope = reader.ConfigureAwait(false);
-        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadRun(reader) : null;
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadRun(reader, withStuckChild: true) : null;
     }
 
     /// <inheritdoc />
@@ -161,7 +161,7 @@ public sealed partial class PostgresWorkflowStore
         return UseAsync(async (connection, ct) =>
         {
             using var command = new NpgsqlCommand { Connection = connection };
-            var sql = new StringBuilder($"SELECT {RunColumns} FROM runs WHERE true");
+            var sql = new StringBuilder($"SELECT {ReadColumns} FROM runs WHERE true");
             if (query.Statuses.Count > 0)
             {
                 sql.Append(" AND status = ANY(@statuses)");
@@ -197,7 +197,7 @@ public sealed partial class PostgresWorkflowStore
             {
                 while (await reader.ReadAsync(ct).ConfigureAwait(false))
                 {
-                    runs.Add(ReadRun(reader));
+                    runs.Add(ReadRun(reader, withStuckChild: true));
                 }
             }
             return RunPageCursor.ToPage(runs, query.Limit);
@@ -286,6 +286,40 @@ public sealed partial class PostgresWorkflowStore
             Add(purge, "before", NpgsqlDbType.Bigint, Ms(finishedBefore));
             Add(purge, "limit", NpgsqlDbType.Integer, batchSize);
             return await purge.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<UnblockOutcome> UnblockAsync(string runId, string action, DateTimeOffset at, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(runId);
+        ArgumentNullException.ThrowIfNull(action);
+        return UseAsync(async (connection, ct) =>
+        {
+            // Suspect (interrupted twice) with a fresh budget: the first worker to take it runs it alone. The due time
+            // wakes the workers (NOTIFY by trigger).
+            using var unblock = new NpgsqlCommand(
+                "WITH unblocked AS (" +
+                "  UPDATE runs SET status = 'Pending', status_reason = NULL, error = NULL, due_at = @at, updated_at = @at, owner = NULL, " +
+                "    lease_expires_at = NULL, recovery_attempts = 0, interrupted = 2, held_alone = false, recovery_point = NULL, next_index = next_index + 1 " +
+                "  WHERE run_id = @id AND status = 'Blocked' RETURNING workflow, next_index - 1 AS idx), " +
+                "ins AS (" +
+                "  INSERT INTO journal (run_id, idx, seq, kind, name, attempt, recorded_at, payload) " +
+                "  SELECT @id, idx, 0, @kind, workflow, 0, @at, @action FROM unblocked) " +
+                "SELECT (SELECT count(*) FROM unblocked), (SELECT status FROM runs WHERE run_id = @id);", connection);
+            Add(unblock, "id", NpgsqlDbType.Text, runId);
+            Add(unblock, "at", NpgsqlDbType.Bigint, Ms(at));
+            Add(unblock, "kind", NpgsqlDbType.Text, nameof(JournalEntryKind.RunUnblocked));
+            Add(unblock, "action", NpgsqlDbType.Text, action);
+            var reader = await unblock.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            await using var readerScope = reader.ConfigureAwait(false);
+            await reader.ReadAsync(ct).ConfigureAwait(false);
+            if (reader.GetInt64(0) == 1)
+            {
+                return UnblockOutcome.Unblocked;
+            }
+            return await reader.IsDBNullAsync(1, ct).ConfigureAwait(false) ? UnblockOutcome.NotFound
+                : Enum.Parse<RunStatus>(reader.GetString(1)).IsTerminal() ? UnblockOutcome.AlreadyFinished : UnblockOutcome.NotBlocked;
         }, cancellationToken);
     }
 

@@ -13,6 +13,10 @@ namespace Keel.Postgres;
 /// migration at <see cref="InitializeAsync"/>. Times are stored as Unix milliseconds.</remarks>
 public sealed partial class PostgresWorkflowStore : IWorkflowStore, IStoreWakeup
 {
+    // What reads of runs return: the columns, and for a waiting parent the child that cannot go on by itself, if any.
+    private const string ReadColumns = RunColumns + ", CASE WHEN status = 'Waiting' THEN (SELECT json_build_array(c.run_id, c.status, c.status_reason)::text " +
+        "FROM runs c WHERE c.parent_run_id = runs.run_id AND c.status IN ('Blocked', 'NeedsAttention') ORDER BY c.created_at LIMIT 1) END";
+
     private const string RunColumns = "run_id, workflow, status, input, result, error, status_reason, priority, created_at, updated_at, completed_at, owner, recovery_attempts, cancel_requested, custom_status, pause_requested, parent_run_id, parent_seq, continued_as";
     private readonly PostgresStoreOptions _options;
     private readonly NpgsqlDataSource _dataSource;
@@ -298,7 +302,7 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IStoreWakeup
     private static void Add<T>(NpgsqlParameterCollection parameters, string name, NpgsqlDbType type, T value) =>
         parameters.Add(new NpgsqlParameter<T>(name, type) { TypedValue = value });
 
-    private static RunInfo ReadRun(NpgsqlDataReader r) => new()
+    private static RunInfo ReadRun(NpgsqlDataReader r, bool withStuckChild = false) => new()
     {
         RunId = r.GetString(0),
         WorkflowName = r.GetString(1),
@@ -319,5 +323,6 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IStoreWakeup
         ParentRunId = NullableString(r, 16),
         ParentSequence = r.IsDBNull(17) ? null : r.GetInt32(17),
         ContinuedAsRunId = NullableString(r, 18),
+        StuckChild = withStuckChild ? StoreJson.ReadStuckChild(NullableString(r, 19)) : null,
     };
 }

@@ -82,13 +82,13 @@ public sealed partial class SqliteWorkflowStore
         return await ReadAsync<IReadOnlyList<RunInfo>>(connection =>
         {
             using var command = connection.CreateCommand();
-            command.CommandText = $"SELECT {RunColumns} FROM runs WHERE run_id IN (SELECT value FROM json_each($ids));";
+            command.CommandText = $"SELECT {ReadColumns} FROM runs WHERE run_id IN (SELECT value FROM json_each($ids));";
             command.Parameters.AddWithValue("$ids", ids);
             using var reader = command.ExecuteReader();
             var runs = new List<RunInfo>();
             while (reader.Read())
             {
-                runs.Add(ReadRun(reader));
+                runs.Add(ReadRun(reader, withStuckChild: true));
             }
             return runs;
         }, cancellationToken).ConfigureAwait(false);
@@ -114,7 +114,7 @@ public sealed partial class SqliteWorkflowStore
             RunInfo? run;
             using (var reader = command.ExecuteReader())
             {
-                run = reader.Read() ? ReadRun(reader) : null;
+                run = reader.Read() ? ReadRun(reader, withStuckChild: true) : null;
             }
             if (Volatile.Read(ref _disposed) == 0 && _getRunCommands.Count < MaxIdleRunReaders)
             {
@@ -147,7 +147,7 @@ public sealed partial class SqliteWorkflowStore
         {
             connection.Open();
             var command = connection.CreateCommand();
-            command.CommandText = $"SELECT {RunColumns} FROM runs WHERE run_id = $id;";
+            command.CommandText = $"SELECT {ReadColumns} FROM runs WHERE run_id = $id;";
             command.Parameters.Add("$id", SqliteType.Text);
             command.Prepare();
             return command;
@@ -181,7 +181,7 @@ public sealed partial class SqliteWorkflowStore
         return ReadAsync(connection =>
         {
             using var command = connection.CreateCommand();
-            var sql = new StringBuilder($"SELECT {RunColumns} FROM runs WHERE 1 = 1");
+            var sql = new StringBuilder($"SELECT {ReadColumns} FROM runs WHERE 1 = 1");
             if (query.Statuses.Count > 0)
             {
                 sql.Append(" AND status IN (SELECT value FROM json_each($statuses))");
@@ -215,7 +215,7 @@ public sealed partial class SqliteWorkflowStore
             using var reader = command.ExecuteReader();
             while (reader.Read())
             {
-                runs.Add(ReadRun(reader));
+                runs.Add(ReadRun(reader, withStuckChild: true));
             }
             return RunPageCursor.ToPage(runs, query.Limit);
         }, cancellationToken);
@@ -262,6 +262,41 @@ public sealed partial class SqliteWorkflowStore
             return select.ExecuteScalar() is string current
                 ? Enum.Parse<RunStatus>(current).IsTerminal() ? PauseOutcome.AlreadyFinished : PauseOutcome.NotApplicable
                 : PauseOutcome.NotFound;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<UnblockOutcome> UnblockAsync(string runId, string action, DateTimeOffset at, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(runId);
+        ArgumentNullException.ThrowIfNull(action);
+        return WriteAsync(w =>
+        {
+            // Suspect (interrupted twice) with a fresh budget: the first worker to take it runs it alone.
+            var unblock = w.Command(
+                "UPDATE runs SET status = 'Pending', status_reason = NULL, error = NULL, due_at = $at, updated_at = $at, owner = NULL, " +
+                "lease_expires_at = NULL, recovery_attempts = 0, interrupted = 2, held_alone = 0, recovery_point = NULL " +
+                "WHERE run_id = $id AND status = 'Blocked' RETURNING workflow, " + JournalLengthSql + ";");
+            unblock.Parameters.Set("$id", runId);
+            unblock.Parameters.Set("$at", Ms(at));
+            using (var reader = unblock.ExecuteReader())
+            {
+                if (reader.Read())
+                {
+                    var (workflow, index) = (reader.GetString(0), reader.GetInt64(1));
+                    reader.Close();
+                    InsertEntry(w, runId, index, new JournalEntry
+                    {
+                        Sequence = 0, Kind = JournalEntryKind.RunUnblocked, Name = workflow, RecordedAt = at, Payload = action,
+                    });
+                    return UnblockOutcome.Unblocked;
+                }
+            }
+            var select = w.Command("SELECT status FROM runs WHERE run_id = $id;");
+            select.Parameters.Set("$id", runId);
+            return select.ExecuteScalar() is string status
+                ? Enum.Parse<RunStatus>(status).IsTerminal() ? UnblockOutcome.AlreadyFinished : UnblockOutcome.NotBlocked
+                : UnblockOutcome.NotFound;
         }, cancellationToken);
     }
 

@@ -18,6 +18,10 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore
 
     internal const string JournalLengthSql = "(SELECT coalesce(max(idx) + 1, 0) FROM journal WHERE journal.run_id = runs.run_id)";
 
+    // What reads of runs return: the columns, and for a waiting parent the child that cannot go on by itself, if any.
+    private const string ReadColumns = RunColumns + ", CASE WHEN status = 'Waiting' THEN (SELECT json_array(c.run_id, c.status, c.status_reason) " +
+        "FROM runs c WHERE c.parent_run_id = runs.run_id AND c.status IN ('Blocked', 'NeedsAttention') ORDER BY c.created_at LIMIT 1) END";
+
     private const string RunColumns = "run_id, workflow, status, input, result, error, status_reason, priority, created_at, " + LastChangeSql + ", completed_at, owner, recovery_attempts, cancel_requested, custom_status, pause_requested, parent_run_id, parent_seq, continued_as";
     private readonly SqliteStoreOptions _options;
     private readonly string _connectionString;
@@ -270,7 +274,7 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore
     private static ErrorInfo? ErrorFromJson(SqliteDataReader r, int ordinal) =>
         r.IsDBNull(ordinal) ? null : StoreJson.ReadError(r.GetString(ordinal));
 
-    private static RunInfo ReadRun(SqliteDataReader r) => new()
+    private static RunInfo ReadRun(SqliteDataReader r, bool withStuckChild = false) => new()
     {
         RunId = r.GetString(0),
         WorkflowName = r.GetString(1),
@@ -291,5 +295,6 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore
         ParentRunId = r.IsDBNull(16) ? null : r.GetString(16),
         ParentSequence = r.IsDBNull(17) ? null : r.GetInt32(17),
         ContinuedAsRunId = r.IsDBNull(18) ? null : r.GetString(18),
+        StuckChild = withStuckChild && !r.IsDBNull(19) ? StoreJson.ReadStuckChild(r.GetString(19)) : null,
     };
 }

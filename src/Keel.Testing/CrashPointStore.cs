@@ -118,6 +118,10 @@ public sealed class CrashPointStore(IWorkflowStore inner, int crashAfterEntry, C
         GuardAsync(() => inner.RequestCancelAsync(runId, reason, at, cancellationToken));
 
     /// <inheritdoc />
+    public Task<UnblockOutcome> UnblockAsync(string runId, string action, DateTimeOffset at, CancellationToken cancellationToken = default) =>
+        GuardAsync(() => inner.UnblockAsync(runId, action, at, cancellationToken));
+
+    /// <inheritdoc />
     public Task<PauseOutcome> RequestPauseAsync(string runId, DateTimeOffset at, CancellationToken cancellationToken = default) =>
         GuardAsync(() => inner.RequestPauseAsync(runId, at, cancellationToken));
 

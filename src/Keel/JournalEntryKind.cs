@@ -64,4 +64,7 @@ public enum JournalEntryKind
 
     /// <summary>The run was blocked (nondeterminism or quarantine).</summary>
     RunBlocked,
+
+    /// <summary>A person unblocked the Blocked run (payload: who and why); it continues where it stopped.</summary>
+    RunUnblocked,
 }

@@ -322,6 +322,37 @@ public sealed class KeelClient
     }
 
     /// <summary>
+    /// Unblocks a Blocked run (stopped by nondeterminism, or quarantined after its recoveries kept failing) once its cause
+    /// is fixed: it continues where it stopped, with a fresh recovery budget. Who unblocked it and why are journaled. The
+    /// worker that takes it first runs it alone among suspect runs, so a run that still brings its worker down is
+    /// quarantined again without taking others with it; a run whose code still differs from its journal blocks again.
+    /// </summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="by">Who unblocks it, for the record.</param>
+    /// <param name="reason">Why, for the record.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>A task that completes when the run is runnable again.</returns>
+    /// <exception cref="RunNotFoundException">No run has that id.</exception>
+    /// <exception cref="RunFinishedException">The run has finished.</exception>
+    /// <exception cref="RunStateException">The run is not Blocked.</exception>
+    public async Task UnblockAsync(string runId, string? by = null, string? reason = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(runId);
+        var outcome = await _store.UnblockAsync(runId, new OperatorActionData(by, reason).ToJson(), _time.GetUtcNow(), cancellationToken);
+        switch (outcome)
+        {
+            case UnblockOutcome.NotFound:
+                throw new RunNotFoundException(runId);
+            case UnblockOutcome.AlreadyFinished:
+                throw new RunFinishedException(runId, (await GetRunAsync(runId, cancellationToken))?.Status ?? RunStatus.Completed, "be unblocked");
+            case UnblockOutcome.NotBlocked:
+                throw new RunStateException(runId, (await GetRunAsync(runId, cancellationToken))?.Status ?? RunStatus.Running, "be unblocked: it is not Blocked");
+        }
+        _notifier.NotifyRunChanged(runId);
+        _notifier.NotifyWork();
+    }
+
+    /// <summary>
     /// Sends a signal to a run. It is stored durably in the run's inbox at once, whether or not the run is loaded or
     /// waiting yet, and delivered once to the first <see cref="WorkflowContext.WaitForSignalAsync{T}"/> of that name.
     /// </summary>

@@ -91,6 +91,7 @@ public static class KeelJson
 [JsonSerializable(typeof(ChildOutcomeData))]
 [JsonSerializable(typeof(StepResolutionData))]
 [JsonSerializable(typeof(RecoveryPointData))]
+[JsonSerializable(typeof(OperatorActionData))]
 [JsonSerializable(typeof(string[]))]
 [JsonSerializable(typeof(IReadOnlyList<string>))]
 [JsonSerializable(typeof(IEnumerable<string>))]

@@ -50,6 +50,13 @@ public sealed record RunInfo
     /// <summary>True when a pause was requested and the owning worker has not yet acted on it.</summary>
     public bool PauseRequested { get; init; }
 
+    /// <summary>
+    /// For a Waiting run whose child run cannot go on by itself (the child is Blocked, or NeedsAttention waiting for a
+    /// person): that child, its state and why. The parent waits for it; settle the child (unblock, resolve, cancel) and
+    /// both go on. Null otherwise, and in lists that do not compute it.
+    /// </summary>
+    public StuckChildRun? StuckChild { get; init; }
+
     /// <summary>The run this one continued as (<see cref="WorkflowContext.ContinueAsNew{TInput}"/>), once it did.</summary>
     public string? ContinuedAsRunId { get; init; }
 

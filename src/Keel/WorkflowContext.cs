@@ -142,9 +142,13 @@ public abstract class WorkflowContext
     /// <param name="workflowName">The child's workflow (registered with the workers that should run it).</param>
     /// <param name="input">The child's input.</param>
     /// <param name="options">The child's run id and priority.</param>
+    /// <param name="timeout">How long to wait for the child, from this call (durable: it counts while the parent is
+    /// released); null to wait as long as it takes. When it passes, the child is asked to cancel and the parent gets a
+    /// <see cref="ChildRunTimeoutException"/>.</param>
     /// <returns>The child's result.</returns>
     /// <exception cref="ChildRunFailedException">The child ended Failed or Cancelled.</exception>
-    public abstract Task<TResult> RunChildAsync<TInput, TResult>(string workflowName, TInput input, StartWorkflowOptions? options = null);
+    /// <exception cref="ChildRunTimeoutException">The child did not finish within <paramref name="timeout"/>.</exception>
+    public abstract Task<TResult> RunChildAsync<TInput, TResult>(string workflowName, TInput input, StartWorkflowOptions? options = null, TimeSpan? timeout = null);
 
     /// <summary>Creates a saga: steps that register compensations, run in reverse order on failure or cancellation.</summary>
     /// <returns>The saga.</returns>

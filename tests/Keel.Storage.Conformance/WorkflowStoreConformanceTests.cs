@@ -866,4 +866,66 @@ public abstract class WorkflowStoreConformanceTests : IAsyncLifetime
         Assert.Equal("keel.child/1", Assert.Single(await store.GetSignalsAsync("parent", Token)).Name);
         Assert.Equal("parent", Assert.Single(await ClaimAsync(store, "c", T0.AddSeconds(3))).Run.RunId);
     }
+
+    [Fact]
+    public async Task ParentWaitingForAChildThatNeedsAPersonOrIsBlocked_SaysSo_UntilTheChildGoesOn()
+    {
+        var store = await ParentWaitingForItsChildAsync();
+        Assert.Null((await store.GetRunAsync("parent", Token))!.StuckChild);
+        var child = Assert.Single(await ClaimAsync(store, "b", T0.AddSeconds(1)));
+        Assert.True(await store.AppendAsync(child.Lease, [], new RunUpdate
+        {
+            Status = RunStatus.NeedsAttention, StatusReason = "outcome unknown", ReleaseLease = true, WaitsForSignals = ["keel.resolve/1/1"], At = T0.AddSeconds(1),
+        }, Token));
+        var parent = (await store.GetRunAsync("parent", Token))!;
+        Assert.Equal(new StuckChildRun("parent.1", RunStatus.NeedsAttention, "outcome unknown"), parent.StuckChild);
+        Assert.Equal(parent.StuckChild, Assert.Single(await store.GetRunsAsync(["parent", "nobody"], Token)).StuckChild);
+        Assert.Equal(parent.StuckChild, (await store.ListRunsAsync(new RunQuery { Statuses = [RunStatus.Waiting] }, Token)).Runs.Single().StuckChild);
+        Assert.Contains("which is NeedsAttention: outcome unknown", parent.StuckChild!.ToString(), StringComparison.Ordinal);
+
+        // The child is resolved and goes on: the parent waits plainly again; blocked, it says so.
+        Assert.True(await store.SendSignalAsync(new NewSignal { RunId = "parent.1", Name = "keel.resolve/1/1", SentAt = T0.AddSeconds(2) }, Token) is SignalOutcome.Stored);
+        var again = Assert.Single(await ClaimAsync(store, "b", T0.AddSeconds(2)));
+        Assert.Null((await store.GetRunAsync("parent", Token))!.StuckChild);
+        Assert.True(await store.AppendAsync(again.Lease, [], new RunUpdate
+        {
+            Status = RunStatus.Blocked, StatusReason = "quarantined", Error = new ErrorInfo("E", "m", null), ReleaseLease = true, At = T0.AddSeconds(3),
+        }, Token));
+        Assert.Equal(new StuckChildRun("parent.1", RunStatus.Blocked, "quarantined"), (await store.GetRunAsync("parent", Token))!.StuckChild);
+    }
+
+    [Fact]
+    public async Task Unblock_JournalsWhoAndWhy_MakesTheRunRunnableAsASuspect_AndRefusesOtherStates()
+    {
+        var store = await OpenAsync();
+        await CreateAsync(store, "r");
+        var held = Assert.Single(await ClaimAsync(store, "a", T0));
+        Assert.True(await store.AppendAsync(held.Lease, [Entry(1, "one")], null, Token));
+        Assert.True(await store.AppendAsync(held.Lease, [new JournalEntry { Sequence = 0, Kind = JournalEntryKind.RunBlocked, Name = "w", RecordedAt = T0 }], new RunUpdate
+        {
+            Status = RunStatus.Blocked, StatusReason = "nondeterminism", Error = new ErrorInfo("E", "m", null), ReleaseLease = true, At = T0,
+        }, Token));
+        Assert.Empty(await ClaimAloneAsync(store, "b", T0.AddSeconds(1))); // Blocked: nobody takes it
+
+        Assert.Equal(UnblockOutcome.Unblocked, await store.UnblockAsync("r", "{\"by\":\"ada\",\"reason\":\"v1 is back\"}", T0.AddSeconds(2), Token));
+        var run = (await store.GetRunAsync("r", Token))!;
+        Assert.Equal(RunStatus.Pending, run.Status);
+        Assert.Null(run.StatusReason);
+        Assert.Null(run.Error);
+        Assert.Equal(0, run.RecoveryAttempts);
+        var journal = await store.GetJournalAsync("r", Token);
+        Assert.Equal([JournalEntryKind.StepCompleted, JournalEntryKind.RunBlocked, JournalEntryKind.RunUnblocked], journal.Select(e => e.Kind));
+        Assert.Equal([0L, 1, 2], journal.Select(e => e.Index));
+        Assert.Equal("{\"by\":\"ada\",\"reason\":\"v1 is back\"}", journal[^1].Payload);
+        Assert.Equal(T0.AddSeconds(2), journal[^1].RecordedAt);
+
+        Assert.Equal(UnblockOutcome.NotBlocked, await store.UnblockAsync("r", "{}", T0.AddSeconds(2), Token));
+        Assert.Empty(await ClaimAsync(store, "b", T0.AddSeconds(2))); // suspect: run alone first
+        var alone = Assert.Single(await ClaimAloneAsync(store, "b", T0.AddSeconds(2)));
+        Assert.True(alone.Alone);
+        Assert.Equal(3, alone.JournalLength ?? 3);
+        Assert.Equal(UnblockOutcome.NotFound, await store.UnblockAsync("nobody", "{}", T0, Token));
+        Assert.True(await store.AppendAsync(alone.Lease, [], new RunUpdate { Status = RunStatus.Completed, ReleaseLease = true, At = T0.AddSeconds(3) }, Token));
+        Assert.Equal(UnblockOutcome.AlreadyFinished, await store.UnblockAsync("r", "{}", T0.AddSeconds(4), Token));
+    }
 }

@@ -11,8 +11,11 @@ internal sealed record ChildOutcomeData(RunStatus Status, string? Result, ErrorI
 /// that it started, then waits durably for the child to tell its outcome (the parent is released meanwhile).
 /// </summary>
 internal sealed class ChildOperation<TResult>(RunExecutor owner, int sequence, string childRunId, string workflowName, string input, int priority,
-    string parentRunId, bool alreadyStarted) : InboxWaitOperation(sequence, workflowName, ParentNotice.SignalNameFor(sequence), null)
+    string parentRunId, bool alreadyStarted, TimeSpan? timeout, DateTimeOffset? deadline)
+    : InboxWaitOperation(sequence, workflowName, ParentNotice.SignalNameFor(sequence), deadline)
 {
+    private const string TimedOut = "Keel.ChildTimedOut";
+
     private readonly TaskCompletionSource<TResult> _tcs = new();
 
     public Task<TResult> Task => _tcs.Task;
@@ -82,7 +85,7 @@ internal sealed class ChildOperation<TResult>(RunExecutor owner, int sequence, s
     public override void Cancel(CancellationToken token)
     {
         base.Cancel(token);
-        owner.CancelChild(childRunId);
+        owner.CancelChild(childRunId, "was cancelled");
     }
 
     protected override JournalEntry ReceivedEntry(StoredSignal signal, RunExecutor executor)
@@ -103,10 +106,22 @@ internal sealed class ChildOperation<TResult>(RunExecutor owner, int sequence, s
             };
     }
 
-    protected override JournalEntry ExpiredEntry(RunExecutor executor) => throw new InvalidOperationException("A child run has no deadline.");
+    protected override JournalEntry ExpiredEntry(RunExecutor executor) => new()
+    {
+        Sequence = Sequence, Kind = JournalEntryKind.ChildFailed, Name = Name, RecordedAt = executor.Now, StartedAt = Deadline,
+        Payload = KeelJson.Serialize(new ChildOutcomeData(RunStatus.Running, null, null, $"the parent stopped waiting after {timeout}"), KeelJson.Default),
+        Error = new ErrorInfo(TimedOut, $"Child run '{childRunId}' did not finish within {timeout}; it was asked to cancel."),
+    };
 
     protected override void Deliver(JournalEntry entry, RunExecutor executor)
     {
+        if (entry.Error?.Type == TimedOut)
+        {
+            // Also when replayed: a crash may have come between the timeout's entry and the child's cancellation.
+            owner.CancelChild(childRunId, $"stopped waiting for it after {timeout}");
+            _tcs.TrySetException(new ChildRunTimeoutException(childRunId, timeout ?? TimeSpan.Zero));
+            return;
+        }
         if (entry.Kind == JournalEntryKind.ChildCompleted)
         {
             try

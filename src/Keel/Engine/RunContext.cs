@@ -105,9 +105,13 @@ internal sealed class RunContext : WorkflowContext, IDisposable
         return operation.Task;
     }
 
-    public override Task<TResult> RunChildAsync<TInput, TResult>(string workflowName, TInput input, StartWorkflowOptions? options = null)
+    public override Task<TResult> RunChildAsync<TInput, TResult>(string workflowName, TInput input, StartWorkflowOptions? options = null, TimeSpan? timeout = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(workflowName);
+        if (timeout is { } t)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(t, TimeSpan.Zero, nameof(timeout));
+        }
         if (!TryTakeSequence(workflowName, "child run", out var sequence, JournalEntryKind.ChildStarted, JournalEntryKind.ChildCompleted, JournalEntryKind.ChildFailed))
         {
             return new TaskCompletionSource<TResult>().Task;
@@ -115,7 +119,7 @@ internal sealed class RunContext : WorkflowContext, IDisposable
         var childId = options?.RunId ?? $"{RunId}.{sequence}";
         var alreadyStarted = _history.FirstEntryFor(sequence) is not null;
         var operation = new ChildOperation<TResult>(_executor, sequence, childId, workflowName,
-            KeelJson.Serialize(input, _executor.SerializerOptions), options?.Priority ?? 0, RunId, alreadyStarted);
+            KeelJson.Serialize(input, _executor.SerializerOptions), options?.Priority ?? 0, RunId, alreadyStarted, timeout, timeout is { } wait ? UtcNow + wait : null);
         if (IsCancelled)
         {
             operation.Cancel(_cancel.Token); // the child, if a crash left it started, is cancelled too

@@ -196,14 +196,15 @@ internal sealed class RunExecutor : IDisposable
     /// <summary>Tells this process's worker that new work (a child run) may be claimable now.</summary>
     public void NotifyWork() => _services.Notifier.NotifyWork();
 
-    /// <summary>Asks a child run to cancel (the parent was cancelled); best effort here, repeated on the parent's replay.</summary>
-    public void CancelChild(string childRunId) => _ = CancelChildAsync(childRunId);
+    /// <summary>Asks a child run to cancel (the parent was cancelled, or stopped waiting for it); best effort here,
+    /// repeated on the parent's replay.</summary>
+    public void CancelChild(string childRunId, string why) => _ = CancelChildAsync(childRunId, why);
 
-    private async Task CancelChildAsync(string childRunId)
+    private async Task CancelChildAsync(string childRunId, string why)
     {
         try
         {
-            var outcome = await _services.Store.RequestCancelAsync(childRunId, $"its parent run '{RunId}' was cancelled", Now, CancellationToken.None);
+            var outcome = await _services.Store.RequestCancelAsync(childRunId, $"its parent run '{RunId}' {why}", Now, CancellationToken.None);
             if (outcome == CancelOutcome.Requested)
             {
                 _services.Notifier.NotifyRunRequest(RunRequest.Cancel, childRunId);
@@ -674,7 +675,7 @@ internal sealed class RunExecutor : IDisposable
         }
         if (workflowTask.IsCanceled || exception is OperationCanceledException && context.IsCancelled)
         {
-            await FinishAsync(JournalEntryKind.RunCancelled, RunStatus.Cancelled, null, "cancelled on request", null);
+            await FinishAsync(JournalEntryKind.RunCancelled, RunStatus.Cancelled, null, null, null); // keeps the reason the request stored
             _logger.RunCancelled(RunId, _definition.Name);
             return;
         }

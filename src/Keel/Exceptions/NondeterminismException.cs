@@ -11,8 +11,8 @@ public sealed class NondeterminismException : KeelException
     public NondeterminismException(string runId, int sequence, string recorded, string requested)
         : base($"Run '{runId}' is blocked by nondeterminism at position {sequence}: the journal recorded {recorded}, " +
                $"but the workflow code now asks for {requested}. The workflow code changed while this run was in flight " +
-               $"(or depends on something other than its journal). To continue: deploy the code the run started with and " +
-               $"restart the worker, or cancel the run with `keel cancel {runId}`.")
+               "(or depends on something other than its journal). To continue: deploy code that asks for the same operations " +
+               "at the journaled positions (for example the code the run started with), then unblock the run; or cancel it.")
     {
         RunId = runId;
         Sequence = sequence;

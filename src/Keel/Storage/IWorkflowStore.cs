@@ -113,6 +113,18 @@ public interface IWorkflowStore : IAsyncDisposable
     /// <returns>What happened.</returns>
     Task<PauseOutcome> ResumeAsync(string runId, DateTimeOffset at, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Unblocks a Blocked run: in one transaction it journals who unblocked it and why (a
+    /// <see cref="JournalEntryKind.RunUnblocked"/> entry), makes it runnable now with a fresh recovery budget, and marks it
+    /// suspect, so the worker that claims it first runs it alone (a quarantined run may still bring its worker down).
+    /// </summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="action">Who unblocks it and why, as the entry's payload (JSON).</param>
+    /// <param name="at">The time of the request.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>What happened.</returns>
+    Task<UnblockOutcome> UnblockAsync(string runId, string action, DateTimeOffset at, CancellationToken cancellationToken = default);
+
     /// <summary>Changes a run's priority; it applies from the run's next claim (a run held by a worker keeps going).</summary>
     /// <param name="runId">The run.</param>
     /// <param name="priority">Higher runs are claimed first.</param>

@@ -13,6 +13,24 @@ public static class StoreJson
     private static readonly JsonTypeInfo<RunCustomStatus> s_custom = KeelJson.TypeInfo<RunCustomStatus>(KeelJson.Default);
     private static readonly JsonTypeInfo<IEnumerable<string>> s_strings = KeelJson.TypeInfo<IEnumerable<string>>(KeelJson.Default);
     private static readonly JsonTypeInfo<IEnumerable<long>> s_longs = KeelJson.TypeInfo<IEnumerable<long>>(KeelJson.Default);
+    private static readonly JsonTypeInfo<string[]> s_array = KeelJson.TypeInfo<string[]>(KeelJson.Default);
+
+    /// <summary>
+    /// Reads a stuck child (<see cref="RunInfo.StuckChild"/>) from a JSON array [run id, status, reason], as the built-in
+    /// stores compute it with their JSON functions; null when the text is null or not such an array.
+    /// </summary>
+    /// <param name="json">The array.</param>
+    /// <returns>The child, or null.</returns>
+    public static StuckChildRun? ReadStuckChild(string? json)
+    {
+        if (json is null)
+        {
+            return null;
+        }
+        var parts = JsonSerializer.Deserialize(json, s_array);
+        return parts is [{ } runId, { } status, var reason] && Enum.TryParse<RunStatus>(status, out var parsed)
+            ? new StuckChildRun(runId, parsed, reason) : null;
+    }
 
     /// <summary>An error as JSON.</summary>
     /// <param name="error">The error.</param>

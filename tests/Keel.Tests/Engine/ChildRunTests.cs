@@ -91,4 +91,50 @@ public class ChildRunTests
         Assert.Equal(RunStatus.Cancelled, (await keel.Client.WaitForCompletionAsync(parent, TestHost.Token)).Status);
         Assert.Equal(RunStatus.Cancelled, (await keel.Client.WaitForCompletionAsync($"{parent}.1", TestHost.Token)).Status);
     }
+
+    [Fact]
+    public async Task ParentOfAChildThatWaitsForAPerson_SaysWhatItWaitsFor_AndGoesOnOnceTheChildIsResolved()
+    {
+        using var db = new TempDatabase();
+        await using var keel = await TestHost.StartAsync(db, k => k
+            .AddWorkflow<int, string>("parent", async (ctx, n) => await ctx.RunChildAsync<int, string>("guarded", n))
+            .AddWorkflow<int, string>("guarded", async (ctx, _) => await ctx.StepAsync("wire", _ => Task.FromResult("wired"),
+                new StepOptions { Requires = [StepGuard.ApprovalGranted("wire")] })));
+        var parent = (await keel.Client.StartAsync("parent", 1, cancellationToken: TestHost.Token)).RunId;
+        var child = $"{parent}.1";
+        await TestHost.EventuallyAsync(async () => (await keel.Client.GetRunAsync(parent, TestHost.Token))?.StuckChild is not null, "the parent says its child is stuck");
+        var stuck = (await keel.Client.GetRunAsync(parent, TestHost.Token))!.StuckChild!;
+        Assert.Equal((child, RunStatus.NeedsAttention), (stuck.RunId, stuck.Status));
+        Assert.Contains("Precondition not met for step 'wire'", stuck.Reason, StringComparison.Ordinal);
+
+        await keel.Client.ResolveAsync(child, StepResolution.CompleteWith("\"wired by hand\"", "ada"), TestHost.Token);
+        Assert.Equal("wired by hand", await keel.Client.GetResultAsync<string>(parent, TestHost.Token));
+        Assert.Null((await keel.Client.GetRunAsync(parent, TestHost.Token))!.StuckChild);
+    }
+
+    [Fact]
+    public async Task ChildThatDoesNotFinishWithinItsTimeout_IsCancelled_AndTheParentGetsATimeout()
+    {
+        using var db = new TempDatabase();
+        await using var keel = await TestHost.StartAsync(db, k => k
+            .AddWorkflow<int, string>("parent", async (ctx, n) =>
+            {
+                try
+                {
+                    return await ctx.RunChildAsync<int, string>("slow", n, timeout: TimeSpan.FromMilliseconds(300));
+                }
+                catch (ChildRunTimeoutException ex)
+                {
+                    return $"gave up on {ex.ChildRunId}";
+                }
+            })
+            .AddWorkflow<int, string>("slow", async (ctx, _) => await ctx.WaitForSignalAsync<string>("never")));
+        var parent = (await keel.Client.StartAsync("parent", 1, cancellationToken: TestHost.Token)).RunId;
+        Assert.Equal($"gave up on {parent}.1", await keel.Client.GetResultAsync<string>(parent, TestHost.Token));
+        var child = await keel.Client.WaitForCompletionAsync($"{parent}.1", TestHost.Token);
+        Assert.Equal(RunStatus.Cancelled, child.Status);
+        Assert.Contains("stopped waiting for it", child.StatusReason, StringComparison.Ordinal);
+        var failed = Assert.Single(await keel.Client.GetJournalAsync(parent, TestHost.Token), e => e.Kind == JournalEntryKind.ChildFailed);
+        Assert.Equal("Keel.ChildTimedOut", failed.Error!.Type);
+    }
 }
