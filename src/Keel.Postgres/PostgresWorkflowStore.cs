@@ -255,6 +255,10 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IStoreWakeup
             $"PostgreSQL refused the login for {_where} (PostgreSQL: {ex.Message}). Check the user and password in the connection string.", false, ex),
         PostgresException { SqlState: "42501" } => new StorageException(
             $"The PostgreSQL user lacks a privilege Keel needs on {_where} (PostgreSQL: {ex.Message}). Grant it, or use another user.", false, ex),
+        // Data exceptions (22xxx: a NUL character, an encoding PostgreSQL cannot hold) and program limits (54xxx: a row
+        // or an index entry too large): the same values will never be accepted.
+        PostgresException { SqlState: ['2', '2', ..] or ['5', '4', ..] } pg => new StorageException(
+            $"PostgreSQL refused a value on {_where} (PostgreSQL: {pg.Message}).", false, ex) { RejectsData = true },
         PostgresException pg => new StorageException($"PostgreSQL failed on {_where}: {pg.Message}", ex.IsTransient, ex),
         _ => new StorageException($"PostgreSQL at {_where} could not be reached or the connection broke: {ex.Message}", ex.IsTransient, ex),
     };

@@ -198,6 +198,7 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore
             : $"There is no Keel database at '{FilePath}'. Check the path.", false, ex),
         13 => new StorageException($"The disk holding '{FilePath}' is full (SQLite: {ex.Message}). Nothing after the last commit was written.", true, ex),
         8 => new StorageException($"The database '{FilePath}' is read-only (SQLite: {ex.Message}). Check its permissions.", false, ex),
+        18 => new StorageException($"SQLite refused a value as too large for '{FilePath}' (SQLite: {ex.Message}).", false, ex) { RejectsData = true },
         _ => new StorageException($"SQLite failed on '{FilePath}': {ex.Message}", false, ex),
     };
 

@@ -67,4 +67,8 @@ public enum JournalEntryKind
 
     /// <summary>A person unblocked the Blocked run (payload: who and why); it continues where it stopped.</summary>
     RunUnblocked,
+
+    /// <summary>A signal whose payload does not fit the type its wait expects was taken from the inbox and set aside (payload:
+    /// the signal's payload; error: why); the wait goes on for one that fits.</summary>
+    SignalRejected,
 }

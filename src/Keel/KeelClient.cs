@@ -75,6 +75,8 @@ public sealed class KeelClient
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(workflowName);
         ArgumentNullException.ThrowIfNull(inputJson);
+        PayloadLimits.Check(inputJson, _options.Limits.MaxRunInputBytes, $"input of {(options?.RunId is { } id ? $"run '{id}'" : "a new run")} of workflow '{workflowName}'",
+            nameof(PayloadLimits.MaxRunInputBytes));
         if (_registry is { Names.Count: > 0 })
         {
             _registry.Get(workflowName).DeserializeInput(inputJson, _options.SerializerOptions);
@@ -380,6 +382,7 @@ public sealed class KeelClient
         SignalNames.Validate(name);
         if (payloadJson is not null)
         {
+            PayloadLimits.Check(payloadJson, _options.Limits.MaxSignalPayloadBytes, $"payload of signal '{name}' to run '{runId}'", nameof(PayloadLimits.MaxSignalPayloadBytes));
             EnsureJson(payloadJson, $"The payload of signal '{name}'", nameof(payloadJson));
         }
         await SendAsync(new NewSignal { RunId = runId, Name = name, Payload = payloadJson, SentAt = _time.GetUtcNow() }, $"receive signal '{name}'", cancellationToken);
@@ -438,6 +441,7 @@ public sealed class KeelClient
             {
                 throw new ArgumentException("Edited arguments go with an approval, not a rejection.", nameof(response));
             }
+            PayloadLimits.Check(json, _options.Limits.MaxApprovalArgumentsBytes, $"edited arguments of an approval of run '{runId}'", nameof(PayloadLimits.MaxApprovalArgumentsBytes));
             edited = EnsureJson(json, "The edited arguments", nameof(response));
         }
         var run = await GetRunAsync(runId, cancellationToken) ?? throw new RunNotFoundException(runId);
@@ -502,6 +506,7 @@ public sealed class KeelClient
         ArgumentNullException.ThrowIfNull(resolution);
         if (resolution.ResultJson is { } json)
         {
+            PayloadLimits.Check(json, _options.Limits.MaxResultBytes, $"result to complete a step of run '{runId}' with", nameof(PayloadLimits.MaxResultBytes));
             EnsureJson(json, "The result to complete the step with", nameof(resolution));
         }
         var run = await GetRunAsync(runId, cancellationToken) ?? throw new RunNotFoundException(runId);

@@ -83,6 +83,9 @@ public sealed class KeelOptions : IValidatableObject
     /// </summary>
     public Action<StepContext>? StepStarting { get; set; }
 
+    /// <summary>The largest inputs, payloads, results and error messages Keel stores (see <see cref="PayloadLimits"/>).</summary>
+    public PayloadLimits Limits { get; } = new();
+
     /// <summary>This worker's owner id; null for one derived from machine, process and a random suffix.</summary>
     public string? WorkerId { get; set; }
 
@@ -110,6 +113,12 @@ public sealed class KeelOptions : IValidatableObject
         {
             yield return new ValidationResult("RetainFinishedRunsFor (when set) and RetentionPurgeInterval must be positive.",
                 [nameof(RetainFinishedRunsFor), nameof(RetentionPurgeInterval)]);
+        }
+        var limits = new List<ValidationResult>();
+        Limits.Validate(limits);
+        foreach (var result in limits)
+        {
+            yield return result;
         }
         foreach (var (workflow, limit) in ConcurrencyLimits.Where(l => l.Value < 1))
         {

@@ -350,6 +350,30 @@ public sealed class PostgresStoreTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task OutcomeThatPostgresRefusesForGood_FailsItsRunClearly_AndLeavesTheRunsBatchedWithItAlone()
+    {
+        await using var keel = await KeelHost.StartAsync(k => k
+            .UsePostgres(_db.ConnectionString, o => o.Schema = _db.Schema)
+            .AddWorkflow<string, string>("named", async (ctx, name) => await ctx.StepAsync(name, _ => Task.FromResult(name))), cancellationToken: Token);
+        // PostgreSQL text cannot hold NUL: the step's outcome can never be journaled.
+        await keel.Client.StartAsync("named", "bad\0name", new StartWorkflowOptions { RunId = "bad" }, Token);
+        for (var i = 0; i < 20; i++)
+        {
+            await keel.Client.StartAsync("named", $"good-{i}", new StartWorkflowOptions { RunId = $"good-{i}" }, Token);
+        }
+        var bad = await keel.Client.WaitForCompletionAsync("bad", Token);
+        Assert.Equal(RunStatus.Failed, bad.Status);
+        Assert.True(bad.Error!.IsTerminal);
+        Assert.Contains("The store refused to record an outcome of this run", bad.StatusReason, StringComparison.Ordinal);
+        Assert.Contains("PostgreSQL refused a value", bad.Error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, bad.RecoveryAttempts); // failed at once, not released and claimed again and again
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.Equal($"good-{i}", await keel.Client.GetResultAsync<string>($"good-{i}", Token));
+        }
+    }
+
+    [Fact]
     public async Task Worker_RunsWorkflowsOnPostgres()
     {
         await using var keel = await KeelHost.StartAsync(k => k

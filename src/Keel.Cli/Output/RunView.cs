@@ -43,6 +43,10 @@ internal static class RunView
         {
             table.Add("Reason", ErrorText.OneLine(reason));
         }
+        if (run.StuckChild is { } child)
+        {
+            table.Add("Stuck", ErrorText.OneLine(child.ToString()));
+        }
         if (run.Owner is { } owner && !run.Status.IsTerminal())
         {
             table.Add("Worker", owner);

@@ -91,6 +91,8 @@ internal static class TimelineView
         JournalEntryKind.CancelRequested => "cancellation delivered to the workflow",
         JournalEntryKind.SignalReceived => $"signal received{(entry.Payload is { } p ? $" ({ErrorText.Truncate(ErrorText.OneLine(p), 80)})" : "")}",
         JournalEntryKind.SignalTimedOut => "wait for the signal timed out",
+        JournalEntryKind.SignalRejected => $"signal set aside, the wait goes on ({Error(entry)})",
+        JournalEntryKind.RunUnblocked => $"run unblocked{OperatorAction(entry.Payload)}",
         JournalEntryKind.ApprovalRequested => $"approval requested: {ApprovalText.Request(entry)}",
         JournalEntryKind.ApprovalDecided => ApprovalText.Decision(entry),
         JournalEntryKind.RunContinuedAsNew => $"run continued as new run {ChildId(entry)} (keel show {Shell.Quote(ChildId(entry))})",
@@ -126,6 +128,22 @@ internal static class TimelineView
         catch (System.Text.Json.JsonException)
         {
             return payload ?? "";
+        }
+    }
+
+    /// <summary>" by ada: v1 redeployed" from an operator action's payload ({"by","reason"}).</summary>
+    private static string OperatorAction(string? payload)
+    {
+        try
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(payload ?? "{}");
+            var root = document.RootElement;
+            string? Text(string name) => root.TryGetProperty(name, out var v) && v.ValueKind == System.Text.Json.JsonValueKind.String ? v.GetString() : null;
+            return $"{(Text("by") is { } by ? $" by {by}" : "")}{(Text("reason") is { } why ? $": {ErrorText.OneLine(why)}" : "")}";
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return "";
         }
     }
 

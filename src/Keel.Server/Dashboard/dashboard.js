@@ -162,6 +162,8 @@ function describe(e, journal) {
     case "CancelRequested": return "cancellation delivered to the workflow";
     case "SignalReceived": return `signal received${e.payload ? ": " + e.payload : ""}`;
     case "SignalTimedOut": return "wait for the signal timed out";
+    case "SignalRejected": return `signal set aside (the wait goes on): ${errorText(e.error)}`;
+    case "RunUnblocked": return `run unblocked${payload && payload.by ? " by " + payload.by : ""}${payload && payload.reason ? ": " + payload.reason : ""}`;
     case "ApprovalRequested": return `approval requested: ${payload && payload.title ? payload.title : e.name}`;
     case "ApprovalDecided": {
       if (!payload) return "approval decided";
@@ -252,6 +254,7 @@ async function renderRun(view, runId) {
       fact("Workflow", run.workflowName),
       fact("Doing", run.customStatus ? `${run.customStatus.text} (${ago(run.customStatus.at)})` : null),
       fact("Why", run.statusReason),
+      fact("Stuck", run.stuckChild ? `waiting for child run ${run.stuckChild.runId}, which is ${run.stuckChild.status}${run.stuckChild.reason ? ": " + run.stuckChild.reason : ""}` : null),
       fact("Created", when(run.createdAt)), fact("Updated", `${when(run.updatedAt)} (${ago(run.updatedAt)})`),
       fact("Finished", when(run.completedAt)), fact("Priority", String(run.priority)),
       fact("Held by", run.owner), fact("Pause", run.pauseRequested && run.status !== "Paused" ? "requested: pauses before its next operation" : null),

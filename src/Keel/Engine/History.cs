@@ -7,6 +7,7 @@ internal sealed class History
 {
     private readonly Dictionary<int, JournalEntry> _firstBySequence = [];
     private readonly Dictionary<int, StepHistory> _steps = [];
+    private Dictionary<int, JournalEntry>? _rejections;
 
     public History(IReadOnlyList<JournalEntry> entries)
     {
@@ -33,6 +34,9 @@ internal sealed class History
                 case JournalEntryKind.ApprovalRequested or JournalEntryKind.ChildStarted:
                     _firstBySequence.TryAdd(entry.Sequence, entry); // marks the position; the outcome is delivered
                     break;
+                case JournalEntryKind.SignalRejected:
+                    (_rejections ??= [])[entry.Sequence] = entry; // a marker: the wait at that position goes on
+                    break;
                 case JournalEntryKind.CancelRequested:
                     deliverable.Add(entry);
                     HasCancel = true;
@@ -51,6 +55,9 @@ internal sealed class History
 
     public JournalEntry? FirstEntryFor(int sequence) => _firstBySequence.GetValueOrDefault(sequence);
 
+    /// <summary>The last signal a wait at this position set aside, if any.</summary>
+    public JournalEntry? LastRejectionFor(int sequence) => _rejections?.GetValueOrDefault(sequence);
+
     /// <summary>What the journal says about a step that has no delivered outcome yet: failures, an attempt whose outcome
     /// is unknown, a pending resolution.</summary>
     public StepHistory StepFor(int sequence) => _steps.GetValueOrDefault(sequence) ?? StepHistory.Empty;
@@ -60,7 +67,7 @@ internal sealed class History
         JournalEntryKind.StepCompleted or JournalEntryKind.StepFailed or JournalEntryKind.StepAttemptFailed or JournalEntryKind.StepStarted
             or JournalEntryKind.StepNeedsAttention or JournalEntryKind.StepResolved => $"step '{entry.Name}'",
         JournalEntryKind.TimerFired => $"timer '{entry.Name}'",
-        JournalEntryKind.SignalReceived or JournalEntryKind.SignalTimedOut => $"signal '{entry.Name}'",
+        JournalEntryKind.SignalReceived or JournalEntryKind.SignalTimedOut or JournalEntryKind.SignalRejected => $"signal '{entry.Name}'",
         JournalEntryKind.ApprovalRequested or JournalEntryKind.ApprovalDecided => $"approval '{entry.Name}'",
         JournalEntryKind.ChildStarted or JournalEntryKind.ChildCompleted or JournalEntryKind.ChildFailed => $"child run '{entry.Name}'",
         JournalEntryKind.CancelRequested => "a cancellation",

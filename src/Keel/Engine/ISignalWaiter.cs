@@ -17,4 +17,13 @@ internal interface ISignalWaiter
 
     /// <summary>Takes the signal (after a successful <see cref="TryResolve"/>): posts what to journal and deliver.</summary>
     void Received(StoredSignal signal, RunExecutor executor);
+
+    /// <summary>Why the signal cannot be taken (its payload does not fit what the wait expects), or null when it can.
+    /// A rejected signal is journaled as rejected and consumed; the wait goes on.</summary>
+    ErrorInfo? Rejects(StoredSignal signal, RunExecutor executor) => null;
+
+    /// <summary>A signal this waiter rejected is being journaled (<paramref name="entry"/>): say so while it waits.</summary>
+    void Rejected(JournalEntry entry)
+    {
+    }
 }

@@ -55,6 +55,14 @@ internal abstract class InboxWaitOperation(int sequence, string name, string inb
         executor.Post(new InboxItem(InboxItemKind.Outcome, this, entry, () => DeliverLive(entry, executor), ConsumedSignal: signal.Id, ClosedApproval: ClosesApproval));
     }
 
+    /// <summary>Why a signal cannot be taken (see <see cref="ISignalWaiter.Rejects"/>); by default every one can.</summary>
+    public virtual ErrorInfo? Rejects(StoredSignal signal, RunExecutor executor) => null;
+
+    /// <summary>A signal this wait rejected was journaled.</summary>
+    public virtual void Rejected(JournalEntry entry)
+    {
+    }
+
     /// <summary>Writes the journal entry for a signal taken live.</summary>
     protected abstract JournalEntry ReceivedEntry(StoredSignal signal, RunExecutor executor);
 

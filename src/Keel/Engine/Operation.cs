@@ -27,6 +27,15 @@ internal abstract class Operation(int sequence, string name)
 
     private string? _attentionReason;
 
+    /// <summary>What a person should know about the wait (a signal it set aside), shown while the run waits; or null.</summary>
+    public string? WaitNote
+    {
+        get => Volatile.Read(ref _waitNote);
+        set => Volatile.Write(ref _waitNote, value);
+    }
+
+    private string? _waitNote;
+
     /// <summary>When the operation sleeps until a due time (a retry backoff, a timer, a wait's deadline), that time
     /// (<see cref="DateTimeOffset.MaxValue"/> for a wait without one); otherwise null.</summary>
     public DateTimeOffset? WaitingUntil

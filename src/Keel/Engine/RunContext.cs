@@ -118,8 +118,10 @@ internal sealed class RunContext : WorkflowContext, IDisposable
         }
         var childId = options?.RunId ?? $"{RunId}.{sequence}";
         var alreadyStarted = _history.FirstEntryFor(sequence) is not null;
+        var childInput = KeelJson.Serialize(input, _executor.SerializerOptions);
+        PayloadLimits.Check(childInput, _executor.Limits.MaxRunInputBytes, $"input of child run '{childId}' of workflow '{workflowName}'", nameof(PayloadLimits.MaxRunInputBytes));
         var operation = new ChildOperation<TResult>(_executor, sequence, childId, workflowName,
-            KeelJson.Serialize(input, _executor.SerializerOptions), options?.Priority ?? 0, RunId, alreadyStarted, timeout, timeout is { } wait ? UtcNow + wait : null);
+            childInput, options?.Priority ?? 0, RunId, alreadyStarted, timeout, timeout is { } wait ? UtcNow + wait : null);
         if (IsCancelled)
         {
             operation.Cancel(_cancel.Token); // the child, if a crash left it started, is cancelled too
@@ -129,8 +131,12 @@ internal sealed class RunContext : WorkflowContext, IDisposable
         return operation.Task;
     }
 
-    public override Exception ContinueAsNew<TInput>(TInput input) =>
-        new ContinueAsNewException(KeelJson.Serialize(input, _executor.SerializerOptions));
+    public override Exception ContinueAsNew<TInput>(TInput input)
+    {
+        var json = KeelJson.Serialize(input, _executor.SerializerOptions);
+        PayloadLimits.Check(json, _executor.Limits.MaxRunInputBytes, $"input run '{RunId}' continues as new with", nameof(PayloadLimits.MaxRunInputBytes));
+        return new ContinueAsNewException(json);
+    }
 
     public override IDisposable NonCancellable()
     {
@@ -173,6 +179,10 @@ internal sealed class RunContext : WorkflowContext, IDisposable
             return Task.FromCanceled<T>(_cancel.Token);
         }
         var operation = new SignalWaitOperation<T>(sequence, name, timeout is { } wait ? UtcNow + wait : null, timeout) { IsCleanup = cleanup };
+        if (_history.LastRejectionFor(sequence) is { } rejected)
+        {
+            operation.WaitNote = SignalWaitOperation<T>.NoteFor(rejected); // it still says so after a restart
+        }
         Add(operation);
         return operation.Task;
     }
@@ -195,8 +205,10 @@ internal sealed class RunContext : WorkflowContext, IDisposable
         {
             return Task.FromCanceled<ApprovalDecision<TArgs>>(_cancel.Token);
         }
-        var data = new ApprovalRequestData(request.Title, request.Details, request.Action,
-            System.Text.Json.JsonSerializer.SerializeToElement(request.Arguments, KeelJson.TypeInfo<TArgs>(_executor.SerializerOptions)),
+        var arguments = System.Text.Json.JsonSerializer.SerializeToElement(request.Arguments, KeelJson.TypeInfo<TArgs>(_executor.SerializerOptions));
+        PayloadLimits.Check(arguments.GetRawText(), _executor.Limits.MaxApprovalArgumentsBytes, $"arguments of approval '{request.Name}' of run '{RunId}'",
+            nameof(PayloadLimits.MaxApprovalArgumentsBytes));
+        var data = new ApprovalRequestData(request.Title, request.Details, request.Action, arguments,
             request.Options.Count == 0 ? null : request.Options, request.Timeout is { } timeout ? UtcNow + timeout : null);
         var alreadyRequested = _history.FirstEntryFor(sequence) is not null;
         var operation = new ApprovalOperation<TArgs>(sequence, request, data, alreadyRequested) { IsCleanup = cleanup };

@@ -138,6 +138,9 @@ internal sealed class RunExecutor : IDisposable
 
     public JsonSerializerOptions SerializerOptions => _services.Options.SerializerOptions;
 
+    /// <summary>The largest values the run may store.</summary>
+    public PayloadLimits Limits => _services.Options.Limits;
+
     /// <summary>The worker's hook called before each step body (<see cref="KeelOptions.StepStarting"/>).</summary>
     public Action<StepContext>? StepStarting => _services.Options.StepStarting;
 
@@ -372,6 +375,13 @@ internal sealed class RunExecutor : IDisposable
         {
             // Shutdown or lost lease: release what we hold so another worker can continue at once.
             await TryReleaseAsync();
+        }
+        catch (Exception ex) when (RefusedData(ex) is { } refused)
+        {
+            // The store will never accept what the run produced: retrying (release and claim, again and again) cannot help.
+            _logger.RunFailed(RunId, _definition.Name, refused.Message);
+            await TryFinishAsync(JournalEntryKind.RunFailed, RunStatus.Failed, ErrorInfo.FromException(refused) with { StackTrace = null, IsTerminal = true },
+                $"The store refused to record an outcome of this run: {refused.Message}");
         }
         catch (Exception ex)
         {
@@ -646,13 +656,31 @@ internal sealed class RunExecutor : IDisposable
         _signalWaiters.Sort((a, b) => a.Sequence.CompareTo(b.Sequence));
         foreach (var waiter in _signalWaiters)
         {
-            var index = _signals.FindIndex(s => string.Equals(s.Name, waiter.InboxName, StringComparison.Ordinal));
-            if (index >= 0 && waiter.TryResolve())
+            int index;
+            while ((index = _signals.FindIndex(s => string.Equals(s.Name, waiter.InboxName, StringComparison.Ordinal))) >= 0)
             {
                 var signal = _signals[index];
-                _signals.RemoveAt(index);
-                _takenSignals.Add(signal.Id);
-                waiter.Received(signal, this);
+                if (waiter.Rejects(signal, this) is { } error)
+                {
+                    // Set aside, journaled and consumed in one transaction: the run goes on waiting for one that fits.
+                    _signals.RemoveAt(index);
+                    _takenSignals.Add(signal.Id);
+                    var rejected = new JournalEntry
+                    {
+                        Sequence = waiter.Sequence, Kind = JournalEntryKind.SignalRejected, Name = signal.Name, RecordedAt = Now,
+                        StartedAt = signal.SentAt, Payload = signal.Payload, Error = error,
+                    };
+                    waiter.Rejected(rejected);
+                    Post(new InboxItem(InboxItemKind.Record, Entry: rejected, ConsumedSignal: signal.Id));
+                    continue;
+                }
+                if (waiter.TryResolve())
+                {
+                    _signals.RemoveAt(index);
+                    _takenSignals.Add(signal.Id);
+                    waiter.Received(signal, this);
+                }
+                break;
             }
         }
         _signalWaiters.RemoveAll(w => w.IsResolved);
@@ -663,6 +691,16 @@ internal sealed class RunExecutor : IDisposable
         if (workflowTask.IsCompletedSuccessfully)
         {
             var result = JsonSerializer.Serialize(workflowTask.Result, KeelJson.TypeInfo(SerializerOptions, _definition.ResultType));
+            try
+            {
+                PayloadLimits.Check(result, Limits.MaxResultBytes, $"result of run '{RunId}'", nameof(PayloadLimits.MaxResultBytes));
+            }
+            catch (PayloadTooLargeException ex)
+            {
+                await FinishAsync(JournalEntryKind.RunFailed, RunStatus.Failed, ErrorInfo.FromException(ex) with { StackTrace = null, IsTerminal = true }, null, null);
+                _logger.RunFailed(RunId, _definition.Name, ex.Message);
+                return;
+            }
             await FinishAsync(JournalEntryKind.RunCompleted, RunStatus.Completed, null, null, result);
             _logger.RunCompleted(RunId, _definition.Name);
             return;
@@ -679,7 +717,7 @@ internal sealed class RunExecutor : IDisposable
             _logger.RunCancelled(RunId, _definition.Name);
             return;
         }
-        var error = ErrorInfo.FromException(exception!);
+        var error = Limits.Cap(ErrorInfo.FromException(exception!));
         await FinishAsync(JournalEntryKind.RunFailed, RunStatus.Failed, error, null, null);
         _logger.RunFailed(RunId, _definition.Name, error.ToString());
     }
@@ -823,6 +861,13 @@ internal sealed class RunExecutor : IDisposable
             "Fix the cause and deploy, then unblock the run (it continues where it stopped, with a fresh recovery budget), or cancel it.");
     }
 
+    private static StorageException? RefusedData(Exception exception) => exception switch
+    {
+        StorageException { RejectsData: true } refused => refused,
+        WorkflowReplayException { InnerException: StorageException { RejectsData: true } refused } => refused,
+        _ => null,
+    };
+
     private static string ReplayFailure(ErrorInfo error) => $"its code threw while its journal was replayed ({error.Type}: {error.Message}).";
 
     /// <summary>The run's code threw while its journal was replayed: charged to the run (no process died), which is
@@ -868,13 +913,15 @@ internal sealed class RunExecutor : IDisposable
     {
         // Waits for signals go with the release: one already in the inbox, or sent later, makes the run due at once.
         var signals = _signalWaiters.Where(w => !w.IsResolved).Select(w => w.InboxName).Distinct(StringComparer.Ordinal).ToList();
-        // A step that waits for a person makes the run NeedsAttention, with the reason people see.
+        // A step that waits for a person makes the run NeedsAttention, with the reason people see; a wait that set a
+        // signal aside says so.
         var attention = context.Pending.Values.Select(o => o.AttentionReason).OfType<string>().ToList();
+        var notes = attention.Count > 0 ? attention : [.. context.Pending.Values.Select(o => o.WaitNote).OfType<string>()];
         var update = new RunUpdate
         {
             Status = attention.Count > 0 ? RunStatus.NeedsAttention : RunStatus.Waiting, ReleaseLease = true,
             DueAt = due == DateTimeOffset.MaxValue ? null : due, WaitsForSignals = signals.Count > 0 ? signals : null,
-            StatusReason = attention.Count > 0 ? string.Join(" ", attention) : null, At = Now,
+            StatusReason = notes.Count > 0 ? string.Join(" ", notes) : null, At = Now,
         };
         await AppendAsync([], update, CancellationToken.None);
         _services.Notifier.NotifyRunChanged(RunId);

@@ -43,4 +43,31 @@ internal sealed class SignalWaitOperation<T>(int sequence, string name, DateTime
     }
 
     protected override void CancelCore(CancellationToken token) => _tcs.TrySetCanceled(token);
+
+    /// <summary>A payload that does not read as <typeparamref name="T"/> is set aside (the run goes on waiting), never
+    /// delivered: once taken, a signal cannot be sent again, and failing the run for a sender's mistake loses it.</summary>
+    public override ErrorInfo? Rejects(StoredSignal signal, RunExecutor executor)
+    {
+        if (signal.Payload is null)
+        {
+            return null;
+        }
+        try
+        {
+            _ = KeelJson.Deserialize<T>(signal.Payload, executor.SerializerOptions);
+            return null;
+        }
+        catch (JsonException ex)
+        {
+            return new ErrorInfo(typeof(SignalPayloadException).FullName!,
+                $"The payload of signal '{Name}' is not a {typeof(T).Name}: {ex.Message}") { IsTerminal = true };
+        }
+    }
+
+    public override void Rejected(JournalEntry entry) => WaitNote = NoteFor(entry);
+
+    /// <summary>What the run says while it waits on after setting a signal aside.</summary>
+    public static string NoteFor(JournalEntry rejected) =>
+        $"A signal '{rejected.Name}' sent {rejected.StartedAt ?? rejected.RecordedAt:u} was set aside: {rejected.Error?.Message} " +
+        "The run waits for one that fits.";
 }

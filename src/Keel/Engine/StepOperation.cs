@@ -332,10 +332,17 @@ internal sealed class StepOperation<T>(int sequence, string name, Func<StepConte
             try
             {
                 payload = KeelJson.Serialize(result, executor.SerializerOptions);
+                PayloadLimits.Check(payload, executor.Limits.MaxResultBytes, $"result of step '{Name}' of run '{executor.RunId}'", nameof(PayloadLimits.MaxResultBytes));
             }
             catch (Exception ex) when (ex is NotSupportedException or JsonException)
             {
                 error = new AttemptError(new ErrorInfo(ex.GetType().FullName!, $"The result of step '{Name}' cannot be serialized: {ex.Message}") { IsTerminal = true }, null);
+                payload = "";
+            }
+            catch (PayloadTooLargeException ex)
+            {
+                // Not retried: the next attempt's result would be as large.
+                error = new AttemptError(new ErrorInfo(ex.GetType().FullName!, ex.Message) { IsTerminal = true }, null);
                 payload = "";
             }
             if (error is null)
@@ -403,7 +410,7 @@ internal sealed class StepOperation<T>(int sequence, string name, Func<StepConte
             var timedOut = ex is OperationCanceledException && timeoutCts is { IsCancellationRequested: true };
             var info = timedOut
                 ? new ErrorInfo(typeof(TimeoutException).FullName!, $"Attempt {attempt} of step '{Name}' timed out after {policy.AttemptTimeout}.")
-                : ErrorInfo.FromException(ex) with { IsTerminal = policy.IsNonRetryable(ex) };
+                : executor.Limits.Cap(ErrorInfo.FromException(ex)) with { IsTerminal = policy.IsNonRetryable(ex) };
             return (default, new AttemptError(info, (ex as RetryableStepException)?.RetryAfter));
         }
         catch (Exception) when (runToken.IsCancellationRequested)

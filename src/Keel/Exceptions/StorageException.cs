@@ -12,4 +12,10 @@ public class StorageException : KeelException
 
     /// <summary>True when retrying the same call may succeed.</summary>
     public bool IsTransient { get; }
+
+    /// <summary>
+    /// True when the store refused the data itself (too large for it, characters it cannot hold): the same write will
+    /// never succeed. A run whose outcome a store refuses this way fails with this error instead of being retried.
+    /// </summary>
+    public bool RejectsData { get; init; }
 }

@@ -117,27 +117,27 @@ public class SignalTests
     }
 
     [Fact]
-    public async Task PayloadOfTheWrongShape_FailsTheWaitClearly_AndIsKeptInTheJournal()
+    public async Task PayloadOfTheWrongShape_IsSetAsideAndJournaledAsRejected_WhileTheRunWaitsOnAndSaysWhy()
     {
         using var db = new TempDatabase();
         await using var keel = await TestHost.StartAsync(db, k => k.AddWorkflow<int, string>("typed", async (ctx, _) =>
-        {
-            try
-            {
-                return (await ctx.WaitForSignalAsync<int>("count")).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            }
-            catch (SignalPayloadException ex)
-            {
-                return $"bad: {ex.Payload}; then {await ctx.WaitForSignalAsync<int>("count")}";
-            }
-        }));
+            (await ctx.WaitForSignalAsync<int>("count")).ToString(System.Globalization.CultureInfo.InvariantCulture)));
         var runId = (await keel.Client.StartAsync("typed", 0, cancellationToken: TestHost.Token)).RunId;
         await keel.Client.SignalWithJsonAsync(runId, "count", "{\"not\":\"a number\"}", TestHost.Token);
-        await keel.Client.SignalAsync(runId, "count", 7, TestHost.Token);
+        await TestHost.EventuallyAsync(async () => (await keel.Client.GetRunAsync(runId, TestHost.Token)) is { Status: RunStatus.Waiting, StatusReason: not null },
+            "the run waits on and says why");
+        var waiting = (await keel.Client.GetRunAsync(runId, TestHost.Token))!;
+        Assert.Contains("A signal 'count' sent", waiting.StatusReason, StringComparison.Ordinal);
+        Assert.Contains("is not a Int32", waiting.StatusReason, StringComparison.Ordinal);
+        Assert.Empty(await db.InboxAsync(runId)); // consumed with its journal entry
+        var rejected = Assert.Single(await keel.Client.GetJournalAsync(runId, TestHost.Token), e => e.Kind == JournalEntryKind.SignalRejected);
+        Assert.Equal("{\"not\":\"a number\"}", rejected.Payload);
+        Assert.Equal(typeof(SignalPayloadException).FullName, rejected.Error!.Type);
 
-        Assert.Equal("bad: {\"not\":\"a number\"}; then 7", await keel.Client.GetResultAsync<string>(runId, TestHost.Token));
-        var received = (await keel.Client.GetJournalAsync(runId, TestHost.Token)).Where(e => e.Kind == JournalEntryKind.SignalReceived);
-        Assert.Equal(["{\"not\":\"a number\"}", "7"], received.Select(e => e.Payload));
+        await keel.Client.SignalAsync(runId, "count", 7, TestHost.Token);
+        Assert.Equal("7", await keel.Client.GetResultAsync<string>(runId, TestHost.Token));
+        var journal = await keel.Client.GetJournalAsync(runId, TestHost.Token);
+        Assert.Equal(["7"], journal.Where(e => e.Kind == JournalEntryKind.SignalReceived).Select(e => e.Payload));
     }
 
     [Fact]
