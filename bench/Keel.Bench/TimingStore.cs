@@ -117,6 +117,11 @@ internal sealed class TimingStore(IWorkflowStore inner, Stopwatch clock, Action<
     public Task<CancelOutcome> RequestCancelAsync(string runId, string? reason, DateTimeOffset at, CancellationToken cancellationToken = default) =>
         inner.RequestCancelAsync(runId, reason, at, cancellationToken);
 
+    public Task RecordWorkerAsync(WorkerInfo worker, CancellationToken cancellationToken = default) => inner.RecordWorkerAsync(worker, cancellationToken);
+
+    public Task<IReadOnlyList<WorkerInfo>> ListWorkersAsync(DateTimeOffset seenSince, CancellationToken cancellationToken = default) =>
+        inner.ListWorkersAsync(seenSince, cancellationToken);
+
     public Task<UnblockOutcome> UnblockAsync(string runId, string action, DateTimeOffset at, CancellationToken cancellationToken = default) =>
         inner.UnblockAsync(runId, action, at, cancellationToken);
 

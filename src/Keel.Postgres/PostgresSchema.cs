@@ -156,6 +156,20 @@ internal static class PostgresSchema
         UPDATE runs SET recovery_attempts = 0 WHERE status NOT IN ('Completed', 'Failed', 'Cancelled', 'Blocked') AND recovery_attempts <> 0;
         CREATE INDEX runs_interrupted ON runs (due_at) WHERE interrupted > 0;
         """,
+
+        // 10: workers register themselves: what they serve, where they run, when they were last seen
+        """
+        CREATE TABLE workers (
+            worker_id text PRIMARY KEY,
+            host text NOT NULL,
+            pid integer NOT NULL,
+            build text,
+            workflows text[] NOT NULL,
+            started_at bigint NOT NULL,
+            last_seen_at bigint NOT NULL,
+            stopped_at bigint
+        );
+        """,
     ];
 
     public static int LatestVersion => Migrations.Length;

@@ -107,6 +107,20 @@ internal static class SqliteSchema
         UPDATE runs SET recovery_attempts = 0 WHERE status NOT IN ('Completed', 'Failed', 'Cancelled', 'Blocked');
         CREATE INDEX runs_interrupted ON runs (due_at) WHERE interrupted > 0;
         """,
+
+        // 9: workers register themselves: what they serve, where they run, when they were last seen
+        """
+        CREATE TABLE workers (
+            worker_id TEXT PRIMARY KEY,
+            host TEXT NOT NULL,
+            pid INTEGER NOT NULL,
+            build TEXT,
+            workflows TEXT NOT NULL,
+            started_at INTEGER NOT NULL,
+            last_seen_at INTEGER NOT NULL,
+            stopped_at INTEGER
+        );
+        """,
     ];
 
     public static int LatestVersion => Migrations.Length;

@@ -118,6 +118,14 @@ public sealed class CrashPointStore(IWorkflowStore inner, int crashAfterEntry, C
         GuardAsync(() => inner.RequestCancelAsync(runId, reason, at, cancellationToken));
 
     /// <inheritdoc />
+    public Task RecordWorkerAsync(WorkerInfo worker, CancellationToken cancellationToken = default) =>
+        GuardAsync(() => inner.RecordWorkerAsync(worker, cancellationToken));
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<WorkerInfo>> ListWorkersAsync(DateTimeOffset seenSince, CancellationToken cancellationToken = default) =>
+        GuardAsync(() => inner.ListWorkersAsync(seenSince, cancellationToken));
+
+    /// <inheritdoc />
     public Task<UnblockOutcome> UnblockAsync(string runId, string action, DateTimeOffset at, CancellationToken cancellationToken = default) =>
         GuardAsync(() => inner.UnblockAsync(runId, action, at, cancellationToken));
 

@@ -77,9 +77,9 @@ public sealed class KeelClient
         ArgumentNullException.ThrowIfNull(inputJson);
         PayloadLimits.Check(inputJson, _options.Limits.MaxRunInputBytes, $"input of {(options?.RunId is { } id ? $"run '{id}'" : "a new run")} of workflow '{workflowName}'",
             nameof(PayloadLimits.MaxRunInputBytes));
-        if (_registry is { Names.Count: > 0 })
+        if (_registry is not null && _registry.TryGet(workflowName, out var definition))
         {
-            _registry.Get(workflowName).DeserializeInput(inputJson, _options.SerializerOptions);
+            definition.DeserializeInput(inputJson, _options.SerializerOptions);
         }
         else
         {
@@ -90,6 +90,10 @@ public sealed class KeelClient
             catch (JsonException ex)
             {
                 throw new InvalidWorkflowInputException(workflowName, typeof(JsonElement), ex);
+            }
+            if (options?.AllowUnknownWorkflow != true)
+            {
+                await EnsureServedAsync(workflowName, cancellationToken);
             }
         }
         var runId = options?.RunId ?? Guid.CreateVersion7().ToString("N");
@@ -128,6 +132,36 @@ public sealed class KeelClient
         }
         return new StartResult(runId, created.Created, created.Run);
     }
+
+    /// <summary>Refuses a workflow that no worker seen within <see cref="KeelOptions.KnownWorkflowWindow"/> serves (the
+    /// registry is read again on a miss, so a worker that just started counts).</summary>
+    private async Task EnsureServedAsync(string workflowName, CancellationToken cancellationToken)
+    {
+        var served = Volatile.Read(ref _served);
+        if (served is not null && served.At > _time.GetUtcNow() - ServedCacheTime && served.Names.Contains(workflowName))
+        {
+            return;
+        }
+        var workers = await _store.ListWorkersAsync(_time.GetUtcNow() - _options.KnownWorkflowWindow, cancellationToken);
+        served = new ServedWorkflows(workers.SelectMany(w => w.Workflows).ToHashSet(StringComparer.Ordinal), _time.GetUtcNow());
+        Volatile.Write(ref _served, served);
+        if (!served.Names.Contains(workflowName))
+        {
+            throw new WorkflowNotFoundException(workflowName, served.Names, _options.KnownWorkflowWindow);
+        }
+    }
+
+    private static readonly TimeSpan ServedCacheTime = TimeSpan.FromSeconds(5);
+    private ServedWorkflows? _served;
+
+    private sealed record ServedWorkflows(HashSet<string> Names, DateTimeOffset At);
+
+    /// <summary>Lists the workers registered in the store that were seen within a time (see <see cref="WorkerInfo"/>).</summary>
+    /// <param name="seenWithin">How far back; null for <see cref="KeelOptions.KnownWorkflowWindow"/>.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The workers, most recently seen first.</returns>
+    public Task<IReadOnlyList<WorkerInfo>> ListWorkersAsync(TimeSpan? seenWithin = null, CancellationToken cancellationToken = default) =>
+        _store.ListWorkersAsync(_time.GetUtcNow() - (seenWithin ?? _options.KnownWorkflowWindow), cancellationToken);
 
     /// <summary>Gets a run; null when there is none with that id.</summary>
     /// <param name="runId">The run.</param>

@@ -75,6 +75,14 @@ public sealed class KeelOptions : IValidatableObject
     /// </summary>
     public bool EagerStart { get; set; } = true;
 
+    private static string? DefaultBuildId()
+    {
+        var entry = System.Reflection.Assembly.GetEntryAssembly();
+        return entry?.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+                   .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion
+               ?? entry?.GetName().Version?.ToString();
+    }
+
     /// <summary>
     /// Called right before each attempt of a step body runs (on the body's thread, after an AtMostOnce step's started
     /// record is committed), with the attempt's context: run, step, position, attempt, effect kind and idempotency key.
@@ -85,6 +93,19 @@ public sealed class KeelOptions : IValidatableObject
 
     /// <summary>The largest inputs, payloads, results and error messages Keel stores (see <see cref="PayloadLimits"/>).</summary>
     public PayloadLimits Limits { get; } = new();
+
+    /// <summary>
+    /// The build of the code this worker runs, as it registers itself (<see cref="WorkerInfo.Build"/>); by default the
+    /// entry assembly's informational version (or its version).
+    /// </summary>
+    public string? BuildId { get; set; } = DefaultBuildId();
+
+    /// <summary>
+    /// A client without the workflow registered in its own process starts a run only of a workflow that a worker seen
+    /// within this time serves (the worker registry; default 7 days), unless the start allows unknown workflows
+    /// (<see cref="StartWorkflowOptions.AllowUnknownWorkflow"/>). Catches typos and workflows no deployment runs.
+    /// </summary>
+    public TimeSpan KnownWorkflowWindow { get; set; } = TimeSpan.FromDays(7);
 
     /// <summary>This worker's owner id; null for one derived from machine, process and a random suffix.</summary>
     public string? WorkerId { get; set; }

@@ -8,6 +8,13 @@ public sealed record StartWorkflowOptions
 
     /// <summary>Higher runs are claimed first.</summary>
     public int Priority { get; init; }
+
+    /// <summary>
+    /// Start the run even when no worker seen lately serves its workflow (see <see cref="KeelOptions.KnownWorkflowWindow"/>):
+    /// for work queued before the workers that run it are deployed. Otherwise such a start is refused with
+    /// <see cref="WorkflowNotFoundException"/>, naming the workflows the workers serve.
+    /// </summary>
+    public bool AllowUnknownWorkflow { get; init; }
 }
 
 /// <summary>The outcome of a start.</summary>

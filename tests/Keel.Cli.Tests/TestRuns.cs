@@ -52,7 +52,7 @@ internal static class TestRuns
         var client = KeelClient.Create(keel.Store);
         foreach (var runId in runIds)
         {
-            await client.StartAsync(Add, 1, new StartWorkflowOptions { RunId = runId }, ct);
+            await client.StartAsync(Add, 1, new StartWorkflowOptions { RunId = runId, AllowUnknownWorkflow = true }, ct);
         }
     }
 

@@ -56,7 +56,7 @@ public class CrashHarnessTests
                 var store = new SqliteWorkflowStore(new SqliteStoreOptions { Path = Db(point) });
                 stores.Add(store);
                 var client = KeelClient.Create(store);
-                await client.StartWithJsonAsync(HarnessFlow.Name, "7", new StartWorkflowOptions { RunId = "harness-run" }, ct);
+                await client.StartWithJsonAsync(HarnessFlow.Name, "7", new StartWorkflowOptions { RunId = "harness-run", AllowUnknownWorkflow = true }, ct);
                 return ("harness-run", client);
             }, point => Worker(Db(current), Ledger(current), point), maxPoints: 200, ct);
 

@@ -24,7 +24,7 @@ public class CrashRecoveryTests
         var client = KeelClient.Create(store);
         for (var i = 0; i < Runs; i++)
         {
-            await client.StartAsync("crash-flow", new { steps = Steps, seed = i }, new StartWorkflowOptions { RunId = $"run-{i:00}" }, ct);
+            await client.StartAsync("crash-flow", new { steps = Steps, seed = i }, new StartWorkflowOptions { RunId = $"run-{i:00}", AllowUnknownWorkflow = true }, ct);
         }
 
         var killed = new HashSet<int>();

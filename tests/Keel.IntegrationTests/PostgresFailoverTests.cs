@@ -96,7 +96,7 @@ public sealed class PostgresFailoverTests : IAsyncDisposable
         await _store.InitializeAsync(Token);
         foreach (var (runId, i) in RunIds().Select((r, i) => (r, i)))
         {
-            await _client.StartAsync("crash-flow", new { steps = Steps, seed = i }, new StartWorkflowOptions { RunId = runId }, Token);
+            await _client.StartAsync("crash-flow", new { steps = Steps, seed = i }, new StartWorkflowOptions { RunId = runId, AllowUnknownWorkflow = true }, Token);
         }
     }
 

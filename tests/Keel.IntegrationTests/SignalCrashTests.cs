@@ -24,7 +24,7 @@ public class SignalCrashTests
         var runIds = Enumerable.Range(0, Runs).Select(i => $"sig-{i}").ToList();
         foreach (var runId in runIds)
         {
-            await client.StartAsync("signal-flow", Signals, new StartWorkflowOptions { RunId = runId }, ct);
+            await client.StartAsync("signal-flow", Signals, new StartWorkflowOptions { RunId = runId, AllowUnknownWorkflow = true }, ct);
         }
 
         // The sender: signals 1..N to every run, a few milliseconds apart, while workers come and go.

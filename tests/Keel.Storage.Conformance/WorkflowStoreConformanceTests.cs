@@ -928,4 +928,27 @@ public abstract class WorkflowStoreConformanceTests : IAsyncLifetime
         Assert.True(await store.AppendAsync(alone.Lease, [], new RunUpdate { Status = RunStatus.Completed, ReleaseLease = true, At = T0.AddSeconds(3) }, Token));
         Assert.Equal(UnblockOutcome.AlreadyFinished, await store.UnblockAsync("r", "{}", T0.AddSeconds(4), Token));
     }
+
+    [Fact]
+    public async Task Workers_AreRecordedByIdAndListedBySeenTime_MostRecentFirst()
+    {
+        var store = await OpenAsync();
+        WorkerInfo Worker(string id, DateTimeOffset seen, params string[] workflows) => new()
+        {
+            WorkerId = id, Host = "host-1", ProcessId = 42, Build = "1.2.3", Workflows = workflows, StartedAt = T0, LastSeenAt = seen,
+        };
+        await store.RecordWorkerAsync(Worker("a", T0.AddMinutes(1), "w", "v"), Token);
+        await store.RecordWorkerAsync(Worker("b", T0.AddMinutes(5), "x"), Token);
+        await store.RecordWorkerAsync(Worker("a", T0.AddMinutes(9), "w") with { StoppedAt = T0.AddMinutes(9) }, Token); // replaced, stopped
+
+        var all = await store.ListWorkersAsync(T0, Token);
+        Assert.Equal(["a", "b"], all.Select(w => w.WorkerId));
+        Assert.Equal(Worker("a", T0.AddMinutes(9), "w") with { StoppedAt = T0.AddMinutes(9), Workflows = all[0].Workflows }, all[0]);
+        Assert.Equal(["w"], all[0].Workflows);
+        Assert.Equal(["b"], (await store.ListWorkersAsync(T0.AddMinutes(2), Token) is var recent ? recent : []).Where(w => w.WorkerId == "b").Select(w => w.WorkerId));
+        Assert.Equal(["a"], (await store.ListWorkersAsync(T0.AddMinutes(6), Token)).Select(w => w.WorkerId));
+
+        await store.RecordWorkerAsync(Worker("c", T0.AddDays(40), "w"), Token); // workers not seen for 30 days are forgotten
+        Assert.Equal(["c"], (await store.ListWorkersAsync(T0, Token)).Select(w => w.WorkerId));
+    }
 }

@@ -91,7 +91,7 @@ public class ClientTests
         // A client that knows no workflows only checks that the input is JSON; the worker checks the type.
         await using (var client = await KeelHost.StartAsync(k => { k.UseSqlite(db.Path); k.RunWorker = false; }, cancellationToken: TestHost.Token))
         {
-            await client.Client.StartWithJsonAsync("order", "[1, 2]", new StartWorkflowOptions { RunId = "bad" }, TestHost.Token);
+            await client.Client.StartWithJsonAsync("order", "[1, 2]", new StartWorkflowOptions { RunId = "bad", AllowUnknownWorkflow = true }, TestHost.Token);
         }
         await using var keel = await TestHost.StartAsync(db, Register);
         var run = await keel.Client.WaitForCompletionAsync("bad", TestHost.Token);
@@ -118,7 +118,7 @@ public class ClientTests
         await using var keel = await KeelHost.StartAsync(k => { k.UseSqlite(db.Path); k.RunWorker = false; }, cancellationToken: TestHost.Token);
         for (var i = 0; i < 7; i++)
         {
-            await keel.Client.StartWithJsonAsync(i % 2 == 0 ? "even" : "odd", "{}", new StartWorkflowOptions { RunId = $"run-{i}" }, TestHost.Token);
+            await keel.Client.StartWithJsonAsync(i % 2 == 0 ? "even" : "odd", "{}", new StartWorkflowOptions { RunId = $"run-{i}", AllowUnknownWorkflow = true }, TestHost.Token);
         }
         await keel.Client.CancelAsync("run-0", null, TestHost.Token);
 
@@ -140,6 +140,35 @@ public class ClientTests
         Assert.Equal(["run-0"], cancelled.Runs.Select(r => r.RunId));
         var future = await keel.Client.ListRunsAsync(new RunQuery { CreatedAfter = DateTimeOffset.MaxValue.AddYears(-1) }, TestHost.Token);
         Assert.Empty(future.Runs);
+    }
+
+    [Fact]
+    public async Task Start_InAProcessWithoutTheWorkflow_IsRefusedUnlessALiveWorkerServesIt_OrTheCallerAllowsIt()
+    {
+        using var db = new TempDatabase();
+        await using var store = db.CreateStore();
+        var client = KeelClient.Create(store);
+        var none = await Assert.ThrowsAsync<WorkflowNotFoundException>(() => client.StartAsync("order", new Order("a", 1), cancellationToken: TestHost.Token));
+        Assert.Contains("(none: no worker has registered)", none.Message, StringComparison.Ordinal);
+        Assert.Empty((await client.ListRunsAsync(cancellationToken: TestHost.Token)).Runs);
+
+        await using (var worker = await TestHost.StartAsync(db, Register, options: o => o.BuildId = "build-42"))
+        {
+            var typo = await Assert.ThrowsAsync<WorkflowNotFoundException>(() => client.StartAsync("ordr", new Order("a", 1), cancellationToken: TestHost.Token));
+            Assert.Contains("serves a workflow named 'ordr'. Workflows the workers serve: order.", typo.Message, StringComparison.Ordinal);
+            var started = await client.StartAsync("order", new Order("apple", 2), cancellationToken: TestHost.Token);
+            Assert.Equal("apple x2", await worker.Client.GetResultAsync<string>(started.RunId, TestHost.Token));
+
+            var registered = Assert.Single(await client.ListWorkersAsync(cancellationToken: TestHost.Token));
+            Assert.Equal(["order"], registered.Workflows);
+            Assert.Equal((Environment.MachineName, Environment.ProcessId, "build-42"), (registered.Host, registered.ProcessId, registered.Build));
+            Assert.Null(registered.StoppedAt);
+        }
+        var stopped = Assert.Single(await client.ListWorkersAsync(cancellationToken: TestHost.Token));
+        Assert.NotNull(stopped.StoppedAt); // a clean stop says so; its workflows still count as served (recently seen)
+        await client.StartAsync("order", new Order("pear", 1), cancellationToken: TestHost.Token);
+        var queued = await client.StartAsync("not-deployed-yet", 1, new StartWorkflowOptions { AllowUnknownWorkflow = true }, TestHost.Token);
+        Assert.Equal(RunStatus.Pending, queued.Run.Status);
     }
 }
 

@@ -125,7 +125,7 @@ internal sealed class DemoRunner(string databasePath, int stepDelayMs, bool inte
         for (var n = 1; ; n++)
         {
             var id = n == 1 ? baseId : string.Create(CultureInfo.InvariantCulture, $"{baseId}-{n}");
-            var started = await client.StartAsync(ResearchAgentWorkflow.Name, request, new StartWorkflowOptions { RunId = id }, cancellationToken);
+            var started = await client.StartAsync(ResearchAgentWorkflow.Name, request, new StartWorkflowOptions { RunId = id, AllowUnknownWorkflow = true }, cancellationToken);
             if (started.Created)
             {
                 return started.Run;

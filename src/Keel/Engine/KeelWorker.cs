@@ -39,6 +39,10 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable, IRunRequest
     private int _stopped;
     // 1 while a suspect run is held alone here (at most one per process, so a death of the process is its own).
     private int _aloneHeld;
+    private DateTimeOffset _startedAt;
+
+    /// <summary>How often a running worker tells the registry it is alive.</summary>
+    private static readonly TimeSpan WorkerHeartbeat = TimeSpan.FromSeconds(10);
 
     public KeelWorker(IWorkflowStore store, WorkflowRegistry registry, IOptions<KeelOptions> options, RunNotifier notifier,
         IServiceProvider services, ILoggerFactory loggerFactory, TimeProvider timeProvider)
@@ -149,6 +153,8 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable, IRunRequest
         _registry.CheckContracts(_options.SerializerOptions);
         await _store.InitializeAsync(cancellationToken);
         await ExpireDeadOwnersAsync(cancellationToken);
+        _startedAt = _time.GetUtcNow();
+        await RecordSelfAsync(stopped: false, cancellationToken); // before the first claim: clients may now start its workflows
         if (_logger.IsEnabled(LogLevel.Information))
         {
             _logger.WorkerStarted(Owner, _registry.Names.Count, string.Join(", ", _registry.Names));
@@ -196,6 +202,25 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable, IRunRequest
         {
             await _renewLoop;
         }
+        try
+        {
+            await RecordSelfAsync(stopped: true, CancellationToken.None);
+        }
+        catch (StorageException ex)
+        {
+            _logger.WorkerLoopError(ex, "worker registry");
+        }
+    }
+
+    /// <summary>Registers this worker in the store (what it serves, where it runs, that it is alive or stopped).</summary>
+    private Task RecordSelfAsync(bool stopped, CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        return _store.RecordWorkerAsync(new WorkerInfo
+        {
+            WorkerId = Owner, Host = Environment.MachineName, ProcessId = Environment.ProcessId, Build = _options.BuildId,
+            Workflows = [.. _registry.Names.Order(StringComparer.Ordinal)], StartedAt = _startedAt, LastSeenAt = now, StoppedAt = stopped ? now : null,
+        }, cancellationToken);
     }
 
     public async ValueTask DisposeAsync()
@@ -307,6 +332,7 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable, IRunRequest
     {
         var stop = _hardStop.Token;
         var lastDeadOwnerCheck = Pacing.GetUtcNow();
+        var lastSeen = Pacing.GetUtcNow();
         var lastPurge = DateTimeOffset.MinValue;
         while (!stop.IsCancellationRequested)
         {
@@ -323,6 +349,11 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable, IRunRequest
                 {
                     lastPurge = Pacing.GetUtcNow();
                     await PurgeFinishedRunsAsync(retain, stop);
+                }
+                if (Pacing.GetUtcNow() - lastSeen >= WorkerHeartbeat)
+                {
+                    lastSeen = Pacing.GetUtcNow();
+                    await RecordSelfAsync(stopped: false, stop);
                 }
                 if (Pacing.GetUtcNow() - lastDeadOwnerCheck > TimeSpan.FromSeconds(5))
                 {

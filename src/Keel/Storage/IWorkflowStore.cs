@@ -143,6 +143,22 @@ public interface IWorkflowStore : IAsyncDisposable
     /// <returns>How many runs were deleted; fewer than <paramref name="batchSize"/> means none is left to purge.</returns>
     Task<int> PurgeFinishedRunsAsync(DateTimeOffset finishedBefore, int batchSize, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Records a worker in the registry (inserted, or replaced by its <see cref="WorkerInfo.WorkerId"/>): at start, every
+    /// few seconds while it runs (<see cref="WorkerInfo.LastSeenAt"/>), and when it stops. Workers not seen for
+    /// 30 days are removed.
+    /// </summary>
+    /// <param name="worker">The worker as it is now.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>A task that completes when it is stored.</returns>
+    Task RecordWorkerAsync(WorkerInfo worker, CancellationToken cancellationToken = default);
+
+    /// <summary>Lists the registered workers last seen at or after a time, most recently seen first.</summary>
+    /// <param name="seenSince">Leave out workers not seen since then.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The workers.</returns>
+    Task<IReadOnlyList<WorkerInfo>> ListWorkersAsync(DateTimeOffset seenSince, CancellationToken cancellationToken = default);
+
     /// <summary>Lists the owners of unexpired leases on unfinished runs.</summary>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>Owner ids.</returns>

@@ -15,6 +15,11 @@ public static class StoreJson
     private static readonly JsonTypeInfo<IEnumerable<long>> s_longs = KeelJson.TypeInfo<IEnumerable<long>>(KeelJson.Default);
     private static readonly JsonTypeInfo<string[]> s_array = KeelJson.TypeInfo<string[]>(KeelJson.Default);
 
+    /// <summary>Reads a list of names as <see cref="Serialize(IEnumerable{string})"/> wrote it.</summary>
+    /// <param name="json">The JSON array.</param>
+    /// <returns>The names.</returns>
+    public static IReadOnlyList<string> ReadStrings(string json) => JsonSerializer.Deserialize(json, s_array) ?? [];
+
     /// <summary>
     /// Reads a stuck child (<see cref="RunInfo.StuckChild"/>) from a JSON array [run id, status, reason], as the built-in
     /// stores compute it with their JSON functions; null when the text is null or not such an array.

@@ -9,7 +9,7 @@ public class PauseCommandTests
         await using (var keel = await KeelHost.StartAsync(k => { k.UseSqlite(dir.DatabasePath); k.RunWorker = false; },
             cancellationToken: TestContext.Current.CancellationToken))
         {
-            await keel.Client.StartWithJsonAsync("w", "{}", new StartWorkflowOptions { RunId = "queued" }, TestContext.Current.CancellationToken);
+            await keel.Client.StartWithJsonAsync("w", "{}", new StartWorkflowOptions { RunId = "queued", AllowUnknownWorkflow = true }, TestContext.Current.CancellationToken);
         }
 
         var pause = await Cli.RunAsync("pause", "queued", "--db", dir.DatabasePath);

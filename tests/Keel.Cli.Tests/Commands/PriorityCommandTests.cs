@@ -9,8 +9,8 @@ public class PriorityCommandTests
         await using (var keel = await KeelHost.StartAsync(k => { k.UseSqlite(dir.DatabasePath); k.RunWorker = false; },
             cancellationToken: TestContext.Current.CancellationToken))
         {
-            await keel.Client.StartWithJsonAsync("w", "{}", new StartWorkflowOptions { RunId = "queued" }, TestContext.Current.CancellationToken);
-            await keel.Client.StartWithJsonAsync("w", "{}", new StartWorkflowOptions { RunId = "done" }, TestContext.Current.CancellationToken);
+            await keel.Client.StartWithJsonAsync("w", "{}", new StartWorkflowOptions { RunId = "queued", AllowUnknownWorkflow = true }, TestContext.Current.CancellationToken);
+            await keel.Client.StartWithJsonAsync("w", "{}", new StartWorkflowOptions { RunId = "done", AllowUnknownWorkflow = true }, TestContext.Current.CancellationToken);
             await keel.Client.CancelAsync("done", null, TestContext.Current.CancellationToken);
         }
 

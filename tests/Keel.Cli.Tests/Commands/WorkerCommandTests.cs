@@ -15,7 +15,7 @@ public class WorkerCommandTests
             k.RunWorker = false;
         }, cancellationToken: ct))
         {
-            await KeelClient.Create(keel.Store).StartAsync(ResearchAgentWorkflow.Name, new ResearchRequest("q?"), new StartWorkflowOptions { RunId = "agent-1" }, ct);
+            await KeelClient.Create(keel.Store).StartAsync(ResearchAgentWorkflow.Name, new ResearchRequest("q?"), new StartWorkflowOptions { RunId = "agent-1", AllowUnknownWorkflow = true }, ct);
         }
 
         var worker = Cli.RunAsync("worker", "--db", dir.DatabasePath, "--until", "agent-1", "--step-delay-ms", "0");

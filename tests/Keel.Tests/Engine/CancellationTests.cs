@@ -71,7 +71,7 @@ public class CancellationTests
             k.UseSqlite(db.Path);
             k.RunWorker = false;
         }, cancellationToken: TestHost.Token);
-        var run = await keel.Client.StartWithJsonAsync("anything", "{}", cancellationToken: TestHost.Token);
+        var run = await keel.Client.StartWithJsonAsync("anything", "{}", new StartWorkflowOptions { AllowUnknownWorkflow = true }, cancellationToken: TestHost.Token);
         await keel.Client.CancelAsync(run.RunId, "not needed", TestHost.Token);
         var cancelled = await keel.Client.GetRunAsync(run.RunId, TestHost.Token);
         Assert.Equal(RunStatus.Cancelled, cancelled!.Status);

@@ -55,7 +55,7 @@ public class PauseTests
     {
         using var db = new TempDatabase();
         await using var keel = await KeelHost.StartAsync(k => { k.UseSqlite(db.Path); k.RunWorker = false; }, cancellationToken: TestHost.Token);
-        await keel.Client.StartWithJsonAsync("w", "{}", new StartWorkflowOptions { RunId = "queued" }, TestHost.Token);
+        await keel.Client.StartWithJsonAsync("w", "{}", new StartWorkflowOptions { RunId = "queued", AllowUnknownWorkflow = true }, TestHost.Token);
         Assert.True(await keel.Client.PauseAsync("queued", TestHost.Token));
         var run = await keel.Client.GetRunAsync("queued", TestHost.Token);
         Assert.Equal(RunStatus.Paused, run!.Status);

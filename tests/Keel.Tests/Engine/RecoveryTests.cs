@@ -68,7 +68,7 @@ public class RecoveryTests
         await using var store = db.CreateStore();
         await store.InitializeAsync(TestHost.Token);
         var client = KeelClient.Create(store);
-        await client.StartWithJsonAsync("crashy", "0", new StartWorkflowOptions { RunId = "crashy" }, TestHost.Token);
+        await client.StartWithJsonAsync("crashy", "0", new StartWorkflowOptions { RunId = "crashy", AllowUnknownWorkflow = true }, TestHost.Token);
         // Workers claim the run and die without progress: twice as usual (then it is suspect), then three times while
         // each ran it alone, the last one about to run step 'charge'.
         var now = DateTimeOffset.UtcNow;
@@ -106,7 +106,7 @@ public class RecoveryTests
         var client = KeelClient.Create(store);
         for (var i = 0; i < 20; i++)
         {
-            await client.StartWithJsonAsync("steady", i.ToString(System.Globalization.CultureInfo.InvariantCulture), new StartWorkflowOptions { RunId = $"steady-{i}" }, TestHost.Token);
+            await client.StartWithJsonAsync("steady", i.ToString(System.Globalization.CultureInfo.InvariantCulture), new StartWorkflowOptions { RunId = $"steady-{i}", AllowUnknownWorkflow = true }, TestHost.Token);
         }
         // Forty busy workers in a row claim what they may and die with all of it in flight (none ran a suspect alone):
         // after two such deaths a run is suspect and waits for a worker that runs it alone, charged nothing.

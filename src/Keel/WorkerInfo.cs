@@ -1,0 +1,33 @@
+namespace Keel;
+
+/// <summary>
+/// A worker as it registered itself in the store: who it is, where it runs, what it serves and when it was last seen.
+/// Clients without workflows of their own (the HTTP API, the CLI) refuse to start a workflow no live or recently seen
+/// worker serves; operators list workers to see what runs where.
+/// </summary>
+public sealed record WorkerInfo
+{
+    /// <summary>The worker's owner id (the lease holder's name on the runs it holds).</summary>
+    public required string WorkerId { get; init; }
+
+    /// <summary>The machine it runs on.</summary>
+    public required string Host { get; init; }
+
+    /// <summary>Its process id on that machine.</summary>
+    public required int ProcessId { get; init; }
+
+    /// <summary>The build of the code it runs (<see cref="KeelOptions.BuildId"/>).</summary>
+    public string? Build { get; init; }
+
+    /// <summary>The workflows it serves.</summary>
+    public required IReadOnlyList<string> Workflows { get; init; }
+
+    /// <summary>When it started.</summary>
+    public required DateTimeOffset StartedAt { get; init; }
+
+    /// <summary>When it last said it was alive (it does every few seconds while it runs).</summary>
+    public required DateTimeOffset LastSeenAt { get; init; }
+
+    /// <summary>When it stopped cleanly; null while it runs, or when it died without saying so.</summary>
+    public DateTimeOffset? StoppedAt { get; init; }
+}
