@@ -54,14 +54,17 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable, IRunRequest
         _time = timeProvider;
         _logger = loggerFactory.CreateLogger<KeelWorker>();
         Owner = _options.WorkerId ?? OwnerId.Create();
+        var gate = new AloneGate(Pacing);
         _services = new WorkerServices(store, _options, timeProvider, notifier, services,
             loggerFactory.CreateLogger("Keel.Engine.RunExecutor"), loggerFactory.CreateLogger("Keel.Workflow"))
         {
             AloneEnded = _ =>
             {
+                gate.Open();
                 Volatile.Write(ref _aloneHeld, 0);
                 _notifier.NotifyWork(); // the next suspect may be claimed now
             },
+            AloneGate = gate,
         };
         notifier.Worker = this; // a pause or cancel from this process reaches the run before its next operation
     }
@@ -260,6 +263,7 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable, IRunRequest
                         if (run.Alone)
                         {
                             Volatile.Write(ref _aloneHeld, 1); // until its executor says it is no longer suspect
+                            _services.AloneGate!.Close();
                         }
                         StartExecutor(run, expires);
                     }

@@ -138,6 +138,10 @@ internal sealed class RunExecutor : IDisposable
 
     public JsonSerializerOptions SerializerOptions => _services.Options.SerializerOptions;
 
+    /// <summary>Before a step body starts: waits while the worker runs another run alone as a suspect.</summary>
+    public Task WaitForSuspectsAsync(CancellationToken cancellationToken) =>
+        IsAlone || _services.AloneGate is not { } gate ? Task.CompletedTask : gate.WaitOpenAsync(cancellationToken);
+
     /// <summary>The largest values the run may store.</summary>
     public PayloadLimits Limits => _services.Options.Limits;
 

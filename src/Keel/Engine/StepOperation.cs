@@ -297,6 +297,7 @@ internal sealed class StepOperation<T>(int sequence, string name, Func<StepConte
     /// <summary>Runs one attempt and records its outcome; returns when the next attempt is due, or null when done.</summary>
     private async Task<DateTimeOffset?> RunAndRecordAttemptAsync(RunExecutor executor, int attempt, CancellationToken token)
     {
+        await executor.WaitForSuspectsAsync(token);
         await executor.StepSlots.WaitAsync(token); // the run's limit on bodies executing at once
         AttemptError? error;
         T? result;

@@ -15,4 +15,7 @@ internal sealed record WorkerServices(
 {
     /// <summary>Told when a run held alone as a suspect stops being one (it made progress, waits, or ended).</summary>
     public Action<RunExecutor>? AloneEnded { get; init; }
+
+    /// <summary>Holds back other runs' new step bodies while a suspect runs alone.</summary>
+    public AloneGate? AloneGate { get; init; }
 }
