@@ -3,11 +3,13 @@ namespace Keel.Cli.Tests;
 /// <summary>Runs the CLI in-process with captured output.</summary>
 internal static class Cli
 {
-    public static async Task<CliResult> RunAsync(params string[] args)
+    public static Task<CliResult> RunAsync(params string[] args) => RunAsync(TestContext.Current.CancellationToken, args);
+
+    public static async Task<CliResult> RunAsync(CancellationToken cancellationToken, params string[] args)
     {
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
-        var exitCode = await KeelCli.RunAsync(args, stdout, stderr, TestContext.Current.CancellationToken);
+        var exitCode = await KeelCli.RunAsync(args, stdout, stderr, cancellationToken);
         return new CliResult(exitCode, stdout.ToString(), stderr.ToString());
     }
 }
