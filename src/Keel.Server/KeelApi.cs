@@ -25,7 +25,8 @@ public static class KeelApi
     /// <c>GET approvals</c>, <c>POST runs/{id}/approvals</c>. Run ids follow <see cref="RunIds.Rule"/>. Errors are problem
     /// responses (RFC 9457) whose <c>detail</c> says what was wrong and what to do: 400 bad input (an invalid run id
     /// too), 401 missing key, 404 no such run, 409 the run's state does not allow it (finished, not paused, no approval
-    /// pending), 503 the store is unavailable.
+    /// pending), 413 body over 1 MB, 415 a body not sent as <c>application/json</c> (or <c>application/*+json</c>,
+    /// UTF-8), 503 the store is unavailable.
     /// </remarks>
     public static RouteGroupBuilder MapKeelApi(this IEndpointRouteBuilder endpoints, string prefix = "/api", string? apiKey = null)
     {
