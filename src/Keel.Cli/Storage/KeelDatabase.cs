@@ -28,7 +28,7 @@ internal static class KeelDatabase
         var fullPath = Path.GetFullPath(path);
         if (!File.Exists(fullPath))
         {
-            throw new CliException($"no Keel database at {fullPath} (give the file with --db PATH; `keel demo` creates one)");
+            throw new CliException($"no Keel database at {fullPath} (give the file with --db PATH; `keel demo` creates one)", ExitCodes.NotFound);
         }
         return OpenAsync(fullPath, createIfMissing: false, cancellationToken);
     }

@@ -44,7 +44,7 @@ public class ReadOnlyCommandTests
         stop.CancelAfter(TimeSpan.FromSeconds(20));
         var result = await Cli.RunAsync(stop.Token, [.. args, "--db", dir.DatabasePath]);
 
-        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.True(result.ExitCode == 5, result.ToString());
         Assert.Contains(expected, result.Err, StringComparison.Ordinal);
         Assert.Single(result.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Equal(before, Hash(dir.DatabasePath));
