@@ -1,4 +1,9 @@
 namespace Keel.Cli;
 
 /// <summary>A failure the user can fix (bad path, bad argument); printed as one line, without a stack trace.</summary>
-internal sealed class CliException(string message) : Exception(message);
+/// <param name="message">What is wrong and what to do.</param>
+/// <param name="exitCode">The exit code; <see cref="ExitCodes.BadInput"/> unless said otherwise.</param>
+internal sealed class CliException(string message, int exitCode = ExitCodes.BadInput) : Exception(message)
+{
+    public int ExitCode { get; } = exitCode;
+}

@@ -7,26 +7,42 @@ namespace Keel.Cli;
 /// <summary>The <c>keel</c> command line, callable in-process (tests) as well as from <c>Program</c>.</summary>
 public static class KeelCli
 {
-    /// <summary>Parses and runs one command line.</summary>
+    /// <summary>Parses and runs one command line, with <see cref="Console.In"/> as stdin.</summary>
     /// <param name="args">The arguments, without the program name.</param>
     /// <param name="stdout">Where normal output goes.</param>
     /// <param name="stderr">Where errors go: one line each, never a stack trace for expected failures.</param>
     /// <param name="cancellationToken">Stops the command (a worker stops gracefully).</param>
-    /// <returns>The exit code: 0 on success, non-zero on failure.</returns>
-    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default)
+    /// <returns>The exit code, one of <see cref="ExitCodes"/>.</returns>
+    public static Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default) =>
+        RunAsync(args, Console.In, stdout, stderr, cancellationToken);
+
+    /// <summary>Parses and runs one command line.</summary>
+    /// <param name="args">The arguments, without the program name.</param>
+    /// <param name="stdin">Where a payload given as <c>-</c> is read from.</param>
+    /// <param name="stdout">Where normal output goes.</param>
+    /// <param name="stderr">Where errors go: one line each, never a stack trace for expected failures.</param>
+    /// <param name="cancellationToken">Stops the command (a worker stops gracefully).</param>
+    /// <returns>The exit code, one of <see cref="ExitCodes"/>: <see cref="ExitCodes.BadInput"/> for a command line
+    /// that does not parse (the error and the command's help are printed).</returns>
+    public static async Task<int> RunAsync(string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(stdin);
         ArgumentNullException.ThrowIfNull(stdout);
         ArgumentNullException.ThrowIfNull(stderr);
         var root = BuildRootCommand();
-        var configuration = new InvocationConfiguration
+        var configuration = new KeelInvocation(stdin)
         {
             Output = stdout,
             Error = stderr,
             // Program.cs turns Ctrl+C and SIGTERM into cancellation itself, so in-process callers keep their handlers.
             ProcessTerminationTimeout = null,
         };
-        return await root.Parse(args).InvokeAsync(configuration, cancellationToken);
+        // No response files: "@PATH" is how payload arguments name a file (CommandInput.ReadJsonAsync).
+        var parsed = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
+        var exitCode = await parsed.InvokeAsync(configuration, cancellationToken);
+        // System.CommandLine answers parse errors (unknown option, missing argument, a validator's refusal) with 1.
+        return parsed.Errors.Count > 0 ? ExitCodes.BadInput : exitCode;
     }
 
     /// <remarks>A plain command named <c>keel</c>, not a <see cref="RootCommand"/>, so that usage lines say <c>keel</c>

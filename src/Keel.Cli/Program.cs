@@ -13,4 +13,4 @@ using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context 
     context.Cancel = true;
     shutdown.Cancel();
 });
-return await KeelCli.RunAsync(args, Console.Out, Console.Error, shutdown.Token);
+return await KeelCli.RunAsync(args, Console.In, Console.Out, Console.Error, shutdown.Token);

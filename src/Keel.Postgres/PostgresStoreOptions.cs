@@ -35,8 +35,10 @@ public sealed record PostgresStoreOptions
     public bool AutoPrepare { get; set; } = true;
 
     /// <summary>
-    /// Apply missing schema migrations at start-up (default). Turn off where the application's database role may not
-    /// change the schema: start-up then fails on an outdated schema and says to run <c>keel migrate</c>.
+    /// Create the schema or apply missing migrations at start-up (default). Turn off where the application's database
+    /// role may not change the schema, or for tools that only read: start-up then checks the version with plain reads
+    /// and fails on a missing or outdated schema, changing nothing, and says to run <c>keel migrate</c>. A schema
+    /// already at this Keel's version is never locked or altered, whatever this setting.
     /// </summary>
     public bool MigrateOnStart { get; set; } = true;
 }

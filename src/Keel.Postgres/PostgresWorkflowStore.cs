@@ -163,7 +163,14 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IStoreWakeup
             }
             var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
             await using var connectionScope = connection.ConfigureAwait(false);
-            await MigrateAsync(connection, cancellationToken).ConfigureAwait(false);
+            // A plain read first: a current schema needs no lock and no DDL, and a store that may not migrate refuses
+            // before it changes anything.
+            var found = await ReadSchemaVersionAsync(connection, cancellationToken).ConfigureAwait(false);
+            if (found != PostgresSchema.LatestVersion)
+            {
+                RefuseUnusableSchema(found);
+                await MigrateAsync(connection, cancellationToken).ConfigureAwait(false);
+            }
             _initialized = true;
         }
         catch (NpgsqlException ex)
@@ -198,15 +205,7 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IStoreWakeup
         if (current > PostgresSchema.LatestVersion)
         {
             // Disposing the transaction rolls it back: the database is left exactly as it was.
-            throw new StorageException(
-                $"The Keel schema '{_options.Schema}' ({_where}) has schema version {current}, but this Keel knows versions up to " +
-                $"{PostgresSchema.LatestVersion}: it was written by a newer Keel. Upgrade Keel to use it. The database was not changed.");
-        }
-        if (current < PostgresSchema.LatestVersion && !_options.MigrateOnStart)
-        {
-            throw new StorageException(
-                $"The Keel schema '{_options.Schema}' ({_where}) is at version {current} and this Keel needs {PostgresSchema.LatestVersion}; " +
-                "migrations at start-up are off. Run `keel migrate --postgres CONNSTR` with a role that may change the schema.");
+            throw NewerSchema(current);
         }
         for (var version = current + 1; version <= PostgresSchema.LatestVersion; version++)
         {

@@ -45,13 +45,16 @@ internal sealed partial class ApiErrors(ILogger<ApiErrors> logger) : IEndpointFi
 
     private static IResult Problem(int status, Exception exception) =>
         Results.Problem(statusCode: status, title: Title(status), detail: Detail(exception),
-            extensions: new Dictionary<string, object?> { ["error"] = exception is ApiRequestException ? "BadRequest" : exception.GetType().Name.Replace("Exception", "", StringComparison.Ordinal) });
+            extensions: new Dictionary<string, object?> { ["error"] = exception is ApiRequestException ? RequestError(status) : exception.GetType().Name.Replace("Exception", "", StringComparison.Ordinal) });
+
+    private static string RequestError(int status) => status == StatusCodes.Status415UnsupportedMediaType ? "UnsupportedMediaType" : "BadRequest";
 
     private static string Title(int status) => status switch
     {
         StatusCodes.Status404NotFound => "Not found",
         StatusCodes.Status409Conflict => "Conflict with the run's state",
         StatusCodes.Status413PayloadTooLarge => "Body too large",
+        StatusCodes.Status415UnsupportedMediaType => "Unsupported media type",
         StatusCodes.Status503ServiceUnavailable => "Store unavailable",
         _ => "Bad request",
     };

@@ -3,6 +3,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Net.Http.Headers;
 
 namespace Keel.Server;
 
@@ -22,12 +23,18 @@ internal static class ApiJson
         RespectRequiredConstructorParameters = true,
     };
 
-    /// <summary>Reads the body as text; empty when there is none.</summary>
+    /// <summary>Reads the body as text; empty when there is none. A body that is not declared as UTF-8 JSON is refused (415).</summary>
     public static async Task<string> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         if (request.ContentLength > MaxBodyBytes)
         {
             throw TooLarge();
+        }
+        // Refused before reading when the length is known; a chunked body is refused once it turns out not to be empty.
+        var declaredJson = IsUtf8Json(request);
+        if (!declaredJson && request.ContentLength > 0)
+        {
+            throw NotJson(request);
         }
         using var reader = new StreamReader(request.Body, Encoding.UTF8);
         var buffer = new char[16 * 1024];
@@ -41,8 +48,27 @@ internal static class ApiJson
                 throw TooLarge();
             }
         }
+        if (!declaredJson && !string.IsNullOrWhiteSpace(builder.ToString()))
+        {
+            throw NotJson(request);
+        }
         return builder.ToString();
     }
+
+    /// <summary>
+    /// <c>application/json</c> or <c>application/*+json</c>, in UTF-8 (no charset, or <c>utf-8</c>): a form, plain
+    /// text or no content type at all is not taken for JSON, even when it would parse.
+    /// </summary>
+    private static bool IsUtf8Json(HttpRequest request) =>
+        request.HasJsonContentType() &&
+        MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType) &&
+        (!mediaType.Charset.HasValue || mediaType.Charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) ||
+         mediaType.Charset.Equals("utf8", StringComparison.OrdinalIgnoreCase));
+
+    private static ApiRequestException NotJson(HttpRequest request) =>
+        new(StatusCodes.Status415UnsupportedMediaType,
+            $"The request body must be JSON sent with Content-Type: application/json (or application/*+json) in UTF-8; " +
+            (string.IsNullOrEmpty(request.ContentType) ? "it came without a Content-Type." : $"it came as '{request.ContentType}'."));
 
     private static ApiRequestException TooLarge() =>
         new(StatusCodes.Status413PayloadTooLarge, $"The request body is larger than {MaxBodyBytes} bytes.");

@@ -15,6 +15,7 @@ internal static class ApprovalEndpoints
 
     public static async Task<IResult> DecideAsync(string runId, HttpRequest request, KeelClient keel, CancellationToken cancellationToken)
     {
+        runId = KeelApi.RunId(runId);
         var body = await ApiJson.ReadAsync<DecideApprovalRequest>(request, """{"approved":true,"by":"alice","comment":"looks right"}""", cancellationToken);
         var approval = await keel.DecideApprovalAsync(runId, new ApprovalResponse
         {

@@ -7,6 +7,7 @@ internal static class ControlEndpoints
 {
     public static async Task<IResult> CancelAsync(string runId, HttpRequest request, KeelClient keel, CancellationToken cancellationToken)
     {
+        runId = KeelApi.RunId(runId);
         var body = await ApiJson.ReadAsync(request, """{"reason":"why"}""", cancellationToken, whenEmpty: new CancelRunRequest());
         await keel.CancelAsync(runId, body.Reason, cancellationToken);
         return await RunEndpoints.CurrentAsync(keel, runId, StatusCodes.Status202Accepted, cancellationToken);
@@ -15,18 +16,21 @@ internal static class ControlEndpoints
     /// <summary>200 when the run is paused already (it was not held), 202 when it pauses before its next operation.</summary>
     public static async Task<IResult> PauseAsync(string runId, KeelClient keel, CancellationToken cancellationToken)
     {
+        runId = KeelApi.RunId(runId);
         var pausedNow = await keel.PauseAsync(runId, cancellationToken);
         return await RunEndpoints.CurrentAsync(keel, runId, pausedNow ? StatusCodes.Status200OK : StatusCodes.Status202Accepted, cancellationToken);
     }
 
     public static async Task<IResult> ResumeAsync(string runId, KeelClient keel, CancellationToken cancellationToken)
     {
+        runId = KeelApi.RunId(runId);
         await keel.ResumeAsync(runId, cancellationToken);
         return await RunEndpoints.CurrentAsync(keel, runId, StatusCodes.Status200OK, cancellationToken);
     }
 
     public static async Task<IResult> SetPriorityAsync(string runId, HttpRequest request, KeelClient keel, CancellationToken cancellationToken)
     {
+        runId = KeelApi.RunId(runId);
         var body = await ApiJson.ReadAsync<SetPriorityRequest>(request, """{"priority":10}""", cancellationToken);
         return Results.Json(await keel.SetPriorityAsync(runId, body.Priority, cancellationToken), ApiJson.Options);
     }
@@ -34,6 +38,8 @@ internal static class ControlEndpoints
     /// <summary>The body is the payload itself (any JSON); an empty body sends a signal without payload.</summary>
     public static async Task<IResult> SignalAsync(string runId, string name, HttpRequest request, KeelClient keel, CancellationToken cancellationToken)
     {
+        runId = KeelApi.RunId(runId);
+        name = KeelApi.RouteValue(name);
         var payload = await ApiJson.ReadBodyAsync(request, cancellationToken);
         await keel.SignalWithJsonAsync(runId, name, string.IsNullOrWhiteSpace(payload) ? null : payload, cancellationToken);
         return Results.Json(new { runId, signal = name, stored = true }, ApiJson.Options, statusCode: StatusCodes.Status202Accepted);
@@ -41,6 +47,7 @@ internal static class ControlEndpoints
 
     public static async Task<IResult> ResolveAsync(string runId, HttpRequest request, KeelClient keel, CancellationToken cancellationToken)
     {
+        runId = KeelApi.RunId(runId);
         var body = await ApiJson.ReadAsync<ResolveStepRequest>(request, """{"action":"retry"|"complete"|"fail","result":...,"reason":"...","by":"..."}""", cancellationToken);
         var resolution = body.Action switch
         {

@@ -22,9 +22,11 @@ public static class KeelApi
     /// <c>GET runs</c> (query: <c>status</c>, <c>workflow</c>, <c>createdAfter</c>, <c>createdBefore</c>, <c>limit</c>, <c>cursor</c>),
     /// <c>POST runs</c>, <c>GET runs/{id}</c>, <c>GET runs/{id}/journal</c>, <c>GET runs/{id}/wait?timeout=SECONDS</c>,
     /// <c>POST runs/{id}/cancel|pause|resume|priority|resolve</c>, <c>POST runs/{id}/signals/{name}</c> (body: the payload),
-    /// <c>GET approvals</c>, <c>POST runs/{id}/approvals</c>. Errors are problem responses (RFC 9457) whose <c>detail</c>
-    /// says what was wrong and what to do: 400 bad input, 401 missing key, 404 no such run, 409 the run's state does not
-    /// allow it (finished, not paused, no approval pending), 503 the store is unavailable.
+    /// <c>GET approvals</c>, <c>POST runs/{id}/approvals</c>. Run ids follow <see cref="RunIds.Rule"/>. Errors are problem
+    /// responses (RFC 9457) whose <c>detail</c> says what was wrong and what to do: 400 bad input (an invalid run id
+    /// too), 401 missing key, 404 no such run, 409 the run's state does not allow it (finished, not paused, no approval
+    /// pending), 413 body over 1 MB, 415 a body not sent as <c>application/json</c> (or <c>application/*+json</c>,
+    /// UTF-8), 503 the store is unavailable.
     /// </remarks>
     public static RouteGroupBuilder MapKeelApi(this IEndpointRouteBuilder endpoints, string prefix = "/api", string? apiKey = null)
     {
@@ -54,6 +56,21 @@ public static class KeelApi
         api.MapGet("/approvals", ApprovalEndpoints.ListAsync);
         api.MapPost("/runs/{runId}/approvals", ApprovalEndpoints.DecideAsync);
         return api;
+    }
+
+    /// <summary>
+    /// A route value as the caller meant it. Kestrel decodes a request's path except for <c>%2F</c>, which it leaves
+    /// encoded so that it cannot split a segment; routing then hands that on as it is (<c>a%2Fb</c>). Only that escape
+    /// is decoded here: decoding every escape again would turn <c>%2541</c> (sent for <c>%41</c>) into <c>A</c>.
+    /// </summary>
+    internal static string RouteValue(string value) => value.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The run id of a route, decoded, and refused (400) before anything else when it breaks <see cref="RunIds.Rule"/>.</summary>
+    internal static string RunId(string routeValue)
+    {
+        var runId = RouteValue(routeValue);
+        RunIds.ValidateExisting(runId, "runId");
+        return runId;
     }
 
     /// <summary>Parses an integer query value, or refuses it clearly.</summary>

@@ -37,18 +37,19 @@ internal static class RunEndpoints
     }
 
     public static Task<IResult> GetAsync(string runId, KeelClient keel, CancellationToken cancellationToken) =>
-        CurrentAsync(keel, runId, StatusCodes.Status200OK, cancellationToken);
+        CurrentAsync(keel, KeelApi.RunId(runId), StatusCodes.Status200OK, cancellationToken);
 
     /// <summary>The run as it is now, answered with <paramref name="status"/>; 404 when there is no such run.</summary>
     public static async Task<IResult> CurrentAsync(KeelClient keel, string runId, int status, CancellationToken cancellationToken) =>
         Results.Json(await keel.GetRunAsync(runId, cancellationToken) ?? throw new RunNotFoundException(runId), ApiJson.Options, statusCode: status);
 
     public static async Task<IResult> JournalAsync(string runId, KeelClient keel, CancellationToken cancellationToken) =>
-        Results.Json(await keel.GetJournalAsync(runId, cancellationToken), ApiJson.Options);
+        Results.Json(await keel.GetJournalAsync(KeelApi.RunId(runId), cancellationToken), ApiJson.Options);
 
     /// <summary>Long poll: the run once it ended (200), or as it is when <c>timeout</c> seconds pass first (202).</summary>
     public static async Task<IResult> WaitAsync(string runId, HttpRequest request, KeelClient keel, CancellationToken cancellationToken)
     {
+        runId = KeelApi.RunId(runId);
         var seconds = KeelApi.IntQuery(request, "timeout", 30, 0, MaxWaitSeconds);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(seconds));

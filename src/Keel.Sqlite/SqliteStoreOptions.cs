@@ -16,6 +16,15 @@ public sealed class SqliteStoreOptions
     /// inspect use this so a mistyped path does not leave an empty database behind.</summary>
     public bool CreateIfMissing { get; set; } = true;
 
+    /// <summary>
+    /// Create or upgrade Keel's schema at start-up (default). When false, the file must already hold this Keel's schema:
+    /// a missing, empty or foreign file, or a schema older or newer than this Keel's, is refused with a
+    /// <see cref="StorageException"/> before anything is written, and the file is left byte for byte as it was (no
+    /// <c>-wal</c> or <c>-shm</c> file appears beside it). Tools that only inspect or operate on existing runs turn it
+    /// off; <c>keel migrate</c> upgrades an older schema.
+    /// </summary>
+    public bool MigrateOnStart { get; set; } = true;
+
     /// <summary>How long a call waits for another process's write lock before it fails as transient.</summary>
     public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(10);
 }

@@ -71,14 +71,25 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore
             {
                 return;
             }
+            // Read first, write only when needed: a file Keel must not change is refused untouched, and a current schema
+            // is checked without waiting for another process's write lock.
+            var found = ReadSchemaWithoutWriting();
+            RefuseUnusableSchema(found);
             var connection = new SqliteConnection(_connectionString);
             try
             {
                 await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-                RefuseForeignDatabase(connection);
+                var migrate = found.Version != SqliteSchema.LatestVersion;
+                if (migrate)
+                {
+                    RefuseForeignDatabase(connection);
+                }
                 Execute(connection, "PRAGMA journal_mode=WAL;");
                 Execute(connection, $"PRAGMA synchronous={(_options.Durability == SqliteDurability.Full ? "FULL" : "NORMAL")};");
-                Migrate(connection);
+                if (migrate)
+                {
+                    Migrate(connection);
+                }
                 // Checkpoints run beside the writer (CheckpointLoopAsync), not inside one of its commits.
                 Execute(connection, "PRAGMA wal_autocheckpoint=0;");
                 // A burst can grow the WAL far; SQLite cuts it back to this when it next starts over from the beginning.
@@ -103,7 +114,7 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore
         }
     }
 
-    // Before anything writes (even the WAL switch changes the header): a file of another application stays untouched.
+    // Checked again on the writing connection before a migration: another application may have taken the file since.
     private void RefuseForeignDatabase(SqliteConnection connection)
     {
         using var probe = connection.CreateCommand();
@@ -113,9 +124,7 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore
         reader.Read();
         if (reader.GetInt64(0) > 0 && reader.GetInt64(1) == 0)
         {
-            throw new StorageException(
-                $"'{FilePath}' is a SQLite database of another application (it has tables but no Keel schema). " +
-                "Nothing was changed. Point Keel at its own file.");
+            throw ForeignDatabase();
         }
     }
 
@@ -135,16 +144,18 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore
         }
         if (current > SqliteSchema.LatestVersion)
         {
-            throw new StorageException(
-                $"The database '{FilePath}' has schema version {current}, but this Keel knows versions up to {SqliteSchema.LatestVersion}: " +
-                "it was written by a newer Keel. Upgrade Keel to open it. The database was not changed.");
+            throw NewerSchema(current);
         }
-        for (var version = current + 1; version <= SqliteSchema.LatestVersion; version++)
+        if (current < SqliteSchema.LatestVersion)
         {
-            Execute(connection, SqliteSchema.Migrations[version - 1], transaction);
+            // Another process may have migrated since the read-only check: then there is nothing left to do.
+            for (var version = current + 1; version <= SqliteSchema.LatestVersion; version++)
+            {
+                Execute(connection, SqliteSchema.Migrations[version - 1], transaction);
+            }
+            Execute(connection, $"INSERT INTO keel_meta (key, value) VALUES ('schema_version', '{SqliteSchema.LatestVersion}') " +
+                                "ON CONFLICT (key) DO UPDATE SET value = excluded.value;", transaction);
         }
-        Execute(connection, $"INSERT INTO keel_meta (key, value) VALUES ('schema_version', '{SqliteSchema.LatestVersion}') " +
-                            "ON CONFLICT (key) DO UPDATE SET value = excluded.value;", transaction);
         transaction.Commit();
     }
 

@@ -75,6 +75,10 @@ public sealed class KeelClient
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(workflowName);
         ArgumentNullException.ThrowIfNull(inputJson);
+        if (options?.RunId is not null)
+        {
+            RunIds.Validate(options.RunId);
+        }
         PayloadLimits.Check(inputJson, _options.Limits.MaxRunInputBytes, $"input of {(options?.RunId is { } id ? $"run '{id}'" : "a new run")} of workflow '{workflowName}'",
             nameof(PayloadLimits.MaxRunInputBytes));
         if (_registry is not null && _registry.TryGet(workflowName, out var definition))
@@ -169,7 +173,7 @@ public sealed class KeelClient
     /// <returns>The run, or null.</returns>
     public Task<RunInfo?> GetRunAsync(string runId, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(runId);
+        RunIds.ValidateExisting(runId);
         return _store.GetRunAsync(runId, cancellationToken);
     }
 
@@ -206,6 +210,7 @@ public sealed class KeelClient
     /// <exception cref="RunNotFoundException">No run has that id.</exception>
     public async Task<RunInfo> WaitForCompletionAsync(string runId, CancellationToken cancellationToken = default)
     {
+        RunIds.ValidateExisting(runId);
         // A run this process executes is not read while it runs: its executor's end (finished, released to wait, lease
         // lost) notifies, and so does its claim. A store that reports runs finished by other processes (PostgreSQL)
         // notifies too, and then a slow poll is only the fallback; otherwise other runs are polled, backing off from
@@ -268,7 +273,7 @@ public sealed class KeelClient
     /// <exception cref="RunStateException">The run cannot be paused in its state (Blocked, already Paused).</exception>
     public async Task<bool> PauseAsync(string runId, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(runId);
+        RunIds.ValidateExisting(runId);
         var outcome = await _store.RequestPauseAsync(runId, _time.GetUtcNow(), cancellationToken);
         if (outcome == PauseOutcome.Requested)
         {
@@ -286,7 +291,7 @@ public sealed class KeelClient
     /// <exception cref="RunStateException">The run is not paused.</exception>
     public async Task ResumeAsync(string runId, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(runId);
+        RunIds.ValidateExisting(runId);
         var outcome = await _store.ResumeAsync(runId, _time.GetUtcNow(), cancellationToken);
         await SettlePauseOutcomeAsync(runId, outcome, "be resumed: it is not paused", cancellationToken);
         _notifier.NotifyWork();
@@ -318,7 +323,7 @@ public sealed class KeelClient
     /// <exception cref="RunFinishedException">The run has finished already.</exception>
     public async Task<RunInfo> SetPriorityAsync(string runId, int priority, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(runId);
+        RunIds.ValidateExisting(runId);
         var current = await GetRunAsync(runId, cancellationToken) ?? throw new RunNotFoundException(runId);
         if (current.Status.IsTerminal())
         {
@@ -339,7 +344,7 @@ public sealed class KeelClient
     /// <exception cref="RunFinishedException">The run has finished already.</exception>
     public async Task CancelAsync(string runId, string? reason = null, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(runId);
+        RunIds.ValidateExisting(runId);
         var outcome = await _store.RequestCancelAsync(runId, reason, _time.GetUtcNow(), cancellationToken);
         switch (outcome)
         {
@@ -412,7 +417,7 @@ public sealed class KeelClient
     /// <exception cref="ArgumentException">The payload is not JSON, or the name is reserved.</exception>
     public async Task SignalWithJsonAsync(string runId, string name, string? payloadJson, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(runId);
+        RunIds.ValidateExisting(runId);
         SignalNames.Validate(name);
         if (payloadJson is not null)
         {
@@ -447,6 +452,10 @@ public sealed class KeelClient
     /// <returns>The approvals.</returns>
     public Task<IReadOnlyList<PendingApproval>> ListPendingApprovalsAsync(string? runId = null, int limit = 100, CancellationToken cancellationToken = default)
     {
+        if (runId is not null)
+        {
+            RunIds.ValidateExisting(runId);
+        }
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, 1000);
         return _store.ListPendingApprovalsAsync(runId, limit, cancellationToken);
@@ -466,7 +475,7 @@ public sealed class KeelClient
     /// <exception cref="ArgumentException">The edited arguments are not JSON, come with a rejection, or the option was not offered.</exception>
     public async Task<PendingApproval> DecideApprovalAsync(string runId, ApprovalResponse response, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(runId);
+        RunIds.ValidateExisting(runId);
         ArgumentNullException.ThrowIfNull(response);
         JsonElement? edited = null;
         if (response.ArgumentsJson is { } json)
@@ -536,7 +545,7 @@ public sealed class KeelClient
     /// <exception cref="ArgumentException">The result is not JSON.</exception>
     public async Task<string> ResolveAsync(string runId, StepResolution resolution, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(runId);
+        RunIds.ValidateExisting(runId);
         ArgumentNullException.ThrowIfNull(resolution);
         if (resolution.ResultJson is { } json)
         {

@@ -3,7 +3,11 @@ namespace Keel;
 /// <summary>Options for starting a run.</summary>
 public sealed record StartWorkflowOptions
 {
-    /// <summary>The run id; a new one when null. Starting again with an existing id returns the existing run.</summary>
+    /// <summary>
+    /// The run id; a new one when null. Starting again with an existing id returns the existing run. 1 to 200
+    /// characters from <c>A-Z a-z 0-9 . _ - ~ : @ +</c> (<see cref="RunIds"/>); another id is refused with an
+    /// <see cref="ArgumentException"/> before anything is stored.
+    /// </summary>
     public string? RunId { get; init; }
 
     /// <summary>Higher runs are claimed first.</summary>

@@ -3,11 +3,21 @@ namespace Keel.Cli.Tests;
 /// <summary>Runs the CLI in-process with captured output.</summary>
 internal static class Cli
 {
-    public static async Task<CliResult> RunAsync(params string[] args)
+    public static Task<CliResult> RunAsync(params string[] args) => RunAsync(TestContext.Current.CancellationToken, args);
+
+    public static Task<CliResult> RunAsync(CancellationToken cancellationToken, params string[] args) =>
+        RunCoreAsync("", args, cancellationToken);
+
+    /// <summary>Runs the CLI with <paramref name="stdin"/> as its standard input.</summary>
+    public static Task<CliResult> RunWithStdinAsync(string stdin, params string[] args) =>
+        RunCoreAsync(stdin, args, TestContext.Current.CancellationToken);
+
+    private static async Task<CliResult> RunCoreAsync(string stdin, string[] args, CancellationToken cancellationToken)
     {
+        using var input = new StringReader(stdin);
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
-        var exitCode = await KeelCli.RunAsync(args, stdout, stderr, TestContext.Current.CancellationToken);
+        var exitCode = await KeelCli.RunAsync(args, input, stdout, stderr, cancellationToken);
         return new CliResult(exitCode, stdout.ToString(), stderr.ToString());
     }
 }

@@ -20,7 +20,7 @@ public class KeelCliTests
     {
         var result = await Cli.RunAsync("frobnicate");
 
-        Assert.NotEqual(0, result.ExitCode);
+        Assert.Equal(2, result.ExitCode);
         Assert.Contains("'frobnicate'", result.Err, StringComparison.Ordinal);
     }
 }

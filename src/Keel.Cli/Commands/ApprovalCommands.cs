@@ -66,7 +66,11 @@ internal static class ApprovalCommands
             HelpName = "NAME",
             DefaultValueFactory = _ => Environment.GetEnvironmentVariable("USER") is { Length: > 0 } user ? user : null,
         };
-        var args = new Option<string?>("--args") { Description = "Edited arguments as JSON: the workflow acts on these instead of the proposed ones.", HelpName = "JSON" };
+        var args = new Option<string?>("--args")
+        {
+            Description = "Edited arguments as JSON (@PATH reads a file, - stdin): the workflow acts on these instead of the proposed ones.",
+            HelpName = "JSON",
+        };
         var option = new Option<string?>("--option") { Description = "One of the options the request offers.", HelpName = "OPTION" };
         var name = new Option<string?>("--name") { Description = "Which approval, when the run waits for several (default: its oldest).", HelpName = "APPROVAL" };
         var command = new Command("approve", "Approve (or --reject) an approval a run waits for; the decision is journaled with who, when and why.")
@@ -75,24 +79,17 @@ internal static class ApprovalCommands
         };
         CommandAction.Set(command, async (parse, output, ct) =>
         {
+            var id = CommandInput.RunId(parse, runId);
+            var edited = await CommandInput.ReadJsonAsync(parse.GetValue(args), "--args", output.In, ct);
             await using var store = await KeelDatabase.OpenExistingAsync(parse.GetValue(db)!, parse.GetValue(postgres), ct);
-            var id = parse.GetValue(runId)!;
             var approved = !parse.GetValue(reject);
-            PendingApproval approval;
-            try
+            var approval = await KeelClient.Create(store).DecideApprovalAsync(id, new ApprovalResponse
             {
-                approval = await KeelClient.Create(store).DecideApprovalAsync(id, new ApprovalResponse
-                {
-                    Approved = approved, By = parse.GetValue(by), Comment = parse.GetValue(comment), ArgumentsJson = parse.GetValue(args),
-                    Option = parse.GetValue(option), ApprovalName = parse.GetValue(name),
-                }, ct);
-            }
-            catch (ArgumentException ex)
-            {
-                throw new CliException(ex.Message.Split(" (Parameter", 2)[0]);
-            }
+                Approved = approved, By = parse.GetValue(by), Comment = parse.GetValue(comment), ArgumentsJson = edited,
+                Option = parse.GetValue(option), ApprovalName = parse.GetValue(name),
+            }, ct);
             output.Out.WriteLine($"{(approved ? "Approved" : "Rejected")} '{approval.Name}' of run {id}" +
-                                 (parse.GetValue(args) is not null ? " with edited arguments" : "") + ". The run continues.");
+                                 (edited is not null ? " with edited arguments" : "") + ". The run continues.");
             return 0;
         });
         return command;

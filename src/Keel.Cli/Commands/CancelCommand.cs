@@ -18,9 +18,9 @@ internal static class CancelCommand
         };
         CommandAction.Set(command, async (parse, output, ct) =>
         {
+            var id = CommandInput.RunId(parse, runId);
             await using var store = await KeelDatabase.OpenExistingAsync(parse.GetValue(db)!, parse.GetValue(postgres), ct);
             var client = KeelClient.Create(store);
-            var id = parse.GetValue(runId)!;
             await client.CancelAsync(id, parse.GetValue(reason), ct);
             var run = await client.GetRunAsync(id, ct) ?? throw new RunNotFoundException(id);
             if (run.Status == RunStatus.Cancelled)

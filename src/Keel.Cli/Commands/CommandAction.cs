@@ -1,13 +1,13 @@
 using System.CommandLine;
+using System.Text.Json;
 
 namespace Keel.Cli.Commands;
 
-/// <summary>Runs a command body and turns expected failures into one line on stderr and a non-zero exit code.</summary>
+/// <summary>
+/// Runs a command body and turns expected failures into one line on stderr and their exit code (<see cref="ExitCodes"/>).
+/// </summary>
 internal static class CommandAction
 {
-    public const int Failure = 1;
-    public const int Unexpected = 2;
-    public const int Cancelled = 130;
     private const string DebugVariable = "KEEL_CLI_DEBUG";
 
     public static void Set(Command command, Func<ParseResult, CommandOutput, CancellationToken, Task<int>> body) =>
@@ -17,6 +17,7 @@ internal static class CommandAction
         CancellationToken cancellationToken)
     {
         var output = new CommandOutput(
+            (parseResult.InvocationConfiguration as KeelInvocation)?.Input ?? TextReader.Null,
             parseResult.InvocationConfiguration.Output,
             parseResult.InvocationConfiguration.Error);
         try
@@ -26,18 +27,34 @@ internal static class CommandAction
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             output.Error("cancelled");
-            return Cancelled;
+            return ExitCodes.Cancelled;
         }
-        catch (Exception ex) when (ex is KeelException or CliException or IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ExitCodeFor(ex) is { } exitCode)
         {
-            output.Error(ex.Message);
-            return Failure;
+            output.Error(Message(ex));
+            return exitCode;
         }
         catch (Exception ex) when (Environment.GetEnvironmentVariable(DebugVariable) is not "1")
         {
             // A bug, not a user error: still one line, with a way to get the stack trace.
             output.Error($"unexpected {ex.GetType().Name}: {ex.Message} (set {DebugVariable}=1 to see the stack trace)");
-            return Unexpected;
+            return ExitCodes.Failure;
         }
     }
+
+    /// <summary>The exit code of an expected failure; null for a bug. The same classes as the HTTP API's statuses.</summary>
+    internal static int? ExitCodeFor(Exception exception) => exception switch
+    {
+        CliException cli => cli.ExitCode,
+        RunNotFoundException or WorkflowNotFoundException => ExitCodes.NotFound,
+        RunFinishedException or RunStateException or ApprovalNotPendingException or WorkflowAlreadyExistsException => ExitCodes.NotAllowed,
+        StorageException => ExitCodes.StoreUnavailable,
+        ArgumentException or JsonException or InvalidWorkflowInputException => ExitCodes.BadInput,
+        KeelException or IOException or UnauthorizedAccessException => ExitCodes.Failure,
+        _ => null,
+    };
+
+    /// <summary>The message without the "(Parameter 'x')" suffix, which names a C# parameter the user never saw.</summary>
+    private static string Message(Exception exception) =>
+        exception is ArgumentException ? exception.Message.Split(" (Parameter '", 2)[0] : exception.Message;
 }

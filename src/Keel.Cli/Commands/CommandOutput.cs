@@ -1,8 +1,10 @@
 namespace Keel.Cli.Commands;
 
-/// <summary>Where a command writes: normal output and one-line errors.</summary>
-internal sealed class CommandOutput(TextWriter stdout, TextWriter stderr)
+/// <summary>Where a command reads (stdin, for payloads given as <c>-</c>) and writes: normal output and one-line errors.</summary>
+internal sealed class CommandOutput(TextReader stdin, TextWriter stdout, TextWriter stderr)
 {
+    public TextReader In { get; } = stdin;
+
     public TextWriter Out { get; } = stdout;
 
     public TextWriter Err { get; } = stderr;

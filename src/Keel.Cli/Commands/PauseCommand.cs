@@ -28,8 +28,9 @@ internal static class PauseCommand
         var command = new Command(name, description) { runId, db, postgres };
         CommandAction.Set(command, async (parse, output, ct) =>
         {
+            var id = CommandInput.RunId(parse, runId);
             await using var store = await KeelDatabase.OpenExistingAsync(parse.GetValue(db)!, parse.GetValue(postgres), ct);
-            output.Out.WriteLine(await act(KeelClient.Create(store), parse.GetValue(runId)!, ct));
+            output.Out.WriteLine(await act(KeelClient.Create(store), id, ct));
             return 0;
         });
         return command;

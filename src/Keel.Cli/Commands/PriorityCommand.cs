@@ -18,8 +18,9 @@ internal static class PriorityCommand
         };
         CommandAction.Set(command, async (parse, output, ct) =>
         {
+            var id = CommandInput.RunId(parse, runId);
             await using var store = await KeelDatabase.OpenExistingAsync(parse.GetValue(db)!, parse.GetValue(postgres), ct);
-            var run = await KeelClient.Create(store).SetPriorityAsync(parse.GetValue(runId)!, parse.GetValue(priority), ct);
+            var run = await KeelClient.Create(store).SetPriorityAsync(id, parse.GetValue(priority), ct);
             output.Out.WriteLine($"Run {run.RunId} ({run.Status}) now has priority {run.Priority}; it applies from its next scheduling.");
             return 0;
         });

@@ -12,7 +12,11 @@ internal static class ResolveCommand
         var postgres = CliOptions.Postgres();
         var runId = new Argument<string>("RUN_ID") { Description = "A NeedsAttention run." };
         var retry = new Option<bool>("--retry") { Description = "Run the step's body (again): its unknown attempt counts as failed, or its precondition is overridden." };
-        var complete = new Option<string?>("--complete-with") { Description = "The effect happened: complete the step with this result (JSON), without running it.", HelpName = "JSON" };
+        var complete = new Option<string?>("--complete-with")
+        {
+            Description = "The effect happened: complete the step with this result (JSON; @PATH reads a file, - stdin), without running it.",
+            HelpName = "JSON",
+        };
         var fail = new Option<string?>("--fail") { Description = "Fail the step for good, for this reason.", HelpName = "REASON" };
         var by = new Option<string?>("--by")
         {
@@ -35,21 +39,14 @@ internal static class ResolveCommand
         });
         CommandAction.Set(command, async (parse, output, ct) =>
         {
-            await using var store = await KeelDatabase.OpenExistingAsync(parse.GetValue(db)!, parse.GetValue(postgres), ct);
-            var id = parse.GetValue(runId)!;
+            var id = CommandInput.RunId(parse, runId);
             var who = parse.GetValue(by);
             var resolution = parse.GetValue(retry) ? StepResolution.Retry(who, parse.GetValue(reason))
-                : parse.GetValue(complete) is { } json ? StepResolution.CompleteWith(json, who, parse.GetValue(reason))
+                : await CommandInput.ReadJsonAsync(parse.GetValue(complete), "--complete-with", output.In, ct) is { } json
+                    ? StepResolution.CompleteWith(json, who, parse.GetValue(reason))
                 : StepResolution.Fail(parse.GetValue(fail)!, who);
-            string step;
-            try
-            {
-                step = await KeelClient.Create(store).ResolveAsync(id, resolution, ct);
-            }
-            catch (ArgumentException ex)
-            {
-                throw new CliException(ex.Message.Split(" (Parameter", 2)[0]);
-            }
+            await using var store = await KeelDatabase.OpenExistingAsync(parse.GetValue(db)!, parse.GetValue(postgres), ct);
+            var step = await KeelClient.Create(store).ResolveAsync(id, resolution, ct);
             output.Out.WriteLine($"Step '{step}' of run {id}: {resolution.Action} decided{(who is null ? "" : $" by {who}")}. The run continues.");
             return 0;
         });

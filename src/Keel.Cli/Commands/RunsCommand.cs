@@ -55,7 +55,7 @@ internal static class RunsCommand
             }
             catch (ArgumentException ex) when (query.Cursor is not null)
             {
-                throw new CliException($"invalid --cursor: {ex.Message}");
+                throw new CliException($"invalid --cursor: {ex.Message.Split(" (Parameter '", 2)[0]}");
             }
             if (parse.GetValue(json))
             {

@@ -16,9 +16,9 @@ internal static class ShowCommand
         var command = new Command("show", "Show a run: status, input, result or error, and its journal as a timeline.") { runId, db, postgres, json };
         CommandAction.Set(command, async (parse, output, ct) =>
         {
+            var id = CommandInput.RunId(parse, runId);
             await using var store = await KeelDatabase.OpenExistingAsync(parse.GetValue(db)!, parse.GetValue(postgres), ct);
             var client = KeelClient.Create(store);
-            var id = parse.GetValue(runId)!;
             var run = await client.GetRunAsync(id, ct) ?? throw new RunNotFoundException(id);
             var journal = await client.GetJournalAsync(id, ct);
             if (parse.GetValue(json))

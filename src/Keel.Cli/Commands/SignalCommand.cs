@@ -14,7 +14,7 @@ internal static class SignalCommand
         var name = new Argument<string>("NAME") { Description = "The signal's name, as the workflow waits for it." };
         var payload = new Argument<string?>("JSON")
         {
-            Description = "The payload as JSON (quote it for the shell: '{\"ok\":true}'); omit for none.",
+            Description = "The payload as JSON (quote it for the shell: '{\"ok\":true}'), @PATH to read it from a file, or - from stdin; omit for none.",
             Arity = ArgumentArity.ZeroOrOne,
         };
         var command = new Command("signal", "Send a signal to a run. It is stored durably and delivered once, whether or not the run waits for it yet.")
@@ -23,17 +23,11 @@ internal static class SignalCommand
         };
         CommandAction.Set(command, async (parse, output, ct) =>
         {
-            await using var store = await KeelDatabase.OpenExistingAsync(parse.GetValue(db)!, parse.GetValue(postgres), ct);
-            var id = parse.GetValue(runId)!;
+            var id = CommandInput.RunId(parse, runId);
             var signal = parse.GetValue(name)!;
-            try
-            {
-                await KeelClient.Create(store).SignalWithJsonAsync(id, signal, parse.GetValue(payload), ct);
-            }
-            catch (ArgumentException ex)
-            {
-                throw new CliException(ex.Message.Split(" (Parameter", 2)[0]);
-            }
+            var json = await CommandInput.ReadJsonAsync(parse.GetValue(payload), "JSON", output.In, ct);
+            await using var store = await KeelDatabase.OpenExistingAsync(parse.GetValue(db)!, parse.GetValue(postgres), ct);
+            await KeelClient.Create(store).SignalWithJsonAsync(id, signal, json, ct);
             output.Out.WriteLine($"Signal '{signal}' stored for run {id}.");
             return 0;
         });

@@ -56,7 +56,7 @@ internal static class WorkerCommand
                 return 0;
             }
             output.Error($"run {runId} is {run.Status}: {run.StatusReason ?? run.Error?.ToString() ?? "no reason recorded"}");
-            return CommandAction.Failure;
+            return ExitCodes.Failure;
         });
         return command;
     }

@@ -64,7 +64,7 @@ internal sealed class DemoRunner(string databasePath, int stepDelayMs, bool inte
         if (final.Status != RunStatus.Completed)
         {
             output.Error($"run {run.RunId} ended {final.Status}: {final.Error?.ToString() ?? final.StatusReason ?? "no reason recorded"}");
-            return CommandAction.Failure;
+            return ExitCodes.Failure;
         }
 
         var executions = EffectsLog.Read(effectsLog, run.RunId);
@@ -79,7 +79,7 @@ internal sealed class DemoRunner(string databasePath, int stepDelayMs, bool inte
         Out.WriteLine();
         DemoReport.WriteHints(Out, run.RunId, _path);
         Out.Flush();
-        return passed ? 0 : CommandAction.Failure;
+        return passed ? 0 : ExitCodes.Failure;
     }
 
     private static bool AsksApproval(IReadOnlyList<JournalEntry> journal) =>
@@ -151,6 +151,6 @@ internal sealed class DemoRunner(string databasePath, int stepDelayMs, bool inte
     {
         var state = worker.HasExited ? $"it exited with code {worker.ExitCode}" : "it was still running and has been killed";
         output.Error($"demo failed: {what}; {state}. Its last output: {worker.RecentOutput}");
-        return CommandAction.Failure;
+        return ExitCodes.Failure;
     }
 }

@@ -63,7 +63,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
         if (!process.Start())
         {
             process.Dispose();
-            throw new CliException($"could not start {fileName}");
+            throw new CliException($"could not start {fileName}", ExitCodes.Failure);
         }
         worker = new WorkerProcess(number, process);
         process.BeginOutputReadLine();

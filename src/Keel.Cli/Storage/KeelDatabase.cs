@@ -8,8 +8,9 @@ namespace Keel.Cli.Storage;
 internal static class KeelDatabase
 {
     /// <summary>
-    /// Opens a database that must already exist (inspection commands): never creates the file. A file that is
-    /// corrupted or belongs to another application is refused by the store, untouched.
+    /// Opens a database that must already exist (every command but migrate, demo and worker): never creates the file or
+    /// changes its schema. A file that is empty, corrupted, belongs to another application or has an older or newer
+    /// schema is refused by the store, untouched.
     /// </summary>
     public static async Task<IWorkflowStore> OpenExistingAsync(string path, string? postgres, CancellationToken cancellationToken, bool migrate = false)
     {
@@ -27,7 +28,7 @@ internal static class KeelDatabase
         var fullPath = Path.GetFullPath(path);
         if (!File.Exists(fullPath))
         {
-            throw new CliException($"no Keel database at {fullPath} (give the file with --db PATH; `keel demo` creates one)");
+            throw new CliException($"no Keel database at {fullPath} (give the file with --db PATH; `keel demo` creates one)", ExitCodes.NotFound);
         }
         return OpenAsync(fullPath, createIfMissing: false, cancellationToken);
     }
@@ -44,8 +45,13 @@ internal static class KeelDatabase
         return OpenAsync(fullPath, createIfMissing: true, cancellationToken);
     }
 
+    /// <remarks>Only a store that may create the file may also create or upgrade its schema: the others refuse anything
+    /// but a current Keel database, and leave it as it was.</remarks>
     private static Task<SqliteWorkflowStore> OpenAsync(string fullPath, bool createIfMissing, CancellationToken cancellationToken) =>
-        InitializeAsync(new SqliteWorkflowStore(new SqliteStoreOptions { Path = fullPath, CreateIfMissing = createIfMissing }), cancellationToken);
+        InitializeAsync(new SqliteWorkflowStore(new SqliteStoreOptions
+        {
+            Path = fullPath, CreateIfMissing = createIfMissing, MigrateOnStart = createIfMissing,
+        }), cancellationToken);
 
     /// <summary>Opens the store's schema; a store that fails to open is disposed, not leaked.</summary>
     private static async Task<T> InitializeAsync<T>(T store, CancellationToken cancellationToken) where T : IWorkflowStore

@@ -34,19 +34,19 @@ public class ApprovalCommandTests
         Assert.Contains("Send 100", pending.Out, StringComparison.Ordinal);
         Assert.Contains($"keel approve {runId}", pending.Out, StringComparison.Ordinal);
         var badLimit = await Cli.RunAsync("pending", "--db", dir.DatabasePath, "--limit", "0");
-        Assert.NotEqual(0, badLimit.ExitCode);
+        Assert.Equal(2, badLimit.ExitCode);
         Assert.Contains("--limit must be between 1 and 1000", badLimit.Err, StringComparison.Ordinal);
         var json = await Cli.RunAsync("pending", "--db", dir.DatabasePath, "--json");
         Assert.Equal("transfer", JsonDocument.Parse(json.Out).RootElement[0].GetProperty("name").GetString());
 
         var badOption = await Cli.RunAsync("approve", runId, "--db", dir.DatabasePath, "--option", "never");
-        Assert.Equal(1, badOption.ExitCode);
+        Assert.Equal(2, badOption.ExitCode);
         Assert.Contains("now, tomorrow", badOption.Err, StringComparison.Ordinal);
         var badArgs = await Cli.RunAsync("approve", runId, "--db", dir.DatabasePath, "--args", "{amount:");
-        Assert.Equal(1, badArgs.ExitCode);
+        Assert.Equal(2, badArgs.ExitCode);
         Assert.Contains("not valid JSON", badArgs.Err, StringComparison.Ordinal);
         var wrongName = await Cli.RunAsync("approve", runId, "--db", dir.DatabasePath, "--name", "deploy");
-        Assert.Equal(1, wrongName.ExitCode);
+        Assert.Equal(4, wrongName.ExitCode);
         Assert.Contains("'transfer'", wrongName.Err, StringComparison.Ordinal);
 
         var approve = await Cli.RunAsync("approve", runId, "--db", dir.DatabasePath, "--by", "alice", "--comment", "half now",
@@ -60,7 +60,7 @@ public class ApprovalCommandTests
         Assert.Contains("send: attempt 1 completed", show.Out, StringComparison.Ordinal);
         Assert.Contains("[gated by approval 'transfer': approved by alice", show.Out, StringComparison.Ordinal);
         var again = await Cli.RunAsync("approve", runId, "--db", dir.DatabasePath);
-        Assert.Equal(1, again.ExitCode);
+        Assert.Equal(4, again.ExitCode);
         Assert.Contains("already finished", again.Err, StringComparison.Ordinal);
     }
 
@@ -72,16 +72,16 @@ public class ApprovalCommandTests
         await using var keel = await TestRuns.StartHostAsync(dir.DatabasePath, Register);
         var listener = (await keel.Client.StartAsync("listener", 0, cancellationToken: ct)).RunId;
         var none = await Cli.RunAsync("approve", listener, "--db", dir.DatabasePath);
-        Assert.Equal(1, none.ExitCode);
+        Assert.Equal(4, none.ExitCode);
         Assert.Contains("not waiting for an approval", none.Err, StringComparison.Ordinal);
         var unknown = await Cli.RunAsync("approve", "nope", "--db", dir.DatabasePath);
-        Assert.Equal(1, unknown.ExitCode);
+        Assert.Equal(3, unknown.ExitCode);
         Assert.Contains("nope", unknown.Err, StringComparison.Ordinal);
 
         var runId = (await keel.Client.StartAsync("transfer", 7, cancellationToken: ct)).RunId;
         await TestRuns.UntilAsync(async () => (await keel.Client.ListPendingApprovalsAsync(runId, cancellationToken: ct)).Count > 0, "the approval is pending");
         var rejectWithArgs = await Cli.RunAsync("approve", runId, "--db", dir.DatabasePath, "--reject", "--args", "{}");
-        Assert.Equal(1, rejectWithArgs.ExitCode);
+        Assert.Equal(2, rejectWithArgs.ExitCode);
         Assert.Contains("not a rejection", rejectWithArgs.Err, StringComparison.Ordinal);
         var reject = await Cli.RunAsync("approve", runId, "--db", dir.DatabasePath, "--reject", "--by", "bob", "--comment", "too much");
         Assert.True(reject.ExitCode == 0, reject.ToString());
@@ -97,22 +97,22 @@ public class ApprovalCommandTests
         var runId = (await keel.Client.StartAsync("listener", 0, cancellationToken: ct)).RunId;
 
         var malformed = await Cli.RunAsync("signal", runId, "number", "{oops", "--db", dir.DatabasePath);
-        Assert.Equal(1, malformed.ExitCode);
+        Assert.Equal(2, malformed.ExitCode);
         Assert.Contains("not valid JSON", malformed.Err, StringComparison.Ordinal);
         var reserved = await Cli.RunAsync("signal", runId, "keel.approval/1", "1", "--db", dir.DatabasePath);
-        Assert.Equal(1, reserved.ExitCode);
+        Assert.Equal(2, reserved.ExitCode);
         Assert.Contains("reserved", reserved.Err, StringComparison.Ordinal);
         var unknown = await Cli.RunAsync("signal", "nope", "number", "1", "--db", dir.DatabasePath);
-        Assert.Equal(1, unknown.ExitCode);
+        Assert.Equal(3, unknown.ExitCode);
         Assert.Contains("nope", unknown.Err, StringComparison.Ordinal);
         var missing = await Cli.RunAsync("signal", runId, "--db", dir.DatabasePath);
-        Assert.NotEqual(0, missing.ExitCode);
+        Assert.Equal(2, missing.ExitCode);
 
         var ok = await Cli.RunAsync("signal", runId, "number", "42", "--db", dir.DatabasePath);
         Assert.True(ok.ExitCode == 0, ok.ToString());
         Assert.Equal("got 42", await keel.Client.GetResultAsync<string>(runId, ct));
         var finished = await Cli.RunAsync("signal", runId, "number", "43", "--db", dir.DatabasePath);
-        Assert.Equal(1, finished.ExitCode);
+        Assert.Equal(4, finished.ExitCode);
         Assert.Contains("already finished", finished.Err, StringComparison.Ordinal);
     }
 }

@@ -50,7 +50,7 @@ public class CancelCommandTests
 
         var result = await Cli.RunAsync("cancel", "done-1", "--db", dir.DatabasePath);
 
-        Assert.Equal(1, result.ExitCode);
+        Assert.Equal(4, result.ExitCode);
         Assert.Contains("has already finished (Completed)", result.Err, StringComparison.Ordinal);
         Assert.Equal(RunStatus.Completed, (await TestRuns.GetRunAsync(dir.DatabasePath, "done-1"))!.Status);
     }
@@ -63,7 +63,7 @@ public class CancelCommandTests
 
         var result = await Cli.RunAsync("cancel", "nope", "--db", dir.DatabasePath);
 
-        Assert.Equal(1, result.ExitCode);
+        Assert.Equal(3, result.ExitCode);
         Assert.Contains("No run with id 'nope'", result.Err, StringComparison.Ordinal);
     }
 }

@@ -22,7 +22,7 @@ public class DatabaseErrorTests
 
         var result = await Cli.RunAsync([.. command, "--db", path]);
 
-        Assert.Equal(1, result.ExitCode);
+        Assert.Equal(3, result.ExitCode);
         Assert.Equal($"keel: error: no Keel database at {path} (give the file with --db PATH; `keel demo` creates one)\n",
             result.Err.ReplaceLineEndings("\n"));
         Assert.Equal("", result.Out);
@@ -40,7 +40,7 @@ public class DatabaseErrorTests
 
         var result = await Cli.RunAsync([.. command, "--db", dir.DatabasePath]);
 
-        Assert.Equal(1, result.ExitCode);
+        Assert.Equal(5, result.ExitCode);
         Assert.Contains($"'{dir.DatabasePath}' is not a Keel database", result.Err, StringComparison.Ordinal);
         Assert.Single(result.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Equal(garbage, await File.ReadAllBytesAsync(dir.DatabasePath, TestContext.Current.CancellationToken));
@@ -56,7 +56,7 @@ public class DatabaseErrorTests
 
         var result = await Cli.RunAsync("show", "x", "--db", path);
 
-        Assert.Equal(1, result.ExitCode);
+        Assert.Equal(5, result.ExitCode);
         Assert.Contains("is not a Keel database", result.Err, StringComparison.Ordinal);
         Assert.Equal("these are my notes, not a database\n", await File.ReadAllTextAsync(path, TestContext.Current.CancellationToken));
     }
@@ -77,7 +77,7 @@ public class DatabaseErrorTests
 
         var result = await Cli.RunAsync("runs", "--db", path);
 
-        Assert.Equal(1, result.ExitCode);
+        Assert.Equal(5, result.ExitCode);
         Assert.Contains("is a SQLite database of another application", result.Err, StringComparison.Ordinal);
         Assert.Equal(before, await File.ReadAllBytesAsync(path, TestContext.Current.CancellationToken));
     }

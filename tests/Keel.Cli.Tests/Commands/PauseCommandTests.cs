@@ -19,15 +19,15 @@ public class PauseCommandTests
         Assert.Matches(@"(?m)^Status\s+Paused$", show.Out);
 
         var twice = await Cli.RunAsync("pause", "queued", "--db", dir.DatabasePath);
-        Assert.Equal(1, twice.ExitCode);
+        Assert.Equal(4, twice.ExitCode);
         Assert.Contains("is Paused", twice.Err, StringComparison.Ordinal);
 
         var resume = await Cli.RunAsync("resume", "queued", "--db", dir.DatabasePath);
         Assert.True(resume.ExitCode == 0, resume.ToString());
         var notPaused = await Cli.RunAsync("resume", "queued", "--db", dir.DatabasePath);
-        Assert.Equal(1, notPaused.ExitCode);
+        Assert.Equal(4, notPaused.ExitCode);
         Assert.Contains("not paused", notPaused.Err, StringComparison.Ordinal);
         var unknown = await Cli.RunAsync("pause", "nope", "--db", dir.DatabasePath);
-        Assert.Equal(1, unknown.ExitCode);
+        Assert.Equal(3, unknown.ExitCode);
     }
 }

@@ -20,7 +20,7 @@ public class PostgresCommandTests
         var connectionString = new NpgsqlConnectionStringBuilder(admin) { Database = database, Pooling = false }.ToString();
 
         var early = await Cli.RunAsync("runs", "--postgres", connectionString);
-        Assert.Equal(1, early.ExitCode); // inspection never creates the schema
+        Assert.Equal(5, early.ExitCode); // inspection never creates the schema
         Assert.Contains("keel migrate", early.Err, StringComparison.Ordinal);
         var migrate = await Cli.RunAsync("migrate", "--postgres", connectionString);
         Assert.True(migrate.ExitCode == 0, migrate.ToString());
@@ -57,7 +57,7 @@ public class PostgresCommandTests
         var cancel = await Cli.RunAsync("cancel", "pg-pending", "--postgres", connectionString);
         Assert.True(cancel.ExitCode == 0, cancel.ToString());
         var missing = await Cli.RunAsync("show", "nope", "--postgres", connectionString);
-        Assert.Equal(1, missing.ExitCode);
+        Assert.Equal(3, missing.ExitCode);
         Assert.Contains("'nope'", missing.Err, StringComparison.Ordinal);
     }
 }

@@ -21,11 +21,11 @@ public class PriorityCommandTests
         Assert.Contains("\"priority\": 5", show.Out, StringComparison.Ordinal);
 
         var finished = await Cli.RunAsync("priority", "done", "5", "--db", dir.DatabasePath);
-        Assert.Equal(1, finished.ExitCode);
+        Assert.Equal(4, finished.ExitCode);
         Assert.Contains("already finished", finished.Err, StringComparison.Ordinal);
         var unknown = await Cli.RunAsync("priority", "nope", "5", "--db", dir.DatabasePath);
-        Assert.Equal(1, unknown.ExitCode);
+        Assert.Equal(3, unknown.ExitCode);
         var notANumber = await Cli.RunAsync("priority", "queued", "high", "--db", dir.DatabasePath);
-        Assert.NotEqual(0, notANumber.ExitCode);
+        Assert.Equal(2, notANumber.ExitCode);
     }
 }

@@ -19,18 +19,18 @@ public class ResolveCommandTests
         Assert.Contains("approval 'wire' was granted earlier in this run", show.Out, StringComparison.Ordinal);
 
         var none = await Cli.RunAsync("resolve", runId, "--db", dir.DatabasePath);
-        Assert.NotEqual(0, none.ExitCode);
+        Assert.Equal(2, none.ExitCode);
         Assert.Contains("exactly one of --retry, --complete-with JSON or --fail REASON", none.Err, StringComparison.Ordinal);
         var two = await Cli.RunAsync("resolve", runId, "--retry", "--fail", "x", "--db", dir.DatabasePath);
-        Assert.NotEqual(0, two.ExitCode);
+        Assert.Equal(2, two.ExitCode);
         var badJson = await Cli.RunAsync("resolve", runId, "--complete-with", "{nope", "--db", dir.DatabasePath);
-        Assert.Equal(1, badJson.ExitCode);
+        Assert.Equal(2, badJson.ExitCode);
         Assert.Contains("not valid JSON", badJson.Err, StringComparison.Ordinal);
         var unknown = await Cli.RunAsync("resolve", "missing", "--retry", "--db", dir.DatabasePath);
-        Assert.Equal(1, unknown.ExitCode);
+        Assert.Equal(3, unknown.ExitCode);
         Assert.Contains("missing", unknown.Err, StringComparison.Ordinal);
         var finished = await Cli.RunAsync("resolve", done, "--retry", "--db", dir.DatabasePath);
-        Assert.Equal(1, finished.ExitCode);
+        Assert.Equal(4, finished.ExitCode);
         Assert.Contains("already finished", finished.Err, StringComparison.Ordinal);
 
         var retry = await Cli.RunAsync("resolve", runId, "--retry", "--by", "dana", "--reason", "approved on the phone", "--db", dir.DatabasePath);

@@ -83,7 +83,7 @@ public class RunsCommandTests
 
         var result = await Cli.RunAsync("runs", "--db", dir.DatabasePath, "--cursor", "garbage");
 
-        Assert.NotEqual(0, result.ExitCode);
+        Assert.Equal(2, result.ExitCode);
         Assert.Contains("invalid --cursor", result.Err, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", result.Err, StringComparison.Ordinal);
     }
@@ -98,7 +98,7 @@ public class RunsCommandTests
 
         var result = await Cli.RunAsync("runs", "--db", dir.DatabasePath, "--limit", limit);
 
-        Assert.NotEqual(0, result.ExitCode);
+        Assert.Equal(2, result.ExitCode);
         Assert.Contains("--limit must be between 1 and 1000", result.Err, StringComparison.Ordinal);
     }
 
@@ -110,7 +110,7 @@ public class RunsCommandTests
 
         var result = await Cli.RunAsync("runs", "--db", dir.DatabasePath, "--status", "Done");
 
-        Assert.NotEqual(0, result.ExitCode);
+        Assert.Equal(2, result.ExitCode);
         Assert.Contains("Unknown status 'Done'. Use one of: Pending, Running,", result.Err, StringComparison.Ordinal);
     }
 }

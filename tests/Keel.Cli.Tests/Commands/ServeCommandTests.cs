@@ -55,16 +55,16 @@ public class ServeCommandTests
     {
         using var dir = new TempDirectory();
         var open = await Cli.RunAsync("serve", "--db", dir.DatabasePath, "--url", "http://0.0.0.0:5480");
-        Assert.Equal(1, open.ExitCode);
+        Assert.Equal(2, open.ExitCode);
         Assert.Contains("--api-key", open.Err, StringComparison.Ordinal);
         Assert.False(File.Exists(dir.DatabasePath));
 
         var badUrl = await Cli.RunAsync("serve", "--db", dir.DatabasePath, "--url", "localhost");
-        Assert.Equal(1, badUrl.ExitCode);
+        Assert.Equal(2, badUrl.ExitCode);
         Assert.Contains("is not a listening address", badUrl.Err, StringComparison.Ordinal);
 
         var missing = await Cli.RunAsync("serve", "--db", dir.DatabasePath, "--url", "http://127.0.0.1:0");
-        Assert.Equal(1, missing.ExitCode);
+        Assert.Equal(3, missing.ExitCode);
         Assert.Contains("no Keel database", missing.Err, StringComparison.Ordinal);
     }
 

@@ -80,7 +80,7 @@ public class ShowCommandTests
 
         var result = await Cli.RunAsync("show", "no-such-run", "--db", dir.DatabasePath);
 
-        Assert.Equal(1, result.ExitCode);
+        Assert.Equal(3, result.ExitCode);
         Assert.Equal("", result.Out);
         Assert.Contains("No run with id 'no-such-run'", result.Err, StringComparison.Ordinal);
         Assert.Single(result.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
@@ -93,7 +93,7 @@ public class ShowCommandTests
 
         var result = await Cli.RunAsync("show", "--db", dir.DatabasePath);
 
-        Assert.NotEqual(0, result.ExitCode);
+        Assert.Equal(2, result.ExitCode);
         Assert.False(File.Exists(dir.DatabasePath));
     }
 }

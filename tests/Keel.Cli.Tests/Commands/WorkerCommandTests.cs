@@ -59,7 +59,7 @@ public class WorkerCommandTests
 
         var result = await Cli.RunAsync("worker", "--db", dir.DatabasePath, "--hold-at", holdAt);
 
-        Assert.NotEqual(0, result.ExitCode);
+        Assert.Equal(2, result.ExitCode);
         Assert.Contains("--hold-at must be STEP/ATTEMPT", result.Err, StringComparison.Ordinal);
         Assert.False(File.Exists(dir.DatabasePath));
     }

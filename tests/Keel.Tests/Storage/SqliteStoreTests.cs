@@ -52,7 +52,7 @@ public class SqliteStoreTests
     }
 
     [Fact]
-    public async Task LockedFile_FailsAsTransientWithClearError()
+    public async Task LockedFile_WriteFailsAsTransientWithClearError()
     {
         using var db = new TempDatabase();
         await using (var store = await OpenAsync(db))
@@ -66,7 +66,10 @@ public class SqliteStoreTests
             command.ExecuteNonQuery();
         }
         await using var locked = new SqliteWorkflowStore(new SqliteStoreOptions { Path = db.Path, BusyTimeout = TimeSpan.FromSeconds(1) });
-        var ex = await Assert.ThrowsAsync<StorageException>(() => locked.InitializeAsync(TestHost.Token));
+        // Opening a current database only reads (WAL readers never wait for the writer); the first write waits, then fails.
+        await locked.InitializeAsync(TestHost.Token);
+        var ex = await Assert.ThrowsAsync<StorageException>(() => locked.CreateRunAsync(
+            new NewRun { RunId = "r", WorkflowName = "w", Input = "1", CreatedAt = DateTimeOffset.UnixEpoch }, TestHost.Token));
         Assert.True(ex.IsTransient);
         Assert.Contains("locked by another process", ex.Message, StringComparison.Ordinal);
     }
