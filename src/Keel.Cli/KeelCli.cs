@@ -59,6 +59,8 @@ public static class KeelCli
             PriorityCommand.Create(),
             PauseCommand.CreatePause(),
             PauseCommand.CreateResume(),
+            UnblockCommand.Create(),
+            WorkersCommand.Create(),
             SignalCommand.Create(),
             ApprovalCommands.CreatePending(),
             ApprovalCommands.CreateApprove(),

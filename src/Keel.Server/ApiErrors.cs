@@ -39,6 +39,7 @@ internal sealed partial class ApiErrors(ILogger<ApiErrors> logger) : IEndpointFi
         RunNotFoundException => StatusCodes.Status404NotFound,
         RunFinishedException or RunStateException or ApprovalNotPendingException or WorkflowAlreadyExistsException => StatusCodes.Status409Conflict,
         WorkflowNotFoundException or InvalidWorkflowInputException or ArgumentException or JsonException => StatusCodes.Status400BadRequest,
+        PayloadTooLargeException => StatusCodes.Status413PayloadTooLarge,
         StorageException => StatusCodes.Status503ServiceUnavailable,
         _ => null,
     };

@@ -9,11 +9,18 @@ namespace Keel.Server;
 /// <param name="Input">The input, any JSON value; null when omitted.</param>
 /// <param name="RunId">The run id; starting twice with one id returns the existing run. Generated when omitted.</param>
 /// <param name="Priority">Higher runs are claimed first; 0 when omitted.</param>
-public sealed record StartRunRequest(string Workflow, JsonElement? Input = null, string? RunId = null, int? Priority = null);
+/// <param name="AllowUnknownWorkflow">Queue the run although no worker seen lately serves the workflow (workers deployed
+/// later run it); otherwise such a start is refused with 400, naming the workflows the workers serve.</param>
+public sealed record StartRunRequest(string Workflow, JsonElement? Input = null, string? RunId = null, int? Priority = null, bool? AllowUnknownWorkflow = null);
 
 /// <summary>Body of <c>POST /api/runs/{id}/cancel</c> (optional).</summary>
 /// <param name="Reason">Why, kept with the run.</param>
 public sealed record CancelRunRequest(string? Reason = null);
+
+/// <summary>Body of <c>POST /api/runs/{id}/unblock</c> (optional).</summary>
+/// <param name="By">Who unblocks it, journaled.</param>
+/// <param name="Reason">Why (what was fixed), journaled.</param>
+public sealed record UnblockRunRequest(string? By = null, string? Reason = null);
 
 /// <summary>Body of <c>POST /api/runs/{id}/priority</c>.</summary>
 /// <param name="Priority">The new priority; higher runs are claimed first.</param>

@@ -28,6 +28,25 @@ internal static class ControlEndpoints
         return await RunEndpoints.CurrentAsync(keel, runId, StatusCodes.Status200OK, cancellationToken);
     }
 
+    /// <summary>A Blocked run becomes runnable again (it continues where it stopped); who and why are journaled.</summary>
+    public static async Task<IResult> UnblockAsync(string runId, HttpRequest request, KeelClient keel, CancellationToken cancellationToken)
+    {
+        runId = KeelApi.RunId(runId);
+        var body = await ApiJson.ReadAsync(request, """{"by":"who","reason":"what was fixed"}""", cancellationToken, whenEmpty: new UnblockRunRequest());
+        await keel.UnblockAsync(runId, body.By, body.Reason, cancellationToken);
+        return await RunEndpoints.CurrentAsync(keel, runId, StatusCodes.Status200OK, cancellationToken);
+    }
+
+    /// <summary>The workers seen in the last <c>days</c> (default 7), most recently seen first.</summary>
+    public static async Task<IResult> WorkersAsync(HttpRequest request, KeelClient keel, CancellationToken cancellationToken)
+    {
+        var days = request.Query["days"].ToString() is { Length: > 0 } text
+            ? double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var d) && d > 0 ? d
+                : throw new ApiRequestException(StatusCodes.Status400BadRequest, $"'days' must be a positive number (it is '{text}').")
+            : 7;
+        return Results.Json(await keel.ListWorkersAsync(TimeSpan.FromDays(days), cancellationToken), ApiJson.Options);
+    }
+
     public static async Task<IResult> SetPriorityAsync(string runId, HttpRequest request, KeelClient keel, CancellationToken cancellationToken)
     {
         runId = KeelApi.RunId(runId);

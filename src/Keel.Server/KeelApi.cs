@@ -21,11 +21,11 @@ public static class KeelApi
     /// Routes (bodies and results are JSON; inputs, results and payloads of runs are JSON text, as in <see cref="RunInfo"/>):
     /// <c>GET runs</c> (query: <c>status</c>, <c>workflow</c>, <c>createdAfter</c>, <c>createdBefore</c>, <c>limit</c>, <c>cursor</c>),
     /// <c>POST runs</c>, <c>GET runs/{id}</c>, <c>GET runs/{id}/journal</c>, <c>GET runs/{id}/wait?timeout=SECONDS</c>,
-    /// <c>POST runs/{id}/cancel|pause|resume|priority|resolve</c>, <c>POST runs/{id}/signals/{name}</c> (body: the payload),
-    /// <c>GET approvals</c>, <c>POST runs/{id}/approvals</c>. Run ids follow <see cref="RunIds.Rule"/>. Errors are problem
+    /// <c>POST runs/{id}/cancel|pause|resume|unblock|priority|resolve</c>, <c>POST runs/{id}/signals/{name}</c> (body: the payload),
+    /// <c>GET approvals</c>, <c>POST runs/{id}/approvals</c>, <c>GET workers?days=N</c>. Run ids follow <see cref="RunIds.Rule"/>. Errors are problem
     /// responses (RFC 9457) whose <c>detail</c> says what was wrong and what to do: 400 bad input (an invalid run id
     /// too), 401 missing key, 404 no such run, 409 the run's state does not allow it (finished, not paused, no approval
-    /// pending), 413 body over 1 MB, 415 a body not sent as <c>application/json</c> (or <c>application/*+json</c>,
+    /// pending), 413 body over 1 MB or a value over <see cref="KeelOptions.Limits"/>, 415 a body not sent as <c>application/json</c> (or <c>application/*+json</c>,
     /// UTF-8), 503 the store is unavailable.
     /// </remarks>
     public static RouteGroupBuilder MapKeelApi(this IEndpointRouteBuilder endpoints, string prefix = "/api", string? apiKey = null)
@@ -50,6 +50,8 @@ public static class KeelApi
         api.MapPost("/runs/{runId}/cancel", ControlEndpoints.CancelAsync);
         api.MapPost("/runs/{runId}/pause", ControlEndpoints.PauseAsync);
         api.MapPost("/runs/{runId}/resume", ControlEndpoints.ResumeAsync);
+        api.MapPost("/runs/{runId}/unblock", ControlEndpoints.UnblockAsync);
+        api.MapGet("/workers", ControlEndpoints.WorkersAsync);
         api.MapPost("/runs/{runId}/priority", ControlEndpoints.SetPriorityAsync);
         api.MapPost("/runs/{runId}/signals/{name}", ControlEndpoints.SignalAsync);
         api.MapPost("/runs/{runId}/resolve", ControlEndpoints.ResolveAsync);

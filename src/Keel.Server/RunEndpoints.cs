@@ -29,7 +29,7 @@ internal static class RunEndpoints
         {
             throw new ApiRequestException(StatusCodes.Status400BadRequest, "'workflow' is empty; give the workflow's registered name.");
         }
-        var options = new StartWorkflowOptions { RunId = body.RunId, Priority = body.Priority ?? 0 };
+        var options = new StartWorkflowOptions { RunId = body.RunId, Priority = body.Priority ?? 0, AllowUnknownWorkflow = body.AllowUnknownWorkflow ?? false };
         var started = await keel.StartWithJsonAsync(body.Workflow, body.Input?.GetRawText() ?? "null", options, cancellationToken);
         return started.Created
             ? Results.Json(started, ApiJson.Options, statusCode: StatusCodes.Status201Created)

@@ -378,7 +378,7 @@ public sealed class KeelClient
     /// <exception cref="RunStateException">The run is not Blocked.</exception>
     public async Task UnblockAsync(string runId, string? by = null, string? reason = null, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(runId);
+        RunIds.ValidateExisting(runId);
         var outcome = await _store.UnblockAsync(runId, new OperatorActionData(by, reason).ToJson(), _time.GetUtcNow(), cancellationToken);
         switch (outcome)
         {

@@ -35,6 +35,9 @@ internal sealed class ServerHarness : IAsyncDisposable
 
     public HttpClient Http { get; } = new();
 
+    /// <summary>The server's store, to set up states the API cannot make (a Blocked run).</summary>
+    public IWorkflowStore Store => _serverStore!;
+
     public Uri BaseAddress => Http.BaseAddress!;
 
     public static CancellationToken Token => TestContext.Current.CancellationToken;

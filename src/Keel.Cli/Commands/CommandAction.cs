@@ -49,7 +49,7 @@ internal static class CommandAction
         RunNotFoundException or WorkflowNotFoundException => ExitCodes.NotFound,
         RunFinishedException or RunStateException or ApprovalNotPendingException or WorkflowAlreadyExistsException => ExitCodes.NotAllowed,
         StorageException => ExitCodes.StoreUnavailable,
-        ArgumentException or JsonException or InvalidWorkflowInputException => ExitCodes.BadInput,
+        ArgumentException or JsonException or InvalidWorkflowInputException or PayloadTooLargeException => ExitCodes.BadInput,
         KeelException or IOException or UnauthorizedAccessException => ExitCodes.Failure,
         _ => null,
     };

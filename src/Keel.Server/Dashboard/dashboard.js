@@ -206,7 +206,11 @@ function controls(run) {
   const id = enc(run.runId);
   const buttons = [];
   if (!terminal(run.status)) {
-    if (run.status === "Paused" || run.pauseRequested) buttons.push(el("button", { onclick: () => act("Resumed.", () => api.post(`runs/${id}/resume`)) }, "Resume"));
+    if (run.status === "Blocked") buttons.push(el("button", { onclick: () => {
+      const reason = prompt("Unblock this run? It continues where it stopped. What was fixed?");
+      if (reason !== null) act("Unblocked: the next worker continues it where it stopped.", () => api.post(`runs/${id}/unblock`, { reason: reason || null }));
+    } }, "Unblock"));
+    else if (run.status === "Paused" || run.pauseRequested) buttons.push(el("button", { onclick: () => act("Resumed.", () => api.post(`runs/${id}/resume`)) }, "Resume"));
     else buttons.push(el("button", { onclick: () => act("Pause requested: the run stops before its next operation.", () => api.post(`runs/${id}/pause`)) }, "Pause"));
     buttons.push(el("button", { class: "danger", onclick: () => {
       const reason = prompt("Cancel this run? Reason:");

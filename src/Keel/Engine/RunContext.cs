@@ -116,6 +116,10 @@ internal sealed class RunContext : WorkflowContext, IDisposable
         {
             return new TaskCompletionSource<TResult>().Task;
         }
+        if (options?.RunId is { } given)
+        {
+            RunIds.Validate(given);
+        }
         var childId = options?.RunId ?? $"{RunId}.{sequence}";
         var alreadyStarted = _history.FirstEntryFor(sequence) is not null;
         var childInput = KeelJson.Serialize(input, _executor.SerializerOptions);

@@ -1,0 +1,33 @@
+using System.CommandLine;
+using Keel.Cli.Storage;
+
+namespace Keel.Cli.Commands;
+
+/// <summary><c>keel unblock RUN_ID [--by WHO] [--reason TEXT]</c>: a Blocked run continues where it stopped.</summary>
+internal static class UnblockCommand
+{
+    public static Command Create()
+    {
+        var db = CliOptions.Database();
+        var postgres = CliOptions.Postgres();
+        var runId = new Argument<string>("RUN_ID") { Description = "The Blocked run." };
+        var by = new Option<string?>("--by") { Description = "Who unblocks it, for the record.", HelpName = "WHO" };
+        var reason = new Option<string?>("--reason") { Description = "Why: what was fixed, for the record.", HelpName = "TEXT" };
+        var command = new Command("unblock",
+            "Unblock a Blocked run once its cause is fixed (code that matches its journal deployed, a crash fixed): it continues " +
+            "where it stopped, with a fresh recovery budget; who and why are journaled.")
+        {
+            runId, db, postgres, by, reason,
+        };
+        CommandAction.Set(command, async (parse, output, ct) =>
+        {
+            var id = CommandInput.RunId(parse, runId);
+            await using var store = await KeelDatabase.OpenExistingAsync(parse.GetValue(db)!, parse.GetValue(postgres), ct);
+            await KeelClient.Create(store).UnblockAsync(id, parse.GetValue(by) ?? Environment.UserName, parse.GetValue(reason), ct);
+            output.Out.WriteLine($"Run {id} is unblocked: the next worker that takes it continues it where it stopped " +
+                                 $"(follow it with `keel show {Output.Shell.Quote(id)}`).");
+            return 0;
+        });
+        return command;
+    }
+}

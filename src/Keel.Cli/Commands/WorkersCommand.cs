@@ -1,0 +1,51 @@
+using System.CommandLine;
+using Keel.Cli.Output;
+using Keel.Cli.Storage;
+
+namespace Keel.Cli.Commands;
+
+/// <summary><c>keel workers</c>: the workers registered in the store, most recently seen first.</summary>
+internal static class WorkersCommand
+{
+    /// <summary>A worker that said nothing for this long (it reports every 10 s) is taken for gone.</summary>
+    private static readonly TimeSpan Silent = TimeSpan.FromSeconds(30);
+
+    public static Command Create()
+    {
+        var db = CliOptions.Database();
+        var postgres = CliOptions.Postgres();
+        var json = CliOptions.Json();
+        var days = new Option<double>("--days") { Description = "Workers seen in the last N days (default 7).", HelpName = "N", DefaultValueFactory = _ => 7 };
+        var command = new Command("workers", "List the workers registered in the store: alive or not, last seen, workflows, build.") { db, postgres, days, json };
+        CommandAction.Set(command, async (parse, output, ct) =>
+        {
+            if (parse.GetValue(days) is not > 0 and var d)
+            {
+                throw new CliException($"--days must be a positive number (it is {d}).", ExitCodes.BadInput);
+            }
+            await using var store = await KeelDatabase.OpenExistingAsync(parse.GetValue(db)!, parse.GetValue(postgres), ct);
+            var workers = await KeelClient.Create(store).ListWorkersAsync(TimeSpan.FromDays(parse.GetValue(days)), ct);
+            if (parse.GetValue(json))
+            {
+                CliJson.Write(output.Out, workers);
+                return 0;
+            }
+            if (workers.Count == 0)
+            {
+                output.Out.WriteLine("No worker has registered in this store in that time.");
+                return 0;
+            }
+            var now = TimeProvider.System.GetUtcNow();
+            var table = new TextTable("WORKER", "STATE", "LAST SEEN", "HOST/PID", "BUILD", "WORKFLOWS");
+            foreach (var worker in workers)
+            {
+                var state = worker.StoppedAt is not null ? "stopped" : now - worker.LastSeenAt > Silent ? "gone (silent)" : "alive";
+                table.Add(worker.WorkerId, state, TimeFormat.ShortTimestamp(worker.LastSeenAt), $"{worker.Host}/{worker.ProcessId}",
+                    worker.Build ?? "", string.Join(", ", worker.Workflows));
+            }
+            table.Write(output.Out);
+            return 0;
+        });
+        return command;
+    }
+}
