@@ -37,8 +37,9 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable, IRunRequest
     private Task? _claimLoop;
     private Task? _renewLoop;
     private int _stopped;
-    // 1 while a suspect run is held alone here (at most one per process, so a death of the process is its own).
-    private int _aloneHeld;
+    // The executor of the suspect run held alone here, if any (at most one per process, so a death of the process then
+    // is, as far as can be told, its own).
+    private RunExecutor? _alone;
     private DateTimeOffset _startedAt;
 
     /// <summary>How often a running worker tells the registry it is alive.</summary>
@@ -58,11 +59,13 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable, IRunRequest
         _services = new WorkerServices(store, _options, timeProvider, notifier, services,
             loggerFactory.CreateLogger("Keel.Engine.RunExecutor"), loggerFactory.CreateLogger("Keel.Workflow"))
         {
-            AloneEnded = _ =>
+            AloneEnded = executor =>
             {
-                gate.Open();
-                Volatile.Write(ref _aloneHeld, 0);
-                _notifier.NotifyWork(); // the next suspect may be claimed now
+                if (Interlocked.CompareExchange(ref _alone, null, executor) == executor)
+                {
+                    gate.Open();
+                    _notifier.NotifyWork(); // the next suspect may be claimed now
+                }
             },
             AloneGate = gate,
         };
@@ -256,15 +259,10 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable, IRunRequest
                     {
                         Owner = Owner, WorkflowNames = _registry.Names, MaxRuns = want, Now = now,
                         LeaseExpiresAt = expires, ConcurrencyLimits = _options.ConcurrencyLimits,
-                        MaxAlone = Volatile.Read(ref _aloneHeld) == 0 ? 1 : 0,
+                        MaxAlone = Volatile.Read(ref _alone) is null ? 1 : 0,
                     }, stop);
                     foreach (var run in claimed)
                     {
-                        if (run.Alone)
-                        {
-                            Volatile.Write(ref _aloneHeld, 1); // until its executor says it is no longer suspect
-                            _services.AloneGate!.Close();
-                        }
                         StartExecutor(run, expires);
                     }
                     claimedFull = claimed.Count == want;
@@ -299,6 +297,12 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable, IRunRequest
             stale.Executor.Abort();
         }
         var executor = new RunExecutor(_services, claimed, definition, leaseExpiresAt);
+        if (claimed.Alone)
+        {
+            // Until its executor says it is no longer suspect: the other runs start no new bodies meanwhile.
+            Volatile.Write(ref _alone, executor);
+            _services.AloneGate!.Close();
+        }
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var task = RunExecutorAsync(executor, started.Task);
         _active[claimed.Run.RunId] = (executor, task);

@@ -522,9 +522,10 @@ internal sealed class RunExecutor : IDisposable
                         await ReleaseUntilAsync(due, context);
                         return;
                     }
-                    if (IsAlone)
+                    if (IsAlone && due > Now)
                     {
-                        // A suspect that only waits runs nothing that could bring the process down: it is cleared.
+                        // A suspect that only waits (for a time still to come: a retry already due is about to run its
+                        // body) runs nothing that could bring the process down: it is cleared.
                         await AppendAsync([], new RunUpdate { Recovered = true, At = Now }, token);
                     }
                 }
