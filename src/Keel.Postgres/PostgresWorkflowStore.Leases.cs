@@ -7,14 +7,23 @@ namespace Keel.Postgres;
 public sealed partial class PostgresWorkflowStore
 {
     /// <summary>
-    /// Locks up to @limit runnable rows, skipping rows another claimer has locked, and takes them: free runs (no owner)
-    /// through their own partial index, which held runs are not in, so a claim does not wade through every run the
-    /// workers hold; and, when @lapsed, runs whose lease expired. A row whose lease a concurrent claimer took between
-    /// this statement's snapshot and its lock is re-checked on its newest version (READ COMMITTED), no longer matches,
-    /// and is left out: no run is ever claimed twice.
+    /// Locks up to @limit runnable rows, skipping rows another claimer has locked, and takes them, in one round trip:
+    /// first up to @alone suspects, to be run alone (charged-most first, through their own small partial index: free runs
+    /// interrupted twice or unblocked, and runs taken over again from a dead holder before any progress; a holder that ran
+    /// the run alone died with it, so that death is charged to the run); then free runs (no owner) through their own
+    /// partial index, which held runs are not in, so a claim does not wade through every run the workers hold; and, when
+    /// @lapsed, runs whose lease expired, interrupted now. A row whose lease a concurrent claimer took between this
+    /// statement's snapshot and its lock is re-checked on its newest version (READ COMMITTED), no longer matches, and is
+    /// left out: no run is ever claimed twice.
     /// </summary>
     private const string ClaimSql =
-        "WITH free AS (" +
+        "WITH suspect AS (" +
+        "  SELECT run_id, priority, due_at FROM runs " +
+        "  WHERE interrupted > 0 AND due_at IS NOT NULL AND due_at <= @now AND status IN ('Pending', 'Running', 'Waiting', 'NeedsAttention') " +
+        "    AND (owner IS NULL AND interrupted >= 2 OR owner IS NOT NULL AND (lease_expires_at IS NULL OR lease_expires_at < @now)) " +
+        "    AND workflow = ANY(@workflows) " +
+        "  ORDER BY recovery_attempts DESC, priority DESC, due_at LIMIT @alone FOR UPDATE SKIP LOCKED), " +
+        "free AS (" +
         "  SELECT run_id, priority, due_at FROM runs " +
         "  WHERE owner IS NULL AND due_at IS NOT NULL AND due_at <= @now AND status IN ('Pending', 'Running', 'Waiting', 'NeedsAttention') " +
         "    AND workflow = ANY(@workflows) AND interrupted < 2 " +
@@ -26,30 +35,14 @@ public sealed partial class PostgresWorkflowStore
         "    AND workflow = ANY(@workflows) " +
         "  ORDER BY priority DESC, due_at LIMIT @limit FOR UPDATE SKIP LOCKED), " +
         "claimable AS (" +
-        "  SELECT run_id AS claim_id FROM (SELECT * FROM free UNION ALL SELECT * FROM lapsed) AS c ORDER BY priority DESC, due_at LIMIT @limit) " +
+        "  SELECT run_id AS claim_id, true AS alone FROM suspect " +
+        "  UNION ALL (SELECT run_id, false FROM (SELECT * FROM free UNION ALL SELECT * FROM lapsed) AS c " +
+        "    ORDER BY priority DESC, due_at LIMIT @limit - (SELECT count(*) FROM suspect))) " +
         "UPDATE runs SET owner = @owner, lease_epoch = lease_epoch + 1, lease_expires_at = @expires, " +
-        "interrupted = interrupted + CASE WHEN owner IS NULL THEN 0 ELSE 1 END, held_alone = false, updated_at = @now, " +
+        "recovery_attempts = recovery_attempts + CASE WHEN claimable.alone AND owner IS NOT NULL AND held_alone THEN 1 ELSE 0 END, " +
+        "interrupted = interrupted + CASE WHEN owner IS NULL THEN 0 ELSE 1 END, held_alone = claimable.alone, updated_at = @now, " +
         "status = CASE WHEN status IN ('Pending', 'Waiting', 'NeedsAttention') THEN 'Running' ELSE status END " +
         "FROM claimable WHERE run_id = claimable.claim_id " +
-        "RETURNING " + ClaimedColumns + ";";
-
-    /// <summary>
-    /// Suspects, to be run alone, charged-most first (through their own small partial index): free runs interrupted twice
-    /// (or unblocked), and runs taken over again from a dead holder before any progress. A holder that ran the run alone
-    /// died with it: that death is charged to the run.
-    /// </summary>
-    private const string ClaimAloneSql =
-        "WITH suspect AS (" +
-        "  SELECT run_id AS claim_id FROM runs " +
-        "  WHERE interrupted > 0 AND due_at IS NOT NULL AND due_at <= @now AND status IN ('Pending', 'Running', 'Waiting', 'NeedsAttention') " +
-        "    AND (owner IS NULL AND interrupted >= 2 OR owner IS NOT NULL AND (lease_expires_at IS NULL OR lease_expires_at < @now)) " +
-        "    AND workflow = ANY(@workflows) " +
-        "  ORDER BY recovery_attempts DESC, priority DESC, due_at LIMIT @limit FOR UPDATE SKIP LOCKED) " +
-        "UPDATE runs SET owner = @owner, lease_epoch = lease_epoch + 1, lease_expires_at = @expires, " +
-        "recovery_attempts = recovery_attempts + CASE WHEN owner IS NOT NULL AND held_alone THEN 1 ELSE 0 END, " +
-        "interrupted = interrupted + CASE WHEN owner IS NULL THEN 0 ELSE 1 END, held_alone = true, updated_at = @now, " +
-        "status = CASE WHEN status IN ('Pending', 'Waiting', 'NeedsAttention') THEN 'Running' ELSE status END " +
-        "FROM suspect WHERE run_id = suspect.claim_id " +
         "RETURNING " + ClaimedColumns + ";";
 
     private const string ClaimedColumns = RunColumns + ", lease_epoch, due_at, next_index, held_alone, recovery_point";
@@ -117,43 +110,30 @@ public sealed partial class PostgresWorkflowStore
                 var budget = (int)Math.Min(room, limit - held);
                 if (budget > 0)
                 {
-                    var taken = alone > 0 ? await ClaimAsync(connection, transaction, ClaimAloneSql, request, [workflow], 1, lapsed, claimed, ct).ConfigureAwait(false) : 0;
-                    alone -= taken;
-                    if (budget - taken > 0)
-                    {
-                        await ClaimAsync(connection, transaction, ClaimSql, request, [workflow], budget - taken, lapsed, claimed, ct).ConfigureAwait(false);
-                    }
+                    alone -= await ClaimAsync(connection, transaction, request, [workflow], budget, alone, lapsed, claimed, ct).ConfigureAwait(false);
                 }
                 await transaction.CommitAsync(ct).ConfigureAwait(false);
             }
             if (plan.Unlimited.Count > 0 && claimed.Count < request.MaxRuns)
             {
-                if (alone > 0)
-                {
-                    await ClaimAsync(connection, null, ClaimAloneSql, request, [.. plan.Unlimited], alone, lapsed, claimed, ct).ConfigureAwait(false);
-                }
-                if (claimed.Count < request.MaxRuns)
-                {
-                    await ClaimAsync(connection, null, ClaimSql, request, [.. plan.Unlimited], request.MaxRuns - claimed.Count, lapsed, claimed, ct).ConfigureAwait(false);
-                }
+                await ClaimAsync(connection, null, request, [.. plan.Unlimited], request.MaxRuns - claimed.Count, alone, lapsed, claimed, ct).ConfigureAwait(false);
             }
             return [.. claimed.OrderByDescending(c => c.Run.Run.Priority).ThenBy(c => c.Due).Select(c => c.Run)];
         }, cancellationToken);
     }
 
-    private static async Task<int> ClaimAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, ClaimRequest request, string[] workflows,
-        int limit, bool lapsed, List<(ClaimedRun Run, long Due)> claimed, CancellationToken ct)
+    /// <summary>Claims up to <paramref name="limit"/> runs, of which up to <paramref name="alone"/> suspects; returns how many suspects it took.</summary>
+    private static async Task<int> ClaimAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, ClaimRequest request, string[] workflows,
+        int limit, int alone, bool lapsed, List<(ClaimedRun Run, long Due)> claimed, CancellationToken ct)
     {
-        using var claim = new NpgsqlCommand(sql, connection, transaction);
+        using var claim = new NpgsqlCommand(ClaimSql, connection, transaction);
         Add(claim, "owner", NpgsqlDbType.Text, request.Owner);
         Add(claim, "expires", NpgsqlDbType.Bigint, Ms(request.LeaseExpiresAt));
         Add(claim, "now", NpgsqlDbType.Bigint, Ms(request.Now));
         Add(claim, "workflows", NpgsqlDbType.Array | NpgsqlDbType.Text, workflows);
         Add(claim, "limit", NpgsqlDbType.Integer, limit);
-        if (ReferenceEquals(sql, ClaimSql))
-        {
-            Add(claim, "lapsed", NpgsqlDbType.Boolean, lapsed);
-        }
+        Add(claim, "alone", NpgsqlDbType.Integer, Math.Max(0, Math.Min(alone, limit)));
+        Add(claim, "lapsed", NpgsqlDbType.Boolean, lapsed);
         var taken = 0;
         var reader = await claim.ExecuteReaderAsync(ct).ConfigureAwait(false);
         await using (reader.ConfigureAwait(false))
@@ -166,7 +146,7 @@ public sealed partial class PostgresWorkflowStore
                     Run = run, Lease = new RunLease(run.RunId, request.Owner, reader.GetInt64(19)), JournalLength = reader.GetInt64(21),
                     Alone = reader.GetBoolean(22), RecoveryPoint = NullableString(reader, 23),
                 }, reader.GetInt64(20)));
-                taken++;
+                taken += claimed[^1].Run.Alone ? 1 : 0;
             }
         }
         return taken;
