@@ -148,10 +148,11 @@ internal static class PostgresSchema
         """,
 
         // 9: blame for a worker's death is kept per run: how often the run was interrupted without progress, whether its
-        // holder runs it alone (a death then is its own), and what it was about to do; claims no longer count recoveries
+        // holder runs it alone (1: claimed alone; 2: its code started, so a death now is its own), and what it was about
+        // to do; claims no longer count recoveries
         """
         ALTER TABLE runs ADD COLUMN interrupted integer NOT NULL DEFAULT 0;
-        ALTER TABLE runs ADD COLUMN held_alone boolean NOT NULL DEFAULT false;
+        ALTER TABLE runs ADD COLUMN held_alone smallint NOT NULL DEFAULT 0;
         ALTER TABLE runs ADD COLUMN recovery_point text;
         UPDATE runs SET recovery_attempts = 0 WHERE status NOT IN ('Completed', 'Failed', 'Cancelled', 'Blocked') AND recovery_attempts <> 0;
         CREATE INDEX runs_interrupted ON runs (due_at) WHERE interrupted > 0;

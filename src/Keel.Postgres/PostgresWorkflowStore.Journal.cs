@@ -14,9 +14,12 @@ public sealed partial class PostgresWorkflowStore
         "WITH fence AS (" +
         "  UPDATE runs SET next_index = next_index + @count, " +
         // Progress, a clean release or a recovered suspect clears the run's blame; a failed recovery is charged.
-        "    recovery_attempts = CASE WHEN @failed THEN recovery_attempts + 1 WHEN @count > 0 OR @recovered OR @release THEN 0 ELSE recovery_attempts END, " +
+        // (A quarantined run keeps its count, for people to see.)
+        "    recovery_attempts = CASE WHEN @failed THEN recovery_attempts + 1 WHEN @status = 'Blocked' THEN recovery_attempts " +
+        "      WHEN @count > 0 OR @recovered OR @release THEN 0 ELSE recovery_attempts END, " +
         "    interrupted = CASE WHEN NOT @failed AND (@count > 0 OR @recovered OR @release) THEN 0 ELSE interrupted END, " +
-        "    held_alone = CASE WHEN @count > 0 OR @recovered OR @release THEN false ELSE held_alone END, " +
+        // A suspect's first recovery point arms it: its own code runs from now on, so a death now is charged to it.
+        "    held_alone = CASE WHEN @count > 0 OR @recovered OR @release THEN 0 WHEN @point IS NOT NULL AND held_alone = 1 THEN 2 ELSE held_alone END, " +
         "    recovery_point = CASE WHEN NOT @failed AND (@count > 0 OR @recovered OR @release) THEN NULL ELSE COALESCE(@point, recovery_point) END, " +
         "    pause_requested = CASE WHEN @status = 'Paused' THEN false ELSE pause_requested END, " +
         "    status = COALESCE(@status, status), result = COALESCE(@result, result), error = COALESCE(@error, error), " +
@@ -51,9 +54,10 @@ public sealed partial class PostgresWorkflowStore
         "  AS i(run_id, owner, epoch, n, status, result, error, reason, custom, at, terminal, runnable, release, recovered, due, waiting, failed, point)), " +
         "fence AS (" +
         "  UPDATE runs SET next_index = runs.next_index + a.n, " +
-        "    recovery_attempts = CASE WHEN a.failed THEN runs.recovery_attempts + 1 WHEN a.n > 0 OR a.recovered OR a.release THEN 0 ELSE runs.recovery_attempts END, " +
+        "    recovery_attempts = CASE WHEN a.failed THEN runs.recovery_attempts + 1 WHEN a.status = 'Blocked' THEN runs.recovery_attempts " +
+        "      WHEN a.n > 0 OR a.recovered OR a.release THEN 0 ELSE runs.recovery_attempts END, " +
         "    interrupted = CASE WHEN NOT a.failed AND (a.n > 0 OR a.recovered OR a.release) THEN 0 ELSE runs.interrupted END, " +
-        "    held_alone = CASE WHEN a.n > 0 OR a.recovered OR a.release THEN false ELSE runs.held_alone END, " +
+        "    held_alone = CASE WHEN a.n > 0 OR a.recovered OR a.release THEN 0 WHEN a.point IS NOT NULL AND runs.held_alone = 1 THEN 2 ELSE runs.held_alone END, " +
         "    recovery_point = CASE WHEN NOT a.failed AND (a.n > 0 OR a.recovered OR a.release) THEN NULL ELSE COALESCE(a.point, runs.recovery_point) END, " +
         "    pause_requested = CASE WHEN a.status = 'Paused' THEN false ELSE runs.pause_requested END, " +
         "    status = COALESCE(a.status, runs.status), result = COALESCE(a.result, runs.result), error = COALESCE(a.error, runs.error), " +
@@ -76,7 +80,7 @@ public sealed partial class PostgresWorkflowStore
     private const string BatchedPlainAppendSql =
         "WITH input AS (SELECT * FROM unnest(@ids, @owners, @epochs, @counts, @ats) AS i(run_id, owner, epoch, n, at)), " +
         "fence AS (" +
-        "  UPDATE runs SET next_index = runs.next_index + a.n, recovery_attempts = 0, interrupted = 0, held_alone = false, " +
+        "  UPDATE runs SET next_index = runs.next_index + a.n, recovery_attempts = 0, interrupted = 0, held_alone = 0, " +
         "    recovery_point = NULL, updated_at = a.at " +
         BatchedFenceAndInsertSql;
 

@@ -10,7 +10,8 @@ public sealed partial class PostgresWorkflowStore
     /// Locks up to @limit runnable rows, skipping rows another claimer has locked, and takes them, in one round trip:
     /// first up to @alone suspects, to be run alone (charged-most first, through their own small partial index: free runs
     /// interrupted twice or unblocked, and runs taken over again from a dead holder before any progress; a holder that ran
-    /// the run alone died with it, so that death is charged to the run); then free runs (no owner) through their own
+    /// the run alone and had begun to run its code (held_alone 2: its first recovery point was written) died with it, so
+    /// that death is charged to the run); then free runs (no owner) through their own
     /// partial index, which held runs are not in, so a claim does not wade through every run the workers hold; and, when
     /// @lapsed, runs whose lease expired, interrupted now. A row whose lease a concurrent claimer took between this
     /// statement's snapshot and its lock is re-checked on its newest version (READ COMMITTED), no longer matches, and is
@@ -39,8 +40,8 @@ public sealed partial class PostgresWorkflowStore
         "  UNION ALL (SELECT run_id, false FROM (SELECT * FROM free UNION ALL SELECT * FROM lapsed) AS c " +
         "    ORDER BY priority DESC, due_at LIMIT @limit - (SELECT count(*) FROM suspect))) " +
         "UPDATE runs SET owner = @owner, lease_epoch = lease_epoch + 1, lease_expires_at = @expires, " +
-        "recovery_attempts = recovery_attempts + CASE WHEN claimable.alone AND owner IS NOT NULL AND held_alone THEN 1 ELSE 0 END, " +
-        "interrupted = interrupted + CASE WHEN owner IS NULL THEN 0 ELSE 1 END, held_alone = claimable.alone, updated_at = @now, " +
+        "recovery_attempts = recovery_attempts + CASE WHEN claimable.alone AND owner IS NOT NULL AND held_alone = 2 THEN 1 ELSE 0 END, " +
+        "interrupted = interrupted + CASE WHEN owner IS NULL THEN 0 ELSE 1 END, held_alone = CASE WHEN claimable.alone THEN 1 ELSE 0 END, updated_at = @now, " +
         "status = CASE WHEN status IN ('Pending', 'Waiting', 'NeedsAttention') THEN 'Running' ELSE status END " +
         "FROM claimable WHERE run_id = claimable.claim_id " +
         "RETURNING " + ClaimedColumns + ";";
@@ -144,7 +145,7 @@ public sealed partial class PostgresWorkflowStore
                 claimed.Add((new ClaimedRun
                 {
                     Run = run, Lease = new RunLease(run.RunId, request.Owner, reader.GetInt64(19)), JournalLength = reader.GetInt64(21),
-                    Alone = reader.GetBoolean(22), RecoveryPoint = NullableString(reader, 23),
+                    Alone = reader.GetInt16(22) != 0, RecoveryPoint = NullableString(reader, 23),
                 }, reader.GetInt64(20)));
                 taken += claimed[^1].Run.Alone ? 1 : 0;
             }

@@ -301,7 +301,7 @@ public sealed partial class PostgresWorkflowStore
             using var unblock = new NpgsqlCommand(
                 "WITH unblocked AS (" +
                 "  UPDATE runs SET status = 'Pending', status_reason = NULL, error = NULL, due_at = @at, updated_at = @at, owner = NULL, " +
-                "    lease_expires_at = NULL, recovery_attempts = 0, interrupted = 2, held_alone = false, recovery_point = NULL, next_index = next_index + 1 " +
+                "    lease_expires_at = NULL, recovery_attempts = 0, interrupted = 2, held_alone = 0, recovery_point = NULL, next_index = next_index + 1 " +
                 "  WHERE run_id = @id AND status = 'Blocked' RETURNING workflow, next_index - 1 AS idx), " +
                 "ins AS (" +
                 "  INSERT INTO journal (run_id, idx, seq, kind, name, attempt, recorded_at, payload) " +

@@ -99,7 +99,8 @@ internal static class SqliteSchema
         """,
 
         // 8: blame for a worker's death is kept per run: how often the run was interrupted without progress, whether its
-        // holder runs it alone (a death then is its own), and what it was about to do; claims no longer count recoveries
+        // holder runs it alone (1: claimed alone; 2: its code started, so a death now is its own), and what it was about
+        // to do; claims no longer count recoveries
         """
         ALTER TABLE runs ADD COLUMN interrupted INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE runs ADD COLUMN held_alone INTEGER NOT NULL DEFAULT 0;

@@ -8,9 +8,12 @@ public sealed partial class SqliteWorkflowStore
     private const string FencedAppendSql =
         "UPDATE runs SET " +
         // Progress, a clean release or a recovered suspect clears the run's blame; a failed recovery is charged.
-        "recovery_attempts = CASE WHEN $failed = 1 THEN recovery_attempts + 1 WHEN $count > 0 OR $recovered = 1 OR $release = 1 THEN 0 ELSE recovery_attempts END, " +
+        // (A quarantined run keeps its count, for people to see.)
+        "recovery_attempts = CASE WHEN $failed = 1 THEN recovery_attempts + 1 WHEN $status = 'Blocked' THEN recovery_attempts " +
+        "  WHEN $count > 0 OR $recovered = 1 OR $release = 1 THEN 0 ELSE recovery_attempts END, " +
         "interrupted = CASE WHEN $failed = 0 AND ($count > 0 OR $recovered = 1 OR $release = 1) THEN 0 ELSE interrupted END, " +
-        "held_alone = CASE WHEN $count > 0 OR $recovered = 1 OR $release = 1 THEN 0 ELSE held_alone END, " +
+        // A suspect's first recovery point arms it: its own code runs from now on, so a death now is charged to it.
+        "held_alone = CASE WHEN $count > 0 OR $recovered = 1 OR $release = 1 THEN 0 WHEN $point IS NOT NULL AND held_alone = 1 THEN 2 ELSE held_alone END, " +
         "recovery_point = CASE WHEN $failed = 0 AND ($count > 0 OR $recovered = 1 OR $release = 1) THEN NULL ELSE COALESCE($point, recovery_point) END, " +
         "pause_requested = CASE WHEN $status = 'Paused' THEN 0 ELSE pause_requested END, " +
         "status = COALESCE($status, status), result = COALESCE($result, result), error = COALESCE($error, error), " +

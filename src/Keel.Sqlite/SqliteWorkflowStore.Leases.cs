@@ -19,10 +19,11 @@ public sealed partial class SqliteWorkflowStore
         "RETURNING " + ClaimedColumns + ";";
 
     // Suspects, to be run alone, charged-most first: free runs interrupted twice (or unblocked), and runs taken over again
-    // from a dead holder before any progress. A holder that ran the run alone died with it: that death is charged.
+    // from a dead holder before any progress. A holder that ran the run alone, and had begun to run its code (held_alone
+    // 2: its first recovery point was written), died with it: that death is charged.
     private const string ClaimAloneSql =
         "UPDATE runs SET owner = $owner, lease_epoch = lease_epoch + 1, lease_expires_at = $expires, " +
-        "recovery_attempts = recovery_attempts + CASE WHEN owner IS NOT NULL AND held_alone = 1 THEN 1 ELSE 0 END, " +
+        "recovery_attempts = recovery_attempts + CASE WHEN owner IS NOT NULL AND held_alone = 2 THEN 1 ELSE 0 END, " +
         "interrupted = interrupted + CASE WHEN owner IS NULL THEN 0 ELSE 1 END, held_alone = 1, updated_at = $now, " +
         "status = CASE WHEN status IN ('Pending', 'Waiting', 'NeedsAttention') THEN 'Running' ELSE status END " +
         "WHERE run_id IN (SELECT run_id FROM runs " +

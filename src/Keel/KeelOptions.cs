@@ -107,6 +107,13 @@ public sealed class KeelOptions : IValidatableObject
     /// </summary>
     public TimeSpan KnownWorkflowWindow { get; set; } = TimeSpan.FromDays(7);
 
+    /// <summary>
+    /// How long a worker runs before it takes a suspect run to run alone: a process still starting up (compiling, opening
+    /// connections) would hold the suspect's window open longest, and in a crash loop it is the one most likely to be
+    /// killed by whatever kills the others. 2 s by default.
+    /// </summary>
+    internal TimeSpan SuspectWarmup { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>This worker's owner id; null for one derived from machine, process and a random suffix.</summary>
     public string? WorkerId { get; set; }
 

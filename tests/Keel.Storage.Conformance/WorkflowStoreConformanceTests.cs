@@ -271,22 +271,28 @@ public abstract class WorkflowStoreConformanceTests : IAsyncLifetime
         Assert.Equal(0, third.Run.RecoveryAttempts);
         Assert.True(await store.AppendAsync(third.Lease, [], new RunUpdate { RecoveryPoint = "point-1", At = T0.AddMinutes(2) }, Token));
 
-        // "c" dies while it ran the run alone: that death is the run's.
+        // "c" dies while it ran the run alone, its code begun (it recorded where it was): that death is the run's.
         var fourth = Assert.Single(await ClaimAloneAsync(store, "d", T0.AddMinutes(3)));
         Assert.True(fourth.Alone);
         Assert.Equal(1, fourth.Run.RecoveryAttempts);
         Assert.Equal("point-1", fourth.RecoveryPoint);
+
+        // "d" dies before the run's code ran at all (still starting up): that says nothing about the run.
         var fifth = Assert.Single(await ClaimAloneAsync(store, "e", T0.AddMinutes(4)));
-        Assert.Equal(2, fifth.Run.RecoveryAttempts);
+        Assert.Equal(1, fifth.Run.RecoveryAttempts);
+        Assert.True(await store.AppendAsync(fifth.Lease, [], new RunUpdate { RecoveryPoint = "point-2", At = T0.AddMinutes(4) }, Token));
+        var sixth = Assert.Single(await ClaimAloneAsync(store, "f", T0.AddMinutes(5)));
+        Assert.Equal(2, sixth.Run.RecoveryAttempts);
+        Assert.Equal("point-2", sixth.RecoveryPoint);
 
         // Progress clears it all: the next takeover is an ordinary one again.
-        Assert.True(await store.AppendAsync(fifth.Lease, [Entry(1, "one")], null, Token));
+        Assert.True(await store.AppendAsync(sixth.Lease, [Entry(1, "one")], null, Token));
         var run = (await store.GetRunAsync("r", Token))!;
         Assert.Equal(0, run.RecoveryAttempts);
-        var sixth = Assert.Single(await ClaimAsync(store, "f", T0.AddMinutes(5)));
-        Assert.False(sixth.Alone);
-        Assert.Null(sixth.RecoveryPoint);
-        Assert.Equal(0, sixth.Run.RecoveryAttempts);
+        var seventh = Assert.Single(await ClaimAsync(store, "g", T0.AddMinutes(6)));
+        Assert.False(seventh.Alone);
+        Assert.Null(seventh.RecoveryPoint);
+        Assert.Equal(0, seventh.Run.RecoveryAttempts);
     }
 
     [Fact]
@@ -328,8 +334,12 @@ public abstract class WorkflowStoreConformanceTests : IAsyncLifetime
         await CreateAsync(store, "late", T0.AddSeconds(1));
         _ = await ClaimAsync(store, "a", T0.AddSeconds(1));
         _ = await ClaimAsync(store, "b", T0.AddMinutes(1));
-        Assert.True(Assert.Single(await ClaimAloneAsync(store, "c", T0.AddMinutes(2))).Alone);
-        Assert.Equal(1, Assert.Single(await ClaimAloneAsync(store, "d", T0.AddMinutes(3))).Run.RecoveryAttempts);
+        var c = Assert.Single(await ClaimAloneAsync(store, "c", T0.AddMinutes(2)));
+        Assert.True(c.Alone);
+        Assert.True(await store.AppendAsync(c.Lease, [], new RunUpdate { RecoveryPoint = "c", At = T0.AddMinutes(2) }, Token));
+        var d = Assert.Single(await ClaimAloneAsync(store, "d", T0.AddMinutes(3)));
+        Assert.Equal(1, d.Run.RecoveryAttempts);
+        Assert.True(await store.AppendAsync(d.Lease, [], new RunUpdate { RecoveryPoint = "d", At = T0.AddMinutes(3) }, Token));
         // "early" (due before it) becomes suspect without a charge; two ordinary runs wait beside them.
         await CreateAsync(store, "early", T0);
         _ = await ClaimAsync(store, "e", T0.AddMinutes(3));

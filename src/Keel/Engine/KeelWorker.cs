@@ -41,6 +41,7 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable, IRunRequest
     // is, as far as can be told, its own).
     private RunExecutor? _alone;
     private DateTimeOffset _startedAt;
+    private DateTimeOffset _warmSince = DateTimeOffset.MaxValue;
 
     /// <summary>How often a running worker tells the registry it is alive.</summary>
     private static readonly TimeSpan WorkerHeartbeat = TimeSpan.FromSeconds(10);
@@ -165,6 +166,7 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable, IRunRequest
         {
             _logger.WorkerStarted(Owner, _registry.Names.Count, string.Join(", ", _registry.Names));
         }
+        _warmSince = Pacing.GetUtcNow();
         _claimLoop = Task.Run(ClaimLoopAsync, CancellationToken.None);
         _renewLoop = Task.Run(RenewLoopAsync, CancellationToken.None);
         lock (_startGate)
@@ -259,7 +261,7 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable, IRunRequest
                     {
                         Owner = Owner, WorkflowNames = _registry.Names, MaxRuns = want, Now = now,
                         LeaseExpiresAt = expires, ConcurrencyLimits = _options.ConcurrencyLimits,
-                        MaxAlone = Volatile.Read(ref _alone) is null ? 1 : 0,
+                        MaxAlone = Volatile.Read(ref _alone) is null && Pacing.GetUtcNow() - _warmSince >= _options.SuspectWarmup ? 1 : 0,
                     }, stop);
                     foreach (var run in claimed)
                     {

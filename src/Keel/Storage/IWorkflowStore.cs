@@ -59,8 +59,9 @@ public interface IWorkflowStore : IAsyncDisposable
     /// Blame for a worker's death is kept per run. A run taken over from a holder that did not release it (the holder
     /// died, or stalled past its lease) was interrupted: the first time it is claimed as usual; interrupted again before
     /// any progress, it is suspect and is claimed only as one of <see cref="ClaimRequest.MaxAlone"/>, to be run alone
-    /// (a run a person unblocked is suspect too). A suspect taken over from a holder that ran it alone is charged one
-    /// recovery attempt (<see cref="RunInfo.RecoveryAttempts"/>). Progress (an appended entry), a release of the lease and
+    /// (a run a person unblocked is suspect too). A suspect taken over from a holder that ran it alone, and had begun to
+    /// run its code (it recorded a <see cref="RunUpdate.RecoveryPoint"/>), is charged one recovery attempt
+    /// (<see cref="RunInfo.RecoveryAttempts"/>): a holder that died before that, still starting up, says nothing about it. Progress (an appended entry), a release of the lease and
     /// <see cref="RunUpdate.Recovered"/> clear all of it.
     /// </remarks>
     /// <param name="request">Who claims, for which workflows, how many, and for how long.</param>

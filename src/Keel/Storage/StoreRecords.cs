@@ -151,7 +151,8 @@ public sealed record RunUpdate
 
     /// <summary>
     /// For a run held alone: what it is about to do (an opaque text of the engine's), kept until its next progress so
-    /// that the claim after a death can say where it died (<see cref="ClaimedRun.RecoveryPoint"/>).
+    /// that the claim after a death can say where it died (<see cref="ClaimedRun.RecoveryPoint"/>). The first one a holder
+    /// writes arms the charge: from then on a death of that holder is the run's (see <see cref="IWorkflowStore.ClaimRunsAsync"/>).
     /// </summary>
     public string? RecoveryPoint { get; init; }
 

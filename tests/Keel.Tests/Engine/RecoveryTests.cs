@@ -88,12 +88,17 @@ public class RecoveryTests
             now = now.AddMilliseconds(1);
         }
         await using var keel = await TestHost.StartAsync(db, k => k.AddWorkflow<int, int>("crashy", (_, n) => Task.FromResult(n)),
-            options: o => o.MaxRecoveryAttempts = 3);
+            options: o =>
+            {
+                o.MaxRecoveryAttempts = 3;
+                o.SuspectWarmup = TimeSpan.Zero;
+            });
         var run = await keel.Client.WaitForCompletionAsync("crashy", TestHost.Token);
         Assert.Equal(RunStatus.Blocked, run.Status);
         Assert.Contains("Quarantined after 3 recoveries without progress", run.StatusReason, StringComparison.Ordinal);
         Assert.Contains("step 'charge' (position 4, attempt 3)", run.StatusReason, StringComparison.Ordinal);
         Assert.Equal("Keel.ProcessCrashed", run.Error!.Type);
+        Assert.Equal(3, run.RecoveryAttempts); // kept for people to see
         Assert.DoesNotContain("keel ", run.StatusReason, StringComparison.Ordinal); // remedies in words, not CLI syntax
     }
 
