@@ -5,6 +5,6 @@ namespace Keel.Testing;
 /// <param name="Worker">The worker index.</param>
 /// <param name="ProcessId">The process that was killed, stopped or exited.</param>
 /// <param name="At">When (for a stop: the SIGSTOP).</param>
-/// <param name="Until">For a stop: the SIGCONT; else null.</param>
+/// <param name="Until">For a stop: when the SIGCONT was sent (read just before sending it); else null.</param>
 /// <param name="ExitCode">For an exit: the process's exit code; else null.</param>
 public sealed record ChaosEvent(ChaosEventKind Kind, int Worker, int ProcessId, DateTimeOffset At, DateTimeOffset? Until = null, int? ExitCode = null);

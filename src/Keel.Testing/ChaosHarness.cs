@@ -76,6 +76,8 @@ public static partial class ChaosHarness
             {
                 violations.Add($"The workload did not return within the settle timeout ({options.SettleTimeout.TotalSeconds:0} s); it was cancelled.");
                 await workloadCts.CancelAsync().ConfigureAwait(false);
+                // Give it a moment to see its token, so it does not use the client after the caller has moved on.
+                await Task.WhenAny(workload, Task.Delay(TimeSpan.FromSeconds(5), Clock, CancellationToken.None)).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
