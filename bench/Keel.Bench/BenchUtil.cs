@@ -72,6 +72,23 @@ internal static class BenchUtil
             : Start(processPath, args, onLine);
     }
 
+    /// <summary>How to start this bench program again with the given arguments (for a harness that starts and restarts it).</summary>
+    public static ProcessStartInfo SelfStartInfo(IEnumerable<string> args)
+    {
+        var processPath = Environment.ProcessPath ?? throw new InvalidOperationException("no process path");
+        var info = new ProcessStartInfo { FileName = processPath, UseShellExecute = false };
+        if (Path.GetFileNameWithoutExtension(processPath).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
+        {
+            info.ArgumentList.Add("exec");
+            info.ArgumentList.Add(typeof(BenchUtil).Assembly.Location);
+        }
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+        return info;
+    }
+
     /// <summary>Starts a program as a child process with the given arguments (stdout/stdin redirected).</summary>
     public static Process Start(string fileName, IEnumerable<string> args, Action<string> onLine)
     {

@@ -14,7 +14,7 @@ internal static class Program
     {
         if (args.Length == 0 || args[0] is "-h" or "--help")
         {
-            Console.WriteLine("usage: Keel.Bench w1|w2|w3|w4|w5 [--store sqlite|postgres] [--durability full|normal] [--postgres CONNSTR] [--workers N] [--data-dir DIR] [--aot (w4)]");
+            Console.WriteLine("usage: Keel.Bench w1|w2|w3|w4|w5|w7 [--store sqlite|postgres] [--durability full|normal] [--postgres CONNSTR] [--workers N] [--data-dir DIR] [--aot (w4)] [--kills N] [--batch N] [--seed N] [--trace-blame] (w7)");
             return args.Length == 0 ? 2 : 0;
         }
         var options = BenchOptions.Parse(args[1..]);
@@ -29,6 +29,8 @@ internal static class Program
                 return await W4.WorkerAsync(options);
             case "w2-worker":
                 return await W2.WorkerAsync(options);
+            case "w7-worker":
+                return await W7.WorkerAsync(options);
             default:
                 break;
         }
@@ -106,8 +108,11 @@ internal static class Program
                 case "w5":
                     await W5.RunAsync(options, target, result, settings);
                     break;
+                case "w7":
+                    await W7.RunAsync(options, target, dataDir, result, settings);
+                    break;
                 default:
-                    await Console.Error.WriteLineAsync($"error: unknown workload '{workload}'; expected w1, w2, w3, w4 or w5.");
+                    await Console.Error.WriteLineAsync($"error: unknown workload '{workload}'; expected w1, w2, w3, w4, w5 or w7.");
                     return 2;
             }
         }
@@ -180,6 +185,18 @@ internal sealed class BenchOptions
     /// <summary>A child's worker id (KeelOptions.WorkerId).</summary>
     public string? WorkerId { get; private set; }
 
+    /// <summary>W7: SIGKILLs to do (default 300).</summary>
+    public int? Kills { get; private set; }
+
+    /// <summary>W7: runs per batch the driver starts (default 20).</summary>
+    public int? Batch { get; private set; }
+
+    /// <summary>W7: log every change of a run's blame (interrupted, held alone, charged), for diagnosis.</summary>
+    public bool TraceBlame { get; private set; }
+
+    /// <summary>W7: the chaos harness's seed (default: a new one, printed).</summary>
+    public int? Seed { get; private set; }
+
     /// <summary>W4: also publish the native AOT worker (bench/Keel.Bench.AotWorker) and measure its resume.</summary>
     public bool Aot { get; private set; }
 
@@ -250,6 +267,18 @@ internal sealed class BenchOptions
                     break;
                 case "--aot":
                     o.Aot = true;
+                    break;
+                case "--kills":
+                    o.Kills = int.Parse(Next(), CultureInfo.InvariantCulture);
+                    break;
+                case "--trace-blame":
+                    o.TraceBlame = true;
+                    break;
+                case "--batch":
+                    o.Batch = int.Parse(Next(), CultureInfo.InvariantCulture);
+                    break;
+                case "--seed":
+                    o.Seed = int.Parse(Next(), CultureInfo.InvariantCulture);
                     break;
                 default:
                     throw new ArgumentException($"unknown option '{name}'");

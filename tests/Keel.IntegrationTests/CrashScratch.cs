@@ -9,6 +9,7 @@ internal sealed class CrashScratch
     private CrashScratch(DirectoryInfo dir, int seed)
     {
         Dir = dir;
+        Seed = seed;
         Random = new Random(seed);
     }
 
@@ -19,6 +20,8 @@ internal sealed class CrashScratch
     public string Effects => Path.Combine(Dir.FullName, "effects.log");
 
     public Random Random { get; }
+
+    public int Seed { get; }
 
     /// <summary>Prints the seed and the directory: a failing run can be replayed and its files looked at.</summary>
     public static async Task<CrashScratch> CreateAsync(string prefix, CancellationToken ct)

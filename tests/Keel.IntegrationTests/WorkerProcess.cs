@@ -18,6 +18,15 @@ internal sealed class WorkerProcess : IDisposable
     /// <summary>Starts the worker with the given arguments (see Keel.TestWorker's Program.cs).</summary>
     public static WorkerProcess Start(IEnumerable<string> args)
     {
+        var process = Process.Start(StartInfo(args))!;
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return new WorkerProcess(process);
+    }
+
+    /// <summary>How to start the worker with the given arguments (output redirected, for the caller to drain).</summary>
+    public static ProcessStartInfo StartInfo(IEnumerable<string> args)
+    {
         // artifacts/bin/Keel.IntegrationTests/<config>/ -> artifacts/bin/Keel.TestWorker/<config>/
         var dir = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/'));
         var dll = Path.Combine(dir.Parent!.Parent!.FullName, "Keel.TestWorker", dir.Name, "Keel.TestWorker.dll");
@@ -36,10 +45,7 @@ internal sealed class WorkerProcess : IDisposable
         {
             info.ArgumentList.Add(arg);
         }
-        var process = Process.Start(info)!;
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return new WorkerProcess(process);
+        return info;
     }
 
     /// <summary>SIGKILL: no shutdown code runs.</summary>

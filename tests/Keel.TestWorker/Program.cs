@@ -6,6 +6,9 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 // Usage: Keel.TestWorker (--db PATH | --postgres CONNSTR [--schema NAME]) --effects FILE [--lease-ms N] [--poll-ms N] [--ledger FILE [--crash-after N]]
+//        [--ledger-bodies DIR] [--outbox DIR] [--max-recovery N] [--max-runs N] [--log LEVEL]
+// --ledger-bodies: the chaos harness's body ledger (else the directory in KEEL_BODY_LEDGER, if set); --outbox: where the
+// chaos workflow's AtMostOnce step sends (default: beside --effects); --log: console logging at that level (default none).
 var db = Arg("--db");
 var postgres = Arg("--postgres");
 var effects = Arg("--effects") ?? throw new ArgumentException("--effects is required");
@@ -19,9 +22,17 @@ var pollMs = Arg("--poll-ms") is { } poll ? int.Parse(poll, CultureInfo.Invarian
 // and hangs there, for the parent to SIGKILL us.
 var crashAfter = Arg("--crash-after") is { } crash ? int.Parse(crash, CultureInfo.InvariantCulture) : (int?)null;
 var ledger = Arg("--ledger");
+var ledgerBodies = Arg("--ledger-bodies");
+var outbox = Arg("--outbox") ?? Path.GetDirectoryName(Path.GetFullPath(effects))!;
+var maxRecovery = Arg("--max-recovery") is { } max ? int.Parse(max, CultureInfo.InvariantCulture) : (int?)null;
+var maxRuns = Arg("--max-runs") is { } runs ? int.Parse(runs, CultureInfo.InvariantCulture) : (int?)null;
 
 var builder = Host.CreateApplicationBuilder();
 builder.Logging.ClearProviders();
+if (Arg("--log") is { } level)
+{
+    builder.Logging.AddSimpleConsole(o => o.TimestampFormat = "HH:mm:ss.fff ").SetMinimumLevel(Enum.Parse<LogLevel>(level, ignoreCase: true));
+}
 builder.Services.AddSingleton(new EffectLog(effects));
 builder.Services.AddKeel(k =>
 {
@@ -42,9 +53,27 @@ builder.Services.AddKeel(k =>
     {
         HarnessFlow.Register(k, new EffectLedger(ledger, Keel.Testing.HarnessProcess.Immortal));
     }
-    k.AddWorkflow<CrashFlow>().AddWorkflow<SignalFlow>().Configure(o =>
+    if (ledgerBodies is not null)
+    {
+        Keel.Testing.BodyLedger.Attach(k, ledgerBodies);
+    }
+    else
+    {
+        Keel.Testing.BodyLedger.AttachFromEnvironment(k);
+    }
+    ChaosFlow.Register(k, new Outbox(outbox));
+    PoisonFlows.Register(k);
+    k.AddWorkflow<CrashFlow>().AddWorkflow<SignalFlow>().AddWorkflow<FlakyFlow>().Configure(o =>
     {
         o.PollInterval = TimeSpan.FromMilliseconds(pollMs);
+        if (maxRecovery is { } attempts)
+        {
+            o.MaxRecoveryAttempts = attempts;
+        }
+        if (maxRuns is { } held)
+        {
+            o.MaxConcurrentRuns = held;
+        }
         if (leaseMs is { } ms)
         {
             o.LeaseDuration = TimeSpan.FromMilliseconds(ms);
