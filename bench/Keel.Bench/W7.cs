@@ -221,7 +221,7 @@ internal static class W7
                 for (var i = 0; i < batch; i++, started++)
                 {
                     var runId = string.Create(CultureInfo.InvariantCulture, $"w7-{started:00000}");
-                    await client.StartAsync(Workflow, started, new StartWorkflowOptions { RunId = runId }, ct);
+                    await client.StartAsync(Workflow, started, new StartWorkflowOptions { AllowUnknownWorkflow = true, RunId = runId }, ct);
                     await client.SignalAsync(runId, "go", started, ct);
                     open.Add(runId);
                 }

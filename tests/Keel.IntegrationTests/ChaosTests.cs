@@ -84,7 +84,7 @@ public sealed class ChaosTests
             LedgerDirectory = ledger,
             Workload = async ctx =>
             {
-                await ctx.Client.StartAsync(PoisonFlows.Step, 7, new StartWorkflowOptions { RunId = "poison" }, ctx.CancellationToken);
+                await ctx.Client.StartAsync(PoisonFlows.Step, 7, new StartWorkflowOptions { AllowUnknownWorkflow = true, RunId = "poison" }, ctx.CancellationToken);
                 await healthy(ctx);
             },
             Operator = ChaosWorkloads.OutboxOperator(outbox),
@@ -120,7 +120,7 @@ public sealed class ChaosTests
             LedgerDirectory = ledger,
             Workload = async ctx =>
             {
-                await ctx.Client.StartAsync(PoisonFlows.Replay, 7, new StartWorkflowOptions { RunId = "poison" }, ctx.CancellationToken);
+                await ctx.Client.StartAsync(PoisonFlows.Replay, 7, new StartWorkflowOptions { AllowUnknownWorkflow = true, RunId = "poison" }, ctx.CancellationToken);
                 await healthy(ctx);
             },
             Operator = ChaosWorkloads.OutboxOperator(outbox),
@@ -169,7 +169,7 @@ public sealed class ChaosTests
                     for (var i = 0; i < 4; i++)
                     {
                         var runId = $"stale-{batch:00}-{i}";
-                        await ctx.Client.StartAsync("flaky-flow", new { steps = 40, seed = batch * 10 + i }, new StartWorkflowOptions { RunId = runId }, ctx.CancellationToken);
+                        await ctx.Client.StartAsync("flaky-flow", new { steps = 40, seed = batch * 10 + i }, new StartWorkflowOptions { AllowUnknownWorkflow = true, RunId = runId }, ctx.CancellationToken);
                         runIds.Add(runId);
                     }
                     await Task.WhenAny(ctx.ChaosEnded, Task.Delay(TimeSpan.FromMilliseconds(500), TimeProvider.System, ctx.CancellationToken));

@@ -24,7 +24,7 @@ internal static class ChaosWorkloads
                 for (var i = b * runs / batches; i < (b + 1) * runs / batches; i++)
                 {
                     var runId = $"{prefix}-{i:000}";
-                    await client.StartAsync(ChaosFlow.Name, new ChaosInput(i, ticks), new StartWorkflowOptions { RunId = runId }, ct);
+                    await client.StartAsync(ChaosFlow.Name, new ChaosInput(i, ticks), new StartWorkflowOptions { AllowUnknownWorkflow = true, RunId = runId }, ct);
                     await client.SignalAsync(runId, "go", i, ct);
                     lock (started)
                     {
