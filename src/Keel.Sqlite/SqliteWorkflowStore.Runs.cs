@@ -257,12 +257,17 @@ public sealed partial class SqliteWorkflowStore
             {
                 return changed(status);
             }
-            var select = w.Command("SELECT status FROM runs WHERE run_id = $id;");
-            select.Parameters.Set("$id", runId);
-            return select.ExecuteScalar() is string current
-                ? Enum.Parse<RunStatus>(current).IsTerminal() ? PauseOutcome.AlreadyFinished : PauseOutcome.NotApplicable
-                : PauseOutcome.NotFound;
+            return StatusOf(w, runId) is not { } current ? PauseOutcome.NotFound
+                : current.IsTerminal() ? PauseOutcome.AlreadyFinished : PauseOutcome.NotApplicable;
         }, cancellationToken);
+    }
+
+    /// <summary>Why a change did not apply: the run's status now, or null when there is no such run.</summary>
+    private static RunStatus? StatusOf(WriteContext w, string runId)
+    {
+        var select = w.Command("SELECT status FROM runs WHERE run_id = $id;");
+        select.Parameters.Set("$id", runId);
+        return select.ExecuteScalar() is string status ? Enum.Parse<RunStatus>(status) : null;
     }
 
     /// <inheritdoc />
@@ -292,11 +297,8 @@ public sealed partial class SqliteWorkflowStore
                     return UnblockOutcome.Unblocked;
                 }
             }
-            var select = w.Command("SELECT status FROM runs WHERE run_id = $id;");
-            select.Parameters.Set("$id", runId);
-            return select.ExecuteScalar() is string status
-                ? Enum.Parse<RunStatus>(status).IsTerminal() ? UnblockOutcome.AlreadyFinished : UnblockOutcome.NotBlocked
-                : UnblockOutcome.NotFound;
+            return StatusOf(w, runId) is not { } current ? UnblockOutcome.NotFound
+                : current.IsTerminal() ? UnblockOutcome.AlreadyFinished : UnblockOutcome.NotBlocked;
         }, cancellationToken);
     }
 
