@@ -38,6 +38,9 @@ internal sealed class PostgresAppend
 
     public string? RecoveryPoint { get; private init; }
 
+    /// <summary>With a release to wait for signals: the payload kinds its waits read (<see cref="RunUpdate.SignalPayloadKinds"/>).</summary>
+    public string? SignalKinds { get; private init; }
+
     public long? Due { get; private init; }
 
     /// <summary>The signal names a released run waits for; null when it waits for none.</summary>
@@ -71,6 +74,7 @@ internal sealed class PostgresAppend
             Recovered = update?.Recovered == true,
             FailedRecovery = update?.FailedRecovery == true,
             RecoveryPoint = update?.RecoveryPoint,
+            SignalKinds = update?.WaitsForSignals is null ? null : update.SignalPayloadKinds,
             Due = update?.DueAt?.ToUnixTimeMilliseconds(),
             Waiting = update?.WaitsForSignals?.ToArray(),
             ConsumedSignals = update?.ConsumedSignals is { Count: > 0 } consumed ? [.. consumed] : null,

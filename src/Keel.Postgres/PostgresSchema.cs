@@ -171,6 +171,11 @@ internal static class PostgresSchema
             stopped_at bigint
         );
         """,
+
+        // 11: a released run keeps the JSON kinds of payload its waits can read, by signal name: a send of another kind is refused
+        """
+        ALTER TABLE runs ADD COLUMN waiting_kinds text;
+        """,
     ];
 
     public static int LatestVersion => Migrations.Length;

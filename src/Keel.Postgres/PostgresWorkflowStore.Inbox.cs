@@ -9,7 +9,7 @@ namespace Keel.Postgres;
 // a signal is never left unseen by a run that waits for it.
 public sealed partial class PostgresWorkflowStore
 {
-    private const string LockRunSql = "SELECT status, owner, lease_expires_at FROM runs WHERE run_id = @id FOR UPDATE;";
+    private const string LockRunSql = "SELECT status, owner, lease_expires_at, CASE WHEN owner IS NULL THEN waiting_kinds END FROM runs WHERE run_id = @id FOR UPDATE;";
 
     private const string InsertSignalSql =
         "WITH ins AS (INSERT INTO signals (run_id, name, payload, sent_at) VALUES (@id, @name, @payload, @at)) " +
@@ -18,7 +18,8 @@ public sealed partial class PostgresWorkflowStore
 
     // The batched send: the runs' rows locked in run id order (as appends and renewals lock them), then the accepted
     // signals inserted in the order they were sent and the released runs that wait for one of their names made due.
-    private const string LockRunsSql = "SELECT run_id, status, owner, lease_expires_at FROM runs WHERE run_id = ANY(@ids) ORDER BY run_id FOR UPDATE;";
+    private const string LockRunsSql =
+        "SELECT run_id, status, owner, lease_expires_at, CASE WHEN owner IS NULL THEN waiting_kinds END FROM runs WHERE run_id = ANY(@ids) ORDER BY run_id FOR UPDATE;";
 
     private const string InsertSignalsSql =
         "WITH input AS (SELECT * FROM unnest(@ids, @names, @payloads, @ats) WITH ORDINALITY AS s(run_id, name, payload, sent_at, ord)), " +
@@ -42,7 +43,7 @@ public sealed partial class PostgresWorkflowStore
     {
         var transaction = await connection.BeginTransactionAsync().ConfigureAwait(false);
         await using var transactionScope = transaction.ConfigureAwait(false);
-        var states = new Dictionary<string, (string Status, bool HasOwner, long? LeaseExpires)>(StringComparer.Ordinal);
+        var states = new Dictionary<string, (string Status, bool HasOwner, long? LeaseExpires, string? Kinds)>(StringComparer.Ordinal);
         using (var lockRuns = new NpgsqlCommand(LockRunsSql, connection, transaction))
         {
             Add(lockRuns, "ids", NpgsqlDbType.Array | NpgsqlDbType.Text, signals.Select(s => s.RunId).Distinct(StringComparer.Ordinal).ToArray());
@@ -53,7 +54,8 @@ public sealed partial class PostgresWorkflowStore
                 {
                     var hasOwner = !await reader.IsDBNullAsync(2).ConfigureAwait(false);
                     long? expires = await reader.IsDBNullAsync(3).ConfigureAwait(false) ? null : reader.GetInt64(3);
-                    states[reader.GetString(0)] = (reader.GetString(1), hasOwner, expires);
+                    var kinds = await reader.IsDBNullAsync(4).ConfigureAwait(false) ? null : reader.GetString(4);
+                    states[reader.GetString(0)] = (reader.GetString(1), hasOwner, expires, kinds);
                 }
             }
         }
@@ -69,6 +71,10 @@ public sealed partial class PostgresWorkflowStore
             else if (Enum.Parse<RunStatus>(state.Status).IsTerminal())
             {
                 outcomes[i] = SignalOutcome.AlreadyFinished;
+            }
+            else if (!StoreJson.SignalFits(state.Kinds, signal.Name, signal.Payload))
+            {
+                outcomes[i] = SignalOutcome.Refused;
             }
             else
             {
@@ -102,6 +108,10 @@ public sealed partial class PostgresWorkflowStore
             if (state.Value.Status.IsTerminal())
             {
                 return SignalOutcome.AlreadyFinished;
+            }
+            if (!StoreJson.SignalFits(state.Value.Kinds, signal.Name, signal.Payload))
+            {
+                return SignalOutcome.Refused;
             }
             await InsertSignalAsync(connection, transaction, signal.RunId, signal.Name, signal.Payload, signal.SentAt, ct).ConfigureAwait(false);
             await transaction.CommitAsync(ct).ConfigureAwait(false);
@@ -195,7 +205,7 @@ public sealed partial class PostgresWorkflowStore
         }, cancellationToken);
     }
 
-    private static async Task<(RunStatus Status, bool Held)?> LockRunAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string runId,
+    private static async Task<(RunStatus Status, bool Held, string? Kinds)?> LockRunAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string runId,
         DateTimeOffset at, CancellationToken ct)
     {
         using var select = new NpgsqlCommand(LockRunSql, connection, transaction);
@@ -208,7 +218,8 @@ public sealed partial class PostgresWorkflowStore
         }
         var held = !await reader.IsDBNullAsync(1, ct).ConfigureAwait(false) && !await reader.IsDBNullAsync(2, ct).ConfigureAwait(false)
             && reader.GetInt64(2) >= Ms(at);
-        return (Enum.Parse<RunStatus>(reader.GetString(0)), held);
+        var kinds = await reader.IsDBNullAsync(3, ct).ConfigureAwait(false) ? null : reader.GetString(3);
+        return (Enum.Parse<RunStatus>(reader.GetString(0)), held, kinds);
     }
 
     private static async Task InsertSignalAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string runId, string name, string? payload,

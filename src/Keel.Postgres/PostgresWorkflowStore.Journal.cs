@@ -28,6 +28,7 @@ public sealed partial class PostgresWorkflowStore
         "    due_at = CASE WHEN NOT @runnable THEN NULL WHEN @release AND cancel_requested THEN @at WHEN @release AND @waiting IS NOT NULL THEN @due " +
         "      WHEN @release THEN COALESCE(@due, @at) ELSE due_at END, " +
         "    waiting_for = CASE WHEN @release THEN @waiting ELSE waiting_for END, " +
+        "    waiting_kinds = CASE WHEN @release THEN @signalKinds ELSE waiting_kinds END, " +
         "    owner = CASE WHEN @release THEN NULL ELSE owner END, " +
         "    lease_expires_at = CASE WHEN @release THEN NULL ELSE lease_expires_at END " +
         "  WHERE run_id = @id AND owner = @owner AND lease_epoch = @epoch RETURNING next_index), " +
@@ -50,8 +51,8 @@ public sealed partial class PostgresWorkflowStore
     private const string BatchedAppendSql =
         "WITH input AS (" +
         "  SELECT * FROM unnest(@ids, @owners, @epochs, @counts, @statuses, @results, @errors, @reasons, @customs, @ats, " +
-        "    @terminals, @runnables, @releases, @recovereds, @dues, @waitings, @faileds, @points) " +
-        "  AS i(run_id, owner, epoch, n, status, result, error, reason, custom, at, terminal, runnable, release, recovered, due, waiting, failed, point)), " +
+        "    @terminals, @runnables, @releases, @recovereds, @dues, @waitings, @faileds, @points, @signalKinds) " +
+        "  AS i(run_id, owner, epoch, n, status, result, error, reason, custom, at, terminal, runnable, release, recovered, due, waiting, failed, point, signal_kinds)), " +
         "fence AS (" +
         "  UPDATE runs SET next_index = runs.next_index + a.n, " +
         "    recovery_attempts = CASE WHEN a.failed THEN runs.recovery_attempts + 1 WHEN a.status = 'Blocked' THEN runs.recovery_attempts " +
@@ -68,6 +69,7 @@ public sealed partial class PostgresWorkflowStore
         "      WHEN a.release THEN COALESCE(a.due, a.at) ELSE runs.due_at END, " +
         "    waiting_for = CASE WHEN a.release AND a.waiting IS NOT NULL THEN ARRAY(SELECT jsonb_array_elements_text(a.waiting::jsonb)) " +
         "      WHEN a.release THEN NULL ELSE runs.waiting_for END, " +
+        "    waiting_kinds = CASE WHEN a.release THEN a.signal_kinds ELSE runs.waiting_kinds END, " +
         "    owner = CASE WHEN a.release THEN NULL ELSE runs.owner END, " +
         "    lease_expires_at = CASE WHEN a.release THEN NULL ELSE runs.lease_expires_at END " +
         BatchedFenceAndInsertSql;
@@ -143,6 +145,7 @@ public sealed partial class PostgresWorkflowStore
         Add(p, "recovered", NpgsqlDbType.Boolean, append.Recovered);
         Add(p, "failed", NpgsqlDbType.Boolean, append.FailedRecovery);
         Add(p, "point", NpgsqlDbType.Text, append.RecoveryPoint);
+        Add(p, "signalKinds", NpgsqlDbType.Text, append.SignalKinds);
         Add(p, "due", NpgsqlDbType.Bigint, append.Due);
         Add(p, "waiting", NpgsqlDbType.Array | NpgsqlDbType.Text, append.Waiting);
         Add(p, "id", NpgsqlDbType.Text, append.Lease.RunId);
@@ -249,12 +252,13 @@ public sealed partial class PostgresWorkflowStore
         var waitings = new string?[n];
         var faileds = new bool[n];
         var points = new string?[n];
+        var signalKinds = new string?[n];
         for (var i = 0; i < n; i++)
         {
             var a = appends[i];
             (statuses[i], results[i], errors[i], reasons[i], customs[i]) = (a.Status, a.Result, a.Error, a.Reason, a.Custom);
             (terminals[i], runnables[i], releases[i], recovereds[i], dues[i]) = (a.Terminal, a.Runnable, a.Release, a.Recovered, a.Due);
-            (faileds[i], points[i]) = (a.FailedRecovery, a.RecoveryPoint);
+            (faileds[i], points[i], signalKinds[i]) = (a.FailedRecovery, a.RecoveryPoint, a.SignalKinds);
             waitings[i] = a.Waiting is null ? null : StoreJson.Serialize(a.Waiting);
         }
         var command = BatchedCommand(BatchedAppendSql, appends);
@@ -272,6 +276,7 @@ public sealed partial class PostgresWorkflowStore
         Add(p, "waitings", NpgsqlDbType.Array | NpgsqlDbType.Text, waitings);
         Add(p, "faileds", NpgsqlDbType.Array | NpgsqlDbType.Boolean, faileds);
         Add(p, "points", NpgsqlDbType.Array | NpgsqlDbType.Text, points);
+        Add(p, "signalKinds", NpgsqlDbType.Array | NpgsqlDbType.Text, signalKinds);
         return command;
     }
 

@@ -122,6 +122,11 @@ internal static class SqliteSchema
             stopped_at INTEGER
         );
         """,
+
+        // 10: a released run keeps the JSON kinds of payload its waits can read, by signal name: a send of another kind is refused
+        """
+        ALTER TABLE runs ADD COLUMN waiting_kinds TEXT;
+        """,
     ];
 
     public static int LatestVersion => Migrations.Length;

@@ -25,6 +25,10 @@ public sealed partial class SqliteWorkflowStore
             {
                 return SignalOutcome.AlreadyFinished;
             }
+            if (!state.Value.Held && !StoreJson.SignalFits(state.Value.Kinds, signal.Name, signal.Payload))
+            {
+                return SignalOutcome.Refused;
+            }
             InsertSignal(w, signal.RunId, signal.Name, signal.Payload, signal.SentAt);
             return state.Value.Held ? SignalOutcome.StoredHeld : SignalOutcome.Stored;
         }, cancellationToken);
@@ -111,9 +115,9 @@ public sealed partial class SqliteWorkflowStore
         }, cancellationToken);
     }
 
-    private static (RunStatus Status, bool Held)? ReadRunState(WriteContext w, string runId, DateTimeOffset at)
+    private static (RunStatus Status, bool Held, string? Kinds)? ReadRunState(WriteContext w, string runId, DateTimeOffset at)
     {
-        var select = w.Command("SELECT status, owner, lease_expires_at FROM runs WHERE run_id = $id;");
+        var select = w.Command("SELECT status, owner, lease_expires_at, CASE WHEN owner IS NULL THEN waiting_kinds END FROM runs WHERE run_id = $id;");
         select.Parameters.Set("$id", runId);
         using var reader = select.ExecuteReader();
         if (!reader.Read())
@@ -121,7 +125,7 @@ public sealed partial class SqliteWorkflowStore
             return null;
         }
         var held = !reader.IsDBNull(1) && !reader.IsDBNull(2) && reader.GetInt64(2) >= Ms(at);
-        return (Enum.Parse<RunStatus>(reader.GetString(0)), held);
+        return (Enum.Parse<RunStatus>(reader.GetString(0)), held, reader.IsDBNull(3) ? null : reader.GetString(3));
     }
 
     private static void InsertSignal(WriteContext w, string runId, string name, string? payload, DateTimeOffset at)

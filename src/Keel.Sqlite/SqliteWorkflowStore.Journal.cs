@@ -22,6 +22,7 @@ public sealed partial class SqliteWorkflowStore
         "due_at = CASE WHEN $runnable = 0 THEN NULL WHEN $release = 1 AND cancel_requested = 1 THEN $at WHEN $release = 1 AND $waiting IS NOT NULL THEN $due " +
         "  WHEN $release = 1 THEN COALESCE($due, $at) ELSE due_at END, " +
         "waiting_for = CASE WHEN $release = 1 THEN $waiting ELSE waiting_for END, " +
+        "waiting_kinds = CASE WHEN $release = 1 THEN $kinds ELSE waiting_kinds END, " +
         "owner = CASE WHEN $release = 1 THEN NULL ELSE owner END, " +
         "lease_expires_at = CASE WHEN $release = 1 THEN NULL ELSE lease_expires_at END " +
         "WHERE run_id = $id AND owner = $owner AND lease_epoch = $epoch RETURNING " + JournalLengthSql + ";";
@@ -109,6 +110,7 @@ public sealed partial class SqliteWorkflowStore
         p.Set("$point", update.RecoveryPoint);
         p.Set("$due", update.DueAt is { } due ? Ms(due) : null);
         p.Set("$waiting", update.WaitsForSignals is { } names ? StoreJson.Serialize(names) : null);
+        p.Set("$kinds", update.WaitsForSignals is null ? null : update.SignalPayloadKinds);
     }
 
     private static void InsertEntry(WriteContext w, string runId, long index, JournalEntry entry)

@@ -439,6 +439,9 @@ public sealed class KeelClient
             case SignalOutcome.StoredHeld:
                 _notifier.NotifyRunRequest(RunRequest.Signals, signal.RunId);
                 break;
+            case SignalOutcome.Refused:
+                throw new ArgumentException($"Run '{signal.RunId}' waits for signal '{signal.Name}', and its workflow cannot read a JSON " +
+                    $"{StoreJson.KindOf(signal.Payload!)} there: send a payload of the type it waits for. Nothing was stored.");
             default:
                 _notifier.NotifyWork();
                 break;

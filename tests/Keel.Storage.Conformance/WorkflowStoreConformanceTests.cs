@@ -961,4 +961,32 @@ public abstract class WorkflowStoreConformanceTests : IAsyncLifetime
         await store.RecordWorkerAsync(Worker("c", T0.AddDays(40), "w"), Token); // workers not seen for 30 days are forgotten
         Assert.Equal(["c"], (await store.ListWorkersAsync(T0, Token)).Select(w => w.WorkerId));
     }
+
+    [Fact]
+    public async Task SendSignal_ToARunReleasedWaitingForIt_RefusesAPayloadOfAKindItsWaitCannotRead_AndStoresNothing()
+    {
+        var store = await OpenAsync();
+        await CreateAsync(store, "r");
+        var claim = Assert.Single(await ClaimAsync(store, "a", T0));
+        Assert.True(await store.AppendAsync(claim.Lease, [], ReleaseWaitingFor(T0, "go", "note") with
+        {
+            SignalPayloadKinds = StoreJson.SignalKinds(new Dictionary<string, IReadOnlyList<string>> { ["go"] = ["object", "null"] }),
+        }, Token));
+        NewSignal Signal(string name, string? payload) => new() { RunId = "r", Name = name, Payload = payload, SentAt = T0.AddSeconds(1) };
+
+        Assert.Equal(SignalOutcome.Refused, await store.SendSignalAsync(Signal("go", "\"a string\""), Token));
+        Assert.Equal(SignalOutcome.Refused, await store.SendSignalAsync(Signal("go", " [1, 2]"), Token));
+        Assert.Empty(await store.GetSignalsAsync("r", Token));
+        Assert.Empty(await ClaimAsync(store, "b", T0.AddSeconds(1))); // not woken by what was refused
+        Assert.Equal(SignalOutcome.Stored, await store.SendSignalAsync(Signal("note", "42"), Token)); // no kinds kept for this name
+        Assert.Equal(SignalOutcome.Stored, await store.SendSignalAsync(Signal("go", null), Token)); // no payload
+        Assert.Equal(SignalOutcome.Stored, await store.SendSignalAsync(Signal("go", "{\"ok\":true}"), Token));
+        Assert.Equal(3, (await store.GetSignalsAsync("r", Token)).Count);
+
+        // Held by a worker again, the run's waits may have moved on: only its wait decides.
+        var held = Assert.Single(await ClaimAsync(store, "b", T0.AddSeconds(2)));
+        Assert.Equal(SignalOutcome.StoredHeld, await store.SendSignalAsync(Signal("go", "\"a string\"") with { SentAt = T0.AddSeconds(2) }, Token));
+        Assert.True(await store.AppendAsync(held.Lease, [], ReleaseWaitingFor(T0.AddSeconds(3), "go"), Token)); // released without kinds
+        Assert.Equal(SignalOutcome.Stored, await store.SendSignalAsync(Signal("go", "7") with { SentAt = T0.AddSeconds(3) }, Token));
+    }
 }

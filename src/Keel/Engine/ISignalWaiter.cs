@@ -22,6 +22,9 @@ internal interface ISignalWaiter
     /// A rejected signal is journaled as rejected and consumed; the wait goes on.</summary>
     ErrorInfo? Rejects(StoredSignal signal, RunExecutor executor) => null;
 
+    /// <summary>The JSON kinds of payload this waiter can read, or null when any may do (see <see cref="JsonKinds"/>).</summary>
+    IReadOnlyList<string>? PayloadKinds(RunExecutor executor) => null;
+
     /// <summary>A signal this waiter rejected is being journaled (<paramref name="entry"/>): say so while it waits.</summary>
     void Rejected(JournalEntry entry)
     {

@@ -58,6 +58,9 @@ internal abstract class InboxWaitOperation(int sequence, string name, string inb
     /// <summary>Why a signal cannot be taken (see <see cref="ISignalWaiter.Rejects"/>); by default every one can.</summary>
     public virtual ErrorInfo? Rejects(StoredSignal signal, RunExecutor executor) => null;
 
+    /// <summary>The JSON kinds of payload this wait can read (see <see cref="ISignalWaiter.PayloadKinds"/>); by default any.</summary>
+    public virtual IReadOnlyList<string>? PayloadKinds(RunExecutor executor) => null;
+
     /// <summary>A signal this wait rejected was journaled.</summary>
     public virtual void Rejected(JournalEntry entry)
     {

@@ -916,8 +916,19 @@ internal sealed class RunExecutor : IDisposable
 
     private async Task ReleaseUntilAsync(DateTimeOffset due, RunContext context)
     {
-        // Waits for signals go with the release: one already in the inbox, or sent later, makes the run due at once.
-        var signals = _signalWaiters.Where(w => !w.IsResolved).Select(w => w.InboxName).Distinct(StringComparer.Ordinal).ToList();
+        // Waits for signals go with the release: one already in the inbox, or sent later, makes the run due at once. So do
+        // the payload kinds they can read, by name (when all waits of a name agree), for senders to be refused early.
+        var waiting = _signalWaiters.Where(w => !w.IsResolved).ToList();
+        var signals = waiting.Select(w => w.InboxName).Distinct(StringComparer.Ordinal).ToList();
+        var kinds = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+        foreach (var byName in waiting.GroupBy(w => w.InboxName, StringComparer.Ordinal))
+        {
+            var perWait = byName.Select(w => w.PayloadKinds(this)).ToList();
+            if (perWait.TrueForAll(k => k is not null) && perWait.Select(k => string.Join(',', k!)).Distinct(StringComparer.Ordinal).Count() == 1)
+            {
+                kinds[byName.Key] = perWait[0]!;
+            }
+        }
         // A step that waits for a person makes the run NeedsAttention, with the reason people see; a wait that set a
         // signal aside says so.
         var attention = context.Pending.Values.Select(o => o.AttentionReason).OfType<string>().ToList();
@@ -926,6 +937,7 @@ internal sealed class RunExecutor : IDisposable
         {
             Status = attention.Count > 0 ? RunStatus.NeedsAttention : RunStatus.Waiting, ReleaseLease = true,
             DueAt = due == DateTimeOffset.MaxValue ? null : due, WaitsForSignals = signals.Count > 0 ? signals : null,
+            SignalPayloadKinds = signals.Count > 0 ? StoreJson.SignalKinds(kinds) : null,
             StatusReason = notes.Count > 0 ? string.Join(" ", notes) : null, At = Now,
         };
         await AppendAsync([], update, CancellationToken.None);

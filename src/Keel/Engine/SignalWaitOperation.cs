@@ -66,6 +66,8 @@ internal sealed class SignalWaitOperation<T>(int sequence, string name, DateTime
 
     public override void Rejected(JournalEntry entry) => WaitNote = NoteFor(entry);
 
+    public override IReadOnlyList<string>? PayloadKinds(RunExecutor executor) => JsonKinds.For(typeof(T), executor.SerializerOptions);
+
     /// <summary>What the run says while it waits on after setting a signal aside.</summary>
     public static string NoteFor(JournalEntry rejected) =>
         $"A signal '{rejected.Name}' sent {rejected.StartedAt ?? rejected.RecordedAt:u} was set aside: {rejected.Error?.Message} " +

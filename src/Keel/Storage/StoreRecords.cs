@@ -167,6 +167,14 @@ public sealed record RunUpdate
     /// </summary>
     public IReadOnlyList<string>? WaitsForSignals { get; init; }
 
+    /// <summary>
+    /// With <see cref="WaitsForSignals"/>: for each name whose waiting code's payload type is known, the JSON kinds a
+    /// payload may have to be read as that type ("object", "array", "string", "number", "boolean", "null"). While the run
+    /// is released, <see cref="IWorkflowStore.SendSignalAsync"/> refuses a payload of another kind
+    /// (<see cref="SignalOutcome.Refused"/>). Built by <see cref="StoreJson.SignalKinds"/>.
+    /// </summary>
+    public string? SignalPayloadKinds { get; init; }
+
     /// <summary>Signals the appended entries consumed: removed from the inbox in the same transaction.</summary>
     public IReadOnlyList<long>? ConsumedSignals { get; init; }
 
@@ -285,6 +293,10 @@ public enum SignalOutcome
 
     /// <summary>Stored in the inbox, and a worker holds the run: tell it, so it need not wait for its next lease renewal.</summary>
     StoredHeld,
+
+    /// <summary>The run is released waiting for this signal, and the payload's JSON kind is not one its waiting code can
+    /// read (<see cref="RunUpdate.SignalPayloadKinds"/>); nothing was stored.</summary>
+    Refused,
 }
 
 /// <summary>An approval the run asked for, journaled with the entry that asked (see <see cref="RunUpdate.OpenApprovals"/>).</summary>

@@ -1,3 +1,4 @@
+using Keel.Engine;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Keel.Tests.Engine;
@@ -138,6 +139,43 @@ public class SignalTests
         Assert.Equal("7", await keel.Client.GetResultAsync<string>(runId, TestHost.Token));
         var journal = await keel.Client.GetJournalAsync(runId, TestHost.Token);
         Assert.Equal(["7"], journal.Where(e => e.Kind == JournalEntryKind.SignalReceived).Select(e => e.Payload));
+    }
+
+    [Fact]
+    public async Task PayloadOfAKindTheReleasedRunsWaitCannotRead_IsRefusedAtSend_AndNothingIsStored()
+    {
+        using var db = new TempDatabase();
+        await using var keel = await TestHost.StartAsync(db, k => k.AddWorkflow<int, string>("typed", async (ctx, _) =>
+            (await ctx.WaitForSignalAsync<Order>("order")).Sku));
+        var runId = (await keel.Client.StartAsync("typed", 0, cancellationToken: TestHost.Token)).RunId;
+        await TestHost.EventuallyAsync(async () => (await keel.Client.GetRunAsync(runId, TestHost.Token)) is { Status: RunStatus.Waiting, Owner: null },
+            "the run waits, released");
+        // Any client, in any process: the store knows what the released run's wait reads.
+        var remote = KeelClient.Create(db.CreateStore());
+        var refused = await Assert.ThrowsAsync<ArgumentException>(() => remote.SignalWithJsonAsync(runId, "order", "\"sku-1\"", TestHost.Token));
+        Assert.Contains($"Run '{runId}' waits for signal 'order', and its workflow cannot read a JSON string there", refused.Message, StringComparison.Ordinal);
+        Assert.Empty(await db.InboxAsync(runId));
+        await remote.SignalWithJsonAsync(runId, "order", "{\"sku\":\"sku-1\",\"quantity\":2}", TestHost.Token);
+        Assert.Equal("sku-1", await keel.Client.GetResultAsync<string>(runId, TestHost.Token));
+    }
+
+    public sealed record Order(string Sku, int Quantity);
+
+    [Fact]
+    public void JsonKinds_SayOnlyWhatIsCertain()
+    {
+        var web = KeelJson.Default;
+        Assert.Equal(["number", "string"], JsonKinds.For(typeof(int), web)); // web defaults read numbers from strings too
+        Assert.Equal(["number", "string", "null"], JsonKinds.For(typeof(int?), web));
+        Assert.Equal(["string", "null"], JsonKinds.For(typeof(string), web));
+        Assert.Equal(["boolean"], JsonKinds.For(typeof(bool), web));
+        Assert.Equal(["object", "null"], JsonKinds.For(typeof(Order), web));
+        Assert.Equal(["array", "null"], JsonKinds.For(typeof(List<int>), web));
+        Assert.Equal(["object", "null"], JsonKinds.For(typeof(Dictionary<string, int>), web));
+        Assert.Null(JsonKinds.For(typeof(DayOfWeek), web)); // enums may be numbers or names
+        Assert.Null(JsonKinds.For(typeof(DateTimeOffset), web));
+        Assert.Null(JsonKinds.For(typeof(System.Text.Json.JsonElement), web));
+        Assert.Equal(["number"], JsonKinds.For(typeof(long), new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.General)));
     }
 
     [Fact]
