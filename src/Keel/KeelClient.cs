@@ -79,8 +79,8 @@ public sealed class KeelClient
         {
             RunIds.Validate(options.RunId);
         }
-        PayloadLimits.Check(inputJson, _options.Limits.MaxRunInputBytes, $"input of {(options?.RunId is { } id ? $"run '{id}'" : "a new run")} of workflow '{workflowName}'",
-            nameof(PayloadLimits.MaxRunInputBytes));
+        PayloadLimits.Check(inputJson, _options.Limits.MaxRunInputBytes, nameof(PayloadLimits.MaxRunInputBytes), (options?.RunId, workflowName),
+            static s => $"input of {(s.RunId is { } id ? $"run '{id}'" : "a new run")} of workflow '{s.workflowName}'");
         if (_registry is not null && _registry.TryGet(workflowName, out var definition))
         {
             definition.DeserializeInput(inputJson, _options.SerializerOptions);
@@ -421,7 +421,8 @@ public sealed class KeelClient
         SignalNames.Validate(name);
         if (payloadJson is not null)
         {
-            PayloadLimits.Check(payloadJson, _options.Limits.MaxSignalPayloadBytes, $"payload of signal '{name}' to run '{runId}'", nameof(PayloadLimits.MaxSignalPayloadBytes));
+            PayloadLimits.Check(payloadJson, _options.Limits.MaxSignalPayloadBytes, nameof(PayloadLimits.MaxSignalPayloadBytes), (name, runId),
+                static s => $"payload of signal '{s.name}' to run '{s.runId}'");
             EnsureJson(payloadJson, $"The payload of signal '{name}'", nameof(payloadJson));
         }
         await SendAsync(new NewSignal { RunId = runId, Name = name, Payload = payloadJson, SentAt = _time.GetUtcNow() }, $"receive signal '{name}'", cancellationToken);
@@ -487,7 +488,8 @@ public sealed class KeelClient
             {
                 throw new ArgumentException("Edited arguments go with an approval, not a rejection.", nameof(response));
             }
-            PayloadLimits.Check(json, _options.Limits.MaxApprovalArgumentsBytes, $"edited arguments of an approval of run '{runId}'", nameof(PayloadLimits.MaxApprovalArgumentsBytes));
+            PayloadLimits.Check(json, _options.Limits.MaxApprovalArgumentsBytes, nameof(PayloadLimits.MaxApprovalArgumentsBytes), runId,
+                static id => $"edited arguments of an approval of run '{id}'");
             edited = EnsureJson(json, "The edited arguments", nameof(response));
         }
         var run = await GetRunAsync(runId, cancellationToken) ?? throw new RunNotFoundException(runId);
@@ -552,7 +554,8 @@ public sealed class KeelClient
         ArgumentNullException.ThrowIfNull(resolution);
         if (resolution.ResultJson is { } json)
         {
-            PayloadLimits.Check(json, _options.Limits.MaxResultBytes, $"result to complete a step of run '{runId}' with", nameof(PayloadLimits.MaxResultBytes));
+            PayloadLimits.Check(json, _options.Limits.MaxResultBytes, nameof(PayloadLimits.MaxResultBytes), runId,
+                static id => $"result to complete a step of run '{id}' with");
             EnsureJson(json, "The result to complete the step with", nameof(resolution));
         }
         var run = await GetRunAsync(runId, cancellationToken) ?? throw new RunNotFoundException(runId);

@@ -30,10 +30,12 @@ public sealed class PayloadLimits
     /// <summary>Throws when <paramref name="json"/> is larger than <paramref name="limit"/> bytes.</summary>
     /// <param name="json">The value as stored.</param>
     /// <param name="limit">The limit in bytes.</param>
-    /// <param name="what">What it is, for the message ("the input of run 'x'").</param>
     /// <param name="setting">The limit's name in this class.</param>
+    /// <param name="state">What <paramref name="what"/> describes the value from.</param>
+    /// <param name="what">What the value is, for the message ("input of run 'x'"): built only when it is too large, so
+    /// the check costs nothing on the paths every step takes.</param>
     /// <exception cref="PayloadTooLargeException">The value is too large.</exception>
-    internal static void Check(string? json, int limit, string what, string setting)
+    internal static void Check<TState>(string? json, int limit, string setting, TState state, Func<TState, string> what)
     {
         // Three bytes per UTF-16 unit at most: only a long string needs counting.
         if (json is null || (long)json.Length * 3 <= limit)
@@ -43,7 +45,7 @@ public sealed class PayloadLimits
         var size = Encoding.UTF8.GetByteCount(json);
         if (size > limit)
         {
-            throw new PayloadTooLargeException(what, size, limit, setting);
+            throw new PayloadTooLargeException(what(state), size, limit, setting);
         }
     }
 

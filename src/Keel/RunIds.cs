@@ -39,24 +39,21 @@ public static class RunIds
     /// <param name="paramName">The parameter named in the exception.</param>
     /// <exception cref="ArgumentNullException"><paramref name="runId"/> is null.</exception>
     /// <exception cref="ArgumentException">It breaks the rule; the message says how and quotes the rule.</exception>
-    public static void Validate([NotNull] string? runId, [CallerArgumentExpression(nameof(runId))] string? paramName = null)
-    {
-        ArgumentNullException.ThrowIfNull(runId, paramName);
-        if (Problem(runId, checkLength: true) is { } problem)
-        {
-            throw new ArgumentException(problem, paramName);
-        }
-    }
+    public static void Validate([NotNull] string? runId, [CallerArgumentExpression(nameof(runId))] string? paramName = null) =>
+        Refuse(runId, paramName, checkLength: true);
 
     /// <summary>Refuses an id that cannot name a run: empty, or with a character outside the rule (any length passes).</summary>
     /// <param name="runId">The id.</param>
     /// <param name="paramName">The parameter named in the exception.</param>
     /// <exception cref="ArgumentNullException"><paramref name="runId"/> is null.</exception>
     /// <exception cref="ArgumentException">It is empty or has a character the rule does not allow.</exception>
-    public static void ValidateExisting([NotNull] string? runId, [CallerArgumentExpression(nameof(runId))] string? paramName = null)
+    public static void ValidateExisting([NotNull] string? runId, [CallerArgumentExpression(nameof(runId))] string? paramName = null) =>
+        Refuse(runId, paramName, checkLength: false);
+
+    private static void Refuse([NotNull] string? runId, string? paramName, bool checkLength)
     {
         ArgumentNullException.ThrowIfNull(runId, paramName);
-        if (Problem(runId, checkLength: false) is { } problem)
+        if (Problem(runId, checkLength) is { } problem)
         {
             throw new ArgumentException(problem, paramName);
         }

@@ -123,7 +123,8 @@ internal sealed class RunContext : WorkflowContext, IDisposable
         var childId = options?.RunId ?? $"{RunId}.{sequence}";
         var alreadyStarted = _history.FirstEntryFor(sequence) is not null;
         var childInput = KeelJson.Serialize(input, _executor.SerializerOptions);
-        PayloadLimits.Check(childInput, _executor.Limits.MaxRunInputBytes, $"input of child run '{childId}' of workflow '{workflowName}'", nameof(PayloadLimits.MaxRunInputBytes));
+        PayloadLimits.Check(childInput, _executor.Limits.MaxRunInputBytes, nameof(PayloadLimits.MaxRunInputBytes), (childId, workflowName),
+            static s => $"input of child run '{s.childId}' of workflow '{s.workflowName}'");
         var operation = new ChildOperation<TResult>(_executor, sequence, childId, workflowName,
             childInput, options?.Priority ?? 0, RunId, alreadyStarted, timeout, timeout is { } wait ? UtcNow + wait : null);
         if (IsCancelled)
@@ -138,7 +139,8 @@ internal sealed class RunContext : WorkflowContext, IDisposable
     public override Exception ContinueAsNew<TInput>(TInput input)
     {
         var json = KeelJson.Serialize(input, _executor.SerializerOptions);
-        PayloadLimits.Check(json, _executor.Limits.MaxRunInputBytes, $"input run '{RunId}' continues as new with", nameof(PayloadLimits.MaxRunInputBytes));
+        PayloadLimits.Check(json, _executor.Limits.MaxRunInputBytes, nameof(PayloadLimits.MaxRunInputBytes), RunId,
+            static id => $"input run '{id}' continues as new with");
         return new ContinueAsNewException(json);
     }
 
@@ -210,8 +212,8 @@ internal sealed class RunContext : WorkflowContext, IDisposable
             return Task.FromCanceled<ApprovalDecision<TArgs>>(_cancel.Token);
         }
         var arguments = System.Text.Json.JsonSerializer.SerializeToElement(request.Arguments, KeelJson.TypeInfo<TArgs>(_executor.SerializerOptions));
-        PayloadLimits.Check(arguments.GetRawText(), _executor.Limits.MaxApprovalArgumentsBytes, $"arguments of approval '{request.Name}' of run '{RunId}'",
-            nameof(PayloadLimits.MaxApprovalArgumentsBytes));
+        PayloadLimits.Check(arguments.GetRawText(), _executor.Limits.MaxApprovalArgumentsBytes, nameof(PayloadLimits.MaxApprovalArgumentsBytes),
+            (request.Name, RunId), static s => $"arguments of approval '{s.Name}' of run '{s.RunId}'");
         var data = new ApprovalRequestData(request.Title, request.Details, request.Action, arguments,
             request.Options.Count == 0 ? null : request.Options, request.Timeout is { } timeout ? UtcNow + timeout : null);
         var alreadyRequested = _history.FirstEntryFor(sequence) is not null;

@@ -698,7 +698,7 @@ internal sealed class RunExecutor : IDisposable
             var result = JsonSerializer.Serialize(workflowTask.Result, KeelJson.TypeInfo(SerializerOptions, _definition.ResultType));
             try
             {
-                PayloadLimits.Check(result, Limits.MaxResultBytes, $"result of run '{RunId}'", nameof(PayloadLimits.MaxResultBytes));
+                PayloadLimits.Check(result, Limits.MaxResultBytes, nameof(PayloadLimits.MaxResultBytes), RunId, static id => $"result of run '{id}'");
             }
             catch (PayloadTooLargeException ex)
             {

@@ -333,7 +333,8 @@ internal sealed class StepOperation<T>(int sequence, string name, Func<StepConte
             try
             {
                 payload = KeelJson.Serialize(result, executor.SerializerOptions);
-                PayloadLimits.Check(payload, executor.Limits.MaxResultBytes, $"result of step '{Name}' of run '{executor.RunId}'", nameof(PayloadLimits.MaxResultBytes));
+                PayloadLimits.Check(payload, executor.Limits.MaxResultBytes, nameof(PayloadLimits.MaxResultBytes), (Name, executor.RunId),
+                    static s => $"result of step '{s.Name}' of run '{s.RunId}'");
             }
             catch (Exception ex) when (ex is NotSupportedException or JsonException)
             {
