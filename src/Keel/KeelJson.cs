@@ -92,6 +92,7 @@ public static class KeelJson
 [JsonSerializable(typeof(StepResolutionData))]
 [JsonSerializable(typeof(RecoveryPointData))]
 [JsonSerializable(typeof(OperatorActionData))]
+[JsonSerializable(typeof(AttentionReason))]
 [JsonSerializable(typeof(IReadOnlyDictionary<string, IReadOnlyList<string>>))]
 [JsonSerializable(typeof(string[]))]
 [JsonSerializable(typeof(IReadOnlyList<string>))]
