@@ -11,6 +11,7 @@ public sealed class KeelClient
     private readonly KeelOptions _options;
     private readonly WorkflowRegistry? _registry;
     private readonly RunNotifier _notifier;
+    private readonly ILocalStarter? _localStarter;
     private readonly TimeProvider _time;
 
     private static readonly TimeSpan MaxWaitPoll = TimeSpan.FromSeconds(2);
@@ -25,8 +26,10 @@ public sealed class KeelClient
     // The waiters' reads of runs, batched (many runs that end together are read in one round trip).
     private readonly RunReadBatcher _waiterReads;
 
-    internal KeelClient(IWorkflowStore store, KeelOptions options, WorkflowRegistry? registry, RunNotifier notifier, TimeProvider timeProvider)
+    internal KeelClient(IWorkflowStore store, KeelOptions options, WorkflowRegistry? registry, RunNotifier notifier, TimeProvider timeProvider,
+        ILocalStarter? localStarter = null)
     {
+        _localStarter = localStarter;
         _store = store;
         _options = options;
         _registry = registry;
@@ -103,7 +106,7 @@ public sealed class KeelClient
         var runId = options?.RunId ?? Guid.CreateVersion7().ToString("N");
         // Eager start: the worker of this process, when it has room, holds the run from its creation and executes it
         // at once (no claim, no wake-up of other workers).
-        var eager = _notifier.Worker?.TryReserveStart(workflowName);
+        var eager = _localStarter?.TryReserveStart(workflowName);
         CreateRunResult created;
         try
         {
@@ -221,7 +224,7 @@ public sealed class KeelClient
         while (true)
         {
             var changed = _notifier.WhenRunChangesAsync(runId);
-            if (_notifier.Worker?.Holds(runId) == true)
+            if (_localStarter?.Holds(runId) == true)
             {
                 await changed.WaitAsync(cancellationToken);
                 continue;

@@ -10,9 +10,9 @@ internal sealed record ChildOutcomeData(RunStatus Status, string? Result, ErrorI
 /// <see cref="WorkflowContext.RunChildAsync{TInput, TResult}"/>: creates the child run (idempotent by its id), journals
 /// that it started, then waits durably for the child to tell its outcome (the parent is released meanwhile).
 /// </summary>
-internal sealed class ChildOperation<TResult>(RunExecutor owner, int sequence, string childRunId, string workflowName, string input, int priority,
+internal sealed class ChildOperation<TResult>(IOperationHost host, int sequence, string childRunId, string workflowName, string input, int priority,
     string parentRunId, bool alreadyStarted, TimeSpan? timeout, DateTimeOffset? deadline)
-    : InboxWaitOperation(sequence, workflowName, ParentNotice.SignalNameFor(sequence), deadline)
+    : InboxWaitOperation(host, sequence, workflowName, ParentNotice.SignalNameFor(sequence), deadline)
 {
     private const string TimedOut = "Keel.ChildTimedOut";
 
@@ -24,48 +24,45 @@ internal sealed class ChildOperation<TResult>(RunExecutor owner, int sequence, s
 
     public override string Describe() => $"child run '{childRunId}' of workflow '{Name}'";
 
-    public override void Start(RunExecutor executor)
+    public override void Start()
     {
         if (alreadyStarted)
         {
-            base.Start(executor);
+            base.Start();
             return;
         }
         IsStarted = true;
-        _ = System.Threading.Tasks.Task.Run(() => CreateChildAsync(executor));
+        _ = System.Threading.Tasks.Task.Run(CreateChildAsync);
     }
 
-    private async Task CreateChildAsync(RunExecutor executor)
+    private async Task CreateChildAsync()
     {
-        var token = executor.RunToken;
-        executor.BodyStarted();
+        var token = Host.RunToken;
+        Host.BodyStarted();
         try
         {
-            var created = await executor.Store.CreateRunAsync(new NewRun
+            var created = await Host.CreateChildAsync(new NewRun
             {
-                RunId = childRunId, WorkflowName = Name, Input = input, Priority = priority, CreatedAt = executor.Now,
+                RunId = childRunId, WorkflowName = Name, Input = input, Priority = priority, CreatedAt = Host.Now,
                 ParentRunId = parentRunId, ParentSequence = Sequence,
             }, token);
             if (!string.Equals(created.Run.WorkflowName, Name, StringComparison.Ordinal) || created.Run.ParentRunId != parentRunId)
             {
                 var error = new ErrorInfo(typeof(WorkflowAlreadyExistsException).FullName!,
                     $"Run id '{childRunId}' is taken by a run of workflow '{created.Run.WorkflowName}' that is not this run's child; give the child another id.");
-                var failed = new JournalEntry
-                {
-                    Sequence = Sequence, Kind = JournalEntryKind.ChildFailed, Name = Name, RecordedAt = executor.Now, Error = error,
-                    Payload = KeelJson.Serialize(new ChildOutcomeData(RunStatus.Failed, null, error, null), KeelJson.Default),
-                };
                 TryResolve();
-                executor.Post(new InboxItem(InboxItemKind.Outcome, this, failed, () => Deliver(failed, executor)));
+                PostOutcome(new JournalEntry
+                {
+                    Sequence = Sequence, Kind = JournalEntryKind.ChildFailed, Name = Name, RecordedAt = Host.Now, Error = error,
+                    Payload = KeelJson.Serialize(new ChildOutcomeData(RunStatus.Failed, null, error, null), KeelJson.Default),
+                });
                 return;
             }
-            executor.NotifyWork();
-            var started = new JournalEntry
+            Host.Post(new InboxItem(InboxItemKind.Record, Entry: new JournalEntry
             {
-                Sequence = Sequence, Kind = JournalEntryKind.ChildStarted, Name = Name, RecordedAt = executor.Now, Payload = KeelJson.Serialize(childRunId, KeelJson.Default),
-            };
-            executor.Post(new InboxItem(InboxItemKind.Record, Entry: started));
-            base.Start(executor);
+                Sequence = Sequence, Kind = JournalEntryKind.ChildStarted, Name = Name, RecordedAt = Host.Now, Payload = KeelJson.Serialize(childRunId, KeelJson.Default),
+            }));
+            base.Start();
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
@@ -73,11 +70,11 @@ internal sealed class ChildOperation<TResult>(RunExecutor owner, int sequence, s
         }
         catch (Exception ex)
         {
-            executor.Fault(ex);
+            Host.Fault(ex);
         }
         finally
         {
-            executor.BodyFinished();
+            Host.BodyFinished();
         }
     }
 
@@ -85,40 +82,40 @@ internal sealed class ChildOperation<TResult>(RunExecutor owner, int sequence, s
     public override void Cancel(CancellationToken token)
     {
         base.Cancel(token);
-        owner.CancelChild(childRunId, "was cancelled");
+        Host.CancelChild(childRunId, "was cancelled");
     }
 
-    protected override JournalEntry ReceivedEntry(StoredSignal signal, RunExecutor executor)
+    protected override JournalEntry ReceivedEntry(StoredSignal signal)
     {
         var outcome = ReadPayload<ChildOutcomeData>(signal); // a malformed outcome is treated as a failure below
         return outcome is { Status: RunStatus.Completed }
             ? new JournalEntry
             {
-                Sequence = Sequence, Kind = JournalEntryKind.ChildCompleted, Name = Name, RecordedAt = executor.Now, StartedAt = signal.SentAt,
+                Sequence = Sequence, Kind = JournalEntryKind.ChildCompleted, Name = Name, RecordedAt = Host.Now, StartedAt = signal.SentAt,
                 Payload = outcome.Result ?? "null",
             }
             : new JournalEntry
             {
-                Sequence = Sequence, Kind = JournalEntryKind.ChildFailed, Name = Name, RecordedAt = executor.Now, StartedAt = signal.SentAt,
+                Sequence = Sequence, Kind = JournalEntryKind.ChildFailed, Name = Name, RecordedAt = Host.Now, StartedAt = signal.SentAt,
                 Payload = KeelJson.Serialize(outcome ?? new ChildOutcomeData(RunStatus.Failed, null, null, "unreadable outcome"), KeelJson.Default),
                 Error = outcome?.Error ?? new ErrorInfo("Keel.ChildEnded", $"Child run '{childRunId}' ended {outcome?.Status.ToString() ?? "with an unreadable outcome"}" +
                                                                            (outcome?.Reason is { } why ? $": {why}" : ".")),
             };
     }
 
-    protected override JournalEntry ExpiredEntry(RunExecutor executor) => new()
+    protected override JournalEntry ExpiredEntry() => new()
     {
-        Sequence = Sequence, Kind = JournalEntryKind.ChildFailed, Name = Name, RecordedAt = executor.Now, StartedAt = Deadline,
+        Sequence = Sequence, Kind = JournalEntryKind.ChildFailed, Name = Name, RecordedAt = Host.Now, StartedAt = Deadline,
         Payload = KeelJson.Serialize(new ChildOutcomeData(RunStatus.Running, null, null, $"the parent stopped waiting after {timeout}"), KeelJson.Default),
         Error = new ErrorInfo(TimedOut, $"Child run '{childRunId}' did not finish within {timeout}; it was asked to cancel."),
     };
 
-    protected override void Deliver(JournalEntry entry, RunExecutor executor)
+    protected override void CompleteWait(JournalEntry entry)
     {
         if (entry.Error?.Type == TimedOut)
         {
             // Also when replayed: a crash may have come between the timeout's entry and the child's cancellation.
-            owner.CancelChild(childRunId, $"stopped waiting for it after {timeout}");
+            Host.CancelChild(childRunId, $"stopped waiting for it after {timeout}");
             _tcs.TrySetException(new ChildRunTimeoutException(childRunId, timeout ?? TimeSpan.Zero));
             return;
         }
@@ -126,7 +123,7 @@ internal sealed class ChildOperation<TResult>(RunExecutor owner, int sequence, s
         {
             try
             {
-                _tcs.TrySetResult(entry.Payload is null ? default! : KeelJson.Deserialize<TResult>(entry.Payload, executor.SerializerOptions)!);
+                _tcs.TrySetResult(entry.Payload is null ? default! : KeelJson.Deserialize<TResult>(entry.Payload, Host.SerializerOptions)!);
             }
             catch (JsonException ex)
             {

@@ -8,7 +8,8 @@ namespace Keel.Engine;
 /// until a deadline. The executor matches arrived signals to waiters in sequence order; the deadline and a signal race
 /// through <see cref="TryResolve"/>, so exactly one outcome is journaled.
 /// </summary>
-internal abstract class InboxWaitOperation(int sequence, string name, string inboxName, DateTimeOffset? deadline) : Operation(sequence, name), ISignalWaiter
+internal abstract class InboxWaitOperation(IOperationHost host, int sequence, string name, string inboxName, DateTimeOffset? deadline)
+    : Operation(host, sequence, name), ISignalWaiter
 {
     private int _resolved;
 
@@ -22,14 +23,14 @@ internal abstract class InboxWaitOperation(int sequence, string name, string inb
     /// <summary>Claims the right to end the wait: true once, for whichever of signal, deadline or cancellation came first.</summary>
     public bool TryResolve() => Interlocked.Exchange(ref _resolved, 1) == 0;
 
-    public override void Start(RunExecutor executor)
+    public override void Start()
     {
         IsStarted = true;
-        executor.AddSignalWaiter(this); // before it counts as waiting: a release must name the signal it waits for
+        Host.AddSignalWaiter(this); // before it counts as waiting: a release must name the signal it waits for
         WaitingUntil = Deadline ?? DateTimeOffset.MaxValue; // waiting, so the executor may release the run from memory
         if (Deadline is { } deadline)
         {
-            _ = ExpireAsync(executor, deadline);
+            _ = ExpireAsync(deadline);
         }
     }
 
@@ -40,26 +41,24 @@ internal abstract class InboxWaitOperation(int sequence, string name, string inb
         CancelCore(token);
     }
 
-    public override void DeliverRecorded(JournalEntry entry, RunExecutor executor)
+    protected override void Complete(JournalEntry entry)
     {
         TryResolve();
-        IsDone = true;
-        Deliver(entry, executor);
+        CompleteWait(entry);
     }
 
-    /// <summary>Journals and delivers a signal this operation took.</summary>
-    public void Received(StoredSignal signal, RunExecutor executor)
+    /// <summary>Proposes the outcome of a signal this operation took: journaled, then delivered.</summary>
+    public void Received(StoredSignal signal)
     {
         WaitingUntil = null;
-        var entry = ReceivedEntry(signal, executor);
-        executor.Post(new InboxItem(InboxItemKind.Outcome, this, entry, () => DeliverLive(entry, executor), ConsumedSignal: signal.Id, ClosedApproval: ClosesApproval));
+        PostOutcome(ReceivedEntry(signal), signal.Id, ClosesApproval);
     }
 
     /// <summary>Why a signal cannot be taken (see <see cref="ISignalWaiter.Rejects"/>); by default every one can.</summary>
-    public virtual ErrorInfo? Rejects(StoredSignal signal, RunExecutor executor) => null;
+    public virtual ErrorInfo? Rejects(StoredSignal signal) => null;
 
     /// <summary>The JSON kinds of payload this wait can read (see <see cref="ISignalWaiter.PayloadKinds"/>); by default any.</summary>
-    public virtual IReadOnlyList<string>? PayloadKinds(RunExecutor executor) => null;
+    public virtual IReadOnlyList<string>? PayloadKinds() => null;
 
     /// <summary>A signal this wait rejected was journaled.</summary>
     public virtual void Rejected(JournalEntry entry)
@@ -67,36 +66,29 @@ internal abstract class InboxWaitOperation(int sequence, string name, string inb
     }
 
     /// <summary>Writes the journal entry for a signal taken live.</summary>
-    protected abstract JournalEntry ReceivedEntry(StoredSignal signal, RunExecutor executor);
+    protected abstract JournalEntry ReceivedEntry(StoredSignal signal);
 
     /// <summary>Writes the journal entry for the deadline passing.</summary>
-    protected abstract JournalEntry ExpiredEntry(RunExecutor executor);
+    protected abstract JournalEntry ExpiredEntry();
 
     /// <summary>Completes the workflow's task from a journaled outcome (live or replayed alike).</summary>
-    protected abstract void Deliver(JournalEntry entry, RunExecutor executor);
+    protected abstract void CompleteWait(JournalEntry entry);
 
     protected abstract void CancelCore(CancellationToken token);
 
     /// <summary>The approval this wait closes when it ends, if it is one.</summary>
     protected virtual int? ClosesApproval => null;
 
-    private void DeliverLive(JournalEntry entry, RunExecutor executor)
+    private async Task ExpireAsync(DateTimeOffset deadline)
     {
-        IsDone = true;
-        Deliver(entry, executor);
-    }
-
-    private async Task ExpireAsync(RunExecutor executor, DateTimeOffset deadline)
-    {
-        var token = IsCleanup ? executor.AbortToken : executor.RunToken;
+        var token = Token;
         try
         {
-            await executor.DelayUntilAsync(deadline, token);
+            await Host.DelayUntilAsync(deadline, token);
             if (TryResolve())
             {
                 WaitingUntil = null;
-                var entry = ExpiredEntry(executor);
-                executor.Post(new InboxItem(InboxItemKind.Outcome, this, entry, () => DeliverLive(entry, executor), ClosedApproval: ClosesApproval));
+                PostOutcome(ExpiredEntry(), closedApproval: ClosesApproval);
             }
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)

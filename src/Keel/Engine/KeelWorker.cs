@@ -10,7 +10,7 @@ namespace Keel.Engine;
 /// Claims runnable runs from the store and executes them; renews their leases; on shutdown stops claiming, lets
 /// in-flight step bodies finish for the drain time, and releases every lease it holds.
 /// </summary>
-internal sealed class KeelWorker : IHostedService, IAsyncDisposable, IRunRequestSink
+internal sealed class KeelWorker : IHostedService, IAsyncDisposable, IRunRequestSink, ILocalStarter
 {
     private const int ClaimBatch = 100;
     private readonly IWorkflowStore _store;
@@ -145,7 +145,11 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable, IRunRequest
         // claim, rather than hold it until its lease expires.
         try
         {
-            await _store.AppendAsync(run.Lease, [], new RunUpdate { ReleaseLease = true, At = _time.GetUtcNow() }, CancellationToken.None);
+            await new FencedWriter(_store, run.Lease, static () => { }).AppendAsync([], new RunUpdate { ReleaseLease = true, At = _time.GetUtcNow() }, CancellationToken.None);
+        }
+        catch (LeaseLostException)
+        {
+            // taken over already: nothing to hand back
         }
         catch (Exception ex)
         {

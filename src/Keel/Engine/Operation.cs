@@ -2,32 +2,31 @@ using Keel.Storage;
 
 namespace Keel.Engine;
 
-/// <summary>A durable operation the workflow code asked for and that has no delivered outcome yet.</summary>
-internal abstract class Operation(int sequence, string name)
+/// <summary>A durable operation the workflow code asked for and that has no delivered outcome yet. It executes live
+/// through its <see cref="IOperationHost"/>, and ends only by <see cref="Deliver"/> (from a journaled entry) or
+/// <see cref="Cancel"/>.</summary>
+internal abstract class Operation(IOperationHost host, int sequence, string name) : IMachineOperation
 {
+    protected IOperationHost Host { get; } = host;
+
     public int Sequence { get; } = sequence;
 
     public string Name { get; } = name;
 
-    /// <summary>True once the outcome was delivered to the workflow (or the operation was cancelled).</summary>
     public bool IsDone { get; protected set; }
 
     public bool IsStarted { get; protected set; }
 
-    /// <summary>Asked for inside <see cref="WorkflowContext.NonCancellable"/>: the run's cancellation does not end it, and
-    /// it waits or runs on a token only the worker's shutdown fires.</summary>
     public bool IsCleanup { get; init; }
 
-    /// <summary>Why the operation waits for a person (NeedsAttention), while it does; otherwise null.</summary>
-    public string? AttentionReason
+    public string? AttentionNote
     {
-        get => Volatile.Read(ref _attentionReason);
-        set => Volatile.Write(ref _attentionReason, value);
+        get => Volatile.Read(ref _attentionNote);
+        set => Volatile.Write(ref _attentionNote, value);
     }
 
-    private string? _attentionReason;
+    private string? _attentionNote;
 
-    /// <summary>What a person should know about the wait (a signal it set aside), shown while the run waits; or null.</summary>
     public string? WaitNote
     {
         get => Volatile.Read(ref _waitNote);
@@ -36,8 +35,6 @@ internal abstract class Operation(int sequence, string name)
 
     private string? _waitNote;
 
-    /// <summary>When the operation sleeps until a due time (a retry backoff, a timer, a wait's deadline), that time
-    /// (<see cref="DateTimeOffset.MaxValue"/> for a wait without one); otherwise null.</summary>
     public DateTimeOffset? WaitingUntil
     {
         get
@@ -50,28 +47,42 @@ internal abstract class Operation(int sequence, string name)
 
     private long _waitingUntilTicks;
 
-    /// <summary>Delivers an outcome read from the journal.</summary>
-    public abstract void DeliverRecorded(JournalEntry entry, RunExecutor executor);
+    /// <summary>A token for what the operation runs or waits on: the run's (fires when the run is cancelled), or for a
+    /// cleanup operation one that only the executor's stop fires.</summary>
+    protected CancellationToken Token => IsCleanup ? Host.AbortToken : Host.RunToken;
+
+    public void Deliver(JournalEntry entry)
+    {
+        IsDone = true;
+        Complete(entry);
+    }
+
+    /// <summary>Completes the code's task from the entry (a replayed or a live outcome alike).</summary>
+    protected abstract void Complete(JournalEntry entry);
 
     /// <summary>Starts executing the operation live.</summary>
-    public abstract void Start(RunExecutor executor);
+    public abstract void Start();
 
     /// <summary>Ends the operation with cancellation (the run was cancelled).</summary>
     public abstract void Cancel(CancellationToken token);
 
     public abstract string Describe();
 
-    /// <summary>For an operation that runs user code when started (a step body): where a crash of the process would be.</summary>
     public virtual RecoveryPointData? RecoveryPoint() => null;
+
+    /// <summary>Proposes a live outcome: the executor journals it, then delivers it through <see cref="Deliver"/>.</summary>
+    protected void PostOutcome(JournalEntry entry, long? consumedSignal = null, int? closedApproval = null) =>
+        Host.Post(new InboxItem(InboxItemKind.Outcome, this, entry, ConsumedSignal: consumedSignal, ClosedApproval: closedApproval));
 }
 
 /// <summary>
-/// An item of the executor's queue: a live outcome to journal and deliver, an entry to journal only, a cancellation,
-/// a status, a look at the signal inbox, or a wake-up. Outcomes may carry inbox changes committed with their entry.
+/// An item of the executor's queue: a live outcome to journal and deliver, an entry to journal only (acknowledged once
+/// committed, when <see cref="Committed"/> is set), a cancellation, a status, a look at the signal inbox, or a wake-up.
+/// Outcomes and records may carry inbox changes committed with their entry.
 /// </summary>
-internal sealed record InboxItem(InboxItemKind Kind, Operation? Operation = null, JournalEntry? Entry = null, Action? Deliver = null,
+internal sealed record InboxItem(InboxItemKind Kind, IMachineOperation? Operation = null, JournalEntry? Entry = null,
     RunCustomStatus? Status = null, long? ConsumedSignal = null, ApprovalRecord? OpenApproval = null, int? ClosedApproval = null,
-    ISignalWaiter? Waiter = null)
+    ISignalWaiter? Waiter = null, TaskCompletionSource? Committed = null)
 {
     public static readonly InboxItem Wake = new(InboxItemKind.Wake);
 

@@ -2,37 +2,31 @@ using Microsoft.Extensions.Logging;
 
 namespace Keel.Engine;
 
-/// <summary>The workflow context of one run on one worker: assigns sequence numbers and checks them against the journal.</summary>
+/// <summary>The workflow context of one run on one worker: validates what the code asks for, has the journal state
+/// machine place it, and creates the operations that execute it.</summary>
 internal sealed class RunContext : WorkflowContext, IDisposable
 {
-    private readonly RunExecutor _executor;
-    private readonly History _history;
+    private readonly IOperationHost _host;
+    private readonly JournalMachine _machine;
     private readonly RetryPolicy _defaultPolicy;
     private readonly int _seed;
     // Made on first use (most runs use neither): seeding one costs ~2 us, 0.5 % of W2's CPU for the two.
     private Random? _random;
     private Random? _guidRandom;
     private readonly CancellationTokenSource _cancel = new();
-    private readonly Dictionary<int, Operation> _pending = [];
-    private List<Operation> _unstarted = [];
-    private List<Operation> _taken = [];
     private readonly ReplaySafeLogger _logger;
     private static readonly StepOptions DefaultStepOptions = new();
     // Flows with the workflow's async calls (the run's scheduler carries the execution context).
     private static readonly AsyncLocal<bool> s_nonCancellable = new();
-    private readonly List<JournalEntry> _journal = [];
-    private int _lastSequence;
 
-    public RunContext(RunExecutor executor, RunInfo run, History history, RetryPolicy defaultPolicy, ILogger logger)
+    public RunContext(IOperationHost host, JournalMachine machine, RunInfo run, RetryPolicy defaultPolicy, ILogger logger)
     {
-        _executor = executor;
-        _history = history;
+        _host = host;
+        _machine = machine;
         _defaultPolicy = defaultPolicy;
         RunId = run.RunId;
         WorkflowName = run.WorkflowName;
-        CurrentTime = run.CreatedAt;
         _seed = SeedFor(run.RunId);
-        IsReplayingNow = history.Deliverable.Count > 0;
         _logger = new ReplaySafeLogger(logger, this);
     }
 
@@ -40,22 +34,9 @@ internal sealed class RunContext : WorkflowContext, IDisposable
 
     public override string WorkflowName { get; }
 
-    public override bool IsReplaying => IsReplayingNow;
+    public override bool IsReplaying => _machine.IsReplaying;
 
-    public bool IsReplayingNow { get; set; }
-
-    public override DateTimeOffset UtcNow => CurrentTime;
-
-    public DateTimeOffset CurrentTime { get; private set; }
-
-    /// <summary>Moves the replay-safe clock to an entry's time; never backwards (parallel outcomes may arrive out of time order).</summary>
-    public void AdvanceTime(DateTimeOffset recordedAt)
-    {
-        if (recordedAt > CurrentTime)
-        {
-            CurrentTime = recordedAt;
-        }
-    }
+    public override DateTimeOffset UtcNow => _machine.Clock;
 
     public override Random Random => _random ??= new Random(_seed);
 
@@ -63,11 +44,7 @@ internal sealed class RunContext : WorkflowContext, IDisposable
 
     public override CancellationToken CancellationToken => _cancel.Token;
 
-    public bool IsCancelled => _cancel.IsCancellationRequested;
-
-    public NondeterminismException? Nondeterminism { get; private set; }
-
-    public IReadOnlyDictionary<int, Operation> Pending => _pending;
+    private bool IsCancelled => _machine.IsCancelled;
 
     public void Dispose() => _cancel.Dispose();
 
@@ -88,10 +65,9 @@ internal sealed class RunContext : WorkflowContext, IDisposable
         // An AtMostOnce body that threw may have acted: it is retried only when the workflow gave a policy.
         var policy = options.Retry ?? (options.Effect == StepEffect.AtMostOnce ? RetryPolicy.None : _defaultPolicy);
         policy.Validate();
-        if (!TryTakeSequence(name, "step", out var sequence, JournalEntryKind.StepCompleted, JournalEntryKind.StepFailed, JournalEntryKind.StepAttemptFailed,
-                JournalEntryKind.StepStarted, JournalEntryKind.StepNeedsAttention, JournalEntryKind.StepResolved))
+        if (_machine.Admit(OperationKind.Step, name) is not { } position)
         {
-            return new TaskCompletionSource<T>().Task;
+            return new TaskCompletionSource<T>().Task; // blocked: the executor stops the run
         }
         var nonCancellable = s_nonCancellable.Value;
         if (IsCancelled && !nonCancellable)
@@ -99,8 +75,8 @@ internal sealed class RunContext : WorkflowContext, IDisposable
             return Task.FromCanceled<T>(_cancel.Token);
         }
         // Guards see the journal as it is when the code asks for the step: the same on every replay.
-        IReadOnlyList<JournalEntry> journalSoFar = options.Requires.Count > 0 ? [.. _journal] : [];
-        var operation = new StepOperation<T>(sequence, name, body, policy, _history.StepFor(sequence), options, journalSoFar) { IsCleanup = nonCancellable };
+        var journalSoFar = options.Requires.Count > 0 ? _machine.JournalSoFar() : [];
+        var operation = new StepOperation<T>(_host, position.Sequence, name, body, policy, position.Step, options, journalSoFar) { IsCleanup = nonCancellable };
         Add(operation);
         return operation.Task;
     }
@@ -112,20 +88,21 @@ internal sealed class RunContext : WorkflowContext, IDisposable
         {
             ArgumentOutOfRangeException.ThrowIfLessThan(t, TimeSpan.Zero, nameof(timeout));
         }
-        if (!TryTakeSequence(workflowName, "child run", out var sequence, JournalEntryKind.ChildStarted, JournalEntryKind.ChildCompleted, JournalEntryKind.ChildFailed))
+        if (_machine.Admit(OperationKind.ChildRun, workflowName) is not { } position)
         {
             return new TaskCompletionSource<TResult>().Task;
         }
+        var sequence = position.Sequence;
         if (options?.RunId is { } given)
         {
             RunIds.Validate(given);
         }
         var childId = options?.RunId ?? $"{RunId}.{sequence}";
-        var alreadyStarted = _history.FirstEntryFor(sequence) is not null;
-        var childInput = KeelJson.Serialize(input, _executor.SerializerOptions);
-        PayloadLimits.Check(childInput, _executor.Limits.MaxRunInputBytes, nameof(PayloadLimits.MaxRunInputBytes), (childId, workflowName),
+        var alreadyStarted = position.First is not null;
+        var childInput = KeelJson.Serialize(input, _host.SerializerOptions);
+        PayloadLimits.Check(childInput, _host.Limits.MaxRunInputBytes, nameof(PayloadLimits.MaxRunInputBytes), (childId, workflowName),
             static s => $"input of child run '{s.childId}' of workflow '{s.workflowName}'");
-        var operation = new ChildOperation<TResult>(_executor, sequence, childId, workflowName,
+        var operation = new ChildOperation<TResult>(_host, sequence, childId, workflowName,
             childInput, options?.Priority ?? 0, RunId, alreadyStarted, timeout, timeout is { } wait ? UtcNow + wait : null);
         if (IsCancelled)
         {
@@ -138,8 +115,8 @@ internal sealed class RunContext : WorkflowContext, IDisposable
 
     public override Exception ContinueAsNew<TInput>(TInput input)
     {
-        var json = KeelJson.Serialize(input, _executor.SerializerOptions);
-        PayloadLimits.Check(json, _executor.Limits.MaxRunInputBytes, nameof(PayloadLimits.MaxRunInputBytes), RunId,
+        var json = KeelJson.Serialize(input, _host.SerializerOptions);
+        PayloadLimits.Check(json, _host.Limits.MaxRunInputBytes, nameof(PayloadLimits.MaxRunInputBytes), RunId,
             static id => $"input run '{id}' continues as new with");
         return new ContinueAsNewException(json);
     }
@@ -154,7 +131,7 @@ internal sealed class RunContext : WorkflowContext, IDisposable
     public override Task SleepUntilAsync(DateTimeOffset until, string name = "sleep")
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        if (!TryTakeSequence(name, "timer", out var sequence, JournalEntryKind.TimerFired))
+        if (_machine.Admit(OperationKind.Timer, name) is not { } position)
         {
             return new TaskCompletionSource().Task;
         }
@@ -163,7 +140,7 @@ internal sealed class RunContext : WorkflowContext, IDisposable
         {
             return Task.FromCanceled(_cancel.Token);
         }
-        var operation = new TimerOperation(sequence, name, until) { IsCleanup = cleanup };
+        var operation = new TimerOperation(_host, position.Sequence, name, until) { IsCleanup = cleanup };
         Add(operation);
         return operation.Task;
     }
@@ -175,7 +152,7 @@ internal sealed class RunContext : WorkflowContext, IDisposable
         {
             ArgumentOutOfRangeException.ThrowIfLessThan(t, TimeSpan.Zero, nameof(timeout));
         }
-        if (!TryTakeSequence(name, "signal", out var sequence, JournalEntryKind.SignalReceived, JournalEntryKind.SignalTimedOut))
+        if (_machine.Admit(OperationKind.Signal, name) is not { } position)
         {
             return new TaskCompletionSource<T>().Task;
         }
@@ -184,8 +161,8 @@ internal sealed class RunContext : WorkflowContext, IDisposable
         {
             return Task.FromCanceled<T>(_cancel.Token);
         }
-        var operation = new SignalWaitOperation<T>(sequence, name, timeout is { } wait ? UtcNow + wait : null, timeout) { IsCleanup = cleanup };
-        if (_history.LastRejectionFor(sequence) is { } rejected)
+        var operation = new SignalWaitOperation<T>(_host, position.Sequence, name, timeout is { } wait ? UtcNow + wait : null, timeout) { IsCleanup = cleanup };
+        if (position.LastRejection is { } rejected)
         {
             operation.WaitNote = SignalWaitOperation<T>.NoteFor(rejected); // it still says so after a restart
         }
@@ -202,7 +179,7 @@ internal sealed class RunContext : WorkflowContext, IDisposable
         {
             ArgumentOutOfRangeException.ThrowIfLessThan(t, TimeSpan.Zero, nameof(request));
         }
-        if (!TryTakeSequence(request.Name, "approval", out var sequence, JournalEntryKind.ApprovalRequested, JournalEntryKind.ApprovalDecided))
+        if (_machine.Admit(OperationKind.Approval, request.Name) is not { } position)
         {
             return new TaskCompletionSource<ApprovalDecision<TArgs>>().Task;
         }
@@ -211,35 +188,17 @@ internal sealed class RunContext : WorkflowContext, IDisposable
         {
             return Task.FromCanceled<ApprovalDecision<TArgs>>(_cancel.Token);
         }
-        var arguments = System.Text.Json.JsonSerializer.SerializeToElement(request.Arguments, KeelJson.TypeInfo<TArgs>(_executor.SerializerOptions));
-        PayloadLimits.Check(arguments.GetRawText(), _executor.Limits.MaxApprovalArgumentsBytes, nameof(PayloadLimits.MaxApprovalArgumentsBytes),
+        var arguments = System.Text.Json.JsonSerializer.SerializeToElement(request.Arguments, KeelJson.TypeInfo<TArgs>(_host.SerializerOptions));
+        PayloadLimits.Check(arguments.GetRawText(), _host.Limits.MaxApprovalArgumentsBytes, nameof(PayloadLimits.MaxApprovalArgumentsBytes),
             (request.Name, RunId), static s => $"arguments of approval '{s.Name}' of run '{s.RunId}'");
         var data = new ApprovalRequestData(request.Title, request.Details, request.Action, arguments,
             request.Options.Count == 0 ? null : request.Options, request.Timeout is { } timeout ? UtcNow + timeout : null);
-        var alreadyRequested = _history.FirstEntryFor(sequence) is not null;
-        var operation = new ApprovalOperation<TArgs>(sequence, request, data, alreadyRequested) { IsCleanup = cleanup };
+        var operation = new ApprovalOperation<TArgs>(_host, position.Sequence, request, data, alreadyRequested: position.First is not null) { IsCleanup = cleanup };
         Add(operation);
         return operation.Task;
     }
 
-    /// <summary>Takes the next sequence number, checking the journal recorded the same kind of operation, with this name, there.</summary>
-    private bool TryTakeSequence(string name, string what, out int sequence, params ReadOnlySpan<JournalEntryKind> kinds)
-    {
-        sequence = ++_lastSequence;
-        var recorded = _history.FirstEntryFor(sequence);
-        if (recorded is not null && (!kinds.Contains(recorded.Kind) || !string.Equals(recorded.Name, name, StringComparison.Ordinal)))
-        {
-            Nondeterminism ??= new NondeterminismException(RunId, sequence, History.Describe(recorded), $"{what} '{name}'");
-            return false; // the caller returns a task that never completes: the executor blocks the run
-        }
-        return true;
-    }
-
-    private void Add(Operation operation)
-    {
-        _pending.Add(operation.Sequence, operation);
-        _unstarted.Add(operation);
-    }
+    private void Add(Operation operation) => _machine.Add(operation);
 
     public override void SetStatus(string text, object? data = null)
     {
@@ -248,58 +207,21 @@ internal sealed class RunContext : WorkflowContext, IDisposable
         {
             return;
         }
-        var json = data is null ? null : System.Text.Json.JsonSerializer.Serialize(data, KeelJson.TypeInfo(_executor.SerializerOptions, data.GetType()));
-        _executor.Post(new InboxItem(InboxItemKind.Status, Status: new RunCustomStatus(text, json, _executor.Now)));
+        var json = data is null ? null : System.Text.Json.JsonSerializer.Serialize(data, KeelJson.TypeInfo(_host.SerializerOptions, data.GetType()));
+        _host.Post(new InboxItem(InboxItemKind.Status, Status: new RunCustomStatus(text, json, _host.Now)));
     }
 
-    /// <summary>An outcome is delivered: the operation is no longer pending, and the entry joins the journal guards see.</summary>
-    public void Delivered(Operation operation, JournalEntry entry)
+    /// <summary>Delivers cancellation recorded at <paramref name="recordedAt"/>: the context's token fires and every
+    /// pending operation but cleanup ones ends cancelled.</summary>
+    public void DeliverCancel(DateTimeOffset recordedAt)
     {
-        _pending.Remove(operation.Sequence);
-        _journal.Add(entry);
-    }
-
-    /// <summary>Whether operations were created since the last <see cref="TakeUnstarted"/>.</summary>
-    public bool HasUnstarted => _unstarted.Count > 0;
-
-    /// <summary>Where a crash while the unstarted operations run would be: the first of them that runs user code.</summary>
-    public RecoveryPointData? UnstartedRecoveryPoint()
-    {
-        foreach (var operation in _unstarted)
-        {
-            if (!operation.IsDone && operation.RecoveryPoint() is { } point)
-            {
-                return point;
-            }
-        }
-        return null;
-    }
-
-    /// <summary>Takes the operations created since the last call, for the executor to start live.</summary>
-    public List<Operation> TakeUnstarted()
-    {
-        (_taken, _unstarted) = (_unstarted, _taken);
-        _unstarted.Clear();
-        return _taken;
-    }
-
-    /// <summary>Delivers cancellation: the context's token fires and every pending operation ends cancelled.</summary>
-    public void DeliverCancel()
-    {
+        var ended = _machine.Cancel(recordedAt);
         _cancel.Cancel();
-        foreach (var operation in _pending.Values.ToList())
+        foreach (var operation in ended)
         {
-            if (!operation.IsCleanup)
-            {
-                operation.Cancel(_cancel.Token);
-                _pending.Remove(operation.Sequence);
-                _unstarted.Remove(operation);
-            }
+            ((Operation)operation).Cancel(_cancel.Token);
         }
     }
-
-    public string DescribePending() =>
-        _pending.Count == 0 ? "nothing" : string.Join(", ", _pending.Values.Select(o => $"{o.Describe()} at position {o.Sequence}"));
 
     // FNV-1a: stable across processes and .NET versions, unlike string.GetHashCode.
     private static int SeedFor(string runId)

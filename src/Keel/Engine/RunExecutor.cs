@@ -7,10 +7,13 @@ using Microsoft.Extensions.Logging;
 namespace Keel.Engine;
 
 /// <summary>
-/// Drives one claimed run: replays its journal through the workflow code, then executes live, journaling each outcome
-/// (fenced by the lease) before delivering it to the workflow. One executor per run per worker.
+/// Drives one claimed run: performs what its <see cref="JournalMachine"/> decides. It replays the journal through the
+/// workflow code, then executes live: operations propose outcomes and records on its queue, each batch is appended
+/// through the one <see cref="FencedWriter"/> and then delivered, and the run is released, finished or dropped. It owns
+/// the I/O (store, timers, telemetry) and the threads (the queue, the scheduler's pump); the machine decides.
+/// One executor per run per worker.
 /// </summary>
-internal sealed class RunExecutor : IDisposable
+internal sealed class RunExecutor : IOperationHost, IDisposable
 {
     private readonly WorkerServices _services;
     private readonly ClaimedRun _claimed;
@@ -27,6 +30,8 @@ internal sealed class RunExecutor : IDisposable
     private readonly CancellationToken _stepToken;
     private readonly WorkflowScheduler _scheduler;
     private readonly ILogger _logger;
+    private readonly FencedWriter _writer;
+    private JournalMachine? _machine;
     private RunContext? _context;
     private Exception? _fault;
     // The signal inbox, touched only on the executor's loop: waiters in sequence order, signals read from the store
@@ -45,7 +50,6 @@ internal sealed class RunExecutor : IDisposable
     private long _leaseExpiresTicks;
     private readonly long _leaseMarginTicks;
     private int _leaseLapsed;
-    private volatile bool _releasing;
     // 1 while the run is held alone as a suspect (ClaimedRun.Alone): until it makes progress, waits, or is released.
     private int _alone;
     private bool _pointRecorded;
@@ -59,6 +63,7 @@ internal sealed class RunExecutor : IDisposable
         _leaseExpiresTicks = leaseExpiresAt.UtcTicks;
         _leaseMarginTicks = Math.Min(services.Options.LeaseDuration.Ticks / 4, TimeSpan.FromSeconds(5).Ticks);
         _alone = claimed.Alone ? 1 : 0;
+        _writer = new FencedWriter(services.Store, claimed.Lease, EndAlone);
         _stepCts = CancellationTokenSource.CreateLinkedTokenSource(_abortCts.Token);
         StepSlots = new SemaphoreSlim(services.Options.MaxParallelStepsPerRun, services.Options.MaxParallelStepsPerRun);
         _stepToken = _stepCts.Token;
@@ -91,7 +96,7 @@ internal sealed class RunExecutor : IDisposable
     public bool IsDraining => _draining || _pausing;
 
     /// <summary>True once the executor gave up (or began to give up) its lease: released, paused, finished.</summary>
-    public bool HasReleased => _releasing;
+    public bool HasReleased => _writer.HasReleased;
 
     /// <summary>True while the run is held alone as a suspect: a death of this process now is charged to it.</summary>
     public bool IsAlone => Volatile.Read(ref _alone) == 1;
@@ -150,6 +155,8 @@ internal sealed class RunExecutor : IDisposable
 
     public void Post(InboxItem item) => _inbox.Writer.TryWrite(item);
 
+    public void Wake() => Post(InboxItem.Wake);
+
     /// <summary>
     /// Posts a step body's outcome from the body's own thread, which has nothing left to do: if the loop waits, it
     /// continues on this thread (journal, deliver, start the next step) instead of waking another one.
@@ -198,10 +205,14 @@ internal sealed class RunExecutor : IDisposable
         return here;
     }
 
-    public IWorkflowStore Store => _services.Store;
-
-    /// <summary>Tells this process's worker that new work (a child run) may be claimable now.</summary>
-    public void NotifyWork() => _services.Notifier.NotifyWork();
+    public async Task<CreateRunResult> CreateChildAsync(NewRun child, CancellationToken cancellationToken)
+    {
+        // Not a journal write: the child is created idempotently by its id (derived from this run's id and position), so
+        // a stale holder creating it again changes nothing; its ChildStarted entry goes through the writer.
+        var created = await _services.Store.CreateRunAsync(child, cancellationToken);
+        _services.Notifier.NotifyWork();
+        return created;
+    }
 
     /// <summary>Asks a child run to cancel (the parent was cancelled, or stopped waiting for it); best effort here,
     /// repeated on the parent's replay.</summary>
@@ -296,31 +307,16 @@ internal sealed class RunExecutor : IDisposable
         }
     }
 
-    /// <summary>Journals an entry that is not delivered to the workflow (a failed attempt, a started record, a
-    /// resolution), optionally consuming the signal that brought it, in the same transaction.</summary>
-    public Task AppendInternalAsync(JournalEntry entry, CancellationToken cancellationToken, long? consumedSignal = null) =>
-        AppendAsync([entry], consumedSignal is { } id ? new RunUpdate { ConsumedSignals = [id], At = entry.RecordedAt } : null, cancellationToken);
-
-    /// <summary>
-    /// The one door to the run's journal and row: appends under the lease, or throws <see cref="LeaseLostException"/>
-    /// when another worker holds the run (nothing was written; the run must be dropped). Progress and releases end a
-    /// suspect's time alone.
-    /// </summary>
-    private async Task AppendAsync(List<JournalEntry> entries, RunUpdate? update, CancellationToken cancellationToken)
+    public async Task RecordAsync(JournalEntry entry, CancellationToken cancellationToken, long? consumedSignal = null)
     {
-        if (update is { ReleaseLease: true })
-        {
-            _releasing = true; // from here on, the lease is not lost when a renewal no longer finds it
-        }
-        if (!await _services.Store.AppendAsync(Lease, entries, update, cancellationToken))
-        {
-            throw new LeaseLostException();
-        }
-        if (entries.Count > 0 || update is { ReleaseLease: true } or { Recovered: true })
-        {
-            EndAlone();
-        }
+        var committed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Post(new InboxItem(InboxItemKind.Record, Entry: entry, ConsumedSignal: consumedSignal, Committed: committed));
+        // The loop acknowledges after the batch commits; if the executor stops first, the abort token ends the wait.
+        await committed.Task.WaitAsync(cancellationToken).WaitAsync(_abortCts.Token);
     }
+
+    private Task AppendAsync(IReadOnlyList<JournalEntry> entries, RunUpdate? change, CancellationToken cancellationToken) =>
+        _writer.AppendAsync(entries, change, cancellationToken);
 
     private void EndAlone()
     {
@@ -330,26 +326,26 @@ internal sealed class RunExecutor : IDisposable
         }
     }
 
-    public void OnStepRetrying(Operation operation, int attempt, ErrorInfo error, DateTimeOffset retryAt)
+    public void OnStepRetrying(string step, int attempt, ErrorInfo error, DateTimeOffset retryAt)
     {
         KeelTelemetry.StepRetries.Add(1);
         if (_logger.IsEnabled(LogLevel.Information))
         {
-            _logger.StepRetrying(RunId, operation.Name, attempt, error.ToString(), retryAt);
+            _logger.StepRetrying(RunId, step, attempt, error.ToString(), retryAt);
         }
     }
 
-    public Activity? StartStepActivity(Operation operation, int attempt)
+    public Activity? StartStepActivity(string step, int sequence, int attempt)
     {
         if (!KeelTelemetry.ActivitySource.HasListeners())
         {
             return null;
         }
-        var activity = KeelTelemetry.ActivitySource.StartActivity($"step {operation.Name}");
+        var activity = KeelTelemetry.ActivitySource.StartActivity($"step {step}");
         activity?.SetTag("keel.workflow.name", _definition.Name);
         activity?.SetTag("keel.workflow.id", RunId);
-        activity?.SetTag("keel.step.name", operation.Name);
-        activity?.SetTag("keel.step.seq", operation.Sequence);
+        activity?.SetTag("keel.step.name", step);
+        activity?.SetTag("keel.step.seq", sequence);
         activity?.SetTag("keel.step.attempt", attempt);
         return activity;
     }
@@ -428,7 +424,7 @@ internal sealed class RunExecutor : IDisposable
 
         // A fresh run has nothing to replay: no need to read its (empty) journal.
         var journal = _claimed.JournalLength == 0 ? [] : await _services.Store.GetJournalAsync(RunId, token);
-        var history = new History(journal);
+        var machine = _machine = new JournalMachine(RunId, run.CreatedAt, journal);
         _logger.RunClaimed(RunId, _definition.Name, Lease.Epoch, journal.Count);
 
         object? input;
@@ -442,44 +438,34 @@ internal sealed class RunExecutor : IDisposable
             return;
         }
 
-        var context = _context = new RunContext(this, run, history, _services.Options.DefaultRetryPolicy, _services.WorkflowLogger);
+        var context = _context = new RunContext(this, machine, run, _services.Options.DefaultRetryPolicy, _services.WorkflowLogger);
         var workflowTask = _scheduler.StartAsync(() => _definition.InvokeAsync(_services.Services, context, input));
         Pump();
 
-        // Replay: deliver recorded outcomes in their recorded order, checking each against what the code asks for.
-        foreach (var entry in history.Deliverable)
+        // Replay: the machine hands out recorded outcomes in their recorded order, checked against what the code waits for.
+        for (var replaying = true; replaying;)
         {
-            context.AdvanceTime(entry.RecordedAt);
-            if (entry.Kind == JournalEntryKind.CancelRequested)
+            var step = machine.NextReplay(workflowTask.IsCompleted, workflowTask.IsFaulted ? workflowTask.Exception!.InnerException : null);
+            switch (step.Action)
             {
-                _cancelPosted = 1;
-                Pump(context.DeliverCancel);
-            }
-            else if (context.Pending.TryGetValue(entry.Sequence, out var operation))
-            {
-                // Also after the code returned: live, a batch may have journaled outcomes past the one that ended it.
-                Pump(() =>
-                {
-                    context.Delivered(operation, entry);
-                    operation.DeliverRecorded(entry, this);
-                });
-            }
-            else if (workflowTask.IsFaulted)
-            {
-                throw new WorkflowReplayException(RunId, workflowTask.Exception!.InnerException!);
-            }
-            else if (workflowTask.IsCompleted)
-            {
-                throw new NondeterminismException(RunId, entry.Sequence, History.Describe(entry), "nothing: the workflow code returned before reaching it");
-            }
-            else
-            {
-                throw new NondeterminismException(RunId, entry.Sequence, History.Describe(entry),
-                    $"nothing at that position (the code is waiting on {context.DescribePending()})");
+                case ReplayAction.Done:
+                    replaying = false;
+                    break;
+                case ReplayAction.Cancel:
+                    _cancelPosted = 1;
+                    DeliverCancel(step.Entry!);
+                    break;
+                case ReplayAction.Deliver:
+                    Deliver(step.Operation!, step.Entry!);
+                    break;
+                case ReplayAction.Fault:
+                    throw new WorkflowReplayException(RunId, step.Fault!);
+                default:
+                    throw step.Nondeterminism!;
             }
         }
-        context.IsReplayingNow = false;
-        if (run.CancelRequested && !history.HasCancel)
+        machine.EndReplay();
+        if (run.CancelRequested && !machine.HasCancel)
         {
             RequestCancel();
         }
@@ -488,7 +474,7 @@ internal sealed class RunExecutor : IDisposable
             RequestPause(); // asked while no worker ran it, or its worker died before pausing
         }
 
-        // Live: start what the code asked for, journal each outcome, then deliver it.
+        // Live: start what the code asked for; each batch of outcomes is journaled, then delivered.
         await StartNewOperationsAsync(token);
         var batch = new List<InboxItem>();
         while (!workflowTask.IsCompleted)
@@ -514,12 +500,13 @@ internal sealed class RunExecutor : IDisposable
                 }
                 // What waits first, the inbox again last: an operation posts what it has (a waiter, an entry) before
                 // it counts as waiting, so nothing it posted can be left behind by the release.
-                if (NextDueIfAllWaiting(context) is { } due && _inbox.Reader.Count == 0)
+                if (machine.NextDueIfAllWaiting() is { } due && _inbox.Reader.Count == 0)
                 {
                     if (due - Now >= _services.Options.ReleaseWaitsLongerThan)
                     {
                         // Nothing to do until then: hold no memory; any worker resumes the run when it is due.
-                        await ReleaseUntilAsync(due, context);
+                        await AppendAsync([], machine.Release(due, SignalWaits(), Now), CancellationToken.None);
+                        _services.Notifier.NotifyRunChanged(RunId);
                         return;
                     }
                     if (IsAlone && due > Now)
@@ -536,101 +523,58 @@ internal sealed class RunExecutor : IDisposable
             {
                 batch.Add(more);
             }
-            await ProcessBatchAsync(batch, context, token);
+            await ProcessBatchAsync(batch, machine, token);
         }
 
-        await CompleteAsync(workflowTask, context);
+        await CompleteAsync(workflowTask);
     }
 
-    private async Task ProcessBatchAsync(List<InboxItem> batch, RunContext context, CancellationToken token)
+    /// <summary>Journals a batch as the machine plans it (one append), acknowledges the records in it, then delivers
+    /// it item by item, starting what the code asks for after each.</summary>
+    private async Task ProcessBatchAsync(List<InboxItem> batch, JournalMachine machine, CancellationToken token)
     {
-        var entries = new List<JournalEntry>(batch.Count);
-        RunCustomStatus? status = null;
-        List<long>? consumed = null;
-        List<ApprovalRecord>? opened = null;
-        List<int>? closed = null;
         var checkSignals = false;
-        var cancelInBatch = false;
-        for (var i = 0; i < batch.Count; i++)
+        foreach (var item in batch)
         {
-            var item = batch[i];
-            switch (item.Kind)
+            if (item.Kind == InboxItemKind.Signals)
             {
-                case InboxItemKind.Status:
-                    status = item.Status; // the latest in the batch wins
-                    break;
-                case InboxItemKind.Signals:
-                    if (item.Waiter is { } waiter)
-                    {
-                        _signalWaiters.Add(waiter);
-                    }
-                    checkSignals = true;
-                    break;
-                case InboxItemKind.Cancel when !context.IsCancelled && !cancelInBatch:
-                    var entry = new JournalEntry { Sequence = 0, Kind = JournalEntryKind.CancelRequested, Name = "cancel", RecordedAt = Now };
-                    batch[i] = item with { Entry = entry };
-                    entries.Add(entry);
-                    cancelInBatch = true;
-                    break;
-                case InboxItemKind.Record:
-                    entries.Add(item.Entry!);
-                    if (item.OpenApproval is { } open)
-                    {
-                        (opened ??= []).Add(open);
-                    }
-                    if (item.ConsumedSignal is { } consumedByRecord)
-                    {
-                        (consumed ??= []).Add(consumedByRecord);
-                    }
-                    break;
-                case InboxItemKind.Outcome when item.Operation is { IsDone: false } operation:
-                    if (cancelInBatch && !operation.IsCleanup)
-                    {
-                        // The cancellation before it in this batch ends the operation: its outcome is neither journaled
-                        // nor delivered (nor its signal consumed), just as replay will see it.
-                        batch[i] = InboxItem.Wake;
-                        break;
-                    }
-                    entries.Add(item.Entry!);
-                    if (item.ConsumedSignal is { } signal)
-                    {
-                        (consumed ??= []).Add(signal);
-                    }
-                    if (item.ClosedApproval is { } close)
-                    {
-                        (closed ??= []).Add(close);
-                    }
-                    break;
+                if (item.Waiter is { } waiter)
+                {
+                    _signalWaiters.Add(waiter);
+                }
+                checkSignals = true;
             }
         }
-        if (closed is not null && opened is not null)
+        var plan = machine.Plan(batch, Now);
+        if (plan.WritesAnything)
         {
-            // An approval opened and closed in one batch needs no row.
-            opened.RemoveAll(o => closed.Remove(o.Sequence));
-        }
-        var update = status is null && consumed is null && opened is not { Count: > 0 } && closed is not { Count: > 0 }
-            ? null
-            : new RunUpdate { CustomStatus = status, ConsumedSignals = consumed, OpenApprovals = opened, ClosedApprovals = closed, At = status?.At ?? Now };
-        if (entries.Count > 0 || update is not null)
-        {
-            await AppendAsync(entries, update, token);
+            try
+            {
+                await AppendAsync(plan.Entries, plan.Change, token);
+            }
+            catch (Exception ex)
+            {
+                foreach (var item in batch)
+                {
+                    item.Committed?.TrySetException(ex);
+                }
+                throw;
+            }
         }
         foreach (var item in batch)
         {
-            switch (item.Kind)
+            item.Committed?.TrySetResult();
+        }
+        foreach (var delivery in plan.Deliveries)
+        {
+            switch (delivery.Action)
             {
-                case InboxItemKind.Cancel when item.Entry is not null:
-                    context.AdvanceTime(item.Entry.RecordedAt);
+                case DeliveryAction.Cancel:
                     await _stepCts.CancelAsync(); // step bodies in flight see their token fire; their outcomes are not recorded
-                    Pump(context.DeliverCancel);
+                    DeliverCancel(delivery.Entry!);
                     break;
-                case InboxItemKind.Outcome when item.Operation is { IsDone: false } operation:
-                    context.AdvanceTime(item.Entry!.RecordedAt);
-                    Pump(() =>
-                    {
-                        context.Delivered(operation, item.Entry!);
-                        item.Deliver!();
-                    });
+                case DeliveryAction.Deliver when !delivery.Operation!.IsDone:
+                    Deliver(delivery.Operation, delivery.Entry!);
                     break;
                 default:
                     Pump();
@@ -643,6 +587,20 @@ internal sealed class RunExecutor : IDisposable
             await MatchSignalsAsync(token);
         }
     }
+
+    /// <summary>The one delivery path, for replayed and live outcomes alike: the machine takes the entry, then the
+    /// operation completes the code's task from it, and the code runs until it waits again.</summary>
+    private void Deliver(IMachineOperation operation, JournalEntry entry) => Pump(() =>
+    {
+        _machine!.Delivered(operation, entry);
+        operation.Deliver(entry);
+    });
+
+    private void DeliverCancel(JournalEntry entry) => Pump(() => _context!.DeliverCancel(entry.RecordedAt));
+
+    /// <summary>The signal waits that go with a release: one already in the inbox, or sent later, makes the run due.</summary>
+    private List<SignalWait> SignalWaits() =>
+        [.. _signalWaiters.Where(w => !w.IsResolved).Select(w => new SignalWait(w.InboxName, w.PayloadKinds()))];
 
     /// <summary>Gives each waiting operation, in sequence order, the oldest unconsumed signal of its name.</summary>
     private async Task MatchSignalsAsync(CancellationToken token)
@@ -665,7 +623,7 @@ internal sealed class RunExecutor : IDisposable
             while ((index = _signals.FindIndex(s => string.Equals(s.Name, waiter.InboxName, StringComparison.Ordinal))) >= 0)
             {
                 var signal = _signals[index];
-                if (waiter.Rejects(signal, this) is { } error)
+                if (waiter.Rejects(signal) is { } error)
                 {
                     // Set aside, journaled and consumed in one transaction: the run goes on waiting for one that fits.
                     _signals.RemoveAt(index);
@@ -683,7 +641,7 @@ internal sealed class RunExecutor : IDisposable
                 {
                     _signals.RemoveAt(index);
                     _takenSignals.Add(signal.Id);
-                    waiter.Received(signal, this);
+                    waiter.Received(signal);
                 }
                 break;
             }
@@ -691,7 +649,7 @@ internal sealed class RunExecutor : IDisposable
         _signalWaiters.RemoveAll(w => w.IsResolved);
     }
 
-    private async Task CompleteAsync(Task<object?> workflowTask, RunContext context)
+    private async Task CompleteAsync(Task<object?> workflowTask)
     {
         if (workflowTask.IsCompletedSuccessfully)
         {
@@ -716,7 +674,7 @@ internal sealed class RunExecutor : IDisposable
             await ContinueAsNewAsync(next.InputJson);
             return;
         }
-        if (workflowTask.IsCanceled || exception is OperationCanceledException && context.IsCancelled)
+        if (workflowTask.IsCanceled || exception is OperationCanceledException && _machine!.IsCancelled)
         {
             await FinishAsync(JournalEntryKind.RunCancelled, RunStatus.Cancelled, null, null, null); // keeps the reason the request stored
             _logger.RunCancelled(RunId, _definition.Name);
@@ -741,7 +699,7 @@ internal sealed class RunExecutor : IDisposable
         {
             _pumping = false;
         }
-        if (_context?.Nondeterminism is { } nondeterminism)
+        if (_machine?.Nondeterminism is { } nondeterminism)
         {
             throw nondeterminism;
         }
@@ -751,7 +709,7 @@ internal sealed class RunExecutor : IDisposable
     /// held alone first records what it starts, so that a death of this process says where it happened.</summary>
     private ValueTask StartNewOperationsAsync(CancellationToken token)
     {
-        if (_context is null || _context.IsReplayingNow || !_context.HasUnstarted || !MayStartWork())
+        if (_machine is null || _machine.IsReplaying || !_machine.HasUnstarted || !MayStartWork())
         {
             return ValueTask.CompletedTask;
         }
@@ -766,7 +724,7 @@ internal sealed class RunExecutor : IDisposable
     private async ValueTask RecordPointThenStartAsync(CancellationToken token)
     {
         _pointRecorded = true;
-        if (_context!.UnstartedRecoveryPoint() is { } point)
+        if (_machine!.UnstartedRecoveryPoint() is { } point)
         {
             await AppendAsync([], new RunUpdate { RecoveryPoint = point.ToJson(), At = Now }, token);
         }
@@ -775,11 +733,11 @@ internal sealed class RunExecutor : IDisposable
 
     private void StartUnstarted()
     {
-        foreach (var operation in _context!.TakeUnstarted())
+        foreach (var operation in _machine!.TakeUnstarted())
         {
             if (!operation.IsDone)
             {
-                operation.Start(this);
+                ((Operation)operation).Start();
             }
         }
     }
@@ -787,19 +745,11 @@ internal sealed class RunExecutor : IDisposable
     private async Task FinishAsync(JournalEntryKind kind, RunStatus status, ErrorInfo? error, string? reason, string? result)
     {
         var now = Now;
-        var entry = new JournalEntry { Sequence = 0, Kind = kind, Name = _definition.Name, RecordedAt = now, Payload = result, Error = error };
-        var parent = _claimed.Run.ParentRunId is { } parentId && _claimed.Run.ParentSequence is { } parentSeq && status.IsTerminal()
-            ? new ParentNotice(parentId, ParentNotice.SignalNameFor(parentSeq),
-                KeelJson.Serialize(new ChildOutcomeData(status, result, error, reason), KeelJson.Default))
-            : null;
-        var update = new RunUpdate
-        {
-            Status = status, Error = error, StatusReason = reason, Result = result, ReleaseLease = true, NotifyParent = parent, At = now,
-        };
-        await AppendAsync([entry], update, CancellationToken.None);
+        var (entry, change) = JournalMachine.Finish(_claimed.Run, kind, status, error, reason, result, now);
+        await AppendAsync([entry], change, CancellationToken.None);
         KeelTelemetry.WorkflowDuration.Record((now - _claimed.Run.CreatedAt).TotalSeconds);
         _services.Notifier.NotifyRunChanged(RunId);
-        if (parent is not null)
+        if (change.NotifyParent is { } parent)
         {
             _services.Notifier.NotifyRunRequest(RunRequest.Signals, parent.ParentRunId); // a parent this worker holds looks at once
         }
@@ -808,23 +758,8 @@ internal sealed class RunExecutor : IDisposable
     /// <summary>Completes this run and creates its successor (same workflow, new input, empty journal) in one transaction.</summary>
     private async Task ContinueAsNewAsync(string inputJson)
     {
-        var now = Now;
-        var nextId = await SuccessorIdAsync();
-        var run = _claimed.Run;
-        var entry = new JournalEntry
-        {
-            Sequence = 0, Kind = JournalEntryKind.RunContinuedAsNew, Name = _definition.Name, RecordedAt = now, Payload = KeelJson.Serialize(nextId, KeelJson.Default),
-        };
-        var update = new RunUpdate
-        {
-            Status = RunStatus.Completed, ReleaseLease = true, StatusReason = $"continued as run {nextId}", At = now,
-            ContinueAs = new NewRun
-            {
-                RunId = nextId, WorkflowName = _definition.Name, Input = inputJson, Priority = run.Priority, CreatedAt = now,
-                ParentRunId = run.ParentRunId, ParentSequence = run.ParentSequence, // a child's parent waits for the last of the chain
-            },
-        };
-        await AppendAsync([entry], update, CancellationToken.None);
+        var (entry, change) = JournalMachine.ContinueAsNew(_claimed.Run, await SuccessorIdAsync(), inputJson, Now);
+        await AppendAsync([entry], change, CancellationToken.None);
         _services.Notifier.NotifyWork();
         _services.Notifier.NotifyRunChanged(RunId);
     }
@@ -900,50 +835,6 @@ internal sealed class RunExecutor : IDisposable
         }
     }
 
-    private static DateTimeOffset? NextDueIfAllWaiting(RunContext context)
-    {
-        DateTimeOffset? earliest = null;
-        foreach (var operation in context.Pending.Values)
-        {
-            if (!operation.IsStarted || operation.WaitingUntil is not { } until)
-            {
-                return null;
-            }
-            earliest = earliest is null || until < earliest ? until : earliest;
-        }
-        return earliest;
-    }
-
-    private async Task ReleaseUntilAsync(DateTimeOffset due, RunContext context)
-    {
-        // Waits for signals go with the release: one already in the inbox, or sent later, makes the run due at once. So do
-        // the payload kinds they can read, by name (when all waits of a name agree), for senders to be refused early.
-        var waiting = _signalWaiters.Where(w => !w.IsResolved).ToList();
-        var signals = waiting.Select(w => w.InboxName).Distinct(StringComparer.Ordinal).ToList();
-        var kinds = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
-        foreach (var byName in waiting.GroupBy(w => w.InboxName, StringComparer.Ordinal))
-        {
-            var perWait = byName.Select(w => w.PayloadKinds(this)).ToList();
-            if (perWait.TrueForAll(k => k is not null) && perWait.Select(k => string.Join(',', k!)).Distinct(StringComparer.Ordinal).Count() == 1)
-            {
-                kinds[byName.Key] = perWait[0]!;
-            }
-        }
-        // A step that waits for a person makes the run NeedsAttention, with the reason people see; a wait that set a
-        // signal aside says so.
-        var attention = context.Pending.Values.Select(o => o.AttentionReason).OfType<string>().ToList();
-        var notes = attention.Count > 0 ? attention : [.. context.Pending.Values.Select(o => o.WaitNote).OfType<string>()];
-        var update = new RunUpdate
-        {
-            Status = attention.Count > 0 ? RunStatus.NeedsAttention : RunStatus.Waiting, ReleaseLease = true,
-            DueAt = due == DateTimeOffset.MaxValue ? null : due, WaitsForSignals = signals.Count > 0 ? signals : null,
-            SignalPayloadKinds = signals.Count > 0 ? StoreJson.SignalKinds(kinds) : null,
-            StatusReason = notes.Count > 0 ? string.Join(" ", notes) : null, At = Now,
-        };
-        await AppendAsync([], update, CancellationToken.None);
-        _services.Notifier.NotifyRunChanged(RunId);
-    }
-
     /// <summary>Hands the run back (shutdown, a lapsed lease): any worker may claim it at once. Best effort.</summary>
     private async Task TryReleaseAsync()
     {
@@ -957,9 +848,6 @@ internal sealed class RunExecutor : IDisposable
         }
     }
 }
-
-/// <summary>The run's lease was taken by another worker: this one must drop the run without writing.</summary>
-internal sealed class LeaseLostException() : Exception("The run's lease is held by another worker.");
 
 /// <summary>The workflow code threw while its journal was being replayed: a recovery failure, not the run's outcome.</summary>
 internal sealed class WorkflowReplayException(string runId, Exception inner)

@@ -79,11 +79,4 @@ internal interface IRunRequestSink
     /// <summary>Hands the request to the run's executor; false when this worker does not hold the run (the store's flag,
     /// seen at the next claim or lease renewal, covers it then).</summary>
     bool TryDeliver(RunRequest request, string runId);
-
-    /// <summary>Whether this process executes the run now; its executor notifies <see cref="RunNotifier.NotifyRunChanged"/> when it stops.</summary>
-    bool Holds(string runId);
-
-    /// <summary>Sets a slot aside for a new run of this workflow that a client here creates held by this worker (eager
-    /// start); null when the worker does not take it now (no free slot, stopping, a limited or unknown workflow).</summary>
-    EagerStart? TryReserveStart(string workflowName);
 }

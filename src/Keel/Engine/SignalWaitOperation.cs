@@ -4,8 +4,8 @@ using Keel.Storage;
 namespace Keel.Engine;
 
 /// <summary><see cref="WorkflowContext.WaitForSignalAsync{T}"/>: takes the oldest unconsumed signal of its name.</summary>
-internal sealed class SignalWaitOperation<T>(int sequence, string name, DateTimeOffset? deadline, TimeSpan? timeout)
-    : InboxWaitOperation(sequence, name, name, deadline)
+internal sealed class SignalWaitOperation<T>(IOperationHost host, int sequence, string name, DateTimeOffset? deadline, TimeSpan? timeout)
+    : InboxWaitOperation(host, sequence, name, name, deadline)
 {
     // Synchronous continuations, as for steps: delivery order is journal order.
     private readonly TaskCompletionSource<T> _tcs = new();
@@ -14,18 +14,18 @@ internal sealed class SignalWaitOperation<T>(int sequence, string name, DateTime
 
     public override string Describe() => $"signal '{Name}'";
 
-    protected override JournalEntry ReceivedEntry(StoredSignal signal, RunExecutor executor) => new()
+    protected override JournalEntry ReceivedEntry(StoredSignal signal) => new()
     {
-        Sequence = Sequence, Kind = JournalEntryKind.SignalReceived, Name = Name, RecordedAt = executor.Now, StartedAt = signal.SentAt,
+        Sequence = Sequence, Kind = JournalEntryKind.SignalReceived, Name = Name, RecordedAt = Host.Now, StartedAt = signal.SentAt,
         Payload = signal.Payload,
     };
 
-    protected override JournalEntry ExpiredEntry(RunExecutor executor) => new()
+    protected override JournalEntry ExpiredEntry() => new()
     {
-        Sequence = Sequence, Kind = JournalEntryKind.SignalTimedOut, Name = Name, RecordedAt = executor.Now, StartedAt = Deadline,
+        Sequence = Sequence, Kind = JournalEntryKind.SignalTimedOut, Name = Name, RecordedAt = Host.Now, StartedAt = Deadline,
     };
 
-    protected override void Deliver(JournalEntry entry, RunExecutor executor)
+    protected override void CompleteWait(JournalEntry entry)
     {
         if (entry.Kind == JournalEntryKind.SignalTimedOut)
         {
@@ -34,7 +34,7 @@ internal sealed class SignalWaitOperation<T>(int sequence, string name, DateTime
         }
         try
         {
-            _tcs.TrySetResult(entry.Payload is null ? default! : KeelJson.Deserialize<T>(entry.Payload, executor.SerializerOptions)!);
+            _tcs.TrySetResult(entry.Payload is null ? default! : KeelJson.Deserialize<T>(entry.Payload, Host.SerializerOptions)!);
         }
         catch (JsonException ex)
         {
@@ -46,7 +46,7 @@ internal sealed class SignalWaitOperation<T>(int sequence, string name, DateTime
 
     /// <summary>A payload that does not read as <typeparamref name="T"/> is set aside (the run goes on waiting), never
     /// delivered: once taken, a signal cannot be sent again, and failing the run for a sender's mistake loses it.</summary>
-    public override ErrorInfo? Rejects(StoredSignal signal, RunExecutor executor)
+    public override ErrorInfo? Rejects(StoredSignal signal)
     {
         if (signal.Payload is null)
         {
@@ -54,7 +54,7 @@ internal sealed class SignalWaitOperation<T>(int sequence, string name, DateTime
         }
         try
         {
-            _ = KeelJson.Deserialize<T>(signal.Payload, executor.SerializerOptions);
+            _ = KeelJson.Deserialize<T>(signal.Payload, Host.SerializerOptions);
             return null;
         }
         catch (JsonException ex)
@@ -66,7 +66,7 @@ internal sealed class SignalWaitOperation<T>(int sequence, string name, DateTime
 
     public override void Rejected(JournalEntry entry) => WaitNote = NoteFor(entry);
 
-    public override IReadOnlyList<string>? PayloadKinds(RunExecutor executor) => JsonKinds.For(typeof(T), executor.SerializerOptions);
+    public override IReadOnlyList<string>? PayloadKinds() => JsonKinds.For(typeof(T), Host.SerializerOptions);
 
     /// <summary>What the run says while it waits on after setting a signal aside.</summary>
     public static string NoteFor(JournalEntry rejected) =>

@@ -9,8 +9,8 @@ namespace Keel.Engine;
 /// step commits a started record before each attempt's body; one found started without an outcome is not run again
 /// but checked, or handed to a person (NeedsAttention). So is a step whose preconditions do not hold.
 /// </summary>
-internal sealed class StepOperation<T>(int sequence, string name, Func<StepContext, Task<T>> body, RetryPolicy policy,
-    StepHistory history, StepOptions options, IReadOnlyList<JournalEntry> journalSoFar) : Operation(sequence, name)
+internal sealed class StepOperation<T>(IOperationHost host, int sequence, string name, Func<StepContext, Task<T>> body, RetryPolicy policy,
+    StepHistory history, StepOptions options, IReadOnlyList<JournalEntry> journalSoFar) : Operation(host, sequence, name)
 {
     // Continuations run synchronously, on the executor's thread, when it delivers: combinators such as Task.WhenAny
     // then complete in delivery order, and workflow awaits are queued to the run's scheduler. Asynchronous
@@ -18,6 +18,8 @@ internal sealed class StepOperation<T>(int sequence, string name, Func<StepConte
     private readonly TaskCompletionSource<T> _tcs = new();
     private readonly List<StepAttemptFailure> _failures = [.. history.Failures];
     private int _attentions = history.AttentionCount;
+    // The completed entry this live attempt posted, with its payload already read back.
+    private (JournalEntry? Entry, T Value) _recorded;
 
     public Task<T> Task => _tcs.Task;
 
@@ -25,18 +27,20 @@ internal sealed class StepOperation<T>(int sequence, string name, Func<StepConte
 
     public override RecoveryPointData? RecoveryPoint() => new("step", Name, Sequence, _failures.Count + 1);
 
-    public override void DeliverRecorded(JournalEntry entry, RunExecutor executor)
+    protected override void Complete(JournalEntry entry)
     {
-        IsDone = true;
-        if (entry.Kind == JournalEntryKind.StepCompleted)
-        {
-            var value = entry.Payload is null ? default! : KeelJson.Deserialize<T>(entry.Payload, executor.SerializerOptions)!;
-            _tcs.TrySetResult(value);
-        }
-        else
+        if (entry.Kind != JournalEntryKind.StepCompleted)
         {
             _tcs.TrySetException(new StepFailedException(Name, entry.Attempt, entry.Error ?? new ErrorInfo("Unknown", "no error recorded")));
+            return;
         }
+        // The value read back from the entry, as on replay; read on the body's thread when the attempt was recorded (a
+        // value that does not read back fails the attempt there). A recorded value that no longer reads (the type
+        // changed under a journal) throws: the run's recovery fails and it is held, not driven down another path.
+        var value = ReferenceEquals(entry, _recorded.Entry) ? _recorded.Value
+            : entry.Payload is null ? default! : KeelJson.Deserialize<T>(entry.Payload, Host.SerializerOptions)!;
+        _recorded = default;
+        _tcs.TrySetResult(value);
     }
 
     public override void Cancel(CancellationToken token)
@@ -45,32 +49,36 @@ internal sealed class StepOperation<T>(int sequence, string name, Func<StepConte
         _tcs.TrySetCanceled(token);
     }
 
-    public override void Start(RunExecutor executor)
+    public override void Start()
     {
         IsStarted = true;
-        _ = System.Threading.Tasks.Task.Run(() => RunAsync(executor));
+        _ = System.Threading.Tasks.Task.Run(RunAsync);
     }
 
-    private async Task RunAsync(RunExecutor executor)
+    private async Task RunAsync()
     {
         // A cleanup step (a non-cancellable scope) runs on after the run is cancelled; only shutdown stops it.
-        var token = IsCleanup ? executor.AbortToken : executor.RunToken;
+        var token = Token;
         try
         {
-            if (await SettleBeforeFirstAttemptAsync(executor, token) is { } settled)
+            if (await SettleBeforeFirstAttemptAsync(token) is { } settled)
             {
-                PostResolvedOutcome(executor, settled);
+                PostResolvedOutcome(settled);
                 return;
             }
-            await RunAttemptsAsync(executor, token);
+            await RunAttemptsAsync(token);
         }
-        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        catch (OperationCanceledException) when (token.IsCancellationRequested || Host.AbortToken.IsCancellationRequested)
         {
             // the run is going away; nothing to record
         }
+        catch (LeaseLostException)
+        {
+            // the executor dropped the run: another worker continues it
+        }
         catch (Exception ex)
         {
-            executor.Fault(ex);
+            Host.Fault(ex);
         }
     }
 
@@ -78,7 +86,7 @@ internal sealed class StepOperation<T>(int sequence, string name, Func<StepConte
     /// What must be settled before the body may run: a resolution journaled before a crash, an attempt whose outcome
     /// is unknown, a precondition. Returns a resolution that completes or fails the step, or null to run attempts.
     /// </summary>
-    private async Task<StepResolutionData?> SettleBeforeFirstAttemptAsync(RunExecutor executor, CancellationToken token)
+    private async Task<StepResolutionData?> SettleBeforeFirstAttemptAsync(CancellationToken token)
     {
         if (history.PendingResolution is { } pending)
         {
@@ -87,23 +95,22 @@ internal sealed class StepOperation<T>(int sequence, string name, Func<StepConte
         if (history.UnknownAttempt is { } unknown)
         {
             var resolution = history.Attention is null && options.CheckUnknownOutcome is not null
-                ? await CheckUnknownOutcomeAsync(executor, unknown, token)
+                ? await CheckUnknownOutcomeAsync(unknown, token)
                 : null;
-            resolution ??= await AskPersonAsync(executor, history.Attention, UnknownOutcomeReason(executor, unknown, null), token);
+            resolution ??= await AskPersonAsync(history.Attention, UnknownOutcome(unknown, null), token);
             return Apply(resolution, unknown);
         }
         if (history.Attention is { } attention)
         {
-            return Apply(await AskPersonAsync(executor, attention, attention.Payload ?? "", token), null);
+            return Apply(await AskPersonAsync(attention, AttentionReason.FromEntry(attention), token), null);
         }
         if (options.Requires.Count > 0 && !history.GuardOverridden && _failures.Count == 0)
         {
             var missing = options.Requires.Where(g => !g.Holds(journalSoFar)).Select(g => g.Description).ToList();
             if (missing.Count > 0)
             {
-                var reason = $"Precondition not met for step '{Name}': {string.Join("; ", missing)}. Its body did not run. " +
-                             $"Resolve it: keel resolve {executor.RunId} --retry (run it anyway) | --complete-with JSON | --fail REASON.";
-                return Apply(await AskPersonAsync(executor, null, reason, token), null);
+                var reason = new AttentionReason { Kind = AttentionKind.PreconditionNotMet, Step = Name, Position = Sequence, Unmet = missing };
+                return Apply(await AskPersonAsync(null, reason, token), null);
             }
         }
         return null;
@@ -112,31 +119,30 @@ internal sealed class StepOperation<T>(int sequence, string name, Func<StepConte
     /// <summary>A retry goes on to the next attempt (the unknown one counted as failed); complete and fail settle the step.</summary>
     private StepResolutionData? Apply(StepResolutionData resolution, JournalEntry? unknown)
     {
-        AttentionReason = null;
+        AttentionNote = null;
         if (resolution.Action != StepResolutionAction.Retry)
         {
             return resolution;
         }
         if (unknown is not null && !_failures.Any(f => f.Attempt == unknown.Attempt))
         {
-            _failures.Add(new StepAttemptFailure(unknown.Attempt, new ErrorInfo("Keel.OutcomeUnknown",
-                $"The process stopped while attempt {unknown.Attempt} ran; its outcome is unknown. Retried on the decision of {resolution.By ?? "someone"}" +
-                (resolution.Reason is { } why ? $": {why}" : ".")), unknown.StartedAt ?? unknown.RecordedAt, resolution.At, null));
+            _failures.Add(StepHistory.UnknownAttemptRetried(unknown, resolution));
         }
         return null;
     }
 
-    private string UnknownOutcomeReason(RunExecutor executor, JournalEntry unknown, string? checkNote) =>
-        $"Outcome unknown: the process stopped while '{Name}' was running (attempt {unknown.Attempt}, started {unknown.StartedAt ?? unknown.RecordedAt:u}); " +
-        $"its body is not run again on its own.{(checkNote is null ? "" : $" The outcome check said: {checkNote}.")} " +
-        $"Resolve it: keel resolve {executor.RunId} --retry | --complete-with JSON | --fail REASON.";
+    private AttentionReason UnknownOutcome(JournalEntry unknown, string? checkNote) => new()
+    {
+        Kind = AttentionKind.OutcomeUnknown, Step = Name, Position = Sequence, Attempt = unknown.Attempt,
+        AttemptStartedAt = unknown.StartedAt ?? unknown.RecordedAt, Detail = checkNote,
+    };
 
     /// <summary>Runs the step's outcome check; returns its resolution (journaled), or null when it could not tell.</summary>
-    private async Task<StepResolutionData?> CheckUnknownOutcomeAsync(RunExecutor executor, JournalEntry unknown, CancellationToken token)
+    private async Task<StepResolutionData?> CheckUnknownOutcomeAsync(JournalEntry unknown, CancellationToken token)
     {
-        var context = NewContext(executor, unknown.Attempt, token);
+        var context = NewContext(unknown.Attempt, token);
         UnknownOutcomeCheck check;
-        executor.BodyStarted();
+        Host.BodyStarted();
         try
         {
             check = await options.CheckUnknownOutcome!(context);
@@ -147,7 +153,7 @@ internal sealed class StepOperation<T>(int sequence, string name, Func<StepConte
         }
         finally
         {
-            executor.BodyFinished();
+            Host.BodyFinished();
         }
         StepResolutionData resolution;
         switch (check.Kind)
@@ -156,45 +162,46 @@ internal sealed class StepOperation<T>(int sequence, string name, Func<StepConte
                 string result;
                 try
                 {
-                    result = KeelJson.Serialize((T?)check.Result, executor.SerializerOptions);
+                    result = KeelJson.Serialize((T?)check.Result, Host.SerializerOptions);
                 }
                 catch (Exception ex) when (ex is InvalidCastException or NotSupportedException or JsonException)
                 {
-                    return await AskPersonAsync(executor, null, UnknownOutcomeReason(executor, unknown,
+                    return await AskPersonAsync(null, UnknownOutcome(unknown,
                         $"the effect happened, but its result is not a {typeof(T).Name}: {ex.Message}"), token);
                 }
-                resolution = new StepResolutionData(StepResolutionAction.Complete, result, check.Note, "outcome check", executor.Now);
+                resolution = new StepResolutionData(StepResolutionAction.Complete, result, check.Note, "outcome check", Host.Now);
                 break;
             case UnknownOutcomeKind.DidNotHappen:
-                resolution = new StepResolutionData(StepResolutionAction.Retry, null, check.Note, "outcome check", executor.Now);
+                resolution = new StepResolutionData(StepResolutionAction.Retry, null, check.Note, "outcome check", Host.Now);
                 break;
             default:
-                return await AskPersonAsync(executor, null, UnknownOutcomeReason(executor, unknown, check.Note), token);
+                return await AskPersonAsync(null, UnknownOutcome(unknown, check.Note), token);
         }
-        await executor.AppendInternalAsync(ResolvedEntry(executor, resolution), token);
+        await Host.RecordAsync(ResolvedEntry(resolution), token);
         return resolution;
     }
 
     /// <summary>
-    /// Hands the step to a person: journals why (once), waits for <c>keel resolve</c> (the run is released as
-    /// NeedsAttention meanwhile) and journals their decision.
+    /// Hands the step to a person: journals why (once, as structured facts), waits for their decision (the run is
+    /// released as NeedsAttention meanwhile) and journals it.
     /// </summary>
-    private async Task<StepResolutionData> AskPersonAsync(RunExecutor executor, JournalEntry? recorded, string reason, CancellationToken token)
+    private async Task<StepResolutionData> AskPersonAsync(JournalEntry? recorded, AttentionReason reason, CancellationToken token)
     {
         if (recorded is null)
         {
-            await executor.AppendInternalAsync(new JournalEntry
+            await Host.RecordAsync(new JournalEntry
             {
-                Sequence = Sequence, Kind = JournalEntryKind.StepNeedsAttention, Name = Name, RecordedAt = executor.Now, Payload = reason,
+                Sequence = Sequence, Kind = JournalEntryKind.StepNeedsAttention, Name = Name, RecordedAt = Host.Now, Payload = reason.ToJson(),
+                Attempt = reason.Attempt,
             }, token);
             _attentions++;
         }
         // The waiter is registered before the step counts as waiting: a release must name the signal it waits for.
         var waiter = new ResolutionWaiter(this, StepResolutionData.SignalName(Sequence, _attentions));
-        executor.AddSignalWaiter(waiter);
-        AttentionReason = reason;
+        Host.AddSignalWaiter(waiter);
+        AttentionNote = reason.ToString();
         WaitingUntil = DateTimeOffset.MaxValue; // nothing to do until a person decides: the run may be released
-        executor.Post(InboxItem.Wake);
+        Host.Wake();
         (StepResolutionData Resolution, long SignalId) decision;
         try
         {
@@ -205,30 +212,29 @@ internal sealed class StepOperation<T>(int sequence, string name, Func<StepConte
             WaitingUntil = null;
         }
         // Journaled, with the signal consumed in the same transaction, before the step acts on it.
-        await executor.AppendInternalAsync(ResolvedEntry(executor, decision.Resolution), token, decision.SignalId);
+        await Host.RecordAsync(ResolvedEntry(decision.Resolution), token, decision.SignalId);
         return decision.Resolution;
     }
 
-    private JournalEntry ResolvedEntry(RunExecutor executor, StepResolutionData resolution) => new()
+    private JournalEntry ResolvedEntry(StepResolutionData resolution) => new()
     {
-        Sequence = Sequence, Kind = JournalEntryKind.StepResolved, Name = Name, RecordedAt = executor.Now, Payload = resolution.ToJson(),
+        Sequence = Sequence, Kind = JournalEntryKind.StepResolved, Name = Name, RecordedAt = Host.Now, Payload = resolution.ToJson(),
     };
 
     /// <summary>Journals and delivers the outcome a resolution gave the step.</summary>
-    private void PostResolvedOutcome(RunExecutor executor, StepResolutionData resolution)
+    private void PostResolvedOutcome(StepResolutionData resolution)
     {
         var attempt = _failures.Count + 1;
         if (resolution.Action == StepResolutionAction.Complete)
         {
             try
             {
-                var value = resolution.Result is null ? default! : KeelJson.Deserialize<T>(resolution.Result, executor.SerializerOptions)!;
-                var completed = new JournalEntry
+                _ = resolution.Result is null ? default : KeelJson.Deserialize<T>(resolution.Result, Host.SerializerOptions);
+                PostOutcome(new JournalEntry
                 {
-                    Sequence = Sequence, Kind = JournalEntryKind.StepCompleted, Name = Name, Attempt = attempt, RecordedAt = executor.Now,
+                    Sequence = Sequence, Kind = JournalEntryKind.StepCompleted, Name = Name, Attempt = attempt, RecordedAt = Host.Now,
                     Payload = resolution.Result ?? "null",
-                };
-                executor.Post(new InboxItem(InboxItemKind.Outcome, this, completed, () => Deliver(value)));
+                });
                 return;
             }
             catch (JsonException ex)
@@ -242,29 +248,27 @@ internal sealed class StepOperation<T>(int sequence, string name, Func<StepConte
         }
         var error = new ErrorInfo("Keel.ResolvedAsFailed", $"Step '{Name}' was resolved as failed by {resolution.By ?? "someone"}" +
                                                           (resolution.Reason is { } why ? $": {why}" : ".")) { IsTerminal = true };
-        var failed = new JournalEntry
+        PostOutcome(new JournalEntry
         {
-            Sequence = Sequence, Kind = JournalEntryKind.StepFailed, Name = Name, Attempt = attempt, RecordedAt = executor.Now, Error = error,
-        };
-        var exception = new StepFailedException(Name, attempt, error);
-        executor.Post(new InboxItem(InboxItemKind.Outcome, this, failed, () => Fail(exception)));
+            Sequence = Sequence, Kind = JournalEntryKind.StepFailed, Name = Name, Attempt = attempt, RecordedAt = Host.Now, Error = error,
+        });
     }
 
-    private async Task RunAttemptsAsync(RunExecutor executor, CancellationToken token)
+    private async Task RunAttemptsAsync(CancellationToken token)
     {
         var attempt = _failures.Count + 1;
         if (_failures.Count > 0 && _failures[^1].RetryAt is { } due)
         {
-            await WaitUntilAsync(executor, due, token); // durable backoff: resumes the recorded schedule
+            await WaitUntilAsync(due, token); // durable backoff: resumes the recorded schedule
         }
-        while (!executor.IsDraining)
+        while (!Host.IsDraining)
         {
             // Counted as in flight until its outcome is posted or journaled, so a drain waits for it.
-            executor.BodyStarted();
+            Host.BodyStarted();
             DateTimeOffset retryAt;
             try
             {
-                var next = await RunAndRecordAttemptAsync(executor, attempt, token);
+                var next = await RunAndRecordAttemptAsync(attempt, token);
                 if (next is null)
                 {
                     return;
@@ -273,20 +277,20 @@ internal sealed class StepOperation<T>(int sequence, string name, Func<StepConte
             }
             finally
             {
-                executor.BodyFinished();
+                Host.BodyFinished();
             }
-            await WaitUntilAsync(executor, retryAt, token);
+            await WaitUntilAsync(retryAt, token);
             attempt++;
         }
     }
 
-    private async Task WaitUntilAsync(RunExecutor executor, DateTimeOffset due, CancellationToken token)
+    private async Task WaitUntilAsync(DateTimeOffset due, CancellationToken token)
     {
         WaitingUntil = due;
-        executor.Post(InboxItem.Wake); // the executor may release the run from memory until it is due
+        Host.Wake(); // the executor may release the run from memory until it is due
         try
         {
-            await executor.DelayUntilAsync(due, token);
+            await Host.DelayUntilAsync(due, token);
         }
         finally
         {
@@ -295,111 +299,129 @@ internal sealed class StepOperation<T>(int sequence, string name, Func<StepConte
     }
 
     /// <summary>Runs one attempt and records its outcome; returns when the next attempt is due, or null when done.</summary>
-    private async Task<DateTimeOffset?> RunAndRecordAttemptAsync(RunExecutor executor, int attempt, CancellationToken token)
+    private async Task<DateTimeOffset?> RunAndRecordAttemptAsync(int attempt, CancellationToken token)
     {
-        await executor.WaitForSuspectsAsync(token);
-        await executor.StepSlots.WaitAsync(token); // the run's limit on bodies executing at once
+        await Host.WaitForSuspectsAsync(token);
+        await Host.StepSlots.WaitAsync(token); // the run's limit on bodies executing at once
         AttemptError? error;
         T? result;
         DateTimeOffset startedAt;
         try
         {
-            if (!executor.MayStartWork())
+            if (!Host.MayStartWork())
             {
                 return null; // the lease may have lapsed: another worker may run this step; this one starts nothing
             }
-            startedAt = executor.Now;
+            startedAt = Host.Now;
             if (options.Effect == StepEffect.AtMostOnce)
             {
                 // Committed before the body runs: after a crash, the journal tells that this attempt may have acted.
-                await executor.AppendInternalAsync(new JournalEntry
+                await Host.RecordAsync(new JournalEntry
                 {
                     Sequence = Sequence, Kind = JournalEntryKind.StepStarted, Name = Name, Attempt = attempt, RecordedAt = startedAt, StartedAt = startedAt,
                 }, token);
             }
-            (result, error) = await RunOneAttemptAsync(executor, attempt, token);
+            (result, error) = await RunOneAttemptAsync(attempt, token);
         }
         finally
         {
-            executor.StepSlots.Release();
+            Host.StepSlots.Release();
         }
         if (token.IsCancellationRequested)
         {
             return null; // cancelled or shutting down: the outcome is not this step's to record
         }
+        var payload = "";
+        T readBack = default!;
         if (error is null)
         {
-            string payload;
-            try
+            error = Record(result, out payload, out readBack);
+        }
+        if (error is null)
+        {
+            var completed = new JournalEntry
             {
-                payload = KeelJson.Serialize(result, executor.SerializerOptions);
-                PayloadLimits.Check(payload, executor.Limits.MaxResultBytes, nameof(PayloadLimits.MaxResultBytes), (Name, executor.RunId),
-                    static s => $"result of step '{s.Name}' of run '{s.RunId}'");
-            }
-            catch (Exception ex) when (ex is NotSupportedException or JsonException)
-            {
-                error = new AttemptError(new ErrorInfo(ex.GetType().FullName!, $"The result of step '{Name}' cannot be serialized: {ex.Message}") { IsTerminal = true }, null);
-                payload = "";
-            }
-            catch (PayloadTooLargeException ex)
-            {
-                // Not retried: the next attempt's result would be as large.
-                error = new AttemptError(new ErrorInfo(ex.GetType().FullName!, ex.Message) { IsTerminal = true }, null);
-                payload = "";
-            }
-            if (error is null)
-            {
-                var completed = new JournalEntry
-                {
-                    Sequence = Sequence, Kind = JournalEntryKind.StepCompleted, Name = Name, Attempt = attempt,
-                    StartedAt = startedAt, RecordedAt = executor.Now, Payload = payload,
-                };
-                executor.PostFromBody(new InboxItem(InboxItemKind.Outcome, this, completed, () => Deliver(result!)));
-                return null;
-            }
+                Sequence = Sequence, Kind = JournalEntryKind.StepCompleted, Name = Name, Attempt = attempt,
+                StartedAt = startedAt, RecordedAt = Host.Now, Payload = payload,
+            };
+            _recorded = (completed, readBack);
+            Host.PostFromBody(new InboxItem(InboxItemKind.Outcome, this, completed));
+            return null;
         }
 
         if (error.IsTerminal || attempt >= policy.MaxAttempts)
         {
-            var failed = new JournalEntry
+            Host.PostFromBody(new InboxItem(InboxItemKind.Outcome, this, new JournalEntry
             {
                 Sequence = Sequence, Kind = JournalEntryKind.StepFailed, Name = Name, Attempt = attempt,
-                StartedAt = startedAt, RecordedAt = executor.Now, Error = error.Info,
-            };
-            var exception = new StepFailedException(Name, attempt, error.Info);
-            executor.PostFromBody(new InboxItem(InboxItemKind.Outcome, this, failed, () => Fail(exception)));
+                StartedAt = startedAt, RecordedAt = Host.Now, Error = error.Info,
+            }));
             return null;
         }
 
-        var now = executor.Now;
+        var now = Host.Now;
         var retryAt = now + (error.RetryAfter ?? policy.DelayAfter(attempt));
-        var failure = new JournalEntry
+        await Host.RecordAsync(new JournalEntry
         {
             Sequence = Sequence, Kind = JournalEntryKind.StepAttemptFailed, Name = Name, Attempt = attempt,
             StartedAt = startedAt, RecordedAt = now, Error = error.Info, RetryAt = retryAt,
-        };
-        await executor.AppendInternalAsync(failure, token);
+        }, token);
         _failures.Add(new StepAttemptFailure(attempt, error.Info, startedAt, now, retryAt));
-        executor.OnStepRetrying(this, attempt, error.Info, retryAt);
+        Host.OnStepRetrying(Name, attempt, error.Info, retryAt);
         return retryAt;
     }
 
-    private StepContext NewContext(RunExecutor executor, int attempt, CancellationToken token) =>
-        new(executor.RunId, Name, Sequence, attempt, _failures.Count == 0 ? [] : [.. _failures], token, options.Effect, options.IdempotencyKey);
+    /// <summary>
+    /// The result as it is journaled, and read back as the workflow will see it (live and on every replay alike). A
+    /// result that cannot be written, is too large, or does not read back as <typeparamref name="T"/> fails the attempt
+    /// for good: another attempt would produce the same.
+    /// </summary>
+    private AttemptError? Record(T? result, out string payload, out T readBack)
+    {
+        payload = "";
+        readBack = default!;
+        try
+        {
+            payload = KeelJson.Serialize(result, Host.SerializerOptions);
+            PayloadLimits.Check(payload, Host.Limits.MaxResultBytes, nameof(PayloadLimits.MaxResultBytes), (Name, Host.RunId),
+                static s => $"result of step '{s.Name}' of run '{s.RunId}'");
+        }
+        catch (Exception ex) when (ex is NotSupportedException or JsonException or InvalidOperationException)
+        {
+            return new AttemptError(new ErrorInfo(ex.GetType().FullName!, $"The result of step '{Name}' cannot be serialized: {ex.Message}") { IsTerminal = true }, null);
+        }
+        catch (PayloadTooLargeException ex)
+        {
+            return new AttemptError(new ErrorInfo(ex.GetType().FullName!, ex.Message) { IsTerminal = true }, null);
+        }
+        try
+        {
+            readBack = KeelJson.Deserialize<T>(payload, Host.SerializerOptions)!;
+            return null;
+        }
+        catch (Exception ex) when (ex is NotSupportedException or JsonException or InvalidOperationException)
+        {
+            return new AttemptError(new ErrorInfo(ex.GetType().FullName!,
+                $"The result of step '{Name}' does not read back from its JSON as {typeof(T).Name}, so a replay could not return it: {ex.Message}") { IsTerminal = true }, null);
+        }
+    }
 
-    private async Task<(T? Result, AttemptError? Error)> RunOneAttemptAsync(RunExecutor executor, int attempt, CancellationToken runToken)
+    private StepContext NewContext(int attempt, CancellationToken token) =>
+        new(Host.RunId, Name, Sequence, attempt, _failures.Count == 0 ? [] : [.. _failures], token, options.Effect, options.IdempotencyKey);
+
+    private async Task<(T? Result, AttemptError? Error)> RunOneAttemptAsync(int attempt, CancellationToken runToken)
     {
         // With a timeout, the attempt's token fires on the run's token or, measured on the worker's TimeProvider, on
         // the timeout. Without one (the common case) the body gets the run's token and nothing is allocated.
-        using var timeoutCts = policy.AttemptTimeout is { } timeout ? new CancellationTokenSource(timeout, executor.TimeProvider) : null;
+        using var timeoutCts = policy.AttemptTimeout is { } timeout ? new CancellationTokenSource(timeout, Host.TimeProvider) : null;
         using var attemptCts = timeoutCts is null ? null : CancellationTokenSource.CreateLinkedTokenSource(runToken, timeoutCts.Token);
-        var context = NewContext(executor, attempt, attemptCts?.Token ?? runToken);
+        var context = NewContext(attempt, attemptCts?.Token ?? runToken);
         var stopwatch = Stopwatch.StartNew();
-        using var activity = executor.StartStepActivity(this, attempt);
+        using var activity = Host.StartStepActivity(Name, Sequence, attempt);
         Task<T>? bodyTask = null;
         try
         {
-            executor.StepStarting?.Invoke(context);
+            Host.StepStarting?.Invoke(context);
             bodyTask = body(context);
             // One clock decides a timeout: the attempt token. A body that ignores it is abandoned when it fires.
             var result = attemptCts is null ? await bodyTask : await bodyTask.WaitAsync(attemptCts.Token);
@@ -412,7 +434,7 @@ internal sealed class StepOperation<T>(int sequence, string name, Func<StepConte
             var timedOut = ex is OperationCanceledException && timeoutCts is { IsCancellationRequested: true };
             var info = timedOut
                 ? new ErrorInfo(typeof(TimeoutException).FullName!, $"Attempt {attempt} of step '{Name}' timed out after {policy.AttemptTimeout}.")
-                : executor.Limits.Cap(ErrorInfo.FromException(ex)) with { IsTerminal = policy.IsNonRetryable(ex) };
+                : Host.Limits.Cap(ErrorInfo.FromException(ex)) with { IsTerminal = policy.IsNonRetryable(ex) };
             return (default, new AttemptError(info, (ex as RetryableStepException)?.RetryAfter));
         }
         catch (Exception) when (runToken.IsCancellationRequested)
@@ -427,18 +449,6 @@ internal sealed class StepOperation<T>(int sequence, string name, Func<StepConte
             }
             KeelTelemetry.StepDuration.Record(stopwatch.Elapsed.TotalSeconds);
         }
-    }
-
-    private void Deliver(T result)
-    {
-        IsDone = true;
-        _tcs.TrySetResult(result);
-    }
-
-    private void Fail(Exception exception)
-    {
-        IsDone = true;
-        _tcs.TrySetException(exception);
     }
 
     private sealed record AttemptError(ErrorInfo Info, TimeSpan? RetryAfter)
@@ -462,11 +472,11 @@ internal sealed class StepOperation<T>(int sequence, string name, Func<StepConte
 
         public bool TryResolve() => !step.IsDone && Interlocked.Exchange(ref _resolved, 1) == 0;
 
-        public void Received(StoredSignal signal, RunExecutor executor)
+        public void Received(StoredSignal signal)
         {
             // At once, on the executor's loop: the step is no longer waiting, so the run is not released meanwhile.
             step.WaitingUntil = null;
-            step.AttentionReason = null;
+            step.AttentionNote = null;
             StepResolutionData resolution;
             try
             {

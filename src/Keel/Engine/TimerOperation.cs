@@ -1,7 +1,7 @@
 namespace Keel.Engine;
 
 /// <summary>A durable timer. Its fire time derives from the replay-safe clock, so only the firing is journaled.</summary>
-internal sealed class TimerOperation(int sequence, string name, DateTimeOffset due) : Operation(sequence, name)
+internal sealed class TimerOperation(IOperationHost host, int sequence, string name, DateTimeOffset due) : Operation(host, sequence, name)
 {
     // Synchronous continuations, as for steps: delivery order is journal order.
     private readonly TaskCompletionSource _tcs = new();
@@ -10,7 +10,7 @@ internal sealed class TimerOperation(int sequence, string name, DateTimeOffset d
 
     public override string Describe() => $"timer '{Name}'";
 
-    public override void DeliverRecorded(JournalEntry entry, RunExecutor executor) => Fire();
+    protected override void Complete(JournalEntry entry) => _tcs.TrySetResult();
 
     public override void Cancel(CancellationToken token)
     {
@@ -18,33 +18,26 @@ internal sealed class TimerOperation(int sequence, string name, DateTimeOffset d
         _tcs.TrySetCanceled(token);
     }
 
-    public override void Start(RunExecutor executor)
+    public override void Start()
     {
         IsStarted = true;
-        _ = WaitAsync(executor);
+        _ = WaitAsync();
     }
 
-    private async Task WaitAsync(RunExecutor executor)
+    private async Task WaitAsync()
     {
-        var token = IsCleanup ? executor.AbortToken : executor.RunToken;
+        var token = Token;
         try
         {
             WaitingUntil = due;
-            executor.Post(InboxItem.Wake); // the executor may release the run from memory until the timer is due
-            await executor.DelayUntilAsync(due, token);
+            Host.Wake(); // the executor may release the run from memory until the timer is due
+            await Host.DelayUntilAsync(due, token);
             WaitingUntil = null;
-            var fired = new JournalEntry { Sequence = Sequence, Kind = JournalEntryKind.TimerFired, Name = Name, RecordedAt = executor.Now, StartedAt = due };
-            executor.Post(new InboxItem(InboxItemKind.Outcome, this, fired, Fire));
+            PostOutcome(new JournalEntry { Sequence = Sequence, Kind = JournalEntryKind.TimerFired, Name = Name, RecordedAt = Host.Now, StartedAt = due });
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
             // the run is going away; the timer is journaled only when it fires
         }
-    }
-
-    private void Fire()
-    {
-        IsDone = true;
-        _tcs.TrySetResult();
     }
 }

@@ -36,9 +36,11 @@ public static class KeelServiceCollectionExtensions
         services.AddSingleton(builder.Registry);
         services.AddSingleton<RunNotifier>();
         services.AddSingleton(storeFactory);
+        var runWorker = builder.RunWorker;
         services.AddSingleton(sp => new KeelClient(sp.GetRequiredService<IWorkflowStore>(), sp.GetRequiredService<IOptions<KeelOptions>>().Value,
-            sp.GetRequiredService<WorkflowRegistry>(), sp.GetRequiredService<RunNotifier>(), sp.GetRequiredService<TimeProvider>()));
-        if (builder.RunWorker)
+            sp.GetRequiredService<WorkflowRegistry>(), sp.GetRequiredService<RunNotifier>(), sp.GetRequiredService<TimeProvider>(),
+            runWorker ? sp.GetRequiredService<KeelWorker>() : null)); // eager start: the worker of this process, if it has one
+        if (runWorker)
         {
             services.AddSingleton<KeelWorker>();
             services.AddHostedService(sp => sp.GetRequiredService<KeelWorker>());

@@ -51,7 +51,7 @@ public sealed record AttentionReason
     public override string ToString() => Kind switch
     {
         AttentionKind.OutcomeUnknown =>
-            $"Outcome unknown: the process stopped while step '{Step}' was running (attempt {Attempt}" +
+            $"Outcome unknown: the process stopped while '{Step}' was running (attempt {Attempt}" +
             (AttemptStartedAt is { } at ? $", started {at:u}" : "") + "); its body is not run again on its own." +
             (Detail is { } note ? $" The outcome check said: {note}." : ""),
         AttentionKind.PreconditionNotMet =>
