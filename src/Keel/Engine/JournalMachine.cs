@@ -315,6 +315,43 @@ internal sealed class JournalMachine
         };
     }
 
+    /// <summary>
+    /// Matches the signals in the run's inbox to its waits, in position order: each wait takes the oldest signal of its
+    /// name. A signal whose payload the wait cannot read is set aside (its rejection is to be journaled, the signal
+    /// consumed) and the wait looks at the next one. Taken signals are removed from <paramref name="inbox"/>; a wait is
+    /// claimed (<see cref="ISignalWaiter.TryResolve"/>) before it takes one, so a deadline that won first keeps it out.
+    /// </summary>
+    public static List<SignalMatch> MatchSignals(List<ISignalWaiter> waiters, List<StoredSignal> inbox, DateTimeOffset now)
+    {
+        var matches = new List<SignalMatch>();
+        waiters.Sort((a, b) => a.Sequence.CompareTo(b.Sequence));
+        foreach (var waiter in waiters)
+        {
+            int index;
+            while ((index = inbox.FindIndex(s => string.Equals(s.Name, waiter.InboxName, StringComparison.Ordinal))) >= 0)
+            {
+                var signal = inbox[index];
+                if (waiter.Rejects(signal) is { } error)
+                {
+                    inbox.RemoveAt(index);
+                    matches.Add(new SignalMatch(waiter, signal, new JournalEntry
+                    {
+                        Sequence = waiter.Sequence, Kind = JournalEntryKind.SignalRejected, Name = signal.Name, RecordedAt = now,
+                        StartedAt = signal.SentAt, Payload = signal.Payload, Error = error,
+                    }));
+                    continue;
+                }
+                if (waiter.TryResolve())
+                {
+                    inbox.RemoveAt(index);
+                    matches.Add(new SignalMatch(waiter, signal, null));
+                }
+                break;
+            }
+        }
+        return matches;
+    }
+
     // ---- Ending -------------------------------------------------------------------------------------------------------
 
     /// <summary>The entry and run change that end the run (with its parent told, in the same transaction, if it is a child).</summary>
@@ -427,6 +464,9 @@ internal sealed record BatchPlan(List<JournalEntry> Entries, RunUpdate? Change, 
 {
     public bool WritesAnything => Entries.Count > 0 || Change is not null;
 }
+
+/// <summary>A signal matched to a wait: taken, or set aside (<see cref="Rejected"/>: the entry to journal).</summary>
+internal readonly record struct SignalMatch(ISignalWaiter Waiter, StoredSignal Signal, JournalEntry? Rejected);
 
 /// <summary>A wait for a signal, as a release records it: the inbox name and the payload kinds the waiting code can read.</summary>
 internal readonly record struct SignalWait(string Name, IReadOnlyList<string>? PayloadKinds);

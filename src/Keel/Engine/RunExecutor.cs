@@ -616,34 +616,18 @@ internal sealed class RunExecutor : IOperationHost, IDisposable
             var stored = await _services.Store.GetSignalsAsync(RunId, token);
             _signals = [.. stored.Where(s => !_takenSignals.Contains(s.Id))];
         }
-        _signalWaiters.Sort((a, b) => a.Sequence.CompareTo(b.Sequence));
-        foreach (var waiter in _signalWaiters)
+        foreach (var match in JournalMachine.MatchSignals(_signalWaiters, _signals, Now))
         {
-            int index;
-            while ((index = _signals.FindIndex(s => string.Equals(s.Name, waiter.InboxName, StringComparison.Ordinal))) >= 0)
+            _takenSignals.Add(match.Signal.Id);
+            if (match.Rejected is { } rejected)
             {
-                var signal = _signals[index];
-                if (waiter.Rejects(signal) is { } error)
-                {
-                    // Set aside, journaled and consumed in one transaction: the run goes on waiting for one that fits.
-                    _signals.RemoveAt(index);
-                    _takenSignals.Add(signal.Id);
-                    var rejected = new JournalEntry
-                    {
-                        Sequence = waiter.Sequence, Kind = JournalEntryKind.SignalRejected, Name = signal.Name, RecordedAt = Now,
-                        StartedAt = signal.SentAt, Payload = signal.Payload, Error = error,
-                    };
-                    waiter.Rejected(rejected);
-                    Post(new InboxItem(InboxItemKind.Record, Entry: rejected, ConsumedSignal: signal.Id));
-                    continue;
-                }
-                if (waiter.TryResolve())
-                {
-                    _signals.RemoveAt(index);
-                    _takenSignals.Add(signal.Id);
-                    waiter.Received(signal);
-                }
-                break;
+                // Set aside, journaled and consumed in one transaction: the run goes on waiting for one that fits.
+                match.Waiter.Rejected(rejected);
+                Post(new InboxItem(InboxItemKind.Record, Entry: rejected, ConsumedSignal: match.Signal.Id));
+            }
+            else
+            {
+                match.Waiter.Received(match.Signal);
             }
         }
         _signalWaiters.RemoveAll(w => w.IsResolved);
