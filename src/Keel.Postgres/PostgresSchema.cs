@@ -176,6 +176,15 @@ internal static class PostgresSchema
         """
         ALTER TABLE runs ADD COLUMN waiting_kinds text;
         """,
+
+        // 12: steps' default idempotency keys no longer move when other steps are added (run id and step name instead of run id
+        // and position): runs in flight keep the keys their steps used, marked by version -1 of the change "keel.idempotency-key"
+        """
+        INSERT INTO journal (run_id, idx, seq, kind, name, recorded_at, payload)
+        SELECT run_id, next_index, 0, 'VersionMarker', 'keel.idempotency-key', created_at, '-1'
+        FROM runs WHERE status NOT IN ('Completed', 'Failed', 'Cancelled');
+        UPDATE runs SET next_index = next_index + 1 WHERE status NOT IN ('Completed', 'Failed', 'Cancelled');
+        """,
     ];
 
     public static int LatestVersion => Migrations.Length;

@@ -127,6 +127,15 @@ internal static class SqliteSchema
         """
         ALTER TABLE runs ADD COLUMN waiting_kinds TEXT;
         """,
+
+        // 11: steps' default idempotency keys no longer move when other steps are added (run id and step name instead of run id
+        // and position): runs in flight keep the keys their steps used, marked by version -1 of the change "keel.idempotency-key"
+        """
+        INSERT INTO journal (run_id, idx, seq, kind, name, recorded_at, payload)
+        SELECT r.run_id, COALESCE((SELECT MAX(j.idx) + 1 FROM journal j WHERE j.run_id = r.run_id), 0), 0, 'VersionMarker',
+               'keel.idempotency-key', r.created_at, '-1'
+        FROM runs r WHERE r.status NOT IN ('Completed', 'Failed', 'Cancelled');
+        """,
     ];
 
     public static int LatestVersion => Migrations.Length;

@@ -71,4 +71,9 @@ public enum JournalEntryKind
     /// <summary>A signal whose payload does not fit the type its wait expects was taken from the inbox and set aside (payload:
     /// the signal's payload; error: why); the wait goes on for one that fits.</summary>
     SignalRejected,
+
+    /// <summary>The run took a version of a change (<see cref="WorkflowContext.GetVersion"/>): the name is the change's id,
+    /// the payload the version. Not delivered and in no position: inserting a version check does not move the operations
+    /// after it, and a marker no code asks for any more is ignored.</summary>
+    VersionMarker,
 }

@@ -23,6 +23,9 @@ public enum OperationKind
 
     /// <summary>The run's cancellation, delivered to the workflow code.</summary>
     Cancellation,
+
+    /// <summary>A version of a change the run took (<see cref="WorkflowContext.GetVersion"/>).</summary>
+    Version,
 }
 
 /// <summary>What an entry does on replay.</summary>
@@ -46,6 +49,9 @@ public enum EntryRole
 
     /// <summary>A run-level record for people (ended, blocked, unblocked): not part of replay.</summary>
     RunRecord,
+
+    /// <summary>A version the run took of a change, read by the change's id wherever the code asks: in no position, not delivered.</summary>
+    Version,
 }
 
 /// <summary>
@@ -67,6 +73,7 @@ public static class JournalKinds
         JournalEntryKind.ApprovalRequested or JournalEntryKind.ApprovalDecided => OperationKind.Approval,
         JournalEntryKind.ChildStarted or JournalEntryKind.ChildCompleted or JournalEntryKind.ChildFailed => OperationKind.ChildRun,
         JournalEntryKind.CancelRequested => OperationKind.Cancellation,
+        JournalEntryKind.VersionMarker => OperationKind.Version,
         _ => OperationKind.None,
     };
 
@@ -83,6 +90,7 @@ public static class JournalKinds
         JournalEntryKind.ApprovalRequested or JournalEntryKind.ChildStarted => EntryRole.Marker,
         JournalEntryKind.SignalRejected => EntryRole.Rejection,
         JournalEntryKind.CancelRequested => EntryRole.Cancellation,
+        JournalEntryKind.VersionMarker => EntryRole.Version,
         _ => EntryRole.RunRecord,
     };
 
@@ -105,6 +113,7 @@ public static class JournalKinds
         OperationKind.Approval => "approval",
         OperationKind.ChildRun => "child run",
         OperationKind.Cancellation => "cancellation",
+        OperationKind.Version => "version of change",
         _ => "run",
     };
 

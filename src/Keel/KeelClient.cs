@@ -591,6 +591,32 @@ public sealed class KeelClient
         return attention.Name;
     }
 
+    /// <summary>
+    /// Exports runs with their journals (<see cref="RunArchive"/>), to keep as golden runs and replay against changed code
+    /// with no store (<c>Keel.Testing.WorkflowReplayer</c>).
+    /// </summary>
+    /// <param name="runIds">The runs.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The archive, in the order given.</returns>
+    /// <exception cref="RunNotFoundException">No run has one of the ids.</exception>
+    public async Task<RunArchive> ExportAsync(IReadOnlyCollection<string> runIds, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(runIds);
+        var runs = new List<ArchivedRun>(runIds.Count);
+        foreach (var runId in runIds)
+        {
+            RunIds.ValidateExisting(runId);
+            var run = await _store.GetRunAsync(runId, cancellationToken) ?? throw new RunNotFoundException(runId);
+            var journal = await _store.GetJournalAsync(runId, cancellationToken);
+            runs.Add(new ArchivedRun
+            {
+                RunId = run.RunId, WorkflowName = run.WorkflowName, Status = run.Status, CreatedAt = run.CreatedAt,
+                Input = run.Input is { } input ? EnsureJson(input, "The run's stored input", nameof(runIds)) : null, Journal = journal,
+            });
+        }
+        return new RunArchive { Runs = runs };
+    }
+
     private static JsonElement EnsureJson(string json, string what, string parameter)
     {
         try

@@ -93,6 +93,7 @@ public static class KeelJson
 [JsonSerializable(typeof(RecoveryPointData))]
 [JsonSerializable(typeof(OperatorActionData))]
 [JsonSerializable(typeof(AttentionReason))]
+[JsonSerializable(typeof(RunArchive))]
 [JsonSerializable(typeof(IReadOnlyDictionary<string, IReadOnlyList<string>>))]
 [JsonSerializable(typeof(string[]))]
 [JsonSerializable(typeof(IReadOnlyList<string>))]
@@ -101,3 +102,14 @@ public static class KeelJson
 [JsonSerializable(typeof(JsonElement))]
 [JsonSerializable(typeof(string))]
 internal sealed partial class KeelJsonContext : JsonSerializerContext;
+
+/// <summary>Keel's own records, described at compile time: other option sets.</summary>
+internal sealed partial class KeelJsonContext
+{
+    /// <summary>Indented, with enums by name: the format of <see cref="RunArchive"/>.</summary>
+    public static KeelJsonContext Indented { get; } = new(new JsonSerializerOptions(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        Converters = { new JsonStringEnumConverter<RunStatus>(), new JsonStringEnumConverter<JournalEntryKind>() },
+    });
+}

@@ -36,7 +36,9 @@ public sealed class StepContext
 
     /// <summary>
     /// A key that is the same on every attempt and after every recovery of this step, for APIs that deduplicate
-    /// requests by key: <see cref="StepOptions.IdempotencyKey"/> when the workflow gave one, else run id and position.
+    /// requests by key: <see cref="StepOptions.IdempotencyKey"/> when the workflow gave one, else the run id and the step's
+    /// name (with <c>#N</c> for its N-th step of that name after the first), so that adding or moving other steps does
+    /// not change it. Runs whose journal was begun by a Keel before 2026-12 keep the key they used: run id and position.
     /// </summary>
     public string IdempotencyKey => _idempotencyKey ?? $"{RunId}/{Sequence}";
 

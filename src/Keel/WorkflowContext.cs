@@ -150,6 +150,39 @@ public abstract class WorkflowContext
     /// <exception cref="ChildRunTimeoutException">The child did not finish within <paramref name="timeout"/>.</exception>
     public abstract Task<TResult> RunChildAsync<TInput, TResult>(string workflowName, TInput input, StartWorkflowOptions? options = null, TimeSpan? timeout = null);
 
+    /// <summary>The version <see cref="GetVersion"/> returns to a run that went past the change before it existed.</summary>
+    public const int DefaultVersion = -1;
+
+    /// <summary>
+    /// Which version of a change in the workflow code this run follows, so that code can change while runs are in flight.
+    /// A run that reaches the call on new ground takes <paramref name="maxSupported"/>, journaled; a replaying run gets
+    /// what it took; a run that went past this point before the call existed gets <see cref="DefaultVersion"/>. The check
+    /// takes no position: inserting it does not move the operations after it. A version outside the range blocks the run
+    /// with a clear reason (deploy code that supports it, then unblock the run). See docs/versioning.md.
+    /// </summary>
+    /// <param name="changeId">The change's durable id, unique within the workflow.</param>
+    /// <param name="minSupported">The oldest version this code still has a path for (<see cref="DefaultVersion"/> for the original code).</param>
+    /// <param name="maxSupported">The newest version, taken by runs that reach the call for the first time.</param>
+    /// <returns>The version to follow.</returns>
+    /// <exception cref="NondeterminismException">The run took a version outside the range (the run is blocked).</exception>
+    public abstract int GetVersion(string changeId, int minSupported, int maxSupported);
+
+    /// <summary>
+    /// Whether this run follows a patched path: true for runs that reach the call after the patch was deployed, false for
+    /// runs that went past it before (<c>GetVersion(changeId, DefaultVersion, 1) == 1</c>). Once no run from before the patch
+    /// is in flight, replace the call with <see cref="DeprecatePatch"/>, and later remove it.
+    /// </summary>
+    /// <param name="changeId">The patch's durable id.</param>
+    /// <returns>True to take the new path.</returns>
+    public bool Patched(string changeId) => GetVersion(changeId, DefaultVersion, 1) == 1;
+
+    /// <summary>
+    /// The old path of a patch is gone: runs record that they follow the patch, and a run from before it (which would need
+    /// the old path) is blocked with a clear reason instead of going on wrongly (<c>GetVersion(changeId, 1, 1)</c>).
+    /// </summary>
+    /// <param name="changeId">The patch's durable id.</param>
+    public void DeprecatePatch(string changeId) => GetVersion(changeId, 1, 1);
+
     /// <summary>Creates a saga: steps that register compensations, run in reverse order on failure or cancellation.</summary>
     /// <returns>The saga.</returns>
     public Saga CreateSaga() => new(this);

@@ -22,6 +22,12 @@ internal sealed class JournalMachine
     private readonly Dictionary<int, StepHistory> _steps = [];
     private readonly Dictionary<int, JournalEntry> _rejections = [];
     private readonly List<JournalEntry> _deliverable = [];
+    private readonly Dictionary<string, int> _versions = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _stepOccurrences = new(StringComparer.Ordinal);
+    // Version markers decided on new ground, journaled with the next batch that writes entries (ahead of them).
+    private List<JournalEntry>? _pendingMarkers;
+    // The highest position the journal knows of: the code is past what the run did before only beyond it.
+    private readonly int _lastRecordedSequence;
     private int _replayed;
     // The run as its code sees it: the operations asked for and not yet ended, those not started yet, and the entries
     // delivered so far (what guards read).
@@ -37,6 +43,7 @@ internal sealed class JournalMachine
         Clock = createdAt;
         foreach (var entry in journal)
         {
+            _lastRecordedSequence = Math.Max(_lastRecordedSequence, entry.Sequence);
             switch (JournalKinds.RoleOf(entry.Kind))
             {
                 case EntryRole.Outcome:
@@ -60,6 +67,13 @@ internal sealed class JournalMachine
                 case EntryRole.Cancellation:
                     _deliverable.Add(entry);
                     HasCancel = true;
+                    break;
+                case EntryRole.Version:
+                    _lastRecordedSequence = Math.Max(_lastRecordedSequence, entry.Sequence);
+                    if (int.TryParse(entry.Payload, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var version))
+                    {
+                        _versions.TryAdd(entry.Name, version);
+                    }
                     break;
                 case EntryRole.RunRecord:
                     break; // for people, not for replay
@@ -104,8 +118,54 @@ internal sealed class JournalMachine
             Nondeterminism ??= new NondeterminismException(_runId, sequence, JournalKinds.Describe(recorded), $"{JournalKinds.Noun(kind)} '{name}'");
             return null;
         }
-        return new RecordedPosition(sequence, recorded, _steps.GetValueOrDefault(sequence) ?? StepHistory.Empty, _rejections.GetValueOrDefault(sequence));
+        var occurrence = 0;
+        if (kind == OperationKind.Step)
+        {
+            _stepOccurrences[name] = occurrence = _stepOccurrences.GetValueOrDefault(name) + 1;
+        }
+        return new RecordedPosition(sequence, recorded, _steps.GetValueOrDefault(sequence) ?? StepHistory.Empty, _rejections.GetValueOrDefault(sequence), occurrence);
     }
+
+    /// <summary>
+    /// The version of a change the run follows. The version it took before (journaled), else, for a run that already
+    /// went past this point before the change existed, <see cref="WorkflowContext.DefaultVersion"/>, else (new ground)
+    /// <paramref name="maxSupported"/>, whose marker is journaled with the next batch that writes entries: ahead of
+    /// anything the run records after it, and without a commit of its own (a journal that ends before the marker is new
+    /// ground again on replay). A version outside the supported range blocks the run (<see cref="Nondeterminism"/> is set
+    /// and returned as the error). Decided once per change and run.
+    /// </summary>
+    public (int Version, NondeterminismException? Error) Version(string changeId, int minSupported, int maxSupported, DateTimeOffset now)
+    {
+        if (!_versions.TryGetValue(changeId, out var version))
+        {
+            // Past the journal's end (no outcome left to replay, no position recorded beyond here): new ground, so the run
+            // takes the newest version. Otherwise the run went on from here before the change existed: the default.
+            var newGround = _replayed >= _deliverable.Count && _lastSequence >= _lastRecordedSequence;
+            version = newGround ? maxSupported : WorkflowContext.DefaultVersion;
+            _versions[changeId] = version;
+            if (newGround)
+            {
+                (_pendingMarkers ??= []).Add(new JournalEntry
+                {
+                    Sequence = _lastSequence, Kind = JournalEntryKind.VersionMarker, Name = changeId, RecordedAt = now,
+                    Payload = version.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                });
+            }
+        }
+        if (version < minSupported || version > maxSupported)
+        {
+            var took = version == WorkflowContext.DefaultVersion
+                ? $"no version of change '{changeId}' (the run went past this point before the change)"
+                : $"version {version} of change '{changeId}'";
+            Nondeterminism ??= new NondeterminismException(_runId, _lastSequence, took,
+                $"change '{changeId}' at version {minSupported} to {maxSupported} (the code no longer has the path this run took)");
+            return (version, Nondeterminism);
+        }
+        return (version, null);
+    }
+
+    /// <summary>The version of a change the journal holds, if any (no new-ground rule: for engine changes marked by a store upgrade).</summary>
+    public int? RecordedVersion(string changeId) => _versions.TryGetValue(changeId, out var version) ? version : null;
 
     /// <summary>An operation the code asked for waits for its outcome (and, live, to be started).</summary>
     public void Add(IMachineOperation operation)
@@ -261,6 +321,11 @@ internal sealed class JournalMachine
         {
             opened.RemoveAll(o => closed.Remove(o.Sequence)); // an approval opened and closed in one batch needs no row
         }
+        if (_pendingMarkers is not null && entries.Count > 0)
+        {
+            entries.InsertRange(0, _pendingMarkers);
+            _pendingMarkers = null;
+        }
         var change = status is null && consumed is null && opened is not { Count: > 0 } && closed is not { Count: > 0 }
             ? null
             : new RunUpdate { CustomStatus = status, ConsumedSignals = consumed, OpenApprovals = opened, ClosedApprovals = closed, At = status?.At ?? now };
@@ -399,7 +464,8 @@ internal sealed class JournalMachine
 /// <param name="First">The first entry recorded there (null: the operation is new).</param>
 /// <param name="Step">For a step without an outcome: its failures, an attempt of unknown outcome, a pending decision.</param>
 /// <param name="LastRejection">For a signal wait: the last signal it set aside.</param>
-internal sealed record RecordedPosition(int Sequence, JournalEntry? First, StepHistory Step, JournalEntry? LastRejection);
+/// <param name="Occurrence">For a step: how many steps of its name the run asked for so far, this one included.</param>
+internal sealed record RecordedPosition(int Sequence, JournalEntry? First, StepHistory Step, JournalEntry? LastRejection, int Occurrence);
 
 /// <summary>An operation as the journal state machine sees it.</summary>
 internal interface IMachineOperation

@@ -76,7 +76,8 @@ internal sealed class RunContext : WorkflowContext, IDisposable
         }
         // Guards see the journal as it is when the code asks for the step: the same on every replay.
         var journalSoFar = options.Requires.Count > 0 ? _machine.JournalSoFar() : [];
-        var operation = new StepOperation<T>(_host, position.Sequence, name, body, policy, position.Step, options, journalSoFar) { IsCleanup = nonCancellable };
+        var key = options.IdempotencyKey ?? DefaultIdempotencyKey(name, position);
+        var operation = new StepOperation<T>(_host, position.Sequence, name, body, policy, position.Step, options, journalSoFar, key) { IsCleanup = nonCancellable };
         Add(operation);
         return operation.Task;
     }
@@ -199,6 +200,26 @@ internal sealed class RunContext : WorkflowContext, IDisposable
     }
 
     private void Add(Operation operation) => _machine.Add(operation);
+
+    /// <summary>
+    /// Run id and step name (<c>#N</c> from its second occurrence on): adding or moving other steps does not change it. A
+    /// run that was in flight when its store was upgraded to this scheme keeps the key its steps used before: run id and
+    /// position (the upgrade journals version -1 of "keel.idempotency-key" in every unfinished run).
+    /// </summary>
+    private string DefaultIdempotencyKey(string name, RecordedPosition position) =>
+        _machine.RecordedVersion(KeySchemeChange) == DefaultVersion ? $"{RunId}/{position.Sequence}"
+            : position.Occurrence == 1 ? $"{RunId}/{name}" : $"{RunId}/{name}#{position.Occurrence}";
+
+    private const string KeySchemeChange = "keel.idempotency-key";
+
+    public override int GetVersion(string changeId, int minSupported, int maxSupported)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(changeId);
+        ArgumentOutOfRangeException.ThrowIfLessThan(minSupported, DefaultVersion);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxSupported, minSupported);
+        var (version, error) = _machine.Version(changeId, minSupported, maxSupported, _host.Now);
+        return error is null ? version : throw error; // the executor blocks the run when the pump returns
+    }
 
     public override void SetStatus(string text, object? data = null)
     {

@@ -12,7 +12,8 @@ public sealed class NondeterminismException : KeelException
         : base($"Run '{runId}' is blocked by nondeterminism at position {sequence}: the journal recorded {recorded}, " +
                $"but the workflow code now asks for {requested}. The workflow code changed while this run was in flight " +
                "(or depends on something other than its journal). To continue: deploy code that asks for the same operations " +
-               "at the journaled positions (for example the code the run started with), then unblock the run; or cancel it.")
+               "at the journaled positions (the code the run started with, or the change guarded by GetVersion or Patched, see " +
+               "docs/versioning.md), then unblock the run; or cancel it.")
     {
         RunId = runId;
         Sequence = sequence;

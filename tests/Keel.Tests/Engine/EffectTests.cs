@@ -138,7 +138,7 @@ public class EffectTests
         }));
         var runId = (await keel.Client.StartAsync("charge", 0, cancellationToken: TestHost.Token)).RunId;
         Assert.Equal(3, await keel.Client.GetResultAsync<int>(runId, TestHost.Token));
-        Assert.Equal([$"{runId}/1", $"{runId}/1", $"{runId}/1", $"refund-{runId}"], keys);
+        Assert.Equal([$"{runId}/charge", $"{runId}/charge", $"{runId}/charge", $"refund-{runId}"], keys);
     }
 
     [Fact]

@@ -307,6 +307,42 @@ public class JournalMachineTests
         Assert.Equal(("p.3~2", "p", 3), (continued.ContinueAs!.RunId, continued.ContinueAs.ParentRunId, continued.ContinueAs.ParentSequence));
     }
 
+    [Fact]
+    public void Version_OnNewGround_TakesTheNewest_AndItsMarkerRidesTheNextBatchThatWritesEntries()
+    {
+        var machine = new JournalMachine("r", T0, []);
+        Assert.Equal((2, null), machine.Version("fix", WorkflowContext.DefaultVersion, 2, T0));
+        Assert.Equal(2, machine.Version("fix", WorkflowContext.DefaultVersion, 2, T0).Version); // decided once
+        Assert.False(machine.Plan([new(InboxItemKind.Status, Status: new RunCustomStatus("x", null, T0))], T0).Entries.Count > 0); // no commit of its own
+        var step = Add(machine, OperationKind.Step, "a");
+        var plan = machine.Plan([new(InboxItemKind.Outcome, step, Completed(1, "a", T0))], T0);
+        Assert.Equal([JournalEntryKind.VersionMarker, JournalEntryKind.StepCompleted], plan.Entries.Select(e => e.Kind));
+        Assert.Equal(("fix", "2"), (plan.Entries[0].Name, plan.Entries[0].Payload));
+        Assert.Single(machine.Plan([new(InboxItemKind.Outcome, Add(machine, OperationKind.Step, "b"), Completed(2, "b", T0))], T0).Entries);
+    }
+
+    [Fact]
+    public void Version_ForARunThatWentPastThePoint_IsTheDefault_AndARecordedOneIsKept()
+    {
+        var past = new JournalMachine("r", T0, [Completed(1, "a", T0), Completed(2, "b", T0)]);
+        Add(past, OperationKind.Step, "a");
+        Deliver(past, past.NextReplay(false, null));
+        Assert.Equal((WorkflowContext.DefaultVersion, null), past.Version("fix", WorkflowContext.DefaultVersion, 1, T0));
+
+        var recorded = new JournalMachine("r", T0, [Entry(0, JournalEntryKind.VersionMarker, "fix", payload: "1"), Completed(1, "a", T0)]);
+        Assert.Equal((1, null), recorded.Version("fix", WorkflowContext.DefaultVersion, 3, T0)); // not the newest: what it took
+        Assert.Equal(1, recorded.RecordedVersion("fix"));
+    }
+
+    [Fact]
+    public void Version_OutsideTheSupportedRange_BlocksTheRun()
+    {
+        var machine = new JournalMachine("r", T0, [Entry(0, JournalEntryKind.VersionMarker, "fix", payload: "1"), Completed(1, "a", T0)]);
+        var (_, error) = machine.Version("fix", 2, 3, T0);
+        Assert.Same(machine.Nondeterminism, error);
+        Assert.Contains("the journal recorded version 1 of change 'fix', but the workflow code now asks for change 'fix' at version 2 to 3", error!.Message, StringComparison.Ordinal);
+    }
+
     private static FakeOperation Add(JournalMachine machine, OperationKind kind, string name, bool cleanup = false)
     {
         var position = machine.Admit(kind, name) ?? throw new InvalidOperationException(machine.Nondeterminism!.Message);

@@ -29,9 +29,10 @@ public class GoldenAgentJournalTests
             var answer = await ctx.WaitForSignalAsync<int>("answer");
             var decision = await ctx.RequestApprovalAsync(new ApprovalRequest<Refund> { Name = "refund", Title = "Refund the customer", Arguments = new Refund(10) });
             var child = await ctx.RunChildAsync<string, string>("golden-child", "c");
-            var sent = await ctx.StepAsync("send", async _ =>
+            var sent = await ctx.StepAsync("send", async sc =>
             {
                 executions.Add("send");
+                executions.Add($"key {sc.IdempotencyKey}");
                 if (sendBody is not null)
                 {
                     await sendBody();
@@ -71,6 +72,7 @@ public class GoldenAgentJournalTests
         Assert.Equal(0, executions["plan"]);
         Assert.Equal(0, executions["echo"]);
         Assert.Equal(1, executions["send"]); // once, on the person's decision
+        Assert.Equal(1, executions["key golden-agent-1/5"]); // the key its attempt used before the upgrade: run id and position
         var failure = (await keel.Client.GetJournalAsync("golden-agent-1", TestHost.Token)).Where(e => e.Name == "send").Select(e => e.Kind).ToList();
         Assert.Equal([JournalEntryKind.StepStarted, JournalEntryKind.StepNeedsAttention, JournalEntryKind.StepResolved, JournalEntryKind.StepStarted, JournalEntryKind.StepCompleted], failure);
     }

@@ -1,0 +1,179 @@
+namespace Keel.Tests.Engine;
+
+/// <summary>Code changes while runs are in flight: GetVersion, Patched and DeprecatePatch, and keys that do not move.</summary>
+public class VersioningTests
+{
+    /// <summary>v1 runs a, b, c; v2 inserts 'audit' after a (behind a patch) and runs c before b (behind a version).</summary>
+    private static void Register(KeelBuilder k, Executions executions, int codeVersion, Func<string, Task>? hold = null) =>
+        k.AddWorkflow<int, string>("order", async (ctx, _) =>
+        {
+            async Task<string> Step(string name)
+            {
+                return await ctx.StepAsync(name, async sc =>
+                {
+                    executions.Add(name);
+                    executions.Add($"{name} key {sc.IdempotencyKey}");
+                    if (hold is not null)
+                    {
+                        await hold(name);
+                    }
+                    return name;
+                });
+            }
+
+            var trail = new List<string> { await Step("a") };
+            if (codeVersion == 1)
+            {
+                trail.Add(await Step("b"));
+                trail.Add(await Step("c"));
+                return string.Join(",", trail);
+            }
+            if (ctx.Patched("audit"))
+            {
+                trail.Add(await Step("audit"));
+            }
+            if (ctx.GetVersion("c-before-b", WorkflowContext.DefaultVersion, 1) == 1)
+            {
+                trail.Add(await Step("c"));
+                trail.Add(await Step("b"));
+            }
+            else
+            {
+                trail.Add(await Step("b"));
+                trail.Add(await Step("c"));
+            }
+            return string.Join(",", trail);
+        });
+
+    public static TheoryData<string> InFlightAt => new() { "a", "b", "c" };
+
+    [Theory]
+    [MemberData(nameof(InFlightAt))]
+    public async Task V1RunsInFlight_AtEveryStep_CompleteOnV2_OnTheirOldPath_WithNoBodyRunTwice(string inFlight)
+    {
+        using var db = new TempDatabase();
+        var executions = new Executions();
+        var running = new TaskCompletionSource();
+        string runId;
+        await using (var keel = await TestHost.StartAsync(db, k => Register(k, executions, 1, async name =>
+        {
+            if (name == inFlight)
+            {
+                running.TrySetResult();
+                await Task.Delay(Timeout.InfiniteTimeSpan, TimeProvider.System);
+            }
+        })))
+        {
+            runId = (await keel.Client.StartAsync("order", 0, cancellationToken: TestHost.Token)).RunId;
+            await running.Task.WaitAsync(TimeSpan.FromSeconds(30), TestHost.Token);
+        } // redeploy while the step runs
+
+        await using (var keel = await TestHost.StartAsync(db, k => Register(k, executions, 2)))
+        {
+            // A run whose journal went past 'a' (b completed) takes the old path; one whose journal ends at 'a' is on new ground.
+            var expected = inFlight == "c" ? "a,b,c" : "a,audit,c,b";
+            Assert.Equal(expected, await keel.Client.GetResultAsync<string>(runId, TestHost.Token));
+        }
+        foreach (var step in new[] { "a", "b", "c" })
+        {
+            // Each body ran once, plus the attempt the redeploy interrupted (its outcome was never journaled).
+            Assert.Equal(step == inFlight ? 2 : 1, executions[step]);
+        }
+    }
+
+    [Fact]
+    public async Task NewRuns_TakeTheNewestVersion_AndKeepIt_AcrossARestart()
+    {
+        using var db = new TempDatabase();
+        var executions = new Executions();
+        var holdAudit = new TaskCompletionSource();
+        string runId;
+        await using (var keel = await TestHost.StartAsync(db, k => Register(k, executions, 2, async name =>
+        {
+            if (name == "audit")
+            {
+                holdAudit.TrySetResult();
+                await Task.Delay(Timeout.InfiniteTimeSpan, TimeProvider.System);
+            }
+        })))
+        {
+            runId = (await keel.Client.StartAsync("order", 0, cancellationToken: TestHost.Token)).RunId;
+            await holdAudit.Task.WaitAsync(TimeSpan.FromSeconds(30), TestHost.Token);
+        }
+        await using (var keel = await TestHost.StartAsync(db, k => Register(k, executions, 2)))
+        {
+            Assert.Equal("a,audit,c,b", await keel.Client.GetResultAsync<string>(runId, TestHost.Token));
+            var markers = (await keel.Client.GetJournalAsync(runId, TestHost.Token)).Where(e => e.Kind == JournalEntryKind.VersionMarker).ToList();
+            Assert.Equal([("audit", "1"), ("c-before-b", "1")], markers.Select(m => (m.Name, m.Payload!)));
+        }
+        Assert.Equal(1, executions["a"]);
+    }
+
+    [Fact]
+    public async Task ARunFromBeforeADeprecatedPatch_IsBlocked_SayingWhy_InsteadOfTakingAPathItNeverTook()
+    {
+        using var db = new TempDatabase();
+        var executions = new Executions();
+        var running = new TaskCompletionSource();
+        string runId;
+        await using (var keel = await TestHost.StartAsync(db, k => Register(k, executions, 1, async name =>
+        {
+            if (name == "c")
+            {
+                running.TrySetResult();
+                await Task.Delay(Timeout.InfiniteTimeSpan, TimeProvider.System);
+            }
+        })))
+        {
+            runId = (await keel.Client.StartAsync("order", 0, cancellationToken: TestHost.Token)).RunId;
+            await running.Task.WaitAsync(TimeSpan.FromSeconds(30), TestHost.Token);
+        }
+        await using (var keel = await TestHost.StartAsync(db, k => k.AddWorkflow<int, string>("order", async (ctx, _) =>
+        {
+            await ctx.StepAsync("a", _ => Task.FromResult("a"));
+            ctx.DeprecatePatch("audit");
+            await ctx.StepAsync("audit", _ => Task.FromResult("audit"));
+            return "done";
+        })))
+        {
+            var run = await keel.Client.WaitForCompletionAsync(runId, TestHost.Token);
+            Assert.Equal(RunStatus.Blocked, run.Status);
+            Assert.Contains("no version of change 'audit' (the run went past this point before the change)", run.StatusReason, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task DefaultIdempotencyKeys_DoNotMove_WhenAStepIsInsertedBeforeThem()
+    {
+        using var db = new TempDatabase();
+        var executions = new Executions();
+        await using var keel = await TestHost.StartAsync(db, k => Register(k, executions, 2));
+        var runId = (await keel.Client.StartAsync("order", 0, cancellationToken: TestHost.Token)).RunId;
+        await keel.Client.GetResultAsync<string>(runId, TestHost.Token);
+        // v1 keyed b and c by name too: inserting 'audit' and reordering moved their positions, not their keys.
+        Assert.Equal(1, executions[$"b key {runId}/b"]);
+        Assert.Equal(1, executions[$"c key {runId}/c"]);
+    }
+
+    [Fact]
+    public async Task AStepNameAskedForTwice_IsKeyedByItsOccurrence()
+    {
+        using var db = new TempDatabase();
+        var keys = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        await using var keel = await TestHost.StartAsync(db, k => k.AddWorkflow<int, int>("poll", async (ctx, _) =>
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                await ctx.StepAsync("check", sc =>
+                {
+                    keys.Enqueue(sc.IdempotencyKey);
+                    return Task.FromResult(i);
+                });
+            }
+            return 0;
+        }));
+        var runId = (await keel.Client.StartAsync("poll", 0, cancellationToken: TestHost.Token)).RunId;
+        await keel.Client.GetResultAsync<int>(runId, TestHost.Token);
+        Assert.Equal([$"{runId}/check", $"{runId}/check#2", $"{runId}/check#3"], keys);
+    }
+}
