@@ -25,7 +25,7 @@ public static class KeelJson
             Converters =
             {
                 new JsonStringEnumConverter<RunStatus>(), new JsonStringEnumConverter<ApprovalOutcome>(),
-                new JsonStringEnumConverter<StepResolutionAction>(),
+                new JsonStringEnumConverter<StepResolutionAction>(), new JsonStringEnumConverter<OperationKind>(),
             },
         };
         options.TypeInfoResolverChain.Add(KeelJsonContext.Default);
@@ -93,6 +93,7 @@ public static class KeelJson
 [JsonSerializable(typeof(RecoveryPointData))]
 [JsonSerializable(typeof(OperatorActionData))]
 [JsonSerializable(typeof(AttentionReason))]
+[JsonSerializable(typeof(RunHistory))]
 [JsonSerializable(typeof(IReadOnlyDictionary<string, IReadOnlyList<string>>))]
 [JsonSerializable(typeof(string[]))]
 [JsonSerializable(typeof(IReadOnlyList<string>))]
