@@ -95,7 +95,7 @@ public sealed partial record RunHistory
             var ended = _ended || run?.Status.IsTerminal() == true;
             var operations = new List<RunOperation>(_operations.Count);
             var waits = new List<OperationWait>();
-            OpenAttention? attention = null;
+            StepAttention? attention = null;
             foreach (var fold in _operations.Values)
             {
                 var operation = fold.Finish(ended);
@@ -130,6 +130,7 @@ public sealed partial record RunHistory
     private sealed class OperationFold(int position, OperationKind kind, string name, long firstIndex, bool values)
     {
         private readonly List<StepAttempt> _attempts = [];
+        private List<StepAttention>? _attentionsSoFar;
         private List<RejectedSignal>? _rejected;
         private OperationState? _outcome;
         private DateTimeOffset? _startedAt;
@@ -142,7 +143,7 @@ public sealed partial record RunHistory
         private long _lastIndex;
 
         /// <summary>The step's request for attention not yet decided.</summary>
-        public OpenAttention? Attention { get; private set; }
+        public StepAttention? Attention { get; private set; }
 
         public void Add(JournalEntry entry, List<RunDecision> decisions)
         {
@@ -218,11 +219,12 @@ public sealed partial record RunHistory
                     break;
                 case JournalEntryKind.StepNeedsAttention:
                     _attentions++;
-                    Attention = new OpenAttention
+                    Attention = new StepAttention
                     {
                         Reason = AttentionReason.FromEntry(entry), Position = position, Step = name, Number = _attentions, Since = entry.RecordedAt,
                         Index = entry.Index,
                     };
+                    (_attentionsSoFar ??= []).Add(Attention);
                     if (_attempts.Count > 0 && _attempts[^1] is { Outcome: AttemptOutcome.Running, AtMostOnce: true } running)
                     {
                         _attempts[^1] = running with { Outcome = AttemptOutcome.Unknown };
@@ -280,7 +282,7 @@ public sealed partial record RunHistory
             return new RunOperation
             {
                 Position = position, Kind = kind, Name = name, State = state, StartedAt = _startedAt, EndedAt = _endedAt,
-                Attempts = _attempts, Result = _result, Error = _error, Wait = wait, Approval = _approval, ChildRunId = _childRunId,
+                Attempts = _attempts, Attentions = _attentionsSoFar ?? [], Result = _result, Error = _error, Wait = wait, Approval = _approval, ChildRunId = _childRunId,
                 RejectedSignals = _rejected ?? [], FirstIndex = firstIndex, LastIndex = _lastIndex,
             };
         }

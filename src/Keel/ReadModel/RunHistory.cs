@@ -30,7 +30,7 @@ public sealed partial record RunHistory
     public required IReadOnlyList<OperationWait> Waits { get; init; }
 
     /// <summary>The step that waits for a person's decision, if one does (the latest asked, when several do).</summary>
-    public OpenAttention? Attention { get; init; }
+    public StepAttention? Attention { get; init; }
 
     /// <summary>The position of the last operation the workflow code reached; 0 before the first.</summary>
     public int CurrentPosition { get; init; }

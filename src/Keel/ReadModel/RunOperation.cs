@@ -26,6 +26,10 @@ public sealed record RunOperation
     /// <summary>A step's attempts, in order; empty for other operations.</summary>
     public IReadOnlyList<StepAttempt> Attempts { get; init; } = [];
 
+    /// <summary>A step's requests for a person's decision, in order (decided ones too: their decisions are in
+    /// <see cref="RunHistory.Decisions"/>); the open one is also <see cref="RunHistory.Attention"/>.</summary>
+    public IReadOnlyList<StepAttention> Attentions { get; init; } = [];
+
     /// <summary>The value it ended with, as JSON: a step's result, a received signal's payload, a child run's result.</summary>
     public JsonElement? Result { get; init; }
 

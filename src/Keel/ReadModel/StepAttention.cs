@@ -2,10 +2,10 @@ using Keel.Engine;
 
 namespace Keel;
 
-/// <summary>A step that waits for a person's decision: why, and which of its requests for attention this is.</summary>
+/// <summary>A step's request for a person's decision: why, since when, and which of its requests for attention it is.</summary>
 /// <remarks>A person decides it with <see cref="KeelClient.ResolveAsync"/> (<c>keel resolve</c>, <c>POST
 /// /api/runs/{id}/resolve</c>): retry the body, complete the step with a result, or fail it.</remarks>
-public sealed record OpenAttention
+public sealed record StepAttention
 {
     /// <summary>Why the step waits (from older journals: their text, as <see cref="AttentionKind.Unspecified"/>).</summary>
     public required AttentionReason Reason { get; init; }
