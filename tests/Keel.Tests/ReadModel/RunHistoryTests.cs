@@ -357,4 +357,26 @@ public class RunHistoryTests
         Assert.Equal(history.Attention, back.Attention);
         Assert.Equal(history.Summary, back.Summary);
     }
+
+    [Fact]
+    public async Task GetHistoryAsync_V1Database_ReadsTheRunFromItsJournal()
+    {
+        using var db = new TempDatabase();
+        File.Copy(Path.Combine(AppContext.BaseDirectory, "Journals", "golden-v1.db"), db.Path);
+        await using var store = db.CreateStore();
+        await store.InitializeAsync(TestContext.Current.CancellationToken);
+        var client = KeelClient.Create(store);
+
+        var history = (await client.GetHistoryAsync("golden-1", TestContext.Current.CancellationToken))!;
+
+        Assert.Equal("golden-1", history.Run!.RunId);
+        Assert.Equal(["plan", "search", "flaky"], history.Operations.Select(o => o.Name));
+        Assert.Equal([OperationState.Completed, OperationState.Completed, OperationState.Waiting], history.Operations.Select(o => o.State));
+        Assert.Equal("keel-a+keel-b", history.Operations[1].Result!.Value.GetString());
+        var failed = Assert.Single(history.Operations[2].Attempts);
+        Assert.Equal((AttemptOutcome.Failed, "upstream 503"), (failed.Outcome, failed.Error!.Message));
+        Assert.Equal((WaitKind.Retry, failed.RetryAt), (history.Waits.Single().Kind, history.Waits.Single().DueAt));
+        Assert.Equal(3, history.CurrentPosition);
+        Assert.Null(await client.GetHistoryAsync("no-such-run", TestContext.Current.CancellationToken));
+    }
 }
