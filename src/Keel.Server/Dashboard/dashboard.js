@@ -154,6 +154,7 @@ const lower = s => String(s || "").toLowerCase();
 const json = v => v === undefined || v === null ? "" : JSON.stringify(v);
 const prettyValue = v => v === undefined || v === null ? "" : JSON.stringify(v, null, 2);
 const decisionsAt = (history, position) => history.decisions.filter(d => d.position === position);
+const noun = kind => ({ ChildRun: "child run" })[kind] || lower(kind);
 
 // Why a step waits for a person, in the dashboard's words (older journals recorded text: shown as it was).
 function reasonText(reason) {
@@ -252,7 +253,7 @@ function timeline(run, history) {
   const stack = e => e && e.stackTrace ? el("details", {}, el("summary", { class: "muted" }, "stack"), el("pre", {}, e.stackTrace)) : null;
   const rows = history.operations.map(op => el("tr", { class: "s-" + op.state, "data-kind": op.kind, "data-state": op.state, "data-name": op.name, "data-position": op.position },
     el("td", { class: "mono" }, op.position), el("td", { title: when(op.startedAt || op.endedAt) }, op.startedAt || op.endedAt ? "+" + span(run.createdAt, op.startedAt || op.endedAt) : ""),
-    el("td", { class: "mono" }, op.name), el("td", {}, lower(op.kind), " ", badge(op.state)),
+    el("td", { class: "mono" }, op.name), el("td", {}, noun(op.kind), " ", badge(op.state)),
     el("td", {}, operationLines(op, history).map(line => el("div", {}, line)),
       stack(op.error), op.attempts.map(a => stack(a.error)),
       op.result != null && op.kind === "Step" ? el("details", {}, el("summary", { class: "muted" }, "result"), el("pre", {}, prettyValue(op.result))) : null)));
@@ -324,7 +325,8 @@ async function renderRun(view, runId) {
       fact("Doing", run.customStatus ? `${run.customStatus.text} (${ago(run.customStatus.at)})` : null),
       fact("Why", history.attention && run.status === "NeedsAttention" ? `step '${history.attention.step}': ${reasonText(history.attention.reason)}` : run.statusReason),
       fact("Waiting", history.waits.length ? history.waits.map(w => el("div", {}, `${w.name}: ${waitText(w)}`)) : null),
-      fact("Position", history.currentPosition ? String(history.currentPosition) : null),
+      fact("Reached", history.operations.filter(o => o.position === history.currentPosition)
+        .map(o => `#${o.position}: ${noun(o.kind)} ${o.name} (${lower(o.state)})`)[0]),
       fact("Stuck", run.stuckChild ? `waiting for child run ${run.stuckChild.runId}, which is ${run.stuckChild.status}${run.stuckChild.reason ? ": " + run.stuckChild.reason : ""}` : null),
       fact("Created", when(run.createdAt)), fact("Updated", `${when(run.updatedAt)} (${ago(run.updatedAt)})`),
       fact("Finished", when(run.completedAt)), fact("Priority", String(run.priority)),

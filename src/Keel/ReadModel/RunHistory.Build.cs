@@ -344,7 +344,7 @@ public sealed partial record RunHistory
         private ApprovalRequestInfo ReadRequest(JournalEntry entry) => Read<ApprovalRequestData>(entry.Payload) is { } request
             ? new ApprovalRequestInfo
             {
-                Title = request.Title, Details = request.Details, Action = request.Action,
+                Title = request.Title ?? name, Details = request.Details, Action = request.Action,
                 Arguments = request.Arguments.ValueKind == JsonValueKind.Undefined ? null : request.Arguments,
                 Options = request.Options ?? [], RequestedAt = entry.RecordedAt, Deadline = request.Deadline,
             }
