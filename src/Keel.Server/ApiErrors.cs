@@ -22,7 +22,7 @@ internal sealed partial class ApiErrors(ILogger<ApiErrors> logger) : IEndpointFi
         }
         catch (Exception ex) when (Classify(ex) is { } status)
         {
-            return Problem(status, ex);
+            return Problem(status, ex, status == StatusCodes.Status409Conflict ? await WaitingStepAsync(context.HttpContext, ex) : null);
         }
         catch (Exception ex)
         {
@@ -44,9 +44,42 @@ internal sealed partial class ApiErrors(ILogger<ApiErrors> logger) : IEndpointFi
         _ => null,
     };
 
-    private static IResult Problem(int status, Exception exception) =>
-        Results.Problem(statusCode: status, title: Title(status), detail: Detail(exception),
-            extensions: new Dictionary<string, object?> { ["error"] = exception is ApiRequestException ? RequestError(status) : exception.GetType().Name.Replace("Exception", "", StringComparison.Ordinal) });
+    private static IResult Problem(int status, Exception exception, (StepAttention Attention, string RunPath)? waiting = null)
+    {
+        var extensions = new Dictionary<string, object?>
+        {
+            ["error"] = exception is ApiRequestException ? RequestError(status) : exception.GetType().Name.Replace("Exception", "", StringComparison.Ordinal),
+        };
+        var detail = Detail(exception);
+        if (waiting is var (attention, runPath))
+        {
+            // A call refused because of the run's state, while a step of it waits for a person: say how to decide it.
+            detail = $"{detail} {NextActions.ResolveHint(attention, runPath)}";
+            extensions["resolve"] = $"{runPath}/resolve";
+            extensions["attention"] = attention;
+        }
+        return Results.Problem(statusCode: status, title: Title(status), detail: detail, extensions: extensions);
+    }
+
+    /// <summary>The step a NeedsAttention run waits on, when a call about that run was refused for its state (not a
+    /// refused resolve: a decision is on its way then); null otherwise, or when the run cannot be read.</summary>
+    private static async Task<(StepAttention, string)?> WaitingStepAsync(HttpContext context, Exception exception)
+    {
+        if (exception is RunFinishedException || context.Request.Path.Value?.EndsWith("/resolve", StringComparison.Ordinal) == true
+            || context.Request.RouteValues["runId"] is not string route || context.RequestServices.GetService(typeof(KeelClient)) is not KeelClient keel)
+        {
+            return null;
+        }
+        try
+        {
+            var history = await keel.GetHistoryAsync(KeelApi.RouteValue(route), context.RequestAborted);
+            return history is { Run.Status: RunStatus.NeedsAttention, Attention: { } attention } ? (attention, KeelApi.RunPath(context.Request)) : null;
+        }
+        catch (Exception ex) when (ex is KeelException or ArgumentException or OperationCanceledException)
+        {
+            return null; // the refusal stands on its own
+        }
+    }
 
     private static string RequestError(int status) => status == StatusCodes.Status415UnsupportedMediaType ? "UnsupportedMediaType" : "BadRequest";
 

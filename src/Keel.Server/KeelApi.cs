@@ -20,7 +20,8 @@ public static class KeelApi
     /// <remarks>
     /// Routes (bodies and results are JSON; inputs, results and payloads of runs are JSON text, as in <see cref="RunInfo"/>):
     /// <c>GET runs</c> (query: <c>status</c>, <c>workflow</c>, <c>createdAfter</c>, <c>createdBefore</c>, <c>limit</c>, <c>cursor</c>),
-    /// <c>POST runs</c>, <c>GET runs/{id}</c>, <c>GET runs/{id}/journal</c>, <c>GET runs/{id}/wait?timeout=SECONDS</c>,
+    /// <c>POST runs</c>, <c>GET runs/{id}</c>, <c>GET runs/{id}/journal</c>, <c>GET runs/{id}/history</c> (the run's
+    /// <see cref="RunHistory"/>, with <c>next</c>: the calls that act on what it waits for), <c>GET runs/{id}/wait?timeout=SECONDS</c>,
     /// <c>POST runs/{id}/cancel|pause|resume|unblock|priority|resolve</c>, <c>POST runs/{id}/signals/{name}</c> (body: the payload),
     /// <c>GET approvals</c>, <c>POST runs/{id}/approvals</c>, <c>GET workers?days=N</c>. Run ids follow <see cref="RunIds.Rule"/>. Errors are problem
     /// responses (RFC 9457) whose <c>detail</c> says what was wrong and what to do: 400 bad input (an invalid run id
@@ -46,6 +47,7 @@ public static class KeelApi
         api.MapPost("/runs", RunEndpoints.StartAsync);
         api.MapGet("/runs/{runId}", RunEndpoints.GetAsync);
         api.MapGet("/runs/{runId}/journal", RunEndpoints.JournalAsync);
+        api.MapGet("/runs/{runId}/history", RunEndpoints.HistoryAsync);
         api.MapGet("/runs/{runId}/wait", RunEndpoints.WaitAsync);
         api.MapPost("/runs/{runId}/cancel", ControlEndpoints.CancelAsync);
         api.MapPost("/runs/{runId}/pause", ControlEndpoints.PauseAsync);
@@ -73,6 +75,20 @@ public static class KeelApi
         var runId = RouteValue(routeValue);
         RunIds.ValidateExisting(runId, "runId");
         return runId;
+    }
+
+    /// <summary>The path of the run a request under <c>runs/{id}</c> is about (<c>/api/runs/ID</c>, with the app's path
+    /// base), for the calls an answer suggests next.</summary>
+    internal static string RunPath(HttpRequest request)
+    {
+        var path = request.Path.Value ?? "";
+        var runs = path.IndexOf("/runs/", StringComparison.Ordinal);
+        if (runs < 0)
+        {
+            return request.PathBase + path;
+        }
+        var end = path.IndexOf('/', runs + "/runs/".Length);
+        return request.PathBase + (end < 0 ? path : path[..end]);
     }
 
     /// <summary>Parses an integer query value, or refuses it clearly.</summary>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 
 namespace Keel.Server;
@@ -45,6 +46,17 @@ internal static class RunEndpoints
 
     public static async Task<IResult> JournalAsync(string runId, KeelClient keel, CancellationToken cancellationToken) =>
         Results.Json(await keel.GetJournalAsync(KeelApi.RunId(runId), cancellationToken), ApiJson.Options);
+
+    /// <summary>The run's history as its journal tells it (<see cref="RunHistory"/>), with <c>next</c>: the calls of this
+    /// API that act on what the run waits for (resolve a step, decide an approval, send a signal, unblock, resume).</summary>
+    public static async Task<IResult> HistoryAsync(string runId, HttpRequest request, KeelClient keel, CancellationToken cancellationToken)
+    {
+        runId = KeelApi.RunId(runId);
+        var history = await keel.GetHistoryAsync(runId, cancellationToken) ?? throw new RunNotFoundException(runId);
+        var body = JsonSerializer.SerializeToNode(history, ApiJson.Options)!.AsObject();
+        body["next"] = JsonSerializer.SerializeToNode(NextActions.For(history, KeelApi.RunPath(request)), ApiJson.Options);
+        return Results.Json(body, ApiJson.Options);
+    }
 
     /// <summary>Long poll: the run once it ended (200), or as it is when <c>timeout</c> seconds pass first (202).</summary>
     public static async Task<IResult> WaitAsync(string runId, HttpRequest request, KeelClient keel, CancellationToken cancellationToken)

@@ -280,23 +280,9 @@ public static partial class ChaosHarness
         }
     }
 
-    /// <summary>The NeedsAttention entry no resolution answered yet, if any.</summary>
-    private static JournalEntry? OpenAttention(IReadOnlyList<JournalEntry> journal)
-    {
-        JournalEntry? open = null;
-        foreach (var entry in journal)
-        {
-            if (entry.Kind == JournalEntryKind.StepNeedsAttention)
-            {
-                open = entry;
-            }
-            else if (entry.Kind == JournalEntryKind.StepResolved && open is not null && entry.Sequence == open.Sequence)
-            {
-                open = null;
-            }
-        }
-        return open;
-    }
+    /// <summary>The NeedsAttention entry no resolution answered yet, if any (the run's history's open attention).</summary>
+    private static JournalEntry? OpenAttention(IReadOnlyList<JournalEntry> journal) =>
+        RunHistory.Build(null, journal).Attention is { } open ? journal.FirstOrDefault(e => e.Index == open.Index) : null;
 
     /// <summary>Waits until every run has ended (terminal or Blocked), or the deadline.</summary>
     private static async Task SettleAsync(KeelClient client, DateTimeOffset deadline, CancellationToken cancellationToken)

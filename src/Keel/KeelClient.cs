@@ -191,6 +191,20 @@ public sealed class KeelClient
         return await _store.GetJournalAsync(runId, cancellationToken);
     }
 
+    /// <summary>
+    /// Gets a run's history as its journal tells it (<see cref="RunHistory"/>): its operations and where each is, the
+    /// attempts of its steps, what it waits for, the decisions taken, and the step that waits for a person, if any.
+    /// </summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The history, or null when there is no run with that id.</returns>
+    /// <remarks>The run is read before its journal, so the journal holds every entry up to the state the run shows.</remarks>
+    public async Task<RunHistory?> GetHistoryAsync(string runId, CancellationToken cancellationToken = default)
+    {
+        var run = await GetRunAsync(runId, cancellationToken);
+        return run is null ? null : RunHistory.Build(run, await _store.GetJournalAsync(runId, cancellationToken));
+    }
+
     /// <summary>Lists runs, newest first, with filters and paging.</summary>
     /// <param name="query">Filters and page; null for the first 50 runs.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
@@ -566,19 +580,14 @@ public sealed class KeelClient
         {
             throw new RunFinishedException(runId, run.Status, "be resolved");
         }
-        var journal = await _store.GetJournalAsync(runId, cancellationToken);
-        var resolved = journal.Where(e => e.Kind == JournalEntryKind.StepResolved).Select(e => (e.Sequence, e.Index)).ToList();
-        var attention = journal.LastOrDefault(e => e.Kind == JournalEntryKind.StepNeedsAttention
-                                                   && !resolved.Any(r => r.Sequence == e.Sequence && r.Index > e.Index));
-        if (run.Status != RunStatus.NeedsAttention || attention is null)
+        var history = RunHistory.BuildFrom(run, await _store.GetJournalAsync(runId, cancellationToken), values: false);
+        if (run.Status != RunStatus.NeedsAttention || history.Attention is not { } attention)
         {
             throw new RunStateException(runId, run.Status, "be resolved: no step of it waits for a decision");
         }
-        var signalName = StepResolutionData.SignalName(attention.Sequence,
-            journal.Count(e => e.Kind == JournalEntryKind.StepNeedsAttention && e.Sequence == attention.Sequence && e.Index <= attention.Index));
-        if ((await _store.GetSignalsAsync(runId, cancellationToken)).Any(s => s.Name == signalName))
+        if ((await _store.GetSignalsAsync(runId, cancellationToken)).Any(s => s.Name == attention.SignalName))
         {
-            throw new RunStateException(runId, run.Status, $"be resolved again: a decision on step '{attention.Name}' was already sent and is being applied");
+            throw new RunStateException(runId, run.Status, $"be resolved again: a decision on step '{attention.Step}' was already sent and is being applied");
         }
         var action = resolution.Action switch
         {
@@ -587,8 +596,8 @@ public sealed class KeelClient
             _ => StepResolutionAction.Fail,
         };
         var data = new StepResolutionData(action, resolution.ResultJson, resolution.Reason, resolution.By, _time.GetUtcNow());
-        await SendAsync(new NewSignal { RunId = runId, Name = signalName, Payload = data.ToJson(), SentAt = data.At }, "be resolved", cancellationToken);
-        return attention.Name;
+        await SendAsync(new NewSignal { RunId = runId, Name = attention.SignalName, Payload = data.ToJson(), SentAt = data.At }, "be resolved", cancellationToken);
+        return attention.Step;
     }
 
     /// <summary>

@@ -25,7 +25,7 @@ public static class KeelJson
             Converters =
             {
                 new JsonStringEnumConverter<RunStatus>(), new JsonStringEnumConverter<ApprovalOutcome>(),
-                new JsonStringEnumConverter<StepResolutionAction>(),
+                new JsonStringEnumConverter<StepResolutionAction>(), new JsonStringEnumConverter<OperationKind>(),
             },
         };
         options.TypeInfoResolverChain.Add(KeelJsonContext.Default);
@@ -94,6 +94,7 @@ public static class KeelJson
 [JsonSerializable(typeof(OperatorActionData))]
 [JsonSerializable(typeof(AttentionReason))]
 [JsonSerializable(typeof(RunArchive))]
+[JsonSerializable(typeof(RunHistory))]
 [JsonSerializable(typeof(IReadOnlyDictionary<string, IReadOnlyList<string>>))]
 [JsonSerializable(typeof(string[]))]
 [JsonSerializable(typeof(IReadOnlyList<string>))]

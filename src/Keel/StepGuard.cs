@@ -13,7 +13,7 @@ public abstract class StepGuard
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(approvalName);
         return new JournalGuard($"approval '{approvalName}' was granted earlier in this run", journal =>
-            journal.Any(e => e.Kind == JournalEntryKind.ApprovalDecided && e.Name == approvalName && IsApproved(e)));
+            RunHistory.BuildFrom(null, journal, values: false).IsApprovalGranted(approvalName));
     }
 
     /// <summary>A step of this name completed earlier in this run.</summary>
@@ -23,7 +23,7 @@ public abstract class StepGuard
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(stepName);
         return new JournalGuard($"step '{stepName}' completed earlier in this run", journal =>
-            journal.Any(e => e.Kind == JournalEntryKind.StepCompleted && e.Name == stepName));
+            RunHistory.BuildFrom(null, journal, values: false).IsStepCompleted(stepName));
     }
 
     /// <summary>Any condition on the journal so far (deliverable entries, in order).</summary>
@@ -41,23 +41,6 @@ public abstract class StepGuard
     public abstract string Description { get; }
 
     internal abstract bool Holds(IReadOnlyList<JournalEntry> journal);
-
-    private static bool IsApproved(JournalEntry entry)
-    {
-        if (entry.Payload is null)
-        {
-            return false;
-        }
-        try
-        {
-            using var document = System.Text.Json.JsonDocument.Parse(entry.Payload);
-            return document.RootElement.TryGetProperty("outcome", out var outcome) && outcome.GetString() == nameof(ApprovalOutcome.Approved);
-        }
-        catch (System.Text.Json.JsonException)
-        {
-            return false;
-        }
-    }
 
     private sealed class JournalGuard(string description, Func<IReadOnlyList<JournalEntry>, bool> holds) : StepGuard
     {

@@ -30,6 +30,12 @@ public class ApiTests
         var (_, journal) = await h.GetAsync("api/runs/greet-ada/journal");
         Assert.Equal(["StepCompleted", "RunCompleted"], journal.Items().Select(e => e.Str("kind")));
         Assert.Equal("greet", journal.Items()[0].Str("name"));
+        var (_, history) = await h.GetAsync("api/runs/greet-ada/history");
+        var step = history.GetProperty("operations").Items().Single();
+        Assert.Equal(("greet", "Step", "Completed", "hello ada"), (step.Str("name"), step.Str("kind"), step.Str("state"), step.Str("result")));
+        Assert.Equal(["Completed"], history.GetProperty("events").Items().Select(e => e.Str("kind")));
+        Assert.Equal(2, history.GetProperty("summary").GetProperty("entries").GetInt32());
+        Assert.Empty(history.GetProperty("next").Items());
 
         await h.PostAsync("api/runs", """{"workflow":"wait-for-go","input":"x","runId":"waiting-1"}""");
         var (_, completed) = await h.GetAsync("api/runs?status=Completed&workflow=greet");
@@ -146,6 +152,23 @@ public class ApiTests
         var run = await h.EventuallyAsync("api/runs/charge-1", r => r.Str("status") == "NeedsAttention", "the run needs a decision");
         Assert.Contains("charge-card", run.Str("statusReason"), StringComparison.Ordinal);
 
+        // The history says which step waits and why, and which calls decide it; a call refused for the run's state says so too.
+        var (_, history) = await h.GetAsync("api/runs/charge-1/history");
+        Assert.Equal("NeedsAttention", history.GetProperty("run").Str("status"));
+        Assert.Equal("charge-card", history.GetProperty("attention").Str("step"));
+        Assert.Equal(1, history.GetProperty("attention").GetProperty("number").GetInt32());
+        var step = history.GetProperty("operations").Items().Single();
+        Assert.Equal(("Step", "NeedsAttention"), (step.Str("kind"), step.Str("state")));
+        Assert.Equal("Unknown", step.GetProperty("attempts").Items().Single().Str("outcome"));
+        Assert.Equal("Person", history.GetProperty("waits").Items().Single().Str("kind"));
+        var next = history.GetProperty("next").Items();
+        Assert.Equal(["retry", "complete", "fail"], next.Select(a => a.GetProperty("body").Str("action")));
+        Assert.All(next, a => Assert.Equal(("POST", "/api/runs/charge-1/resolve"), (a.Str("method"), a.Str("path"))));
+        var (conflict, refused) = await h.PostAsync("api/runs/charge-1/approvals", """{"approved":true}""");
+        Assert.Equal(409, conflict);
+        Assert.Contains("Step 'charge-card' of this run waits for a person's decision: POST /api/runs/charge-1/resolve", refused.Str("detail"), StringComparison.Ordinal);
+        Assert.Equal("/api/runs/charge-1/resolve", refused.Str("resolve"));
+
         var (bad, problem) = await h.PostAsync("api/runs/charge-1/resolve", """{"action":"redo"}""");
         Assert.Equal(400, bad);
         Assert.Contains("'retry', 'complete' or 'fail'", problem.Str("detail"), StringComparison.Ordinal);
@@ -180,6 +203,7 @@ public class ApiTests
 
         await Refused(404, "GET", "api/runs/nope", null, "No run with id 'nope'");
         await Refused(404, "GET", "api/runs/nope/journal", null, "No run with id 'nope'");
+        await Refused(404, "GET", "api/runs/nope/history", null, "No run with id 'nope'");
         await Refused(404, "POST", "api/runs/nope/signals/go", "1", "No run with id 'nope'");
         await Refused(404, "POST", "api/runs/nope/cancel", null, "No run with id 'nope'");
         await Refused(400, "POST", "api/runs", "{not json", "not what this call takes");

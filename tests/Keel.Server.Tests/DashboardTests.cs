@@ -69,9 +69,10 @@ public sealed class DashboardTests : IAsyncLifetime
 
         await Assertions.Expect(page.Locator("h1 [data-status]")).ToHaveTextAsync("Completed");
         await Assertions.Expect(page.Locator("#result")).ToContainTextAsync("paid 35 to ada");
-        await Assertions.Expect(page.Locator("#timeline tr[data-kind='ApprovalDecided']")).ToContainTextAsync("approved by carol with edited arguments");
-        await Assertions.Expect(page.Locator("#timeline tr[data-kind='ApprovalDecided']")).ToContainTextAsync("customer is right");
-        await Assertions.Expect(page.Locator("#timeline tr[data-kind='StepCompleted']")).ToContainTextAsync("pay-refund");
+        await Assertions.Expect(page.Locator("#timeline tr[data-kind='Approval']")).ToContainTextAsync("approved by carol with edited arguments");
+        await Assertions.Expect(page.Locator("#timeline tr[data-kind='Approval']")).ToContainTextAsync("customer is right");
+        await Assertions.Expect(page.Locator("#timeline tr[data-kind='Step'][data-state='Completed']")).ToContainTextAsync("pay-refund");
+        await Assertions.Expect(page.Locator("#timeline tr[data-event='Completed']")).ToContainTextAsync("run completed");
         await Assertions.Expect(page.Locator("#approval-count")).ToBeHiddenAsync();
     }
 
@@ -110,14 +111,17 @@ public sealed class DashboardTests : IAsyncLifetime
         var page = await OpenAsync(h, "#/runs/charge-1");
 
         await Assertions.Expect(page.Locator("h1 [data-status]")).ToHaveTextAsync("NeedsAttention");
-        await Assertions.Expect(page.Locator("#timeline tr[data-kind='StepNeedsAttention']")).ToContainTextAsync("needs a person's decision");
+        await Assertions.Expect(page.Locator("#timeline tr[data-state='NeedsAttention']")).ToContainTextAsync("needs a person's decision");
         var resolve = page.Locator("#resolve");
         await Assertions.Expect(resolve).ToContainTextAsync("charge-card");
+        await Assertions.Expect(resolve.GetByRole(AriaRole.Button, new() { Name = "Run it again" })).ToBeVisibleAsync();
+        await Assertions.Expect(resolve.GetByRole(AriaRole.Button, new() { Name = "Fail it" })).ToBeVisibleAsync();
         await resolve.Locator("input[name=result]").FillAsync("\"charged 30 (seen in the PSP)\"");
         await resolve.GetByRole(AriaRole.Button, new() { Name = "It happened" }).ClickAsync();
 
         await Assertions.Expect(page.Locator("h1 [data-status]")).ToHaveTextAsync("Completed");
-        await Assertions.Expect(page.Locator("#timeline tr[data-kind='StepResolved']")).ToContainTextAsync("complete");
+        await Assertions.Expect(page.Locator("#timeline tr[data-name='charge-card']")).ToContainTextAsync("resolved by someone: complete");
+        await Assertions.Expect(page.Locator("#timeline tr[data-name='charge-card']")).ToContainTextAsync("attempt 1 completed");
         Assert.Equal(1, executions["charge-card"]);
 
         // A refused action shows the server's own sentence.

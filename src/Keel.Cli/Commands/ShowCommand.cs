@@ -21,14 +21,15 @@ internal static class ShowCommand
             var client = KeelClient.Create(store);
             var run = await client.GetRunAsync(id, ct) ?? throw new RunNotFoundException(id);
             var journal = await client.GetJournalAsync(id, ct);
+            var history = RunHistory.Build(run, journal);
             if (parse.GetValue(json))
             {
-                CliJson.Write(output.Out, new { run, journal });
+                CliJson.Write(output.Out, new { run, journal, history = history with { Run = null } });
                 return 0;
             }
-            RunView.Write(output.Out, run);
+            RunView.Write(output.Out, run, history);
             output.Out.WriteLine();
-            TimelineView.Write(output.Out, run, journal);
+            TimelineView.Write(output.Out, history, journal, run.CreatedAt);
             return 0;
         });
         return command;

@@ -12,32 +12,26 @@ internal static class CrashPoint
     public static StepAttemptRef Hold { get; } = new(FlakyStep, 2);
 
     /// <summary>True once <c>plan</c> and <c>tool:search-web</c> completed and the flaky tool has a failed attempt journaled.</summary>
-    public static bool Reached(IReadOnlyList<JournalEntry> journal) =>
-        Completed(journal, "plan") && Completed(journal, "tool:search-web") &&
-        journal.Any(e => e.Kind == JournalEntryKind.StepAttemptFailed && e.Name == FlakyStep);
+    public static bool Reached(RunHistory history) =>
+        history.IsStepCompleted("plan") && history.IsStepCompleted("tool:search-web") &&
+        Steps(history).Any(s => s.Name == FlakyStep && s.Attempts.Any(a => a.Outcome == AttemptOutcome.Failed));
 
-    /// <summary>The steps whose completion is journaled, in order.</summary>
-    public static IReadOnlyList<string> CompletedSteps(IReadOnlyList<JournalEntry> journal) =>
-        [.. journal.Where(e => e.Kind == JournalEntryKind.StepCompleted).Select(e => e.Name)];
+    /// <summary>The steps that completed, by position.</summary>
+    public static IReadOnlyList<string> CompletedSteps(RunHistory history) =>
+        [.. Steps(history).Where(s => s.State == OperationState.Completed).Select(s => s.Name)];
 
     /// <summary>"plan ✓, tool:search-web ✓, tool:fetch-pricing attempt 1 failed".</summary>
-    public static string Describe(IReadOnlyList<JournalEntry> journal)
+    public static string Describe(RunHistory history)
     {
-        var parts = new List<string>();
-        foreach (var step in journal.Where(e => e.Sequence > 0).GroupBy(e => (e.Sequence, e.Name)))
+        var parts = history.Operations.Select(operation => operation switch
         {
-            var last = step.Last();
-            parts.Add(last.Kind switch
-            {
-                JournalEntryKind.StepCompleted => $"{step.Key.Name} ✓",
-                JournalEntryKind.StepAttemptFailed => $"{step.Key.Name} attempt {last.Attempt} failed",
-                JournalEntryKind.StepFailed => $"{step.Key.Name} failed",
-                _ => $"{step.Key.Name} {last.Kind}",
-            });
-        }
+            { State: OperationState.Completed } => $"{operation.Name} ✓",
+            { State: OperationState.Failed } => $"{operation.Name} failed",
+            { Attempts: [.., { Outcome: AttemptOutcome.Failed } last] } => $"{operation.Name} attempt {last.Number} failed",
+            _ => $"{operation.Name} {operation.State.ToString().ToLowerInvariant()}",
+        }).ToList();
         return parts.Count == 0 ? "nothing" : string.Join(", ", parts);
     }
 
-    private static bool Completed(IReadOnlyList<JournalEntry> journal, string step) =>
-        journal.Any(e => e.Kind == JournalEntryKind.StepCompleted && e.Name == step);
+    private static IEnumerable<RunOperation> Steps(RunHistory history) => history.Operations.Where(o => o.Kind == OperationKind.Step);
 }

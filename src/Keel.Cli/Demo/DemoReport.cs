@@ -66,25 +66,28 @@ internal static class DemoReport
         }
     }
 
-    public static void WriteRetryHistory(TextWriter writer, IReadOnlyList<JournalEntry> journal, DateTimeOffset origin)
+    public static void WriteRetryHistory(TextWriter writer, RunHistory history, DateTimeOffset origin)
     {
         writer.WriteLine($"Retry history of {CrashPoint.FlakyStep}, from the journal");
         var table = new TextTable("ATTEMPT", "OUTCOME", "RETRY AT", "DETAIL");
-        foreach (var entry in journal.Where(e => e.Name == CrashPoint.FlakyStep))
+        foreach (var step in history.Operations.Where(o => o.Kind == OperationKind.Step && o.Name == CrashPoint.FlakyStep))
         {
-            var attempt = entry.Attempt.ToString(CultureInfo.InvariantCulture);
-            switch (entry.Kind)
+            foreach (var attempt in step.Attempts)
             {
-                case JournalEntryKind.StepAttemptFailed:
-                    table.Add(attempt, "failed", entry.RetryAt is { } at ? TimeFormat.Relative(at, origin) : "?",
-                        entry.Error is { } e ? ErrorText.Describe(e) : "");
-                    break;
-                case JournalEntryKind.StepCompleted:
-                    table.Add(attempt, "completed", "", Output(entry.Payload));
-                    break;
-                default:
-                    table.Add(attempt, entry.Kind.ToString(), "", entry.Error is { } e2 ? ErrorText.Describe(e2) : "");
-                    break;
+                var number = attempt.Number.ToString(CultureInfo.InvariantCulture);
+                var detail = attempt.Error is { } e ? ErrorText.Describe(e) : "";
+                switch (attempt.Outcome)
+                {
+                    case AttemptOutcome.Failed:
+                        table.Add(number, "failed", attempt.RetryAt is { } at ? TimeFormat.Relative(at, origin) : "?", detail);
+                        break;
+                    case AttemptOutcome.Completed:
+                        table.Add(number, "completed", "", Output(step.Result));
+                        break;
+                    default:
+                        table.Add(number, attempt.Outcome.ToString().ToLowerInvariant(), "", detail);
+                        break;
+                }
             }
         }
         table.Write(writer, "  ");
@@ -98,13 +101,13 @@ internal static class DemoReport
         writer.WriteLine($"  keel pending --db {Shell.Quote(databasePath)}");
     }
 
-    private static string Output(string? payload)
+    private static string Output(System.Text.Json.JsonElement? payload)
     {
-        if (payload is null)
+        if (payload is not { } value)
         {
             return "";
         }
-        var result = System.Text.Json.JsonSerializer.Deserialize<ToolResult>(payload, KeelJson.Default);
-        return result?.Output ?? payload;
+        var result = value.ValueKind == System.Text.Json.JsonValueKind.Object ? System.Text.Json.JsonSerializer.Deserialize<ToolResult>(value, KeelJson.Default) : null;
+        return result?.Output ?? value.GetRawText();
     }
 }

@@ -50,7 +50,7 @@ internal sealed class DemoRunner(string databasePath, int stepDelayMs, bool inte
         {
             return Fail(second, "the second worker did not reach the approval");
         }
-        if (AsksApproval(watcher.Journal) && !await ApproveAsync(client, run.RunId, watcher, second, cancellationToken))
+        if (AsksApproval(watcher.History) && !await ApproveAsync(client, run.RunId, watcher, second, cancellationToken))
         {
             return Fail(second, "the approval was not decided");
         }
@@ -75,15 +75,14 @@ internal sealed class DemoRunner(string databasePath, int stepDelayMs, bool inte
         var passed = DemoReport.WriteExactlyOnceCheck(Out, completedBeforeCrash, executions);
         DemoReport.WriteResumedAttempt(Out, executions, second);
         Out.WriteLine();
-        DemoReport.WriteRetryHistory(Out, watcher.Journal, final.CreatedAt);
+        DemoReport.WriteRetryHistory(Out, watcher.History, final.CreatedAt);
         Out.WriteLine();
         DemoReport.WriteHints(Out, run.RunId, _path);
         Out.Flush();
         return passed ? 0 : ExitCodes.Failure;
     }
 
-    private static bool AsksApproval(IReadOnlyList<JournalEntry> journal) =>
-        journal.Any(e => e.Kind == JournalEntryKind.ApprovalRequested) && !journal.Any(e => e.Kind == JournalEntryKind.ApprovalDecided);
+    private static bool AsksApproval(RunHistory history) => history.Waits.Any(w => w.Kind == WaitKind.Approval);
 
     /// <summary>The run waits for a person: with --interactive, for the one at the terminal; otherwise the demo decides.</summary>
     private async Task<bool> ApproveAsync(KeelClient client, string runId, JournalWatcher watcher, WorkerProcess worker, CancellationToken cancellationToken)
@@ -101,7 +100,7 @@ internal sealed class DemoRunner(string databasePath, int stepDelayMs, bool inte
         {
             Out.WriteLine("Waiting for your decision (run one of the commands above in another terminal)...");
             Out.Flush();
-            return await watcher.WatchUntilAsync(worker, j => j.Any(e => e.Kind == JournalEntryKind.ApprovalDecided), TimeSpan.FromDays(1), cancellationToken);
+            return await watcher.WatchUntilAsync(worker, h => h.Decisions.Any(d => d.Kind == DecisionKind.Approval), TimeSpan.FromDays(1), cancellationToken);
         }
         await Task.Delay(TimeSpan.FromSeconds(1.5), TimeProvider.System, cancellationToken);
         await client.DecideApprovalAsync(runId, new ApprovalResponse
@@ -114,9 +113,7 @@ internal sealed class DemoRunner(string databasePath, int stepDelayMs, bool inte
         return true;
     }
 
-    private static bool IsFinished(IReadOnlyList<JournalEntry> journal) =>
-        journal.Any(e => e.Kind is JournalEntryKind.RunCompleted or JournalEntryKind.RunFailed
-            or JournalEntryKind.RunCancelled or JournalEntryKind.RunBlocked);
+    private static bool IsFinished(RunHistory history) => history.Ended || history.Events.Any(e => e.Kind == RunEventKind.Blocked);
 
     private static async Task<RunInfo> StartRunAsync(KeelClient client, CancellationToken cancellationToken)
     {

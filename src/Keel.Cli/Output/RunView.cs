@@ -5,7 +5,7 @@ internal static class RunView
 {
     private const int MaxValueLength = 600;
 
-    public static void Write(TextWriter writer, RunInfo run)
+    public static void Write(TextWriter writer, RunInfo run, RunHistory? history = null)
     {
         var table = new TextTable("", "");
         table.Add("Run", run.RunId);
@@ -39,7 +39,15 @@ internal static class RunView
         {
             table.Add("Error", ErrorText.Describe(error));
         }
-        if (run.StatusReason is { } reason)
+        if (history?.Attention is { } attention && run.Status == RunStatus.NeedsAttention)
+        {
+            // From the journal's structured reason (an older run's text without the command it embedded), then the
+            // CLI's own way to decide it.
+            table.Add("Reason", AttentionText.OneLine(attention));
+            table.Add("Next", AttentionText.Resolve(run.RunId));
+            table.Add("", AttentionText.Choices(attention.Reason));
+        }
+        else if (run.StatusReason is { } reason)
         {
             table.Add("Reason", ErrorText.OneLine(reason));
         }

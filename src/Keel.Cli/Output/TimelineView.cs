@@ -3,12 +3,12 @@ using System.Globalization;
 namespace Keel.Cli.Output;
 
 /// <summary>
-/// Prints a run's journal as a timeline (one row per entry, times relative to the run's start) and then per step,
-/// so retries read as a story: "attempt 1 failed (...), retried at +1.2s; attempt 2 completed".
+/// Prints a run's journal as a timeline (one row per entry, times relative to the run's start) and then, from its
+/// history, per step, so retries read as a story: "attempt 1 failed (...), retried at +1.2s; attempt 2 completed".
 /// </summary>
 internal static class TimelineView
 {
-    public static void Write(TextWriter writer, RunInfo run, IReadOnlyList<JournalEntry> journal)
+    public static void Write(TextWriter writer, RunHistory history, IReadOnlyList<JournalEntry> journal, DateTimeOffset origin)
     {
         writer.WriteLine($"Journal ({journal.Count} {(journal.Count == 1 ? "entry" : "entries")})");
         if (journal.Count == 0)
@@ -21,140 +21,140 @@ internal static class TimelineView
         {
             table.Add(
                 entry.Index.ToString(CultureInfo.InvariantCulture),
-                TimeFormat.Relative(entry.RecordedAt, run.CreatedAt),
+                TimeFormat.Relative(entry.RecordedAt, origin),
                 entry.Kind.ToString(),
                 entry.Name,
                 entry.Attempt > 0 ? entry.Attempt.ToString(CultureInfo.InvariantCulture) : "",
                 entry.StartedAt is { } started ? TimeFormat.Duration(entry.RecordedAt - started) : "",
-                Detail(entry, run.CreatedAt));
+                Detail(entry, origin));
         }
         table.Write(writer, "  ");
         writer.WriteLine();
         writer.WriteLine("Steps");
-        foreach (var line in StepStories(journal, run.CreatedAt))
+        foreach (var line in StepStories(history, origin))
         {
             writer.WriteLine($"  {line}");
         }
     }
 
-    /// <summary>One line per step (in journal order) and one per run-level event.</summary>
-    public static IEnumerable<string> StepStories(IReadOnlyList<JournalEntry> journal, DateTimeOffset origin)
+    /// <summary>One line per step (by position), then one per other operation's event and per run-level event, in journal order.</summary>
+    public static IEnumerable<string> StepStories(RunHistory history, DateTimeOffset origin)
     {
         // A step an approval gated (its request named the step as its action) says who let it run.
         var gates = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var decided in journal.Where(e => e.Kind == JournalEntryKind.ApprovalDecided))
+        foreach (var decision in history.Decisions.Where(d => d.Kind == DecisionKind.Approval))
         {
-            var request = journal.FirstOrDefault(e => e.Kind == JournalEntryKind.ApprovalRequested && e.Sequence == decided.Sequence);
-            if (ApprovalText.Action(request) is { } action)
+            if (history.FindOperation(decision.Position)?.Approval?.Action is { } action)
             {
-                gates[action] = $"gated by approval '{decided.Name}': {ApprovalText.Decision(decided)}";
+                gates[action] = $"gated by approval '{decision.Name}': {ApprovalText.Decision(decision)}";
             }
         }
-        var steps = journal.Where(IsStepEntry).GroupBy(e => (e.Sequence, e.Name));
-        foreach (var step in steps)
+        foreach (var step in history.Operations.Where(o => o.Kind == OperationKind.Step))
         {
-            var attempts = step.Select(e => Attempt(e, origin));
-            var gate = gates.TryGetValue(step.Key.Name, out var g) ? $" [{g}]" : "";
-            yield return $"{step.Key.Name}: {string.Join("; ", attempts)}{gate}";
+            var gate = gates.TryGetValue(step.Name, out var g) ? $" [{g}]" : "";
+            yield return $"{step.Name}: {string.Join("; ", StepStory(history, step, origin))}{gate}";
         }
-        foreach (var entry in journal.Where(e => !IsStepEntry(e)))
+        var others = new List<(long Index, string Line)>();
+        foreach (var operation in history.Operations.Where(o => o.Kind != OperationKind.Step))
         {
-            yield return $"{entry.Name}: {RunEvent(entry)} at {TimeFormat.Relative(entry.RecordedAt, origin)}";
+            others.AddRange(OperationStory(history, operation, origin).Select(e => (e.Index, $"{operation.Name}: {e.Text} at {TimeFormat.Relative(e.At, origin)}")));
+        }
+        var runName = history.Run?.WorkflowName ?? "run";
+        others.AddRange(history.Events.Select(e => (e.Index, $"{runName}: {RunEvent(e)} at {TimeFormat.Relative(e.At, origin)}")));
+        foreach (var (_, line) in others.OrderBy(o => o.Index))
+        {
+            yield return line;
         }
     }
 
-    private static bool IsStepEntry(JournalEntry entry) =>
-        entry.Kind is JournalEntryKind.StepCompleted or JournalEntryKind.StepFailed or JournalEntryKind.StepAttemptFailed
-            or JournalEntryKind.StepStarted or JournalEntryKind.StepNeedsAttention or JournalEntryKind.StepResolved;
-
-    private static string Attempt(JournalEntry entry, DateTimeOffset origin)
+    /// <summary>A step's attempts, requests for attention and resolutions, in journal order.</summary>
+    private static IEnumerable<string> StepStory(RunHistory history, RunOperation step, DateTimeOffset origin)
     {
-        var took = entry.StartedAt is { } started ? $", took {TimeFormat.Duration(entry.RecordedAt - started)}" : "";
-        return entry.Kind switch
+        var parts = new List<(long Index, int Rank, string Text)>();
+        parts.AddRange(step.Attentions.Select(a => (a.Index, 0, $"NEEDS ATTENTION at {TimeFormat.Relative(a.Since, origin)}: {ErrorText.Truncate(AttentionText.OneLine(a), 200)}")));
+        parts.AddRange(history.Decisions.Where(d => d.Kind == DecisionKind.StepResolution && d.Position == step.Position)
+            .Select(d => (d.Index, 1, $"resolved at {TimeFormat.Relative(d.At, origin)}: {Resolution(d)}")));
+        parts.AddRange(step.Attempts.Select(a => (a.Index, 2, Attempt(a, origin))));
+        return parts.OrderBy(p => p.Index).ThenBy(p => p.Rank).Select(p => p.Text);
+    }
+
+    private static string Attempt(StepAttempt attempt, DateTimeOffset origin)
+    {
+        var ended = attempt.EndedAt is { } end ? TimeFormat.Relative(end, origin) : "?";
+        var took = attempt.StartedAt is { } started && attempt.EndedAt is { } e ? $", took {TimeFormat.Duration(e - started)}" : "";
+        var started2 = attempt.StartedAt is { } s ? TimeFormat.Relative(s, origin) : "?";
+        return attempt.Outcome switch
         {
-            JournalEntryKind.StepCompleted => $"attempt {entry.Attempt} completed at {TimeFormat.Relative(entry.RecordedAt, origin)}{took}",
-            JournalEntryKind.StepAttemptFailed =>
-                $"attempt {entry.Attempt} failed ({Error(entry)}), retried at {(entry.RetryAt is { } at ? TimeFormat.Relative(at, origin) : "?")}",
-            JournalEntryKind.StepStarted => $"attempt {entry.Attempt} started at {TimeFormat.Relative(entry.RecordedAt, origin)} (at most once)",
-            JournalEntryKind.StepNeedsAttention => $"NEEDS ATTENTION at {TimeFormat.Relative(entry.RecordedAt, origin)}: {ErrorText.Truncate(ErrorText.OneLine(entry.Payload ?? ""), 200)}",
-            JournalEntryKind.StepResolved => $"resolved at {TimeFormat.Relative(entry.RecordedAt, origin)}: {Resolution(entry.Payload)}",
-            _ => $"attempt {entry.Attempt} failed for good ({Error(entry)}) at {TimeFormat.Relative(entry.RecordedAt, origin)}",
+            AttemptOutcome.Completed => $"attempt {attempt.Number} completed at {ended}{took}",
+            AttemptOutcome.Failed => $"attempt {attempt.Number} failed ({Error(attempt.Error)})" +
+                                     (attempt.RetryAt is { } at ? $", retried at {TimeFormat.Relative(at, origin)}" : ""),
+            AttemptOutcome.FailedForGood => $"attempt {attempt.Number} failed for good ({Error(attempt.Error)}) at {ended}",
+            AttemptOutcome.Unknown => $"attempt {attempt.Number} started at {started2} (at most once), outcome unknown",
+            _ => $"attempt {attempt.Number} started at {started2}{(attempt.AtMostOnce ? " (at most once)" : "")}",
         };
     }
 
-    private static string RunEvent(JournalEntry entry) => entry.Kind switch
+    private static string Resolution(RunDecision decision)
     {
-        JournalEntryKind.RunCompleted => "run completed",
-        JournalEntryKind.RunFailed => $"run failed ({Error(entry)})",
-        JournalEntryKind.RunCancelled => "run cancelled",
-        JournalEntryKind.RunBlocked => $"run blocked ({Error(entry)})",
-        JournalEntryKind.CancelRequested => "cancellation delivered to the workflow",
-        JournalEntryKind.SignalReceived => $"signal received{(entry.Payload is { } p ? $" ({ErrorText.Truncate(ErrorText.OneLine(p), 80)})" : "")}",
-        JournalEntryKind.SignalTimedOut => "wait for the signal timed out",
-        JournalEntryKind.SignalRejected => $"signal set aside, the wait goes on ({Error(entry)})",
-        JournalEntryKind.RunUnblocked => $"run unblocked{OperatorAction(entry.Payload)}",
-        JournalEntryKind.ApprovalRequested => $"approval requested: {ApprovalText.Request(entry)}",
-        JournalEntryKind.ApprovalDecided => ApprovalText.Decision(entry),
-        JournalEntryKind.RunContinuedAsNew => $"run continued as new run {ChildId(entry)} (keel show {Shell.Quote(ChildId(entry))})",
-        JournalEntryKind.ChildStarted => $"child run started: {ChildId(entry)} (keel show {Shell.Quote(ChildId(entry))})",
-        JournalEntryKind.ChildCompleted => $"child run completed{(entry.Payload is { } p ? $" ({ErrorText.Truncate(ErrorText.OneLine(p), 80)})" : "")}",
-        JournalEntryKind.ChildFailed => $"child run ended without a result ({Error(entry)})",
-        _ => entry.Kind.ToString(),
+        var action = decision.Action?.ToString().ToLowerInvariant() ?? "?";
+        var result = decision.Action == ResolutionAction.Complete && decision.Result is { } r ? $" with {ErrorText.Truncate(r.GetRawText(), 80)}" : "";
+        return $"{action}{result} by {decision.By ?? "someone"}{(decision.Reason is { } why ? $" ({ErrorText.OneLine(why)})" : "")}";
+    }
+
+    /// <summary>What happened to a timer, signal wait, approval or child run, each with its journal index.</summary>
+    private static IEnumerable<(long Index, DateTimeOffset At, string Text)> OperationStory(RunHistory history, RunOperation operation, DateTimeOffset origin)
+    {
+        if (operation.Approval is { } request)
+        {
+            yield return (operation.FirstIndex, request.RequestedAt, $"approval requested: {ApprovalText.Request(request)}");
+        }
+        if (operation.ChildRunId is { } child && operation.StartedAt is { } childStarted)
+        {
+            yield return (operation.FirstIndex, childStarted, $"child run started: {child} (keel show {Shell.Quote(child)})");
+        }
+        foreach (var rejected in operation.RejectedSignals)
+        {
+            yield return (rejected.Index, rejected.At, $"signal set aside, the wait goes on ({Error(rejected.Error)})");
+        }
+        foreach (var decision in history.Decisions.Where(d => d.Kind == DecisionKind.Approval && d.Position == operation.Position))
+        {
+            yield return (decision.Index, operation.EndedAt ?? decision.At, ApprovalText.Decision(decision));
+        }
+        if (operation.EndedAt is not { } ended || operation.Kind == OperationKind.Approval)
+        {
+            yield break;
+        }
+        var value = operation.Result is { } v ? $" ({ErrorText.Truncate(ErrorText.OneLine(v.GetRawText()), 80)})" : "";
+        var text = (operation.Kind, operation.State) switch
+        {
+            (OperationKind.Timer, _) => "timer fired",
+            (OperationKind.Signal, OperationState.Completed) => $"signal received{value}",
+            (OperationKind.Signal, _) => "wait for the signal timed out",
+            (OperationKind.ChildRun, OperationState.Completed) => $"child run completed{value}",
+            (OperationKind.ChildRun, _) => $"child run ended without a result ({Error(operation.Error)})",
+            _ => operation.State.ToString().ToLowerInvariant(),
+        };
+        yield return (operation.LastIndex, ended, text);
+    }
+
+    private static string RunEvent(RunEvent e) => e.Kind switch
+    {
+        RunEventKind.Completed => "run completed",
+        RunEventKind.Failed => $"run failed ({Error(e.Error)})",
+        RunEventKind.Cancelled => "run cancelled",
+        RunEventKind.Blocked => $"run blocked ({Error(e.Error)})",
+        RunEventKind.CancelDelivered => "cancellation delivered to the workflow",
+        RunEventKind.Unblocked => $"run unblocked{(e.By is { } by ? $" by {by}" : "")}{(e.Reason is { } why ? $": {ErrorText.OneLine(why)}" : "")}",
+        RunEventKind.ContinuedAsNew => $"run continued as new run {e.RunId ?? "?"} (keel show {Shell.Quote(e.RunId ?? "?")})",
+        _ => e.Kind.ToString(),
     };
 
-    private static string ChildId(JournalEntry entry)
-    {
-        try
-        {
-            return System.Text.Json.JsonSerializer.Deserialize<string>(entry.Payload ?? "null") ?? "?";
-        }
-        catch (System.Text.Json.JsonException)
-        {
-            return entry.Payload ?? "?";
-        }
-    }
+    private static string Error(ErrorInfo? error) =>
+        error is not null ? ErrorText.Truncate(ErrorText.Describe(error), 160) : "no error recorded";
 
-    private static string Resolution(string? payload)
-    {
-        try
-        {
-            using var document = System.Text.Json.JsonDocument.Parse(payload ?? "{}");
-            var root = document.RootElement;
-            string? Text(string name) => root.TryGetProperty(name, out var v) && v.ValueKind == System.Text.Json.JsonValueKind.String ? v.GetString() : null;
-            var action = Text("action")?.ToLowerInvariant() ?? "?";
-            var result = action == "complete" && Text("result") is { } r ? $" with {ErrorText.Truncate(r, 80)}" : "";
-            return $"{action}{result} by {Text("by") ?? "someone"}{(Text("reason") is { } why ? $" ({ErrorText.OneLine(why)})" : "")}";
-        }
-        catch (System.Text.Json.JsonException)
-        {
-            return payload ?? "";
-        }
-    }
-
-    /// <summary>" by ada: v1 redeployed" from an operator action's payload ({"by","reason"}).</summary>
-    private static string OperatorAction(string? payload)
-    {
-        try
-        {
-            using var document = System.Text.Json.JsonDocument.Parse(payload ?? "{}");
-            var root = document.RootElement;
-            string? Text(string name) => root.TryGetProperty(name, out var v) && v.ValueKind == System.Text.Json.JsonValueKind.String ? v.GetString() : null;
-            return $"{(Text("by") is { } by ? $" by {by}" : "")}{(Text("reason") is { } why ? $": {ErrorText.OneLine(why)}" : "")}";
-        }
-        catch (System.Text.Json.JsonException)
-        {
-            return "";
-        }
-    }
-
-    private static string Error(JournalEntry entry) =>
-        entry.Error is { } error ? ErrorText.Truncate(ErrorText.Describe(error), 160) : "no error recorded";
-
-    private static string Detail(JournalEntry entry, DateTimeOffset origin) => entry.Kind switch
-    {
-        JournalEntryKind.StepAttemptFailed =>
-            $"{Error(entry)}; retry at {(entry.RetryAt is { } at ? TimeFormat.Relative(at, origin) : "?")}",
-        JournalEntryKind.StepFailed or JournalEntryKind.RunFailed or JournalEntryKind.RunBlocked => Error(entry),
-        _ => entry.Payload is { } payload ? ErrorText.Truncate(ErrorText.OneLine(payload), 80) : "",
-    };
+    /// <summary>The entry's error (with when it is retried), or else its payload, in one short line.</summary>
+    private static string Detail(JournalEntry entry, DateTimeOffset origin) =>
+        entry.RetryAt is { } at ? $"{Error(entry.Error)}; retry at {TimeFormat.Relative(at, origin)}"
+        : entry.Error is { } error ? Error(error)
+        : entry.Payload is { } payload ? ErrorText.Truncate(ErrorText.OneLine(payload), 80) : "";
 }

@@ -148,58 +148,121 @@ async function renderApprovals(view) {
   schedule(3000);
 }
 
-// One sentence per journal entry: what happened, in words.
-function describe(e, journal) {
-  const payload = parse(e.payload);
-  switch (e.kind) {
-    case "StepCompleted": return `step completed (attempt ${e.attempt}${e.startedAt ? ", took " + span(e.startedAt, e.recordedAt) : ""})`;
-    case "StepAttemptFailed": return `attempt ${e.attempt} failed: ${errorText(e.error)}${e.retryAt ? "; retry at " + when(e.retryAt) : ""}`;
-    case "StepFailed": return `step failed for good after attempt ${e.attempt}: ${errorText(e.error)}`;
-    case "StepStarted": return `attempt ${e.attempt} started (at most once: not re-run on its own)`;
-    case "StepNeedsAttention": return `outcome unknown: needs a person's decision (${e.payload || ""})`;
-    case "StepResolved": return payload ? `resolved by ${payload.by || "someone"}: ${String(payload.action).toLowerCase()}${payload.reason ? " (" + payload.reason + ")" : ""}` : "resolved";
-    case "TimerFired": return "timer fired";
-    case "CancelRequested": return "cancellation delivered to the workflow";
-    case "SignalReceived": return `signal received${e.payload ? ": " + e.payload : ""}`;
-    case "SignalTimedOut": return "wait for the signal timed out";
-    case "SignalRejected": return `signal set aside (the wait goes on): ${errorText(e.error)}`;
-    case "RunUnblocked": return `run unblocked${payload && payload.by ? " by " + payload.by : ""}${payload && payload.reason ? ": " + payload.reason : ""}`;
-    case "ApprovalRequested": return `approval requested: ${payload && payload.title ? payload.title : e.name}`;
-    case "ApprovalDecided": {
-      if (!payload) return "approval decided";
-      const edited = payload.editedArguments != null ? " with edited arguments" : "";
-      return `${String(payload.outcome).toLowerCase()} by ${payload.by || "someone"}${edited}${payload.comment ? ": \u201c" + payload.comment + "\u201d" : ""}`;
+// The run page renders the run's history (GET runs/{id}/history), which reads the journal once on the server: this
+// file never interprets journal entry kinds, only the history's operations, attempts, waits, decisions and events.
+const lower = s => String(s || "").toLowerCase();
+const json = v => v === undefined || v === null ? "" : JSON.stringify(v);
+const prettyValue = v => v === undefined || v === null ? "" : JSON.stringify(v, null, 2);
+const decisionsAt = (history, position) => history.decisions.filter(d => d.position === position);
+const noun = kind => ({ ChildRun: "child run" })[kind] || lower(kind);
+
+// Why a step waits for a person, in the dashboard's words (older journals recorded text: shown as it was).
+function reasonText(reason) {
+  if (!reason) return "";
+  switch (reason.kind) {
+    case "OutcomeUnknown":
+      return `its outcome is unknown: the process stopped while attempt ${reason.attempt} ran` +
+        (reason.attemptStartedAt ? ` (started ${when(reason.attemptStartedAt)})` : "") + "; it is not run again on its own." +
+        (reason.detail ? ` The outcome check said: ${reason.detail}.` : "");
+    case "PreconditionNotMet":
+      return `a precondition did not hold: ${(reason.unmet || []).join("; ")}. Its body did not run.`;
+    default:
+      return reason.detail || "it waits for a person's decision.";
+  }
+}
+
+function waitText(wait) {
+  const since = wait.since ? ` since ${when(wait.since)}` : "";
+  switch (wait.kind) {
+    case "Signal": return `waiting for signal '${wait.signalName}'${since}`;
+    case "Timer": return `waiting until ${when(wait.dueAt)}`;
+    case "Approval": return `waiting for a decision on '${wait.title || wait.name}'${since}${wait.dueAt ? ", deadline " + when(wait.dueAt) : ""}`;
+    case "ChildRun": return `waiting for child run ${wait.childRunId}${since}`;
+    case "Retry": return `next attempt due ${when(wait.dueAt)}`;
+    case "Person": return `waiting for a person's decision${since}`;
+    default: return `waiting${since}`;
+  }
+}
+
+function attemptText(a) {
+  const took = a.startedAt && a.endedAt ? ", took " + span(a.startedAt, a.endedAt) : "";
+  switch (a.outcome) {
+    case "Completed": return `attempt ${a.number} completed${took}`;
+    case "Failed": return `attempt ${a.number} failed: ${errorText(a.error)}${a.retryAt ? "; retry at " + when(a.retryAt) : ""}`;
+    case "FailedForGood": return `attempt ${a.number} failed for good: ${errorText(a.error)}`;
+    case "Unknown": return `attempt ${a.number} started (at most once); its process stopped while it ran`;
+    default: return `attempt ${a.number} started${a.atMostOnce ? " (at most once: not re-run on its own)" : ""}`;
+  }
+}
+
+function decisionText(d) {
+  switch (d.kind) {
+    case "Approval": {
+      if (!d.outcome) return "approval decided";
+      if (d.outcome === "Expired") return "expired: nobody decided before the deadline";
+      const edited = d.editedArguments != null ? " with edited arguments" : "";
+      return `${lower(d.outcome)} by ${d.by || "someone"}${edited}${d.reason ? ": \u201c" + d.reason + "\u201d" : ""}`;
     }
-    case "ChildStarted": return `child run started: ${payload}`;
-    case "ChildCompleted": return "child run completed";
-    case "ChildFailed": return `child run ended without a result: ${errorText(e.error)}`;
-    case "RunCompleted": return "run completed";
-    case "RunFailed": return `run failed: ${errorText(e.error)}`;
-    case "RunCancelled": return "run cancelled";
-    case "RunBlocked": return `run blocked: ${errorText(e.error)}`;
-    case "RunContinuedAsNew": return `continued as new run ${payload}`;
+    case "StepResolution":
+      return `resolved by ${d.by || "someone"}: ${lower(d.action)}${d.result != null ? " with " + json(d.result) : ""}${d.reason ? " (" + d.reason + ")" : ""}`;
+    default:
+      return `unblocked${d.by ? " by " + d.by : ""}${d.reason ? ": " + d.reason : ""}`;
+  }
+}
+
+function eventText(e) {
+  switch (e.kind) {
+    case "Completed": return "run completed";
+    case "Failed": return `run failed: ${errorText(e.error)}`;
+    case "Cancelled": return "run cancelled";
+    case "Blocked": return `run blocked: ${errorText(e.error)}`;
+    case "Unblocked": return `run unblocked${e.by ? " by " + e.by : ""}${e.reason ? ": " + e.reason : ""}`;
+    case "CancelDelivered": return "cancellation delivered to the workflow";
+    case "ContinuedAsNew": return ["continued as new run ", runLink(e.runId)];
     default: return e.kind;
   }
 }
 
-function glance(run, journal) {
-  const steps = new Set(journal.filter(e => e.kind === "StepCompleted").map(e => e.sequence));
-  const failures = journal.filter(e => e.kind === "StepAttemptFailed" || e.kind === "StepFailed").length;
-  const decisions = journal.filter(e => e.kind === "ApprovalDecided" || e.kind === "StepResolved").length;
-  const item = (n, label) => el("div", {}, el("b", {}, n), label);
-  return el("div", { class: "glance" }, item(steps.size, "steps completed"), item(failures, "failed attempts"),
-    item(decisions, "decisions by people"), item(journal.length, "journal entries"));
+// What happened to one operation, one line each, in the order they happened.
+function operationLines(op, history) {
+  const lines = [];
+  if (op.approval) lines.push(`approval requested: ${op.approval.title}${op.approval.action ? " (gates step " + op.approval.action + ")" : ""}`);
+  if (op.childRunId) lines.push(["child run ", runLink(op.childRunId)]);
+  for (const a of op.attempts) lines.push(attemptText(a));
+  for (const a of op.attentions) lines.push(`needs a person's decision: ${reasonText(a.reason)}`);
+  for (const r of op.rejectedSignals) lines.push(`signal set aside (the wait goes on): ${errorText(r.error)}`);
+  for (const d of decisionsAt(history, op.position)) lines.push(decisionText(d));
+  if (op.state === "Completed" && op.kind === "Signal") lines.push(`signal received${op.result != null ? ": " + json(op.result) : ""}`);
+  if (op.state === "Completed" && op.kind === "Timer") lines.push("timer fired");
+  if (op.state === "Completed" && op.kind === "ChildRun") lines.push("child run completed");
+  if (op.state === "Failed" && op.kind !== "Step") lines.push(errorText(op.error));
+  if (op.state === "Cancelled") lines.push("ended with the run, without an outcome");
+  if (op.wait) lines.push(waitText(op.wait));
+  return lines;
 }
 
-function timeline(run, journal) {
-  const rows = journal.map(e => el("tr", { class: "k-" + e.kind, "data-kind": e.kind },
-    el("td", { class: "mono" }, e.sequence), el("td", { title: when(e.recordedAt) }, "+" + span(run.createdAt, e.recordedAt)),
-    el("td", { class: "mono" }, e.name), el("td", { class: "k-" + e.kind }, e.kind), el("td", {}, describe(e, journal),
-      e.error && e.error.stackTrace ? el("details", {}, el("summary", { class: "muted" }, "stack"), el("pre", {}, e.error.stackTrace)) : null,
-      e.kind === "StepCompleted" && e.payload ? el("details", {}, el("summary", { class: "muted" }, "result"), el("pre", {}, pretty(e.payload))) : null)));
+function glance(history) {
+  const s = history.summary;
+  const item = (n, label) => el("div", {}, el("b", {}, n), label);
+  return el("div", { class: "glance" }, item(s.stepsCompleted, "steps completed"), item(s.failedAttempts, "failed attempts"),
+    item(s.decisions, "decisions by people"), item(s.entries, "journal entries"));
+}
+
+// One row per operation (attempts, decisions and waits nested), then the run's own events.
+function timeline(run, history) {
+  const stack = e => e && e.stackTrace ? el("details", {}, el("summary", { class: "muted" }, "stack"), el("pre", {}, e.stackTrace)) : null;
+  const rows = history.operations.map(op => el("tr", { class: "s-" + op.state, "data-kind": op.kind, "data-state": op.state, "data-name": op.name, "data-position": op.position },
+    el("td", { class: "mono" }, op.position), el("td", { title: when(op.startedAt || op.endedAt) }, op.startedAt || op.endedAt ? "+" + span(run.createdAt, op.startedAt || op.endedAt) : ""),
+    el("td", { class: "mono" }, op.name), el("td", {}, noun(op.kind), " ", badge(op.state)),
+    el("td", {}, operationLines(op, history).map(line => el("div", {}, line)),
+      stack(op.error), op.attempts.map(a => stack(a.error)),
+      op.result != null && op.kind === "Step" ? el("details", {}, el("summary", { class: "muted" }, "result"), el("pre", {}, prettyValue(op.result))) : null)));
+  const events = history.events.map(e => el("tr", { "data-event": e.kind },
+    el("td", {}), el("td", { title: when(e.at) }, "+" + span(run.createdAt, e.at)), el("td", { class: "mono" }, run.workflowName),
+    el("td", {}, "run"), el("td", {}, el("div", {}, eventText(e)), stack(e.error))));
   return el("table", { id: "timeline" },
     el("thead", {}, el("tr", {}, ["#", "At", "Operation", "Kind", "What happened"].map(h => el("th", {}, h)))),
-    el("tbody", {}, rows.length ? rows : el("tr", {}, el("td", { colspan: 5, class: "muted" }, "Nothing journaled yet."))));
+    el("tbody", {}, rows.length || events.length ? [rows, events] : el("tr", {}, el("td", { colspan: 5, class: "muted" }, "Nothing journaled yet."))));
 }
 
 function controls(run) {
@@ -227,37 +290,43 @@ function controls(run) {
   return buttons.length ? el("div", { class: "row", id: "controls" }, buttons) : null;
 }
 
-function resolveCard(run, journal) {
-  const open = [...journal].reverse().find(e => e.kind === "StepNeedsAttention");
+// The step that waits for a person (the history's open attention), with the three decisions as buttons.
+function resolveCard(run, history) {
+  const open = history.attention;
   if (run.status !== "NeedsAttention" || !open) return null;
   const id = enc(run.runId);
-  const result = el("input", { name: "result", placeholder: "result JSON, if it happened", size: 30 });
+  const precondition = open.reason.kind === "PreconditionNotMet";
+  const result = el("input", { name: "result", placeholder: precondition ? "result JSON" : "result JSON, if it happened", size: 30 });
   const reason = el("input", { name: "reason", placeholder: "reason", size: 30 });
   const by = () => person() || null;
-  return el("div", { class: "card attention", id: "resolve" },
-    el("b", {}, `Step '${open.name}' needs a decision: `), "its outcome is unknown (it was interrupted). Check the outside system, then:",
+  return el("div", { class: "card attention", id: "resolve", "data-step": open.step },
+    el("b", {}, `Step '${open.step}' needs a decision: `), reasonText(open.reason),
+    precondition ? " Decide whether it may run:" : " Check the outside system, then:",
     el("div", { class: "row" },
-      el("button", { onclick: () => act("Step will run again.", () => api.post(`runs/${id}/resolve`, { action: "retry", reason: reason.value || null, by: by() })) }, "Run it again"),
+      el("button", { onclick: () => act("Step will run again.", () => api.post(`runs/${id}/resolve`, { action: "retry", reason: reason.value || null, by: by() })) },
+        precondition ? "Run it anyway" : "Run it again"),
       result, el("button", { onclick: () => {
         let value; try { value = JSON.parse(result.value); } catch (e) { banner("The result is not valid JSON: " + e.message); return; }
         act("Step completed with the given result.", () => api.post(`runs/${id}/resolve`, { action: "complete", result: value, reason: reason.value || null, by: by() }));
-      } }, "It happened"),
+      } }, precondition ? "Complete it" : "It happened"),
       reason, el("button", { class: "danger", onclick: () => act("Step failed.", () => api.post(`runs/${id}/resolve`, { action: "fail", reason: reason.value || "failed by a person", by: by() })) }, "Fail it")));
 }
 
 async function renderRun(view, runId) {
   const id = enc(runId);
-  // The run first, its journal after: the journal then holds every entry up to the state shown. (Read together, a run
-  // that finished in between showed as Completed over a timeline without its last entries, and was not refreshed again.)
-  const run = await api.get(`runs/${id}`);
-  const [journal, pending] = await Promise.all([api.get(`runs/${id}/journal`), api.get(`approvals?runId=${id}`)]);
+  // The history carries the run, read before its journal on the server: the journal holds every entry up to the state shown.
+  const [history, pending] = await Promise.all([api.get(`runs/${id}/history`), api.get(`approvals?runId=${id}`)]);
+  const run = history.run;
   const fact = (label, value) => value === null || value === undefined || value === "" ? [] : [el("dt", {}, label), el("dd", {}, value)];
   fill(view, true, 
     el("h1", {}, "Run ", el("span", { class: "mono" }, run.runId), " ", badge(run.status)),
     el("dl", { class: "facts" },
       fact("Workflow", run.workflowName),
       fact("Doing", run.customStatus ? `${run.customStatus.text} (${ago(run.customStatus.at)})` : null),
-      fact("Why", run.statusReason),
+      fact("Why", history.attention && run.status === "NeedsAttention" ? `step '${history.attention.step}': ${reasonText(history.attention.reason)}` : run.statusReason),
+      fact("Waiting", history.waits.length ? history.waits.map(w => el("div", {}, `${w.name}: ${waitText(w)}`)) : null),
+      fact("Reached", history.operations.filter(o => o.position === history.currentPosition)
+        .map(o => `#${o.position}: ${noun(o.kind)} ${o.name} (${lower(o.state)})`)[0]),
       fact("Stuck", run.stuckChild ? `waiting for child run ${run.stuckChild.runId}, which is ${run.stuckChild.status}${run.stuckChild.reason ? ": " + run.stuckChild.reason : ""}` : null),
       fact("Created", when(run.createdAt)), fact("Updated", `${when(run.updatedAt)} (${ago(run.updatedAt)})`),
       fact("Finished", when(run.completedAt)), fact("Priority", String(run.priority)),
@@ -268,11 +337,11 @@ async function renderRun(view, runId) {
     run.error ? el("div", { class: "card error", id: "run-error" }, el("b", {}, errorText(run.error)),
       run.error.stackTrace ? el("pre", {}, run.error.stackTrace) : null) : null,
     pending.length ? [el("h2", {}, "Waiting for a person"), pending.map(approvalCard)] : null,
-    resolveCard(run, journal),
-    el("h2", {}, "At a glance"), glance(run, journal),
+    resolveCard(run, history),
+    el("h2", {}, "At a glance"), glance(history),
     run.result != null ? [el("h2", {}, "Result"), el("pre", { id: "result" }, pretty(run.result))] : null,
     el("h2", {}, "Input"), el("pre", {}, pretty(run.input)),
-    el("h2", {}, "Timeline"), timeline(run, journal));
+    el("h2", {}, "Timeline"), timeline(run, history));
   if (!terminal(run.status)) schedule(2000);
 }
 

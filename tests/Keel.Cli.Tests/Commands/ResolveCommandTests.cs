@@ -17,6 +17,7 @@ public class ResolveCommandTests
         var show = await Cli.RunAsync("show", runId, "--db", dir.DatabasePath);
         Assert.Contains("NeedsAttention", show.Out, StringComparison.Ordinal);
         Assert.Contains("approval 'wire' was granted earlier in this run", show.Out, StringComparison.Ordinal);
+        Assert.Contains($"Resolve it: keel resolve {runId} --retry | --complete-with JSON | --fail REASON", show.Out, StringComparison.Ordinal);
 
         var none = await Cli.RunAsync("resolve", runId, "--db", dir.DatabasePath);
         Assert.Equal(2, none.ExitCode);

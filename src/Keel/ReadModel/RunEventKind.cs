@@ -1,0 +1,29 @@
+using System.Text.Json.Serialization;
+
+namespace Keel;
+
+/// <summary>What happened to a run as a whole.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<RunEventKind>))]
+public enum RunEventKind
+{
+    /// <summary>The run's cancellation was delivered to its workflow code.</summary>
+    CancelDelivered,
+
+    /// <summary>The run was blocked (nondeterminism, or quarantined after its recoveries kept failing).</summary>
+    Blocked,
+
+    /// <summary>A person unblocked the run; it continued where it stopped.</summary>
+    Unblocked,
+
+    /// <summary>The run completed.</summary>
+    Completed,
+
+    /// <summary>The run failed.</summary>
+    Failed,
+
+    /// <summary>The run was cancelled.</summary>
+    Cancelled,
+
+    /// <summary>The run ended by continuing as a new run (<see cref="RunEvent.RunId"/>).</summary>
+    ContinuedAsNew,
+}
