@@ -24,13 +24,32 @@ public static class KeelCli
     /// <param name="cancellationToken">Stops the command (a worker stops gracefully).</param>
     /// <returns>The exit code, one of <see cref="ExitCodes"/>: <see cref="ExitCodes.BadInput"/> for a command line
     /// that does not parse (the error and the command's help are printed).</returns>
-    public static async Task<int> RunAsync(string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default)
+    public static Task<int> RunAsync(string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default) =>
+        RunAsync(args, stdin, stdout, stderr, null, cancellationToken);
+
+    /// <summary>
+    /// Runs one command line in an app that registers its own workflows: so that <c>keel replay</c> checks the app's
+    /// code against recorded runs before it is deployed. Call it from the app's <c>Main</c> when given keel arguments
+    /// (for example <c>if (args is ["keel", ..]) return await KeelCli.RunAsync(args[1..], k =&gt; k.AddWorkflow&lt;Order&gt;());</c>).
+    /// </summary>
+    /// <param name="args">The arguments, without the program name.</param>
+    /// <param name="workflows">Registers the app's workflows, as for its workers.</param>
+    /// <param name="cancellationToken">Stops the command.</param>
+    /// <returns>The exit code, one of <see cref="ExitCodes"/>.</returns>
+    public static Task<int> RunAsync(string[] args, Action<KeelBuilder> workflows, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(workflows);
+        return RunAsync(args, Console.In, Console.Out, Console.Error, workflows, cancellationToken);
+    }
+
+    internal static async Task<int> RunAsync(string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr, Action<KeelBuilder>? workflows,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(stdin);
         ArgumentNullException.ThrowIfNull(stdout);
         ArgumentNullException.ThrowIfNull(stderr);
-        var root = BuildRootCommand();
+        var root = BuildRootCommand(workflows);
         var configuration = new KeelInvocation(stdin)
         {
             Output = stdout,
@@ -47,7 +66,7 @@ public static class KeelCli
 
     /// <remarks>A plain command named <c>keel</c>, not a <see cref="RootCommand"/>, so that usage lines say <c>keel</c>
     /// whatever the executable is called (<c>Keel.Cli</c>, <c>dotnet Keel.Cli.dll</c> or the <c>keel</c> tool).</remarks>
-    internal static Command BuildRootCommand() =>
+    internal static Command BuildRootCommand(Action<KeelBuilder>? workflows = null) =>
         new("keel", "keel: inspect and control Keel durable runs, and watch one survive a crash (keel demo).")
         {
             new HelpOption(),
@@ -61,6 +80,8 @@ public static class KeelCli
             PauseCommand.CreateResume(),
             UnblockCommand.Create(),
             WorkersCommand.Create(),
+            ExportCommand.Create(),
+            ReplayCommand.Create(workflows),
             SignalCommand.Create(),
             ApprovalCommands.CreatePending(),
             ApprovalCommands.CreateApprove(),

@@ -39,6 +39,9 @@ public sealed class WorkflowReplayer : IDisposable
         _options = _services.GetRequiredService<IOptions<KeelOptions>>().Value;
     }
 
+    /// <summary>The workflows registered with this replayer.</summary>
+    public IReadOnlyCollection<string> Workflows => _registry.Names;
+
     /// <summary>Replays every run of an archive.</summary>
     /// <param name="archive">The runs.</param>
     /// <returns>One report per run, in the archive's order.</returns>

@@ -12,12 +12,16 @@ internal static class Cli
     public static Task<CliResult> RunWithStdinAsync(string stdin, params string[] args) =>
         RunCoreAsync(stdin, args, TestContext.Current.CancellationToken);
 
-    private static async Task<CliResult> RunCoreAsync(string stdin, string[] args, CancellationToken cancellationToken)
+    /// <summary>Runs the CLI as an app that hosts it with its own workflows does.</summary>
+    public static Task<CliResult> RunHostedAsync(Action<KeelBuilder> workflows, params string[] args) =>
+        RunCoreAsync("", args, TestContext.Current.CancellationToken, workflows);
+
+    private static async Task<CliResult> RunCoreAsync(string stdin, string[] args, CancellationToken cancellationToken, Action<KeelBuilder>? workflows = null)
     {
         using var input = new StringReader(stdin);
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
-        var exitCode = await KeelCli.RunAsync(args, input, stdout, stderr, cancellationToken);
+        var exitCode = await KeelCli.RunAsync(args, input, stdout, stderr, workflows, cancellationToken);
         return new CliResult(exitCode, stdout.ToString(), stderr.ToString());
     }
 }

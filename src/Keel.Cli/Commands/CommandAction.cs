@@ -49,7 +49,8 @@ internal static class CommandAction
         RunNotFoundException or WorkflowNotFoundException => ExitCodes.NotFound,
         RunFinishedException or RunStateException or ApprovalNotPendingException or WorkflowAlreadyExistsException => ExitCodes.NotAllowed,
         StorageException => ExitCodes.StoreUnavailable,
-        ArgumentException or JsonException or InvalidWorkflowInputException or PayloadTooLargeException => ExitCodes.BadInput,
+        ArgumentException or JsonException or InvalidWorkflowInputException or PayloadTooLargeException or FormatException
+            or FileNotFoundException or DirectoryNotFoundException => ExitCodes.BadInput,
         KeelException or IOException or UnauthorizedAccessException => ExitCodes.Failure,
         _ => null,
     };

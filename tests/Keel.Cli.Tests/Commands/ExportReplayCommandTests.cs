@@ -1,0 +1,83 @@
+using System.Text.Json;
+
+namespace Keel.Cli.Tests.Commands;
+
+public class ExportReplayCommandTests
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    private static void V1(KeelBuilder k) => k.AddWorkflow<string, string>("triage", async (ctx, ticket) =>
+    {
+        var kind = await ctx.StepAsync("classify", _ => Task.FromResult(ticket.Length > 5 ? "long" : "short"));
+        return await ctx.StepAsync("draft", _ => Task.FromResult($"{kind} answer"));
+    });
+
+    private static void V2Renamed(KeelBuilder k) => k.AddWorkflow<string, string>("triage", async (ctx, ticket) =>
+    {
+        var kind = await ctx.StepAsync("classify", _ => Task.FromResult("x"));
+        return await ctx.StepAsync("compose", _ => Task.FromResult(kind));
+    });
+
+    private static async Task<List<string>> RecordAsync(string database)
+    {
+        var ids = new List<string>();
+        await using var keel = await KeelHost.StartAsync(k => V1(k.UseSqlite(database)), cancellationToken: Token);
+        foreach (var ticket in new[] { "hi", "a longer ticket" })
+        {
+            var id = (await keel.Client.StartAsync("triage", ticket, cancellationToken: Token)).RunId;
+            await keel.Client.GetResultAsync<string>(id, Token);
+            ids.Add(id);
+        }
+        return ids;
+    }
+
+    [Fact]
+    public async Task Export_WritesAnArchive_ThatReplay_ChecksAgainstTheHostingAppsCode()
+    {
+        using var dir = new TempDirectory();
+        var ids = await RecordAsync(dir.DatabasePath);
+        var file = Path.Combine(dir.Path, "golden.json");
+
+        var export = await Cli.RunAsync("export", "--workflow", "triage", "--last", "10", "--out", file, "--db", dir.DatabasePath);
+        Assert.True(export.ExitCode == 0, export.ToString());
+        Assert.Contains("Exported 2 run(s)", export.Out, StringComparison.Ordinal);
+        var archive = RunArchive.Parse(await File.ReadAllTextAsync(file, Token));
+        Assert.Equal(ids.AsEnumerable().Reverse(), archive.Runs.Select(r => r.RunId)); // newest first
+
+        var same = await Cli.RunHostedAsync(V1, "replay", "--file", file);
+        Assert.True(same.ExitCode == 0, same.ToString());
+        Assert.Contains("2 run(s) replayed: this code resumes every one.", same.Out, StringComparison.Ordinal);
+
+        var renamed = await Cli.RunHostedAsync(V2Renamed, "replay", "--file", file);
+        Assert.Equal(1, renamed.ExitCode);
+        Assert.Contains($"BLOCKS  {ids[0]} (triage): ", renamed.Out, StringComparison.Ordinal);
+        Assert.Contains("the journal recorded step 'draft', but the workflow code now asks for step 'compose'", renamed.Out, StringComparison.Ordinal);
+        Assert.Contains("2 would be blocked", renamed.Out, StringComparison.Ordinal);
+
+        // From the live database, as JSON.
+        var live = await Cli.RunHostedAsync(V2Renamed, "replay", ids[1], "--json", "--db", dir.DatabasePath);
+        Assert.Equal(1, live.ExitCode);
+        using var document = JsonDocument.Parse(live.Out);
+        var report = Assert.Single(document.RootElement.EnumerateArray());
+        Assert.Equal((2, "step 'draft'"), (report.GetProperty("position").GetInt32(), report.GetProperty("recorded").GetString()));
+    }
+
+    [Fact]
+    public async Task ExportToStdout_AndBadInput_AreSaidSo()
+    {
+        using var dir = new TempDirectory();
+        var ids = await RecordAsync(dir.DatabasePath);
+        var stdout = await Cli.RunAsync("export", ids[0], "--db", dir.DatabasePath);
+        Assert.True(stdout.ExitCode == 0, stdout.ToString());
+        Assert.Equal(ids[0], RunArchive.Parse(stdout.Out).Runs.Single().RunId);
+
+        Assert.Equal(2, (await Cli.RunAsync("export", "--db", dir.DatabasePath)).ExitCode); // which runs?
+        Assert.Equal(3, (await Cli.RunAsync("export", "nope", "--db", dir.DatabasePath)).ExitCode);
+        var unhosted = await Cli.RunAsync("replay", ids[0], "--db", dir.DatabasePath);
+        Assert.Equal(2, unhosted.ExitCode);
+        Assert.Contains("keel replay needs your workflow code", unhosted.Err, StringComparison.Ordinal);
+        var foreign = Path.Combine(dir.Path, "foreign.json");
+        await File.WriteAllTextAsync(foreign, "{\"format\":\"other/1\",\"runs\":[]}", Token);
+        Assert.Equal(2, (await Cli.RunHostedAsync(V1, "replay", "--file", foreign)).ExitCode);
+    }
+}
