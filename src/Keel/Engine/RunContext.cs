@@ -22,6 +22,9 @@ internal sealed class RunContext : WorkflowContext, IDisposable
     private static readonly AsyncLocal<bool> s_nonCancellable = new();
     private readonly List<JournalEntry> _journal = [];
     private int _lastSequence;
+    // The run whose workflow code the executor is running on this thread (inside a pump), for the thread guard.
+    [ThreadStatic]
+    private static RunContext? t_onScheduler;
 
     public RunContext(RunExecutor executor, RunInfo run, History history, RetryPolicy defaultPolicy, ILogger logger)
     {
@@ -35,6 +38,23 @@ internal sealed class RunContext : WorkflowContext, IDisposable
         IsReplayingNow = history.Deliverable.Count > 0;
         _logger = new ReplaySafeLogger(logger, this);
     }
+
+    /// <summary>Runs the workflow's entry point with this context as <see cref="WorkflowContext.Current"/>.</summary>
+    public Task<object?> EnterAsync(Func<Task<object?>> entry)
+    {
+        SetCurrent(this);
+        return entry();
+    }
+
+    /// <summary>Marks this thread as running the run's workflow code until the returned value is passed to <see cref="Leave"/>.</summary>
+    public RunContext? Enter()
+    {
+        var previous = t_onScheduler;
+        t_onScheduler = this;
+        return previous;
+    }
+
+    public static void Leave(RunContext? previous) => t_onScheduler = previous;
 
     public override string RunId { get; }
 
@@ -225,6 +245,14 @@ internal sealed class RunContext : WorkflowContext, IDisposable
     /// <summary>Takes the next sequence number, checking the journal recorded the same kind of operation, with this name, there.</summary>
     private bool TryTakeSequence(string name, string what, out int sequence, params ReadOnlySpan<JournalEntryKind> kinds)
     {
+        if (t_onScheduler != this)
+        {
+            throw new InvalidOperationException(
+                $"The {what} '{name}' of run '{RunId}' was asked for outside the run's scheduler: workflow code must call durable " +
+                "operations from the workflow itself, not after ConfigureAwait(false), inside Task.Run, from a timer or another thread, " +
+                "or from a step body; otherwise replay cannot give them the same positions. Await durable operations without " +
+                "ConfigureAwait(false) and do concurrent work with Task.WhenAll over them.");
+        }
         sequence = ++_lastSequence;
         var recorded = _history.FirstEntryFor(sequence);
         if (recorded is not null && (!kinds.Contains(recorded.Kind) || !string.Equals(recorded.Name, name, StringComparison.Ordinal)))

@@ -443,7 +443,7 @@ internal sealed class RunExecutor : IDisposable
         }
 
         var context = _context = new RunContext(this, run, history, _services.Options.DefaultRetryPolicy, _services.WorkflowLogger);
-        var workflowTask = _scheduler.StartAsync(() => _definition.InvokeAsync(_services.Services, context, input));
+        var workflowTask = _scheduler.StartAsync(() => context.EnterAsync(() => _definition.InvokeAsync(_services.Services, context, input)));
         Pump();
 
         // Replay: deliver recorded outcomes in their recorded order, checking each against what the code asks for.
@@ -732,6 +732,7 @@ internal sealed class RunExecutor : IDisposable
     private void Pump(Action? deliver = null)
     {
         _pumping = true;
+        var previous = _context?.Enter();
         try
         {
             deliver?.Invoke();
@@ -739,6 +740,7 @@ internal sealed class RunExecutor : IDisposable
         }
         finally
         {
+            RunContext.Leave(previous);
             _pumping = false;
         }
         if (_context?.Nondeterminism is { } nondeterminism)
