@@ -12,14 +12,18 @@ internal sealed class DurableTool : DelegatingAIFunction
 {
     private readonly KeelToolOptions _options;
 
-    public DurableTool(AIFunction inner) : base(inner)
+    public DurableTool(AIFunction inner) : base(inner) => _options = OptionsFor(inner);
+
+    /// <summary>A tool's options: <see cref="KeelTools.WithOptions"/>, else its method's <see cref="ToolEffectAttribute"/>;
+    /// approval when either says so or it is wrapped in <see cref="ApprovalRequiredAIFunction"/>.</summary>
+    public static KeelToolOptions OptionsFor(AIFunction function)
     {
-        var configured = inner.GetService<KeelToolOptions>();
-        var effect = configured?.Effect ?? inner.UnderlyingMethod?.GetCustomAttribute<ToolEffectAttribute>()?.Effect ?? StepEffect.Retryable;
-        _options = (configured ?? new KeelToolOptions()) with
+        var configured = function.GetService<KeelToolOptions>();
+        var effect = configured?.Effect ?? function.UnderlyingMethod?.GetCustomAttribute<ToolEffectAttribute>()?.Effect ?? StepEffect.Retryable;
+        return (configured ?? new KeelToolOptions()) with
         {
             Effect = effect,
-            RequiresApproval = (configured?.RequiresApproval ?? false) || inner.GetService<ApprovalRequiredAIFunction>() is not null,
+            RequiresApproval = (configured?.RequiresApproval ?? false) || function.GetService<ApprovalRequiredAIFunction>() is not null,
         };
     }
 
