@@ -248,10 +248,10 @@ internal sealed class RunContext : WorkflowContext, IDisposable
         if (t_onScheduler != this)
         {
             throw new InvalidOperationException(
-                $"The {what} '{name}' of run '{RunId}' was asked for outside the run's scheduler: workflow code must call durable " +
-                "operations from the workflow itself, not after ConfigureAwait(false), inside Task.Run, from a timer or another thread, " +
-                "or from a step body; otherwise replay cannot give them the same positions. Await durable operations without " +
-                "ConfigureAwait(false) and do concurrent work with Task.WhenAll over them.");
+                $"The {what} '{name}' of run '{RunId}' was asked for outside the run's scheduler (on a thread-pool thread, a timer " +
+                "or another thread, or in a step body), where replay cannot give it the same position. Workflow code must not use " +
+                "Task.Run, timers or threads, nor go on with ConfigureAwait(false) after awaiting something that is not a durable " +
+                "operation (its continuation then runs on the thread pool); do I/O in steps.");
         }
         sequence = ++_lastSequence;
         var recorded = _history.FirstEntryFor(sequence);
