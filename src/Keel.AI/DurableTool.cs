@@ -49,7 +49,7 @@ internal sealed class DurableTool : DelegatingAIFunction
                 Details = function.Description,
                 Action = StepName(function),
                 Arguments = proposed,
-            });
+            }).ConfigureAwait(false);
             if (!decision.IsApproved)
             {
                 // Back to the model as the tool's result, so it can tell the user or try something else.
@@ -73,8 +73,9 @@ internal sealed class DurableTool : DelegatingAIFunction
             KeelTools.EnterStep(step);
             var value = await function.InvokeAsync(arguments, step.CancellationToken).ConfigureAwait(false);
             return ToJson(value, function.JsonSerializerOptions);
-        }, new StepOptions { Effect = options.Effect ?? StepEffect.Retryable, Retry = options.Retry, CheckUnknownOutcome = options.CheckUnknownOutcome });
-        return result.ValueKind == JsonValueKind.Null ? null : result;
+        }, new StepOptions { Effect = options.Effect ?? StepEffect.Retryable, Retry = options.Retry, CheckUnknownOutcome = options.CheckUnknownOutcome }).ConfigureAwait(false);
+        // A string goes back to the model as text, as the tool itself returned it.
+        return result.ValueKind switch { JsonValueKind.Null => null, JsonValueKind.String => result.GetString(), _ => result };
     }
 
     public static string StepName(AIFunction function) => $"tool {function.Name}";

@@ -67,7 +67,7 @@ public static class KeelAIWorkflowContextExtensions
         options.ResponseFormat ??= ChatResponseFormat.ForJsonSchema<T>(jsonOptions);
         ChatMessage[] prompt = [.. messages];
         var state = RunAIState.For(context);
-        await state.CheckBudgetAsync(context, settings.TokenBudget);
+        await state.CheckBudgetAsync(context, settings.TokenBudget).ConfigureAwait(false);
         var record = await context.StepAsync(ModelCalls.StepName(settings, prompt, options), async step =>
         {
             var attempt = prompt;
@@ -77,10 +77,10 @@ public static class KeelAIWorkflowContextExtensions
                     $"Your previous answer could not be used: {failure.Error.Message[StructuredOutput.Prefix.Length..]} " +
                     "Answer again with only a JSON value that matches the requested schema.")];
             }
-            var response = await ModelCalls.CallAsync(step, settings, options, o => client.GetResponseAsync(attempt, o, step.CancellationToken));
+            var response = await ModelCalls.CallAsync(step, settings, options, o => client.GetResponseAsync(attempt, o, step.CancellationToken)).ConfigureAwait(false);
             StructuredOutput.Parse(response, typeInfo, validate);
             return ChatRecord.Write(response);
-        }, new StepOptions { Retry = settings.EffectiveRetry });
+        }, new StepOptions { Retry = settings.EffectiveRetry }).ConfigureAwait(false);
         state.Add(ChatRecord.ReadUsage(record));
         return StructuredOutput.Parse(ChatRecord.ReadResponse(record), typeInfo, null);
     }

@@ -35,7 +35,7 @@ public static class KeelAgentLoop
         var usage = new ModelUsage(null, 0, 0, 0);
         for (var turn = 1; ; turn++)
         {
-            var response = await ModelCalls.GetResponseAsync(context, client, messages, chatOptions, settings);
+            var response = await ModelCalls.GetResponseAsync(context, client, messages, chatOptions, settings).ConfigureAwait(false);
             if (response.Usage is { } u)
             {
                 usage += new ModelUsage(response.ModelId, u.InputTokenCount ?? 0, u.OutputTokenCount ?? 0, u.TotalTokenCount ?? 0);
@@ -49,7 +49,7 @@ public static class KeelAgentLoop
             var results = new List<AIContent>(calls.Count);
             foreach (var call in calls)
             {
-                results.Add(new FunctionResultContent(call.CallId, await CallToolAsync(context, tools, call)));
+                results.Add(new FunctionResultContent(call.CallId, await CallToolAsync(context, tools, call).ConfigureAwait(false)));
             }
             messages.Add(new ChatMessage(ChatRole.Tool, results));
         }
@@ -63,7 +63,7 @@ public static class KeelAgentLoop
         }
         try
         {
-            return await DurableTool.InvokeDurablyAsync(context, tool, DurableTool.OptionsFor(tool), new AIFunctionArguments(call.Arguments));
+            return await DurableTool.InvokeDurablyAsync(context, tool, DurableTool.OptionsFor(tool), new AIFunctionArguments(call.Arguments)).ConfigureAwait(false);
         }
         catch (StepFailedException ex)
         {

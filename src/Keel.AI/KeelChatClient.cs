@@ -57,7 +57,7 @@ public sealed class KeelChatClient : DelegatingChatClient
     private async IAsyncEnumerable<ChatResponseUpdate> DurableStreamAsync(WorkflowContext context, IEnumerable<ChatMessage> messages, ChatOptions? options,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var updates = await ModelCalls.GetStreamingResponseAsync(context, InnerClient, messages, options, _options);
+        var updates = await ModelCalls.GetStreamingResponseAsync(context, InnerClient, messages, options, _options).ConfigureAwait(false);
         foreach (var update in updates)
         {
             cancellationToken.ThrowIfCancellationRequested();

@@ -4,6 +4,13 @@ using Microsoft.Extensions.AI;
 namespace Keel.AI;
 
 /// <summary>One model call as a journaled step: the body calls the provider; replay returns the journaled response.</summary>
+/// <remarks>
+/// Awaits of durable operations here (and everywhere in Keel.AI's workflow-side code) use <c>ConfigureAwait(false)</c> on
+/// purpose: Keel delivers an outcome on the executor's thread outside any task, so the continuation runs there, inline,
+/// and so do the <c>ConfigureAwait(false)</c> continuations of the library code that awaits us (the function-invoking
+/// client, the Agent Framework). Resuming on the run's scheduler instead would complete our task inside a scheduler task,
+/// where .NET does not inline those continuations but sends them to the thread pool, off the run's scheduler.
+/// </remarks>
 internal static class ModelCalls
 {
     public static async Task<ChatResponse> GetResponseAsync(WorkflowContext context, IChatClient inner, IEnumerable<ChatMessage> messages,
@@ -11,12 +18,12 @@ internal static class ModelCalls
     {
         ChatMessage[] prompt = [.. messages];
         var state = RunAIState.For(context);
-        await state.CheckBudgetAsync(context, settings.TokenBudget);
+        await state.CheckBudgetAsync(context, settings.TokenBudget).ConfigureAwait(false);
         var record = await context.StepAsync(StepName(settings, prompt, options), async step =>
         {
-            var response = await CallAsync(step, settings, options, o => inner.GetResponseAsync(prompt, o, step.CancellationToken));
+            var response = await CallAsync(step, settings, options, o => inner.GetResponseAsync(prompt, o, step.CancellationToken)).ConfigureAwait(false);
             return ChatRecord.Write(response);
-        }, new StepOptions { Retry = settings.EffectiveRetry });
+        }, new StepOptions { Retry = settings.EffectiveRetry }).ConfigureAwait(false);
         state.Add(ChatRecord.ReadUsage(record));
         return ChatRecord.ReadResponse(record);
     }
@@ -26,7 +33,7 @@ internal static class ModelCalls
     {
         ChatMessage[] prompt = [.. messages];
         var state = RunAIState.For(context);
-        await state.CheckBudgetAsync(context, settings.TokenBudget);
+        await state.CheckBudgetAsync(context, settings.TokenBudget).ConfigureAwait(false);
         var record = await context.StepAsync(StepName(settings, prompt, options), async step =>
         {
             // The whole stream is read in the step: a stream cut mid-way fails the attempt and is asked again, and the
@@ -41,7 +48,7 @@ internal static class ModelCalls
                 return list;
             });
             return ChatRecord.Write(updates);
-        }, new StepOptions { Retry = settings.EffectiveRetry });
+        }, new StepOptions { Retry = settings.EffectiveRetry }).ConfigureAwait(false);
         state.Add(ChatRecord.ReadUsage(record));
         return ChatRecord.ReadUpdates(record);
     }

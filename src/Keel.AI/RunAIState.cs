@@ -46,7 +46,7 @@ internal sealed class RunAIState
                 Details = "Approve to let the run go on with the budget in maxTokens (edit it to choose); reject to fail the run.",
                 Action = "raise-token-budget",
                 Arguments = proposed,
-            });
+            }).ConfigureAwait(false);
             if (!decision.IsApproved)
             {
                 throw new TokenBudgetExceededException(Usage.TotalTokens, budget.MaxTokens,

@@ -55,7 +55,7 @@ internal static class TestHosts
 
     /// <summary>The same, made durable with UseKeel().</summary>
     public static IChatClient Durable(FakeOpenAIServer server, KeelChatOptions? options = null) =>
-        new ChatClientBuilder(OpenAI(server)).UseKeel(options, f => f.MaximumIterationsPerRequest = 1000).Build();
+        new ChatClientBuilder(OpenAI(server)).UseKeel(options, f => { f.MaximumIterationsPerRequest = 1000; f.IncludeDetailedErrors = true; }).Build();
 
     /// <summary>Waits (real time, bounded) until the condition holds.</summary>
     public static async Task EventuallyAsync(Func<Task<bool>> condition, string what, int timeoutMs = 20000)
