@@ -20,18 +20,35 @@ public static class KeelClientAIExtensions
         ModelUsage? total = null;
         foreach (var entry in journal)
         {
-            if (entry.Kind != JournalEntryKind.StepCompleted || entry.Payload is not { Length: > 0 } payload || !payload.Contains("\"usage\"", StringComparison.Ordinal))
-            {
-                continue;
-            }
-            using var document = JsonDocument.Parse(payload);
-            var root = document.RootElement;
-            if (root.ValueKind == JsonValueKind.Object && (root.TryGetProperty("response", out _) || root.TryGetProperty("updates", out _))
-                && ChatRecord.ReadUsage(root) is { } usage)
+            if (ReadModelUsage(entry) is { } usage)
             {
                 total = total is null ? usage : total + usage;
             }
         }
         return total ?? new ModelUsage(null, 0, 0, 0);
+    }
+
+    /// <summary>The usage a journal entry records, when it is the completion of a model call made through Keel.AI.</summary>
+    /// <param name="entry">A journal entry.</param>
+    /// <returns>The call's usage, or null for any other entry (or a call whose provider reported none).</returns>
+    public static ModelUsage? ReadModelUsage(JournalEntry entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        if (entry.Kind != JournalEntryKind.StepCompleted || entry.Payload is not { Length: > 0 } payload || !payload.Contains("\"usage\"", StringComparison.Ordinal))
+        {
+            return null;
+        }
+        try
+        {
+            using var document = JsonDocument.Parse(payload);
+            var root = document.RootElement;
+            return root.ValueKind == JsonValueKind.Object && (root.TryGetProperty("response", out _) || root.TryGetProperty("updates", out _))
+                ? ChatRecord.ReadUsage(root)
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 }
