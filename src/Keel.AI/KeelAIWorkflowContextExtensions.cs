@@ -70,6 +70,7 @@ public static class KeelAIWorkflowContextExtensions
         await state.CheckBudgetAsync(context, settings.TokenBudget).ConfigureAwait(false);
         var record = await context.StepAsync(ModelCalls.StepName(settings, prompt, options), async step =>
         {
+            KeelTools.EnterStep(step);
             var attempt = prompt;
             if (step.PreviousFailures.LastOrDefault(f => f.Error.Message.StartsWith(StructuredOutput.Prefix, StringComparison.Ordinal)) is { } failure)
             {

@@ -8,8 +8,9 @@ public static class KeelTools
     private static readonly AsyncLocal<StepContext?> s_step = new();
 
     /// <summary>
-    /// The step a tool body runs in, while a workflow's model calls it through a durable chat client: its attempt, earlier
-    /// failures and <see cref="StepContext.IdempotencyKey"/> (pass it to an API that deduplicates by key). Null outside one.
+    /// The step a tool body or a model call runs in, inside a workflow (through a durable chat client): its run, attempt,
+    /// earlier failures and <see cref="StepContext.IdempotencyKey"/> (pass it to an API that deduplicates by key). Null
+    /// outside one.
     /// </summary>
     public static StepContext? CurrentStep => s_step.Value;
 

@@ -21,6 +21,7 @@ internal static class ModelCalls
         await state.CheckBudgetAsync(context, settings.TokenBudget).ConfigureAwait(false);
         var record = await context.StepAsync(StepName(settings, prompt, options), async step =>
         {
+            KeelTools.EnterStep(step);
             var response = await CallAsync(step, settings, options, o => inner.GetResponseAsync(prompt, o, step.CancellationToken)).ConfigureAwait(false);
             return ChatRecord.Write(response);
         }, new StepOptions { Retry = settings.EffectiveRetry }).ConfigureAwait(false);
@@ -36,6 +37,7 @@ internal static class ModelCalls
         await state.CheckBudgetAsync(context, settings.TokenBudget).ConfigureAwait(false);
         var record = await context.StepAsync(StepName(settings, prompt, options), async step =>
         {
+            KeelTools.EnterStep(step);
             // The whole stream is read in the step: a stream cut mid-way fails the attempt and is asked again, and the
             // workflow sees the updates of the attempt that completed, once, in order, live and on every replay.
             var updates = await CallAsync(step, settings, options, async o =>

@@ -1,43 +1,44 @@
+using System.Globalization;
+
 namespace Keel.Cli.Demo;
 
 /// <summary>When the demo kills its first worker, and how it describes what was done by then.</summary>
 internal static class CrashPoint
 {
-    public const string FlakyStep = "tool:fetch-pricing";
-
     /// <summary>
-    /// Worker 1 hangs in this attempt, so it cannot get past the crash point however slowly the demo polls on a loaded
-    /// machine: the kill always lands after attempt 1 failed and before attempt 2 finished.
+    /// Worker 1's model call for turn 3 never returns, so it cannot get past the crash point however slowly the demo polls
+    /// on a loaded machine: the kill always lands after the refund and before the reply.
     /// </summary>
-    public static StepAttemptRef Hold { get; } = new(FlakyStep, 2);
+    public static StepAttemptRef Hold { get; } = new($"{DemoAgent.ModelStepPrefix}3", 1);
 
-    /// <summary>True once <c>plan</c> and <c>tool:search-web</c> completed and the flaky tool has a failed attempt journaled.</summary>
+    /// <summary>True once the refund tool's completion is journaled (the model is then asked for turn 3).</summary>
     public static bool Reached(IReadOnlyList<JournalEntry> journal) =>
-        Completed(journal, "plan") && Completed(journal, "tool:search-web") &&
-        journal.Any(e => e.Kind == JournalEntryKind.StepAttemptFailed && e.Name == FlakyStep);
+        journal.Any(e => e.Kind == JournalEntryKind.StepCompleted && e.Name == "tool refund");
 
     /// <summary>The steps whose completion is journaled, in order.</summary>
     public static IReadOnlyList<string> CompletedSteps(IReadOnlyList<JournalEntry> journal) =>
         [.. journal.Where(e => e.Kind == JournalEntryKind.StepCompleted).Select(e => e.Name)];
 
-    /// <summary>"plan ✓, tool:search-web ✓, tool:fetch-pricing attempt 1 failed".</summary>
+    /// <summary>"model turn 1 ✓, tool lookup_customer ✓, model turn 2 ✓ (attempt 2), ...".</summary>
     public static string Describe(IReadOnlyList<JournalEntry> journal)
     {
         var parts = new List<string>();
+        var turn = 0;
         foreach (var step in journal.Where(e => e.Sequence > 0).GroupBy(e => (e.Sequence, e.Name)))
         {
             var last = step.Last();
+            var name = step.Key.Name.StartsWith("chat ", StringComparison.Ordinal)
+                ? string.Create(CultureInfo.InvariantCulture, $"model turn {++turn}")
+                : step.Key.Name;
             parts.Add(last.Kind switch
             {
-                JournalEntryKind.StepCompleted => $"{step.Key.Name} ✓",
-                JournalEntryKind.StepAttemptFailed => $"{step.Key.Name} attempt {last.Attempt} failed",
-                JournalEntryKind.StepFailed => $"{step.Key.Name} failed",
-                _ => $"{step.Key.Name} {last.Kind}",
+                JournalEntryKind.StepCompleted => last.Attempt > 1 ? $"{name} ✓ (attempt {last.Attempt})" : $"{name} ✓",
+                JournalEntryKind.StepAttemptFailed => $"{name} attempt {last.Attempt} failed",
+                JournalEntryKind.ApprovalDecided => $"approval of {name} decided",
+                JournalEntryKind.ApprovalRequested => $"approval of {name} asked",
+                _ => $"{name} {last.Kind}",
             });
         }
         return parts.Count == 0 ? "nothing" : string.Join(", ", parts);
     }
-
-    private static bool Completed(IReadOnlyList<JournalEntry> journal, string step) =>
-        journal.Any(e => e.Kind == JournalEntryKind.StepCompleted && e.Name == step);
 }
