@@ -187,8 +187,13 @@ function glance(run, journal) {
   const failures = journal.filter(e => e.kind === "StepAttemptFailed" || e.kind === "StepFailed").length;
   const decisions = journal.filter(e => e.kind === "ApprovalDecided" || e.kind === "StepResolved").length;
   const item = (n, label) => el("div", {}, el("b", {}, n), label);
+  // Model calls made through Keel.AI journal their usage with the response: summed here, each call once.
+  const calls = journal.filter(e => e.kind === "StepCompleted" && e.payload && e.payload.includes('"usage"'))
+    .map(e => parse(e.payload)).filter(p => p && p.usage && (p.response || p.updates));
+  const tokens = calls.reduce((sum, p) => sum + (p.usage.total || 0), 0);
   return el("div", { class: "glance" }, item(steps.size, "steps completed"), item(failures, "failed attempts"),
-    item(decisions, "decisions by people"), item(journal.length, "journal entries"));
+    item(decisions, "decisions by people"), item(journal.length, "journal entries"),
+    calls.length ? item(tokens.toLocaleString("en-US"), `tokens over ${calls.length} model call${calls.length === 1 ? "" : "s"}`) : null);
 }
 
 function timeline(run, journal) {
