@@ -39,6 +39,41 @@ public class ToolTests
     }
 
     [Fact]
+    public async Task AStreamedToolLoop_IsJournaled_AndReplaysWithoutCallingTheModelOrTheTools()
+    {
+        using var dir = new TempDir();
+        await using var server = await FakeOpenAIServer.StartAsync(LookupScript(3));
+        var chat = TestHosts.Durable(server);
+        var log = new ToolLog(null);
+        var lookup = AIFunctionFactory.Create((string query) => log.Lookup(query), "lookup");
+        void Workflows(KeelBuilder k) => k.AddWorkflow<int, string>("stream-tools", async (ctx, _) =>
+        {
+            var text = "";
+            await foreach (var update in chat.GetStreamingResponseAsync("find it", new ChatOptions { Tools = [lookup] }))
+            {
+                text += update.Text;
+            }
+            await ctx.WaitForSignalAsync<string>("go");
+            return text;
+        });
+        string runId;
+        await using (var keel = await TestHosts.StartAsync(dir.Db, Workflows))
+        {
+            runId = (await keel.Client.StartAsync("stream-tools", 0, cancellationToken: TestHosts.Token)).RunId;
+            await TestHosts.WaitForStatusAsync(keel.Client, runId, RunStatus.Waiting);
+        }
+        await using (var keel = await TestHosts.StartAsync(dir.Db, Workflows))
+        {
+            await keel.Client.SignalAsync(runId, "go", "now", TestHosts.Token);
+            Assert.Equal("done after 2 lookups", await keel.Client.GetResultAsync<string>(runId, TestHosts.Token));
+            Assert.Equal(2, (await TestHosts.CompletedStepsAsync(keel.Client, runId, "tool lookup")).Count);
+        }
+        Assert.Equal(3, server.Requests.Count);
+        Assert.All(server.Requests, r => Assert.True(r.Stream));
+        Assert.Equal(["q1", "q2"], log.Queries());
+    }
+
+    [Fact]
     public async Task EffectKinds_ComeFromTheAttributeOrTheWrapper()
     {
         using var dir = new TempDir();
