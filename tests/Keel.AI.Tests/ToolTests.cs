@@ -74,6 +74,43 @@ public class ToolTests
     }
 
     [Fact]
+    public async Task ToolsInvokedConcurrently_TakeTheirPositionsInCallOrder_AndReplay()
+    {
+        using var dir = new TempDir();
+        await using var server = await FakeOpenAIServer.StartAsync(request => request.Turn == 1
+            ? new FakeReply(null, [.. Enumerable.Range(1, 4).Select(i => new FakeToolCall("lookup", $$"""{"query":"p{{i}}"}"""))])
+            : new FakeReply(string.Join(",", request.ToolResults.Select(r => r[..r.IndexOf(':', StringComparison.Ordinal)]))));
+        var chat = new ChatClientBuilder(TestHosts.OpenAI(server)).UseKeel(configureFunctionInvocation: f => f.AllowConcurrentInvocation = true).Build();
+        var log = new ToolLog(null);
+        var lookup = AIFunctionFactory.Create(async (string query) =>
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(query == "p1" ? 50 : 1), TimeProvider.System); // finish out of order
+            return log.Lookup(query);
+        }, "lookup");
+        void Workflows(KeelBuilder k) => k.AddWorkflow<int, string>("parallel-tools", async (ctx, _) =>
+        {
+            var answer = await chat.GetResponseAsync("look up four things", new ChatOptions { Tools = [lookup] });
+            await ctx.WaitForSignalAsync<string>("go");
+            return answer.Text;
+        });
+        string runId;
+        await using (var keel = await TestHosts.StartAsync(dir.Db, Workflows))
+        {
+            runId = (await keel.Client.StartAsync("parallel-tools", 0, cancellationToken: TestHosts.Token)).RunId;
+            await TestHosts.WaitForStatusAsync(keel.Client, runId, RunStatus.Waiting);
+        }
+        await using (var keel = await TestHosts.StartAsync(dir.Db, Workflows))
+        {
+            await keel.Client.SignalAsync(runId, "go", "now", TestHosts.Token);
+            Assert.Equal("Facts about p1,Facts about p2,Facts about p3,Facts about p4", await keel.Client.GetResultAsync<string>(runId, TestHosts.Token));
+            var tools = await TestHosts.CompletedStepsAsync(keel.Client, runId, "tool lookup");
+            Assert.Equal([2, 3, 4, 5], tools.Select(e => e.Sequence).Order());
+        }
+        Assert.Equal(2, server.Requests.Count);
+        Assert.Equal(4, log.Queries().Count);
+    }
+
+    [Fact]
     public async Task EffectKinds_ComeFromTheAttributeOrTheWrapper()
     {
         using var dir = new TempDir();
