@@ -85,7 +85,12 @@ internal static class ChatRecord
             writer.WriteStartArray();
             foreach (var message in messages)
             {
-                JsonSerializer.Serialize(writer, message, MessageInfo);
+                // What the model sees, not the bookkeeping around it: the function-invoking client gives the tool messages
+                // it makes a fresh random id on every run, which must not read as a changed prompt.
+                var seen = message.Clone();
+                seen.MessageId = null;
+                seen.CreatedAt = null;
+                JsonSerializer.Serialize(writer, seen, MessageInfo);
             }
             writer.WriteStringValue(options?.ModelId);
             writer.WriteStringValue(options?.Instructions);

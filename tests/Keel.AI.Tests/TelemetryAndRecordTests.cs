@@ -88,6 +88,8 @@ public class TelemetryAndRecordTests
         Assert.NotEqual(ChatRecord.PromptHash(a, null), ChatRecord.PromptHash([new(ChatRole.User, "hello!")], null));
         Assert.NotEqual(ChatRecord.PromptHash(a, null), ChatRecord.PromptHash(a, new ChatOptions { ModelId = "other" }));
         Assert.Equal(12, ChatRecord.PromptHash(a, null).Length);
+        // Ids and times the provider never sees do not count.
+        Assert.Equal(ChatRecord.PromptHash(a, null), ChatRecord.PromptHash([new(ChatRole.User, "hello") { MessageId = Guid.NewGuid().ToString("N"), CreatedAt = TimeProvider.System.GetUtcNow() }], null));
     }
 
     [Theory]
