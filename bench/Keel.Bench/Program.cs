@@ -14,7 +14,7 @@ internal static class Program
     {
         if (args.Length == 0 || args[0] is "-h" or "--help")
         {
-            Console.WriteLine("usage: Keel.Bench w1|w2|w3|w4|w5|w7 [--store sqlite|postgres] [--durability full|normal] [--postgres CONNSTR] [--workers N] [--data-dir DIR] [--aot (w4)] [--kills N] [--batch N] [--seed N] [--trace-blame] (w7)");
+            Console.WriteLine("usage: Keel.Bench w1|w2|w3|w4|w5|w6|w7 [--store sqlite|postgres] [--durability full|normal] [--postgres CONNSTR] [--workers N] [--data-dir DIR] [--aot (w4)] [--kills N] [--batch N] [--seed N] [--trace-blame] (w7)");
             return args.Length == 0 ? 2 : 0;
         }
         var options = BenchOptions.Parse(args[1..]);
@@ -31,6 +31,8 @@ internal static class Program
                 return await W2.WorkerAsync(options);
             case "w7-worker":
                 return await W7.WorkerAsync(options);
+            case "w6-worker":
+                return await W6.WorkerAsync(options);
             default:
                 break;
         }
@@ -108,11 +110,14 @@ internal static class Program
                 case "w5":
                     await W5.RunAsync(options, target, result, settings);
                     break;
+                case "w6":
+                    await W6.RunAsync(options, target, dataDir, result, settings);
+                    break;
                 case "w7":
                     await W7.RunAsync(options, target, dataDir, result, settings);
                     break;
                 default:
-                    await Console.Error.WriteLineAsync($"error: unknown workload '{workload}'; expected w1, w2, w3, w4, w5 or w7.");
+                    await Console.Error.WriteLineAsync($"error: unknown workload '{workload}'; expected w1, w2, w3, w4, w5, w6 or w7.");
                     return 2;
             }
         }
@@ -157,6 +162,9 @@ internal sealed class BenchOptions
     public string? Db { get; private set; }
 
     public string? Effects { get; private set; }
+
+    /// <summary>W6: the chat-completions server's base address (a child's).</summary>
+    public string? Endpoint { get; private set; }
 
     public string? Phase { get; private set; }
 
@@ -231,6 +239,9 @@ internal sealed class BenchOptions
                     break;
                 case "--effects":
                     o.Effects = Next();
+                    break;
+                case "--endpoint":
+                    o.Endpoint = Next();
                     break;
                 case "--phase":
                     o.Phase = Next();

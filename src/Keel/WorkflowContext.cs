@@ -14,6 +14,26 @@ namespace Keel;
 /// </remarks>
 public abstract class WorkflowContext
 {
+    // Set at the workflow's entry, so it flows with the workflow's own async calls (and, deliberately, into code that
+    // leaves the run's scheduler, where the thread guard can then say what went wrong), but not into step bodies,
+    // which the executor starts from its own execution context.
+    private static readonly AsyncLocal<WorkflowContext?> s_current = new();
+
+    /// <summary>
+    /// The context of the run whose workflow code is executing, or null outside workflow code (in a step body, on a
+    /// thread the code did not start from a workflow, outside any run). Middleware such as Keel.AI's chat client uses it
+    /// to make calls made inside a workflow durable and to pass calls made anywhere else through.
+    /// </summary>
+    /// <remarks>
+    /// It flows with the async calls of the workflow, including those that leave the run's scheduler (after
+    /// <c>ConfigureAwait(false)</c>, inside <c>Task.Run</c>): a durable operation called there throws an
+    /// <see cref="InvalidOperationException"/> that says so, rather than breaking replay silently.
+    /// </remarks>
+    public static WorkflowContext? Current => s_current.Value;
+
+    /// <summary>Makes <paramref name="context"/> the ambient context of the code that follows in this execution context.</summary>
+    private protected static void SetCurrent(WorkflowContext? context) => s_current.Value = context;
+
     /// <summary>The run's id.</summary>
     public abstract string RunId { get; }
 

@@ -77,6 +77,25 @@ public sealed class DashboardTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ARunThatCalledAModel_ShowsItsTokensAtAGlance()
+    {
+        // What Keel.AI journals for a model call: the usage beside the response (see docs/ai.md).
+        const string call = """{"model":"m","usage":{"input":1000,"output":234,"total":1234},"response":{"messages":[]}}""";
+        await using var h = await ServerHarness.StartAsync(StoreKind.Sqlite, k => k.AddWorkflow<int, int>("agent", async (ctx, _) =>
+        {
+            for (var i = 0; i < 2; i++)
+            {
+                await ctx.StepAsync($"chat {i}", _ => Task.FromResult(System.Text.Json.JsonDocument.Parse(call).RootElement.Clone()));
+            }
+            return 0;
+        }));
+        await h.PostJsonAsync("api/runs", new { workflow = "agent", input = 0, runId = "agent-1" });
+        await h.EventuallyAsync("api/runs?status=Completed", p => p.Runs().Length == 1, "the run completed");
+        var page = await OpenAsync(h, "#/runs/agent-1");
+        await Assertions.Expect(page.Locator(".glance")).ToContainTextAsync("2,468tokens over 2 model calls");
+    }
+
+    [Fact]
     public async Task TheRunList_PagesThroughOlderRuns()
     {
         await using var h = await ServerHarness.StartAsync(StoreKind.Sqlite, TestWorkflows.Register);

@@ -3,16 +3,16 @@ using Keel.Cli.Demo;
 
 namespace Keel.Cli.Commands;
 
-/// <summary><c>keel demo</c>: a research agent survives a SIGKILL mid-run; see <see cref="DemoRunner"/>.</summary>
+/// <summary><c>keel demo</c>: a support agent (model calls and tools durable through Keel.AI) survives a SIGKILL mid-conversation; see <see cref="DemoRunner"/>.</summary>
 internal static class DemoCommand
 {
     public static Command Create()
     {
         var db = CliOptions.Database();
         var stepDelay = CliOptions.StepDelay(DemoSettings.DefaultStepDelayMs);
-        var interactive = new Option<bool>("--interactive") { Description = "Wait for you to approve publishing the report (keel approve), instead of approving it after a short pause." };
+        var interactive = new Option<bool>("--interactive") { Description = "Wait for you to approve the refund the agent asks for (keel approve), instead of approving it after a short pause." };
         var command = new Command("demo",
-            "Run a research agent, kill its worker with SIGKILL halfway, resume it in a new worker, approve its report, and show that no finished step ran twice.")
+            "Run a support agent on the scripted model (or KEEL_OPENAI_*), approve its refund, kill its worker with SIGKILL mid-conversation, resume it in a new worker, and show that no model turn and no tool call happened twice.")
         {
             db, stepDelay, interactive,
         };

@@ -27,11 +27,25 @@ internal static class ShowCommand
                 CliJson.Write(output.Out, new { run, journal, history = history with { Run = null } });
                 return 0;
             }
-            RunView.Write(output.Out, run, history);
+            RunView.Write(output.Out, run, history, TokenLine(journal));
             output.Out.WriteLine();
             TimelineView.Write(output.Out, history, journal, run.CreatedAt);
             return 0;
         });
         return command;
+    }
+
+    /// <summary>"1,234 (input 1,000, output 234) over 5 model calls, gpt-4o", when the run called a model through Keel.AI.</summary>
+    private static string? TokenLine(IReadOnlyList<JournalEntry> journal)
+    {
+        var calls = journal.Select(Keel.AI.KeelClientAIExtensions.ReadModelUsage).OfType<Keel.AI.ModelUsage>().ToList();
+        if (calls.Count == 0)
+        {
+            return null;
+        }
+        var sum = calls.Aggregate((a, b) => a + b);
+        var culture = System.Globalization.CultureInfo.InvariantCulture;
+        return string.Create(culture, $"{sum.TotalTokens:N0} (input {sum.InputTokens:N0}, output {sum.OutputTokens:N0}) over {calls.Count} model call{(calls.Count == 1 ? "" : "s")}") +
+            (sum.Model is { } model ? $", {model}" : "");
     }
 }

@@ -17,7 +17,7 @@ internal static class WorkerCommand
         var until = new Option<string?>("--until") { Description = "Exit 0 once this run has finished.", HelpName = "RUN_ID" };
         var holdAt = new Option<StepAttemptRef?>("--hold-at")
         {
-            Description = "Make this step attempt hang in this worker (STEP/ATTEMPT, e.g. tool:fetch-pricing/2), so a crash can be staged there.",
+            Description = "Make this step attempt hang in this worker (STEP/ATTEMPT, e.g. model:turn-3/1), so a crash can be staged there.",
             HelpName = "STEP/ATTEMPT",
             CustomParser = r =>
             {
@@ -26,12 +26,12 @@ internal static class WorkerCommand
                 {
                     return value;
                 }
-                r.AddError($"--hold-at must be STEP/ATTEMPT, such as tool:fetch-pricing/2; got '{text}'.");
+                r.AddError($"--hold-at must be STEP/ATTEMPT, such as model:turn-3/1; got '{text}'.");
                 return null;
             },
         };
         var command = new Command("worker",
-            "Internal, used by `keel demo`: run a worker with the demo workflows (research-agent) until Ctrl+C, or until --until RUN_ID finishes.")
+            "Internal, used by `keel demo`: run a worker with the demo workflows (support-agent) until Ctrl+C, or until --until RUN_ID finishes.")
         {
             db, until, stepDelay, holdAt,
         };
@@ -42,7 +42,7 @@ internal static class WorkerCommand
             await (await KeelDatabase.OpenOrCreateAsync(path, ct)).DisposeAsync();
             await using var host = await DemoWorkerHost.StartAsync(path, TimeSpan.FromMilliseconds(parse.GetValue(stepDelay)),
                 parse.GetValue(holdAt), ct);
-            output.Out.WriteLine($"worker pid {Environment.ProcessId} running research-agent on {path}");
+            output.Out.WriteLine($"worker pid {Environment.ProcessId} running support-agent on {path}");
             output.Out.Flush();
             if (parse.GetValue(until) is not { } runId)
             {

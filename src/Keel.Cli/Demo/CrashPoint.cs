@@ -1,37 +1,39 @@
+using System.Globalization;
+
 namespace Keel.Cli.Demo;
 
 /// <summary>When the demo kills its first worker, and how it describes what was done by then.</summary>
 internal static class CrashPoint
 {
-    public const string FlakyStep = "tool:fetch-pricing";
-
     /// <summary>
-    /// Worker 1 hangs in this attempt, so it cannot get past the crash point however slowly the demo polls on a loaded
-    /// machine: the kill always lands after attempt 1 failed and before attempt 2 finished.
+    /// Worker 1's model call for turn 3 never returns, so it cannot get past the crash point however slowly the demo polls
+    /// on a loaded machine: the kill always lands after the refund and before the reply.
     /// </summary>
-    public static StepAttemptRef Hold { get; } = new(FlakyStep, 2);
+    public static StepAttemptRef Hold { get; } = new($"{DemoAgent.ModelStepPrefix}3", 1);
 
-    /// <summary>True once <c>plan</c> and <c>tool:search-web</c> completed and the flaky tool has a failed attempt journaled.</summary>
-    public static bool Reached(RunHistory history) =>
-        history.IsStepCompleted("plan") && history.IsStepCompleted("tool:search-web") &&
-        Steps(history).Any(s => s.Name == FlakyStep && s.Attempts.Any(a => a.Outcome == AttemptOutcome.Failed));
+    /// <summary>True once the refund tool's completion is journaled (the model is then asked for turn 3).</summary>
+    public static bool Reached(RunHistory history) => history.IsStepCompleted("tool refund");
 
-    /// <summary>The steps that completed, by position.</summary>
-    public static IReadOnlyList<string> CompletedSteps(RunHistory history) =>
-        [.. Steps(history).Where(s => s.State == OperationState.Completed).Select(s => s.Name)];
-
-    /// <summary>"plan ✓, tool:search-web ✓, tool:fetch-pricing attempt 1 failed".</summary>
+    /// <summary>"model turn 1 ✓, tool lookup_customer ✓, model turn 2 ✓ (attempt 2), ...".</summary>
     public static string Describe(RunHistory history)
     {
-        var parts = history.Operations.Select(operation => operation switch
+        var parts = new List<string>();
+        var turn = 0;
+        foreach (var operation in history.Operations)
         {
-            { State: OperationState.Completed } => $"{operation.Name} ✓",
-            { State: OperationState.Failed } => $"{operation.Name} failed",
-            { Attempts: [.., { Outcome: AttemptOutcome.Failed } last] } => $"{operation.Name} attempt {last.Number} failed",
-            _ => $"{operation.Name} {operation.State.ToString().ToLowerInvariant()}",
-        }).ToList();
+            var name = operation.Kind == OperationKind.Step && operation.Name.StartsWith("chat ", StringComparison.Ordinal)
+                ? string.Create(CultureInfo.InvariantCulture, $"model turn {++turn}")
+                : operation.Name;
+            parts.Add(operation switch
+            {
+                { Kind: OperationKind.Approval, State: OperationState.Completed } => $"approval of {name} decided",
+                { Kind: OperationKind.Approval } => $"approval of {name} asked",
+                { State: OperationState.Completed, Attempts.Count: > 1 } => $"{name} ✓ (attempt {operation.Attempts.Count})",
+                { State: OperationState.Completed } => $"{name} ✓",
+                { Attempts: [.., { Outcome: AttemptOutcome.Failed } last] } => $"{name} attempt {last.Number} failed",
+                _ => $"{name} {operation.State.ToString().ToLowerInvariant()}",
+            });
+        }
         return parts.Count == 0 ? "nothing" : string.Join(", ", parts);
     }
-
-    private static IEnumerable<RunOperation> Steps(RunHistory history) => history.Operations.Where(o => o.Kind == OperationKind.Step);
 }

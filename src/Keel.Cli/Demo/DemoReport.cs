@@ -1,36 +1,53 @@
 using System.Globalization;
+using System.Text.Json;
+using Keel.AI;
 using Keel.Cli.Output;
 
 namespace Keel.Cli.Demo;
 
-/// <summary>What the demo prints once the run has finished: result, executions, the exactly-once check, retries, hints.</summary>
+/// <summary>What the demo prints once the run has finished: the conversation, executions, the checks, retries, tokens, hints.</summary>
 internal static class DemoReport
 {
-    public static void WriteResult(TextWriter writer, RunInfo run)
+    public static void WriteConversation(TextWriter writer, IReadOnlyList<JournalEntry> journal, DateTimeOffset origin)
     {
+        writer.WriteLine("The conversation, from the journal");
+        var decisions = RunHistory.Build(null, journal).Decisions;
+        var turn = 0;
+        foreach (var entry in journal)
+        {
+            var at = TimeFormat.Relative(entry.RecordedAt, origin);
+            if (entry.Kind == JournalEntryKind.StepCompleted && entry.Name.StartsWith("chat ", StringComparison.Ordinal))
+            {
+                turn++;
+                foreach (var line in AssistantLines(entry.Payload))
+                {
+                    writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {at,-9} model (turn {turn}, attempt {entry.Attempt})  {line}"));
+                }
+            }
+            else if (entry.Kind == JournalEntryKind.StepCompleted && entry.Name.StartsWith("tool ", StringComparison.Ordinal))
+            {
+                writer.WriteLine($"  {at,-9} {entry.Name,-28} {Clip(ToolText(entry.Payload))}");
+            }
+            else if (decisions.FirstOrDefault(d => d.Kind == DecisionKind.Approval && d.Index == entry.Index) is { } decision)
+            {
+                writer.WriteLine($"  {at,-9} {"approval " + entry.Name,-28} {ApprovalText.Decision(decision)}");
+            }
+        }
+    }
+
+    public static void WriteResult(TextWriter writer, RunInfo run, ModelUsage usage)
+    {
+        var reply = run.GetResult<SupportReply>(KeelJson.Default);
         writer.WriteLine("Result");
-        var report = run.GetResult<ResearchReport>(KeelJson.Default);
-        if (report is null)
-        {
-            writer.WriteLine("  (no result recorded)");
-            return;
-        }
-        writer.WriteLine($"  question  {report.Question}");
-        writer.WriteLine($"  answer    {report.Summary}");
-        foreach (var finding in report.Findings)
-        {
-            writer.WriteLine($"  - {finding}");
-        }
-        if (report.Decision is { } decision)
-        {
-            writer.WriteLine($"  publish   {decision} ({(report.PublishedTo is { } channel ? $"posted to {channel}" : "not posted")})");
-        }
+        writer.WriteLine($"  reply   {reply?.Reply ?? "(none)"}");
+        writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  tokens  {usage.TotalTokens:N0} in total (input {usage.InputTokens:N0}, output {usage.OutputTokens:N0}), as the provider reported them, each model call counted once"));
     }
 
     public static void WriteExecutions(TextWriter writer, IReadOnlyList<StepExecution> executions, IReadOnlyList<WorkerProcess> workers, string effectsLog)
     {
-        writer.WriteLine($"Step body executions, from the effects log ({effectsLog})");
-        var table = new TextTable("STEP", "ATTEMPT", "RAN IN");
+        writer.WriteLine($"Model answers and tool executions, from the effects log ({effectsLog})");
+        var table = new TextTable("WHAT", "ATTEMPT", "RAN IN");
         foreach (var execution in executions)
         {
             var worker = workers.FirstOrDefault(w => w.ProcessId == execution.ProcessId);
@@ -40,55 +57,31 @@ internal static class DemoReport
         table.Write(writer, "  ");
     }
 
-    /// <summary>Prints the check that no step completed before the crash ran again; returns whether it passed.</summary>
-    public static bool WriteExactlyOnceCheck(TextWriter writer, IReadOnlyList<string> completedBeforeCrash, IReadOnlyList<StepExecution> executions)
+    /// <summary>Prints the check that no model turn was answered twice and no tool ran twice; returns whether it passed.</summary>
+    public static bool WriteExactlyOnceCheck(TextWriter writer, IReadOnlyList<StepExecution> executions, IReadOnlyList<StepExecution> beforeCrash)
     {
-        var repeated = completedBeforeCrash
-            .Select(step => (Step: step, Runs: executions.Count(e => e.Step == step)))
-            .Where(s => s.Runs != 1)
-            .ToList();
+        var repeated = executions.GroupBy(e => e.Step).Where(g => g.Count() != 1).Select(g => $"{g.Key} {g.Count()} times").ToList();
         if (repeated.Count == 0)
         {
-            writer.WriteLine($"✓ No completed step ran again after the crash: {string.Join(", ", completedBeforeCrash)}");
+            writer.WriteLine($"✓ No model turn was asked again and no tool ran again after the crash: {string.Join(", ", beforeCrash.Select(e => e.Step))} each happened once");
             return true;
         }
-        writer.WriteLine($"✗ CHECK FAILED: steps completed before the crash did not run exactly once: " +
-                         string.Join(", ", repeated.Select(r => $"{r.Step} ran {r.Runs} time(s)")));
+        writer.WriteLine($"✗ CHECK FAILED: repeated after the crash: {string.Join(", ", repeated)}");
         return false;
     }
 
-    public static void WriteResumedAttempt(TextWriter writer, IReadOnlyList<StepExecution> executions, WorkerProcess second)
+    public static void WriteRetryHistory(TextWriter writer, IReadOnlyList<JournalEntry> journal, DateTimeOffset origin)
     {
-        var resumed = executions.FirstOrDefault(e => e.Step == CrashPoint.FlakyStep && e.ProcessId == second.ProcessId);
-        if (resumed is not null)
+        writer.WriteLine("What the provider did, from the journal (failed attempts are journaled and retried durably)");
+        var table = new TextTable("CALL", "ATTEMPT", "FAILED", "RETRY AT");
+        var turns = journal.Where(e => e.Name.StartsWith("chat ", StringComparison.Ordinal)).Select(e => e.Sequence).Distinct().ToList();
+        foreach (var entry in journal.Where(e => e.Kind == JournalEntryKind.StepAttemptFailed))
         {
-            writer.WriteLine($"✓ {CrashPoint.FlakyStep} resumed at attempt {resumed.Attempt} in worker {second.Number}: the retry count and backoff survived the crash");
-        }
-    }
-
-    public static void WriteRetryHistory(TextWriter writer, RunHistory history, DateTimeOffset origin)
-    {
-        writer.WriteLine($"Retry history of {CrashPoint.FlakyStep}, from the journal");
-        var table = new TextTable("ATTEMPT", "OUTCOME", "RETRY AT", "DETAIL");
-        foreach (var step in history.Operations.Where(o => o.Kind == OperationKind.Step && o.Name == CrashPoint.FlakyStep))
-        {
-            foreach (var attempt in step.Attempts)
-            {
-                var number = attempt.Number.ToString(CultureInfo.InvariantCulture);
-                var detail = attempt.Error is { } e ? ErrorText.Describe(e) : "";
-                switch (attempt.Outcome)
-                {
-                    case AttemptOutcome.Failed:
-                        table.Add(number, "failed", attempt.RetryAt is { } at ? TimeFormat.Relative(at, origin) : "?", detail);
-                        break;
-                    case AttemptOutcome.Completed:
-                        table.Add(number, "completed", "", Output(step.Result));
-                        break;
-                    default:
-                        table.Add(number, attempt.Outcome.ToString().ToLowerInvariant(), "", detail);
-                        break;
-                }
-            }
+            var call = entry.Name.StartsWith("chat ", StringComparison.Ordinal)
+                ? string.Create(CultureInfo.InvariantCulture, $"model turn {turns.IndexOf(entry.Sequence) + 1}")
+                : entry.Name;
+            table.Add(call, entry.Attempt.ToString(CultureInfo.InvariantCulture), entry.Error is { } e ? Clip(ErrorText.Describe(e)) : "",
+                entry.RetryAt is { } at ? TimeFormat.Relative(at, origin) : "?");
         }
         table.Write(writer, "  ");
     }
@@ -98,16 +91,52 @@ internal static class DemoReport
         writer.WriteLine("Look closer:");
         writer.WriteLine($"  keel show {Shell.Quote(runId)} --db {Shell.Quote(databasePath)}");
         writer.WriteLine($"  keel runs --db {Shell.Quote(databasePath)}");
-        writer.WriteLine($"  keel pending --db {Shell.Quote(databasePath)}");
+        writer.WriteLine("  KEEL_OPENAI_ENDPOINT=... KEEL_OPENAI_API_KEY=... KEEL_OPENAI_MODEL=... keel demo   (the same agent on a real model)");
     }
 
-    private static string Output(System.Text.Json.JsonElement? payload)
+    /// <summary>What the model said in a journaled response: its text, or the tools it called.</summary>
+    private static IEnumerable<string> AssistantLines(string? payload)
     {
-        if (payload is not { } value)
+        if (payload is null)
+        {
+            yield break;
+        }
+        using var document = JsonDocument.Parse(payload);
+        if (!document.RootElement.TryGetProperty("response", out var response) || !response.TryGetProperty("messages", out var messages))
+        {
+            yield break;
+        }
+        foreach (var message in messages.EnumerateArray())
+        {
+            if (!message.TryGetProperty("contents", out var contents))
+            {
+                continue;
+            }
+            foreach (var content in contents.EnumerateArray())
+            {
+                var type = content.TryGetProperty("$type", out var t) ? t.GetString() : null;
+                if (type == "text" && content.TryGetProperty("text", out var text))
+                {
+                    yield return $"says: {text.GetString()}";
+                }
+                else if (type == "functionCall")
+                {
+                    var args = content.TryGetProperty("arguments", out var a) ? a.GetRawText() : "{}";
+                    yield return $"calls {content.GetProperty("name").GetString()} {args}";
+                }
+            }
+        }
+    }
+
+    private static string ToolText(string? payload)
+    {
+        if (payload is null)
         {
             return "";
         }
-        var result = value.ValueKind == System.Text.Json.JsonValueKind.Object ? System.Text.Json.JsonSerializer.Deserialize<ToolResult>(value, KeelJson.Default) : null;
-        return result?.Output ?? value.GetRawText();
+        using var document = JsonDocument.Parse(payload);
+        return document.RootElement.ValueKind == JsonValueKind.String ? document.RootElement.GetString()! : payload;
     }
+
+    private static string Clip(string text) => text.Length <= 110 ? text : string.Concat(text.AsSpan(0, 107), "...");
 }

@@ -6,9 +6,10 @@ using Keel.Cli.Storage;
 namespace Keel.Cli.Demo;
 
 /// <summary>
-/// <c>keel demo</c>: starts a research-agent run, lets a worker process get halfway, kills it with SIGKILL, starts a
-/// second worker that resumes from the journal, has a person (or, without --interactive, the demo standing in for one)
-/// approve publishing the report, and shows from the effects log that no finished step ran again.
+/// <c>keel demo</c>: starts a support-agent run (an IChatClient agent made durable with UseKeel, on the scripted model
+/// unless a provider is configured), has a person (or, without --interactive, the demo standing in for one) approve its
+/// refund, kills its worker with SIGKILL while the model drafts the reply, starts a second worker that continues the
+/// conversation from the journal, and shows from the effects log that no model turn and no tool call happened twice.
 /// </summary>
 internal sealed class DemoRunner(string databasePath, int stepDelayMs, bool interactive, CommandOutput output)
 {
@@ -22,38 +23,40 @@ internal sealed class DemoRunner(string databasePath, int stepDelayMs, bool inte
         var client = KeelClient.Create(store);
         var effectsLog = DemoSettings.EffectsLogFor(_path);
         var run = await StartRunAsync(client, cancellationToken);
-        Out.WriteLine("Keel demo: a research agent whose worker is killed (SIGKILL) halfway, then resumed by another worker");
+        var provider = Keel.AI.KeelChatClients.FromConfiguration() is null ? "the scripted model (offline; set KEEL_OPENAI_* for a real one)" : "the configured OpenAI-compatible endpoint";
+        Out.WriteLine("Keel demo: a support agent whose worker is killed (SIGKILL) mid-conversation, then resumed by another worker");
         Out.WriteLine($"  database  {_path}");
-        Out.WriteLine($"  run       {run.RunId} (workflow {run.WorkflowName}): plan -> tool:search-web -> tool:fetch-pricing -> tool:read-docs -> summarize -> approval -> publish-report");
-        Out.WriteLine($"  effects   {effectsLog} (each step body appends \"pid step attempt run\" before it returns)");
+        Out.WriteLine($"  run       {run.RunId} (workflow {run.WorkflowName}): the model looks the customer up, asks for a refund (AtMostOnce, needs approval), drafts the reply");
+        Out.WriteLine($"  model     {provider}; it answers turn 2 with a 429 once and lets turn 3 time out once");
+        Out.WriteLine($"  effects   {effectsLog} (each model answer and tool execution appends \"pid what attempt run\")");
         Out.WriteLine();
         var watcher = new JournalWatcher(client, run.RunId, run.CreatedAt, Out);
 
         await using var first = WorkerProcess.Start(1, _path, run.RunId, stepDelayMs, CrashPoint.Hold);
-        Out.WriteLine($"Started {first.Label}; its {CrashPoint.Hold.Step} attempt {CrashPoint.Hold.Attempt} will hang, so the kill below always lands at the same point");
+        Out.WriteLine($"Started {first.Label}; its model call for turn 3 will never return, so the kill below always lands at the same point");
         Out.Flush();
+        if (!await watcher.WatchUntilAsync(first, j => IsFinished(j) || AsksApproval(j), PhaseTimeout, cancellationToken))
+        {
+            return Fail(first, "the first worker did not reach the refund's approval");
+        }
+        if (AsksApproval(watcher.History) && !await ApproveAsync(client, run.RunId, watcher, first, cancellationToken))
+        {
+            return Fail(first, "the approval was not decided");
+        }
         if (!await watcher.WatchUntilAsync(first, CrashPoint.Reached, PhaseTimeout, cancellationToken))
         {
-            return Fail(first, "the first worker did not reach the crash point (plan and tool:search-web done, a tool:fetch-pricing attempt failed)");
+            return Fail(first, "the first worker did not reach the crash point (the refund done, the reply being drafted)");
         }
         await first.KillAsync();
         var atCrash = await watcher.PollAsync(first, cancellationToken); // anything the worker committed before it died
-        var completedBeforeCrash = CrashPoint.CompletedSteps(atCrash);
+        var beforeCrash = EffectsLog.Read(effectsLog, run.RunId);
         Out.WriteLine();
         Out.WriteLine($"{first.Label} killed with SIGKILL after: {CrashPoint.Describe(atCrash)}");
         Out.WriteLine();
 
         await using var second = WorkerProcess.Start(2, _path, run.RunId, stepDelayMs);
-        Out.WriteLine($"Started {second.Label}: it replays the journal and continues where worker 1 stopped");
+        Out.WriteLine($"Started {second.Label}: it replays the journal (no model call, no tool) and continues the conversation");
         Out.Flush();
-        if (!await watcher.WatchUntilAsync(second, j => IsFinished(j) || AsksApproval(j), PhaseTimeout, cancellationToken))
-        {
-            return Fail(second, "the second worker did not reach the approval");
-        }
-        if (AsksApproval(watcher.History) && !await ApproveAsync(client, run.RunId, watcher, second, cancellationToken))
-        {
-            return Fail(second, "the approval was not decided");
-        }
         if (!await watcher.WatchUntilAsync(second, IsFinished, PhaseTimeout, cancellationToken))
         {
             return Fail(second, "the second worker did not finish the run");
@@ -68,14 +71,15 @@ internal sealed class DemoRunner(string databasePath, int stepDelayMs, bool inte
         }
 
         var executions = EffectsLog.Read(effectsLog, run.RunId);
-        DemoReport.WriteResult(Out, final);
+        DemoReport.WriteConversation(Out, watcher.Journal, final.CreatedAt);
+        Out.WriteLine();
+        DemoReport.WriteResult(Out, final, await Keel.AI.KeelClientAIExtensions.GetTokenUsageAsync(client, run.RunId, cancellationToken));
         Out.WriteLine();
         DemoReport.WriteExecutions(Out, executions, [first, second], effectsLog);
         Out.WriteLine();
-        var passed = DemoReport.WriteExactlyOnceCheck(Out, completedBeforeCrash, executions);
-        DemoReport.WriteResumedAttempt(Out, executions, second);
+        var passed = DemoReport.WriteExactlyOnceCheck(Out, executions, beforeCrash);
         Out.WriteLine();
-        DemoReport.WriteRetryHistory(Out, watcher.History, final.CreatedAt);
+        DemoReport.WriteRetryHistory(Out, watcher.Journal, final.CreatedAt);
         Out.WriteLine();
         DemoReport.WriteHints(Out, run.RunId, _path);
         Out.Flush();
@@ -89,11 +93,11 @@ internal sealed class DemoRunner(string databasePath, int stepDelayMs, bool inte
     {
         var approve = $"keel approve {Shell.Quote(runId)} --db {Shell.Quote(_path)}";
         Out.WriteLine();
-        Out.WriteLine("The run now waits for a person to approve publishing the report. Waiting holds no memory: the run is");
+        Out.WriteLine("The run now waits for a person to approve the refund the model asked for. Waiting holds no memory: the run is");
         Out.WriteLine("released (status Waiting) and resumed by whichever worker is running when the decision arrives.");
         Out.WriteLine($"  see what waits:  keel pending --db {Shell.Quote(_path)}");
         Out.WriteLine($"  approve:         {approve} --by YOUR_NAME --comment \"looks right\"");
-        Out.WriteLine($"  edit, approve:   {approve} --by YOUR_NAME --args '{{\"channel\":\"#general\",\"headline\":\"Vendor B\"}}'");
+        Out.WriteLine($"  edit, approve:   {approve} --by YOUR_NAME --args '{{\"orderId\":\"A-1042\",\"cents\":2500}}'");
         Out.WriteLine($"  reject:          {approve} --reject --by YOUR_NAME --comment \"not yet\"");
         Out.Flush();
         if (interactive)
@@ -105,7 +109,7 @@ internal sealed class DemoRunner(string databasePath, int stepDelayMs, bool inte
         await Task.Delay(TimeSpan.FromSeconds(1.5), TimeProvider.System, cancellationToken);
         await client.DecideApprovalAsync(runId, new ApprovalResponse
         {
-            Approved = true, By = "keel demo (standing in for a person)", Comment = "Looks right; publish it.",
+            Approved = true, By = "keel demo (standing in for a person)", Comment = "Damaged on arrival: refund it.",
         }, cancellationToken);
         Out.WriteLine("The demo approves it now, as a person would with the command above (keel demo --interactive waits for you).");
         Out.WriteLine();
@@ -118,11 +122,11 @@ internal sealed class DemoRunner(string databasePath, int stepDelayMs, bool inte
     private static async Task<RunInfo> StartRunAsync(KeelClient client, CancellationToken cancellationToken)
     {
         var baseId = "demo-" + TimeProvider.System.GetUtcNow().ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
-        var request = new ResearchRequest("Which managed vector database should we use for 10M embeddings at 2,000 queries per second?");
+        var request = new SupportRequest("ada@example.com", "My headphones (order A-1042) arrived damaged. Can I get my money back?");
         for (var n = 1; ; n++)
         {
             var id = n == 1 ? baseId : string.Create(CultureInfo.InvariantCulture, $"{baseId}-{n}");
-            var started = await client.StartAsync(ResearchAgentWorkflow.Name, request, new StartWorkflowOptions { RunId = id, AllowUnknownWorkflow = true }, cancellationToken);
+            var started = await client.StartAsync(SupportAgentWorkflow.Name, request, new StartWorkflowOptions { RunId = id, AllowUnknownWorkflow = true }, cancellationToken);
             if (started.Created)
             {
                 return started.Run;

@@ -10,13 +10,13 @@ internal static class DemoWorkerHost
         var settings = new DemoSettings(stepDelay, DemoSettings.EffectsLogFor(databasePath), holdAt);
         return KeelHost.StartAsync(
             k => k.UseSqlite(databasePath)
-                .AddWorkflow<ResearchAgentWorkflow>()
+                .AddWorkflow<SupportAgentWorkflow>()
                 .Configure(o =>
                 {
                     o.PollInterval = TimeSpan.FromMilliseconds(100);
                     o.DrainTimeout = TimeSpan.FromSeconds(2);
                 }),
-            services => services.AddSingleton(settings).AddSingleton<DemoTools>(),
+            services => services.AddSingleton(settings).AddSingleton<DemoAgent>(),
             cancellationToken);
     }
 }

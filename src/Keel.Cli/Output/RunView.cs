@@ -5,7 +5,7 @@ internal static class RunView
 {
     private const int MaxValueLength = 600;
 
-    public static void Write(TextWriter writer, RunInfo run, RunHistory? history = null)
+    public static void Write(TextWriter writer, RunInfo run, RunHistory? history = null, string? tokens = null)
     {
         var table = new TextTable("", "");
         table.Add("Run", run.RunId);
@@ -34,6 +34,10 @@ internal static class RunView
         if (run.Result is not null)
         {
             table.Add("Result", Clip(run.Result));
+        }
+        if (tokens is not null)
+        {
+            table.Add("Tokens", tokens);
         }
         if (run.Error is { } error)
         {

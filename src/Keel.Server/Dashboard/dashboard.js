@@ -244,8 +244,13 @@ function operationLines(op, history) {
 function glance(history) {
   const s = history.summary;
   const item = (n, label) => el("div", {}, el("b", {}, n), label);
+  // Model calls made through Keel.AI journal their usage with the response: summed here, each call once.
+  const calls = history.operations.filter(op => op.kind === "Step" && op.state === "Completed" && op.result && typeof op.result === "object"
+    && op.result.usage && (op.result.response || op.result.updates)).map(op => op.result);
+  const tokens = calls.reduce((sum, p) => sum + (p.usage.total || 0), 0);
   return el("div", { class: "glance" }, item(s.stepsCompleted, "steps completed"), item(s.failedAttempts, "failed attempts"),
-    item(s.decisions, "decisions by people"), item(s.entries, "journal entries"));
+    item(s.decisions, "decisions by people"), item(s.entries, "journal entries"),
+    calls.length ? item(tokens.toLocaleString("en-US"), `tokens over ${calls.length} model call${calls.length === 1 ? "" : "s"}`) : null);
 }
 
 // One row per operation (attempts, decisions and waits nested), then the run's own events.

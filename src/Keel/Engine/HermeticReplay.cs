@@ -28,10 +28,10 @@ internal static class HermeticReplay
             return ReplayOutcome.Differs(0, "the run's input", $"an input of another shape ({ex.Message})");
         }
         var scheduler = new WorkflowScheduler(static () => { });
-        var code = scheduler.StartAsync(() => definition.InvokeAsync(services, context, input));
+        var code = scheduler.StartAsync(() => context.EnterAsync(() => definition.InvokeAsync(services, context, input)));
         try
         {
-            Pump(scheduler, machine);
+            Pump(scheduler, machine, context);
             while (true)
             {
                 var step = machine.NextReplay(code.IsCompleted, code.IsFaulted ? code.Exception!.InnerException : null);
@@ -41,12 +41,12 @@ internal static class HermeticReplay
                         return Ended(machine, code, journal);
                     case ReplayAction.Cancel:
                         context.DeliverCancel(step.Entry!.RecordedAt);
-                        Pump(scheduler, machine);
+                        Pump(scheduler, machine, context);
                         break;
                     case ReplayAction.Deliver:
                         machine.Delivered(step.Operation!, step.Entry!);
                         step.Operation!.Deliver(step.Entry!);
-                        Pump(scheduler, machine);
+                        Pump(scheduler, machine, context);
                         break;
                     case ReplayAction.Fault:
                         return ReplayOutcome.Threw(step.Entry!.Sequence, step.Fault!);
@@ -66,9 +66,17 @@ internal static class HermeticReplay
         }
     }
 
-    private static void Pump(WorkflowScheduler scheduler, JournalMachine machine)
+    private static void Pump(WorkflowScheduler scheduler, JournalMachine machine, RunContext context)
     {
-        scheduler.RunUntilIdle();
+        var previous = context.Enter();
+        try
+        {
+            scheduler.RunUntilIdle();
+        }
+        finally
+        {
+            RunContext.Leave(previous);
+        }
         if (machine.Nondeterminism is { } nondeterminism)
         {
             throw nondeterminism;

@@ -18,6 +18,9 @@ internal sealed class RunContext : WorkflowContext, IDisposable
     private static readonly StepOptions DefaultStepOptions = new();
     // Flows with the workflow's async calls (the run's scheduler carries the execution context).
     private static readonly AsyncLocal<bool> s_nonCancellable = new();
+    // The run whose workflow code the executor is running on this thread (inside a pump), for the thread guard.
+    [ThreadStatic]
+    private static RunContext? t_onScheduler;
 
     public RunContext(IOperationHost host, JournalMachine machine, RunInfo run, RetryPolicy defaultPolicy, ILogger logger)
     {
@@ -29,6 +32,23 @@ internal sealed class RunContext : WorkflowContext, IDisposable
         _seed = SeedFor(run.RunId);
         _logger = new ReplaySafeLogger(logger, this);
     }
+
+    /// <summary>Runs the workflow's entry point with this context as <see cref="WorkflowContext.Current"/>.</summary>
+    public Task<object?> EnterAsync(Func<Task<object?>> entry)
+    {
+        SetCurrent(this);
+        return entry();
+    }
+
+    /// <summary>Marks this thread as running the run's workflow code until the returned value is passed to <see cref="Leave"/>.</summary>
+    public RunContext? Enter()
+    {
+        var previous = t_onScheduler;
+        t_onScheduler = this;
+        return previous;
+    }
+
+    public static void Leave(RunContext? previous) => t_onScheduler = previous;
 
     public override string RunId { get; }
 
@@ -65,7 +85,7 @@ internal sealed class RunContext : WorkflowContext, IDisposable
         // An AtMostOnce body that threw may have acted: it is retried only when the workflow gave a policy.
         var policy = options.Retry ?? (options.Effect == StepEffect.AtMostOnce ? RetryPolicy.None : _defaultPolicy);
         policy.Validate();
-        if (_machine.Admit(OperationKind.Step, name) is not { } position)
+        if (Admit(OperationKind.Step, name) is not { } position)
         {
             return new TaskCompletionSource<T>().Task; // blocked: the executor stops the run
         }
@@ -89,7 +109,7 @@ internal sealed class RunContext : WorkflowContext, IDisposable
         {
             ArgumentOutOfRangeException.ThrowIfLessThan(t, TimeSpan.Zero, nameof(timeout));
         }
-        if (_machine.Admit(OperationKind.ChildRun, workflowName) is not { } position)
+        if (Admit(OperationKind.ChildRun, workflowName) is not { } position)
         {
             return new TaskCompletionSource<TResult>().Task;
         }
@@ -132,7 +152,7 @@ internal sealed class RunContext : WorkflowContext, IDisposable
     public override Task SleepUntilAsync(DateTimeOffset until, string name = "sleep")
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        if (_machine.Admit(OperationKind.Timer, name) is not { } position)
+        if (Admit(OperationKind.Timer, name) is not { } position)
         {
             return new TaskCompletionSource().Task;
         }
@@ -153,7 +173,7 @@ internal sealed class RunContext : WorkflowContext, IDisposable
         {
             ArgumentOutOfRangeException.ThrowIfLessThan(t, TimeSpan.Zero, nameof(timeout));
         }
-        if (_machine.Admit(OperationKind.Signal, name) is not { } position)
+        if (Admit(OperationKind.Signal, name) is not { } position)
         {
             return new TaskCompletionSource<T>().Task;
         }
@@ -180,7 +200,7 @@ internal sealed class RunContext : WorkflowContext, IDisposable
         {
             ArgumentOutOfRangeException.ThrowIfLessThan(t, TimeSpan.Zero, nameof(request));
         }
-        if (_machine.Admit(OperationKind.Approval, request.Name) is not { } position)
+        if (Admit(OperationKind.Approval, request.Name) is not { } position)
         {
             return new TaskCompletionSource<ApprovalDecision<TArgs>>().Task;
         }
@@ -202,6 +222,28 @@ internal sealed class RunContext : WorkflowContext, IDisposable
     private void Add(Operation operation) => _machine.Add(operation);
 
     /// <summary>
+    /// Has the machine place an operation the code asks for, after checking the code asks from the run's scheduler: only
+    /// there does replay give it the same position. Null when the journal recorded something else there.
+    /// </summary>
+    private RecordedPosition? Admit(OperationKind kind, string name)
+    {
+        EnsureOnScheduler(JournalKinds.Noun(kind), name);
+        return _machine.Admit(kind, name);
+    }
+
+    private void EnsureOnScheduler(string what, string name)
+    {
+        if (t_onScheduler != this)
+        {
+            throw new InvalidOperationException(
+                $"The {what} '{name}' of run '{RunId}' was asked for outside the run's scheduler (on a thread-pool thread, a timer " +
+                "or another thread, or in a step body), where replay cannot give it the same position. Workflow code must not use " +
+                "Task.Run, timers or threads, nor go on with ConfigureAwait(false) after awaiting something that is not a durable " +
+                "operation (its continuation then runs on the thread pool); do I/O in steps.");
+        }
+    }
+
+    /// <summary>
     /// Run id and step name (<c>#N</c> from its second occurrence on): adding or moving other steps does not change it. A
     /// run that was in flight when its store was upgraded to this scheme keeps the key its steps used before: run id and
     /// position (the upgrade journals version -1 of "keel.idempotency-key" in every unfinished run).
@@ -217,6 +259,7 @@ internal sealed class RunContext : WorkflowContext, IDisposable
         ArgumentException.ThrowIfNullOrWhiteSpace(changeId);
         ArgumentOutOfRangeException.ThrowIfLessThan(minSupported, DefaultVersion);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxSupported, minSupported);
+        EnsureOnScheduler("version check", changeId);
         var (version, error) = _machine.Version(changeId, minSupported, maxSupported, _host.Now);
         return error is null ? version : throw error; // the executor blocks the run when the pump returns
     }

@@ -439,7 +439,7 @@ internal sealed class RunExecutor : IOperationHost, IDisposable
         }
 
         var context = _context = new RunContext(this, machine, run, _services.Options.DefaultRetryPolicy, _services.WorkflowLogger);
-        var workflowTask = _scheduler.StartAsync(() => _definition.InvokeAsync(_services.Services, context, input));
+        var workflowTask = _scheduler.StartAsync(() => context.EnterAsync(() => _definition.InvokeAsync(_services.Services, context, input)));
         Pump();
 
         // Replay: the machine hands out recorded outcomes in their recorded order, checked against what the code waits for.
@@ -674,6 +674,7 @@ internal sealed class RunExecutor : IOperationHost, IDisposable
     private void Pump(Action? deliver = null)
     {
         _pumping = true;
+        var previous = _context?.Enter();
         try
         {
             deliver?.Invoke();
@@ -681,6 +682,7 @@ internal sealed class RunExecutor : IOperationHost, IDisposable
         }
         finally
         {
+            RunContext.Leave(previous);
             _pumping = false;
         }
         if (_machine?.Nondeterminism is { } nondeterminism)

@@ -15,11 +15,11 @@ public class WorkerCommandTests
             k.RunWorker = false;
         }, cancellationToken: ct))
         {
-            await KeelClient.Create(keel.Store).StartAsync(ResearchAgentWorkflow.Name, new ResearchRequest("q?"), new StartWorkflowOptions { RunId = "agent-1", AllowUnknownWorkflow = true }, ct);
+            await KeelClient.Create(keel.Store).StartAsync(SupportAgentWorkflow.Name, new SupportRequest("ada@example.com", "refund please"), new StartWorkflowOptions { RunId = "agent-1", AllowUnknownWorkflow = true }, ct);
         }
 
         var worker = Cli.RunAsync("worker", "--db", dir.DatabasePath, "--until", "agent-1", "--step-delay-ms", "0");
-        // The agent asks before it publishes: a person (here, this test) rejects it, and the run completes unpublished.
+        // The agent asks before it refunds: a person (here, this test) rejects it, the model is told, and the run completes.
         await using (var store = new Keel.Sqlite.SqliteWorkflowStore(new Keel.Sqlite.SqliteStoreOptions { Path = dir.DatabasePath }))
         {
             var client = KeelClient.Create(store);
@@ -38,20 +38,18 @@ public class WorkerCommandTests
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Contains("run agent-1 is Completed", result.Out, StringComparison.Ordinal);
         var executions = EffectsLog.Read(DemoSettings.EffectsLogFor(dir.DatabasePath), "agent-1");
-        Assert.Equal(
-            ["plan/1", "tool:search-web/1", "tool:fetch-pricing/1", "tool:fetch-pricing/2", "tool:fetch-pricing/3", "tool:read-docs/1", "summarize/1"],
-            executions.Select(e => $"{e.Step}/{e.Attempt}"));
+        // turn 2 is rate limited once and turn 3 times out once; the rejected refund never runs.
+        Assert.Equal(["model:turn-1/1", "tool:lookup_customer/1", "model:turn-2/2", "model:turn-3/2"], executions.Select(e => $"{e.Step}/{e.Attempt}"));
         Assert.All(executions, e => Assert.Equal(Environment.ProcessId, e.ProcessId));
         var run = await TestRuns.GetRunAsync(dir.DatabasePath, "agent-1");
-        var report = run!.GetResult<ResearchReport>();
-        Assert.Contains("fetch-pricing: fetched 20 rows after reducing page size because attempt 2 timed out", report!.Findings);
-        Assert.Equal("rejected by tester: not now", report.Decision);
-        Assert.Null(report.PublishedTo);
+        var reply = run!.GetResult<SupportReply>();
+        Assert.Contains("I could not refund the order: The call to 'refund' was rejected by tester; it did not run. Comment: not now", reply!.Reply, StringComparison.Ordinal);
+        Assert.True(reply.Tokens > 0);
     }
 
     [Theory]
-    [InlineData("tool:fetch-pricing")]
-    [InlineData("tool:fetch-pricing/0")]
+    [InlineData("model:turn-3")]
+    [InlineData("model:turn-3/0")]
     [InlineData("/2")]
     public async Task Worker_BadHoldAt_ParseErrorAndNoDatabase(string holdAt)
     {

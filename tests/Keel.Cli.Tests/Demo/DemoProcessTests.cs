@@ -39,23 +39,25 @@ public class DemoProcessTests
         var output = $"exit {process.ExitCode}\n--- stdout\n{await stdout}\n--- stderr\n{await stderr}";
 
         Assert.True(process.ExitCode == 0, output);
-        Assert.Contains("No completed step ran again after the crash: plan, tool:search-web", output, StringComparison.Ordinal);
-        Assert.Matches(@"worker 1 \(pid \d+\) killed with SIGKILL after: plan ✓, tool:search-web ✓, tool:fetch-pricing attempt 1 failed", output);
+        Assert.Contains("No model turn was asked again and no tool ran again after the crash: model:turn-1, tool:lookup_customer, model:turn-2, tool:refund each happened once", output, StringComparison.Ordinal);
+        Assert.Matches(@"worker 1 \(pid \d+\) killed with SIGKILL after: model turn 1 ✓, tool lookup_customer ✓, model turn 2 ✓ \(attempt 2\), approval of refund decided, tool refund ✓", output);
         var runId = System.Text.RegularExpressions.Regex.Match(output, @"keel show (\S+) --db").Groups[1].Value;
         var executions = EffectsLog.Read(DemoSettings.EffectsLogFor(dir.DatabasePath), runId);
-        Assert.Single(executions, e => e.Step == "plan");
-        Assert.Single(executions, e => e.Step == "tool:search-web");
-        Assert.Equal([1, 2, 3], executions.Where(e => e.Step == "tool:fetch-pricing").Select(e => e.Attempt));
-        Assert.Single(executions, e => e.Step == "summarize");
-        // The run waited for the approval, released, and published once after it.
+        // Each model answer and each tool execution happened once: turn 2 after a 429, turn 3 after a timeout.
+        Assert.Equal(["model:turn-1/1", "tool:lookup_customer/1", "model:turn-2/2", "tool:refund/1"],
+            executions.Take(4).Select(e => $"{e.Step}/{e.Attempt}"));
+        Assert.Equal("model:turn-3", executions[4].Step);
+        Assert.Equal(5, executions.Count);
         Assert.Contains("The demo approves it now", output, StringComparison.Ordinal);
-        Assert.Contains("publish   approved by keel demo (standing in for a person): Looks right; publish it. (posted to #eng-decisions)", output, StringComparison.Ordinal);
-        Assert.Single(executions, e => e.Step == "publish-report");
-        // Two worker processes ran the bodies, neither of them the demo itself; the first stopped after attempt 1.
+        Assert.Contains("says: Hi Ada, I'm sorry your headphones arrived damaged. I have refunded 49.99 USD on A-1042", output, StringComparison.Ordinal);
+        Assert.Matches(@"tokens  \d+ in total", output);
+        Assert.Contains("model turn 2  1        RetryableStepException: The model provider is rate limiting (429)", output, StringComparison.Ordinal);
+        Assert.Contains("timed out", output, StringComparison.Ordinal);
+        // Two worker processes did the work, neither of them the demo itself; the first was killed after the refund.
         var pids = executions.Select(e => e.ProcessId).Distinct().ToList();
         Assert.Equal(2, pids.Count);
         Assert.DoesNotContain(process.Id, pids);
-        Assert.Equal(3, executions.TakeWhile(e => e.ProcessId == pids[0]).Count());
+        Assert.Equal(4, executions.TakeWhile(e => e.ProcessId == pids[0]).Count());
         var run = await TestRuns.GetRunAsync(dir.DatabasePath, runId);
         Assert.Equal(RunStatus.Completed, run!.Status);
     }
