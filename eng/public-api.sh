@@ -69,8 +69,11 @@ for dir in "${projects[@]}"; do
   project=$(ls "$dir"/*.csproj)
   # Build errors other than the API rules still fail the build (and are printed); the logs say what they can.
   dotnet build "$project" -c Release -nologo -v quiet -clp:ErrorsOnly \
-    -p:KeelPublicApiLogDir="$logs" -p:WarningsNotAsErrors='RS0016%3BRS0017%3BRS0026%3BRS0027' || status=1
+    -p:KeelPublicApiLogDir="$logs" -p:WarningsNotAsErrors='RS0016%3BRS0017%3BRS0026%3BRS0027' || { status=1; break; }
 done
+if [[ $status -ne 0 ]]; then
+  echo "public-api: the build failed (errors above); the API files are updated from what compiled" >&2
+fi
 
 python3 - "$logs" "${projects[@]}" <<'PY'
 import json, sys
