@@ -16,7 +16,8 @@ public abstract partial class WorkflowStoreConformanceTests
         foreach (var (claim, at) in new[] { (claims.Single(c => c.Run.RunId == "late"), T0.AddSeconds(2)), (claims.Single(c => c.Run.RunId == "early"), T0.AddSeconds(1)) })
         {
             var requested = new JournalEntry { Sequence = 3, Kind = JournalEntryKind.ApprovalRequested, Name = "refund", RecordedAt = at, Payload = Request };
-            Assert.True(await store.AppendAsync(claim.Lease, [requested], new RunUpdate { Approvals = new ApprovalChange { Opened = [new ApprovalRecord { Sequence = 3, Name = "refund", Request = Request, RequestedAt = at, Deadline = at.AddDays(1) }] }, At = at }, Token));
+            var opened = new ApprovalRecord { Sequence = 3, Name = "refund", Request = Request, RequestedAt = at, Deadline = at.AddDays(1) };
+            Assert.True(await store.AppendAsync(claim.Lease, [requested], new RunUpdate { Approvals = new ApprovalChange { Opened = [opened] }, At = at }, Token));
         }
         var pending = await store.ListPendingApprovalsAsync(null, 10, Token);
         Assert.Equal(["early", "late"], pending.Select(p => p.RunId));

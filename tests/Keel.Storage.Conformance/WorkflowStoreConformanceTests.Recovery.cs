@@ -119,7 +119,8 @@ public abstract partial class WorkflowStoreConformanceTests
         await CreateAsync(store, "r");
         var held = Assert.Single(await ClaimAsync(store, "a", T0));
         Assert.True(await store.AppendAsync(held.Lease, [Entry(1, "one")], null, Token));
-        Assert.True(await store.AppendAsync(held.Lease, [new JournalEntry { Sequence = 0, Kind = JournalEntryKind.RunBlocked, Name = "w", RecordedAt = T0 }], RunUpdate.Finish(RunStatus.Blocked, T0, error: new ErrorInfo("E", "m", null), reason: "nondeterminism"), Token));
+        Assert.True(await store.AppendAsync(held.Lease, [new JournalEntry { Sequence = 0, Kind = JournalEntryKind.RunBlocked, Name = "w", RecordedAt = T0 }],
+            RunUpdate.Finish(RunStatus.Blocked, T0, error: new ErrorInfo("E", "m", null), reason: "nondeterminism"), Token));
         Assert.Empty(await ClaimAloneAsync(store, "b", T0.AddSeconds(1))); // Blocked: nobody takes it
 
         Assert.Equal(UnblockOutcome.Unblocked, await store.UnblockAsync("r", "{\"by\":\"ada\",\"reason\":\"v1 is back\"}", T0.AddSeconds(2), Token));

@@ -57,7 +57,11 @@ public abstract partial class WorkflowStoreConformanceTests
         Assert.True(await store.AppendAsync(claim.Lease, [], RunUpdate.RecordRecoveryPoint("p", T0), Token));
         Assert.True(await store.AppendAsync(claim.Lease, [], RunUpdate.MarkRecovered(T0), Token));
         Assert.True(await store.AppendAsync(claim.Lease, [], new RunUpdate { Transition = new RunTransition { Error = new ErrorInfo("E", "kept", null) }, At = T0 }, Token));
-        Assert.True(await store.AppendAsync(claim.Lease, [], new RunUpdate { Transition = new RunTransition(), Inbox = new InboxChange { ConsumedSignals = [] }, Approvals = new ApprovalChange(), Recovery = new RecoveryChange(), At = T0 }, Token));
+        var emptyGroups = new RunUpdate
+        {
+            Transition = new RunTransition(), Inbox = new InboxChange { ConsumedSignals = [] }, Approvals = new ApprovalChange(), Recovery = new RecoveryChange(), At = T0,
+        };
+        Assert.True(await store.AppendAsync(claim.Lease, [], emptyGroups, Token));
         var run = (await store.GetRunAsync("r", Token))!;
         Assert.Equal((RunStatus.Running, "kept"), (run.Status, run.Error?.Message));
         Assert.True(await store.AppendAsync(claim.Lease, [], RunUpdate.HandBack(T0.AddSeconds(1)), Token));
