@@ -8,7 +8,8 @@
 # Run it after adding, changing or removing public API (e.g. once after merging a branch that did), then review the
 # diff of the PublicAPI.*.txt files and commit them with the change.
 #
-#   eng/public-api.sh                 every tracked library under src/ (those with a PublicAPI.Shipped.txt)
+#   eng/public-api.sh                 every library under src/ (not the CLI); a new one (e.g. src/Keel.AI) gets its
+#                                     two files, all of its API declared in Unshipped
 #   eng/public-api.sh src/Keel ...    only these
 #   eng/public-api.sh --ship [...]    at a release: move what Unshipped declares into Shipped (applying *REMOVED*)
 #
@@ -25,18 +26,24 @@ if [[ "${1:-}" == "--ship" ]]; then
   shift
 fi
 
+# Every library under src/ is tracked (src/Directory.Build.targets); executables are not.
 projects=()
 if [[ $# -gt 0 ]]; then
   for dir in "$@"; do projects+=("${dir%/}"); done
 else
-  for file in src/*/PublicAPI.Shipped.txt; do projects+=("$(dirname "$file")"); done
+  for project in src/*/*.csproj; do
+    grep -q '<OutputType>Exe</OutputType>' "$project" || projects+=("$(dirname "$project")")
+  done
 fi
 for dir in "${projects[@]}"; do
-  if [[ ! -f "$dir/PublicAPI.Shipped.txt" ]]; then
-    echo "public-api: $dir has no PublicAPI.Shipped.txt (not a tracked library)" >&2
+  if ! ls "$dir"/*.csproj >/dev/null 2>&1 || grep -q '<OutputType>Exe</OutputType>' "$dir"/*.csproj; then
+    echo "public-api: $dir is not a library project under src/" >&2
     exit 2
   fi
-  [[ -f "$dir/PublicAPI.Unshipped.txt" ]] || printf '#nullable enable\n' > "$dir/PublicAPI.Unshipped.txt"
+  # A new library starts with nothing shipped: all of its API is declared in Unshipped by the run below.
+  for file in PublicAPI.Shipped.txt PublicAPI.Unshipped.txt; do
+    [[ -f "$dir/$file" ]] || { printf '#nullable enable\n' > "$dir/$file"; echo "public-api: created $dir/$file"; }
+  done
 done
 
 if $ship; then
