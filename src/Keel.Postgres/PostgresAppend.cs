@@ -38,7 +38,7 @@ internal sealed class PostgresAppend
 
     public string? RecoveryPoint { get; private init; }
 
-    /// <summary>With a release to wait for signals: the payload kinds its waits read (<see cref="RunUpdate.SignalPayloadKinds"/>).</summary>
+    /// <summary>With a release to wait for signals: the payload kinds its waits read (<see cref="RunTransition.SignalPayloadKinds"/>).</summary>
     public string? SignalKinds { get; private init; }
 
     public long? Due { get; private init; }
@@ -57,27 +57,29 @@ internal sealed class PostgresAppend
 
     public static PostgresAppend From(RunLease lease, IReadOnlyList<JournalEntry> entries, RunUpdate? update)
     {
-        var status = update?.Status;
+        var transition = update?.Transition;
+        var recovery = update?.Recovery;
+        var status = transition?.Status;
         var at = update?.At ?? (entries.Count > 0 ? entries[^1].RecordedAt : DateTimeOffset.UnixEpoch);
         return new PostgresAppend(lease, entries)
         {
             Status = status?.ToString(),
-            Result = update?.Result,
-            Error = update?.Error is null ? null : StoreJson.Serialize(update.Error),
-            Reason = update?.StatusReason,
+            Result = transition?.Result,
+            Error = transition?.Error is null ? null : StoreJson.Serialize(transition.Error),
+            Reason = transition?.StatusReason,
             Custom = update?.CustomStatus is null ? null : StoreJson.Serialize(update.CustomStatus),
             At = at.ToUnixTimeMilliseconds(),
             Terminal = status is { } s && s.IsTerminal(),
             // A NeedsAttention run keeps the due time of its other waits (a timer, a deadline) and is claimed then.
             Runnable = status is not { } next || next.IsRunnable() || next == RunStatus.NeedsAttention,
-            Release = update?.ReleaseLease == true,
-            Recovered = update?.Recovered == true,
-            FailedRecovery = update?.FailedRecovery == true,
-            RecoveryPoint = update?.RecoveryPoint,
-            SignalKinds = update?.WaitsForSignals is null ? null : update.SignalPayloadKinds,
-            Due = update?.DueAt?.ToUnixTimeMilliseconds(),
-            Waiting = update?.WaitsForSignals?.ToArray(),
-            ConsumedSignals = update?.ConsumedSignals is { Count: > 0 } consumed ? [.. consumed] : null,
+            Release = transition?.ReleaseLease == true,
+            Recovered = recovery?.Recovered == true,
+            FailedRecovery = recovery?.Failed == true,
+            RecoveryPoint = recovery?.Point,
+            SignalKinds = transition?.WaitsForSignals is null ? null : transition.SignalPayloadKinds,
+            Due = transition?.DueAt?.ToUnixTimeMilliseconds(),
+            Waiting = transition?.WaitsForSignals?.ToArray(),
+            ConsumedSignals = update?.Inbox?.ConsumedSignals is { Count: > 0 } consumed ? [.. consumed] : null,
             IsPlain = update is null,
         };
     }

@@ -234,8 +234,8 @@ public sealed partial class PostgresWorkflowStore
     }
 
     private static bool HasInboxChanges(RunUpdate update) =>
-        update.ConsumedSignals is { Count: > 0 } || update.OpenApprovals is { Count: > 0 } || update.ClosedApprovals is { Count: > 0 }
-        || update.NotifyParent is not null || update.ContinueAs is not null || update.ReleaseLease && update.WaitsForSignals is { Count: > 0 };
+        update.Inbox?.ConsumedSignals is { Count: > 0 } || update.Approvals?.Opened is { Count: > 0 } || update.Approvals?.Closed is { Count: > 0 }
+        || update.Transition?.NotifyParent is not null || update.ContinueAs is not null || update.Transition is { ReleaseLease: true, WaitsForSignals.Count: > 0 };
 
     /// <summary>
     /// An append that also changes the inbox, in an explicit transaction: the fence first (nothing else is written when
@@ -247,7 +247,7 @@ public sealed partial class PostgresWorkflowStore
         {
             var transaction = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
             await using var transactionScope = transaction.ConfigureAwait(false);
-            if (update.NotifyParent is { } notice)
+            if (update.Transition?.NotifyParent is { } notice)
             {
                 // The child's row and its parent's, locked in run id order as lease renewal locks them (no deadlock);
                 // holding the parent's row, the signal cannot slip past a release of the parent (see SendSignalAsync).
@@ -263,14 +263,14 @@ public sealed partial class PostgresWorkflowStore
                 }
             }
             using var inbox = new NpgsqlBatch(connection, transaction);
-            if (update.ConsumedSignals is { Count: > 0 } consumed)
+            if (update.Inbox?.ConsumedSignals is { Count: > 0 } consumed)
             {
                 var delete = new NpgsqlBatchCommand("DELETE FROM signals WHERE run_id = @run AND id = ANY(@ids);");
                 Add(delete.Parameters, "run", NpgsqlDbType.Text, runId);
                 Add(delete.Parameters, "ids", NpgsqlDbType.Array | NpgsqlDbType.Bigint, consumed.ToArray());
                 inbox.BatchCommands.Add(delete);
             }
-            foreach (var approval in update.OpenApprovals ?? [])
+            foreach (var approval in update.Approvals?.Opened ?? [])
             {
                 var insert = new NpgsqlBatchCommand(
                     "INSERT INTO approvals (run_id, seq, name, request, requested_at, deadline) VALUES (@run, @seq, @name, @request, @at, @deadline) " +
@@ -283,14 +283,14 @@ public sealed partial class PostgresWorkflowStore
                 Add(insert.Parameters, "deadline", NpgsqlDbType.Bigint, Ms(approval.Deadline));
                 inbox.BatchCommands.Add(insert);
             }
-            if (update.ClosedApprovals is { Count: > 0 } closed)
+            if (update.Approvals?.Closed is { Count: > 0 } closed)
             {
                 var delete = new NpgsqlBatchCommand("DELETE FROM approvals WHERE run_id = @run AND seq = ANY(@seqs);");
                 Add(delete.Parameters, "run", NpgsqlDbType.Text, runId);
                 Add(delete.Parameters, "seqs", NpgsqlDbType.Array | NpgsqlDbType.Integer, closed.ToArray());
                 inbox.BatchCommands.Add(delete);
             }
-            if (update.ReleaseLease && update.WaitsForSignals is { Count: > 0 })
+            if (update.Transition is { ReleaseLease: true, WaitsForSignals.Count: > 0 })
             {
                 var wake = new NpgsqlBatchCommand(
                     "UPDATE runs SET due_at = @at, updated_at = @at, status = 'Waiting' WHERE run_id = @run AND status IN ('Waiting', 'NeedsAttention') AND owner IS NULL " +
@@ -315,7 +315,7 @@ public sealed partial class PostgresWorkflowStore
             {
                 await inbox.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             }
-            if (update.NotifyParent is { } parent)
+            if (update.Transition?.NotifyParent is { } parent)
             {
                 await InsertSignalAsync(connection, transaction, parent.ParentRunId, parent.SignalName, parent.Payload, update.At, ct).ConfigureAwait(false);
             }

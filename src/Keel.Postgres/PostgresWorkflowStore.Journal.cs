@@ -109,6 +109,7 @@ public sealed partial class PostgresWorkflowStore
     {
         ArgumentNullException.ThrowIfNull(lease);
         ArgumentNullException.ThrowIfNull(entries);
+        update?.Validate();
         if (entries.Count == 0 && update is null)
         {
             return Task.FromResult(true);
@@ -287,13 +288,15 @@ public sealed partial class PostgresWorkflowStore
     /// </summary>
     private static bool InboxChangesBatchable(RunUpdate update)
     {
-        if (update.OpenApprovals is { Count: > 0 } || update.ClosedApprovals is { Count: > 0 } || update.NotifyParent is not null || update.ContinueAs is not null)
+        var transition = update.Transition;
+        if (update.Approvals?.Opened is { Count: > 0 } || update.Approvals?.Closed is { Count: > 0 } || transition?.NotifyParent is not null || update.ContinueAs is not null)
         {
             return false;
         }
-        return update.ConsumedSignals is { Count: > 0 }
-            ? !update.ReleaseLease // the consumption's lease check needs the lease still held
-            : update.ReleaseLease && update.WaitsForSignals is { Count: > 0 };
+        var release = transition?.ReleaseLease == true;
+        return update.Inbox?.ConsumedSignals is { Count: > 0 }
+            ? !release // the consumption's lease check needs the lease still held
+            : release && transition!.WaitsForSignals is { Count: > 0 };
     }
 
     private static IEnumerable<NpgsqlBatchCommand> InboxCommands(List<PostgresAppend> round)

@@ -147,14 +147,14 @@ public sealed partial class SqliteWorkflowStore
     /// for a signal that is already in its inbox is due at once.</summary>
     private static void ApplyInboxChanges(WriteContext w, string runId, RunUpdate update)
     {
-        if (update.ConsumedSignals is { Count: > 0 } consumed)
+        if (update.Inbox?.ConsumedSignals is { Count: > 0 } consumed)
         {
             var delete = w.Command("DELETE FROM signals WHERE run_id = $run AND id IN (SELECT value FROM json_each($ids));");
             delete.Parameters.Set("$run", runId);
             delete.Parameters.Set("$ids", StoreJson.Serialize(consumed));
             delete.ExecuteNonQuery();
         }
-        foreach (var approval in update.OpenApprovals ?? [])
+        foreach (var approval in update.Approvals?.Opened ?? [])
         {
             var insert = w.Command(
                 "INSERT INTO approvals (run_id, seq, name, request, requested_at, deadline) VALUES ($run, $seq, $name, $request, $at, $deadline) " +
@@ -167,7 +167,7 @@ public sealed partial class SqliteWorkflowStore
             insert.Parameters.Set("$deadline", approval.Deadline is { } deadline ? Ms(deadline) : null);
             insert.ExecuteNonQuery();
         }
-        foreach (var closed in update.ClosedApprovals ?? [])
+        foreach (var closed in update.Approvals?.Closed ?? [])
         {
             var delete = w.Command("DELETE FROM approvals WHERE run_id = $run AND seq = $seq;");
             delete.Parameters.Set("$run", runId);
@@ -182,11 +182,11 @@ public sealed partial class SqliteWorkflowStore
             link.Parameters.Set("$id", runId);
             link.ExecuteNonQuery();
         }
-        if (update.NotifyParent is { } notice)
+        if (update.Transition?.NotifyParent is { } notice)
         {
             InsertSignal(w, notice.ParentRunId, notice.SignalName, notice.Payload, update.At);
         }
-        if (update.ReleaseLease && update.WaitsForSignals is { Count: > 0 })
+        if (update.Transition is { ReleaseLease: true, WaitsForSignals.Count: > 0 })
         {
             var wake = w.Command(
                 "UPDATE runs SET due_at = $at, status = 'Waiting' WHERE run_id = $id AND status IN ('Waiting', 'NeedsAttention') AND (due_at IS NULL OR due_at > $at) " +

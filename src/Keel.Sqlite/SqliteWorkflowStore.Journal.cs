@@ -44,16 +44,17 @@ public sealed partial class SqliteWorkflowStore
     {
         ArgumentNullException.ThrowIfNull(lease);
         ArgumentNullException.ThrowIfNull(entries);
+        update?.Validate();
         if (entries.Count == 0 && update is null)
         {
             return Task.FromResult(true);
         }
-        var status = update?.Status;
+        var status = update?.Transition?.Status;
         var terminal = status is { } s && s.IsTerminal();
         // A NeedsAttention run keeps the due time of its other waits (a timer, a deadline) and is claimed then.
         var runnable = status is not { } next || next.IsRunnable() || next == RunStatus.NeedsAttention;
         var at = update?.At ?? (entries.Count > 0 ? entries[^1].RecordedAt : DateTimeOffset.UnixEpoch);
-        var errorJson = ToJson(update?.Error);
+        var errorJson = ToJson(update?.Transition?.Error);
         return WriteAsync(w =>
         {
             object? next = null;
@@ -97,20 +98,22 @@ public sealed partial class SqliteWorkflowStore
 
     private static void SetUpdate(SqliteParameterCollection p, RunUpdate update, RunStatus? status, bool terminal, bool runnable, string? errorJson)
     {
+        var transition = update.Transition;
+        var recovery = update.Recovery;
         p.Set("$status", status?.ToString());
-        p.Set("$result", update.Result);
+        p.Set("$result", transition?.Result);
         p.Set("$error", errorJson);
-        p.Set("$reason", update.StatusReason);
+        p.Set("$reason", transition?.StatusReason);
         p.Set("$custom", update.CustomStatus is null ? null : StoreJson.Serialize(update.CustomStatus));
         p.Set("$terminal", terminal ? 1 : 0);
         p.Set("$runnable", runnable ? 1 : 0);
-        p.Set("$release", update.ReleaseLease ? 1 : 0);
-        p.Set("$recovered", update.Recovered ? 1 : 0);
-        p.Set("$failed", update.FailedRecovery ? 1 : 0);
-        p.Set("$point", update.RecoveryPoint);
-        p.Set("$due", update.DueAt is { } due ? Ms(due) : null);
-        p.Set("$waiting", update.WaitsForSignals is { } names ? StoreJson.Serialize(names) : null);
-        p.Set("$kinds", update.WaitsForSignals is null ? null : update.SignalPayloadKinds);
+        p.Set("$release", transition?.ReleaseLease == true ? 1 : 0);
+        p.Set("$recovered", recovery?.Recovered == true ? 1 : 0);
+        p.Set("$failed", recovery?.Failed == true ? 1 : 0);
+        p.Set("$point", recovery?.Point);
+        p.Set("$due", transition?.DueAt is { } due ? Ms(due) : null);
+        p.Set("$waiting", transition?.WaitsForSignals is { } names ? StoreJson.Serialize(names) : null);
+        p.Set("$kinds", transition?.WaitsForSignals is null ? null : transition.SignalPayloadKinds);
     }
 
     private static void InsertEntry(WriteContext w, string runId, long index, JournalEntry entry)

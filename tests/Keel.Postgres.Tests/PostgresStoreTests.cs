@@ -138,10 +138,10 @@ public sealed class PostgresStoreTests : IAsyncDisposable
     {
         await using var store = _db.CreateStore();
         var claims = await CreateAndClaimAsync(store, "a", "done", "held", "other", "waiting");
-        Assert.True(await store.AppendAsync(claims["done"], [], new RunUpdate { Status = RunStatus.Completed, Result = "1", ReleaseLease = true, At = T0 }, Token));
+        Assert.True(await store.AppendAsync(claims["done"], [], RunUpdate.Finish(RunStatus.Completed, T0, result: "1"), Token));
         foreach (var (id, name) in new[] { ("waiting", "go"), ("other", "x") })
         {
-            Assert.True(await store.AppendAsync(claims[id], [], new RunUpdate { Status = RunStatus.Waiting, ReleaseLease = true, WaitsForSignals = [name], At = T0 }, Token));
+            Assert.True(await store.AppendAsync(claims[id], [], RunUpdate.ReleaseToWait(RunStatus.Waiting, null, [name], null, null, T0), Token));
         }
 
         // Sent without waiting, so they share batches.
@@ -171,7 +171,7 @@ public sealed class PostgresStoreTests : IAsyncDisposable
             signals[id] = Assert.Single(await store.GetSignalsAsync(id, Token)).Id;
         }
         JournalEntry Received(int seq) => new() { Sequence = seq, Kind = JournalEntryKind.SignalReceived, Name = "go", RecordedAt = T0, Payload = "1" };
-        RunUpdate Consume(string id) => new() { ConsumedSignals = [signals[id]], At = T0 };
+        RunUpdate Consume(string id) => new() { Inbox = new InboxChange { ConsumedSignals = [signals[id]] }, At = T0 };
 
         // Queued together: two runs that consume, one with a stale lease, and one whose consuming append is followed by a
         // plain one in the same batch (a second round).
@@ -202,7 +202,7 @@ public sealed class PostgresStoreTests : IAsyncDisposable
         var leases = await CreateAndClaimAsync(store, "o", "has-signal", "no-signal", "stale");
         Assert.Equal(SignalOutcome.StoredHeld, await store.SendSignalAsync(new NewSignal { RunId = "has-signal", Name = "go", Payload = "1", SentAt = T0 }, Token));
         var at = T0.AddSeconds(1);
-        RunUpdate Release() => new() { Status = RunStatus.Waiting, ReleaseLease = true, WaitsForSignals = ["go"], At = at };
+        RunUpdate Release() => RunUpdate.ReleaseToWait(RunStatus.Waiting, null, ["go"], null, null, at);
 
         // Queued together, so they share batches.
         var releases = new[]
@@ -267,15 +267,15 @@ public sealed class PostgresStoreTests : IAsyncDisposable
             if (run == "r05")
             {
                 appends.Add((run, store.AppendAsync(lease, [Step(1), Step(2)], null, Token)));
-                appends.Add((run, store.AppendAsync(lease, [Step(3)], new RunUpdate { Status = RunStatus.Completed, Result = "3", ReleaseLease = true, At = T0 }, Token)));
+                appends.Add((run, store.AppendAsync(lease, [Step(3)], RunUpdate.Finish(RunStatus.Completed, T0, result: "3"), Token)));
             }
             if (run == "r11")
             {
-                appends.Add((run, store.AppendAsync(lease, [], new RunUpdate { ReleaseLease = true, DueAt = T0.AddMinutes(1), WaitsForSignals = [], At = T0 }, Token)));
+                appends.Add((run, store.AppendAsync(lease, [], new RunUpdate { Transition = new RunTransition { ReleaseLease = true, DueAt = T0.AddMinutes(1), WaitsForSignals = [] }, At = T0 }, Token)));
             }
             if (run == "r09")
             {
-                appends.Add((run, store.AppendAsync(lease, [], new RunUpdate { ReleaseLease = true, DueAt = T0.AddMinutes(1), WaitsForSignals = [], At = T0 }, Token)));
+                appends.Add((run, store.AppendAsync(lease, [], new RunUpdate { Transition = new RunTransition { ReleaseLease = true, DueAt = T0.AddMinutes(1), WaitsForSignals = [] }, At = T0 }, Token)));
             }
         }
         foreach (var (run, held) in appends)

@@ -40,7 +40,7 @@ public class OperatorApiTests
         await h.Store.CreateRunAsync(new NewRun { RunId = "stuck", WorkflowName = "greet", Input = "\"bo\"", CreatedAt = now, Owner = "gone", LeaseExpiresAt = now.AddMinutes(1) }, ServerHarness.Token);
         Assert.True(await h.Store.AppendAsync(new RunLease("stuck", "gone", 1),
             [new JournalEntry { Sequence = 0, Kind = JournalEntryKind.RunBlocked, Name = "greet", RecordedAt = now }],
-            new RunUpdate { Status = RunStatus.Blocked, StatusReason = "quarantined", Error = new ErrorInfo("E", "m", null), ReleaseLease = true, At = now }, ServerHarness.Token));
+            RunUpdate.Finish(RunStatus.Blocked, now, error: new ErrorInfo("E", "m", null), reason: "quarantined"), ServerHarness.Token));
 
         var (status, run) = await h.PostAsync("api/runs/stuck/unblock", """{"by":"ada","reason":"fixed the config"}""");
         Assert.Equal(200, status);

@@ -19,7 +19,7 @@ internal sealed class FencedWriter(IWorkflowStore store, RunLease lease, Action 
     /// <summary>Appends under the lease; progress (entries), a release, or a recovery is reported to the holder.</summary>
     public async Task AppendAsync(IReadOnlyList<JournalEntry> entries, RunUpdate? change, CancellationToken cancellationToken)
     {
-        if (change is { ReleaseLease: true })
+        if (change is { Transition.ReleaseLease: true })
         {
             _releasing = true; // from here on, the lease is not lost when a renewal no longer finds it
         }
@@ -27,7 +27,7 @@ internal sealed class FencedWriter(IWorkflowStore store, RunLease lease, Action 
         {
             throw new LeaseLostException();
         }
-        if (entries.Count > 0 || change is { ReleaseLease: true } or { Recovered: true })
+        if (entries.Count > 0 || change is { Transition.ReleaseLease: true } or { Recovery.Recovered: true })
         {
             onProgress();
         }

@@ -328,7 +328,12 @@ internal sealed class JournalMachine
         }
         var change = status is null && consumed is null && opened is not { Count: > 0 } && closed is not { Count: > 0 }
             ? null
-            : new RunUpdate { CustomStatus = status, ConsumedSignals = consumed, OpenApprovals = opened, ClosedApprovals = closed, At = status?.At ?? now };
+            : new RunUpdate
+            {
+                CustomStatus = status, Inbox = consumed is null ? null : new InboxChange { ConsumedSignals = consumed },
+                Approvals = opened is not { Count: > 0 } && closed is not { Count: > 0 } ? null : new ApprovalChange { Opened = opened, Closed = closed },
+                At = status?.At ?? now,
+            };
         return new BatchPlan(entries, change, steps);
     }
 
@@ -371,13 +376,10 @@ internal sealed class JournalMachine
         }
         var attention = _pending.Values.Select(o => o.AttentionNote).OfType<string>().ToList();
         var notes = attention.Count > 0 ? attention : [.. _pending.Values.Select(o => o.WaitNote).OfType<string>()];
-        return new RunUpdate
-        {
-            Status = attention.Count > 0 ? RunStatus.NeedsAttention : RunStatus.Waiting, ReleaseLease = true,
-            DueAt = due == DateTimeOffset.MaxValue ? null : due, WaitsForSignals = signals.Count > 0 ? signals : null,
-            SignalPayloadKinds = signals.Count > 0 ? StoreJson.SignalKinds(kinds) : null,
-            StatusReason = notes.Count > 0 ? string.Join(" ", notes) : null, At = now,
-        };
+        return RunUpdate.ReleaseToWait(attention.Count > 0 ? RunStatus.NeedsAttention : RunStatus.Waiting,
+            dueAt: due == DateTimeOffset.MaxValue ? null : due, waitsForSignals: signals.Count > 0 ? signals : null,
+            signalPayloadKinds: signals.Count > 0 ? StoreJson.SignalKinds(kinds) : null,
+            reason: notes.Count > 0 ? string.Join(" ", notes) : null, at: now);
     }
 
     /// <summary>
@@ -428,10 +430,7 @@ internal sealed class JournalMachine
             ? new ParentNotice(parentId, ParentNotice.SignalNameFor(parentSeq),
                 KeelJson.Serialize(new ChildOutcomeData(status, result, error, reason), KeelJson.Default))
             : null;
-        return (entry, new RunUpdate
-        {
-            Status = status, Error = error, StatusReason = reason, Result = result, ReleaseLease = true, NotifyParent = parent, At = now,
-        });
+        return (entry, RunUpdate.Finish(status, now, result, error, reason, parent));
     }
 
     /// <summary>The entry and run change that complete the run and create its successor (same workflow, new input, empty journal).</summary>
@@ -440,15 +439,13 @@ internal sealed class JournalMachine
         {
             Sequence = 0, Kind = JournalEntryKind.RunContinuedAsNew, Name = run.WorkflowName, RecordedAt = now, Payload = KeelJson.Serialize(nextId, KeelJson.Default),
         },
-        new RunUpdate
-        {
-            Status = RunStatus.Completed, ReleaseLease = true, StatusReason = $"continued as run {nextId}", At = now,
-            ContinueAs = new NewRun
+        RunUpdate.ContinueAsNew(
+            new NewRun
             {
                 RunId = nextId, WorkflowName = run.WorkflowName, Input = inputJson, Priority = run.Priority, CreatedAt = now,
                 ParentRunId = run.ParentRunId, ParentSequence = run.ParentSequence, // a child's parent waits for the last of the chain
             },
-        });
+            $"continued as run {nextId}", now));
 
     private void MoveClock(DateTimeOffset recordedAt)
     {

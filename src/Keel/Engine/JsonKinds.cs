@@ -7,7 +7,7 @@ namespace Keel.Engine;
 
 /// <summary>
 /// The JSON kinds of value a type can be read from ("object", "array", "string", "number", "boolean", "null"), so a
-/// store can refuse a signal of another kind at send time (<see cref="Storage.RunUpdate.SignalPayloadKinds"/>). Only
+/// store can refuse a signal of another kind at send time (<see cref="Storage.RunTransition.SignalPayloadKinds"/>). Only
 /// what is certain is said: a type read by a custom converter, an enum, a date or any other value read from text gives
 /// null (no check), and the wait still sets aside what does not read when it takes it.
 /// </summary>

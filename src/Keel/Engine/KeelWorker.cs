@@ -145,7 +145,7 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable, IRunRequest
         // claim, rather than hold it until its lease expires.
         try
         {
-            await new FencedWriter(_store, run.Lease, static () => { }).AppendAsync([], new RunUpdate { ReleaseLease = true, At = _time.GetUtcNow() }, CancellationToken.None);
+            await new FencedWriter(_store, run.Lease, static () => { }).AppendAsync([], RunUpdate.HandBack(_time.GetUtcNow()), CancellationToken.None);
         }
         catch (LeaseLostException)
         {

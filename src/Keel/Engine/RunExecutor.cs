@@ -419,7 +419,7 @@ internal sealed class RunExecutor : IOperationHost, IDisposable
         if (IsAlone)
         {
             // Where a death of this process would be charged: replaying, until the first live operation says more.
-            await AppendAsync([], new RunUpdate { RecoveryPoint = RecoveryPointData.Replay(_claimed.JournalLength).ToJson(), At = Now }, token);
+            await AppendAsync([], RunUpdate.RecordRecoveryPoint(RecoveryPointData.Replay(_claimed.JournalLength).ToJson(), Now), token);
         }
 
         // A fresh run has nothing to replay: no need to read its (empty) journal.
@@ -494,7 +494,7 @@ internal sealed class RunExecutor : IOperationHost, IDisposable
                 if (_pausing)
                 {
                     // Paused runs are not claimable (no due time) until resumed; the lease goes with the pause.
-                    await AppendAsync([], new RunUpdate { Status = RunStatus.Paused, ReleaseLease = true, At = Now }, token);
+                    await AppendAsync([], RunUpdate.Pause(Now), token);
                     _services.Notifier.NotifyRunChanged(RunId);
                     return;
                 }
@@ -513,7 +513,7 @@ internal sealed class RunExecutor : IOperationHost, IDisposable
                     {
                         // A suspect that only waits (for a time still to come: a retry already due is about to run its
                         // body) runs nothing that could bring the process down: it is cleared.
-                        await AppendAsync([], new RunUpdate { Recovered = true, At = Now }, token);
+                        await AppendAsync([], RunUpdate.MarkRecovered(Now), token);
                     }
                 }
             }
@@ -712,7 +712,7 @@ internal sealed class RunExecutor : IOperationHost, IDisposable
         _pointRecorded = true;
         if (_machine!.UnstartedRecoveryPoint() is { } point)
         {
-            await AppendAsync([], new RunUpdate { RecoveryPoint = point.ToJson(), At = Now }, token);
+            await AppendAsync([], RunUpdate.RecordRecoveryPoint(point.ToJson(), Now), token);
         }
         StartUnstarted();
     }
@@ -735,7 +735,7 @@ internal sealed class RunExecutor : IOperationHost, IDisposable
         await AppendAsync([entry], change, CancellationToken.None);
         KeelTelemetry.WorkflowDuration.Record((now - _claimed.Run.CreatedAt).TotalSeconds);
         _services.Notifier.NotifyRunChanged(RunId);
-        if (change.NotifyParent is { } parent)
+        if (change.Transition?.NotifyParent is { } parent)
         {
             _services.Notifier.NotifyRunRequest(RunRequest.Signals, parent.ParentRunId); // a parent this worker holds looks at once
         }
@@ -813,7 +813,7 @@ internal sealed class RunExecutor : IOperationHost, IDisposable
         var backoff = TimeSpan.FromSeconds(Math.Min(60, Math.Pow(2, attempt - 1)));
         try
         {
-            await AppendAsync([], new RunUpdate { ReleaseLease = true, FailedRecovery = true, Error = error, DueAt = Now + backoff, At = Now }, CancellationToken.None);
+            await AppendAsync([], RunUpdate.FailRecovery(error, Now + backoff, Now), CancellationToken.None);
         }
         catch (Exception ex) when (ex is LeaseLostException or StorageException)
         {
@@ -826,7 +826,7 @@ internal sealed class RunExecutor : IOperationHost, IDisposable
     {
         try
         {
-            await AppendAsync([], new RunUpdate { ReleaseLease = true, At = Now }, CancellationToken.None);
+            await AppendAsync([], RunUpdate.HandBack(Now), CancellationToken.None);
         }
         catch (Exception ex) when (ex is LeaseLostException or StorageException)
         {

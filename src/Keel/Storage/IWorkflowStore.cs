@@ -60,9 +60,9 @@ public interface IWorkflowStore : IAsyncDisposable
     /// died, or stalled past its lease) was interrupted: the first time it is claimed as usual; interrupted again before
     /// any progress, it is suspect and is claimed only as one of <see cref="ClaimRequest.MaxAlone"/>, to be run alone
     /// (a run a person unblocked is suspect too). A suspect taken over from a holder that ran it alone, and had begun to
-    /// run its code (it recorded a <see cref="RunUpdate.RecoveryPoint"/>), is charged one recovery attempt
+    /// run its code (it recorded a <see cref="RecoveryChange.Point"/>), is charged one recovery attempt
     /// (<see cref="RunInfo.RecoveryAttempts"/>): a holder that died before that, still starting up, says nothing about it. Progress (an appended entry), a release of the lease and
-    /// <see cref="RunUpdate.Recovered"/> clear all of it.
+    /// <see cref="RecoveryChange.Recovered"/> clear all of it.
     /// </remarks>
     /// <param name="request">Who claims, for which workflows, how many, and for how long.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
@@ -76,9 +76,11 @@ public interface IWorkflowStore : IAsyncDisposable
     /// </summary>
     /// <param name="lease">The caller's lease.</param>
     /// <param name="entries">Entries to append, in order; may be empty.</param>
-    /// <param name="update">A change to the run, or null.</param>
+    /// <param name="update">A change to the run, or null. A store checks it with <see cref="RunUpdate.Validate"/> first.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>False when the lease is no longer the caller's: nothing was written and the caller must drop the run.</returns>
+    /// <exception cref="ArgumentException"><paramref name="update"/> combines changes that do not go together (see
+    /// <see cref="RunUpdate.Validate"/>); nothing was written.</exception>
     Task<bool> AppendAsync(RunLease lease, IReadOnlyList<JournalEntry> entries, RunUpdate? update, CancellationToken cancellationToken = default);
 
     /// <summary>Extends the leases a worker holds and reports runs it lost or that were asked to cancel.</summary>
@@ -173,8 +175,8 @@ public interface IWorkflowStore : IAsyncDisposable
 
     /// <summary>
     /// Stores a signal in a run's inbox, unless the run is unknown or finished. Signals are kept until the run consumes
-    /// them (<see cref="RunUpdate.ConsumedSignals"/>), in arrival order. A released run that waits for this name
-    /// (<see cref="RunUpdate.WaitsForSignals"/>) becomes due at once.
+    /// them (<see cref="InboxChange.ConsumedSignals"/>), in arrival order. A released run that waits for this name
+    /// (<see cref="RunTransition.WaitsForSignals"/>) becomes due at once.
     /// </summary>
     /// <param name="signal">The signal.</param>
     /// <param name="cancellationToken">Cancels the call.</param>

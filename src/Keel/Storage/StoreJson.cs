@@ -18,7 +18,7 @@ public static class StoreJson
         KeelJson.TypeInfo<IReadOnlyDictionary<string, IReadOnlyList<string>>>(KeelJson.Default);
 
     /// <summary>The JSON kinds of payload a released run accepts, by signal name, as stores keep them
-    /// (<see cref="RunUpdate.SignalPayloadKinds"/>); null when no name has a known type.</summary>
+    /// (<see cref="RunTransition.SignalPayloadKinds"/>); null when no name has a known type.</summary>
     /// <param name="kindsByName">For each signal name, the kinds its payload may have.</param>
     /// <returns>The JSON, or null.</returns>
     public static string? SignalKinds(IReadOnlyDictionary<string, IReadOnlyList<string>> kindsByName)

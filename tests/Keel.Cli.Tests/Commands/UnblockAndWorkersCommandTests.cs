@@ -16,7 +16,7 @@ public class UnblockAndWorkersCommandTests
             var now = DateTimeOffset.UtcNow;
             await store.CreateRunAsync(new NewRun { RunId = "stuck", WorkflowName = "w", Input = "{}", CreatedAt = now, Owner = "gone", LeaseExpiresAt = now.AddMinutes(1) }, Token);
             Assert.True(await store.AppendAsync(new RunLease("stuck", "gone", 1), [],
-                new RunUpdate { Status = RunStatus.Blocked, StatusReason = "quarantined", ReleaseLease = true, At = now }, Token));
+                RunUpdate.Finish(RunStatus.Blocked, now, reason: "quarantined"), Token));
         }
 
         var unblock = await Cli.RunAsync("unblock", "stuck", "--by", "ada", "--reason", "fixed the config", "--db", dir.DatabasePath);

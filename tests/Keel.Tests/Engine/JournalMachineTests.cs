@@ -224,7 +224,7 @@ public class JournalMachineTests
         Assert.Equal(
             [JournalEntryKind.StepCompleted, JournalEntryKind.StepAttemptFailed, JournalEntryKind.CancelRequested, JournalEntryKind.StepCompleted],
             plan.Entries.Select(e => e.Kind));
-        Assert.Equal([8L], plan.Change!.ConsumedSignals!); // the dropped signal stays in the inbox, as replay will see it
+        Assert.Equal([8L], plan.Change!.Inbox!.ConsumedSignals); // the dropped signal stays in the inbox, as replay will see it
         Assert.Equal(status, plan.Change.CustomStatus);
         Assert.Equal(
             [DeliveryAction.Deliver, DeliveryAction.Pump, DeliveryAction.Cancel, DeliveryAction.Pump, DeliveryAction.Deliver, DeliveryAction.Pump, DeliveryAction.Pump],
@@ -243,9 +243,8 @@ public class JournalMachineTests
             new(InboxItemKind.Record, Entry: requested, OpenApproval: new ApprovalRecord { Sequence = 1, Name = "refund", Request = "{}", RequestedAt = T0 }),
             new(InboxItemKind.Outcome, approval, Entry(1, JournalEntryKind.ApprovalDecided, "refund"), ConsumedSignal: 3, ClosedApproval: 1),
         ], T0);
-        Assert.Empty(plan.Change!.OpenApprovals!);
-        Assert.Empty(plan.Change.ClosedApprovals!);
-        Assert.Equal([3L], plan.Change.ConsumedSignals!);
+        Assert.Null(plan.Change!.Approvals); // opened and closed in one batch: no approval change at all
+        Assert.Equal([3L], plan.Change.Inbox!.ConsumedSignals);
     }
 
     [Fact]
@@ -271,11 +270,11 @@ public class JournalMachineTests
         Assert.Equal(T0.AddHours(1), machine.NextDueIfAllWaiting());
 
         var release = machine.Release(T0.AddHours(1), [new SignalWait("answer", ["object"])], T0);
-        Assert.Equal(RunStatus.Waiting, release.Status);
-        Assert.True(release.ReleaseLease);
-        Assert.Equal(T0.AddHours(1), release.DueAt);
-        Assert.Equal(["answer"], release.WaitsForSignals!);
-        Assert.Contains("object", release.SignalPayloadKinds!, StringComparison.Ordinal);
+        Assert.Equal(RunStatus.Waiting, release.Transition!.Status);
+        Assert.True(release.Transition!.ReleaseLease);
+        Assert.Equal(T0.AddHours(1), release.Transition!.DueAt);
+        Assert.Equal(["answer"], release.Transition!.WaitsForSignals!);
+        Assert.Contains("object", release.Transition!.SignalPayloadKinds!, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -286,11 +285,11 @@ public class JournalMachineTests
         step.Start(waitingUntil: DateTimeOffset.MaxValue);
         step.AttentionNote = "Outcome unknown: …";
         var release = machine.Release(DateTimeOffset.MaxValue, [new SignalWait("keel.resolve/1/1", null), new SignalWait("answer", ["string"]), new SignalWait("answer", ["object"])], T0);
-        Assert.Equal(RunStatus.NeedsAttention, release.Status);
-        Assert.Equal("Outcome unknown: …", release.StatusReason);
-        Assert.Null(release.DueAt);
-        Assert.Equal(["keel.resolve/1/1", "answer"], release.WaitsForSignals!);
-        Assert.DoesNotContain("answer", release.SignalPayloadKinds ?? "", StringComparison.Ordinal); // its waits disagree: no early refusal
+        Assert.Equal(RunStatus.NeedsAttention, release.Transition!.Status);
+        Assert.Equal("Outcome unknown: …", release.Transition!.StatusReason);
+        Assert.Null(release.Transition!.DueAt);
+        Assert.Equal(["keel.resolve/1/1", "answer"], release.Transition!.WaitsForSignals!);
+        Assert.DoesNotContain("answer", release.Transition!.SignalPayloadKinds ?? "", StringComparison.Ordinal); // its waits disagree: no early refusal
     }
 
     [Fact]
@@ -299,8 +298,8 @@ public class JournalMachineTests
         var child = new RunInfo { RunId = "p.3", WorkflowName = "w", Status = RunStatus.Running, CreatedAt = T0, ParentRunId = "p", ParentSequence = 3 };
         var (entry, change) = JournalMachine.Finish(child, JournalEntryKind.RunCompleted, RunStatus.Completed, null, null, "42", T0);
         Assert.Equal(JournalEntryKind.RunCompleted, entry.Kind);
-        Assert.Equal("keel.child/3", change.NotifyParent!.SignalName);
-        Assert.Contains("\"result\":\"42\"", change.NotifyParent.Payload, StringComparison.Ordinal);
+        Assert.Equal("keel.child/3", change.Transition!.NotifyParent!.SignalName);
+        Assert.Contains("\"result\":\"42\"", change.Transition.NotifyParent.Payload, StringComparison.Ordinal);
 
         var (next, continued) = JournalMachine.ContinueAsNew(child, "p.3~2", "{}", T0);
         Assert.Equal(JournalEntryKind.RunContinuedAsNew, next.Kind);

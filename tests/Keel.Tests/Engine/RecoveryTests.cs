@@ -83,7 +83,7 @@ public class RecoveryTests
             if (claimed.Alone)
             {
                 var point = new RecoveryPointData("step", "charge", 4, i - 1).ToJson();
-                Assert.True(await store.AppendAsync(claimed.Lease, [], new Keel.Storage.RunUpdate { RecoveryPoint = point, At = now }, TestHost.Token));
+                Assert.True(await store.AppendAsync(claimed.Lease, [], Keel.Storage.RunUpdate.RecordRecoveryPoint(point, now), TestHost.Token));
             }
             now = now.AddMilliseconds(1);
         }
