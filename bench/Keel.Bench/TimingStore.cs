@@ -125,6 +125,9 @@ internal sealed class TimingStore(IWorkflowStore inner, Stopwatch clock, Action<
     public Task<UnblockOutcome> UnblockAsync(string runId, string action, DateTimeOffset at, CancellationToken cancellationToken = default) =>
         inner.UnblockAsync(runId, action, at, cancellationToken);
 
+    public Task<RetryOutcome> RetryAsync(string runId, string action, DateTimeOffset at, CancellationToken cancellationToken = default) =>
+        inner.RetryAsync(runId, action, at, cancellationToken);
+
     public Task<IReadOnlyList<string>> GetLeaseOwnersAsync(CancellationToken cancellationToken = default) =>
         TimeAsync("GetLeaseOwnersAsync", () => inner.GetLeaseOwnersAsync(cancellationToken), r => $"{r.Count} owners");
 

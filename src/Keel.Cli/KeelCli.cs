@@ -79,6 +79,7 @@ public static class KeelCli
             PauseCommand.CreatePause(),
             PauseCommand.CreateResume(),
             UnblockCommand.Create(),
+            RetryCommand.Create(),
             WorkersCommand.Create(),
             ExportCommand.Create(),
             ReplayCommand.Create(workflows),

@@ -324,6 +324,39 @@ public sealed partial class PostgresWorkflowStore
     }
 
     /// <inheritdoc />
+    public Task<RetryOutcome> RetryAsync(string runId, string action, DateTimeOffset at, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(runId);
+        ArgumentNullException.ThrowIfNull(action);
+        return UseAsync(async (connection, ct) =>
+        {
+            // The due time wakes the workers (NOTIFY by trigger).
+            using var retry = new NpgsqlCommand(
+                "WITH retried AS (" +
+                "  UPDATE runs SET status = 'Pending', status_reason = NULL, error = NULL, result = NULL, completed_at = NULL, due_at = @at, " +
+                "    updated_at = @at, owner = NULL, lease_expires_at = NULL, recovery_attempts = 0, interrupted = 0, held_alone = 0, " +
+                "    recovery_point = NULL, next_index = next_index + 1 " +
+                "  WHERE run_id = @id AND status = 'Failed' RETURNING workflow, next_index - 1 AS idx), " +
+                "ins AS (" +
+                "  INSERT INTO journal (run_id, idx, seq, kind, name, attempt, recorded_at, payload) " +
+                "  SELECT @id, idx, 0, @kind, workflow, 0, @at, @action FROM retried) " +
+                "SELECT (SELECT count(*) FROM retried), (SELECT status FROM runs WHERE run_id = @id);", connection);
+            Add(retry, "id", NpgsqlDbType.Text, runId);
+            Add(retry, "at", NpgsqlDbType.Bigint, Ms(at));
+            Add(retry, "kind", NpgsqlDbType.Text, nameof(JournalEntryKind.RunRetried));
+            Add(retry, "action", NpgsqlDbType.Text, action);
+            var reader = await retry.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            await using var readerScope = reader.ConfigureAwait(false);
+            await reader.ReadAsync(ct).ConfigureAwait(false);
+            if (reader.GetInt64(0) == 1)
+            {
+                return RetryOutcome.Retried;
+            }
+            return await reader.IsDBNullAsync(1, ct).ConfigureAwait(false) ? RetryOutcome.NotFound : RetryOutcome.NotFailed;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
     public Task<CancelOutcome> RequestCancelAsync(string runId, string? reason, DateTimeOffset at, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(runId);

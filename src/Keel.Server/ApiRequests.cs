@@ -22,6 +22,11 @@ public sealed record CancelRunRequest(string? Reason = null);
 /// <param name="Reason">Why (what was fixed), journaled.</param>
 public sealed record UnblockRunRequest(string? By = null, string? Reason = null);
 
+/// <summary>Who retries a Failed run and why (<c>POST /api/runs/{id}/retry</c>); both optional.</summary>
+/// <param name="By">Who.</param>
+/// <param name="Reason">Why.</param>
+public sealed record RetryRunRequest(string? By = null, string? Reason = null);
+
 /// <summary>Body of <c>POST /api/runs/{id}/priority</c>.</summary>
 /// <param name="Priority">The new priority; higher runs are claimed first.</param>
 public sealed record SetPriorityRequest(int Priority);

@@ -37,6 +37,14 @@ internal static class ControlEndpoints
         return await RunEndpoints.CurrentAsync(keel, runId, StatusCodes.Status200OK, cancellationToken);
     }
 
+    public static async Task<IResult> RetryAsync(string runId, HttpRequest request, KeelClient keel, CancellationToken cancellationToken)
+    {
+        runId = KeelApi.RunId(runId);
+        var body = await ApiJson.ReadAsync(request, """{"by":"who","reason":"what was fixed"}""", cancellationToken, whenEmpty: new RetryRunRequest());
+        await keel.RetryAsync(runId, body.By, body.Reason, cancellationToken);
+        return await RunEndpoints.CurrentAsync(keel, runId, StatusCodes.Status200OK, cancellationToken);
+    }
+
     /// <summary>The workers seen in the last <c>days</c> (default 7), most recently seen first.</summary>
     public static async Task<IResult> WorkersAsync(HttpRequest request, KeelClient keel, CancellationToken cancellationToken)
     {

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 namespace Keel.Server;
 
 /// <summary>One call of this API that a person (or a script) can make next for a run.</summary>
-/// <param name="Action">What it does, in one word: <c>resolve</c>, <c>approve</c>, <c>reject</c>, <c>unblock</c>, <c>resume</c>, <c>signal</c>.</param>
+/// <param name="Action">What it does, in one word: <c>resolve</c>, <c>approve</c>, <c>reject</c>, <c>unblock</c>, <c>retry</c>, <c>resume</c>, <c>signal</c>.</param>
 /// <param name="Method">The HTTP method.</param>
 /// <param name="Path">The path to call.</param>
 /// <param name="Body">A body to send (edit the values in capitals), if the call takes one.</param>
@@ -44,6 +44,11 @@ internal static class NextActions
         {
             actions.Add(new ApiAction("unblock", "POST", $"{runPath}/unblock", new JsonObject { ["by"] = "WHO", ["reason"] = "WHAT WAS FIXED" },
                 "Let the run continue where it stopped, once its cause is fixed."));
+        }
+        if (status == RunStatus.Failed && history.Run?.ParentRunId is null)
+        {
+            actions.Add(new ApiAction("retry", "POST", $"{runPath}/retry", new JsonObject { ["by"] = "WHO", ["reason"] = "WHAT WAS FIXED" },
+                "Retry the run from the step whose failure ended it, with a fresh attempt budget (its failures stay in the journal)."));
         }
         if (status == RunStatus.Paused)
         {

@@ -303,6 +303,36 @@ public sealed partial class SqliteWorkflowStore
     }
 
     /// <inheritdoc />
+    public Task<RetryOutcome> RetryAsync(string runId, string action, DateTimeOffset at, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(runId);
+        ArgumentNullException.ThrowIfNull(action);
+        return WriteAsync(w =>
+        {
+            var retry = w.Command(
+                "UPDATE runs SET status = 'Pending', status_reason = NULL, error = NULL, result = NULL, completed_at = NULL, due_at = $at, " +
+                "updated_at = $at, owner = NULL, lease_expires_at = NULL, recovery_attempts = 0, interrupted = 0, held_alone = 0, recovery_point = NULL " +
+                "WHERE run_id = $id AND status = 'Failed' RETURNING workflow, " + JournalLengthSql + ";");
+            retry.Parameters.Set("$id", runId);
+            retry.Parameters.Set("$at", Ms(at));
+            using (var reader = retry.ExecuteReader())
+            {
+                if (reader.Read())
+                {
+                    var (workflow, index) = (reader.GetString(0), reader.GetInt64(1));
+                    reader.Close();
+                    InsertEntry(w, runId, index, new JournalEntry
+                    {
+                        Sequence = 0, Kind = JournalEntryKind.RunRetried, Name = workflow, RecordedAt = at, Payload = action,
+                    });
+                    return RetryOutcome.Retried;
+                }
+            }
+            return StatusOf(w, runId) is null ? RetryOutcome.NotFound : RetryOutcome.NotFailed;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
     public Task<RunInfo?> SetPriorityAsync(string runId, int priority, DateTimeOffset at, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(runId);

@@ -130,6 +130,10 @@ public sealed class CrashPointStore(IWorkflowStore inner, int crashAfterEntry, C
         GuardAsync(() => inner.UnblockAsync(runId, action, at, cancellationToken));
 
     /// <inheritdoc />
+    public Task<RetryOutcome> RetryAsync(string runId, string action, DateTimeOffset at, CancellationToken cancellationToken = default) =>
+        GuardAsync(() => inner.RetryAsync(runId, action, at, cancellationToken));
+
+    /// <inheritdoc />
     public Task<PauseOutcome> RequestPauseAsync(string runId, DateTimeOffset at, CancellationToken cancellationToken = default) =>
         GuardAsync(() => inner.RequestPauseAsync(runId, at, cancellationToken));
 

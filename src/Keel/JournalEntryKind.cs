@@ -76,4 +76,8 @@ public enum JournalEntryKind
     /// the payload the version. Not delivered and in no position: inserting a version check does not move the operations
     /// after it, and a marker no code asks for any more is ignored.</summary>
     VersionMarker,
+
+    /// <summary>A person retried the Failed run (payload: who and why): the step whose failure ended it runs again with a
+    /// fresh attempt budget, its failures kept; what the run did after that failure is set aside.</summary>
+    RunRetried,
 }

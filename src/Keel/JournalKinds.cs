@@ -52,6 +52,10 @@ public enum EntryRole
 
     /// <summary>A version the run took of a change, read by the change's id wherever the code asks: in no position, not delivered.</summary>
     Version,
+
+    /// <summary>A person retried the failed run: the step failure that ended it is reopened (a failed attempt, with a fresh
+    /// budget after it), and what the run recorded after that failure is set aside.</summary>
+    Retry,
 }
 
 /// <summary>
@@ -91,6 +95,7 @@ public static class JournalKinds
         JournalEntryKind.SignalRejected => EntryRole.Rejection,
         JournalEntryKind.CancelRequested => EntryRole.Cancellation,
         JournalEntryKind.VersionMarker => EntryRole.Version,
+        JournalEntryKind.RunRetried => EntryRole.Retry,
         _ => EntryRole.RunRecord,
     };
 

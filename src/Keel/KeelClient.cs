@@ -601,6 +601,41 @@ public sealed class KeelClient
     }
 
     /// <summary>
+    /// Retries a Failed run: it continues from the step whose failure ended it, with a fresh attempt budget, and that step
+    /// sees the earlier failures in <see cref="StepContext.PreviousFailures"/>; what the run did after that failure (a
+    /// compensation, say) is set aside and runs again only if the code asks for it again. A run that failed because its own
+    /// code threw is replayed and its code run again (deploy the fix first). Who and why are journaled; the failure stays.
+    /// </summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="by">Who retries it, for the record.</param>
+    /// <param name="reason">Why, for the record.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>A task that completes when the run is runnable again.</returns>
+    /// <exception cref="RunNotFoundException">No run has that id.</exception>
+    /// <exception cref="RunStateException">The run is not Failed, or it is a child run (its parent was told of its failure
+    /// and went on; retry the parent instead).</exception>
+    public async Task RetryAsync(string runId, string? by = null, string? reason = null, CancellationToken cancellationToken = default)
+    {
+        RunIds.ValidateExisting(runId);
+        var run = await GetRunAsync(runId, cancellationToken) ?? throw new RunNotFoundException(runId);
+        if (run.ParentRunId is { } parent && run.Status == RunStatus.Failed)
+        {
+            throw new RunStateException(runId, run.Status,
+                $"be retried on its own: it is a child of run '{parent}', which was told of its failure and went on; retry '{parent}' if it failed too");
+        }
+        var outcome = await _store.RetryAsync(runId, new OperatorActionData(by, reason).ToJson(), _time.GetUtcNow(), cancellationToken);
+        switch (outcome)
+        {
+            case RetryOutcome.NotFound:
+                throw new RunNotFoundException(runId);
+            case RetryOutcome.NotFailed:
+                throw new RunStateException(runId, (await GetRunAsync(runId, cancellationToken))?.Status ?? run.Status, "be retried: it is not Failed");
+        }
+        _notifier.NotifyRunChanged(runId);
+        _notifier.NotifyWork();
+    }
+
+    /// <summary>
     /// Exports runs with their journals (<see cref="RunArchive"/>), to keep as golden runs and replay against changed code
     /// with no store (<c>Keel.Testing.WorkflowReplayer</c>).
     /// </summary>

@@ -58,4 +58,34 @@ public class OperatorApiTests
         Assert.Equal(409, notBlocked);
         Assert.Contains("not Blocked", problem.Str("detail"), StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData(StoreKind.Sqlite)]
+    [InlineData(StoreKind.Postgres)]
+    public async Task Retry_AFailedRun_ContinuesItFromTheFailedStep_AndOtherStatesAreRefused(StoreKind kind)
+    {
+        var healthy = false;
+        await using var h = await ServerHarness.StartAsync(kind, k => k.AddWorkflow<int, string>("flaky", (ctx, n) =>
+            ctx.StepAsync("call", _ => healthy ? Task.FromResult($"ok {n}") : throw new InvalidOperationException("upstream 503"),
+                new StepOptions { Retry = RetryPolicy.None })));
+        await h.PostAsync("api/runs", """{"workflow":"flaky","input":7,"runId":"f1"}""");
+        var failed = await h.EventuallyAsync("api/runs/f1", r => r.Str("status") == "Failed", "the run fails");
+        Assert.Contains("upstream 503", failed.ToString(), StringComparison.Ordinal);
+        var (_, history) = await h.GetAsync("api/runs/f1/history");
+        Assert.Contains("/api/runs/f1/retry", history.ToString(), StringComparison.Ordinal); // offered as the next action
+
+        healthy = true;
+        var (status, run) = await h.PostAsync("api/runs/f1/retry", """{"by":"ada","reason":"upstream is back"}""");
+        Assert.Equal(200, status);
+        Assert.NotEqual("Failed", run.Str("status"));
+        var done = await h.EventuallyAsync("api/runs/f1", r => r.Str("status") == "Completed", "the retried run completes");
+        Assert.Equal("\"ok 7\"", done.Str("result"));
+        var (_, journal) = await h.GetAsync("api/runs/f1/journal");
+        Assert.Contains("upstream is back", Assert.Single(journal.Items(), e => e.Str("kind") == "RunRetried").Str("payload"), StringComparison.Ordinal);
+
+        var (completed, problem) = await h.PostAsync("api/runs/f1/retry");
+        Assert.Equal(409, completed);
+        Assert.Contains("not Failed", problem.Str("detail"), StringComparison.Ordinal);
+        Assert.Equal(404, (await h.PostAsync("api/runs/nobody/retry")).Status);
+    }
 }

@@ -205,6 +205,8 @@ function decisionText(d) {
     }
     case "StepResolution":
       return `resolved by ${d.by || "someone"}: ${lower(d.action)}${d.result != null ? " with " + json(d.result) : ""}${d.reason ? " (" + d.reason + ")" : ""}`;
+    case "Retry":
+      return `retried${d.by ? " by " + d.by : ""}${d.reason ? ": " + d.reason : ""}`;
     default:
       return `unblocked${d.by ? " by " + d.by : ""}${d.reason ? ": " + d.reason : ""}`;
   }
@@ -217,6 +219,7 @@ function eventText(e) {
     case "Cancelled": return "run cancelled";
     case "Blocked": return `run blocked: ${errorText(e.error)}`;
     case "Unblocked": return `run unblocked${e.by ? " by " + e.by : ""}${e.reason ? ": " + e.reason : ""}`;
+    case "Retried": return `run retried${e.by ? " by " + e.by : ""}${e.reason ? ": " + e.reason : ""}: it continues from the step that failed`;
     case "CancelDelivered": return "cancellation delivered to the workflow";
     case "ContinuedAsNew": return ["continued as new run ", runLink(e.runId)];
     default: return e.kind;
@@ -273,6 +276,10 @@ function timeline(run, history) {
 function controls(run) {
   const id = enc(run.runId);
   const buttons = [];
+  if (run.status === "Failed" && !run.parentRunId) buttons.push(el("button", { onclick: () => {
+    const reason = prompt("Retry this run? It continues from the step whose failure ended it, with a fresh attempt budget. What was fixed?");
+    if (reason !== null) act("Retried: the next worker continues it from the step that failed.", () => api.post(`runs/${id}/retry`, { reason: reason || null }));
+  } }, "Retry"));
   if (!terminal(run.status)) {
     if (run.status === "Blocked") buttons.push(el("button", { onclick: () => {
       const reason = prompt("Unblock this run? It continues where it stopped. What was fixed?");

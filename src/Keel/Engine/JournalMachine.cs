@@ -27,8 +27,12 @@ internal sealed class JournalMachine
     // Version markers decided on new ground, journaled with the next batch that writes entries (ahead of them).
     private List<JournalEntry>? _pendingMarkers;
     // The highest position the journal knows of: the code is past what the run did before only beyond it.
-    private readonly int _lastRecordedSequence;
+    private int _lastRecordedSequence;
     private int _replayed;
+    // After a retry: the reopened step's position, and where in _deliverable what the run recorded after its failure
+    // begins (outcomes there of later positions that nothing waits for belong to the branch the retry set aside).
+    private int? _reopened;
+    private int _setAsideFrom = int.MaxValue;
     // The run as its code sees it: the operations asked for and not yet ended, those not started yet, and the entries
     // delivered so far (what guards read).
     private readonly Dictionary<int, IMachineOperation> _pending = [];
@@ -41,8 +45,13 @@ internal sealed class JournalMachine
     {
         _runId = runId;
         Clock = createdAt;
+        JournalEntry? runFailed = null;
         foreach (var entry in journal)
         {
+            if (entry.Kind == JournalEntryKind.RunFailed)
+            {
+                runFailed = entry;
+            }
             _lastRecordedSequence = Math.Max(_lastRecordedSequence, entry.Sequence);
             switch (JournalKinds.RoleOf(entry.Kind))
             {
@@ -75,11 +84,53 @@ internal sealed class JournalMachine
                         _versions.TryAdd(entry.Name, version);
                     }
                     break;
+                case EntryRole.Retry:
+                    Reopen(runFailed, entry.RecordedAt);
+                    runFailed = null;
+                    break;
                 case EntryRole.RunRecord:
                     break; // for people, not for replay
             }
         }
         IsReplaying = _deliverable.Count > 0;
+    }
+
+    /// <summary>
+    /// A person retried the failed run: when a step's failure ended it (the run failed with that step's
+    /// <see cref="StepFailedException"/>, recorded as the step's error), that failure is no longer delivered but folded into the step as a failed attempt
+    /// due now, with a fresh budget after it; so the step runs again and sees its failures. Otherwise (the code threw on
+    /// its own) the run replays and runs its code again, as a deploy of fixed code wants.
+    /// </summary>
+    private void Reopen(JournalEntry? runFailed, DateTimeOffset retriedAt)
+    {
+        if (runFailed?.Error is not { } error)
+        {
+            return;
+        }
+        // A run that a step's failure ended records the step's own error, prefixed with the step (ErrorInfo.FromException).
+        var index = _deliverable.FindLastIndex(e => e.Kind == JournalEntryKind.StepFailed && e.Error?.Type == error.Type &&
+            error.Message.StartsWith($"step '{e.Name}' failed after {e.Attempt} attempt(s): ", StringComparison.Ordinal));
+        if (index < 0)
+        {
+            return;
+        }
+        var failed = _deliverable[index];
+        _deliverable.RemoveAt(index);
+        if (!_steps.TryGetValue(failed.Sequence, out var step))
+        {
+            _steps[failed.Sequence] = step = new StepHistory();
+        }
+        step.Reopen(failed, retriedAt);
+        _reopened = failed.Sequence;
+        _setAsideFrom = index;
+    }
+
+    /// <summary>What the journal holds at a position the code will not reach again (after a retry) is forgotten.</summary>
+    private void Forget(int sequence)
+    {
+        _firstBySequence.Remove(sequence);
+        _steps.Remove(sequence);
+        _rejections.Remove(sequence);
     }
 
     /// <summary>The replay-safe time: the time of the entry delivered last (or the run's creation); never backwards.</summary>
@@ -236,9 +287,21 @@ internal sealed class JournalMachine
     {
         if (_replayed >= _deliverable.Count)
         {
+            ForgetBeyondReach();
             return new ReplayStep(ReplayAction.Done);
         }
         var entry = _deliverable[_replayed++];
+        while (_reopened is { } reopened && _replayed - 1 >= _setAsideFrom && entry.Sequence > reopened && !_pending.ContainsKey(entry.Sequence))
+        {
+            // Recorded after the retried step's failure, for a position the code has not asked for again: set aside.
+            Forget(entry.Sequence);
+            if (_replayed >= _deliverable.Count)
+            {
+                ForgetBeyondReach();
+                return new ReplayStep(ReplayAction.Done);
+            }
+            entry = _deliverable[_replayed++];
+        }
         if (JournalKinds.RoleOf(entry.Kind) == EntryRole.Cancellation)
         {
             return new ReplayStep(ReplayAction.Cancel, Entry: entry);
@@ -257,6 +320,21 @@ internal sealed class JournalMachine
             : $"nothing at that position (the code is waiting on {DescribePending()})";
         return new ReplayStep(ReplayAction.Block, Entry: entry,
             Nondeterminism: new NondeterminismException(_runId, entry.Sequence, JournalKinds.Describe(entry), requested));
+    }
+
+    /// <summary>After a retry, positions recorded beyond what the code asked for by the end of the replay belong to the branch
+    /// the retry set aside: the code will ask for them anew.</summary>
+    private void ForgetBeyondReach()
+    {
+        if (_reopened is null)
+        {
+            return;
+        }
+        foreach (var sequence in _firstBySequence.Keys.Concat(_steps.Keys).Concat(_rejections.Keys).Where(s => s > _lastSequence).ToList())
+        {
+            Forget(sequence);
+        }
+        _lastRecordedSequence = Math.Min(_lastRecordedSequence, _lastSequence);
     }
 
     /// <summary>Every recorded outcome was delivered: from here on the run is live.</summary>

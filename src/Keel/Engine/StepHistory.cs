@@ -9,6 +9,21 @@ internal sealed class StepHistory
 
     public IReadOnlyList<StepAttemptFailure> Failures => _failures;
 
+    /// <summary>How many of <see cref="Failures"/> came before a retry of the run gave the step a fresh attempt budget.</summary>
+    public int BudgetStart { get; private set; }
+
+    /// <summary>The run was retried after this step failed for good: the failure becomes a failed attempt, due again at the
+    /// retry, and the attempts after it have a fresh budget.</summary>
+    public void Reopen(JournalEntry failed, DateTimeOffset retriedAt)
+    {
+        _failures.Add(new StepAttemptFailure(failed.Attempt, failed.Error ?? new ErrorInfo("Unknown", "no error recorded"),
+            failed.StartedAt ?? failed.RecordedAt, failed.RecordedAt, retriedAt));
+        UnknownAttempt = null;
+        Attention = null;
+        PendingResolution = null;
+        BudgetStart = _failures.Count;
+    }
+
     /// <summary>The StepStarted entry of an attempt with no recorded outcome (the process stopped while it ran).</summary>
     public JournalEntry? UnknownAttempt { get; private set; }
 

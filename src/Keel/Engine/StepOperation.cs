@@ -349,7 +349,7 @@ internal sealed class StepOperation<T>(IOperationHost host, int sequence, string
             return null;
         }
 
-        if (error.IsTerminal || attempt >= policy.MaxAttempts)
+        if (error.IsTerminal || attempt - history.BudgetStart >= policy.MaxAttempts)
         {
             Host.PostFromBody(new InboxItem(InboxItemKind.Outcome, this, new JournalEntry
             {
@@ -360,7 +360,7 @@ internal sealed class StepOperation<T>(IOperationHost host, int sequence, string
         }
 
         var now = Host.Now;
-        var retryAt = now + (error.RetryAfter ?? policy.DelayAfter(attempt));
+        var retryAt = now + (error.RetryAfter ?? policy.DelayAfter(attempt - history.BudgetStart));
         await Host.RecordAsync(new JournalEntry
         {
             Sequence = Sequence, Kind = JournalEntryKind.StepAttemptFailed, Name = Name, Attempt = attempt,

@@ -14,4 +14,7 @@ public enum DecisionKind
 
     /// <summary>A Blocked run was unblocked.</summary>
     Unblock,
+
+    /// <summary>A Failed run was retried.</summary>
+    Retry,
 }

@@ -26,4 +26,7 @@ public enum RunEventKind
 
     /// <summary>The run ended by continuing as a new run (<see cref="RunEvent.RunId"/>).</summary>
     ContinuedAsNew,
+
+    /// <summary>A person retried the Failed run: it continues from the step whose failure ended it.</summary>
+    Retried,
 }

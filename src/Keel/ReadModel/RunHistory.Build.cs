@@ -79,6 +79,16 @@ public sealed partial record RunHistory
                     });
                     _events.Add(new RunEvent { Kind = RunEventKind.Unblocked, At = entry.RecordedAt, By = action?.By, Reason = action?.Reason, Index = entry.Index });
                     return;
+                case JournalEntryKind.RunRetried:
+                    var retry = ReadOperatorAction(entry.Payload);
+                    _ended = false; // it goes on
+                    _decisions.Add(new RunDecision
+                    {
+                        Kind = DecisionKind.Retry, Position = 0, Name = entry.Name, At = entry.RecordedAt, By = retry?.By, Reason = retry?.Reason,
+                        Index = entry.Index,
+                    });
+                    _events.Add(new RunEvent { Kind = RunEventKind.Retried, At = entry.RecordedAt, By = retry?.By, Reason = retry?.Reason, Index = entry.Index });
+                    return;
                 case JournalEntryKind.RunCompleted:
                     kind = RunEventKind.Completed;
                     _ended = true;

@@ -128,6 +128,18 @@ public interface IWorkflowStore : IAsyncDisposable
     /// <returns>What happened.</returns>
     Task<UnblockOutcome> UnblockAsync(string runId, string action, DateTimeOffset at, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Retries a Failed run: in one transaction it journals who retried it and why (a <see cref="JournalEntryKind.RunRetried"/>
+    /// entry) and makes it runnable now, its result, error and completion cleared. Its worker continues it from the step whose
+    /// failure ended it, with a fresh attempt budget (the failures stay in the journal).
+    /// </summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="action">Who retries it and why, as the entry's payload (JSON).</param>
+    /// <param name="at">The time of the request.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>What happened.</returns>
+    Task<RetryOutcome> RetryAsync(string runId, string action, DateTimeOffset at, CancellationToken cancellationToken = default);
+
     /// <summary>Changes a run's priority; it applies from the run's next claim (a run held by a worker keeps going).</summary>
     /// <param name="runId">The run.</param>
     /// <param name="priority">Higher runs are claimed first.</param>

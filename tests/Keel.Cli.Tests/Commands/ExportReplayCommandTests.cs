@@ -81,3 +81,46 @@ public class ExportReplayCommandTests
         Assert.Equal(2, (await Cli.RunHostedAsync(V1, "replay", "--file", foreign)).ExitCode);
     }
 }
+
+public class RetryCommandTests
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Retry_ListsWithADryRun_ThenRetriesTheFailedRunsOfAWorkflow_AndRefusesOthers()
+    {
+        using var dir = new TempDirectory();
+        var healthy = false;
+        var ids = new List<string>();
+        await using (var keel = await KeelHost.StartAsync(k => k.UseSqlite(dir.DatabasePath).AddWorkflow<int, int>("charge", (ctx, n) =>
+            ctx.StepAsync("charge", _ => healthy ? Task.FromResult(n) : throw new InvalidOperationException("gateway 503"),
+                new StepOptions { Retry = RetryPolicy.None })), cancellationToken: Token))
+        {
+            for (var i = 1; i <= 2; i++)
+            {
+                var id = (await keel.Client.StartAsync("charge", i, cancellationToken: Token)).RunId;
+                Assert.Equal(RunStatus.Failed, (await keel.Client.WaitForCompletionAsync(id, Token)).Status);
+                ids.Add(id);
+            }
+
+            var dry = await Cli.RunAsync("retry", "--workflow", "charge", "--dry-run", "--db", dir.DatabasePath);
+            Assert.True(dry.ExitCode == 0, dry.ToString());
+            Assert.Contains("2 run(s) would be retried (dry run: nothing changed).", dry.Out, StringComparison.Ordinal);
+            Assert.Contains("gateway 503", dry.Out, StringComparison.Ordinal);
+            Assert.Equal(RunStatus.Failed, (await keel.Client.GetRunAsync(ids[0], Token))!.Status);
+
+            healthy = true;
+            var retry = await Cli.RunAsync("retry", "--workflow", "charge", "--by", "ada", "--reason", "gateway fixed", "--db", dir.DatabasePath);
+            Assert.True(retry.ExitCode == 0, retry.ToString());
+            Assert.Contains("2 run(s) retried.", retry.Out, StringComparison.Ordinal);
+            Assert.Equal(1, await keel.Client.GetResultAsync<int>(ids[0], Token));
+            Assert.Equal(2, await keel.Client.GetResultAsync<int>(ids[1], Token));
+            var show = await Cli.RunAsync("show", ids[0], "--json", "--db", dir.DatabasePath);
+            Assert.Contains("\"RunRetried\"", show.Out, StringComparison.Ordinal);
+
+            Assert.Equal(4, (await Cli.RunAsync("retry", ids[0], "--db", dir.DatabasePath)).ExitCode); // Completed: not Failed
+            Assert.Equal(3, (await Cli.RunAsync("retry", "nope", "--db", dir.DatabasePath)).ExitCode);
+            Assert.Equal(2, (await Cli.RunAsync("retry", "--db", dir.DatabasePath)).ExitCode); // which runs?
+        }
+    }
+}

@@ -342,6 +342,45 @@ public class JournalMachineTests
         Assert.Contains("the journal recorded version 1 of change 'fix', but the workflow code now asks for change 'fix' at version 2 to 3", error!.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void ARetry_ReopensTheStepWhoseFailureEndedTheRun_AndSetsAsideWhatCameAfter()
+    {
+        var declined = new ErrorInfo("System.InvalidOperationException", "card declined");
+        var machine = new JournalMachine("r", T0,
+        [
+            Completed(1, "reserve", T0),
+            Entry(2, JournalEntryKind.StepAttemptFailed, "charge", attempt: 1, error: declined, retryAt: T0),
+            Entry(2, JournalEntryKind.StepFailed, "charge", attempt: 2, error: declined),
+            Completed(3, "release", T0), // a compensation, after the failure
+            Entry(0, JournalEntryKind.RunFailed, "order", error: declined with { Message = "step 'charge' failed after 2 attempt(s): card declined" }),
+            Entry(0, JournalEntryKind.RunRetried, "order", recordedAt: T0.AddMinutes(5), payload: "{}"),
+        ]);
+        Add(machine, OperationKind.Step, "reserve");
+        Deliver(machine, machine.NextReplay(false, null));
+        var charge = machine.Admit(OperationKind.Step, "charge")!;
+        Assert.Equal(2, charge.Step.Failures.Count); // the final failure is now a failed attempt...
+        Assert.Equal(2, charge.Step.BudgetStart); // ...with a fresh budget after it
+        Assert.Equal(T0.AddMinutes(5), charge.Step.Failures[^1].RetryAt); // due at the retry
+        machine.Add(new FakeOperation(charge.Sequence, "charge", cleanup: false));
+
+        Assert.Equal(ReplayAction.Done, machine.NextReplay(false, null).Action); // 'release' is set aside, not a difference
+        Assert.NotNull(machine.Admit(OperationKind.Step, "ship")); // position 3 is new ground again
+        Assert.Null(machine.Nondeterminism);
+    }
+
+    [Fact]
+    public void ARetry_OfARunWhoseCodeThrew_ReplaysEverything()
+    {
+        var machine = new JournalMachine("r", T0,
+        [
+            Completed(1, "fetch", T0),
+            Entry(0, JournalEntryKind.RunFailed, "parse", error: new ErrorInfo("System.FormatException", "bad input")),
+            Entry(0, JournalEntryKind.RunRetried, "parse", payload: "{}"),
+        ]);
+        Add(machine, OperationKind.Step, "fetch");
+        Assert.Equal(ReplayAction.Deliver, machine.NextReplay(false, null).Action);
+    }
+
     private static FakeOperation Add(JournalMachine machine, OperationKind kind, string name, bool cleanup = false)
     {
         var position = machine.Admit(kind, name) ?? throw new InvalidOperationException(machine.Nondeterminism!.Message);

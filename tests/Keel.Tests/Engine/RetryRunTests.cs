@@ -1,0 +1,122 @@
+namespace Keel.Tests.Engine;
+
+/// <summary>A Failed run is retried: it continues from the step whose failure ended it, never started over.</summary>
+public class RetryRunTests
+{
+    private static readonly StepOptions TwoAttempts = new() { Retry = new RetryPolicy { MaxAttempts = 2, InitialDelay = TimeSpan.FromMilliseconds(1) } };
+
+    [Fact]
+    public async Task AStepThatFailedForGood_RunsAgainWithAFreshBudget_SeeingItsFailures_AndTheStepsBeforeItDoNot()
+    {
+        using var db = new TempDatabase();
+        var executions = new Executions();
+        var healthy = false;
+        var seen = new List<int>();
+        await using var keel = await TestHost.StartAsync(db, k => k.AddWorkflow<int, string>("pay", async (ctx, _) =>
+        {
+            var quote = await ctx.StepAsync("quote", _ =>
+            {
+                executions.Add("quote");
+                return Task.FromResult(42);
+            });
+            return await ctx.StepAsync("charge", sc =>
+            {
+                executions.Add("charge");
+                lock (seen)
+                {
+                    seen.Add(sc.PreviousFailures.Count);
+                }
+                return healthy ? Task.FromResult($"charged {quote} on attempt {sc.Attempt}") : throw new InvalidOperationException("gateway 503");
+            }, TwoAttempts);
+        }));
+        var runId = (await keel.Client.StartAsync("pay", 0, cancellationToken: TestHost.Token)).RunId;
+        Assert.Equal(RunStatus.Failed, (await keel.Client.WaitForCompletionAsync(runId, TestHost.Token)).Status);
+
+        healthy = true;
+        await keel.Client.RetryAsync(runId, "ada", "gateway fixed", TestHost.Token);
+
+        Assert.Equal("charged 42 on attempt 3", await keel.Client.GetResultAsync<string>(runId, TestHost.Token));
+        Assert.Equal(1, executions["quote"]);
+        Assert.Equal(3, executions["charge"]);
+        Assert.Equal([0, 1, 2], seen); // the retried attempt sees both earlier failures
+        var history = (await keel.Client.GetHistoryAsync(runId, TestHost.Token))!;
+        var retry = Assert.Single(history.Decisions, d => d.Kind == DecisionKind.Retry);
+        Assert.Equal(("ada", "gateway fixed"), (retry.By, retry.Reason));
+        Assert.Equal([RunEventKind.Failed, RunEventKind.Retried, RunEventKind.Completed], history.Events.Select(e => e.Kind));
+    }
+
+    [Fact]
+    public async Task WhatTheRunDidAfterTheFailure_IsSetAside_AndTheCodeGoesOnWhereItWouldHave()
+    {
+        using var db = new TempDatabase();
+        var executions = new Executions();
+        var healthy = false;
+        await using var keel = await TestHost.StartAsync(db, k => k.AddWorkflow<int, string>("order", async (ctx, _) =>
+        {
+            await ctx.StepAsync("reserve", _ =>
+            {
+                executions.Add("reserve");
+                return Task.FromResult(1);
+            });
+            try
+            {
+                await ctx.StepAsync("charge", _ =>
+                {
+                    executions.Add("charge");
+                    return healthy ? Task.FromResult(2) : throw new InvalidOperationException("card declined");
+                }, TwoAttempts);
+            }
+            catch (StepFailedException)
+            {
+                await ctx.StepAsync("release", _ =>
+                {
+                    executions.Add("release"); // compensation
+                    return Task.FromResult(0);
+                });
+                throw;
+            }
+            await ctx.StepAsync("ship", _ =>
+            {
+                executions.Add("ship");
+                return Task.FromResult(3);
+            });
+            return "shipped";
+        }));
+        var runId = (await keel.Client.StartAsync("order", 0, cancellationToken: TestHost.Token)).RunId;
+        Assert.Equal(RunStatus.Failed, (await keel.Client.WaitForCompletionAsync(runId, TestHost.Token)).Status);
+        Assert.Equal(1, executions["release"]);
+
+        healthy = true;
+        await keel.Client.RetryAsync(runId, cancellationToken: TestHost.Token);
+
+        // 'ship' takes the position 'release' had: no nondeterminism, the compensation is not run again.
+        Assert.Equal("shipped", await keel.Client.GetResultAsync<string>(runId, TestHost.Token));
+        Assert.Equal((1, 3, 1, 1), (executions["reserve"], executions["charge"], executions["release"], executions["ship"]));
+    }
+
+    [Fact]
+    public async Task ARunWhoseCodeThrew_IsReplayedAndItsCodeRunAgain_AndOnlyFailedTopLevelRunsAreRetried()
+    {
+        using var db = new TempDatabase();
+        var executions = new Executions();
+        var fixedCode = false;
+        await using var keel = await TestHost.StartAsync(db, k => k.AddWorkflow<int, string>("parse", async (ctx, _) =>
+        {
+            var raw = await ctx.StepAsync("fetch", _ =>
+            {
+                executions.Add("fetch");
+                return Task.FromResult("12a");
+            });
+            return fixedCode ? raw.TrimEnd('a') : int.Parse(raw, System.Globalization.CultureInfo.InvariantCulture).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }));
+        var runId = (await keel.Client.StartAsync("parse", 0, cancellationToken: TestHost.Token)).RunId;
+        Assert.Equal(RunStatus.Failed, (await keel.Client.WaitForCompletionAsync(runId, TestHost.Token)).Status);
+        fixedCode = true; // a fix deployed
+        await keel.Client.RetryAsync(runId, cancellationToken: TestHost.Token);
+        Assert.Equal("12", await keel.Client.GetResultAsync<string>(runId, TestHost.Token));
+        Assert.Equal(1, executions["fetch"]);
+
+        await Assert.ThrowsAsync<RunStateException>(() => keel.Client.RetryAsync(runId, cancellationToken: TestHost.Token)); // Completed
+        await Assert.ThrowsAsync<RunNotFoundException>(() => keel.Client.RetryAsync("nobody", cancellationToken: TestHost.Token));
+    }
+}
