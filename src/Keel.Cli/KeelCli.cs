@@ -80,6 +80,7 @@ public static class KeelCli
             PauseCommand.CreateResume(),
             UnblockCommand.Create(),
             RetryCommand.Create(),
+            ForkCommand.Create(),
             WorkersCommand.Create(),
             ExportCommand.Create(),
             ReplayCommand.Create(workflows),

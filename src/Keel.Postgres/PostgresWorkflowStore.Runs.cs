@@ -357,6 +357,54 @@ public sealed partial class PostgresWorkflowStore
     }
 
     /// <inheritdoc />
+    public Task<ForkOutcome> ForkAsync(NewRun fork, IReadOnlyList<JournalEntry> journal, string sourceRunId, JournalEntry sourceRecord,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(fork);
+        ArgumentNullException.ThrowIfNull(journal);
+        ArgumentNullException.ThrowIfNull(sourceRunId);
+        ArgumentNullException.ThrowIfNull(sourceRecord);
+        ArgumentOutOfRangeException.ThrowIfNotEqual(fork.Owner is null, true, nameof(fork));
+        return UseAsync(async (connection, ct) =>
+        {
+            var transaction = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
+            await using var transactionScope = transaction.ConfigureAwait(false);
+            long sourceIndex;
+            // The source's next index, reserved as its worker's appends reserve theirs (the row lock orders them).
+            using (var reserve = new NpgsqlCommand("UPDATE runs SET next_index = next_index + 1 WHERE run_id = @id RETURNING next_index - 1;", connection, transaction))
+            {
+                Add(reserve, "id", NpgsqlDbType.Text, sourceRunId);
+                if (await reserve.ExecuteScalarAsync(ct).ConfigureAwait(false) is not long reserved)
+                {
+                    return ForkOutcome.SourceNotFound;
+                }
+                sourceIndex = reserved;
+            }
+            using (var insert = new NpgsqlCommand(InsertRunSql + " RETURNING run_id;", connection, transaction))
+            {
+                AddNewRun(insert.Parameters, fork);
+                if (await insert.ExecuteScalarAsync(ct).ConfigureAwait(false) is null)
+                {
+                    return ForkOutcome.IdTaken;
+                }
+            }
+            using var batch = new NpgsqlBatch(connection, transaction);
+            for (var i = 0; i < journal.Count; i++)
+            {
+                batch.BatchCommands.Add(InsertEntryCommand(fork.RunId, i, journal[i]));
+            }
+            batch.BatchCommands.Add(InsertEntryCommand(sourceRunId, sourceIndex, sourceRecord));
+            var length = new NpgsqlBatchCommand("UPDATE runs SET next_index = @n WHERE run_id = @id;");
+            length.Parameters.Add(new NpgsqlParameter<long>("n", NpgsqlDbType.Bigint) { TypedValue = journal.Count });
+            length.Parameters.Add(new NpgsqlParameter<string>("id", NpgsqlDbType.Text) { TypedValue = fork.RunId });
+            batch.BatchCommands.Add(length);
+            await batch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            await transaction.CommitAsync(ct).ConfigureAwait(false);
+            return ForkOutcome.Forked;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
     public Task<CancelOutcome> RequestCancelAsync(string runId, string? reason, DateTimeOffset at, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(runId);

@@ -47,3 +47,13 @@ public sealed record DecideApprovalRequest(bool Approved, string? By = null, str
 /// <param name="Reason">Why; required for <c>fail</c>.</param>
 /// <param name="By">Who decided.</param>
 public sealed record ResolveStepRequest(string Action, JsonElement? Result = null, string? Reason = null, string? By = null);
+
+/// <summary>How to fork a run (<c>POST /api/runs/{id}/fork</c>).</summary>
+/// <param name="At">The position from which the fork runs live.</param>
+/// <param name="ReplaceResult">A corrected result for the step at the position, or null to run it.</param>
+/// <param name="Input">The fork's input, or null for the source's.</param>
+/// <param name="RunId">The fork's run id, or null for one derived from the source's.</param>
+/// <param name="By">Who.</param>
+/// <param name="Reason">Why.</param>
+public sealed record ForkRunRequest(int At, System.Text.Json.JsonElement? ReplaceResult = null, System.Text.Json.JsonElement? Input = null,
+    string? RunId = null, string? By = null, string? Reason = null);

@@ -45,6 +45,18 @@ internal static class ControlEndpoints
         return await RunEndpoints.CurrentAsync(keel, runId, StatusCodes.Status200OK, cancellationToken);
     }
 
+    public static async Task<IResult> ForkAsync(string runId, HttpRequest request, KeelClient keel, CancellationToken cancellationToken)
+    {
+        runId = KeelApi.RunId(runId);
+        var body = await ApiJson.ReadAsync<ForkRunRequest>(request, """{"at":3,"replaceResult":{"corrected":true},"by":"who","reason":"why"}""", cancellationToken);
+        var fork = await keel.ForkAsync(runId, new ForkOptions
+        {
+            AtPosition = body.At, ReplaceResultJson = body.ReplaceResult?.GetRawText(), InputJson = body.Input?.GetRawText(), RunId = body.RunId,
+            By = body.By, Reason = body.Reason,
+        }, cancellationToken);
+        return await RunEndpoints.CurrentAsync(keel, fork.RunId, StatusCodes.Status201Created, cancellationToken);
+    }
+
     /// <summary>The workers seen in the last <c>days</c> (default 7), most recently seen first.</summary>
     public static async Task<IResult> WorkersAsync(HttpRequest request, KeelClient keel, CancellationToken cancellationToken)
     {

@@ -54,6 +54,7 @@ public static class KeelApi
         api.MapPost("/runs/{runId}/resume", ControlEndpoints.ResumeAsync);
         api.MapPost("/runs/{runId}/unblock", ControlEndpoints.UnblockAsync);
         api.MapPost("/runs/{runId}/retry", ControlEndpoints.RetryAsync);
+        api.MapPost("/runs/{runId}/fork", ControlEndpoints.ForkAsync);
         api.MapGet("/workers", ControlEndpoints.WorkersAsync);
         api.MapPost("/runs/{runId}/priority", ControlEndpoints.SetPriorityAsync);
         api.MapPost("/runs/{runId}/signals/{name}", ControlEndpoints.SignalAsync);

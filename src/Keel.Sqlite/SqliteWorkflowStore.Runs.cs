@@ -333,6 +333,36 @@ public sealed partial class SqliteWorkflowStore
     }
 
     /// <inheritdoc />
+    public Task<ForkOutcome> ForkAsync(NewRun fork, IReadOnlyList<JournalEntry> journal, string sourceRunId, JournalEntry sourceRecord,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(fork);
+        ArgumentNullException.ThrowIfNull(journal);
+        ArgumentNullException.ThrowIfNull(sourceRunId);
+        ArgumentNullException.ThrowIfNull(sourceRecord);
+        ArgumentOutOfRangeException.ThrowIfNotEqual(fork.Owner is null, true, nameof(fork));
+        return WriteAsync(w =>
+        {
+            var source = w.Command($"SELECT {JournalLengthSql} FROM runs WHERE run_id = $id;");
+            source.Parameters.Set("$id", sourceRunId);
+            if (source.ExecuteScalar() is not long sourceIndex)
+            {
+                return ForkOutcome.SourceNotFound;
+            }
+            if (InsertRun(w, fork) != 1)
+            {
+                return ForkOutcome.IdTaken;
+            }
+            for (var i = 0; i < journal.Count; i++)
+            {
+                InsertEntry(w, fork.RunId, i, journal[i]);
+            }
+            InsertEntry(w, sourceRunId, sourceIndex, sourceRecord);
+            return ForkOutcome.Forked;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
     public Task<RunInfo?> SetPriorityAsync(string runId, int priority, DateTimeOffset at, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(runId);

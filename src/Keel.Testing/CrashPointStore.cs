@@ -134,6 +134,11 @@ public sealed class CrashPointStore(IWorkflowStore inner, int crashAfterEntry, C
         GuardAsync(() => inner.RetryAsync(runId, action, at, cancellationToken));
 
     /// <inheritdoc />
+    public Task<ForkOutcome> ForkAsync(NewRun fork, IReadOnlyList<JournalEntry> journal, string sourceRunId, JournalEntry sourceRecord,
+        CancellationToken cancellationToken = default) =>
+        GuardAsync(() => inner.ForkAsync(fork, journal, sourceRunId, sourceRecord, cancellationToken));
+
+    /// <inheritdoc />
     public Task<PauseOutcome> RequestPauseAsync(string runId, DateTimeOffset at, CancellationToken cancellationToken = default) =>
         GuardAsync(() => inner.RequestPauseAsync(runId, at, cancellationToken));
 

@@ -80,4 +80,7 @@ public enum JournalEntryKind
     /// <summary>A person retried the Failed run (payload: who and why): the step whose failure ended it runs again with a
     /// fresh attempt budget, its failures kept; what the run did after that failure is set aside.</summary>
     RunRetried,
+
+    /// <summary>A run was forked (payload: the source, the fork, the position, who and why): recorded in both runs' journals.</summary>
+    RunForked,
 }

@@ -636,6 +636,91 @@ public sealed class KeelClient
     }
 
     /// <summary>
+    /// Forks a run at a position: a new run of the same workflow that reuses what the source recorded before that position
+    /// (no step body runs again, no model is called again) and runs live from there, optionally with a person's corrected
+    /// result for the step at the position. Both runs journal the fork, so each links to the other. The source is not
+    /// changed otherwise (it may still be running).
+    /// </summary>
+    /// <param name="runId">The source run.</param>
+    /// <param name="options">Where to fork, and what to change.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The new run.</returns>
+    /// <exception cref="RunNotFoundException">No run has that id.</exception>
+    /// <exception cref="ArgumentException">The position, the result or the input is not usable (the message says why).</exception>
+    /// <exception cref="WorkflowAlreadyExistsException">A run with the fork's id exists.</exception>
+    public async Task<StartResult> ForkAsync(string runId, ForkOptions options, CancellationToken cancellationToken = default)
+    {
+        RunIds.ValidateExisting(runId);
+        ArgumentNullException.ThrowIfNull(options);
+        var source = await GetRunAsync(runId, cancellationToken) ?? throw new RunNotFoundException(runId);
+        var journal = await _store.GetJournalAsync(runId, cancellationToken);
+        var last = journal.Where(e => JournalKinds.OperationOf(e.Kind) is not (OperationKind.None or OperationKind.Cancellation or OperationKind.Version))
+            .Select(e => e.Sequence).DefaultIfEmpty(0).Max();
+        if (options.AtPosition < 1 || options.AtPosition > last + 1)
+        {
+            throw new ArgumentException($"Run '{runId}' has positions 1 to {last}: fork at one of them, or at {last + 1} to reuse all of it.", nameof(options));
+        }
+        var at = options.AtPosition;
+        var forkId = options.RunId ?? $"{runId}-fork-{Guid.CreateVersion7().ToString("N")[^8..]}";
+        RunIds.Validate(forkId);
+        var input = options.InputJson ?? source.Input ?? "null";
+        if (options.InputJson is { } given)
+        {
+            PayloadLimits.Check(given, _options.Limits.MaxRunInputBytes, nameof(PayloadLimits.MaxRunInputBytes), forkId, static id => $"input of fork '{id}'");
+            EnsureJson(given, "The fork's input", nameof(options));
+        }
+        var now = _time.GetUtcNow();
+        var record = new ForkData(runId, forkId, at, options.ReplaceResultJson is not null, options.By, options.Reason).ToJson();
+        var prefix = new List<JournalEntry> { new() { Sequence = 0, Kind = JournalEntryKind.RunForked, Name = source.WorkflowName, RecordedAt = now, Payload = record } };
+        prefix.AddRange(ForkPrefix(journal, at));
+        if (options.ReplaceResultJson is { } result)
+        {
+            PayloadLimits.Check(result, _options.Limits.MaxResultBytes, nameof(PayloadLimits.MaxResultBytes), forkId, static id => $"replaced result of fork '{id}'");
+            EnsureJson(result, "The replaced result", nameof(options));
+            var step = journal.FirstOrDefault(e => e.Sequence == at && JournalKinds.OperationOf(e.Kind) != OperationKind.Version);
+            if (step is null || JournalKinds.OperationOf(step.Kind) != OperationKind.Step)
+            {
+                throw new ArgumentException(step is null
+                    ? $"Run '{runId}' recorded nothing at position {at}: there is no step result to replace there."
+                    : $"Position {at} of run '{runId}' is {JournalKinds.Describe(step)}: only a step's result can be replaced.", nameof(options));
+            }
+            prefix.Add(new JournalEntry { Sequence = at, Kind = JournalEntryKind.StepCompleted, Name = step.Name, Attempt = 1, RecordedAt = now, Payload = result });
+        }
+        var outcome = await _store.ForkAsync(new NewRun
+        {
+            RunId = forkId, WorkflowName = source.WorkflowName, Input = input, Priority = source.Priority, CreatedAt = now,
+        }, prefix, runId, new JournalEntry { Sequence = 0, Kind = JournalEntryKind.RunForked, Name = source.WorkflowName, RecordedAt = now, Payload = record },
+            cancellationToken);
+        switch (outcome)
+        {
+            case ForkOutcome.SourceNotFound:
+                throw new RunNotFoundException(runId);
+            case ForkOutcome.IdTaken:
+                throw new WorkflowAlreadyExistsException(await GetRunAsync(forkId, cancellationToken) ?? source, source.WorkflowName);
+        }
+        _notifier.NotifyWork();
+        var created = await GetRunAsync(forkId, cancellationToken) ?? throw new RunNotFoundException(forkId);
+        return new StartResult(forkId, true, created);
+    }
+
+    /// <summary>
+    /// What a fork at a position reuses of the source's journal: the operations before it with what they recorded, and the
+    /// version decisions taken before it. A wait that was still open there (an approval asked, a child started) is left out:
+    /// the fork asks again, with its own child. Run-level records and everything at or after the position are left out.
+    /// </summary>
+    private static IEnumerable<JournalEntry> ForkPrefix(IReadOnlyList<JournalEntry> journal, int at)
+    {
+        var ended = journal.Where(e => JournalKinds.RoleOf(e.Kind) == EntryRole.Outcome).Select(e => e.Sequence).ToHashSet();
+        return journal.Where(e => e.Sequence < at && JournalKinds.RoleOf(e.Kind) switch
+        {
+            EntryRole.Version => true,
+            EntryRole.Outcome or EntryRole.StepRecord or EntryRole.Rejection => e.Sequence >= 1,
+            EntryRole.Marker => e.Sequence >= 1 && ended.Contains(e.Sequence),
+            _ => false,
+        }).Select(e => e with { Index = 0 });
+    }
+
+    /// <summary>
     /// Exports runs with their journals (<see cref="RunArchive"/>), to keep as golden runs and replay against changed code
     /// with no store (<c>Keel.Testing.WorkflowReplayer</c>).
     /// </summary>

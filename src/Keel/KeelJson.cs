@@ -92,6 +92,7 @@ public static class KeelJson
 [JsonSerializable(typeof(StepResolutionData))]
 [JsonSerializable(typeof(RecoveryPointData))]
 [JsonSerializable(typeof(OperatorActionData))]
+[JsonSerializable(typeof(ForkData))]
 [JsonSerializable(typeof(AttentionReason))]
 [JsonSerializable(typeof(RunArchive))]
 [JsonSerializable(typeof(RunHistory))]

@@ -146,6 +146,9 @@ internal static class TimelineView
         RunEventKind.CancelDelivered => "cancellation delivered to the workflow",
         RunEventKind.Unblocked => $"run unblocked{(e.By is { } by ? $" by {by}" : "")}{(e.Reason is { } why ? $": {ErrorText.OneLine(why)}" : "")}",
         RunEventKind.ContinuedAsNew => $"run continued as new run {e.RunId ?? "?"} (keel show {Shell.Quote(e.RunId ?? "?")})",
+        RunEventKind.Retried => $"run retried{(e.By is { } by ? $" by {by}" : "")}{(e.Reason is { } why ? $": {ErrorText.OneLine(why)}" : "")}: it continues from the step that failed",
+        RunEventKind.ForkedFrom => $"forked from run {e.RunId ?? "?"} {e.Reason}{(e.By is { } by ? $" by {by}" : "")} (keel show {Shell.Quote(e.RunId ?? "?")})",
+        RunEventKind.ForkedTo => $"forked as run {e.RunId ?? "?"} {e.Reason}{(e.By is { } by ? $" by {by}" : "")} (keel show {Shell.Quote(e.RunId ?? "?")})",
         _ => e.Kind.ToString(),
     };
 

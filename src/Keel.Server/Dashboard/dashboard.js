@@ -222,6 +222,8 @@ function eventText(e) {
     case "Retried": return `run retried${e.by ? " by " + e.by : ""}${e.reason ? ": " + e.reason : ""}: it continues from the step that failed`;
     case "CancelDelivered": return "cancellation delivered to the workflow";
     case "ContinuedAsNew": return ["continued as new run ", runLink(e.runId)];
+    case "ForkedFrom": return ["forked from run ", runLink(e.runId), ` ${e.reason || ""}${e.by ? " by " + e.by : ""}`];
+    case "ForkedTo": return ["forked as run ", runLink(e.runId), ` ${e.reason || ""}${e.by ? " by " + e.by : ""}`];
     default: return e.kind;
   }
 }

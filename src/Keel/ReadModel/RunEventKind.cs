@@ -29,4 +29,10 @@ public enum RunEventKind
 
     /// <summary>A person retried the Failed run: it continues from the step whose failure ended it.</summary>
     Retried,
+
+    /// <summary>This run is a fork of <see cref="RunEvent.RunId"/> (where and why in <see cref="RunEvent.Reason"/>).</summary>
+    ForkedFrom,
+
+    /// <summary>This run was forked: <see cref="RunEvent.RunId"/> is the fork.</summary>
+    ForkedTo,
 }

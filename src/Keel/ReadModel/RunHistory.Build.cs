@@ -17,7 +17,7 @@ public sealed partial record RunHistory
     internal static RunHistory BuildFrom(RunInfo? run, IReadOnlyList<JournalEntry> journal, bool values)
     {
         ArgumentNullException.ThrowIfNull(journal);
-        var fold = new Fold(values);
+        var fold = new Fold(values, run?.RunId);
         foreach (var entry in journal)
         {
             fold.Add(entry);
@@ -26,7 +26,7 @@ public sealed partial record RunHistory
     }
 
     /// <summary>The journal folded in order: one builder per position, decisions and run events as they come.</summary>
-    private sealed class Fold(bool values)
+    private sealed class Fold(bool values, string? runId)
     {
         private readonly SortedDictionary<int, OperationFold> _operations = [];
         private readonly List<RunDecision> _decisions = [];
@@ -88,6 +88,18 @@ public sealed partial record RunHistory
                         Index = entry.Index,
                     });
                     _events.Add(new RunEvent { Kind = RunEventKind.Retried, At = entry.RecordedAt, By = retry?.By, Reason = retry?.Reason, Index = entry.Index });
+                    return;
+                case JournalEntryKind.RunForked:
+                    var fork = ForkData.Parse(entry.Payload);
+                    // The fork's own journal begins with the record; the source's gets it appended.
+                    var isFork = runId is not null ? fork?.Fork == runId : entry.Index == 0;
+                    _events.Add(new RunEvent
+                    {
+                        Kind = isFork ? RunEventKind.ForkedFrom : RunEventKind.ForkedTo, At = entry.RecordedAt, By = fork?.By,
+                        Reason = fork is null ? null
+                            : $"at position {fork.Position}{(fork.Replaced ? ", with a replaced result" : "")}{(fork.Reason is { } why ? ": " + why : "")}",
+                        RunId = isFork ? fork?.Source : fork?.Fork, Index = entry.Index,
+                    });
                     return;
                 case JournalEntryKind.RunCompleted:
                     kind = RunEventKind.Completed;

@@ -140,6 +140,20 @@ public interface IWorkflowStore : IAsyncDisposable
     /// <returns>What happened.</returns>
     Task<RetryOutcome> RetryAsync(string runId, string action, DateTimeOffset at, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Creates a fork of a run in one transaction: a new run (unheld, due now) whose journal starts as given (the source's
+    /// prefix, at most a person's replacement outcome, and a <see cref="JournalEntryKind.RunForked"/> record), and the same
+    /// record appended to the source's journal, so each run links to the other.
+    /// </summary>
+    /// <param name="fork">The new run.</param>
+    /// <param name="journal">The new run's journal, in order (indexes assigned from 0).</param>
+    /// <param name="sourceRunId">The run forked from.</param>
+    /// <param name="sourceRecord">The record appended to the source's journal.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>What happened.</returns>
+    Task<ForkOutcome> ForkAsync(NewRun fork, IReadOnlyList<JournalEntry> journal, string sourceRunId, JournalEntry sourceRecord,
+        CancellationToken cancellationToken = default);
+
     /// <summary>Changes a run's priority; it applies from the run's next claim (a run held by a worker keeps going).</summary>
     /// <param name="runId">The run.</param>
     /// <param name="priority">Higher runs are claimed first.</param>

@@ -124,3 +124,34 @@ public class RetryCommandTests
         }
     }
 }
+
+public class ForkCommandTests
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Fork_WithAReplacedResult_CreatesTheForkAndShowLinksBoth()
+    {
+        using var dir = new TempDirectory();
+        await using var keel = await KeelHost.StartAsync(k => k.UseSqlite(dir.DatabasePath).AddWorkflow<int, string>("two", async (ctx, n) =>
+        {
+            var a = await ctx.StepAsync("a", _ => Task.FromResult(n));
+            var b = await ctx.StepAsync("b", _ => Task.FromResult(n * 10));
+            return $"{a}/{b}";
+        }), cancellationToken: Token);
+        var source = (await keel.Client.StartAsync("two", 4, cancellationToken: Token)).RunId;
+        Assert.Equal("4/40", await keel.Client.GetResultAsync<string>(source, Token));
+
+        var fork = await Cli.RunAsync("fork", source, "--at", "2", "--replace-result", "99", "--run-id", "fixed", "--reason", "b was wrong", "--db", dir.DatabasePath);
+        Assert.True(fork.ExitCode == 0, fork.ToString());
+        Assert.Contains($"Forked {source} at position 2 as run fixed", fork.Out, StringComparison.Ordinal);
+        Assert.Equal("4/99", await keel.Client.GetResultAsync<string>("fixed", Token));
+
+        var showFork = await Cli.RunAsync("show", "fixed", "--db", dir.DatabasePath);
+        Assert.Contains($"forked from run {source} at position 2, with a replaced result: b was wrong", showFork.Out, StringComparison.Ordinal);
+        var showSource = await Cli.RunAsync("show", source, "--db", dir.DatabasePath);
+        Assert.Contains("forked as run fixed", showSource.Out, StringComparison.Ordinal);
+        Assert.Equal(2, (await Cli.RunAsync("fork", source, "--at", "7", "--db", dir.DatabasePath)).ExitCode);
+        Assert.Equal(2, (await Cli.RunAsync("fork", source, "--db", dir.DatabasePath)).ExitCode); // --at is required
+    }
+}
