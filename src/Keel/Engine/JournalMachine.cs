@@ -29,10 +29,9 @@ internal sealed class JournalMachine
     // The highest position the journal knows of: the code is past what the run did before only beyond it.
     private int _lastRecordedSequence;
     private int _replayed;
-    // After a retry: the reopened step's position, and where in _deliverable what the run recorded after its failure
-    // begins (outcomes there of later positions that nothing waits for belong to the branch the retry set aside).
-    private int? _reopened;
-    private int _setAsideFrom = int.MaxValue;
+    // Where in the journal each position was first seen, and each deliverable sits: a retry sets aside by journal order.
+    private readonly Dictionary<int, int> _firstSeenAt = [];
+    private readonly List<int> _deliverableAt = [];
     // The run as its code sees it: the operations asked for and not yet ended, those not started yet, and the entries
     // delivered so far (what guards read).
     private readonly Dictionary<int, IMachineOperation> _pending = [];
@@ -45,18 +44,24 @@ internal sealed class JournalMachine
     {
         _runId = runId;
         Clock = createdAt;
-        JournalEntry? runFailed = null;
-        foreach (var entry in journal)
+        (JournalEntry Entry, int At)? runFailed = null;
+        for (var at = 0; at < journal.Count; at++)
         {
+            var entry = journal[at];
             if (entry.Kind == JournalEntryKind.RunFailed)
             {
-                runFailed = entry;
+                runFailed = (entry, at);
             }
             _lastRecordedSequence = Math.Max(_lastRecordedSequence, entry.Sequence);
+            if (entry.Sequence > 0 && JournalKinds.RoleOf(entry.Kind) is EntryRole.Outcome or EntryRole.StepRecord or EntryRole.Marker or EntryRole.Rejection)
+            {
+                _firstSeenAt.TryAdd(entry.Sequence, at);
+            }
             switch (JournalKinds.RoleOf(entry.Kind))
             {
                 case EntryRole.Outcome:
                     _deliverable.Add(entry);
+                    _deliverableAt.Add(at);
                     _firstBySequence.TryAdd(entry.Sequence, entry);
                     break;
                 case EntryRole.StepRecord:
@@ -75,6 +80,7 @@ internal sealed class JournalMachine
                     break;
                 case EntryRole.Cancellation:
                     _deliverable.Add(entry);
+                    _deliverableAt.Add(at);
                     HasCancel = true;
                     break;
                 case EntryRole.Version:
@@ -85,7 +91,10 @@ internal sealed class JournalMachine
                     }
                     break;
                 case EntryRole.Retry:
-                    Reopen(runFailed, entry.RecordedAt);
+                    if (runFailed is { } failedRun)
+                    {
+                        Reopen(failedRun.Entry, entry.RecordedAt);
+                    }
                     runFailed = null;
                     break;
                 case EntryRole.RunRecord:
@@ -96,14 +105,17 @@ internal sealed class JournalMachine
     }
 
     /// <summary>
-    /// A person retried the failed run: when a step's failure ended it (the run failed with that step's
-    /// <see cref="StepFailedException"/>, recorded as the step's error), that failure is no longer delivered but folded into the step as a failed attempt
-    /// due now, with a fresh budget after it; so the step runs again and sees its failures. Otherwise (the code threw on
-    /// its own) the run replays and runs its code again, as a deploy of fixed code wants.
+    /// A person retried the failed run. When a step's failure ended it (the run failed with that step's
+    /// <see cref="StepFailedException"/>, recorded as the step's error), that failure is no longer delivered but folded into
+    /// the step as a failed attempt due now, with a fresh budget after it: the step runs again and sees its failures. What
+    /// the run began only after that failure (a compensation, say: positions beyond the step first seen after it) is set
+    /// aside, so the code may take those positions anew; an at-most-once attempt left without an outcome is kept, to be
+    /// settled as before. Operations begun before the failure keep what they recorded after it. When the code threw on its
+    /// own, nothing is reopened: the run replays and runs its code again, as a deploy of fixed code wants.
     /// </summary>
-    private void Reopen(JournalEntry? runFailed, DateTimeOffset retriedAt)
+    private void Reopen(JournalEntry runFailed, DateTimeOffset retriedAt)
     {
-        if (runFailed?.Error is not { } error)
+        if (runFailed.Error is not { } error)
         {
             return;
         }
@@ -115,22 +127,38 @@ internal sealed class JournalMachine
             return;
         }
         var failed = _deliverable[index];
+        var failedAt = _deliverableAt[index];
         _deliverable.RemoveAt(index);
+        _deliverableAt.RemoveAt(index);
         if (!_steps.TryGetValue(failed.Sequence, out var step))
         {
             _steps[failed.Sequence] = step = new StepHistory();
         }
         step.Reopen(failed, retriedAt);
-        _reopened = failed.Sequence;
-        _setAsideFrom = index;
-    }
-
-    /// <summary>What the journal holds at a position the code will not reach again (after a retry) is forgotten.</summary>
-    private void Forget(int sequence)
-    {
-        _firstBySequence.Remove(sequence);
-        _steps.Remove(sequence);
-        _rejections.Remove(sequence);
+        var setAside = _firstSeenAt.Where(p => p.Key > failed.Sequence && p.Value > failedAt)
+            .Select(p => p.Key)
+            .Where(sequence => _steps.GetValueOrDefault(sequence)?.UnknownAttempt is null || _deliverable.Exists(e => e.Sequence == sequence))
+            .ToHashSet();
+        for (var i = _deliverable.Count - 1; i >= 0; i--)
+        {
+            if (setAside.Contains(_deliverable[i].Sequence) && _deliverableAt[i] > failedAt)
+            {
+                _deliverable.RemoveAt(i);
+                _deliverableAt.RemoveAt(i);
+            }
+        }
+        foreach (var sequence in setAside)
+        {
+            _firstBySequence.Remove(sequence);
+            _steps.Remove(sequence);
+            _rejections.Remove(sequence);
+            _firstSeenAt.Remove(sequence);
+        }
+        if (setAside.Count > 0)
+        {
+            // New ground (for version checks) begins again where the kept positions end.
+            _lastRecordedSequence = _firstSeenAt.Keys.DefaultIfEmpty(failed.Sequence).Max();
+        }
     }
 
     /// <summary>The replay-safe time: the time of the entry delivered last (or the run's creation); never backwards.</summary>
@@ -287,21 +315,9 @@ internal sealed class JournalMachine
     {
         if (_replayed >= _deliverable.Count)
         {
-            ForgetBeyondReach();
             return new ReplayStep(ReplayAction.Done);
         }
         var entry = _deliverable[_replayed++];
-        while (_reopened is { } reopened && _replayed - 1 >= _setAsideFrom && entry.Sequence > reopened && !_pending.ContainsKey(entry.Sequence))
-        {
-            // Recorded after the retried step's failure, for a position the code has not asked for again: set aside.
-            Forget(entry.Sequence);
-            if (_replayed >= _deliverable.Count)
-            {
-                ForgetBeyondReach();
-                return new ReplayStep(ReplayAction.Done);
-            }
-            entry = _deliverable[_replayed++];
-        }
         if (JournalKinds.RoleOf(entry.Kind) == EntryRole.Cancellation)
         {
             return new ReplayStep(ReplayAction.Cancel, Entry: entry);
@@ -320,21 +336,6 @@ internal sealed class JournalMachine
             : $"nothing at that position (the code is waiting on {DescribePending()})";
         return new ReplayStep(ReplayAction.Block, Entry: entry,
             Nondeterminism: new NondeterminismException(_runId, entry.Sequence, JournalKinds.Describe(entry), requested));
-    }
-
-    /// <summary>After a retry, positions recorded beyond what the code asked for by the end of the replay belong to the branch
-    /// the retry set aside: the code will ask for them anew.</summary>
-    private void ForgetBeyondReach()
-    {
-        if (_reopened is null)
-        {
-            return;
-        }
-        foreach (var sequence in _firstBySequence.Keys.Concat(_steps.Keys).Concat(_rejections.Keys).Where(s => s > _lastSequence).ToList())
-        {
-            Forget(sequence);
-        }
-        _lastRecordedSequence = Math.Min(_lastRecordedSequence, _lastSequence);
     }
 
     /// <summary>Every recorded outcome was delivered: from here on the run is live.</summary>

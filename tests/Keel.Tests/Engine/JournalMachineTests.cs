@@ -369,6 +369,27 @@ public class JournalMachineTests
     }
 
     [Fact]
+    public void ARetry_KeepsWhatOperationsBegunBeforeTheFailureRecordedAfterIt_AndAnAtMostOnceAttemptLeftOpen()
+    {
+        var declined = new ErrorInfo("System.InvalidOperationException", "card declined");
+        var machine = new JournalMachine("r", T0,
+        [
+            Entry(2, JournalEntryKind.StepAttemptFailed, "fetch", attempt: 1, error: new ErrorInfo("E", "slow"), retryAt: T0),
+            Entry(1, JournalEntryKind.StepFailed, "charge", attempt: 1, error: declined),
+            Completed(2, "fetch", T0), // begun before the failure, ended after it
+            Entry(3, JournalEntryKind.StepStarted, "notify", attempt: 1, startedAt: T0), // at most once, left open when the run failed
+            Entry(0, JournalEntryKind.RunFailed, "w", error: declined with { Message = "step 'charge' failed after 1 attempt(s): card declined" }),
+            Entry(0, JournalEntryKind.RunRetried, "w", payload: "{}"),
+        ]);
+        var charge = machine.Admit(OperationKind.Step, "charge")!;
+        Assert.Single(charge.Step.Failures);
+        var fetch = Add(machine, OperationKind.Step, "fetch");
+        var step = machine.NextReplay(false, null);
+        Assert.Same(fetch, step.Operation); // kept and delivered
+        Assert.Equal(1, machine.Admit(OperationKind.Step, "notify")!.Step.UnknownAttempt!.Attempt); // still to be settled by a person
+    }
+
+    [Fact]
     public void ARetry_OfARunWhoseCodeThrew_ReplaysEverything()
     {
         var machine = new JournalMachine("r", T0,

@@ -95,6 +95,51 @@ public class RetryRunTests
     }
 
     [Fact]
+    public async Task ARunRetriedTwice_SetsAsideEachFailedBranch()
+    {
+        using var db = new TempDatabase();
+        var executions = new Executions();
+        var failures = 2;
+        await using var keel = await TestHost.StartAsync(db, k => k.AddWorkflow<int, string>("order", async (ctx, _) =>
+        {
+            try
+            {
+                await ctx.StepAsync("charge", _ =>
+                {
+                    executions.Add("charge");
+                    return Volatile.Read(ref failures) > 0 ? throw new InvalidOperationException("card declined") : Task.FromResult(2);
+                }, new StepOptions { Retry = RetryPolicy.None });
+            }
+            catch (StepFailedException)
+            {
+                await ctx.StepAsync("release", _ =>
+                {
+                    executions.Add("release");
+                    return Task.FromResult(0);
+                });
+                throw;
+            }
+            await ctx.StepAsync("ship", _ =>
+            {
+                executions.Add("ship");
+                return Task.FromResult(3);
+            });
+            return "shipped";
+        }));
+        var runId = (await keel.Client.StartAsync("order", 0, cancellationToken: TestHost.Token)).RunId;
+        Assert.Equal(RunStatus.Failed, (await keel.Client.WaitForCompletionAsync(runId, TestHost.Token)).Status);
+        Interlocked.Decrement(ref failures);
+        await keel.Client.RetryAsync(runId, cancellationToken: TestHost.Token);
+        await TestHost.EventuallyAsync(async () => executions["release"] == 2 && (await keel.Client.GetRunAsync(runId, TestHost.Token))!.Status == RunStatus.Failed,
+            "the retried charge fails again and compensates again");
+        Interlocked.Decrement(ref failures);
+        await keel.Client.RetryAsync(runId, cancellationToken: TestHost.Token);
+
+        Assert.Equal("shipped", await keel.Client.GetResultAsync<string>(runId, TestHost.Token));
+        Assert.Equal((3, 2, 1), (executions["charge"], executions["release"], executions["ship"]));
+    }
+
+    [Fact]
     public async Task ARunWhoseCodeThrew_IsReplayedAndItsCodeRunAgain_AndOnlyFailedTopLevelRunsAreRetried()
     {
         using var db = new TempDatabase();

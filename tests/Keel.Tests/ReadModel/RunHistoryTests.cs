@@ -326,7 +326,7 @@ public class RunHistoryTests
         Assert.Equal(operationKinds, history.Operations.Count);
         Assert.All(history.Operations, o => Assert.Equal(JournalKinds.OperationOf(Enum.Parse<JournalEntryKind>(o.Name)), o.Kind));
         Assert.Equal([RunEventKind.CancelDelivered, RunEventKind.Completed, RunEventKind.Failed, RunEventKind.ContinuedAsNew, RunEventKind.Cancelled,
-            RunEventKind.Blocked, RunEventKind.Unblocked, RunEventKind.Retried], history.Events.Select(e => e.Kind));
+            RunEventKind.Blocked, RunEventKind.Unblocked, RunEventKind.Retried, RunEventKind.ForkedTo], history.Events.Select(e => e.Kind));
         Assert.Equal(journal.Count, history.Summary.Entries);
     }
 
