@@ -33,6 +33,9 @@ public static class KeelEventId
     /// <summary>A run's lease may have lapsed (renewals behind, or the process was stopped): it starts no more work.</summary>
     public const int LeaseMayHaveLapsed = 1010;
 
+    /// <summary>A run that a worker of another build blocked for nondeterminism was unblocked by this worker's build, once.</summary>
+    public const int RetriedByBuild = 1011;
+
     /// <summary>A worker started.</summary>
     public const int WorkerStarted = 4001;
 

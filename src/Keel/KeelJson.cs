@@ -93,6 +93,7 @@ public static class KeelJson
 [JsonSerializable(typeof(RecoveryPointData))]
 [JsonSerializable(typeof(OperatorActionData))]
 [JsonSerializable(typeof(ForkData))]
+[JsonSerializable(typeof(BlockData))]
 [JsonSerializable(typeof(AttentionReason))]
 [JsonSerializable(typeof(RunArchive))]
 [JsonSerializable(typeof(RunHistory))]

@@ -31,6 +31,9 @@ internal static partial class Log
     [LoggerMessage(EventId = KeelEventId.LeaseMayHaveLapsed, Level = LogLevel.Warning, Message = "Run {RunId}: this worker's lease may have lapsed (it expires at {ExpiresAt:o}, and was not renewed in time); starting no more work for it and handing it back")]
     public static partial void LeaseMayHaveLapsed(this ILogger logger, string runId, DateTimeOffset expiresAt);
 
+    [LoggerMessage(EventId = KeelEventId.RetriedByBuild, Level = LogLevel.Information, Message = "Run {RunId}: blocked for nondeterminism by build {BlockedBy}; unblocked once by this worker of build {Build}")]
+    public static partial void RetriedByBuild(this ILogger logger, string runId, string blockedBy, string build);
+
     [LoggerMessage(EventId = KeelEventId.RunCancelled, Level = LogLevel.Information, Message = "Run {RunId} ({Workflow}) cancelled")]
     public static partial void RunCancelled(this ILogger logger, string runId, string workflow);
 

@@ -502,9 +502,9 @@ internal sealed class JournalMachine
 
     /// <summary>The entry and run change that end the run (with its parent told, in the same transaction, if it is a child).</summary>
     public static (JournalEntry Entry, RunUpdate Change) Finish(RunInfo run, JournalEntryKind kind, RunStatus status, ErrorInfo? error,
-        string? reason, string? result, DateTimeOffset now)
+        string? reason, string? result, DateTimeOffset now, string? record = null)
     {
-        var entry = new JournalEntry { Sequence = 0, Kind = kind, Name = run.WorkflowName, RecordedAt = now, Payload = result, Error = error };
+        var entry = new JournalEntry { Sequence = 0, Kind = kind, Name = run.WorkflowName, RecordedAt = now, Payload = result ?? record, Error = error };
         var parent = run.ParentRunId is { } parentId && run.ParentSequence is { } parentSeq && status.IsTerminal()
             ? new ParentNotice(parentId, ParentNotice.SignalNameFor(parentSeq),
                 KeelJson.Serialize(new ChildOutcomeData(status, result, error, reason), KeelJson.Default))

@@ -170,6 +170,19 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable, IRunRequest
         {
             _logger.WorkerStarted(Owner, _registry.Names.Count, string.Join(", ", _registry.Names));
         }
+        if (_options.BuildId is { } build)
+        {
+            // Before the first claim, so that the runs it unblocks are claimable at once; a store that is away is no reason
+            // not to start: the next start tries again.
+            try
+            {
+                await BuildRetry.RunAsync(_store, _registry.Names, build, _time, _logger, cancellationToken);
+            }
+            catch (StorageException ex)
+            {
+                _logger.WorkerLoopError(ex, "retrying runs another build blocked");
+            }
+        }
         _warmSince = Pacing.GetUtcNow();
         _claimLoop = Task.Run(ClaimLoopAsync, CancellationToken.None);
         _renewLoop = Task.Run(RenewLoopAsync, CancellationToken.None);

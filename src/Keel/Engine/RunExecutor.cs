@@ -365,7 +365,8 @@ internal sealed class RunExecutor : IOperationHost, IDisposable
         catch (NondeterminismException ex)
         {
             _logger.Nondeterminism(ex.Message);
-            await TryFinishAsync(JournalEntryKind.RunBlocked, RunStatus.Blocked, ErrorInfo.FromException(ex) with { StackTrace = null }, ex.Message);
+            await TryFinishAsync(JournalEntryKind.RunBlocked, RunStatus.Blocked, ErrorInfo.FromException(ex) with { StackTrace = null }, ex.Message,
+                new BlockData(BlockData.Nondeterminism, _services.Options.BuildId).ToJson());
         }
         catch (LeaseLostException)
         {
@@ -728,10 +729,10 @@ internal sealed class RunExecutor : IOperationHost, IDisposable
         }
     }
 
-    private async Task FinishAsync(JournalEntryKind kind, RunStatus status, ErrorInfo? error, string? reason, string? result)
+    private async Task FinishAsync(JournalEntryKind kind, RunStatus status, ErrorInfo? error, string? reason, string? result, string? record = null)
     {
         var now = Now;
-        var (entry, change) = JournalMachine.Finish(_claimed.Run, kind, status, error, reason, result, now);
+        var (entry, change) = JournalMachine.Finish(_claimed.Run, kind, status, error, reason, result, now, record);
         await AppendAsync([entry], change, CancellationToken.None);
         KeelTelemetry.WorkflowDuration.Record((now - _claimed.Run.CreatedAt).TotalSeconds);
         _services.Notifier.NotifyRunChanged(RunId);
@@ -767,11 +768,11 @@ internal sealed class RunExecutor : IOperationHost, IDisposable
         return $"{stem}~{number}";
     }
 
-    private async Task TryFinishAsync(JournalEntryKind kind, RunStatus status, ErrorInfo error, string reason)
+    private async Task TryFinishAsync(JournalEntryKind kind, RunStatus status, ErrorInfo error, string reason, string? record = null)
     {
         try
         {
-            await FinishAsync(kind, status, error, reason, null);
+            await FinishAsync(kind, status, error, reason, null, record);
         }
         catch (Exception ex) when (ex is LeaseLostException or StorageException)
         {
@@ -784,7 +785,8 @@ internal sealed class RunExecutor : IOperationHost, IDisposable
         _logger.Quarantined(RunId, attempts, error.ToString());
         return TryFinishAsync(JournalEntryKind.RunBlocked, RunStatus.Blocked, error,
             $"Quarantined after {attempts} recoveries without progress: {cause} " +
-            "Fix the cause and deploy, then unblock the run (it continues where it stopped, with a fresh recovery budget), or cancel it.");
+            "Fix the cause and deploy, then unblock the run (it continues where it stopped, with a fresh recovery budget), or cancel it.",
+            new BlockData(BlockData.Quarantine, _services.Options.BuildId).ToJson());
     }
 
     private static StorageException? RefusedData(Exception exception) => exception switch

@@ -13,7 +13,7 @@ public sealed class NondeterminismException : KeelException
                $"but the workflow code now asks for {requested}. The workflow code changed while this run was in flight " +
                "(or depends on something other than its journal). To continue: deploy code that asks for the same operations " +
                "at the journaled positions (the code the run started with, or the change guarded by GetVersion or Patched, see " +
-               "docs/versioning.md), then unblock the run; or cancel it.")
+               "docs/versioning.md), then unblock the run; or cancel it. A worker of another build retries it once by itself when it starts.")
     {
         RunId = runId;
         Sequence = sequence;

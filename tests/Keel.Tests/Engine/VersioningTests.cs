@@ -176,4 +176,59 @@ public class VersioningTests
         await keel.Client.GetResultAsync<int>(runId, TestHost.Token);
         Assert.Equal([$"{runId}/check", $"{runId}/check#2", $"{runId}/check#3"], keys);
     }
+
+    [Fact]
+    public async Task ARunBlockedByANewBuild_IsRetriedOnce_ByAWorkerOfAnotherBuild_AndTheOldCodeBroughtBackCompletesIt()
+    {
+        using var db = new TempDatabase();
+        var executions = new Executions();
+        var running = new TaskCompletionSource();
+        string runId;
+        await using (var keel = await TestHost.StartAsync(db, k => Register(k, executions, 1, async name =>
+        {
+            if (name == "c")
+            {
+                running.TrySetResult();
+                await Task.Delay(Timeout.InfiniteTimeSpan, TimeProvider.System);
+            }
+        }), options: o => o.BuildId = "v1"))
+        {
+            runId = (await keel.Client.StartAsync("order", 0, cancellationToken: TestHost.Token)).RunId;
+            await running.Task.WaitAsync(TimeSpan.FromSeconds(30), TestHost.Token);
+        }
+
+        // v2 renamed 'b' without a version check: the run (past 'b') is blocked, saying which build blocked it.
+        void Unguarded(KeelBuilder k) => k.AddWorkflow<int, string>("order", async (ctx, _) =>
+        {
+            await ctx.StepAsync("a", _ => Task.FromResult("a"));
+            await ctx.StepAsync("b-renamed", _ => Task.FromResult("b"));
+            return "v2";
+        });
+        await using (var keel = await TestHost.StartAsync(db, Unguarded, options: o => o.BuildId = "v2"))
+        {
+            Assert.Equal(RunStatus.Blocked, (await keel.Client.WaitForCompletionAsync(runId, TestHost.Token)).Status);
+        }
+        var blocked = (await ReadJournalAsync(db, runId)).Last(e => e.Kind == JournalEntryKind.RunBlocked);
+        Assert.Contains("\"build\":\"v2\"", blocked.Payload, StringComparison.Ordinal);
+
+        // Another v2 worker leaves it (its own build blocked it)...
+        await using (var keel = await TestHost.StartAsync(db, Unguarded, options: o => o.BuildId = "v2"))
+        {
+            Assert.Equal(RunStatus.Blocked, (await keel.Client.GetRunAsync(runId, TestHost.Token))!.Status);
+        }
+        // ...the old code brought back (build v1) retries it by itself, and it completes with no manual step.
+        await using (var keel = await TestHost.StartAsync(db, k => Register(k, executions, 1), options: o => o.BuildId = "v1"))
+        {
+            Assert.Equal("a,b,c", await keel.Client.GetResultAsync<string>(runId, TestHost.Token));
+            var history = (await keel.Client.GetHistoryAsync(runId, TestHost.Token))!;
+            Assert.Equal("keel worker of build v1", Assert.Single(history.Decisions, d => d.Kind == DecisionKind.Unblock).By);
+        }
+        Assert.Equal((1, 1), (executions["a"], executions["b"]));
+    }
+
+    private static async Task<IReadOnlyList<JournalEntry>> ReadJournalAsync(TempDatabase db, string runId)
+    {
+        await using var store = new Sqlite.SqliteWorkflowStore(new Sqlite.SqliteStoreOptions { Path = db.Path });
+        return await store.GetJournalAsync(runId, TestHost.Token);
+    }
 }

@@ -1,0 +1,25 @@
+namespace Keel.Engine;
+
+/// <summary>What a <see cref="JournalEntryKind.RunBlocked"/> entry records besides its error: why the run was blocked
+/// (<c>nondeterminism</c> or <c>quarantine</c>) and the build of the worker that blocked it, so that a worker of another
+/// build can retry it once (a redeploy, or the old code brought back).</summary>
+internal sealed record BlockData(string Cause, string? Build)
+{
+    public const string Nondeterminism = "nondeterminism";
+
+    public const string Quarantine = "quarantine";
+
+    public string ToJson() => KeelJson.Serialize(this, KeelJson.Default);
+
+    public static BlockData? Parse(string? json)
+    {
+        try
+        {
+            return json is null ? null : KeelJson.Deserialize<BlockData>(json, KeelJson.Default);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null; // blocked by an older Keel: no build recorded
+        }
+    }
+}

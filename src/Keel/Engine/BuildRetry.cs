@@ -1,0 +1,50 @@
+using Keel.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Keel.Engine;
+
+/// <summary>
+/// When a worker starts: runs of its workflows that a worker of another build blocked for nondeterminism are unblocked,
+/// once per build, so that deploying the code a run needs (a fix, or the old code brought back) is enough for it to go
+/// on. A run this build already retried, or blocked itself, is left for a person.
+/// </summary>
+internal static class BuildRetry
+{
+    private const int PageSize = 100;
+    private const int MaxPages = 20;
+
+    public static async Task RunAsync(IWorkflowStore store, IReadOnlyCollection<string> workflows, string build, TimeProvider time, ILogger logger,
+        CancellationToken cancellationToken)
+    {
+        var by = $"keel worker of build {build}";
+        foreach (var workflow in workflows)
+        {
+            string? cursor = null;
+            for (var page = 0; page < MaxPages; page++)
+            {
+                var runs = await store.ListRunsAsync(new RunQuery { Statuses = [RunStatus.Blocked], WorkflowName = workflow, Limit = PageSize, Cursor = cursor },
+                    cancellationToken);
+                foreach (var run in runs.Runs)
+                {
+                    var journal = await store.GetJournalAsync(run.RunId, cancellationToken);
+                    var blocked = journal.LastOrDefault(e => e.Kind == JournalEntryKind.RunBlocked);
+                    if (blocked is null || BlockData.Parse(blocked.Payload) is not { Cause: BlockData.Nondeterminism, Build: { } blockedBy } ||
+                        string.Equals(blockedBy, build, StringComparison.Ordinal) ||
+                        journal.Any(e => e.Kind == JournalEntryKind.RunUnblocked && OperatorActionData.Parse(e.Payload)?.By == by))
+                    {
+                        continue;
+                    }
+                    var action = new OperatorActionData(by, $"automatic retry: build {blockedBy} blocked it for nondeterminism; this worker runs build {build}");
+                    if (await store.UnblockAsync(run.RunId, action.ToJson(), time.GetUtcNow(), cancellationToken) == UnblockOutcome.Unblocked)
+                    {
+                        logger.RetriedByBuild(run.RunId, blockedBy, build);
+                    }
+                }
+                if ((cursor = runs.NextCursor) is null)
+                {
+                    break;
+                }
+            }
+        }
+    }
+}
