@@ -180,7 +180,7 @@ public abstract class WorkflowContext
     /// takes no position: inserting it does not move the operations after it. A version outside the range blocks the run
     /// with a clear reason (deploy code that supports it, then unblock the run). See docs/versioning.md.
     /// </summary>
-    /// <param name="changeId">The change's durable id, unique within the workflow.</param>
+    /// <param name="changeId">The change's durable id, unique within the workflow (ids starting with <c>keel.</c> are Keel's own).</param>
     /// <param name="minSupported">The oldest version this code still has a path for (<see cref="DefaultVersion"/> for the original code).</param>
     /// <param name="maxSupported">The newest version, taken by runs that reach the call for the first time.</param>
     /// <returns>The version to follow.</returns>

@@ -257,6 +257,10 @@ internal sealed class RunContext : WorkflowContext, IDisposable
     public override int GetVersion(string changeId, int minSupported, int maxSupported)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(changeId);
+        if (changeId.StartsWith("keel.", StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"Change ids starting with 'keel.' are Keel's own ('{changeId}'): name your change otherwise.", nameof(changeId));
+        }
         ArgumentOutOfRangeException.ThrowIfLessThan(minSupported, DefaultVersion);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxSupported, minSupported);
         EnsureOnScheduler("version check", changeId);

@@ -143,6 +143,26 @@ public class VersioningTests
     }
 
     [Fact]
+    public async Task KeelsOwnChangeIds_AreRefused()
+    {
+        using var db = new TempDatabase();
+        await using var keel = await TestHost.StartAsync(db, k => k.AddWorkflow<int, string>("sneaky", (ctx, _) =>
+        {
+            try
+            {
+                ctx.GetVersion("keel.idempotency-key", WorkflowContext.DefaultVersion, 1);
+                return Task.FromResult("accepted");
+            }
+            catch (ArgumentException ex)
+            {
+                return Task.FromResult(ex.Message);
+            }
+        }));
+        var runId = (await keel.Client.StartAsync("sneaky", 0, cancellationToken: TestHost.Token)).RunId;
+        Assert.Contains("are Keel's own", await keel.Client.GetResultAsync<string>(runId, TestHost.Token), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task DefaultIdempotencyKeys_DoNotMove_WhenAStepIsInsertedBeforeThem()
     {
         using var db = new TempDatabase();
