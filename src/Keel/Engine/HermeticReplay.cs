@@ -31,7 +31,7 @@ internal static class HermeticReplay
         var code = scheduler.StartAsync(() => context.EnterAsync(() => definition.InvokeAsync(services, context, input)));
         try
         {
-            Pump(scheduler, machine, context);
+            Pump(scheduler, machine, context, null);
             while (true)
             {
                 var step = machine.NextReplay(code.IsCompleted, code.IsFaulted ? code.Exception!.InnerException : null);
@@ -40,13 +40,15 @@ internal static class HermeticReplay
                     case ReplayAction.Done:
                         return Ended(machine, code, journal);
                     case ReplayAction.Cancel:
-                        context.DeliverCancel(step.Entry!.RecordedAt);
-                        Pump(scheduler, machine, context);
+                        Pump(scheduler, machine, context, () => context.DeliverCancel(step.Entry!.RecordedAt));
                         break;
                     case ReplayAction.Deliver:
-                        machine.Delivered(step.Operation!, step.Entry!);
-                        step.Operation!.Deliver(step.Entry!);
-                        Pump(scheduler, machine, context);
+                        // As the executor delivers: inside the pump, so continuations run on the run's marked thread.
+                        Pump(scheduler, machine, context, () =>
+                        {
+                            machine.Delivered(step.Operation!, step.Entry!);
+                            step.Operation!.Deliver(step.Entry!);
+                        });
                         break;
                     case ReplayAction.Fault:
                         return ReplayOutcome.Threw(step.Entry!.Sequence, step.Fault!);
@@ -66,17 +68,9 @@ internal static class HermeticReplay
         }
     }
 
-    private static void Pump(WorkflowScheduler scheduler, JournalMachine machine, RunContext context)
+    private static void Pump(WorkflowScheduler scheduler, JournalMachine machine, RunContext context, Action? deliver)
     {
-        var previous = context.Enter();
-        try
-        {
-            scheduler.RunUntilIdle();
-        }
-        finally
-        {
-            RunContext.Leave(previous);
-        }
+        context.RunCode(scheduler, deliver);
         if (machine.Nondeterminism is { } nondeterminism)
         {
             throw nondeterminism;

@@ -50,6 +50,24 @@ internal sealed class RunContext : WorkflowContext, IDisposable
 
     public static void Leave(RunContext? previous) => t_onScheduler = previous;
 
+    /// <summary>
+    /// Runs the run's workflow code on this thread: the delivery (whose continuations run inline), then the scheduler's
+    /// queue until the code waits again, with the thread marked as the run's for the thread guard.
+    /// </summary>
+    public void RunCode(WorkflowScheduler scheduler, Action? deliver)
+    {
+        var previous = Enter();
+        try
+        {
+            deliver?.Invoke();
+            scheduler.RunUntilIdle();
+        }
+        finally
+        {
+            Leave(previous);
+        }
+    }
+
     public override string RunId { get; }
 
     public override string WorkflowName { get; }

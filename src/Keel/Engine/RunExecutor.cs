@@ -675,15 +675,12 @@ internal sealed class RunExecutor : IOperationHost, IDisposable
     private void Pump(Action? deliver = null)
     {
         _pumping = true;
-        var previous = _context?.Enter();
         try
         {
-            deliver?.Invoke();
-            _scheduler.RunUntilIdle();
+            _context!.RunCode(_scheduler, deliver); // the code only runs once its context exists
         }
         finally
         {
-            RunContext.Leave(previous);
             _pumping = false;
         }
         if (_machine?.Nondeterminism is { } nondeterminism)

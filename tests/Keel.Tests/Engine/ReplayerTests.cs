@@ -52,6 +52,31 @@ public class ReplayerTests
     }
 
     [Fact]
+    public async Task CodeThatResumesInlineAfterADurableCall_ReplaysAsItRanLive()
+    {
+        // ConfigureAwait(false) on a durable operation resumes on the delivering thread (as library code such as
+        // Microsoft.Extensions.AI does): the replayer must deliver as the worker does, on the run's marked thread.
+        static void Inline(KeelBuilder k) => k.AddWorkflow<string, string>("inline", async (ctx, input) =>
+        {
+            var first = await ctx.StepAsync("first", _ => Task.FromResult(input + "1")).ConfigureAwait(false);
+            return await ctx.StepAsync("second", _ => Task.FromResult(first + "2")).ConfigureAwait(false);
+        });
+        using var db = new TempDatabase();
+        string id;
+        RunArchive archive;
+        await using (var keel = await TestHost.StartAsync(db, Inline))
+        {
+            id = (await keel.Client.StartAsync("inline", "x", cancellationToken: TestHost.Token)).RunId;
+            Assert.Equal("x12", await keel.Client.GetResultAsync<string>(id, TestHost.Token));
+            archive = await keel.Client.ExportAsync([id], TestHost.Token);
+        }
+        using var replayer = new WorkflowReplayer(Inline);
+        var report = Assert.Single(replayer.Replay(archive));
+        Assert.True(report.Compatible, report.Message);
+        Assert.True(report.CodeReturned);
+    }
+
+    [Fact]
     public async Task ARenamedStep_IsReportedAtItsPosition_WithWhatWasRecordedAndWhatIsAsked()
     {
         var archive = await RecordAsync(new Executions());
