@@ -296,30 +296,12 @@ public sealed partial class PostgresWorkflowStore
         ArgumentNullException.ThrowIfNull(action);
         return UseAsync(async (connection, ct) =>
         {
-            // Suspect (interrupted twice) with a fresh budget: the first worker to take it runs it alone. The due time
-            // wakes the workers (NOTIFY by trigger).
-            using var unblock = new NpgsqlCommand(
-                "WITH unblocked AS (" +
-                "  UPDATE runs SET status = 'Pending', status_reason = NULL, error = NULL, due_at = @at, updated_at = @at, owner = NULL, " +
-                "    lease_expires_at = NULL, recovery_attempts = 0, interrupted = 2, held_alone = 0, recovery_point = NULL, next_index = next_index + 1 " +
-                "  WHERE run_id = @id AND status = 'Blocked' RETURNING workflow, next_index - 1 AS idx), " +
-                "ins AS (" +
-                "  INSERT INTO journal (run_id, idx, seq, kind, name, attempt, recorded_at, payload) " +
-                "  SELECT @id, idx, 0, @kind, workflow, 0, @at, @action FROM unblocked) " +
-                "SELECT (SELECT count(*) FROM unblocked), (SELECT status FROM runs WHERE run_id = @id);", connection);
-            Add(unblock, "id", NpgsqlDbType.Text, runId);
-            Add(unblock, "at", NpgsqlDbType.Bigint, Ms(at));
-            Add(unblock, "kind", NpgsqlDbType.Text, nameof(JournalEntryKind.RunUnblocked));
-            Add(unblock, "action", NpgsqlDbType.Text, action);
-            var reader = await unblock.ExecuteReaderAsync(ct).ConfigureAwait(false);
-            await using var readerScope = reader.ConfigureAwait(false);
-            await reader.ReadAsync(ct).ConfigureAwait(false);
-            if (reader.GetInt64(0) == 1)
-            {
-                return UnblockOutcome.Unblocked;
-            }
-            return await reader.IsDBNullAsync(1, ct).ConfigureAwait(false) ? UnblockOutcome.NotFound
-                : Enum.Parse<RunStatus>(reader.GetString(1)).IsTerminal() ? UnblockOutcome.AlreadyFinished : UnblockOutcome.NotBlocked;
+            // Suspect (interrupted twice) with a fresh budget: the first worker to take it runs it alone.
+            var (reopened, status) = await ReopenAsync(connection, runId, RunStatus.Blocked, "interrupted = 2", JournalEntryKind.RunUnblocked, action, at, ct)
+                .ConfigureAwait(false);
+            return reopened ? UnblockOutcome.Unblocked
+                : status is not { } current ? UnblockOutcome.NotFound
+                : current.IsTerminal() ? UnblockOutcome.AlreadyFinished : UnblockOutcome.NotBlocked;
         }, cancellationToken);
     }
 
@@ -330,30 +312,39 @@ public sealed partial class PostgresWorkflowStore
         ArgumentNullException.ThrowIfNull(action);
         return UseAsync(async (connection, ct) =>
         {
-            // The due time wakes the workers (NOTIFY by trigger).
-            using var retry = new NpgsqlCommand(
-                "WITH retried AS (" +
-                "  UPDATE runs SET status = 'Pending', status_reason = NULL, error = NULL, result = NULL, completed_at = NULL, due_at = @at, " +
-                "    updated_at = @at, owner = NULL, lease_expires_at = NULL, recovery_attempts = 0, interrupted = 0, held_alone = 0, " +
-                "    recovery_point = NULL, next_index = next_index + 1 " +
-                "  WHERE run_id = @id AND status = 'Failed' RETURNING workflow, next_index - 1 AS idx), " +
-                "ins AS (" +
-                "  INSERT INTO journal (run_id, idx, seq, kind, name, attempt, recorded_at, payload) " +
-                "  SELECT @id, idx, 0, @kind, workflow, 0, @at, @action FROM retried) " +
-                "SELECT (SELECT count(*) FROM retried), (SELECT status FROM runs WHERE run_id = @id);", connection);
-            Add(retry, "id", NpgsqlDbType.Text, runId);
-            Add(retry, "at", NpgsqlDbType.Bigint, Ms(at));
-            Add(retry, "kind", NpgsqlDbType.Text, nameof(JournalEntryKind.RunRetried));
-            Add(retry, "action", NpgsqlDbType.Text, action);
-            var reader = await retry.ExecuteReaderAsync(ct).ConfigureAwait(false);
-            await using var readerScope = reader.ConfigureAwait(false);
-            await reader.ReadAsync(ct).ConfigureAwait(false);
-            if (reader.GetInt64(0) == 1)
-            {
-                return RetryOutcome.Retried;
-            }
-            return await reader.IsDBNullAsync(1, ct).ConfigureAwait(false) ? RetryOutcome.NotFound : RetryOutcome.NotFailed;
+            var (reopened, status) = await ReopenAsync(connection, runId, RunStatus.Failed, "interrupted = 0, result = NULL, completed_at = NULL",
+                JournalEntryKind.RunRetried, action, at, ct).ConfigureAwait(false);
+            return reopened ? RetryOutcome.Retried : status is null ? RetryOutcome.NotFound : RetryOutcome.NotFailed;
         }, cancellationToken);
+    }
+
+    /// <summary>
+    /// A person's unblock or retry, in one statement: a run in <paramref name="from"/> becomes runnable now with a fresh
+    /// recovery budget (and <paramref name="also"/> set; the due time wakes the workers by the trigger's NOTIFY), and the
+    /// decision is journaled. Returns whether it was, and the run's status before (null: no such run).
+    /// </summary>
+    private static async Task<(bool Reopened, RunStatus? Status)> ReopenAsync(NpgsqlConnection connection, string runId, RunStatus from, string also,
+        JournalEntryKind kind, string action, DateTimeOffset at, CancellationToken ct)
+    {
+        using var reopen = new NpgsqlCommand(
+            "WITH reopened AS (" +
+            "  UPDATE runs SET status = 'Pending', status_reason = NULL, error = NULL, due_at = @at, updated_at = @at, owner = NULL, " +
+            $"    lease_expires_at = NULL, recovery_attempts = 0, held_alone = 0, recovery_point = NULL, next_index = next_index + 1, {also} " +
+            "  WHERE run_id = @id AND status = @from RETURNING workflow, next_index - 1 AS idx), " +
+            "ins AS (" +
+            "  INSERT INTO journal (run_id, idx, seq, kind, name, attempt, recorded_at, payload) " +
+            "  SELECT @id, idx, 0, @kind, workflow, 0, @at, @action FROM reopened) " +
+            "SELECT (SELECT count(*) FROM reopened), (SELECT status FROM runs WHERE run_id = @id);", connection);
+        Add(reopen, "id", NpgsqlDbType.Text, runId);
+        Add(reopen, "at", NpgsqlDbType.Bigint, Ms(at));
+        Add(reopen, "from", NpgsqlDbType.Text, from.ToString());
+        Add(reopen, "kind", NpgsqlDbType.Text, kind.ToString());
+        Add(reopen, "action", NpgsqlDbType.Text, action);
+        var reader = await reopen.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        await using var readerScope = reader.ConfigureAwait(false);
+        await reader.ReadAsync(ct).ConfigureAwait(false);
+        var status = await reader.IsDBNullAsync(1, ct).ConfigureAwait(false) ? (RunStatus?)null : Enum.Parse<RunStatus>(reader.GetString(1));
+        return (reader.GetInt64(0) == 1, status);
     }
 
     /// <inheritdoc />

@@ -278,24 +278,9 @@ public sealed partial class SqliteWorkflowStore
         return WriteAsync(w =>
         {
             // Suspect (interrupted twice) with a fresh budget: the first worker to take it runs it alone.
-            var unblock = w.Command(
-                "UPDATE runs SET status = 'Pending', status_reason = NULL, error = NULL, due_at = $at, updated_at = $at, owner = NULL, " +
-                "lease_expires_at = NULL, recovery_attempts = 0, interrupted = 2, held_alone = 0, recovery_point = NULL " +
-                "WHERE run_id = $id AND status = 'Blocked' RETURNING workflow, " + JournalLengthSql + ";");
-            unblock.Parameters.Set("$id", runId);
-            unblock.Parameters.Set("$at", Ms(at));
-            using (var reader = unblock.ExecuteReader())
+            if (Reopen(w, runId, RunStatus.Blocked, "interrupted = 2", JournalEntryKind.RunUnblocked, action, at))
             {
-                if (reader.Read())
-                {
-                    var (workflow, index) = (reader.GetString(0), reader.GetInt64(1));
-                    reader.Close();
-                    InsertEntry(w, runId, index, new JournalEntry
-                    {
-                        Sequence = 0, Kind = JournalEntryKind.RunUnblocked, Name = workflow, RecordedAt = at, Payload = action,
-                    });
-                    return UnblockOutcome.Unblocked;
-                }
+                return UnblockOutcome.Unblocked;
             }
             return StatusOf(w, runId) is not { } current ? UnblockOutcome.NotFound
                 : current.IsTerminal() ? UnblockOutcome.AlreadyFinished : UnblockOutcome.NotBlocked;
@@ -309,27 +294,36 @@ public sealed partial class SqliteWorkflowStore
         ArgumentNullException.ThrowIfNull(action);
         return WriteAsync(w =>
         {
-            var retry = w.Command(
-                "UPDATE runs SET status = 'Pending', status_reason = NULL, error = NULL, result = NULL, completed_at = NULL, due_at = $at, " +
-                "updated_at = $at, owner = NULL, lease_expires_at = NULL, recovery_attempts = 0, interrupted = 0, held_alone = 0, recovery_point = NULL " +
-                "WHERE run_id = $id AND status = 'Failed' RETURNING workflow, " + JournalLengthSql + ";");
-            retry.Parameters.Set("$id", runId);
-            retry.Parameters.Set("$at", Ms(at));
-            using (var reader = retry.ExecuteReader())
+            if (Reopen(w, runId, RunStatus.Failed, "interrupted = 0, result = NULL, completed_at = NULL", JournalEntryKind.RunRetried, action, at))
             {
-                if (reader.Read())
-                {
-                    var (workflow, index) = (reader.GetString(0), reader.GetInt64(1));
-                    reader.Close();
-                    InsertEntry(w, runId, index, new JournalEntry
-                    {
-                        Sequence = 0, Kind = JournalEntryKind.RunRetried, Name = workflow, RecordedAt = at, Payload = action,
-                    });
-                    return RetryOutcome.Retried;
-                }
+                return RetryOutcome.Retried;
             }
             return StatusOf(w, runId) is null ? RetryOutcome.NotFound : RetryOutcome.NotFailed;
         }, cancellationToken);
+    }
+
+    /// <summary>
+    /// A person's unblock or retry: a run in <paramref name="from"/> becomes runnable now with a fresh recovery budget (and
+    /// <paramref name="also"/> set), and the decision is journaled, in one transaction. False when the run is not in that state.
+    /// </summary>
+    private static bool Reopen(WriteContext w, string runId, RunStatus from, string also, JournalEntryKind kind, string action, DateTimeOffset at)
+    {
+        var reopen = w.Command(
+            "UPDATE runs SET status = 'Pending', status_reason = NULL, error = NULL, due_at = $at, updated_at = $at, owner = NULL, " +
+            $"lease_expires_at = NULL, recovery_attempts = 0, held_alone = 0, recovery_point = NULL, {also} " +
+            "WHERE run_id = $id AND status = $from RETURNING workflow, " + JournalLengthSql + ";");
+        reopen.Parameters.Set("$id", runId);
+        reopen.Parameters.Set("$at", Ms(at));
+        reopen.Parameters.Set("$from", from.ToString());
+        using var reader = reopen.ExecuteReader();
+        if (!reader.Read())
+        {
+            return false;
+        }
+        var (workflow, index) = (reader.GetString(0), reader.GetInt64(1));
+        reader.Close();
+        InsertEntry(w, runId, index, new JournalEntry { Sequence = 0, Kind = kind, Name = workflow, RecordedAt = at, Payload = action });
+        return true;
     }
 
     /// <inheritdoc />

@@ -64,6 +64,24 @@ public static class KeelJson
 
     internal static T? Deserialize<T>(string json, JsonSerializerOptions options) => JsonSerializer.Deserialize(json, TypeInfo<T>(options));
 
+    /// <summary>One of Keel's own records from a payload it journaled or sent; null when there is none or it does not read
+    /// (an older or malformed payload), which each caller handles as it sees fit.</summary>
+    internal static T? TryRead<T>(string? json) where T : class
+    {
+        if (json is null)
+        {
+            return null;
+        }
+        try
+        {
+            return Deserialize<T>(json, Default);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
     [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Populates the reflection resolver only where reflection-based serialization is enabled, as JsonSerializer itself does.")]
     [UnconditionalSuppressMessage("AOT", "IL3050", Justification = "Populates the reflection resolver only where reflection-based serialization is enabled, as JsonSerializer itself does.")]
     private static void Lock(JsonSerializerOptions options)

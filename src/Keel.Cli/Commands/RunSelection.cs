@@ -2,36 +2,66 @@ using System.CommandLine;
 
 namespace Keel.Cli.Commands;
 
-/// <summary>Which runs <c>keel export</c> and <c>keel replay</c> take: given ids, or the newest runs of a workflow.</summary>
+/// <summary>
+/// Which runs a command takes (<c>keel export</c>, <c>keel replay</c>, <c>keel retry</c>): given ids, or the newest runs of a
+/// workflow, optionally only in some states and created since a time.
+/// </summary>
 internal sealed class RunSelection
 {
     private readonly Argument<string[]> _runIds = new("RUN_ID") { Description = "The runs (or give --workflow).", Arity = ArgumentArity.ZeroOrMore };
 
-    private readonly Option<string?> _workflow = new("--workflow") { Description = "The newest runs of this workflow, in flight or ended.", HelpName = "W" };
+    private readonly Option<string?> _workflow;
 
-    private readonly Option<int> _last = new("--last")
+    private readonly Option<int> _last;
+
+    private readonly Option<DateTimeOffset?>? _since;
+
+    private readonly IReadOnlyList<RunStatus> _statuses;
+
+    private readonly string _which;
+
+    /// <param name="workflowHelp">What --workflow selects.</param>
+    /// <param name="limitName">The option that bounds how many of the workflow's runs (<c>--last</c>, <c>--limit</c>).</param>
+    /// <param name="statuses">Only runs in these states (none: any).</param>
+    /// <param name="since">Whether --since (runs created at or after a time) is offered.</param>
+    public RunSelection(string workflowHelp = "The newest runs of this workflow, in flight or ended.", string limitName = "--last",
+        IReadOnlyList<RunStatus>? statuses = null, bool since = false)
     {
-        Description = "How many of the workflow's newest runs (1 to 1000).",
-        HelpName = "N",
-        DefaultValueFactory = _ => 100,
-        Validators =
+        _workflow = new Option<string?>("--workflow") { Description = workflowHelp, HelpName = "W" };
+        _last = new Option<int>(limitName)
         {
-            r =>
+            Description = "How many of the workflow's newest runs (1 to 1000).",
+            HelpName = "N",
+            DefaultValueFactory = _ => 100,
+            Validators =
             {
-                if (r.GetValueOrDefault<int>() is < 1 or > 1000)
+                r =>
                 {
-                    r.AddError("--last must be between 1 and 1000.");
-                }
+                    if (r.GetValueOrDefault<int>() is < 1 or > 1000)
+                    {
+                        r.AddError($"{limitName} must be between 1 and 1000.");
+                    }
+                },
             },
-        },
-    };
+        };
+        _since = since ? new Option<DateTimeOffset?>("--since") { Description = "With --workflow: only runs created at or after this time (ISO 8601).", HelpName = "TIME" } : null;
+        _statuses = statuses ?? [];
+        _which = since ? "--workflow W [--since TIME]" : $"--workflow W [{limitName} N]";
+    }
 
     public void AddTo(Command command)
     {
         command.Arguments.Add(_runIds);
         command.Options.Add(_workflow);
         command.Options.Add(_last);
+        if (_since is not null)
+        {
+            command.Options.Add(_since);
+        }
     }
+
+    /// <summary>Whether the runs are a workflow's (not ids given one by one).</summary>
+    public bool ByWorkflow(ParseResult parse) => parse.GetValue(_workflow) is not null;
 
     public bool IsGiven(ParseResult parse) => parse.GetValue(_runIds) is { Length: > 0 } || parse.GetValue(_workflow) is not null;
 
@@ -54,9 +84,12 @@ internal sealed class RunSelection
         }
         if (workflow is null)
         {
-            throw new CliException("say which runs: give their ids, or --workflow W [--last N] for the newest runs of a workflow");
+            throw new CliException($"say which runs: give their ids, or {_which} for the newest runs of a workflow");
         }
-        var page = await client.ListRunsAsync(new RunQuery { WorkflowName = workflow, Limit = parse.GetValue(_last) }, cancellationToken);
+        var page = await client.ListRunsAsync(new RunQuery
+        {
+            WorkflowName = workflow, Statuses = _statuses, Limit = parse.GetValue(_last), CreatedAfter = _since is null ? null : parse.GetValue(_since),
+        }, cancellationToken);
         return [.. page.Runs.Select(r => r.RunId)];
     }
 }

@@ -10,16 +10,4 @@ internal sealed record BlockData(string Cause, string? Build)
     public const string Quarantine = "quarantine";
 
     public string ToJson() => KeelJson.Serialize(this, KeelJson.Default);
-
-    public static BlockData? Parse(string? json)
-    {
-        try
-        {
-            return json is null ? null : KeelJson.Deserialize<BlockData>(json, KeelJson.Default);
-        }
-        catch (System.Text.Json.JsonException)
-        {
-            return null; // blocked by an older Keel: no build recorded
-        }
-    }
 }

@@ -17,33 +17,30 @@ internal static class BuildRetry
         CancellationToken cancellationToken)
     {
         var by = $"keel worker of build {build}";
-        foreach (var workflow in workflows)
+        string? cursor = null;
+        // One listing of the Blocked runs (few, normally), whatever their workflow: not a query per workflow served.
+        for (var page = 0; page < MaxPages; page++)
         {
-            string? cursor = null;
-            for (var page = 0; page < MaxPages; page++)
+            var runs = await store.ListRunsAsync(new RunQuery { Statuses = [RunStatus.Blocked], Limit = PageSize, Cursor = cursor }, cancellationToken);
+            foreach (var run in runs.Runs.Where(r => workflows.Contains(r.WorkflowName)))
             {
-                var runs = await store.ListRunsAsync(new RunQuery { Statuses = [RunStatus.Blocked], WorkflowName = workflow, Limit = PageSize, Cursor = cursor },
-                    cancellationToken);
-                foreach (var run in runs.Runs)
+                var journal = await store.GetJournalAsync(run.RunId, cancellationToken);
+                var blocked = journal.LastOrDefault(e => e.Kind == JournalEntryKind.RunBlocked);
+                if (blocked is null || KeelJson.TryRead<BlockData>(blocked.Payload) is not { Cause: BlockData.Nondeterminism, Build: { } blockedBy } ||
+                    string.Equals(blockedBy, build, StringComparison.Ordinal) ||
+                    journal.Any(e => e.Kind == JournalEntryKind.RunUnblocked && KeelJson.TryRead<OperatorActionData>(e.Payload)?.By == by))
                 {
-                    var journal = await store.GetJournalAsync(run.RunId, cancellationToken);
-                    var blocked = journal.LastOrDefault(e => e.Kind == JournalEntryKind.RunBlocked);
-                    if (blocked is null || BlockData.Parse(blocked.Payload) is not { Cause: BlockData.Nondeterminism, Build: { } blockedBy } ||
-                        string.Equals(blockedBy, build, StringComparison.Ordinal) ||
-                        journal.Any(e => e.Kind == JournalEntryKind.RunUnblocked && OperatorActionData.Parse(e.Payload)?.By == by))
-                    {
-                        continue;
-                    }
-                    var action = new OperatorActionData(by, $"automatic retry: build {blockedBy} blocked it for nondeterminism; this worker runs build {build}");
-                    if (await store.UnblockAsync(run.RunId, action.ToJson(), time.GetUtcNow(), cancellationToken) == UnblockOutcome.Unblocked)
-                    {
-                        logger.RetriedByBuild(run.RunId, blockedBy, build);
-                    }
+                    continue;
                 }
-                if ((cursor = runs.NextCursor) is null)
+                var action = new OperatorActionData(by, $"automatic retry: build {blockedBy} blocked it for nondeterminism; this worker runs build {build}");
+                if (await store.UnblockAsync(run.RunId, action.ToJson(), time.GetUtcNow(), cancellationToken) == UnblockOutcome.Unblocked)
                 {
-                    break;
+                    logger.RetriedByBuild(run.RunId, blockedBy, build);
                 }
+            }
+            if ((cursor = runs.NextCursor) is null)
+            {
+                break;
             }
         }
     }

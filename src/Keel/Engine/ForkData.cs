@@ -5,16 +5,4 @@ namespace Keel.Engine;
 internal sealed record ForkData(string Source, string Fork, int Position, bool Replaced, string? By, string? Reason)
 {
     public string ToJson() => KeelJson.Serialize(this, KeelJson.Default);
-
-    public static ForkData? Parse(string? json)
-    {
-        try
-        {
-            return json is null ? null : KeelJson.Deserialize<ForkData>(json, KeelJson.Default);
-        }
-        catch (System.Text.Json.JsonException)
-        {
-            return null;
-        }
-    }
 }

@@ -99,15 +99,5 @@ internal abstract class InboxWaitOperation(IOperationHost host, int sequence, st
 
     /// <summary>The signal's payload as Keel's own record (an approval decision, a child's outcome); null when there is
     /// none or it does not parse, which the operation journals and reports as it sees fit.</summary>
-    protected static TData? ReadPayload<TData>(StoredSignal signal) where TData : class
-    {
-        try
-        {
-            return signal.Payload is null ? null : KeelJson.Deserialize<TData>(signal.Payload, KeelJson.Default);
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
+    protected static TData? ReadPayload<TData>(StoredSignal signal) where TData : class => KeelJson.TryRead<TData>(signal.Payload);
 }

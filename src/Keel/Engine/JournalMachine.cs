@@ -84,7 +84,6 @@ internal sealed class JournalMachine
                     HasCancel = true;
                     break;
                 case EntryRole.Version:
-                    _lastRecordedSequence = Math.Max(_lastRecordedSequence, entry.Sequence);
                     if (int.TryParse(entry.Payload, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var version))
                     {
                         _versions.TryAdd(entry.Name, version);

@@ -6,16 +6,4 @@ namespace Keel.Engine;
 internal sealed record OperatorActionData(string? By, string? Reason)
 {
     public string ToJson() => KeelJson.Serialize(this, KeelJson.Default);
-
-    public static OperatorActionData? Parse(string? json)
-    {
-        try
-        {
-            return json is null ? null : KeelJson.Deserialize<OperatorActionData>(json, KeelJson.Default);
-        }
-        catch (System.Text.Json.JsonException)
-        {
-            return null;
-        }
-    }
 }

@@ -90,7 +90,7 @@ public sealed partial record RunHistory
                     _events.Add(new RunEvent { Kind = RunEventKind.Retried, At = entry.RecordedAt, By = retry?.By, Reason = retry?.Reason, Index = entry.Index });
                     return;
                 case JournalEntryKind.RunForked:
-                    var fork = ForkData.Parse(entry.Payload);
+                    var fork = Read<ForkData>(entry.Payload);
                     // The fork's own journal begins with the record; the source's gets it appended.
                     var isFork = runId is not null ? fork?.Fork == runId : entry.Index == 0;
                     _events.Add(new RunEvent
@@ -414,21 +414,7 @@ public sealed partial record RunHistory
     }
 
     /// <summary>One of Keel's own payloads; null when there is none or it does not read (it only explains, never decides).</summary>
-    private static T? Read<T>(string? payload) where T : class
-    {
-        if (payload is null)
-        {
-            return null;
-        }
-        try
-        {
-            return KeelJson.Deserialize<T>(payload, KeelJson.Default);
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
+    private static T? Read<T>(string? payload) where T : class => KeelJson.TryRead<T>(payload);
 
     /// <summary>A payload as a JSON value; text that is not JSON (older journals) as a JSON string.</summary>
     private static JsonElement? Json(string? payload)

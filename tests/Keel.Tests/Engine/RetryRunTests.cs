@@ -5,6 +5,41 @@ public class RetryRunTests
 {
     private static readonly StepOptions TwoAttempts = new() { Retry = new RetryPolicy { MaxAttempts = 2, InitialDelay = TimeSpan.FromMilliseconds(1) } };
 
+    /// <summary>Reserve, charge (declined while <paramref name="declined"/> says so), ship; a declined charge is compensated
+    /// (release) before the run fails.</summary>
+    private static void RegisterOrder(KeelBuilder k, Executions executions, Func<bool> declined, StepOptions chargeOptions) =>
+        k.AddWorkflow<int, string>("order", async (ctx, _) =>
+        {
+            await ctx.StepAsync("reserve", _ =>
+            {
+                executions.Add("reserve");
+                return Task.FromResult(1);
+            });
+            try
+            {
+                await ctx.StepAsync("charge", _ =>
+                {
+                    executions.Add("charge");
+                    return declined() ? throw new InvalidOperationException("card declined") : Task.FromResult(2);
+                }, chargeOptions);
+            }
+            catch (StepFailedException)
+            {
+                await ctx.StepAsync("release", _ =>
+                {
+                    executions.Add("release"); // compensation
+                    return Task.FromResult(0);
+                });
+                throw;
+            }
+            await ctx.StepAsync("ship", _ =>
+            {
+                executions.Add("ship");
+                return Task.FromResult(3);
+            });
+            return "shipped";
+        });
+
     [Fact]
     public async Task AStepThatFailedForGood_RunsAgainWithAFreshBudget_SeeingItsFailures_AndTheStepsBeforeItDoNot()
     {
@@ -51,37 +86,7 @@ public class RetryRunTests
         using var db = new TempDatabase();
         var executions = new Executions();
         var healthy = false;
-        await using var keel = await TestHost.StartAsync(db, k => k.AddWorkflow<int, string>("order", async (ctx, _) =>
-        {
-            await ctx.StepAsync("reserve", _ =>
-            {
-                executions.Add("reserve");
-                return Task.FromResult(1);
-            });
-            try
-            {
-                await ctx.StepAsync("charge", _ =>
-                {
-                    executions.Add("charge");
-                    return healthy ? Task.FromResult(2) : throw new InvalidOperationException("card declined");
-                }, TwoAttempts);
-            }
-            catch (StepFailedException)
-            {
-                await ctx.StepAsync("release", _ =>
-                {
-                    executions.Add("release"); // compensation
-                    return Task.FromResult(0);
-                });
-                throw;
-            }
-            await ctx.StepAsync("ship", _ =>
-            {
-                executions.Add("ship");
-                return Task.FromResult(3);
-            });
-            return "shipped";
-        }));
+        await using var keel = await TestHost.StartAsync(db, k => RegisterOrder(k, executions, () => !healthy, TwoAttempts));
         var runId = (await keel.Client.StartAsync("order", 0, cancellationToken: TestHost.Token)).RunId;
         Assert.Equal(RunStatus.Failed, (await keel.Client.WaitForCompletionAsync(runId, TestHost.Token)).Status);
         Assert.Equal(1, executions["release"]);
@@ -100,32 +105,8 @@ public class RetryRunTests
         using var db = new TempDatabase();
         var executions = new Executions();
         var failures = 2;
-        await using var keel = await TestHost.StartAsync(db, k => k.AddWorkflow<int, string>("order", async (ctx, _) =>
-        {
-            try
-            {
-                await ctx.StepAsync("charge", _ =>
-                {
-                    executions.Add("charge");
-                    return Volatile.Read(ref failures) > 0 ? throw new InvalidOperationException("card declined") : Task.FromResult(2);
-                }, new StepOptions { Retry = RetryPolicy.None });
-            }
-            catch (StepFailedException)
-            {
-                await ctx.StepAsync("release", _ =>
-                {
-                    executions.Add("release");
-                    return Task.FromResult(0);
-                });
-                throw;
-            }
-            await ctx.StepAsync("ship", _ =>
-            {
-                executions.Add("ship");
-                return Task.FromResult(3);
-            });
-            return "shipped";
-        }));
+        await using var keel = await TestHost.StartAsync(db, k => RegisterOrder(k, executions, () => Volatile.Read(ref failures) > 0,
+            new StepOptions { Retry = RetryPolicy.None }));
         var runId = (await keel.Client.StartAsync("order", 0, cancellationToken: TestHost.Token)).RunId;
         Assert.Equal(RunStatus.Failed, (await keel.Client.WaitForCompletionAsync(runId, TestHost.Token)).Status);
         Interlocked.Decrement(ref failures);

@@ -45,6 +45,24 @@ public class VersioningTests
             return string.Join(",", trail);
         });
 
+    /// <summary>Starts a run on a worker of <paramref name="codeVersion"/>, which stops (a redeploy) while step
+    /// <paramref name="holdAt"/>'s body runs: its outcome is never journaled.</summary>
+    private static async Task<string> StartHeldAtAsync(TempDatabase db, Executions executions, int codeVersion, string holdAt, string? build = null)
+    {
+        var running = new TaskCompletionSource();
+        await using var keel = await TestHost.StartAsync(db, k => Register(k, executions, codeVersion, async name =>
+        {
+            if (name == holdAt)
+            {
+                running.TrySetResult();
+                await Task.Delay(Timeout.InfiniteTimeSpan, TimeProvider.System);
+            }
+        }), options: build is null ? null : o => o.BuildId = build);
+        var runId = (await keel.Client.StartAsync("order", 0, cancellationToken: TestHost.Token)).RunId;
+        await running.Task.WaitAsync(TimeSpan.FromSeconds(30), TestHost.Token);
+        return runId;
+    }
+
     public static TheoryData<string> InFlightAt => new() { "a", "b", "c" };
 
     [Theory]
@@ -53,20 +71,7 @@ public class VersioningTests
     {
         using var db = new TempDatabase();
         var executions = new Executions();
-        var running = new TaskCompletionSource();
-        string runId;
-        await using (var keel = await TestHost.StartAsync(db, k => Register(k, executions, 1, async name =>
-        {
-            if (name == inFlight)
-            {
-                running.TrySetResult();
-                await Task.Delay(Timeout.InfiniteTimeSpan, TimeProvider.System);
-            }
-        })))
-        {
-            runId = (await keel.Client.StartAsync("order", 0, cancellationToken: TestHost.Token)).RunId;
-            await running.Task.WaitAsync(TimeSpan.FromSeconds(30), TestHost.Token);
-        } // redeploy while the step runs
+        var runId = await StartHeldAtAsync(db, executions, 1, inFlight); // redeploy while the step runs
 
         await using (var keel = await TestHost.StartAsync(db, k => Register(k, executions, 2)))
         {
@@ -86,20 +91,7 @@ public class VersioningTests
     {
         using var db = new TempDatabase();
         var executions = new Executions();
-        var holdAudit = new TaskCompletionSource();
-        string runId;
-        await using (var keel = await TestHost.StartAsync(db, k => Register(k, executions, 2, async name =>
-        {
-            if (name == "audit")
-            {
-                holdAudit.TrySetResult();
-                await Task.Delay(Timeout.InfiniteTimeSpan, TimeProvider.System);
-            }
-        })))
-        {
-            runId = (await keel.Client.StartAsync("order", 0, cancellationToken: TestHost.Token)).RunId;
-            await holdAudit.Task.WaitAsync(TimeSpan.FromSeconds(30), TestHost.Token);
-        }
+        var runId = await StartHeldAtAsync(db, executions, 2, "audit");
         await using (var keel = await TestHost.StartAsync(db, k => Register(k, executions, 2)))
         {
             Assert.Equal("a,audit,c,b", await keel.Client.GetResultAsync<string>(runId, TestHost.Token));
@@ -114,20 +106,7 @@ public class VersioningTests
     {
         using var db = new TempDatabase();
         var executions = new Executions();
-        var running = new TaskCompletionSource();
-        string runId;
-        await using (var keel = await TestHost.StartAsync(db, k => Register(k, executions, 1, async name =>
-        {
-            if (name == "c")
-            {
-                running.TrySetResult();
-                await Task.Delay(Timeout.InfiniteTimeSpan, TimeProvider.System);
-            }
-        })))
-        {
-            runId = (await keel.Client.StartAsync("order", 0, cancellationToken: TestHost.Token)).RunId;
-            await running.Task.WaitAsync(TimeSpan.FromSeconds(30), TestHost.Token);
-        }
+        var runId = await StartHeldAtAsync(db, executions, 1, "c");
         await using (var keel = await TestHost.StartAsync(db, k => k.AddWorkflow<int, string>("order", async (ctx, _) =>
         {
             await ctx.StepAsync("a", _ => Task.FromResult("a"));
@@ -202,20 +181,7 @@ public class VersioningTests
     {
         using var db = new TempDatabase();
         var executions = new Executions();
-        var running = new TaskCompletionSource();
-        string runId;
-        await using (var keel = await TestHost.StartAsync(db, k => Register(k, executions, 1, async name =>
-        {
-            if (name == "c")
-            {
-                running.TrySetResult();
-                await Task.Delay(Timeout.InfiniteTimeSpan, TimeProvider.System);
-            }
-        }), options: o => o.BuildId = "v1"))
-        {
-            runId = (await keel.Client.StartAsync("order", 0, cancellationToken: TestHost.Token)).RunId;
-            await running.Task.WaitAsync(TimeSpan.FromSeconds(30), TestHost.Token);
-        }
+        var runId = await StartHeldAtAsync(db, executions, 1, "c", build: "v1");
 
         // v2 renamed 'b' without a version check: the run (past 'b') is blocked, saying which build blocked it.
         void Unguarded(KeelBuilder k) => k.AddWorkflow<int, string>("order", async (ctx, _) =>
