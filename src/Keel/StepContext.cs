@@ -5,8 +5,9 @@ public sealed class StepContext
 {
     internal StepContext(string runId, string stepName, int sequence, int attempt,
         IReadOnlyList<StepAttemptFailure> previousFailures, CancellationToken cancellationToken, StepEffect effect = StepEffect.Retryable,
-        string? idempotencyKey = null)
+        string? idempotencyKey = null, int keyOccurrence = 0)
     {
+        _keyOccurrence = keyOccurrence;
         Effect = effect;
         _idempotencyKey = idempotencyKey;
         RunId = runId;
@@ -32,7 +33,7 @@ public sealed class StepContext
     /// <summary>The earlier failed attempts of this step, oldest first, as journaled.</summary>
     public IReadOnlyList<StepAttemptFailure> PreviousFailures { get; }
 
-    private readonly string? _idempotencyKey;
+    private string? _idempotencyKey;
 
     /// <summary>
     /// A key that is the same on every attempt and after every recovery of this step, for APIs that deduplicate
@@ -40,7 +41,16 @@ public sealed class StepContext
     /// name (with <c>#N</c> for its N-th step of that name after the first), so that adding or moving other steps does
     /// not change it. Runs whose journal was begun by a Keel before 2026-12 keep the key they used: run id and position.
     /// </summary>
-    public string IdempotencyKey => _idempotencyKey ?? $"{RunId}/{Sequence}";
+    public string IdempotencyKey => _idempotencyKey ??= _keyOccurrence switch
+    {
+        0 => $"{RunId}/{Sequence}", // a run in flight when its store was upgraded to keys by name
+        1 => $"{RunId}/{StepName}",
+        var n => $"{RunId}/{StepName}#{n}",
+    };
+
+    // Which step of its name this is (from 1), for the default key; 0 for the position-based key of older runs. The key is
+    // made when a body asks for it: most never do.
+    private readonly int _keyOccurrence;
 
     /// <summary>The step's effect kind.</summary>
     public StepEffect Effect { get; }

@@ -114,8 +114,9 @@ internal sealed class RunContext : WorkflowContext, IDisposable
         }
         // Guards see the journal as it is when the code asks for the step: the same on every replay.
         var journalSoFar = options.Requires.Count > 0 ? _machine.JournalSoFar() : [];
-        var key = options.IdempotencyKey ?? DefaultIdempotencyKey(name, position);
-        var operation = new StepOperation<T>(_host, position.Sequence, name, body, policy, position.Step, options, journalSoFar, key) { IsCleanup = nonCancellable };
+        // Which step of its name this is, for its default idempotency key; 0 keeps a run upgraded in flight on keys by position.
+        var keyOccurrence = _machine.RecordedVersion(KeySchemeChange) == DefaultVersion ? 0 : position.Occurrence;
+        var operation = new StepOperation<T>(_host, position.Sequence, name, body, policy, position.Step, options, journalSoFar, keyOccurrence) { IsCleanup = nonCancellable };
         Add(operation);
         return operation.Task;
     }
@@ -261,15 +262,8 @@ internal sealed class RunContext : WorkflowContext, IDisposable
         }
     }
 
-    /// <summary>
-    /// Run id and step name (<c>#N</c> from its second occurrence on): adding or moving other steps does not change it. A
-    /// run that was in flight when its store was upgraded to this scheme keeps the key its steps used before: run id and
-    /// position (the upgrade journals version -1 of "keel.idempotency-key" in every unfinished run).
-    /// </summary>
-    private string DefaultIdempotencyKey(string name, RecordedPosition position) =>
-        _machine.RecordedVersion(KeySchemeChange) == DefaultVersion ? $"{RunId}/{position.Sequence}"
-            : position.Occurrence == 1 ? $"{RunId}/{name}" : $"{RunId}/{name}#{position.Occurrence}";
-
+    /// <summary>The change whose version -1 (journaled by the store upgrade in every unfinished run) keeps a run on the default
+    /// idempotency keys by position; other runs key steps by name and occurrence (<see cref="StepContext.IdempotencyKey"/>).</summary>
     private const string KeySchemeChange = "keel.idempotency-key";
 
     public override int GetVersion(string changeId, int minSupported, int maxSupported)

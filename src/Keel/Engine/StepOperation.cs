@@ -10,7 +10,7 @@ namespace Keel.Engine;
 /// but checked, or handed to a person (NeedsAttention). So is a step whose preconditions do not hold.
 /// </summary>
 internal sealed class StepOperation<T>(IOperationHost host, int sequence, string name, Func<StepContext, Task<T>> body, RetryPolicy policy,
-    StepHistory history, StepOptions options, IReadOnlyList<JournalEntry> journalSoFar, string idempotencyKey) : Operation(host, sequence, name)
+    StepHistory history, StepOptions options, IReadOnlyList<JournalEntry> journalSoFar, int keyOccurrence) : Operation(host, sequence, name)
 {
     // Continuations run synchronously, on the executor's thread, when it delivers: combinators such as Task.WhenAny
     // then complete in delivery order, and workflow awaits are queued to the run's scheduler. Asynchronous
@@ -407,7 +407,7 @@ internal sealed class StepOperation<T>(IOperationHost host, int sequence, string
     }
 
     private StepContext NewContext(int attempt, CancellationToken token) =>
-        new(Host.RunId, Name, Sequence, attempt, _failures.Count == 0 ? [] : [.. _failures], token, options.Effect, idempotencyKey);
+        new(Host.RunId, Name, Sequence, attempt, _failures.Count == 0 ? [] : [.. _failures], token, options.Effect, options.IdempotencyKey, keyOccurrence);
 
     private async Task<(T? Result, AttemptError? Error)> RunOneAttemptAsync(int attempt, CancellationToken runToken)
     {
