@@ -118,6 +118,8 @@ internal static class W2
                 ["claim_calls"] = workers == 1 ? median.ClaimCalls : null,
                 ["get_run_calls"] = median.GetRunCalls,
                 ["cpu_us_per_step"] = BenchUtil.Round(median.CpuS * 1e6 / (runs * steps)),
+                // Of this process only (with worker processes: the parent's, which only starts and waits).
+                ["allocated_bytes_per_step"] = passes.Select(x => x.AllocatedBytes).Order().ElementAt(passes.Count / 2) / (runs * steps),
                 ["store_only_appends_per_s"] = BenchUtil.Round(storeOnly.PerSecond),
                 ["store_only_cpu_us_per_append"] = BenchUtil.Round(storeOnly.CpuUsPerAppend),
                 ["deadlocks_measured_passes"] = deadlocks,
@@ -206,7 +208,7 @@ internal static class W2
         return 0;
     }
 
-    private sealed record Pass(double WallS, double StartMs, long Commits, double CpuS, long GetRunCalls, long AppendCalls, long ClaimCalls);
+    private sealed record Pass(double WallS, double StartMs, long Commits, double CpuS, long GetRunCalls, long AppendCalls, long ClaimCalls, long AllocatedBytes);
 
     private static TimeSpan CpuOf(IEnumerable<Process> children)
     {
@@ -229,6 +231,7 @@ internal static class W2
         var commitsBefore = BenchTarget.Commits(store);
         var (getRunBefore, appendBefore, claimBefore) = (counting.GetRunCalls, counting.AppendCalls, counting.ClaimCalls);
         var cpuBefore = CpuOf(children);
+        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         var sw = Stopwatch.StartNew();
         var started = await Task.WhenAll(Enumerable.Range(0, runs).Select(_ => client.StartAsync("w2", steps)));
         var startMs = sw.Elapsed.TotalMilliseconds;
@@ -270,12 +273,13 @@ internal static class W2
         }
         var wall = sw.Elapsed.TotalSeconds;
         var cpu = (CpuOf(children) - cpuBefore).TotalSeconds;
+        var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
         await sampler.CancelAsync();
         await progress;
         var pass = new Pass(wall, startMs, BenchTarget.Commits(store) - commitsBefore, cpu,
-            counting.GetRunCalls - getRunBefore, counting.AppendCalls - appendBefore, counting.ClaimCalls - claimBefore);
+            counting.GetRunCalls - getRunBefore, counting.AppendCalls - appendBefore, counting.ClaimCalls - claimBefore, allocated);
         BenchUtil.Log($"w2 {label}: {runs} runs x {steps} steps in {wall:F3} s = {runs * steps / wall:F0} steps/s; start-all {startMs:F0} ms; " +
-                      $"{pass.Commits} commits, {pass.AppendCalls} appends, {pass.ClaimCalls} claims, {pass.GetRunCalls} GetRunAsync; cpu {cpu:F2} s ({cpu * 1e6 / (runs * steps):F0} us/step); rss {BenchUtil.CurrentRssMb():F0} MB");
+                      $"{pass.Commits} commits, {pass.AppendCalls} appends, {pass.ClaimCalls} claims, {pass.GetRunCalls} GetRunAsync; cpu {cpu:F2} s ({cpu * 1e6 / (runs * steps):F0} us/step); {allocated / (runs * steps)} B allocated/step; rss {BenchUtil.CurrentRssMb():F0} MB");
         return pass;
     }
 
