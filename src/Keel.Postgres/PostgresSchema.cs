@@ -185,6 +185,11 @@ internal static class PostgresSchema
         FROM runs WHERE status NOT IN ('Completed', 'Failed', 'Cancelled');
         UPDATE runs SET next_index = next_index + 1 WHERE status NOT IN ('Completed', 'Failed', 'Cancelled');
         """,
+
+        // 13: a run records the build it started on (set by its first claim, or at creation for an eager start or a fork)
+        """
+        ALTER TABLE runs ADD COLUMN build_id text;
+        """,
     ];
 
     public static int LatestVersion => Migrations.Length;

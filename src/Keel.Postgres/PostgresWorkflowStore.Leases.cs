@@ -22,29 +22,35 @@ public sealed partial class PostgresWorkflowStore
         "  SELECT run_id, priority, due_at FROM runs " +
         "  WHERE interrupted > 0 AND due_at IS NOT NULL AND due_at <= @now AND status IN ('Pending', 'Running', 'Waiting', 'NeedsAttention') " +
         "    AND (owner IS NULL AND interrupted >= 2 OR owner IS NOT NULL AND (lease_expires_at IS NULL OR lease_expires_at < @now)) " +
-        "    AND workflow = ANY(@workflows) " +
+        "    AND workflow = ANY(@workflows) AND " + ServedSql + " " +
         "  ORDER BY recovery_attempts DESC, priority DESC, due_at LIMIT @alone FOR UPDATE SKIP LOCKED), " +
         "free AS (" +
         "  SELECT run_id, priority, due_at FROM runs " +
         "  WHERE owner IS NULL AND due_at IS NOT NULL AND due_at <= @now AND status IN ('Pending', 'Running', 'Waiting', 'NeedsAttention') " +
-        "    AND workflow = ANY(@workflows) AND interrupted < 2 " +
+        "    AND workflow = ANY(@workflows) AND interrupted < 2 AND " + ServedSql + " " +
         "  ORDER BY priority DESC, due_at LIMIT @limit FOR UPDATE SKIP LOCKED), " +
         "lapsed AS (" +
         "  SELECT run_id, priority, due_at FROM runs " +
         "  WHERE @lapsed AND owner IS NOT NULL AND (lease_expires_at IS NULL OR lease_expires_at < @now) AND interrupted = 0 " +
         "    AND due_at IS NOT NULL AND due_at <= @now AND status IN ('Pending', 'Running', 'Waiting', 'NeedsAttention') " +
-        "    AND workflow = ANY(@workflows) " +
+        "    AND workflow = ANY(@workflows) AND " + ServedSql + " " +
         "  ORDER BY priority DESC, due_at LIMIT @limit FOR UPDATE SKIP LOCKED), " +
         "claimable AS (" +
         "  SELECT run_id AS claim_id, true AS alone FROM suspect " +
         "  UNION ALL (SELECT run_id, false FROM (SELECT * FROM free UNION ALL SELECT * FROM lapsed) AS c " +
         "    ORDER BY priority DESC, due_at LIMIT @limit - (SELECT count(*) FROM suspect))) " +
-        "UPDATE runs SET owner = @owner, lease_epoch = lease_epoch + 1, lease_expires_at = @expires, " +
+        "UPDATE runs SET owner = @owner, lease_epoch = lease_epoch + 1, lease_expires_at = @expires, build_id = COALESCE(build_id, @build), " +
         "recovery_attempts = recovery_attempts + CASE WHEN claimable.alone AND owner IS NOT NULL AND held_alone = 2 THEN 1 ELSE 0 END, " +
         "interrupted = interrupted + CASE WHEN owner IS NULL THEN 0 ELSE 1 END, held_alone = CASE WHEN claimable.alone THEN 1 ELSE 0 END, updated_at = @now, " +
         "status = CASE WHEN status IN ('Pending', 'Waiting', 'NeedsAttention') THEN 'Running' ELSE status END " +
         "FROM claimable WHERE run_id = claimable.claim_id " +
         "RETURNING " + ClaimedColumns + ";";
+
+    // Runs the claimer can replay: any when it names no builds; else runs with no build yet and runs of a build it names
+    // (an entry ending in '*' matches builds that start with the rest).
+    private const string ServedSql =
+        "(@serves::text[] IS NULL OR build_id IS NULL OR EXISTS (SELECT 1 FROM unnest(@serves::text[]) AS b(build) WHERE b.build = build_id " +
+        "  OR right(b.build, 1) = '*' AND left(build_id, length(b.build) - 1) = left(b.build, length(b.build) - 1)))";
 
     private const string ClaimedColumns = RunColumns + ", lease_epoch, due_at, next_index, held_alone, recovery_point";
 
@@ -135,6 +141,8 @@ public sealed partial class PostgresWorkflowStore
         Add(claim, "limit", NpgsqlDbType.Integer, limit);
         Add(claim, "alone", NpgsqlDbType.Integer, Math.Max(0, Math.Min(alone, limit)));
         Add(claim, "lapsed", NpgsqlDbType.Boolean, lapsed);
+        Add(claim, "build", NpgsqlDbType.Text, request.Build);
+        Add(claim, "serves", NpgsqlDbType.Array | NpgsqlDbType.Text, request.ServesBuilds?.ToArray());
         var taken = 0;
         var reader = await claim.ExecuteReaderAsync(ct).ConfigureAwait(false);
         await using (reader.ConfigureAwait(false))
@@ -144,9 +152,10 @@ public sealed partial class PostgresWorkflowStore
                 var run = ReadRun(reader);
                 claimed.Add((new ClaimedRun
                 {
-                    Run = run, Lease = new RunLease(run.RunId, request.Owner, reader.GetInt64(19)), JournalLength = reader.GetInt64(21),
-                    Alone = reader.GetInt16(22) != 0, RecoveryPoint = NullableString(reader, 23),
-                }, reader.GetInt64(20)));
+                    Run = run, Lease = new RunLease(run.RunId, request.Owner, reader.GetInt64(RunColumnCount)),
+                    JournalLength = reader.GetInt64(RunColumnCount + 2), Alone = reader.GetInt16(RunColumnCount + 3) != 0,
+                    RecoveryPoint = NullableString(reader, RunColumnCount + 4),
+                }, reader.GetInt64(RunColumnCount + 1)));
                 taken += claimed[^1].Run.Alone ? 1 : 0;
             }
         }

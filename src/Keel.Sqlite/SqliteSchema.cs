@@ -136,6 +136,11 @@ internal static class SqliteSchema
                'keel.idempotency-key', r.created_at, '-1'
         FROM runs r WHERE r.status NOT IN ('Completed', 'Failed', 'Cancelled');
         """,
+
+        // 12: a run records the build it started on (set by its first claim, or at creation for an eager start or a fork)
+        """
+        ALTER TABLE runs ADD COLUMN build_id TEXT;
+        """,
     ];
 
     public static int LatestVersion => Migrations.Length;

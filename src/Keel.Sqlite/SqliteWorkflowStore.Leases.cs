@@ -8,13 +8,13 @@ public sealed partial class SqliteWorkflowStore
     // Free runs not suspect, and runs taken over from a dead (or stalled) holder for the first time since their last
     // progress: those are interrupted now, and claimed as usual.
     private const string ClaimSql =
-        "UPDATE runs SET owner = $owner, lease_epoch = lease_epoch + 1, lease_expires_at = $expires, " +
+        "UPDATE runs SET owner = $owner, lease_epoch = lease_epoch + 1, lease_expires_at = $expires, build_id = COALESCE(build_id, $build), " +
         "interrupted = interrupted + CASE WHEN owner IS NULL THEN 0 ELSE 1 END, held_alone = 0, updated_at = $now, " +
         "status = CASE WHEN status IN ('Pending', 'Waiting', 'NeedsAttention') THEN 'Running' ELSE status END " +
         "WHERE run_id IN (SELECT run_id FROM runs " +
         "  WHERE due_at IS NOT NULL AND due_at <= $now AND status IN ('Pending', 'Running', 'Waiting', 'NeedsAttention') " +
         "    AND (owner IS NULL AND interrupted < 2 OR owner IS NOT NULL AND (lease_expires_at IS NULL OR lease_expires_at < $now) AND interrupted = 0) " +
-        "    AND workflow IN (SELECT value FROM json_each($workflows)) " +
+        "    AND workflow IN (SELECT value FROM json_each($workflows)) AND " + ServedSql + " " +
         "  ORDER BY priority DESC, due_at LIMIT $limit) " +
         "RETURNING " + ClaimedColumns + ";";
 
@@ -22,16 +22,22 @@ public sealed partial class SqliteWorkflowStore
     // from a dead holder before any progress. A holder that ran the run alone, and had begun to run its code (held_alone
     // 2: its first recovery point was written), died with it: that death is charged.
     private const string ClaimAloneSql =
-        "UPDATE runs SET owner = $owner, lease_epoch = lease_epoch + 1, lease_expires_at = $expires, " +
+        "UPDATE runs SET owner = $owner, lease_epoch = lease_epoch + 1, lease_expires_at = $expires, build_id = COALESCE(build_id, $build), " +
         "recovery_attempts = recovery_attempts + CASE WHEN owner IS NOT NULL AND held_alone = 2 THEN 1 ELSE 0 END, " +
         "interrupted = interrupted + CASE WHEN owner IS NULL THEN 0 ELSE 1 END, held_alone = 1, updated_at = $now, " +
         "status = CASE WHEN status IN ('Pending', 'Waiting', 'NeedsAttention') THEN 'Running' ELSE status END " +
         "WHERE run_id IN (SELECT run_id FROM runs " +
         "  WHERE interrupted > 0 AND due_at IS NOT NULL AND due_at <= $now AND status IN ('Pending', 'Running', 'Waiting', 'NeedsAttention') " +
         "    AND (owner IS NULL AND interrupted >= 2 OR owner IS NOT NULL AND (lease_expires_at IS NULL OR lease_expires_at < $now)) " +
-        "    AND workflow IN (SELECT value FROM json_each($workflows)) " +
+        "    AND workflow IN (SELECT value FROM json_each($workflows)) AND " + ServedSql + " " +
         "  ORDER BY recovery_attempts DESC, priority DESC, due_at LIMIT $limit) " +
         "RETURNING " + ClaimedColumns + ";";
+
+    // Runs the claimer can replay: any when it names no builds; else runs with no build yet and runs of a build it names
+    // (an entry ending in '*' matches builds that start with the rest).
+    private const string ServedSql =
+        "($serves IS NULL OR build_id IS NULL OR EXISTS (SELECT 1 FROM json_each($serves) AS b WHERE b.value = build_id " +
+        "  OR substr(b.value, -1) = '*' AND substr(build_id, 1, length(b.value) - 1) = substr(b.value, 1, length(b.value) - 1)))";
 
     private const string ClaimedColumns = RunColumns + ", lease_epoch, due_at, " + JournalLengthSql + ", held_alone, recovery_point";
 
@@ -96,6 +102,8 @@ public sealed partial class SqliteWorkflowStore
         claim.Parameters.Set("$now", Ms(request.Now));
         claim.Parameters.Set("$workflows", workflows);
         claim.Parameters.Set("$limit", limit);
+        claim.Parameters.Set("$build", request.Build);
+        claim.Parameters.Set("$serves", request.ServesBuilds is { } serves ? StoreJson.Serialize(serves) : null);
         using var reader = claim.ExecuteReader();
         var taken = 0;
         while (reader.Read())
@@ -103,9 +111,9 @@ public sealed partial class SqliteWorkflowStore
             var run = ReadRun(reader);
             claimed.Add((new ClaimedRun
             {
-                Run = run, Lease = new RunLease(run.RunId, request.Owner, reader.GetInt64(19)), JournalLength = reader.GetInt64(21),
-                Alone = reader.GetInt64(22) != 0, RecoveryPoint = reader.IsDBNull(23) ? null : reader.GetString(23),
-            }, reader.GetInt64(20)));
+                Run = run, Lease = new RunLease(run.RunId, request.Owner, reader.GetInt64(RunColumnCount)), JournalLength = reader.GetInt64(RunColumnCount + 2),
+                Alone = reader.GetInt64(RunColumnCount + 3) != 0, RecoveryPoint = reader.IsDBNull(RunColumnCount + 4) ? null : reader.GetString(RunColumnCount + 4),
+            }, reader.GetInt64(RunColumnCount + 1)));
             taken++;
         }
         return taken;

@@ -113,7 +113,7 @@ public sealed class KeelClient
             created = await _store.CreateRunAsync(new NewRun
             {
                 RunId = runId, WorkflowName = workflowName, Input = inputJson, Priority = options?.Priority ?? 0,
-                CreatedAt = _time.GetUtcNow(), Owner = eager?.Owner, LeaseExpiresAt = eager?.LeaseExpiresAt,
+                CreatedAt = _time.GetUtcNow(), Owner = eager?.Owner, LeaseExpiresAt = eager?.LeaseExpiresAt, BuildId = eager?.BuildId,
             }, cancellationToken);
         }
         catch
@@ -689,6 +689,7 @@ public sealed class KeelClient
         var outcome = await _store.ForkAsync(new NewRun
         {
             RunId = forkId, WorkflowName = source.WorkflowName, Input = input, Priority = source.Priority, CreatedAt = now,
+            BuildId = source.BuildId, // the reused prefix was written by the source's code
         }, prefix, runId, new JournalEntry { Sequence = 0, Kind = JournalEntryKind.RunForked, Name = source.WorkflowName, RecordedAt = now, Payload = record },
             cancellationToken);
         switch (outcome)

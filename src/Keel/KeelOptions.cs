@@ -101,6 +101,25 @@ public sealed class KeelOptions : IValidatableObject
     public string? BuildId { get; set; } = DefaultBuildId();
 
     /// <summary>
+    /// The builds whose runs this worker can replay, when not all can (null, the default: a worker takes over runs of any
+    /// build, and versioning in the code — <see cref="WorkflowContext.GetVersion"/> — keeps old runs replayable). When
+    /// set, the worker claims new runs, runs started on its own <see cref="BuildId"/> and runs started on these builds
+    /// (<see cref="RunInfo.BuildId"/>); an entry ending in <c>*</c> matches every build that starts with what comes
+    /// before it (<c>"1.4.*"</c>). Runs of other builds are left to workers that serve them.
+    /// </summary>
+    public IList<string>? ServesBuilds { get; set; }
+
+    /// <summary>The builds a claim asks for (<see cref="Storage.ClaimRequest.ServesBuilds"/>): <see cref="ServesBuilds"/> and
+    /// the worker's own build, or null for any.</summary>
+    internal IReadOnlyCollection<string>? ClaimableBuilds() =>
+        ServesBuilds is null ? null : [.. ServesBuilds.Append(BuildId).OfType<string>().Distinct(StringComparer.Ordinal)];
+
+    /// <summary>Whether this worker can replay a run started on <paramref name="build"/> (see <see cref="ServesBuilds"/>).</summary>
+    internal bool Serves(string? build) =>
+        ClaimableBuilds() is not { } builds || build is null ||
+        builds.Any(b => b.EndsWith('*') ? build.StartsWith(b[..^1], StringComparison.Ordinal) : b == build);
+
+    /// <summary>
     /// A client without the workflow registered in its own process starts a run only of a workflow that a worker seen
     /// within this time serves (the worker registry; default 7 days), unless the start allows unknown workflows
     /// (<see cref="StartWorkflowOptions.AllowUnknownWorkflow"/>). Catches typos and workflows no deployment runs.

@@ -57,6 +57,13 @@ public sealed record RunInfo
     /// </summary>
     public StuckChildRun? StuckChild { get; init; }
 
+    /// <summary>
+    /// The build of the code the run started on (<see cref="KeelOptions.BuildId"/> of the worker that first claimed it,
+    /// or of its source for a fork): the code its journal was written by. Null before its first claim, for a worker
+    /// without a build id, and for runs started before Keel recorded builds.
+    /// </summary>
+    public string? BuildId { get; init; }
+
     /// <summary>The run this one continued as (<see cref="WorkflowContext.ContinueAsNew{TInput}"/>), once it did.</summary>
     public string? ContinuedAsRunId { get; init; }
 

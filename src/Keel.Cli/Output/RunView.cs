@@ -25,6 +25,10 @@ internal static class RunView
             table.Add("Continued as", $"{next} (keel show {Shell.Quote(next)})");
         }
         table.Add("Created", TimeFormat.Timestamp(run.CreatedAt));
+        if (run.BuildId is { } build)
+        {
+            table.Add("Build", $"{build} (the code it started on)");
+        }
         table.Add("Updated", $"{TimeFormat.Timestamp(run.UpdatedAt)} ({TimeFormat.Relative(run.UpdatedAt, run.CreatedAt)})");
         if (run.CompletedAt is { } completed)
         {

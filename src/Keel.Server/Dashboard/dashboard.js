@@ -344,7 +344,7 @@ async function renderRun(view, runId) {
       fact("Stuck", run.stuckChild ? `waiting for child run ${run.stuckChild.runId}, which is ${run.stuckChild.status}${run.stuckChild.reason ? ": " + run.stuckChild.reason : ""}` : null),
       fact("Created", when(run.createdAt)), fact("Updated", `${when(run.updatedAt)} (${ago(run.updatedAt)})`),
       fact("Finished", when(run.completedAt)), fact("Priority", String(run.priority)),
-      fact("Held by", run.owner), fact("Pause", run.pauseRequested && run.status !== "Paused" ? "requested: pauses before its next operation" : null),
+      fact("Held by", run.owner), fact("Build", run.buildId), fact("Pause", run.pauseRequested && run.status !== "Paused" ? "requested: pauses before its next operation" : null),
       fact("Parent", run.parentRunId ? runLink(run.parentRunId) : null),
       fact("Continued as", run.continuedAsRunId ? runLink(run.continuedAsRunId) : null)),
     controls(run),

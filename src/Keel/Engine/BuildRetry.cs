@@ -13,8 +13,8 @@ internal static class BuildRetry
     private const int PageSize = 100;
     private const int MaxPages = 20;
 
-    public static async Task RunAsync(IWorkflowStore store, IReadOnlyCollection<string> workflows, string build, TimeProvider time, ILogger logger,
-        CancellationToken cancellationToken)
+    public static async Task RunAsync(IWorkflowStore store, IReadOnlyCollection<string> workflows, string build, Func<string?, bool> serves,
+        TimeProvider time, ILogger logger, CancellationToken cancellationToken)
     {
         var by = $"keel worker of build {build}";
         string? cursor = null;
@@ -22,7 +22,8 @@ internal static class BuildRetry
         for (var page = 0; page < MaxPages; page++)
         {
             var runs = await store.ListRunsAsync(new RunQuery { Statuses = [RunStatus.Blocked], Limit = PageSize, Cursor = cursor }, cancellationToken);
-            foreach (var run in runs.Runs.Where(r => workflows.Contains(r.WorkflowName)))
+            // A run whose build this worker does not serve is left to workers that do (it could not claim it).
+            foreach (var run in runs.Runs.Where(r => workflows.Contains(r.WorkflowName) && serves(r.BuildId)))
             {
                 var journal = await store.GetJournalAsync(run.RunId, cancellationToken);
                 var blocked = journal.LastOrDefault(e => e.Kind == JournalEntryKind.RunBlocked);

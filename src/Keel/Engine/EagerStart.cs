@@ -15,6 +15,9 @@ internal sealed class EagerStart(KeelWorker worker, DateTimeOffset leaseExpiresA
     /// <summary>The worker's owner id: the new run's lease holder.</summary>
     public string Owner => worker.Owner;
 
+    /// <summary>The worker's build: the one the new run starts on.</summary>
+    public string? BuildId => worker.BuildId;
+
     /// <summary>When the new run's lease expires unless renewed.</summary>
     public DateTimeOffset LeaseExpiresAt => leaseExpiresAt;
 

@@ -16,6 +16,7 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable, IRunRequest
     private readonly IWorkflowStore _store;
     private readonly WorkflowRegistry _registry;
     private readonly KeelOptions _options;
+    private readonly IReadOnlyCollection<string>? _servesBuilds;
     private readonly RunNotifier _notifier;
     private readonly TimeProvider _time;
 
@@ -52,6 +53,7 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable, IRunRequest
         _store = store;
         _registry = registry;
         _options = options.Value;
+        _servesBuilds = _options.ClaimableBuilds();
         _notifier = notifier;
         _time = timeProvider;
         _logger = loggerFactory.CreateLogger<KeelWorker>();
@@ -99,6 +101,9 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable, IRunRequest
     public string Owner { get; }
 
     public bool Holds(string runId) => _active.ContainsKey(runId);
+
+    /// <summary>The build of the code this worker runs (<see cref="KeelOptions.BuildId"/>).</summary>
+    public string? BuildId => _options.BuildId;
 
     public int ActiveRuns => _active.Count;
 
@@ -176,7 +181,7 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable, IRunRequest
             // not to start: the next start tries again.
             try
             {
-                await BuildRetry.RunAsync(_store, _registry.Names, build, _time, _logger, cancellationToken);
+                await BuildRetry.RunAsync(_store, _registry.Names, build, _options.Serves, _time, _logger, cancellationToken);
             }
             catch (StorageException ex)
             {
@@ -279,6 +284,7 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable, IRunRequest
                         Owner = Owner, WorkflowNames = _registry.Names, MaxRuns = want, Now = now,
                         LeaseExpiresAt = expires, ConcurrencyLimits = _options.ConcurrencyLimits,
                         MaxAlone = Volatile.Read(ref _alone) is null && Pacing.GetUtcNow() - _warmSince >= _options.SuspectWarmup ? 1 : 0,
+                        Build = _options.BuildId, ServesBuilds = _servesBuilds,
                     }, stop);
                     foreach (var run in claimed)
                     {

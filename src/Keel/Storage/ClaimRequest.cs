@@ -32,4 +32,15 @@ public sealed record ClaimRequest
     /// takes it over counts it in <see cref="RunInfo.RecoveryAttempts"/>.
     /// </summary>
     public int MaxAlone { get; init; }
+
+    /// <summary>The claiming worker's build (<see cref="KeelOptions.BuildId"/>): recorded as the build of every run
+    /// it claims that has none yet (<see cref="RunInfo.BuildId"/>).</summary>
+    public string? Build { get; init; }
+
+    /// <summary>
+    /// When set, only runs this worker can replay are claimed: runs with no build recorded yet and runs whose build is
+    /// one of these (an entry ending in <c>*</c> matches builds starting with what comes before it). Null: runs of any
+    /// build (<see cref="KeelOptions.ServesBuilds"/>).
+    /// </summary>
+    public IReadOnlyCollection<string>? ServesBuilds { get; init; }
 }

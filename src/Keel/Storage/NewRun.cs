@@ -31,6 +31,12 @@ public sealed record NewRun
     /// </summary>
     public string? Owner { get; init; }
 
+    /// <summary>
+    /// The build the run starts on (<see cref="RunInfo.BuildId"/>) when it is known at creation: the starting worker's
+    /// for an eager start, the source run's for a fork. Null for most runs: their first claim records the claimer's.
+    /// </summary>
+    public string? BuildId { get; init; }
+
     /// <summary>When the lease of <see cref="Owner"/> expires (another worker can claim the run then).</summary>
     public DateTimeOffset? LeaseExpiresAt { get; init; }
 

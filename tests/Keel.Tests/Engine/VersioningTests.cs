@@ -212,6 +212,44 @@ public class VersioningTests
         Assert.Equal((1, 1), (executions["a"], executions["b"]));
     }
 
+    [Fact]
+    public async Task AWorkerServingOnlyItsOwnBuilds_LeavesARunOfAnotherBuild_ToAWorkerThatServesIt()
+    {
+        using var db = new TempDatabase();
+        var executions = new Executions();
+        var runId = await StartHeldAtAsync(db, executions, 1, "c", build: "1.4.0+abc");
+        await using (var store = new Sqlite.SqliteWorkflowStore(new Sqlite.SqliteStoreOptions { Path = db.Path }))
+        {
+            Assert.Equal("1.4.0+abc", (await store.GetRunAsync(runId, TestHost.Token))!.BuildId); // the build it started on
+            // A new run, created before the next worker starts, is due after the held one: the claim that takes it sees both.
+            await store.CreateRunAsync(new Keel.Storage.NewRun { RunId = "fresh", WorkflowName = "order", Input = "0", CreatedAt = DateTimeOffset.UtcNow.AddSeconds(1) },
+                TestHost.Token);
+        }
+
+        // v2 renamed 'b' without a version check, and says so: it serves its own 2.x builds only. It takes the new run and
+        // leaves the v1 run alone (rather than blocking it).
+        void Renamed(KeelBuilder k) => k.AddWorkflow<int, string>("order", async (ctx, _) =>
+        {
+            await ctx.StepAsync("a", _ => Task.FromResult("a"));
+            await ctx.StepAsync("b-renamed", _ => Task.FromResult("b"));
+            return "v2";
+        });
+        await using (var keel = await TestHost.StartAsync(db, Renamed, options: o => { o.BuildId = "2.0"; o.ServesBuilds = ["2.*"]; }))
+        {
+            Assert.Equal("v2", await keel.Client.GetResultAsync<string>("fresh", TestHost.Token));
+            Assert.Equal("2.0", (await keel.Client.GetRunAsync("fresh", TestHost.Token))!.BuildId);
+            var held = (await keel.Client.GetRunAsync(runId, TestHost.Token))!;
+            Assert.Equal((RunStatus.Running, null, "1.4.0+abc"), (held.Status, held.Owner, held.BuildId));
+        }
+
+        // A worker of the old code, serving 1.4.x, completes it.
+        await using (var keel = await TestHost.StartAsync(db, k => Register(k, executions, 1), options: o => { o.BuildId = "1.4.1"; o.ServesBuilds = ["1.4.*"]; }))
+        {
+            Assert.Equal("a,b,c", await keel.Client.GetResultAsync<string>(runId, TestHost.Token));
+        }
+        Assert.Equal((1, 1), (executions["a"], executions["b"]));
+    }
+
     private static async Task<IReadOnlyList<JournalEntry>> ReadJournalAsync(TempDatabase db, string runId)
     {
         await using var store = new Sqlite.SqliteWorkflowStore(new Sqlite.SqliteStoreOptions { Path = db.Path });
