@@ -29,7 +29,7 @@ else
 fi
 # The dashboard tests drive a real browser: /usr/bin/chromium, installed here when missing.
 eng/chromium.sh || status=1
-for project in tests/*/; do
+for project in tests/*/ samples/*/; do
   name=$(basename "$project")
   dll="artifacts/bin/$name/release/$name.dll"
   grep -q '<IsTestProject>true</IsTestProject>' "$project/$name.csproj" 2>/dev/null || continue

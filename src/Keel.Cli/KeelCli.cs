@@ -4,7 +4,8 @@ using Keel.Cli.Commands;
 
 namespace Keel.Cli;
 
-/// <summary>The <c>keel</c> command line, callable in-process (tests) as well as from <c>Program</c>.</summary>
+/// <summary>The <c>keel</c> command line: the keel tool's program calls it, and so can an app that hosts the commands with its
+/// own workflows registered.</summary>
 public static class KeelCli
 {
     /// <summary>Parses and runs one command line, with <see cref="Console.In"/> as stdin.</summary>
@@ -13,33 +14,68 @@ public static class KeelCli
     /// <param name="stderr">Where errors go: one line each, never a stack trace for expected failures.</param>
     /// <param name="cancellationToken">Stops the command (a worker stops gracefully).</param>
     /// <returns>The exit code, one of <see cref="ExitCodes"/>.</returns>
-    public static Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default) =>
-        RunAsync(args, Console.In, stdout, stderr, cancellationToken);
+    internal static Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default) =>
+        RunAsync(args, Console.In, stdout, stderr, null, cancellationToken);
 
-    /// <summary>Parses and runs one command line.</summary>
+    /// <summary>
+    /// Parses and runs one command line on the console, as the keel tool does: Ctrl+C and SIGTERM stop the command (a
+    /// worker stops gracefully and releases its leases).
+    /// </summary>
     /// <param name="args">The arguments, without the program name.</param>
+    /// <returns>The exit code, one of <see cref="ExitCodes"/>: <see cref="ExitCodes.BadInput"/> for a command line
+    /// that does not parse (the error and the command's help are printed).</returns>
+    public static Task<int> RunAsync(string[] args) => RunOnConsoleAsync(args, null);
+
+    /// <summary>
+    /// Runs one command line on the console in an app that registers its own workflows, so that <c>keel replay</c> checks
+    /// the app's code against recorded runs before it is deployed (and <c>keel worker</c> runs them). Call it from the
+    /// app's <c>Main</c> when given keel arguments, for example
+    /// <c>if (args is ["keel", ..]) return await KeelCli.RunAsync(args[1..], k =&gt; k.AddWorkflow&lt;Order&gt;());</c>.
+    /// Ctrl+C and SIGTERM stop the command.
+    /// </summary>
+    /// <param name="args">The arguments, without the program name.</param>
+    /// <param name="workflows">Registers the app's workflows, as for its workers.</param>
+    /// <returns>The exit code, one of <see cref="ExitCodes"/>.</returns>
+    public static Task<int> RunAsync(string[] args, Action<KeelBuilder> workflows)
+    {
+        ArgumentNullException.ThrowIfNull(workflows);
+        return RunOnConsoleAsync(args, workflows);
+    }
+
+    /// <summary>Parses and runs one command line with the given streams, in-process.</summary>
+    /// <param name="args">The arguments, without the program name.</param>
+    /// <param name="workflows">Registers the app's workflows, or null for none (the tool's own commands).</param>
     /// <param name="stdin">Where a payload given as <c>-</c> is read from.</param>
     /// <param name="stdout">Where normal output goes.</param>
     /// <param name="stderr">Where errors go: one line each, never a stack trace for expected failures.</param>
     /// <param name="cancellationToken">Stops the command (a worker stops gracefully).</param>
-    /// <returns>The exit code, one of <see cref="ExitCodes"/>: <see cref="ExitCodes.BadInput"/> for a command line
-    /// that does not parse (the error and the command's help are printed).</returns>
-    public static Task<int> RunAsync(string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default) =>
-        RunAsync(args, stdin, stdout, stderr, null, cancellationToken);
-
-    /// <summary>
-    /// Runs one command line in an app that registers its own workflows: so that <c>keel replay</c> checks the app's
-    /// code against recorded runs before it is deployed. Call it from the app's <c>Main</c> when given keel arguments
-    /// (for example <c>if (args is ["keel", ..]) return await KeelCli.RunAsync(args[1..], k =&gt; k.AddWorkflow&lt;Order&gt;());</c>).
-    /// </summary>
-    /// <param name="args">The arguments, without the program name.</param>
-    /// <param name="workflows">Registers the app's workflows, as for its workers.</param>
-    /// <param name="cancellationToken">Stops the command.</param>
     /// <returns>The exit code, one of <see cref="ExitCodes"/>.</returns>
-    public static Task<int> RunAsync(string[] args, Action<KeelBuilder> workflows, CancellationToken cancellationToken = default)
+    public static Task<int> RunAsync(string[] args, Action<KeelBuilder>? workflows, TextReader stdin, TextWriter stdout, TextWriter stderr,
+        CancellationToken cancellationToken = default) =>
+        RunAsync(args, stdin, stdout, stderr, workflows, cancellationToken);
+
+    private static async Task<int> RunOnConsoleAsync(string[] args, Action<KeelBuilder>? workflows)
     {
-        ArgumentNullException.ThrowIfNull(workflows);
-        return RunAsync(args, Console.In, Console.Out, Console.Error, workflows, cancellationToken);
+        using var shutdown = new CancellationTokenSource();
+        void Stop(object? sender, ConsoleCancelEventArgs e)
+        {
+            e.Cancel = true;
+            shutdown.Cancel();
+        }
+        Console.CancelKeyPress += Stop;
+        try
+        {
+            using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
+            {
+                context.Cancel = true;
+                shutdown.Cancel();
+            });
+            return await RunAsync(args, Console.In, Console.Out, Console.Error, workflows, shutdown.Token);
+        }
+        finally
+        {
+            Console.CancelKeyPress -= Stop;
+        }
     }
 
     internal static async Task<int> RunAsync(string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr, Action<KeelBuilder>? workflows,
@@ -54,7 +90,7 @@ public static class KeelCli
         {
             Output = stdout,
             Error = stderr,
-            // Program.cs turns Ctrl+C and SIGTERM into cancellation itself, so in-process callers keep their handlers.
+            // RunOnConsoleAsync turns Ctrl+C and SIGTERM into cancellation itself, so in-process callers keep their handlers.
             ProcessTerminationTimeout = null,
         };
         // No response files: "@PATH" is how payload arguments name a file (CommandInput.ReadJsonAsync).

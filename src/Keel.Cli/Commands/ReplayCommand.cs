@@ -7,7 +7,7 @@ namespace Keel.Cli.Commands;
 
 /// <summary>
 /// <c>keel replay --file FILE | RUN_ID... | --workflow W [--last N]</c>: replays recorded runs against the workflow code
-/// of the app that hosts the command line (<see cref="KeelCli.RunAsync(string[], Action{KeelBuilder}, CancellationToken)"/>),
+/// of the app that hosts the command line (<see cref="KeelCli.RunAsync(string[], Action{KeelBuilder})"/>),
 /// with no live calls, and lists the runs a deploy of that code would block. Exit 1 when any would be.
 /// </summary>
 internal static class ReplayCommand

@@ -72,24 +72,32 @@ internal sealed class WorkerProcess : IAsyncDisposable
     }
 
     /// <summary>
-    /// How to run this program again: the apphost itself (<c>Keel.Cli</c>, or the <c>keel</c> tool shim), or <c>dotnet exec Keel.Cli.dll</c> when running under
-    /// the dotnet host (or inside another host, such as a test runner).
+    /// How to run the keel tool again for a worker: the apphost itself (<c>Keel.Tool</c>, or the <c>keel</c> tool shim), or
+    /// <c>dotnet exec Keel.Tool.dll</c> when running under the dotnet host or inside another host (a test runner, an app
+    /// that hosts the commands), from beside this library.
     /// </summary>
     internal static (string FileName, IReadOnlyList<string> Prefix) ResolveSelf()
     {
         var processPath = Environment.ProcessPath;
         var name = processPath is null ? "" : Path.GetFileNameWithoutExtension(processPath);
-        var self = typeof(KeelCli).Assembly.GetName().Name;
-        if (processPath is not null &&
-            (string.Equals(name, "keel", StringComparison.OrdinalIgnoreCase) || string.Equals(name, self, StringComparison.OrdinalIgnoreCase)))
+        if (processPath is not null && (string.Equals(name, "keel", StringComparison.OrdinalIgnoreCase) || string.Equals(name, ToolAssembly, StringComparison.OrdinalIgnoreCase)))
         {
             return (processPath, []);
         }
         var dotnet = processPath is not null && string.Equals(name, "dotnet", StringComparison.OrdinalIgnoreCase)
             ? processPath
             : Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
-        return (dotnet, ["exec", typeof(KeelCli).Assembly.Location]);
+        var entry = System.Reflection.Assembly.GetEntryAssembly();
+        var tool = entry?.GetName().Name == ToolAssembly ? entry.Location : Path.Combine(AppContext.BaseDirectory, ToolAssembly + ".dll");
+        if (!File.Exists(tool))
+        {
+            throw new CliException($"keel demo starts its workers with the keel tool, and {tool} is not there: run the demo from the keel tool " +
+                                   "(dotnet tool install --global Keel.Tool, or dotnet run --project src/Keel.Tool -- demo)", ExitCodes.Failure);
+        }
+        return (dotnet, ["exec", tool]);
     }
+
+    private const string ToolAssembly = "Keel.Tool";
 
     /// <summary>Kills the worker with SIGKILL (no drain, no lease release) and waits until it is gone.</summary>
     public async Task KillAsync()

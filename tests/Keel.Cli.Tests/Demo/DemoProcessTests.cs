@@ -11,8 +11,8 @@ public class DemoProcessTests
     {
         using var dir = new TempDirectory();
         var ct = TestContext.Current.CancellationToken;
-        var keelDll = Path.Combine(AppContext.BaseDirectory, "Keel.Cli.dll");
-        Assert.True(File.Exists(keelDll), $"{keelDll} is missing: the test project references Keel.Cli so that it is copied here.");
+        var keelDll = Path.Combine(AppContext.BaseDirectory, "Keel.Tool.dll");
+        Assert.True(File.Exists(keelDll), $"{keelDll} is missing: the test project references Keel.Tool so that it is copied here.");
         var start = new ProcessStartInfo(DotnetHost())
         {
             RedirectStandardOutput = true,
