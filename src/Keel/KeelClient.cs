@@ -603,8 +603,10 @@ public sealed class KeelClient
     /// <summary>
     /// Retries a Failed run: it continues from the step whose failure ended it, with a fresh attempt budget, and that step
     /// sees the earlier failures in <see cref="StepContext.PreviousFailures"/>; what the run did after that failure (a
-    /// compensation, say) is set aside and runs again only if the code asks for it again. A run that failed because its own
-    /// code threw is replayed and its code run again (deploy the fix first). Who and why are journaled; the failure stays.
+    /// compensation, say) is set aside and runs again only if the code asks for it again. When a failed child run ended
+    /// it, that child is retried the same way (and its own failed child, and so on) and the run waits for it again. A run
+    /// that failed because its own code threw is replayed and its code run again (deploy the fix first). Who and why are
+    /// journaled; the failure stays.
     /// </summary>
     /// <param name="runId">The run.</param>
     /// <param name="by">Who retries it, for the record.</param>
@@ -623,15 +625,34 @@ public sealed class KeelClient
             throw new RunStateException(runId, run.Status,
                 $"be retried on its own: it is a child of run '{parent}', which was told of its failure and went on; retry '{parent}' if it failed too");
         }
-        var outcome = await _store.RetryAsync(runId, new OperatorActionData(by, reason).ToJson(), _time.GetUtcNow(), cancellationToken);
+        await RetryFailedAsync(run, by, reason, cancellationToken);
+    }
+
+    /// <summary>Retries a Failed run, and first the failed child run that ended it, if any (which the run then waits for again).</summary>
+    private async Task RetryFailedAsync(RunInfo run, string? by, string? reason, CancellationToken cancellationToken)
+    {
+        string? retriedChild = null;
+        if (run is { Status: RunStatus.Failed, Error.Type: var type } && type == typeof(ChildRunFailedException).FullName &&
+            await GetHistoryAsync(run.RunId, cancellationToken) is { } history)
+        {
+            // The child whose failure the run's code did not catch: the last failed wait for a child, as the read model tells it.
+            var wait = history.Operations.LastOrDefault(o => o is { Kind: OperationKind.ChildRun, State: OperationState.Failed, ChildRunId: not null });
+            if (wait?.ChildRunId is { } childId && await GetRunAsync(childId, cancellationToken) is { Status: RunStatus.Failed } child &&
+                run.Error!.Message.Contains($"'{childId}'", StringComparison.Ordinal))
+            {
+                await RetryFailedAsync(child, by, $"retried with its parent run '{run.RunId}'{(reason is null ? "" : $": {reason}")}", cancellationToken);
+                retriedChild = childId;
+            }
+        }
+        var outcome = await _store.RetryAsync(run.RunId, new OperatorActionData(by, reason, retriedChild).ToJson(), _time.GetUtcNow(), cancellationToken);
         switch (outcome)
         {
             case RetryOutcome.NotFound:
-                throw new RunNotFoundException(runId);
+                throw new RunNotFoundException(run.RunId);
             case RetryOutcome.NotFailed:
-                throw new RunStateException(runId, (await GetRunAsync(runId, cancellationToken))?.Status ?? run.Status, "be retried: it is not Failed");
+                throw new RunStateException(run.RunId, (await GetRunAsync(run.RunId, cancellationToken))?.Status ?? run.Status, "be retried: it is not Failed");
         }
-        _notifier.NotifyRunChanged(runId);
+        _notifier.NotifyRunChanged(run.RunId);
         _notifier.NotifyWork();
     }
 

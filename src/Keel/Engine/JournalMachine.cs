@@ -92,7 +92,7 @@ internal sealed class JournalMachine
                 case EntryRole.Retry:
                     if (runFailed is { } failedRun)
                     {
-                        Reopen(failedRun.Entry, entry.RecordedAt);
+                        Reopen(failedRun.Entry, entry.RecordedAt, KeelJson.TryRead<OperatorActionData>(entry.Payload)?.RetriedChild);
                     }
                     runFailed = null;
                     break;
@@ -106,21 +106,34 @@ internal sealed class JournalMachine
     /// <summary>
     /// A person retried the failed run. When a step's failure ended it (the run failed with that step's
     /// <see cref="StepFailedException"/>, recorded as the step's error), that failure is no longer delivered but folded into
-    /// the step as a failed attempt due now, with a fresh budget after it: the step runs again and sees its failures. What
-    /// the run began only after that failure (a compensation, say: positions beyond the step first seen after it) is set
-    /// aside, so the code may take those positions anew; an at-most-once attempt left without an outcome is kept, to be
-    /// settled as before. Operations begun before the failure keep what they recorded after it. When the code threw on its
-    /// own, nothing is reopened: the run replays and runs its code again, as a deploy of fixed code wants.
+    /// the step as a failed attempt due now, with a fresh budget after it: the step runs again and sees its failures. When
+    /// a failed child run ended it and the retry retried that child too (<paramref name="retriedChild"/>), the child's
+    /// failure is no longer delivered: the run waits for the child again. What the run began only after that failure (a
+    /// compensation, say: positions beyond it first seen after it) is set aside, so the code may take those positions
+    /// anew; an at-most-once attempt left without an outcome is kept, to be settled as before. Operations begun before the
+    /// failure keep what they recorded after it. When the code threw on its own, nothing is reopened: the run replays and
+    /// runs its code again, as a deploy of fixed code wants.
     /// </summary>
-    private void Reopen(JournalEntry runFailed, DateTimeOffset retriedAt)
+    private void Reopen(JournalEntry runFailed, DateTimeOffset retriedAt, string? retriedChild)
     {
         if (runFailed.Error is not { } error)
         {
             return;
         }
-        // A run that a step's failure ended records the step's own error, prefixed with the step (ErrorInfo.FromException).
-        var index = _deliverable.FindLastIndex(e => e.Kind == JournalEntryKind.StepFailed && e.Error?.Type == error.Type &&
-            error.Message.StartsWith($"step '{e.Name}' failed after {e.Attempt} attempt(s): ", StringComparison.Ordinal));
+        int index;
+        if (retriedChild is not null)
+        {
+            // The wait for that child (its ChildStarted record names it) ended with its failure.
+            var position = _firstBySequence.Values.FirstOrDefault(e => e.Kind == JournalEntryKind.ChildStarted &&
+                string.Equals(KeelJson.TryRead<string>(e.Payload), retriedChild, StringComparison.Ordinal))?.Sequence;
+            index = position is { } at ? _deliverable.FindLastIndex(e => e.Kind == JournalEntryKind.ChildFailed && e.Sequence == at) : -1;
+        }
+        else
+        {
+            // A run that a step's failure ended records the step's own error, prefixed with the step (ErrorInfo.FromException).
+            index = _deliverable.FindLastIndex(e => e.Kind == JournalEntryKind.StepFailed && e.Error?.Type == error.Type &&
+                error.Message.StartsWith($"step '{e.Name}' failed after {e.Attempt} attempt(s): ", StringComparison.Ordinal));
+        }
         if (index < 0)
         {
             return;
@@ -129,14 +142,24 @@ internal sealed class JournalMachine
         var failedAt = _deliverableAt[index];
         _deliverable.RemoveAt(index);
         _deliverableAt.RemoveAt(index);
-        if (!_steps.TryGetValue(failed.Sequence, out var step))
+        if (failed.Kind == JournalEntryKind.StepFailed)
         {
-            _steps[failed.Sequence] = step = new StepHistory();
+            if (!_steps.TryGetValue(failed.Sequence, out var step))
+            {
+                _steps[failed.Sequence] = step = new StepHistory();
+            }
+            step.Reopen(failed, retriedAt);
         }
-        step.Reopen(failed, retriedAt);
-        var setAside = _firstSeenAt.Where(p => p.Key > failed.Sequence && p.Value > failedAt)
+        SetAsideAfter(failed.Sequence, failedAt);
+    }
+
+    /// <summary>Sets aside the positions beyond <paramref name="sequence"/> first seen after journal index
+    /// <paramref name="failedAt"/> (see <see cref="Reopen"/>).</summary>
+    private void SetAsideAfter(int sequence, int failedAt)
+    {
+        var setAside = _firstSeenAt.Where(p => p.Key > sequence && p.Value > failedAt)
             .Select(p => p.Key)
-            .Where(sequence => _steps.GetValueOrDefault(sequence)?.UnknownAttempt is null || _deliverable.Exists(e => e.Sequence == sequence))
+            .Where(later => _steps.GetValueOrDefault(later)?.UnknownAttempt is null || _deliverable.Exists(e => e.Sequence == later))
             .ToHashSet();
         for (var i = _deliverable.Count - 1; i >= 0; i--)
         {
@@ -146,17 +169,17 @@ internal sealed class JournalMachine
                 _deliverableAt.RemoveAt(i);
             }
         }
-        foreach (var sequence in setAside)
+        foreach (var later in setAside)
         {
-            _firstBySequence.Remove(sequence);
-            _steps.Remove(sequence);
-            _rejections.Remove(sequence);
-            _firstSeenAt.Remove(sequence);
+            _firstBySequence.Remove(later);
+            _steps.Remove(later);
+            _rejections.Remove(later);
+            _firstSeenAt.Remove(later);
         }
         if (setAside.Count > 0)
         {
             // New ground (for version checks) begins again where the kept positions end.
-            _lastRecordedSequence = _firstSeenAt.Keys.DefaultIfEmpty(failed.Sequence).Max();
+            _lastRecordedSequence = _firstSeenAt.Keys.DefaultIfEmpty(sequence).Max();
         }
     }
 

@@ -145,4 +145,50 @@ public class RetryRunTests
         await Assert.ThrowsAsync<RunStateException>(() => keel.Client.RetryAsync(runId, cancellationToken: TestHost.Token)); // Completed
         await Assert.ThrowsAsync<RunNotFoundException>(() => keel.Client.RetryAsync("nobody", cancellationToken: TestHost.Token));
     }
+
+    [Fact]
+    public async Task ARunThatAFailedChildEnded_RetriesTheChildToo_AndWaitsForItAgain_WithoutRunningItsEarlierStepsAgain()
+    {
+        using var db = new TempDatabase();
+        var executions = new Executions();
+        var declined = true;
+        await using var keel = await TestHost.StartAsync(db, k => k
+            .AddWorkflow<int, int>("charge", async (ctx, amount) =>
+            {
+                await ctx.StepAsync("authorize", _ =>
+                {
+                    executions.Add("authorize");
+                    return Task.FromResult(true);
+                });
+                return await ctx.StepAsync("capture", _ =>
+                {
+                    executions.Add("capture");
+                    return Volatile.Read(ref declined) ? throw new InvalidOperationException("card declined") : Task.FromResult(amount);
+                }, TwoAttempts);
+            })
+            .AddWorkflow<int, string>("order", async (ctx, amount) =>
+            {
+                await ctx.StepAsync("reserve", _ =>
+                {
+                    executions.Add("reserve");
+                    return Task.FromResult(1);
+                });
+                var charged = await ctx.RunChildAsync<int, int>("charge", amount, new StartWorkflowOptions { RunId = $"{ctx.RunId}-charge" });
+                return $"charged {charged}";
+            }));
+        var runId = (await keel.Client.StartAsync("order", 30, cancellationToken: TestHost.Token)).RunId;
+        var failed = await keel.Client.WaitForCompletionAsync(runId, TestHost.Token);
+        Assert.Equal((RunStatus.Failed, typeof(ChildRunFailedException).FullName), (failed.Status, failed.Error?.Type));
+        await Assert.ThrowsAsync<RunStateException>(() => keel.Client.RetryAsync($"{runId}-charge", cancellationToken: TestHost.Token)); // not on its own
+
+        Volatile.Write(ref declined, false); // the card works now
+        await keel.Client.RetryAsync(runId, "ops", "card fixed", TestHost.Token);
+
+        Assert.Equal("charged 30", await keel.Client.GetResultAsync<string>(runId, TestHost.Token));
+        Assert.Equal(30, await keel.Client.GetResultAsync<int>($"{runId}-charge", TestHost.Token));
+        Assert.Equal((1, 1, 3), (executions["reserve"], executions["authorize"], executions["capture"])); // two failed attempts, then one more
+        var child = (await keel.Client.GetHistoryAsync($"{runId}-charge", TestHost.Token))!;
+        var retry = Assert.Single(child.Decisions, d => d.Kind == DecisionKind.Retry);
+        Assert.Contains($"retried with its parent run '{runId}': card fixed", retry.Reason, StringComparison.Ordinal);
+    }
 }
