@@ -86,6 +86,41 @@ public class VersioningTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(InFlightAt))]
+    public async Task V1RunsInFlight_AtEveryStep_CompleteOnAV2ThatRemovedAStep_BehindAPatch(string inFlight)
+    {
+        using var db = new TempDatabase();
+        var executions = new Executions();
+        var runId = await StartHeldAtAsync(db, executions, 1, inFlight);
+
+        // v2 no longer runs 'b': runs that already went past it keep it (their journal has it), the others skip it.
+        await using (var keel = await TestHost.StartAsync(db, k => k.AddWorkflow<int, string>("order", async (ctx, _) =>
+        {
+            var trail = new List<string>();
+            foreach (var name in new[] { "a", "b", "c" })
+            {
+                if (name == "b" && ctx.Patched("drop-b"))
+                {
+                    continue;
+                }
+                trail.Add(await ctx.StepAsync(name, _ =>
+                {
+                    executions.Add(name);
+                    return Task.FromResult(name);
+                }));
+            }
+            return string.Join(",", trail);
+        })))
+        {
+            Assert.Equal(inFlight == "c" ? "a,b,c" : "a,c", await keel.Client.GetResultAsync<string>(runId, TestHost.Token));
+        }
+        // No body ran twice beyond the attempt the redeploy interrupted; 'b' ran only for the run that had journaled it.
+        Assert.Equal(inFlight == "a" ? 2 : 1, executions["a"]);
+        Assert.Equal(inFlight == "c" ? 1 : inFlight == "b" ? 1 : 0, executions["b"]);
+        Assert.Equal(inFlight == "c" ? 2 : 1, executions["c"]);
+    }
+
     [Fact]
     public async Task NewRuns_TakeTheNewestVersion_AndKeepIt_AcrossARestart()
     {
