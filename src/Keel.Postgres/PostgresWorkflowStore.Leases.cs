@@ -144,9 +144,9 @@ public sealed partial class PostgresWorkflowStore
                 var run = ReadRun(reader);
                 claimed.Add((new ClaimedRun
                 {
-                    Run = run, Lease = new RunLease(run.RunId, request.Owner, reader.GetInt64(19)), JournalLength = reader.GetInt64(21),
-                    Alone = reader.GetInt16(22) != 0, RecoveryPoint = NullableString(reader, 23),
-                }, reader.GetInt64(20)));
+                    Run = run, Lease = new RunLease(run.RunId, request.Owner, reader.GetInt64(RunColumnCount)), JournalLength = reader.GetInt64(RunColumnCount + 2),
+                    Alone = reader.GetInt16(RunColumnCount + 3) != 0, RecoveryPoint = NullableString(reader, RunColumnCount + 4),
+                }, reader.GetInt64(RunColumnCount + 1)));
                 taken += claimed[^1].Run.Alone ? 1 : 0;
             }
         }

@@ -103,9 +103,9 @@ public sealed partial class SqliteWorkflowStore
             var run = ReadRun(reader);
             claimed.Add((new ClaimedRun
             {
-                Run = run, Lease = new RunLease(run.RunId, request.Owner, reader.GetInt64(19)), JournalLength = reader.GetInt64(21),
-                Alone = reader.GetInt64(22) != 0, RecoveryPoint = reader.IsDBNull(23) ? null : reader.GetString(23),
-            }, reader.GetInt64(20)));
+                Run = run, Lease = new RunLease(run.RunId, request.Owner, reader.GetInt64(RunColumnCount)), JournalLength = reader.GetInt64(RunColumnCount + 2),
+                Alone = reader.GetInt64(RunColumnCount + 3) != 0, RecoveryPoint = reader.IsDBNull(RunColumnCount + 4) ? null : reader.GetString(RunColumnCount + 4),
+            }, reader.GetInt64(RunColumnCount + 1)));
             taken++;
         }
         return taken;
