@@ -141,6 +141,12 @@ internal sealed class TimingStore(IWorkflowStore inner, Stopwatch clock, Action<
     public Task<int> PurgeFinishedRunsAsync(DateTimeOffset finishedBefore, int batchSize, CancellationToken cancellationToken = default) =>
         inner.PurgeFinishedRunsAsync(finishedBefore, batchSize, cancellationToken);
 
+    public Task PutMessagesAsync(string runId, IReadOnlyList<StoredMessage> messages, CancellationToken cancellationToken = default) =>
+        inner.PutMessagesAsync(runId, messages, cancellationToken);
+
+    public Task<IReadOnlyDictionary<string, string>> GetMessagesAsync(IReadOnlyCollection<string> hashes, CancellationToken cancellationToken = default) =>
+        inner.GetMessagesAsync(hashes, cancellationToken);
+
     public Task<SignalOutcome> SendSignalAsync(NewSignal signal, CancellationToken cancellationToken = default) =>
         TimeAsync("SendSignalAsync", () => inner.SendSignalAsync(signal, cancellationToken), r => r.ToString());
 

@@ -80,7 +80,7 @@ public static class KeelAIWorkflowContextExtensions
             }
             var response = await ModelCalls.CallAsync(step, settings, options, o => client.GetResponseAsync(attempt, o, step.CancellationToken)).ConfigureAwait(false);
             StructuredOutput.Parse(response, typeInfo, validate);
-            return ChatRecord.Write(response);
+            return ModelCalls.Report(step, ChatRecord.Write(response));
         }, new StepOptions { Retry = settings.EffectiveRetry }).ConfigureAwait(false);
         state.Add(ChatRecord.ReadUsage(record));
         return StructuredOutput.Parse(ChatRecord.ReadResponse(record), typeInfo, null);

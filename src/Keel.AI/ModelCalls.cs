@@ -23,7 +23,7 @@ internal static class ModelCalls
         {
             KeelTools.EnterStep(step);
             var response = await CallAsync(step, settings, options, o => inner.GetResponseAsync(prompt, o, step.CancellationToken)).ConfigureAwait(false);
-            return ChatRecord.Write(response);
+            return Report(step, ChatRecord.Write(response));
         }, new StepOptions { Retry = settings.EffectiveRetry }).ConfigureAwait(false);
         state.Add(ChatRecord.ReadUsage(record));
         return ChatRecord.ReadResponse(record);
@@ -49,10 +49,18 @@ internal static class ModelCalls
                 }
                 return list;
             });
-            return ChatRecord.Write(updates);
+            return Report(step, ChatRecord.Write(updates));
         }, new StepOptions { Retry = settings.EffectiveRetry }).ConfigureAwait(false);
         state.Add(ChatRecord.ReadUsage(record));
         return ChatRecord.ReadUpdates(record);
+    }
+
+    /// <summary>Counts the call in the run's token totals (<see cref="RunInfo.Tokens"/>), committed with the record.</summary>
+    public static JsonElement Report(StepContext step, JsonElement record)
+    {
+        var usage = ChatRecord.ReadUsage(record);
+        step.ReportModelUsage(usage?.InputTokens ?? 0, usage?.OutputTokens ?? 0, usage?.TotalTokens ?? 0);
+        return record;
     }
 
     /// <summary>The step's durable name: with prompt checks, a hash of the prompt, so a changed prompt is nondeterminism.</summary>

@@ -43,6 +43,9 @@ internal sealed class PostgresAppend
 
     public long? Due { get; private init; }
 
+    /// <summary>Tokens added to the run's totals (model calls journaled by this append); null for none.</summary>
+    public TokenTotals? Tokens { get; private init; }
+
     /// <summary>The signal names a released run waits for; null when it waits for none.</summary>
     public string[]? Waiting { get; private init; }
 
@@ -80,6 +83,7 @@ internal sealed class PostgresAppend
             Due = transition?.DueAt?.ToUnixTimeMilliseconds(),
             Waiting = transition?.WaitsForSignals?.ToArray(),
             ConsumedSignals = update?.Inbox?.ConsumedSignals is { Count: > 0 } consumed ? [.. consumed] : null,
+            Tokens = update?.Tokens,
             IsPlain = update is null,
         };
     }

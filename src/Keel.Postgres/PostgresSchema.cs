@@ -186,7 +186,31 @@ internal static class PostgresSchema
         UPDATE runs SET next_index = next_index + 1 WHERE status NOT IN ('Completed', 'Failed', 'Cancelled');
         """,
 
-        // 13: a run records the build it started on (set by its first claim, or at creation for an eager start or a fork)
+        // 13: a run's token totals (its model calls' usage), kept by the append that journals each call; runs recorded
+        // before have none (0 calls), their usage stays readable from their journal
+        """
+        ALTER TABLE runs ADD COLUMN input_tokens bigint NOT NULL DEFAULT 0;
+        ALTER TABLE runs ADD COLUMN output_tokens bigint NOT NULL DEFAULT 0;
+        ALTER TABLE runs ADD COLUMN total_tokens bigint NOT NULL DEFAULT 0;
+        ALTER TABLE runs ADD COLUMN model_calls bigint NOT NULL DEFAULT 0;
+        """,
+
+        // 14: chat messages stored once by their content's hash, and which runs refer to them (a message goes when no
+        // remaining run does)
+        """
+        CREATE TABLE messages (
+            hash text PRIMARY KEY,
+            body text NOT NULL
+        );
+        CREATE TABLE run_messages (
+            run_id text NOT NULL,
+            hash text NOT NULL,
+            PRIMARY KEY (run_id, hash)
+        );
+        CREATE INDEX run_messages_hash ON run_messages (hash);
+        """,
+
+        // 15: a run records the build it started on (set by its first claim, or at creation for an eager start or a fork)
         """
         ALTER TABLE runs ADD COLUMN build_id text;
         """,

@@ -22,6 +22,8 @@ public sealed partial class PostgresWorkflowStore
         "    held_alone = CASE WHEN @count > 0 OR @recovered OR @release THEN 0 WHEN @point IS NOT NULL AND held_alone = 1 THEN 2 ELSE held_alone END, " +
         "    recovery_point = CASE WHEN NOT @failed AND (@count > 0 OR @recovered OR @release) THEN NULL ELSE COALESCE(@point, recovery_point) END, " +
         "    pause_requested = CASE WHEN @status = 'Paused' THEN false ELSE pause_requested END, " +
+        // The run's token totals grow with the append that journals the model calls: exact after any crash.
+        "    input_tokens = input_tokens + @tin, output_tokens = output_tokens + @tout, total_tokens = total_tokens + @ttotal, model_calls = model_calls + @tcalls, " +
         "    status = COALESCE(@status, status), result = COALESCE(@result, result), error = COALESCE(@error, error), " +
         "    status_reason = CASE WHEN @status IS NULL OR (@reason IS NULL AND @status = 'Cancelled') THEN COALESCE(@reason, status_reason) ELSE @reason END, custom_status = COALESCE(@custom, custom_status), updated_at = @at, " +
         "    completed_at = CASE WHEN @terminal THEN @at ELSE completed_at END, " +
@@ -51,8 +53,9 @@ public sealed partial class PostgresWorkflowStore
     private const string BatchedAppendSql =
         "WITH input AS (" +
         "  SELECT * FROM unnest(@ids, @owners, @epochs, @counts, @statuses, @results, @errors, @reasons, @customs, @ats, " +
-        "    @terminals, @runnables, @releases, @recovereds, @dues, @waitings, @faileds, @points, @signalKinds) " +
-        "  AS i(run_id, owner, epoch, n, status, result, error, reason, custom, at, terminal, runnable, release, recovered, due, waiting, failed, point, signal_kinds)), " +
+        "    @terminals, @runnables, @releases, @recovereds, @dues, @waitings, @faileds, @points, @signalKinds, @tins, @touts, @ttotals, @tcalls) " +
+        "  AS i(run_id, owner, epoch, n, status, result, error, reason, custom, at, terminal, runnable, release, recovered, due, waiting, failed, point, signal_kinds, " +
+        "    tin, tout, ttotal, tcalls)), " +
         "fence AS (" +
         "  UPDATE runs SET next_index = runs.next_index + a.n, " +
         "    recovery_attempts = CASE WHEN a.failed THEN runs.recovery_attempts + 1 WHEN a.status = 'Blocked' THEN runs.recovery_attempts " +
@@ -61,6 +64,8 @@ public sealed partial class PostgresWorkflowStore
         "    held_alone = CASE WHEN a.n > 0 OR a.recovered OR a.release THEN 0 WHEN a.point IS NOT NULL AND runs.held_alone = 1 THEN 2 ELSE runs.held_alone END, " +
         "    recovery_point = CASE WHEN NOT a.failed AND (a.n > 0 OR a.recovered OR a.release) THEN NULL ELSE COALESCE(a.point, runs.recovery_point) END, " +
         "    pause_requested = CASE WHEN a.status = 'Paused' THEN false ELSE runs.pause_requested END, " +
+        "    input_tokens = runs.input_tokens + a.tin, output_tokens = runs.output_tokens + a.tout, total_tokens = runs.total_tokens + a.ttotal, " +
+        "    model_calls = runs.model_calls + a.tcalls, " +
         "    status = COALESCE(a.status, runs.status), result = COALESCE(a.result, runs.result), error = COALESCE(a.error, runs.error), " +
         "    status_reason = CASE WHEN a.status IS NULL OR (a.reason IS NULL AND a.status = 'Cancelled') THEN COALESCE(a.reason, runs.status_reason) ELSE a.reason END, " +
         "    custom_status = COALESCE(a.custom, runs.custom_status), updated_at = a.at, " +
@@ -147,6 +152,10 @@ public sealed partial class PostgresWorkflowStore
         Add(p, "failed", NpgsqlDbType.Boolean, append.FailedRecovery);
         Add(p, "point", NpgsqlDbType.Text, append.RecoveryPoint);
         Add(p, "signalKinds", NpgsqlDbType.Text, append.SignalKinds);
+        Add(p, "tin", NpgsqlDbType.Bigint, append.Tokens?.InputTokens ?? 0);
+        Add(p, "tout", NpgsqlDbType.Bigint, append.Tokens?.OutputTokens ?? 0);
+        Add(p, "ttotal", NpgsqlDbType.Bigint, append.Tokens?.TotalTokens ?? 0);
+        Add(p, "tcalls", NpgsqlDbType.Bigint, append.Tokens?.ModelCalls ?? 0);
         Add(p, "due", NpgsqlDbType.Bigint, append.Due);
         Add(p, "waiting", NpgsqlDbType.Array | NpgsqlDbType.Text, append.Waiting);
         Add(p, "id", NpgsqlDbType.Text, append.Lease.RunId);
@@ -278,6 +287,10 @@ public sealed partial class PostgresWorkflowStore
         Add(p, "faileds", NpgsqlDbType.Array | NpgsqlDbType.Boolean, faileds);
         Add(p, "points", NpgsqlDbType.Array | NpgsqlDbType.Text, points);
         Add(p, "signalKinds", NpgsqlDbType.Array | NpgsqlDbType.Text, signalKinds);
+        Add(p, "tins", NpgsqlDbType.Array | NpgsqlDbType.Bigint, appends.Select(a => a.Tokens?.InputTokens ?? 0).ToArray());
+        Add(p, "touts", NpgsqlDbType.Array | NpgsqlDbType.Bigint, appends.Select(a => a.Tokens?.OutputTokens ?? 0).ToArray());
+        Add(p, "ttotals", NpgsqlDbType.Array | NpgsqlDbType.Bigint, appends.Select(a => a.Tokens?.TotalTokens ?? 0).ToArray());
+        Add(p, "tcalls", NpgsqlDbType.Array | NpgsqlDbType.Bigint, appends.Select(a => a.Tokens?.ModelCalls ?? 0).ToArray());
         return command;
     }
 

@@ -206,12 +206,20 @@ public sealed partial class PostgresWorkflowStore
         }, cancellationToken);
     }
 
+    // The purged runs' messages go when every link to them is a purged run's. The lock (which an insert into messages
+    // waits for, and which waits for the inserts in flight: a put holds its insert's lock until it commits its links) keeps
+    // a put from linking a message this statement deletes: its links are committed and seen here, or it waits and
+    // inserts the message again. Puts are rare and short; so is this.
     private const string PurgeSql =
+        "LOCK TABLE messages IN SHARE ROW EXCLUSIVE MODE; " +
         "WITH doomed AS (SELECT run_id FROM runs WHERE completed_at IS NOT NULL AND completed_at < @before " +
         "  AND status IN ('Completed', 'Failed', 'Cancelled') ORDER BY completed_at LIMIT @limit FOR UPDATE SKIP LOCKED), " +
         "entries AS (DELETE FROM journal WHERE run_id IN (SELECT run_id FROM doomed)), " +
         "inbox AS (DELETE FROM signals WHERE run_id IN (SELECT run_id FROM doomed)), " +
-        "asked AS (DELETE FROM approvals WHERE run_id IN (SELECT run_id FROM doomed)) " +
+        "asked AS (DELETE FROM approvals WHERE run_id IN (SELECT run_id FROM doomed)), " +
+        "unused AS (DELETE FROM messages m WHERE m.hash IN (SELECT l.hash FROM run_messages l WHERE l.run_id IN (SELECT run_id FROM doomed)) " +
+        "  AND NOT EXISTS (SELECT 1 FROM run_messages o WHERE o.hash = m.hash AND o.run_id NOT IN (SELECT run_id FROM doomed))), " +
+        "links AS (DELETE FROM run_messages WHERE run_id IN (SELECT run_id FROM doomed)) " +
         "DELETE FROM runs WHERE run_id IN (SELECT run_id FROM doomed);";
 
     // A run no live worker holds is paused here, and a stale holder fenced out (epoch bump); a held one is flagged.
@@ -284,10 +292,14 @@ public sealed partial class PostgresWorkflowStore
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         return UseAsync(async (connection, ct) =>
         {
-            using var purge = new NpgsqlCommand(PurgeSql, connection);
+            var transaction = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
+            await using var transactionScope = transaction.ConfigureAwait(false);
+            using var purge = new NpgsqlCommand(PurgeSql, connection, transaction);
             Add(purge, "before", NpgsqlDbType.Bigint, Ms(finishedBefore));
             Add(purge, "limit", NpgsqlDbType.Integer, batchSize);
-            return await purge.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            var purged = await purge.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            await transaction.CommitAsync(ct).ConfigureAwait(false);
+            return purged;
         }, cancellationToken);
     }
 
@@ -387,6 +399,11 @@ public sealed partial class PostgresWorkflowStore
                 batch.BatchCommands.Add(InsertEntryCommand(fork.RunId, i, journal[i]));
             }
             batch.BatchCommands.Add(InsertEntryCommand(sourceRunId, sourceIndex, sourceRecord));
+            // The fork's journal refers to the messages its source's does: they stay while either run remains.
+            var links = new NpgsqlBatchCommand("INSERT INTO run_messages (run_id, hash) SELECT @fork, hash FROM run_messages WHERE run_id = @id ON CONFLICT DO NOTHING;");
+            links.Parameters.Add(new NpgsqlParameter<string>("fork", NpgsqlDbType.Text) { TypedValue = fork.RunId });
+            links.Parameters.Add(new NpgsqlParameter<string>("id", NpgsqlDbType.Text) { TypedValue = sourceRunId });
+            batch.BatchCommands.Add(links);
             var length = new NpgsqlBatchCommand("UPDATE runs SET next_index = @n WHERE run_id = @id;");
             length.Parameters.Add(new NpgsqlParameter<long>("n", NpgsqlDbType.Bigint) { TypedValue = journal.Count });
             length.Parameters.Add(new NpgsqlParameter<string>("id", NpgsqlDbType.Text) { TypedValue = fork.RunId });

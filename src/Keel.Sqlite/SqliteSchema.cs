@@ -137,7 +137,31 @@ internal static class SqliteSchema
         FROM runs r WHERE r.status NOT IN ('Completed', 'Failed', 'Cancelled');
         """,
 
-        // 12: a run records the build it started on (set by its first claim, or at creation for an eager start or a fork)
+        // 12: a run's token totals (its model calls' usage), kept by the append that journals each call; runs recorded
+        // before have none (0 calls), their usage stays readable from their journal
+        """
+        ALTER TABLE runs ADD COLUMN input_tokens INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE runs ADD COLUMN output_tokens INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE runs ADD COLUMN total_tokens INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE runs ADD COLUMN model_calls INTEGER NOT NULL DEFAULT 0;
+        """,
+
+        // 13: chat messages stored once by their content's hash, and which runs refer to them (a message goes when no
+        // remaining run does)
+        """
+        CREATE TABLE messages (
+            hash TEXT PRIMARY KEY,
+            body TEXT NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE run_messages (
+            run_id TEXT NOT NULL,
+            hash TEXT NOT NULL,
+            PRIMARY KEY (run_id, hash)
+        ) WITHOUT ROWID;
+        CREATE INDEX run_messages_hash ON run_messages (hash);
+        """,
+
+        // 14: a run records the build it started on (set by its first claim, or at creation for an eager start or a fork)
         """
         ALTER TABLE runs ADD COLUMN build_id TEXT;
         """,

@@ -16,6 +16,8 @@ public sealed partial class SqliteWorkflowStore
         "held_alone = CASE WHEN $count > 0 OR $recovered = 1 OR $release = 1 THEN 0 WHEN $point IS NOT NULL AND held_alone = 1 THEN 2 ELSE held_alone END, " +
         "recovery_point = CASE WHEN $failed = 0 AND ($count > 0 OR $recovered = 1 OR $release = 1) THEN NULL ELSE COALESCE($point, recovery_point) END, " +
         "pause_requested = CASE WHEN $status = 'Paused' THEN 0 ELSE pause_requested END, " +
+        // The run's token totals grow with the append that journals the model calls: exact after any crash.
+        "input_tokens = input_tokens + $tin, output_tokens = output_tokens + $tout, total_tokens = total_tokens + $ttotal, model_calls = model_calls + $tcalls, " +
         "status = COALESCE($status, status), result = COALESCE($result, result), error = COALESCE($error, error), " +
         "status_reason = CASE WHEN $status IS NULL OR ($reason IS NULL AND $status = 'Cancelled') THEN COALESCE($reason, status_reason) ELSE $reason END, custom_status = COALESCE($custom, custom_status), updated_at = $at, " +
         "completed_at = CASE WHEN $terminal = 1 THEN $at ELSE completed_at END, " +
@@ -114,6 +116,10 @@ public sealed partial class SqliteWorkflowStore
         p.Set("$due", transition?.DueAt is { } due ? Ms(due) : null);
         p.Set("$waiting", transition?.WaitsForSignals is { } names ? StoreJson.Serialize(names) : null);
         p.Set("$kinds", transition?.WaitsForSignals is null ? null : transition.SignalPayloadKinds);
+        p.Set("$tin", update.Tokens?.InputTokens ?? 0);
+        p.Set("$tout", update.Tokens?.OutputTokens ?? 0);
+        p.Set("$ttotal", update.Tokens?.TotalTokens ?? 0);
+        p.Set("$tcalls", update.Tokens?.ModelCalls ?? 0);
     }
 
     private static void InsertEntry(WriteContext w, string runId, long index, JournalEntry entry)

@@ -353,6 +353,11 @@ public sealed partial class SqliteWorkflowStore
                 InsertEntry(w, fork.RunId, i, journal[i]);
             }
             InsertEntry(w, sourceRunId, sourceIndex, sourceRecord);
+            // The fork's journal refers to the messages its source's does: they stay while either run remains.
+            var links = w.Command("INSERT OR IGNORE INTO run_messages (run_id, hash) SELECT $fork, hash FROM run_messages WHERE run_id = $id;");
+            links.Parameters.Set("$fork", fork.RunId);
+            links.Parameters.Set("$id", sourceRunId);
+            links.ExecuteNonQuery();
             return ForkOutcome.Forked;
         }, cancellationToken);
     }
@@ -384,7 +389,13 @@ public sealed partial class SqliteWorkflowStore
             select.Parameters.Set("$before", Ms(finishedBefore));
             select.Parameters.Set("$limit", batchSize);
             var ids = (string)select.ExecuteScalar()!;
-            foreach (var table in (string[])["journal", "signals", "approvals"])
+            // The purged runs' messages that no remaining run refers to, then their links (one writer: nothing links meanwhile).
+            var messages = w.Command(
+                "DELETE FROM messages WHERE hash IN (SELECT hash FROM run_messages WHERE run_id IN (SELECT value FROM json_each($ids))) " +
+                "AND NOT EXISTS (SELECT 1 FROM run_messages l WHERE l.hash = messages.hash AND l.run_id NOT IN (SELECT value FROM json_each($ids)));");
+            messages.Parameters.Set("$ids", ids);
+            messages.ExecuteNonQuery();
+            foreach (var table in (string[])["journal", "signals", "approvals", "run_messages"])
             {
                 var delete = w.Command($"DELETE FROM {table} WHERE run_id IN (SELECT value FROM json_each($ids));");
                 delete.Parameters.Set("$ids", ids);

@@ -155,6 +155,14 @@ public sealed class CrashPointStore(IWorkflowStore inner, int crashAfterEntry, C
         GuardAsync(() => inner.PurgeFinishedRunsAsync(finishedBefore, batchSize, cancellationToken));
 
     /// <inheritdoc />
+    public Task PutMessagesAsync(string runId, IReadOnlyList<StoredMessage> messages, CancellationToken cancellationToken = default) =>
+        GuardAsync(() => inner.PutMessagesAsync(runId, messages, cancellationToken));
+
+    /// <inheritdoc />
+    public Task<IReadOnlyDictionary<string, string>> GetMessagesAsync(IReadOnlyCollection<string> hashes, CancellationToken cancellationToken = default) =>
+        GuardAsync(() => inner.GetMessagesAsync(hashes, cancellationToken));
+
+    /// <inheritdoc />
     public Task<IReadOnlyList<string>> GetLeaseOwnersAsync(CancellationToken cancellationToken = default) => GuardAsync(() => inner.GetLeaseOwnersAsync(cancellationToken));
 
     /// <inheritdoc />

@@ -76,6 +76,13 @@ public sealed record RunInfo
     /// <summary>True when cancellation was requested and the owning worker has not yet acted on it.</summary>
     public bool CancelRequested { get; init; }
 
+    /// <summary>
+    /// The tokens the run's model calls used so far (input, output, total, calls), kept by the store in the transaction
+    /// that journals each call, so exact after a crash; null when the run journaled no model call since totals were kept
+    /// (runs recorded before that show none here: read their journal, as <c>keel show</c> does).
+    /// </summary>
+    public TokenTotals? Tokens { get; init; }
+
     /// <summary>Deserializes <see cref="Result"/>.</summary>
     /// <typeparam name="T">The result type.</typeparam>
     /// <param name="options">Serializer options; null for the web defaults.</param>

@@ -55,6 +55,25 @@ public sealed class StepContext
     /// <summary>The step's effect kind.</summary>
     public StepEffect Effect { get; }
 
+    /// <summary>
+    /// Counts this step as one model call that used these tokens in the run's totals (<see cref="RunInfo.Tokens"/>): the
+    /// counts are added in the transaction that journals the step's outcome, once, and only when the attempt completes.
+    /// A later call in the same attempt replaces the earlier one.
+    /// </summary>
+    /// <param name="inputTokens">Tokens sent to the model.</param>
+    /// <param name="outputTokens">Tokens it produced.</param>
+    /// <param name="totalTokens">All tokens, as the provider counted them.</param>
+    public void ReportModelUsage(long inputTokens, long outputTokens, long totalTokens)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(inputTokens);
+        ArgumentOutOfRangeException.ThrowIfNegative(outputTokens);
+        ArgumentOutOfRangeException.ThrowIfNegative(totalTokens);
+        ModelUsage = new TokenTotals(inputTokens, outputTokens, totalTokens, 1);
+    }
+
+    /// <summary>What the body reported with <see cref="ReportModelUsage"/>, if anything.</summary>
+    internal TokenTotals? ModelUsage { get; private set; }
+
     /// <summary>Fires on the attempt's timeout, on the run's cancellation, and on worker shutdown.</summary>
     public CancellationToken CancellationToken { get; }
 }

@@ -50,5 +50,11 @@ public class CrashTests
         Assert.Equal(turns + 1, server.Requests.Count);
         Assert.Equal(Enumerable.Range(1, turns - 1).Select(i => $"q{i}"), File.ReadAllLines(toolLog));
         Assert.Equal(server.TokensReported, result.TotalTokens);
+
+        // The run's totals were kept with each journaled call, across the SIGKILL: exactly the journal's sum, each call once.
+        var fromJournal = await client.GetTokenUsageAsync(run.RunId, TestHosts.Token);
+        var info = await client.GetRunAsync(run.RunId, TestHosts.Token);
+        Assert.Equal(new TokenTotals(fromJournal.InputTokens, fromJournal.OutputTokens, fromJournal.TotalTokens, turns), info!.Tokens);
+        Assert.Equal(server.TokensReported, info.Tokens!.TotalTokens);
     }
 }

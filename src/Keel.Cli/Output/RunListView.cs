@@ -10,10 +10,12 @@ internal static class RunListView
             writer.WriteLine("No runs found.");
             return;
         }
-        var table = new TextTable("RUN ID", "WORKFLOW", "STATUS", "CREATED", "UPDATED");
+        var table = new TextTable("RUN ID", "WORKFLOW", "STATUS", "TOKENS", "CREATED", "UPDATED");
         foreach (var run in page.Runs)
         {
-            table.Add(run.RunId, run.WorkflowName, run.Status.ToString(),
+            // Total tokens of the run's model calls; blank for runs without any (or recorded before totals were kept).
+            var tokens = run.Tokens is { } t ? t.TotalTokens.ToString("N0", System.Globalization.CultureInfo.InvariantCulture) : "";
+            table.Add(run.RunId, run.WorkflowName, run.Status.ToString(), tokens,
                 TimeFormat.ShortTimestamp(run.CreatedAt), TimeFormat.ShortTimestamp(run.UpdatedAt));
         }
         table.Write(writer);

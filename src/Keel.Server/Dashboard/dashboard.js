@@ -101,12 +101,13 @@ async function renderRuns(view) {
   const rows = page.runs.map(r => el("tr", { class: "clickable", "data-run": r.runId, onclick: () => { location.hash = "#/runs/" + enc(r.runId); } },
     el("td", {}, runLink(r.runId)), el("td", {}, r.workflowName), el("td", {}, badge(r.status)),
     el("td", {}, r.customStatus ? r.customStatus.text : (r.statusReason || "")),
+    el("td", { class: "num", title: tokensTitle(r.tokens) }, r.tokens ? r.tokens.totalTokens.toLocaleString("en-US") : ""),
     el("td", { title: when(r.createdAt) }, ago(r.createdAt)), el("td", { title: when(r.updatedAt) }, ago(r.updatedAt))));
   fill(view, true, 
     el("h1", {}, "Runs"),
     el("div", { class: "filters" }, status, workflow),
-    el("table", { id: "runs" }, el("thead", {}, el("tr", {}, ["Run", "Workflow", "Status", "Doing / why", "Created", "Updated"].map(h => el("th", {}, h)))),
-      el("tbody", {}, rows.length ? rows : el("tr", {}, el("td", { colspan: 6, class: "muted" }, "No runs match.")))),
+    el("table", { id: "runs" }, el("thead", {}, el("tr", {}, ["Run", "Workflow", "Status", "Doing / why", "Tokens", "Created", "Updated"].map(h => el("th", {}, h)))),
+      el("tbody", {}, rows.length ? rows : el("tr", {}, el("td", { colspan: 7, class: "muted" }, "No runs match.")))),
     el("div", { class: "row" },
       listState.cursors.length > 1 ? el("button", { id: "newer", onclick: () => { listState.cursors.pop(); render(); } }, "\u2190 Newer") : null,
       page.nextCursor ? el("button", { id: "older", onclick: () => { listState.cursors.push(page.nextCursor); render(); } }, "Older \u2192") : null,
@@ -344,6 +345,7 @@ async function renderRun(view, runId) {
       fact("Stuck", run.stuckChild ? `waiting for child run ${run.stuckChild.runId}, which is ${run.stuckChild.status}${run.stuckChild.reason ? ": " + run.stuckChild.reason : ""}` : null),
       fact("Created", when(run.createdAt)), fact("Updated", `${when(run.updatedAt)} (${ago(run.updatedAt)})`),
       fact("Finished", when(run.completedAt)), fact("Priority", String(run.priority)),
+      fact("Tokens", run.tokens ? tokensTitle(run.tokens) : null),
       fact("Held by", run.owner), fact("Build", run.buildId), fact("Pause", run.pauseRequested && run.status !== "Paused" ? "requested: pauses before its next operation" : null),
       fact("Parent", run.parentRunId ? runLink(run.parentRunId) : null),
       fact("Continued as", run.continuedAsRunId ? runLink(run.continuedAsRunId) : null)),
@@ -400,3 +402,10 @@ async function render() {
 
 window.addEventListener("hashchange", () => { banner(""); render(); });
 render();
+
+// A run's token totals (kept with each journaled model call) in words; runs recorded before totals were kept have none.
+function tokensTitle(t) {
+  if (!t) return "";
+  const n = v => v.toLocaleString("en-US");
+  return `${n(t.totalTokens)} (input ${n(t.inputTokens)}, output ${n(t.outputTokens)}) over ${n(t.modelCalls)} model call${t.modelCalls === 1 ? "" : "s"}`;
+}

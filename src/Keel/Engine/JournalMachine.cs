@@ -379,6 +379,7 @@ internal sealed class JournalMachine
         List<ApprovalRecord>? opened = null;
         List<int>? closed = null;
         var cancelInBatch = false;
+        TokenTotals? tokens = null;
         foreach (var item in batch)
         {
             switch (item.Kind)
@@ -413,6 +414,10 @@ internal sealed class JournalMachine
                     {
                         (closed ??= []).Add(close);
                     }
+                    if (item.Tokens is { } used)
+                    {
+                        tokens = tokens is null ? used : tokens + used; // counted with the entry that journals the call
+                    }
                     steps.Add(new PlannedDelivery(DeliveryAction.Deliver, operation, item.Entry));
                     continue;
             }
@@ -427,12 +432,13 @@ internal sealed class JournalMachine
             entries.InsertRange(0, _pendingMarkers);
             _pendingMarkers = null;
         }
-        var change = status is null && consumed is null && opened is not { Count: > 0 } && closed is not { Count: > 0 }
+        var change = status is null && consumed is null && opened is not { Count: > 0 } && closed is not { Count: > 0 } && tokens is null
             ? null
             : new RunUpdate
             {
                 CustomStatus = status, Inbox = consumed is null ? null : new InboxChange { ConsumedSignals = consumed },
                 Approvals = opened is not { Count: > 0 } && closed is not { Count: > 0 } ? null : new ApprovalChange { Opened = opened, Closed = closed },
+                Tokens = tokens,
                 At = status?.At ?? now,
             };
         return new BatchPlan(entries, change, steps);

@@ -82,7 +82,7 @@ internal abstract class Operation(IOperationHost host, int sequence, string name
 /// </summary>
 internal sealed record InboxItem(InboxItemKind Kind, IMachineOperation? Operation = null, JournalEntry? Entry = null,
     RunCustomStatus? Status = null, long? ConsumedSignal = null, ApprovalRecord? OpenApproval = null, int? ClosedApproval = null,
-    ISignalWaiter? Waiter = null, TaskCompletionSource? Committed = null)
+    ISignalWaiter? Waiter = null, TaskCompletionSource? Committed = null, TokenTotals? Tokens = null)
 {
     public static readonly InboxItem Wake = new(InboxItemKind.Wake);
 

@@ -345,7 +345,7 @@ internal sealed class StepOperation<T>(IOperationHost host, int sequence, string
                 StartedAt = startedAt, RecordedAt = Host.Now, Payload = payload,
             };
             _recorded = (completed, readBack);
-            Host.PostFromBody(new InboxItem(InboxItemKind.Outcome, this, completed));
+            Host.PostFromBody(new InboxItem(InboxItemKind.Outcome, this, completed, Tokens: _modelUsage));
             return null;
         }
 
@@ -406,6 +406,9 @@ internal sealed class StepOperation<T>(IOperationHost host, int sequence, string
         }
     }
 
+    // The model usage the last successful attempt reported: counted in the run's totals with the outcome's append.
+    private TokenTotals? _modelUsage;
+
     private StepContext NewContext(int attempt, CancellationToken token) =>
         new(Host.RunId, Name, Sequence, attempt, _failures.Count == 0 ? [] : [.. _failures], token, options.Effect, options.IdempotencyKey, keyOccurrence);
 
@@ -425,6 +428,7 @@ internal sealed class StepOperation<T>(IOperationHost host, int sequence, string
             bodyTask = body(context);
             // One clock decides a timeout: the attempt token. A body that ignores it is abandoned when it fires.
             var result = attemptCts is null ? await bodyTask : await bodyTask.WaitAsync(attemptCts.Token);
+            _modelUsage = context.ModelUsage;
             return (result, null);
         }
         catch (Exception ex) when (!runToken.IsCancellationRequested)

@@ -163,8 +163,30 @@ public interface IWorkflowStore : IAsyncDisposable
     Task<RunInfo?> SetPriorityAsync(string runId, int priority, DateTimeOffset at, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Stores messages by their hash, idempotently (one already there is left as it is), and links each to the run that
+    /// refers to it, in one transaction. A journal then names them by hash. A message stays while any run linked to it
+    /// remains: <see cref="PurgeFinishedRunsAsync"/> removes a purged run's links and, in the same transaction, the messages
+    /// no remaining run is linked to; a fork is linked to what its source was (<see cref="ForkAsync"/>).
+    /// </summary>
+    /// <remarks>Put the messages before the append that refers to them: after a crash between the two the messages are
+    /// linked to the run anyway, and go when it is purged.</remarks>
+    /// <param name="runId">The run that refers to them.</param>
+    /// <param name="messages">The messages; repeats of a hash are stored once.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>A task that completes when they are committed.</returns>
+    Task PutMessagesAsync(string runId, IReadOnlyList<StoredMessage> messages, CancellationToken cancellationToken = default);
+
+    /// <summary>Gets stored messages by their hashes.</summary>
+    /// <param name="hashes">The hashes.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The messages found, by hash (a hash not stored, or purged, is missing).</returns>
+    Task<IReadOnlyDictionary<string, string>> GetMessagesAsync(IReadOnlyCollection<string> hashes, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Deletes finished runs (Completed, Failed, Cancelled) that finished before a time, with their journals: at most
-    /// <paramref name="batchSize"/> runs per call, oldest first, so a large purge never holds a long transaction.
+    /// <paramref name="batchSize"/> runs per call, oldest first, so a large purge never holds a long transaction. Their
+    /// links to stored messages go with them, and so, in the same transaction, do the messages no remaining run is linked to
+    /// (<see cref="PutMessagesAsync"/>).
     /// </summary>
     /// <param name="finishedBefore">Runs that finished before this time go.</param>
     /// <param name="batchSize">Runs per call at most.</param>

@@ -30,6 +30,10 @@ public sealed record RunUpdate
     /// <summary>The run's new custom status, or null to keep it.</summary>
     public RunCustomStatus? CustomStatus { get; init; }
 
+    /// <summary>Tokens to add to the run's totals (<see cref="RunInfo.Tokens"/>): the model calls journaled by this append;
+    /// null for none.</summary>
+    public TokenTotals? Tokens { get; init; }
+
     /// <summary>The time of the change.</summary>
     public required DateTimeOffset At { get; init; }
 
@@ -130,7 +134,8 @@ public sealed record RunUpdate
     /// not run);</item>
     /// <item>a due time and awaited signals only with the lease released; payload kinds only with awaited signals;</item>
     /// <item>a parent notice and a successor only with a terminal status and the lease released;</item>
-    /// <item>a failed recovery only with the lease released, and not together with a recovered one.</item>
+    /// <item>a failed recovery only with the lease released, and not together with a recovered one;</item>
+    /// <item>token counts only added (none negative).</item>
     /// </list>
     /// </remarks>
     /// <exception cref="ArgumentException">A rule is broken; the message names it.</exception>
@@ -174,6 +179,10 @@ public sealed record RunUpdate
         if (ContinueAs is not null && !(terminal && released))
         {
             throw Broken($"a successor (ContinueAs) goes only with a terminal status and the lease released (the status is {Describe(status)})");
+        }
+        if (Tokens is { } tokens && (tokens.InputTokens < 0 || tokens.OutputTokens < 0 || tokens.TotalTokens < 0 || tokens.ModelCalls < 0))
+        {
+            throw Broken("token counts are added, never taken away (Tokens has a negative count)");
         }
         if (Recovery is { } recovery)
         {

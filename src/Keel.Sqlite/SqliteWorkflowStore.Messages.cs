@@ -1,0 +1,56 @@
+using Keel.Storage;
+
+namespace Keel.Sqlite;
+
+public sealed partial class SqliteWorkflowStore
+{
+    /// <inheritdoc />
+    public Task PutMessagesAsync(string runId, IReadOnlyList<StoredMessage> messages, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(runId);
+        ArgumentNullException.ThrowIfNull(messages);
+        if (messages.Count == 0)
+        {
+            return Task.CompletedTask;
+        }
+        foreach (var message in messages)
+        {
+            ArgumentNullException.ThrowIfNull(message);
+            ArgumentException.ThrowIfNullOrEmpty(message.Hash, nameof(messages));
+            ArgumentNullException.ThrowIfNull(message.Json, nameof(messages));
+        }
+        // Message and link in one transaction (the writer's): a message never exists without a run that refers to it.
+        return WriteAsync(w =>
+        {
+            foreach (var message in messages)
+            {
+                w.Statement("INSERT OR IGNORE INTO messages (hash, body) VALUES (?1, ?2);").Bind(1, message.Hash).Bind(2, message.Json).ExecuteNonQuery();
+                w.Statement("INSERT OR IGNORE INTO run_messages (run_id, hash) VALUES (?1, ?2);").Bind(1, runId).Bind(2, message.Hash).ExecuteNonQuery();
+            }
+            return true;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyDictionary<string, string>> GetMessagesAsync(IReadOnlyCollection<string> hashes, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(hashes);
+        if (hashes.Count == 0)
+        {
+            return Task.FromResult<IReadOnlyDictionary<string, string>>(new Dictionary<string, string>(StringComparer.Ordinal));
+        }
+        return ReadAsync<IReadOnlyDictionary<string, string>>(connection =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT hash, body FROM messages WHERE hash IN (SELECT value FROM json_each($hashes));";
+            command.Parameters.AddWithValue("$hashes", StoreJson.Serialize(hashes.ToList()));
+            var found = new Dictionary<string, string>(StringComparer.Ordinal);
+            using var r = command.ExecuteReader();
+            while (r.Read())
+            {
+                found[r.GetString(0)] = r.GetString(1);
+            }
+            return found;
+        }, cancellationToken);
+    }
+}

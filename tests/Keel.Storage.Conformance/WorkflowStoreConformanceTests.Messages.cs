@@ -1,0 +1,66 @@
+using Keel.Storage;
+
+namespace Keel.Storage.Conformance;
+
+/// <summary>Messages stored once by hash (<see cref="IWorkflowStore.PutMessagesAsync"/>), and purged with the last run that refers to them.</summary>
+public abstract partial class WorkflowStoreConformanceTests
+{
+    [Fact]
+    public async Task Messages_AreStoredOncePerHash_AndReadBackByHash()
+    {
+        var store = await OpenAsync();
+        await CreateAsync(store, "r");
+        await store.PutMessagesAsync("r", [new("h1", "{\"text\":\"one\"}"), new("h2", "{\"text\":\"two\"}"), new("h1", "{\"text\":\"one\"}")], Token);
+        // Idempotent: a hash already stored keeps its message (content-addressed: the same hash is the same message).
+        await store.PutMessagesAsync("r", [new("h1", "{\"text\":\"other\"}")], Token);
+        await store.PutMessagesAsync("r", [], Token);
+
+        var found = await store.GetMessagesAsync(["h1", "h2", "missing"], Token);
+        Assert.Equal(2, found.Count);
+        Assert.Equal("{\"text\":\"one\"}", found["h1"]);
+        Assert.Equal("{\"text\":\"two\"}", found["h2"]);
+        Assert.Empty(await store.GetMessagesAsync([], Token));
+    }
+
+    [Fact]
+    public async Task Messages_GoWithTheLastPurgedRunThatRefersToThem_SharedOnesStay()
+    {
+        var store = await OpenAsync();
+        await CreateAsync(store, "old");
+        await CreateAsync(store, "live");
+        await store.PutMessagesAsync("old", [new("only-old", "1"), new("shared", "2")], Token);
+        await store.PutMessagesAsync("live", [new("shared", "2"), new("only-live", "3")], Token);
+        var claims = await ClaimAsync(store, "a", T0);
+        var old = claims.Single(c => c.Run.RunId == "old");
+        Assert.True(await store.AppendAsync(old.Lease, [Entry(0, "w") with { Kind = JournalEntryKind.RunCompleted }],
+            RunUpdate.Finish(RunStatus.Completed, T0.AddDays(1), result: "1"), Token));
+
+        Assert.Equal(1, await store.PurgeFinishedRunsAsync(T0.AddDays(5), 10, Token));
+        var left = await store.GetMessagesAsync(["only-old", "shared", "only-live"], Token);
+        Assert.Equal(["only-live", "shared"], left.Keys.Order(StringComparer.Ordinal));
+
+        var live = claims.Single(c => c.Run.RunId == "live");
+        Assert.True(await store.AppendAsync(live.Lease, [Entry(0, "w") with { Kind = JournalEntryKind.RunCompleted }],
+            RunUpdate.Finish(RunStatus.Completed, T0.AddDays(2), result: "1"), Token));
+        Assert.Equal(1, await store.PurgeFinishedRunsAsync(T0.AddDays(5), 10, Token));
+        Assert.Empty(await store.GetMessagesAsync(["only-old", "shared", "only-live"], Token));
+    }
+
+    [Fact]
+    public async Task Messages_OfAForkedRun_StayWhileTheForkRemains()
+    {
+        var store = await OpenAsync();
+        await CreateAsync(store, "src");
+        await store.PutMessagesAsync("src", [new("m", "{}")], Token);
+        var record = new JournalEntry { Sequence = 0, Kind = JournalEntryKind.RunForked, Name = "w", RecordedAt = T0, Payload = "{\"source\":\"src\"}" };
+        Assert.Equal(ForkOutcome.Forked, await store.ForkAsync(new NewRun { RunId = "copy", WorkflowName = "w", Input = "{}", CreatedAt = T0 },
+            [record, Entry(1, "chat")], "src", record, Token));
+        var source = (await ClaimAsync(store, "a", T0)).Single(c => c.Run.RunId == "src");
+        Assert.True(await store.AppendAsync(source.Lease, [Entry(0, "w") with { Kind = JournalEntryKind.RunCompleted }],
+            RunUpdate.Finish(RunStatus.Completed, T0.AddDays(1), result: "1"), Token));
+
+        Assert.Equal(1, await store.PurgeFinishedRunsAsync(T0.AddDays(5), 10, Token));
+        Assert.Null(await store.GetRunAsync("src", Token));
+        Assert.Equal("{}", (await store.GetMessagesAsync(["m"], Token))["m"]);
+    }
+}
