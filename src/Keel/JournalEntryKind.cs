@@ -83,4 +83,13 @@ public enum JournalEntryKind
 
     /// <summary>A run was forked (payload: the source, the fork, the position, who and why): recorded in both runs' journals.</summary>
     RunForked,
+
+    /// <summary>A worker took the run and began to run it (name: the worker's id; payload: its host, process and build).
+    /// Written with the worker's first write after its claim; in no position, not replayed.</summary>
+    RunClaimed,
+
+    /// <summary>The worker holding the run let go of it without ending it (name: the worker's id; payload: the status it
+    /// left, when it is due again, the signals it waits for and why): to wait, paused, handed back on shutdown, or after a
+    /// failed recovery. In no position, not replayed.</summary>
+    RunReleased,
 }

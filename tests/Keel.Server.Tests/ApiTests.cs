@@ -28,8 +28,8 @@ public class ApiTests
         Assert.Equal(3, run.GetProperty("priority").GetInt32());
 
         var (_, journal) = await h.GetAsync("api/runs/greet-ada/journal");
-        Assert.Equal(["StepCompleted", "RunCompleted"], journal.Items().Select(e => e.Str("kind")));
-        Assert.Equal("greet", journal.Items()[0].Str("name"));
+        Assert.Equal(["RunClaimed", "StepCompleted", "RunCompleted"], journal.Items().Select(e => e.Str("kind")));
+        Assert.Equal("greet", journal.Items()[1].Str("name"));
         var (_, history) = await h.GetAsync("api/runs/greet-ada/history");
         var step = history.GetProperty("operations").Items().Single();
         Assert.Equal(("greet", "Step", "Completed", "hello ada"), (step.Str("name"), step.Str("kind"), step.Str("state"), step.Str("result")));

@@ -63,7 +63,7 @@ internal sealed class RunExecutor : IOperationHost, IDisposable
         _leaseExpiresTicks = leaseExpiresAt.UtcTicks;
         _leaseMarginTicks = Math.Min(services.Options.LeaseDuration.Ticks / 4, TimeSpan.FromSeconds(5).Ticks);
         _alone = claimed.Alone ? 1 : 0;
-        _writer = new FencedWriter(services.Store, claimed.Lease, EndAlone);
+        _writer = new FencedWriter(services.Store, claimed.Lease, EndAlone, services.Stamp, services.TimeProvider.GetUtcNow());
         _stepCts = CancellationTokenSource.CreateLinkedTokenSource(_abortCts.Token);
         StepSlots = new SemaphoreSlim(services.Options.MaxParallelStepsPerRun, services.Options.MaxParallelStepsPerRun);
         _stepToken = _stepCts.Token;

@@ -33,6 +33,9 @@ public sealed partial record RunHistory
         private readonly List<RunEvent> _events = [];
         private readonly Dictionary<string, int> _versions = new(StringComparer.Ordinal);
         private bool _ended;
+        // The worker that claimed the run and has not let go of it since (released, ended): a claim by another one while
+        // it is set means it stopped without letting go.
+        private string? _holder;
 
         public void Add(JournalEntry entry)
         {
@@ -69,6 +72,7 @@ public sealed partial record RunHistory
                     break;
                 case JournalEntryKind.RunBlocked:
                     kind = RunEventKind.Blocked;
+                    _holder = null;
                     break;
                 case JournalEntryKind.RunUnblocked:
                     var action = ReadOperatorAction(entry.Payload);
@@ -104,17 +108,41 @@ public sealed partial record RunHistory
                 case JournalEntryKind.RunCompleted:
                     kind = RunEventKind.Completed;
                     _ended = true;
+                    _holder = null;
                     break;
                 case JournalEntryKind.RunFailed:
                     kind = RunEventKind.Failed;
                     _ended = true;
+                    _holder = null;
                     break;
                 case JournalEntryKind.RunCancelled:
                     kind = RunEventKind.Cancelled;
                     _ended = true;
+                    _holder = null;
                     break;
+                case JournalEntryKind.RunClaimed:
+                    var claim = Read<ClaimData>(entry.Payload);
+                    var worker = new WorkerRef(entry.Name, claim?.Host, claim?.Pid, claim?.Build);
+                    var previous = _holder is { } holder && holder != entry.Name ? holder : null;
+                    _events.Add(new RunEvent
+                    {
+                        Kind = previous is null ? RunEventKind.Claimed : RunEventKind.TakenOver, At = entry.RecordedAt, Worker = worker,
+                        PreviousWorker = previous, Index = entry.Index,
+                    });
+                    _holder = entry.Name;
+                    return;
+                case JournalEntryKind.RunReleased:
+                    var release = Read<ReleaseData>(entry.Payload);
+                    _events.Add(new RunEvent
+                    {
+                        Kind = RunEventKind.Released, At = entry.RecordedAt, Worker = new WorkerRef(entry.Name), Status = release?.Status,
+                        DueAt = release?.DueAt, Reason = release?.Reason, Index = entry.Index,
+                    });
+                    _holder = null;
+                    return;
                 case JournalEntryKind.RunContinuedAsNew:
                     _ended = true;
+                    _holder = null;
                     _events.Add(new RunEvent { Kind = RunEventKind.ContinuedAsNew, At = entry.RecordedAt, RunId = ReadRunId(entry.Payload), Index = entry.Index });
                     return;
                 default:

@@ -18,9 +18,11 @@ public class ShowCommandTests
         Assert.Matches(@"(?m)^Status\s+Completed$", result.Out);
         Assert.Matches(@"(?m)^Input\s+1$", result.Out);
         Assert.Matches(@"(?m)^Result\s+4$", result.Out);
-        Assert.Contains("Journal (3 entries)", result.Out, StringComparison.Ordinal);
-        Assert.Matches(@"(?m)^\s+0\s+\+\d+\.\d{3}s\s+StepCompleted\s+one\s+1\s+\d+\.\d{3}s\s+2$", result.Out);
-        Assert.Matches(@"(?m)^\s+2\s+\+\d+\.\d{3}s\s+RunCompleted\s+add\s", result.Out);
+        Assert.Contains("Journal (4 entries)", result.Out, StringComparison.Ordinal);
+        Assert.Matches(@"(?m)^\s+0\s+\+\d+\.\d{3}s\s+RunClaimed\s", result.Out); // which worker ran it
+        Assert.Matches(@"(?m)^\s+1\s+\+\d+\.\d{3}s\s+StepCompleted\s+one\s+1\s+\d+\.\d{3}s\s+2$", result.Out);
+        Assert.Matches(@"(?m)^\s+3\s+\+\d+\.\d{3}s\s+RunCompleted\s+add\s", result.Out);
+        Assert.Matches(@"worker \S+ \(host [^,]+, pid \d+", result.Out);
         Assert.Matches(@"(?m)^  two: attempt 1 completed at \+\d+\.\d{3}s", result.Out);
     }
 
@@ -68,8 +70,8 @@ public class ShowCommandTests
         Assert.Equal("flaky-json", run.GetProperty("runId").GetString());
         Assert.Equal("Completed", run.GetProperty("status").GetString());
         var journal = json.RootElement.GetProperty("journal").EnumerateArray().ToList();
-        Assert.Equal(["StepAttemptFailed", "StepCompleted", "RunCompleted"], journal.Select(e => e.GetProperty("kind").GetString()));
-        Assert.Equal("rate limited (429)", journal[0].GetProperty("error").GetProperty("message").GetString());
+        Assert.Equal(["RunClaimed", "StepAttemptFailed", "StepCompleted", "RunCompleted"], journal.Select(e => e.GetProperty("kind").GetString()));
+        Assert.Equal("rate limited (429)", journal[1].GetProperty("error").GetProperty("message").GetString());
     }
 
     [Fact]
