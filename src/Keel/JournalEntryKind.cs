@@ -92,4 +92,9 @@ public enum JournalEntryKind
     /// left, when it is due again, the signals it waits for and why): to wait, paused, handed back on shutdown, or after a
     /// failed recovery. In no position, not replayed.</summary>
     RunReleased,
+
+    /// <summary>The workflow said what it is doing (<see cref="WorkflowContext.SetStatus(string, object?)"/>; payload: the status with its
+    /// detail and progress, as <see cref="RunCustomStatus"/>). Written with the run's next write that journals entries or
+    /// lets go of the run; in no position, not replayed.</summary>
+    StatusSet,
 }

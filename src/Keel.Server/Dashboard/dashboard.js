@@ -354,7 +354,7 @@ async function renderRun(view, runId) {
     el("h1", {}, "Run ", el("span", { class: "mono" }, run.runId), " ", badge(run.status)),
     el("dl", { class: "facts" },
       fact("Workflow", run.workflowName),
-      fact("Doing", run.customStatus ? `${run.customStatus.text} (${ago(run.customStatus.at)})` : null),
+      fact("Doing", run.customStatus ? `${run.customStatus.text}${run.customStatus.progress ? ` [${run.customStatus.progress.done}/${run.customStatus.progress.total}]` : ""} (${ago(run.customStatus.at)})` : null),
       fact("Why", history.attention && run.status === "NeedsAttention" ? `step '${history.attention.step}': ${reasonText(history.attention.reason)}` : run.statusReason),
       fact("Waiting", history.waits.length ? history.waits.map(w => el("div", {}, `${w.name}: ${waitText(w)}`)) : null),
       fact("Reached", history.operations.filter(o => o.position === history.currentPosition)

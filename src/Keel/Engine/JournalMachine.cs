@@ -26,6 +26,9 @@ internal sealed class JournalMachine
     private readonly Dictionary<string, int> _stepOccurrences = new(StringComparer.Ordinal);
     // Version markers decided on new ground, journaled with the next batch that writes entries (ahead of them).
     private List<JournalEntry>? _pendingMarkers;
+    // Statuses the code set live, journaled with the run's next write that counts as progress or a release (a status of
+    // its own would be an append the store counts as progress, clearing the blame a failing run must carry).
+    private List<JournalEntry>? _pendingStatuses;
     // The highest position the journal knows of: the code is past what the run did before only beyond it.
     private int _lastRecordedSequence;
     private int _replayed;
@@ -266,6 +269,15 @@ internal sealed class JournalMachine
     }
 
     /// <summary>The version of a change the journal holds, if any (no new-ground rule: for engine changes marked by a store upgrade).</summary>
+    /// <summary>The statuses set since the last write that took them (<see cref="JournalEntryKind.StatusSet"/>), to ride
+    /// the executor's next append that journals entries or lets go of the run; empty when there are none.</summary>
+    public IReadOnlyList<JournalEntry> TakeStatusRecords()
+    {
+        var taken = _pendingStatuses;
+        _pendingStatuses = null;
+        return taken ?? (IReadOnlyList<JournalEntry>)[];
+    }
+
     public int? RecordedVersion(string changeId) => _versions.TryGetValue(changeId, out var version) ? version : null;
 
     /// <summary>An operation the code asked for waits for its outcome (and, live, to be started).</summary>
@@ -385,7 +397,12 @@ internal sealed class JournalMachine
             switch (item.Kind)
             {
                 case InboxItemKind.Status:
-                    status = item.Status; // the latest in the batch wins
+                    status = item.Status; // the latest in the batch wins the row; the journal keeps each
+                    (_pendingStatuses ??= []).Add(new JournalEntry
+                    {
+                        Sequence = 0, Kind = JournalEntryKind.StatusSet, Name = "status", RecordedAt = item.Status!.At,
+                        Payload = KeelJson.Serialize(item.Status, KeelJson.Default),
+                    });
                     break;
                 case InboxItemKind.Cancel when !IsCancelled && !cancelInBatch:
                     var cancel = new JournalEntry { Sequence = 0, Kind = JournalEntryKind.CancelRequested, Name = "cancel", RecordedAt = now };

@@ -315,8 +315,15 @@ internal sealed class RunExecutor : IOperationHost, IDisposable
         await committed.Task.WaitAsync(cancellationToken).WaitAsync(_abortCts.Token);
     }
 
-    private Task AppendAsync(IReadOnlyList<JournalEntry> entries, RunUpdate? change, CancellationToken cancellationToken) =>
-        _writer.AppendAsync(entries, change, cancellationToken);
+    private Task AppendAsync(List<JournalEntry> entries, RunUpdate? change, CancellationToken cancellationToken)
+    {
+        // Statuses the code set ride writes that journal entries or let go of the run (never a write of their own).
+        if ((entries.Count > 0 || change?.Transition is { ReleaseLease: true }) && _machine?.TakeStatusRecords() is { Count: > 0 } statuses)
+        {
+            entries.AddRange(statuses);
+        }
+        return _writer.AppendAsync(entries, change, cancellationToken);
+    }
 
     private void EndAlone()
     {

@@ -32,6 +32,7 @@ public sealed partial record RunHistory
         private readonly List<RunDecision> _decisions = [];
         private readonly List<RunEvent> _events = [];
         private readonly Dictionary<string, int> _versions = new(StringComparer.Ordinal);
+        private readonly List<RunCustomStatus> _statuses = [];
         private bool _ended;
         // The worker that claimed the run and has not let go of it since (released, ended): a claim by another one while
         // it is set means it stopped without letting go.
@@ -140,6 +141,12 @@ public sealed partial record RunHistory
                     });
                     _holder = null;
                     return;
+                case JournalEntryKind.StatusSet:
+                    if (Read<RunCustomStatus>(entry.Payload) is { } status)
+                    {
+                        _statuses.Add(status);
+                    }
+                    return;
                 case JournalEntryKind.RunContinuedAsNew:
                     _ended = true;
                     _holder = null;
@@ -173,7 +180,7 @@ public sealed partial record RunHistory
             return new RunHistory
             {
                 Run = run, Operations = operations, Decisions = _decisions, Events = _events, Waits = waits, Attention = attention,
-                CurrentPosition = _operations.Count == 0 ? 0 : _operations.Keys.Max(), Ended = ended, Versions = _versions,
+                CurrentPosition = _operations.Count == 0 ? 0 : _operations.Keys.Max(), Ended = ended, Versions = _versions, Statuses = _statuses,
                 Summary = new RunHistorySummary
                 {
                     Operations = operations.Count,

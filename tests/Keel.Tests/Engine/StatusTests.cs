@@ -33,6 +33,49 @@ public class StatusTests
         var after = (await keel.Client.GetRunAsync(run.RunId, TestHost.Token))!.CustomStatus!;
         Assert.Equal("summarizing", after.Text);
         Assert.Null(after.Data);
-        Assert.DoesNotContain(await keel.Client.GetJournalAsync(run.RunId, TestHost.Token), e => e.Name == "searching"); // not journaled
+        // Each status is kept in the run's history (journaled with the run's next write), the latest on the row.
+        var history = (await keel.Client.GetHistoryAsync(run.RunId, TestHost.Token))!;
+        Assert.Equal(["searching", "summarizing"], history.Statuses.Select(s => s.Text));
+        Assert.Equal("{\"sources\":3}", history.Statuses[0].Data);
+    }
+
+    [Fact]
+    public async Task Progress_IsKeptWithEachStatus_AndAReplayDoesNotRecordItAgain()
+    {
+        using var db = new TempDatabase();
+        string runId;
+        void Register(KeelBuilder k) => k.AddWorkflow<int, int>("sources", async (ctx, _) =>
+        {
+            var total = 0;
+            for (var i = 1; i <= 3; i++)
+            {
+                ctx.SetStatus("checking sources", progress: (i - 1, 3));
+                total += await ctx.StepAsync($"source-{i}", _ => Task.FromResult(i));
+            }
+            ctx.SetStatus("done", progress: (3, 3));
+            await ctx.SleepAsync(TimeSpan.FromMilliseconds(50)); // released and resumed: the code replays its statuses
+            return total;
+        });
+        await using (var keel = await TestHost.StartAsync(db, Register))
+        {
+            runId = (await keel.Client.StartAsync("sources", 0, cancellationToken: TestHost.Token)).RunId;
+            Assert.Equal(6, await keel.Client.GetResultAsync<int>(runId, TestHost.Token));
+            Assert.Equal(new StatusProgress(3, 3), (await keel.Client.GetRunAsync(runId, TestHost.Token))!.CustomStatus!.Progress);
+        }
+        await using (var keel = await TestHost.StartAsync(db, Register))
+        {
+            var history = (await keel.Client.GetHistoryAsync(runId, TestHost.Token))!;
+            Assert.Equal([(0, 3), (1, 3), (2, 3), (3, 3)], history.Statuses.Select(s => (s.Progress!.Done, s.Progress.Total)));
+        }
+        await using (var keel = await TestHost.StartAsync(db, k => k.AddWorkflow<int, int>("bad", (ctx, _) =>
+        {
+            ctx.SetStatus("too far", progress: (4, 3));
+            return Task.FromResult(0);
+        })))
+        {
+            var bad = (await keel.Client.StartAsync("bad", 0, cancellationToken: TestHost.Token)).RunId;
+            var run = await keel.Client.WaitForCompletionAsync(bad, TestHost.Token);
+            Assert.Equal((RunStatus.Failed, typeof(ArgumentOutOfRangeException).FullName), (run.Status, run.Error?.Type));
+        }
     }
 }
