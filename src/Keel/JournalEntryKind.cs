@@ -97,4 +97,8 @@ public enum JournalEntryKind
     /// detail and progress, as <see cref="RunCustomStatus"/>). Written with the run's next write that journals entries or
     /// lets go of the run; in no position, not replayed.</summary>
     StatusSet,
+
+    /// <summary>The workflow declared its plan (<see cref="WorkflowContext.Plan"/>; payload: the items, in order). Written
+    /// with the run's next write that journals entries or lets go of the run; in no position, not replayed.</summary>
+    PlanDeclared,
 }

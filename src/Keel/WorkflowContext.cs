@@ -182,6 +182,17 @@ public abstract class WorkflowContext
     /// <exception cref="ChildRunTimeoutException">The child did not finish within <paramref name="timeout"/>.</exception>
     public abstract Task<TResult> RunChildAsync<TInput, TResult>(string workflowName, TInput input, StartWorkflowOptions? options = null, TimeSpan? timeout = null);
 
+    /// <summary>
+    /// Declares what the run means to do, in order, so that people (and <see cref="RunHistory.Remaining"/>) can tell what
+    /// remains: <c>context.Plan("look up customer", "draft reply", "get approval", "send")</c>. Name each item as the
+    /// operation that does it (a step's, approval's, signal's, timer's or child's name): an item is done once an operation
+    /// of that name has completed. Optional and revisable: call it again with the plan as it stands now (each distinct plan
+    /// is journaled once, with the run's next write; a replay does not record it again). Runs that declare no plan have an
+    /// unknown remainder.
+    /// </summary>
+    /// <param name="steps">The plan's items, in order.</param>
+    public abstract void Plan(params string[] steps);
+
     /// <summary>The version <see cref="GetVersion"/> returns to a run that went past the change before it existed.</summary>
     public const int DefaultVersion = -1;
 

@@ -21,6 +21,12 @@ internal static class RunView
             var progress = now.Progress is { } p ? $" [{p.Done}/{p.Total}]" : "";
             table.Add("Now", $"{ErrorText.OneLine(now.Text)}{progress}{detail} (set {TimeFormat.Relative(now.At, run.CreatedAt)})");
         }
+        if (history is { Plan: { } plan, Remaining: { } remaining })
+        {
+            table.Add("Remains", remaining.Count == 0
+                ? $"nothing: all {plan.Count} items of its plan are done"
+                : $"{string.Join(", ", remaining)} ({remaining.Count} of {plan.Count} items of its plan)");
+        }
         if (run.ContinuedAsRunId is { } next)
         {
             table.Add("Continued as", $"{next} (keel show {Shell.Quote(next)})");

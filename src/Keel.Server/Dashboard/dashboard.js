@@ -356,6 +356,7 @@ async function renderRun(view, runId) {
       fact("Workflow", run.workflowName),
       fact("Doing", run.customStatus ? `${run.customStatus.text}${run.customStatus.progress ? ` [${run.customStatus.progress.done}/${run.customStatus.progress.total}]` : ""} (${ago(run.customStatus.at)})` : null),
       fact("Why", history.attention && run.status === "NeedsAttention" ? `step '${history.attention.step}': ${reasonText(history.attention.reason)}` : run.statusReason),
+      fact("Remains", history.remaining ? (history.remaining.length ? `${history.remaining.join(", ")} (${history.remaining.length} of ${history.plan.length} planned)` : "nothing: the plan is done") : null),
       fact("Waiting", history.waits.length ? history.waits.map(w => el("div", {}, `${w.name}: ${waitText(w)}`)) : null),
       fact("Reached", history.operations.filter(o => o.position === history.currentPosition)
         .map(o => `#${o.position}: ${noun(o.kind)} ${o.name} (${lower(o.state)})`)[0]),

@@ -280,6 +280,17 @@ internal sealed class RunContext : WorkflowContext, IDisposable
         return error is null ? version : throw error; // the executor blocks the run when the pump returns
     }
 
+    public override void Plan(params string[] steps)
+    {
+        ArgumentNullException.ThrowIfNull(steps);
+        if (steps.Any(string.IsNullOrWhiteSpace))
+        {
+            throw new ArgumentException("A plan's items are names of the operations that do them: none may be empty.", nameof(steps));
+        }
+        EnsureOnScheduler("plan", "plan");
+        _machine.DeclarePlan([.. steps], _host.Now);
+    }
+
     public override void SetStatus(string text, object? data = null) => SetStatus(text, data, null);
 
     public override void SetStatus(string text, (int Done, int Total) progress) => SetStatus(text, null, progress);

@@ -318,7 +318,7 @@ internal sealed class RunExecutor : IOperationHost, IDisposable
     private Task AppendAsync(List<JournalEntry> entries, RunUpdate? change, CancellationToken cancellationToken)
     {
         // Statuses the code set ride writes that journal entries or let go of the run (never a write of their own).
-        if ((entries.Count > 0 || change?.Transition is { ReleaseLease: true }) && _machine?.TakeStatusRecords() is { Count: > 0 } statuses)
+        if ((entries.Count > 0 || change?.Transition is { ReleaseLease: true }) && _machine?.TakePendingRecords() is { Count: > 0 } statuses)
         {
             entries.AddRange(statuses);
         }

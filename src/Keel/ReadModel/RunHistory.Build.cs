@@ -33,6 +33,7 @@ public sealed partial record RunHistory
         private readonly List<RunEvent> _events = [];
         private readonly Dictionary<string, int> _versions = new(StringComparer.Ordinal);
         private readonly List<RunCustomStatus> _statuses = [];
+        private IReadOnlyList<string>? _plan;
         private bool _ended;
         // The worker that claimed the run and has not let go of it since (released, ended): a claim by another one while
         // it is set means it stopped without letting go.
@@ -141,6 +142,9 @@ public sealed partial record RunHistory
                     });
                     _holder = null;
                     return;
+                case JournalEntryKind.PlanDeclared:
+                    _plan = Read<IReadOnlyList<string>>(entry.Payload) ?? _plan;
+                    return;
                 case JournalEntryKind.StatusSet:
                     if (Read<RunCustomStatus>(entry.Payload) is { } status)
                     {
@@ -181,6 +185,7 @@ public sealed partial record RunHistory
             {
                 Run = run, Operations = operations, Decisions = _decisions, Events = _events, Waits = waits, Attention = attention,
                 CurrentPosition = _operations.Count == 0 ? 0 : _operations.Keys.Max(), Ended = ended, Versions = _versions, Statuses = _statuses,
+                Plan = _plan, Remaining = _plan is null ? null : RemainingOf(_plan, operations),
                 Summary = new RunHistorySummary
                 {
                     Operations = operations.Count,
@@ -192,6 +197,26 @@ public sealed partial record RunHistory
                 },
             };
         }
+    }
+
+    /// <summary>The plan's items without those done: each completed operation of an item's name does one item of that name.</summary>
+    private static List<string> RemainingOf(IReadOnlyList<string> plan, List<RunOperation> operations)
+    {
+        var done = operations.Where(o => o.State == OperationState.Completed).GroupBy(o => o.Name, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        var remaining = new List<string>();
+        foreach (var item in plan)
+        {
+            if (done.TryGetValue(item, out var left) && left > 0)
+            {
+                done[item] = left - 1;
+            }
+            else
+            {
+                remaining.Add(item);
+            }
+        }
+        return remaining;
     }
 
     /// <summary>One operation's entries folded in journal order.</summary>

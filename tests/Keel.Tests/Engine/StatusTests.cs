@@ -79,3 +79,52 @@ public class StatusTests
         }
     }
 }
+
+public class PlanTests
+{
+    [Fact]
+    public async Task ADeclaredPlan_TellsWhatRemains_IsRevisable_AndAReplayDoesNotRecordItAgain()
+    {
+        using var db = new TempDatabase();
+        void Register(KeelBuilder k) => k.AddWorkflow<int, string>("support", async (ctx, _) =>
+        {
+            ctx.Plan("look up customer", "draft reply", "approved", "send");
+            await ctx.StepAsync("look up customer", _ => Task.FromResult(1));
+            await ctx.StepAsync("draft reply", _ => Task.FromResult(2));
+            ctx.Plan("look up customer", "draft reply", "approved", "send"); // the same plan again: nothing new
+            var approved = await ctx.WaitForSignalAsync<bool>("approved");
+            ctx.Plan("look up customer", "draft reply", "approved", approved ? "send" : "apologize"); // revised
+            return await ctx.StepAsync(approved ? "send" : "apologize", _ => Task.FromResult("done"));
+        });
+        string runId;
+        await using (var keel = await TestHost.StartAsync(db, Register))
+        {
+            runId = (await keel.Client.StartAsync("support", 0, cancellationToken: TestHost.Token)).RunId;
+            await TestHost.EventuallyAsync(async () => (await keel.Client.GetRunAsync(runId, TestHost.Token))!.Status == RunStatus.Waiting, "it waits for approval");
+            var waiting = (await keel.Client.GetHistoryAsync(runId, TestHost.Token))!;
+            Assert.Equal(["look up customer", "draft reply", "approved", "send"], waiting.Plan);
+            Assert.Equal(["approved", "send"], waiting.Remaining);
+        }
+        await using (var keel = await TestHost.StartAsync(db, Register)) // a restart: the code replays its Plan calls
+        {
+            await keel.Client.SignalAsync(runId, "approved", false, TestHost.Token);
+            Assert.Equal("done", await keel.Client.GetResultAsync<string>(runId, TestHost.Token));
+            var done = (await keel.Client.GetHistoryAsync(runId, TestHost.Token))!;
+            Assert.Equal(["look up customer", "draft reply", "approved", "apologize"], done.Plan);
+            Assert.Empty(done.Remaining!);
+            Assert.Equal(2, (await keel.Client.GetJournalAsync(runId, TestHost.Token)).Count(e => e.Kind == JournalEntryKind.PlanDeclared));
+        }
+    }
+
+    [Fact]
+    public async Task ARunWithoutAPlan_HasNoKnownRemainder()
+    {
+        using var db = new TempDatabase();
+        await using var keel = await TestHost.StartAsync(db, k => k.AddWorkflow<int, int>("plain", (ctx, _) => ctx.StepAsync("one", _ => Task.FromResult(1))));
+        var runId = (await keel.Client.StartAsync("plain", 0, cancellationToken: TestHost.Token)).RunId;
+        await keel.Client.GetResultAsync<int>(runId, TestHost.Token);
+        var history = (await keel.Client.GetHistoryAsync(runId, TestHost.Token))!;
+        Assert.Null(history.Plan);
+        Assert.Null(history.Remaining);
+    }
+}
