@@ -27,6 +27,34 @@ public class ShowCommandTests
     }
 
     [Fact]
+    public async Task Show_Follow_PrintsWhatTheRunJournalsAsItHappens_UntilItEnds()
+    {
+        using var dir = new TempDirectory();
+        var ct = TestContext.Current.CancellationToken;
+        await using var keel = await TestRuns.StartHostAsync(dir.DatabasePath, k => k.AddWorkflow<int, string>("gated", async (ctx, _) =>
+        {
+            await ctx.StepAsync("before", _ => Task.FromResult(1));
+            var go = await ctx.WaitForSignalAsync<string>("go");
+            return await ctx.StepAsync("after", _ => Task.FromResult(go + "!"));
+        }));
+        await keel.Client.StartAsync("gated", 0, new StartWorkflowOptions { RunId = "gated-1" }, ct);
+        await TestRuns.UntilAsync(async () => (await keel.Client.GetRunAsync("gated-1", ct))!.Status == RunStatus.Waiting, "it waits for the signal");
+
+        var following = Cli.RunAsync("show", "gated-1", "--follow", "--db", dir.DatabasePath);
+        await Task.Delay(TimeSpan.FromMilliseconds(300), TimeProvider.System, ct); // it prints the run as it is, then follows
+        Assert.False(following.IsCompleted); // a waiting run: it stays
+        await keel.Client.SignalAsync("gated-1", "go", "now", ct);
+        var result = await following.WaitAsync(TimeSpan.FromSeconds(30), ct);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var followed = result.Out[result.Out.IndexOf("Following run gated-1", StringComparison.Ordinal)..];
+        Assert.Matches(@"SignalReceived go", followed);
+        Assert.Matches(@"StepCompleted after", followed);
+        Assert.Contains("status: Completed", followed, StringComparison.Ordinal);
+        Assert.Contains("result: \"now!\"", followed, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Show_RetriedStep_TellsEachAttempt()
     {
         using var dir = new TempDirectory();
