@@ -15,7 +15,16 @@ public sealed record StartRunRequest(string Workflow, JsonElement? Input = null,
 
 /// <summary>Body of <c>POST /api/runs/{id}/cancel</c> (optional).</summary>
 /// <param name="Reason">Why, kept with the run.</param>
-public sealed record CancelRunRequest(string? Reason = null);
+public sealed record CancelRunRequest(string? Reason = null)
+{
+    /// <summary>Who cancels it, journaled.</summary>
+    public string? By { get; init; }
+}
+
+/// <summary>Body of <c>POST /api/runs/{id}/pause</c> and <c>/resume</c> (optional).</summary>
+/// <param name="By">Who, journaled.</param>
+/// <param name="Reason">Why, journaled.</param>
+public sealed record RunActionRequest(string? By = null, string? Reason = null);
 
 /// <summary>Body of <c>POST /api/runs/{id}/unblock</c> (optional).</summary>
 /// <param name="By">Who unblocks it, journaled.</param>
@@ -29,7 +38,14 @@ public sealed record RetryRunRequest(string? By = null, string? Reason = null);
 
 /// <summary>Body of <c>POST /api/runs/{id}/priority</c>.</summary>
 /// <param name="Priority">The new priority; higher runs are claimed first.</param>
-public sealed record SetPriorityRequest(int Priority);
+public sealed record SetPriorityRequest(int Priority)
+{
+    /// <summary>Who changes it, journaled.</summary>
+    public string? By { get; init; }
+
+    /// <summary>Why, journaled.</summary>
+    public string? Reason { get; init; }
+}
 
 /// <summary>Body of <c>POST /api/runs/{id}/approvals</c>: a person's decision on the approval the run waits for.</summary>
 /// <param name="Approved">True to approve, false to reject.</param>

@@ -9,22 +9,24 @@ internal static class ControlEndpoints
     {
         runId = KeelApi.RunId(runId);
         var body = await ApiJson.ReadAsync(request, """{"reason":"why"}""", cancellationToken, whenEmpty: new CancelRunRequest());
-        await keel.CancelAsync(runId, body.Reason, cancellationToken);
+        await keel.As(body.By).CancelAsync(runId, body.Reason, cancellationToken);
         return await RunEndpoints.CurrentAsync(keel, runId, StatusCodes.Status202Accepted, cancellationToken);
     }
 
     /// <summary>200 when the run is paused already (it was not held), 202 when it pauses before its next operation.</summary>
-    public static async Task<IResult> PauseAsync(string runId, KeelClient keel, CancellationToken cancellationToken)
+    public static async Task<IResult> PauseAsync(string runId, HttpRequest request, KeelClient keel, CancellationToken cancellationToken)
     {
         runId = KeelApi.RunId(runId);
-        var pausedNow = await keel.PauseAsync(runId, cancellationToken);
+        var body = await ApiJson.ReadAsync(request, """{"by":"who","reason":"why"}""", cancellationToken, whenEmpty: new RunActionRequest());
+        var pausedNow = await keel.As(body.By, body.Reason).PauseAsync(runId, cancellationToken);
         return await RunEndpoints.CurrentAsync(keel, runId, pausedNow ? StatusCodes.Status200OK : StatusCodes.Status202Accepted, cancellationToken);
     }
 
-    public static async Task<IResult> ResumeAsync(string runId, KeelClient keel, CancellationToken cancellationToken)
+    public static async Task<IResult> ResumeAsync(string runId, HttpRequest request, KeelClient keel, CancellationToken cancellationToken)
     {
         runId = KeelApi.RunId(runId);
-        await keel.ResumeAsync(runId, cancellationToken);
+        var body = await ApiJson.ReadAsync(request, """{"by":"who","reason":"why"}""", cancellationToken, whenEmpty: new RunActionRequest());
+        await keel.As(body.By, body.Reason).ResumeAsync(runId, cancellationToken);
         return await RunEndpoints.CurrentAsync(keel, runId, StatusCodes.Status200OK, cancellationToken);
     }
 
@@ -71,7 +73,7 @@ internal static class ControlEndpoints
     {
         runId = KeelApi.RunId(runId);
         var body = await ApiJson.ReadAsync<SetPriorityRequest>(request, """{"priority":10}""", cancellationToken);
-        return Results.Json(await keel.SetPriorityAsync(runId, body.Priority, cancellationToken), ApiJson.Options);
+        return Results.Json(await keel.As(body.By, body.Reason).SetPriorityAsync(runId, body.Priority, cancellationToken), ApiJson.Options);
     }
 
     /// <summary>The body is the payload itself (any JSON); an empty body sends a signal without payload.</summary>

@@ -53,6 +53,27 @@ public sealed class KeelClient
         return new KeelClient(store, options ?? new KeelOptions(), null, new RunNotifier(), timeProvider ?? TimeProvider.System);
     }
 
+    /// <summary>
+    /// This client acting for a person: the pauses, resumes, priority changes and cancellations it makes are journaled in
+    /// the run with who did them and why (<see cref="DecisionKind.OperatorAction"/> in <see cref="RunHistory.Decisions"/>).
+    /// Without it they are journaled too, by no one in particular.
+    /// </summary>
+    /// <param name="by">Who acts (a person or a system).</param>
+    /// <param name="reason">Why, for the record, if said.</param>
+    /// <returns>A client that shares this one's store and settings.</returns>
+    public KeelClient As(string? by, string? reason = null) =>
+        new(_store, _options, _registry, _notifier, _time, _localStarter) { _actor = new OperatorActionData(by, reason) };
+
+    private OperatorActionData _actor = new(null, null);
+
+    /// <summary>Journals a person's action on the run (after the action took effect; a lost record loses no state).</summary>
+    private Task<bool> RecordActionAsync(string runId, string action, int? priority, string? reason, CancellationToken cancellationToken) =>
+        _store.AppendRunRecordAsync(runId, new JournalEntry
+        {
+            Sequence = 0, Kind = JournalEntryKind.OperatorAction, Name = action, RecordedAt = _time.GetUtcNow(),
+            Payload = (_actor with { Reason = reason ?? _actor.Reason, Priority = priority }).ToJson(),
+        }, cancellationToken);
+
     /// <summary>Starts a run, or returns the existing run when <see cref="StartWorkflowOptions.RunId"/> is taken by the same workflow.</summary>
     /// <typeparam name="TInput">The input type.</typeparam>
     /// <param name="workflowName">The workflow's durable name.</param>
@@ -296,7 +317,9 @@ public sealed class KeelClient
         {
             _notifier.NotifyRunRequest(RunRequest.Pause, runId);
         }
-        return await SettlePauseOutcomeAsync(runId, outcome, "be paused", cancellationToken);
+        var now = await SettlePauseOutcomeAsync(runId, outcome, "be paused", cancellationToken);
+        await RecordActionAsync(runId, "pause", null, null, cancellationToken);
+        return now;
     }
 
     /// <summary>Resumes a Paused run (any worker continues it where it stopped), or withdraws a pause not yet acted on.</summary>
@@ -311,6 +334,7 @@ public sealed class KeelClient
         RunIds.ValidateExisting(runId);
         var outcome = await _store.ResumeAsync(runId, _time.GetUtcNow(), cancellationToken);
         await SettlePauseOutcomeAsync(runId, outcome, "be resumed: it is not paused", cancellationToken);
+        await RecordActionAsync(runId, "resume", null, null, cancellationToken);
         _notifier.NotifyWork();
     }
 
@@ -346,7 +370,9 @@ public sealed class KeelClient
         {
             throw new RunFinishedException(runId, current.Status, "change its priority");
         }
-        return await _store.SetPriorityAsync(runId, priority, _time.GetUtcNow(), cancellationToken) ?? throw new RunNotFoundException(runId);
+        var changed = await _store.SetPriorityAsync(runId, priority, _time.GetUtcNow(), cancellationToken) ?? throw new RunNotFoundException(runId);
+        await RecordActionAsync(runId, "priority", priority, null, cancellationToken);
+        return changed;
     }
 
     /// <summary>
@@ -377,6 +403,7 @@ public sealed class KeelClient
                 _notifier.NotifyRunChanged(runId);
                 break;
         }
+        await RecordActionAsync(runId, "cancel", null, reason, cancellationToken);
     }
 
     /// <summary>

@@ -11,16 +11,17 @@ internal static class CancelCommand
         var db = CliOptions.Database();
         var postgres = CliOptions.Postgres();
         var runId = new Argument<string>("RUN_ID") { Description = "The run to cancel." };
-        var reason = new Option<string?>("--reason") { Description = "Why, for the record.", HelpName = "TEXT" };
+        var reason = CliOptions.Reason();
+        var by = CliOptions.By();
         var command = new Command("cancel", "Cancel a run. A run no worker holds ends Cancelled at once; a running one is stopped by its worker.")
         {
-            runId, db, postgres, reason,
+            runId, db, postgres, reason, by,
         };
         CommandAction.Set(command, async (parse, output, ct) =>
         {
             var id = CommandInput.RunId(parse, runId);
             await using var store = await KeelDatabase.OpenExistingAsync(parse.GetValue(db)!, parse.GetValue(postgres), ct);
-            var client = KeelClient.Create(store);
+            var client = KeelClient.Create(store).As(parse.GetValue(by) ?? Environment.UserName);
             await client.CancelAsync(id, parse.GetValue(reason), ct);
             var run = await client.GetRunAsync(id, ct) ?? throw new RunNotFoundException(id);
             if (run.Status == RunStatus.Cancelled)

@@ -22,6 +22,12 @@ internal static class CliOptions
         DefaultValueFactory = _ => Environment.GetEnvironmentVariable("KEEL_POSTGRES") is { Length: > 0 } value ? value : null,
     };
 
+    /// <summary>--by: who acts, for the run's record (default: the user running the command).</summary>
+    public static Option<string?> By() => new("--by") { Description = "Who acts, for the run's record (default: your user name).", HelpName = "WHO" };
+
+    /// <summary>--reason: why, for the run's record.</summary>
+    public static Option<string?> Reason() => new("--reason") { Description = "Why, for the run's record.", HelpName = "TEXT" };
+
     public static Option<bool> Json() => new("--json")
     {
         Description = "Print JSON instead of text.",

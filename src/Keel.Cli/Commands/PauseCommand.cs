@@ -25,12 +25,14 @@ internal static class PauseCommand
         var db = CliOptions.Database();
         var postgres = CliOptions.Postgres();
         var runId = new Argument<string>("RUN_ID") { Description = "The run." };
-        var command = new Command(name, description) { runId, db, postgres };
+        var by = CliOptions.By();
+        var reason = CliOptions.Reason();
+        var command = new Command(name, description) { runId, by, reason, db, postgres };
         CommandAction.Set(command, async (parse, output, ct) =>
         {
             var id = CommandInput.RunId(parse, runId);
             await using var store = await KeelDatabase.OpenExistingAsync(parse.GetValue(db)!, parse.GetValue(postgres), ct);
-            output.Out.WriteLine(await act(KeelClient.Create(store), id, ct));
+            output.Out.WriteLine(await act(KeelClient.Create(store).As(parse.GetValue(by) ?? Environment.UserName, parse.GetValue(reason)), id, ct));
             return 0;
         });
         return command;

@@ -61,6 +61,8 @@ internal static class TimelineView
         }
         var runName = history.Run?.WorkflowName ?? "run";
         others.AddRange(history.Events.Select(e => (e.Index, $"{runName}: {RunEvent(e)} at {TimeFormat.Relative(e.At, origin)}")));
+        others.AddRange(history.Decisions.Where(d => d.Kind == DecisionKind.OperatorAction)
+            .Select(d => (d.Index, $"{runName}: {OperatorAction(d)} at {TimeFormat.Relative(d.At, origin)}")));
         foreach (var (_, line) in others.OrderBy(o => o.Index))
         {
             yield return line;
@@ -154,6 +156,16 @@ internal static class TimelineView
         RunEventKind.Released => $"worker {e.Worker?.Id} let go of the run: {Released(e)}",
         _ => e.Kind.ToString(),
     };
+
+    private static string OperatorAction(RunDecision d) =>
+        (d.Name switch
+        {
+            "pause" => "pause asked",
+            "resume" => "resumed",
+            "cancel" => "cancel asked",
+            "priority" => $"priority set to {d.Result?.GetRawText() ?? "?"}",
+            var other => other,
+        }) + (d.By is { } by ? $" by {by}" : "") + (d.Reason is { } why ? $": {ErrorText.OneLine(why)}" : "");
 
     private static string Worker(WorkerRef? worker) => worker is null ? "?"
         : worker.Host is null ? worker.Id

@@ -208,6 +208,10 @@ function decisionText(d) {
       return `resolved by ${d.by || "someone"}: ${lower(d.action)}${d.result != null ? " with " + json(d.result) : ""}${d.reason ? " (" + d.reason + ")" : ""}`;
     case "Retry":
       return `retried${d.by ? " by " + d.by : ""}${d.reason ? ": " + d.reason : ""}`;
+    case "OperatorAction": {
+      const what = { pause: "pause asked", resume: "resumed", cancel: "cancel asked", priority: `priority set to ${d.result}` }[d.name] || d.name;
+      return `${what}${d.by ? " by " + d.by : ""}${d.reason ? ": " + d.reason : ""}`;
+    }
     default:
       return `unblocked${d.by ? " by " + d.by : ""}${d.reason ? ": " + d.reason : ""}`;
   }
@@ -288,9 +292,12 @@ function timeline(run, history) {
   const events = history.events.map(e => el("tr", { "data-event": e.kind },
     el("td", {}), el("td", { title: when(e.at) }, "+" + span(run.createdAt, e.at)), el("td", { class: "mono" }, run.workflowName),
     el("td", {}, "run"), el("td", {}, el("div", {}, eventText(e)), stack(e.error))));
+  const actions = history.decisions.filter(d => d.kind === "OperatorAction").map(d => el("tr", { "data-event": "OperatorAction" },
+    el("td", {}), el("td", { title: when(d.at) }, "+" + span(run.createdAt, d.at)), el("td", { class: "mono" }, run.workflowName),
+    el("td", {}, "person"), el("td", {}, el("div", {}, decisionText(d)))));
   return el("table", { id: "timeline" },
     el("thead", {}, el("tr", {}, ["#", "At", "Operation", "Kind", "What happened"].map(h => el("th", {}, h)))),
-    el("tbody", {}, rows.length || events.length ? [rows, events] : el("tr", {}, el("td", { colspan: 5, class: "muted" }, "Nothing journaled yet."))));
+    el("tbody", {}, rows.length || events.length ? [rows, events, actions] : el("tr", {}, el("td", { colspan: 5, class: "muted" }, "Nothing journaled yet."))));
 }
 
 function controls(run) {

@@ -5,7 +5,8 @@ namespace Keel.Engine;
 /// <param name="Reason">Why, if given.</param>
 /// <param name="RetriedChild">For a retry (<see cref="JournalEntryKind.RunRetried"/>) of a run that a failed child run
 /// ended: that child, retried with it, which the run waits for again.</param>
-internal sealed record OperatorActionData(string? By, string? Reason, string? RetriedChild = null)
+/// <param name="Priority">For a priority change (<see cref="JournalEntryKind.OperatorAction"/> <c>priority</c>): the new priority.</param>
+internal sealed record OperatorActionData(string? By, string? Reason, string? RetriedChild = null, int? Priority = null)
 {
     public string ToJson() => KeelJson.Serialize(this, KeelJson.Default);
 }

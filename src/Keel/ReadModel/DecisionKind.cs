@@ -17,4 +17,8 @@ public enum DecisionKind
 
     /// <summary>A Failed run was retried.</summary>
     Retry,
+
+    /// <summary>A person acted on the run from outside it: <see cref="RunDecision.Name"/> is the action (<c>pause</c>,
+    /// <c>resume</c>, <c>priority</c> with the new priority in <see cref="RunDecision.Result"/>, <c>cancel</c>).</summary>
+    OperatorAction,
 }

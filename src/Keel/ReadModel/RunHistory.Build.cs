@@ -142,6 +142,15 @@ public sealed partial record RunHistory
                     });
                     _holder = null;
                     return;
+                case JournalEntryKind.OperatorAction:
+                    var acted = ReadOperatorAction(entry.Payload);
+                    _decisions.Add(new RunDecision
+                    {
+                        Kind = DecisionKind.OperatorAction, Position = 0, Name = entry.Name, At = entry.RecordedAt, By = acted?.By, Reason = acted?.Reason,
+                        Result = acted?.Priority is { } priority ? JsonDocument.Parse(priority.ToString(System.Globalization.CultureInfo.InvariantCulture)).RootElement.Clone() : null,
+                        Index = entry.Index,
+                    });
+                    return;
                 case JournalEntryKind.PlanDeclared:
                     _plan = Read<IReadOnlyList<string>>(entry.Payload) ?? _plan;
                     return;

@@ -14,9 +14,11 @@ public class PriorityCommandTests
             await keel.Client.CancelAsync("done", null, TestContext.Current.CancellationToken);
         }
 
-        var ok = await Cli.RunAsync("priority", "queued", "5", "--db", dir.DatabasePath);
+        var ok = await Cli.RunAsync("priority", "queued", "5", "--by", "ada", "--reason", "customer waiting", "--db", dir.DatabasePath);
         Assert.True(ok.ExitCode == 0, ok.ToString());
         Assert.Contains("now has priority 5", ok.Out, StringComparison.Ordinal);
+        var told = await Cli.RunAsync("show", "queued", "--db", dir.DatabasePath);
+        Assert.Contains("priority set to 5 by ada: customer waiting", told.Out, StringComparison.Ordinal); // journaled with who and why
         var show = await Cli.RunAsync("show", "queued", "--json", "--db", dir.DatabasePath);
         Assert.Contains("\"priority\": 5", show.Out, StringComparison.Ordinal);
 

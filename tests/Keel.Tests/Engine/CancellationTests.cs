@@ -30,7 +30,11 @@ public class CancellationTests
         var ended = await keel.Client.WaitForCompletionAsync(run.RunId, TestHost.Token);
         Assert.Equal(RunStatus.Cancelled, ended.Status);
         var journal = await keel.Client.GetJournalAsync(run.RunId, TestHost.Token);
-        Assert.Equal([JournalEntryKind.RunClaimed, JournalEntryKind.CancelRequested, JournalEntryKind.RunCancelled], journal.Select(e => e.Kind));
+        // The person's request is journaled with the run (whenever its worker delivers it), apart from the run's own entries.
+        Assert.Equal([JournalEntryKind.RunClaimed, JournalEntryKind.CancelRequested, JournalEntryKind.RunCancelled],
+            journal.Where(e => e.Kind != JournalEntryKind.OperatorAction).Select(e => e.Kind));
+        var request = Assert.Single((await keel.Client.GetHistoryAsync(run.RunId, TestHost.Token))!.Decisions, d => d.Kind == DecisionKind.OperatorAction);
+        Assert.Equal(("cancel", "operator changed priorities"), (request.Name, request.Reason));
         await Assert.ThrowsAsync<RunFinishedException>(() => keel.Client.CancelAsync(run.RunId, null, TestHost.Token));
     }
 

@@ -32,10 +32,12 @@ public class PauseTests
             Assert.False(await keel.Client.PauseAsync(runId, TestHost.Token)); // held by the worker: requested
             release.SetResult(); // the step in flight finishes; its outcome is kept
             await TestHost.EventuallyAsync(async () => (await keel.Client.GetRunAsync(runId, TestHost.Token))!.Status == RunStatus.Paused, "the run pauses");
-            var journal = await keel.Client.GetJournalAsync(runId, TestHost.Token);
+            var journal = (await keel.Client.GetJournalAsync(runId, TestHost.Token)).Where(e => e.Kind != JournalEntryKind.OperatorAction).ToList();
             Assert.Equal([JournalEntryKind.RunClaimed, JournalEntryKind.StepCompleted, JournalEntryKind.RunReleased], journal.Select(e => e.Kind));
             Assert.Equal("first", journal[1].Name);
-            Assert.Equal(RunStatus.Paused, (await keel.Client.GetHistoryAsync(runId, TestHost.Token))!.Events[^1].Status);
+            var history = (await keel.Client.GetHistoryAsync(runId, TestHost.Token))!;
+            Assert.Equal(RunStatus.Paused, history.Events[^1].Status);
+            Assert.Equal("pause", Assert.Single(history.Decisions, d => d.Kind == DecisionKind.OperatorAction).Name); // who asked is journaled
         }
 
         await using (var keel = await TestHost.StartAsync(db, Register))
