@@ -1,4 +1,7 @@
 using System.Buffers;
+using System.Text;
+using Keel.Engine;
+using Keel.Storage;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
@@ -7,14 +10,25 @@ using Microsoft.Extensions.AI;
 namespace Keel.AI;
 
 /// <summary>
-/// What Keel.AI journals for a model call, as the step's JSON result: the model that answered, the usage, and the
-/// response (or, for a streamed call, its updates), in Microsoft.Extensions.AI's own JSON contracts (polymorphic
-/// <see cref="AIContent"/>, source-generated, so native AOT works). The prompt is not journaled: every message of it is
-/// the run's input, an earlier journaled response or tool result, or built by the workflow code; the step's name
-/// carries its hash instead.
+/// What Keel.AI journals for a model call, as the step's JSON result: the model that answered, the usage, the prompt and the
+/// response, in Microsoft.Extensions.AI's own JSON contracts (polymorphic <see cref="AIContent"/>, source-generated, so
+/// native AOT works). Messages are stored once each, by the hash of that JSON (<see cref="Keel.Storage.IWorkflowStore.PutMessagesAsync"/>),
+/// and the record names them: the prompt as a change from an earlier call of the run (<c>"prompt": {"from": i, "keep": k,
+/// "add": [hashes]}</c>: the first <c>k</c> messages of the run's model call number <c>i</c>, counted from 0 in journal
+/// order, then <c>add</c>), the response without its messages plus their hashes (<c>"keel.messages"</c>). A 100-turn loop
+/// therefore journals a few references per turn, not the conversation per turn.
 /// </summary>
+/// <remarks>
+/// Records written before messages were stored by reference hold the response whole (<c>"response"</c> with its
+/// <c>messages</c>) and no prompt; they are read as they are. A streamed call keeps its updates inline (they are what replay
+/// yields) and its prompt by reference.
+/// </remarks>
 internal static class ChatRecord
 {
+    /// <summary>The record's property listing the response's messages by hash (the engine loads a run's stored messages
+    /// before its replay when a payload has it).</summary>
+    public const string MessagesProperty = Keel.Engine.RunMessages.Marker;
+
     private static readonly JsonSerializerOptions s_json = AIJsonUtilities.DefaultOptions;
 
     public static JsonTypeInfo<ChatResponse> ResponseInfo { get; } = (JsonTypeInfo<ChatResponse>)s_json.GetTypeInfo(typeof(ChatResponse));
@@ -23,14 +37,59 @@ internal static class ChatRecord
 
     public static JsonTypeInfo<ChatMessage> MessageInfo { get; } = (JsonTypeInfo<ChatMessage>)s_json.GetTypeInfo(typeof(ChatMessage));
 
-    public static JsonElement Write(ChatResponse response) => Build(writer =>
+    /// <summary>A message as it is stored: its JSON in M.E.AI's contracts, named by the SHA-256 of that JSON.</summary>
+    public static StoredMessage ToStored(ChatMessage message)
+    {
+        var json = JsonSerializer.SerializeToUtf8Bytes(message, MessageInfo);
+        return new StoredMessage(HashOf(json), Encoding.UTF8.GetString(json));
+    }
+
+    /// <summary>The hash that names stored JSON: SHA-256, lower-case hexadecimal.</summary>
+    public static string HashOf(ReadOnlySpan<byte> utf8Json)
+    {
+        Span<byte> hash = stackalloc byte[32];
+        SHA256.HashData(utf8Json, hash);
+        return Convert.ToHexStringLower(hash);
+    }
+
+    /// <summary>A stored message read back.</summary>
+    public static ChatMessage ReadMessage(RunMessages? messages, string hash) =>
+        messages is not null && messages.TryGet(hash, out var json)
+            ? JsonSerializer.Deserialize(json, MessageInfo) ?? throw new JsonException($"The stored message {hash} is empty.")
+            : throw new InvalidOperationException($"A journaled model call refers to the message {hash}, which is not stored: it was purged, " +
+                "or the archive replayed lacks it (export runs with this version's keel export, which carries their messages).");
+
+    /// <summary>The whole response inline: the record of Keel.AI before messages were stored by reference (and of a run
+    /// without a message store).</summary>
+    public static JsonElement WriteInline(ChatResponse response) => Build(writer =>
     {
         WriteHeader(writer, response.ModelId, response.Usage);
         writer.WritePropertyName("response");
         JsonSerializer.Serialize(writer, response, ResponseInfo);
     });
 
-    public static JsonElement Write(IReadOnlyList<ChatResponseUpdate> updates)
+    /// <summary>The record of a call whose prompt and response messages are stored (<paramref name="responseHashes"/>).</summary>
+    public static JsonElement Write(ChatResponse response, PromptChange prompt, IReadOnlyList<string> responseHashes) => Build(writer =>
+    {
+        WriteHeader(writer, response.ModelId, response.Usage);
+        prompt.Write(writer);
+        writer.WriteStartObject("response");
+        using (var whole = JsonSerializer.SerializeToDocument(response, ResponseInfo))
+        {
+            foreach (var property in whole.RootElement.EnumerateObject())
+            {
+                if (property.NameEquals("messages"))
+                {
+                    continue; // by reference, below
+                }
+                property.WriteTo(writer);
+            }
+        }
+        writer.WriteEndObject();
+        WriteHashes(writer, MessagesProperty, responseHashes);
+    });
+
+    public static JsonElement Write(IReadOnlyList<ChatResponseUpdate> updates, PromptChange? prompt)
     {
         var model = updates.LastOrDefault(u => u.ModelId is not null)?.ModelId;
         UsageDetails? usage = null;
@@ -41,17 +100,30 @@ internal static class ChatRecord
         return Build(writer =>
         {
             WriteHeader(writer, model, usage);
+            prompt?.Write(writer);
             writer.WriteStartArray("updates");
             foreach (var update in updates)
             {
                 JsonSerializer.Serialize(writer, update, UpdateInfo);
             }
             writer.WriteEndArray();
+            if (prompt is not null)
+            {
+                WriteHashes(writer, MessagesProperty, []); // the prompt's messages are stored: an export carries them
+            }
         });
     }
 
-    public static ChatResponse ReadResponse(JsonElement record) =>
-        record.GetProperty("response").Deserialize(ResponseInfo) ?? throw new JsonException("A journaled chat response is empty.");
+    /// <summary>The journaled response: inline (older records), or with its messages read from the run's stored messages.</summary>
+    public static ChatResponse ReadResponse(JsonElement record, RunMessages? messages = null)
+    {
+        var response = record.GetProperty("response").Deserialize(ResponseInfo) ?? throw new JsonException("A journaled chat response is empty.");
+        if (record.TryGetProperty(MessagesProperty, out var hashes) && hashes.ValueKind == JsonValueKind.Array)
+        {
+            response.Messages = [.. hashes.EnumerateArray().Select(h => ReadMessage(messages, h.GetString() ?? ""))];
+        }
+        return response;
+    }
 
     public static List<ChatResponseUpdate> ReadUpdates(JsonElement record)
     {
@@ -61,6 +133,22 @@ internal static class ChatRecord
             updates.Add(item.Deserialize(UpdateInfo) ?? new ChatResponseUpdate());
         }
         return updates;
+    }
+
+    /// <summary>The prompt a record names, as a change from an earlier call; null for a record that names none (older ones).</summary>
+    public static PromptChange? ReadPrompt(JsonElement record) =>
+        record.ValueKind == JsonValueKind.Object && record.TryGetProperty("prompt", out var prompt) && prompt.ValueKind == JsonValueKind.Object
+            ? PromptChange.Read(prompt)
+            : null;
+
+    private static void WriteHashes(Utf8JsonWriter writer, string name, IReadOnlyList<string> hashes)
+    {
+        writer.WriteStartArray(name);
+        foreach (var hash in hashes)
+        {
+            writer.WriteStringValue(hash);
+        }
+        writer.WriteEndArray();
     }
 
     /// <summary>The usage journaled with a model call, or null when the provider reported none (or it is not one).</summary>

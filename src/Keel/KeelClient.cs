@@ -754,18 +754,28 @@ public sealed class KeelClient
     {
         ArgumentNullException.ThrowIfNull(runIds);
         var runs = new List<ArchivedRun>(runIds.Count);
+        Dictionary<string, string>? messages = null;
         foreach (var runId in runIds)
         {
             RunIds.ValidateExisting(runId);
             var run = await _store.GetRunAsync(runId, cancellationToken) ?? throw new RunNotFoundException(runId);
             var journal = await _store.GetJournalAsync(runId, cancellationToken);
+            if (journal.Any(e => RunMessages.RefersToMessages(e.Payload)))
+            {
+                // What the run's replay reads without a store: the messages its journal names by hash.
+                messages ??= new(StringComparer.Ordinal);
+                foreach (var (hash, json) in await _store.GetRunMessagesAsync(runId, cancellationToken))
+                {
+                    messages.TryAdd(hash, json);
+                }
+            }
             runs.Add(new ArchivedRun
             {
                 RunId = run.RunId, WorkflowName = run.WorkflowName, Status = run.Status, CreatedAt = run.CreatedAt,
                 Input = run.Input is { } input ? EnsureJson(input, "The run's stored input", nameof(runIds)) : null, Journal = journal,
             });
         }
-        return new RunArchive { Runs = runs };
+        return new RunArchive { Runs = runs, Messages = messages };
     }
 
     private static JsonElement EnsureJson(string json, string what, string parameter)

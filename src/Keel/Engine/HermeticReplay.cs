@@ -13,10 +13,14 @@ namespace Keel.Engine;
 internal static class HermeticReplay
 {
     public static ReplayOutcome Run(WorkflowDefinition definition, RunInfo run, IReadOnlyList<JournalEntry> journal, IServiceProvider services,
-        JsonSerializerOptions serializerOptions)
+        JsonSerializerOptions serializerOptions, IReadOnlyDictionary<string, string>? messages = null)
     {
         var machine = new JournalMachine(run.RunId, run.CreatedAt, journal);
         using var host = new ReplayHost(run.RunId, serializerOptions, machine);
+        if (messages is not null)
+        {
+            host.Messages.Add(messages); // from the archive: the stored messages its runs refer to
+        }
         using var context = new RunContext(host, machine, run, RetryPolicy.None, NullLogger.Instance);
         object? input;
         try
@@ -106,6 +110,8 @@ internal static class HermeticReplay
         public JsonSerializerOptions SerializerOptions => serializerOptions;
 
         public PayloadLimits Limits { get; } = new();
+
+        public RunMessages Messages { get; } = new(null);
 
         public CancellationToken RunToken => CancellationToken.None;
 

@@ -64,6 +64,8 @@ internal sealed class RunExecutor : IOperationHost, IDisposable
         _leaseMarginTicks = Math.Min(services.Options.LeaseDuration.Ticks / 4, TimeSpan.FromSeconds(5).Ticks);
         _alone = claimed.Alone ? 1 : 0;
         _writer = new FencedWriter(services.Store, claimed.Lease, EndAlone);
+        var runId = claimed.Run.RunId;
+        Messages = new RunMessages((messages, cancellationToken) => services.Store.PutMessagesAsync(runId, messages, cancellationToken));
         _stepCts = CancellationTokenSource.CreateLinkedTokenSource(_abortCts.Token);
         StepSlots = new SemaphoreSlim(services.Options.MaxParallelStepsPerRun, services.Options.MaxParallelStepsPerRun);
         _stepToken = _stepCts.Token;
@@ -149,6 +151,8 @@ internal sealed class RunExecutor : IOperationHost, IDisposable
 
     /// <summary>The largest values the run may store.</summary>
     public PayloadLimits Limits => _services.Options.Limits;
+
+    public RunMessages Messages { get; }
 
     /// <summary>The worker's hook called before each step body (<see cref="KeelOptions.StepStarting"/>).</summary>
     public Action<StepContext>? StepStarting => _services.Options.StepStarting;
@@ -427,6 +431,11 @@ internal sealed class RunExecutor : IOperationHost, IDisposable
         var journal = _claimed.JournalLength == 0 ? [] : await _services.Store.GetJournalAsync(RunId, token);
         var machine = _machine = new JournalMachine(RunId, run.CreatedAt, journal);
         _logger.RunClaimed(RunId, _definition.Name, Lease.Epoch, journal.Count);
+        if (machine.RefersToStoredMessages)
+        {
+            // Before the code replays: reading them there would be I/O inside workflow code.
+            Messages.Add(await _services.Store.GetRunMessagesAsync(RunId, token));
+        }
 
         object? input;
         try

@@ -1,0 +1,80 @@
+using System.Collections.Concurrent;
+using Keel.Storage;
+
+namespace Keel.Engine;
+
+/// <summary>
+/// The stored messages (<see cref="IWorkflowStore.PutMessagesAsync"/>) a run's journal refers to, as the run's code sees
+/// them: loaded by the executor before the code replays (so replay reads them without I/O, which would be
+/// nondeterminism), and written by step bodies before the append that names them.
+/// </summary>
+/// <remarks>
+/// A journal entry refers to stored messages when its payload holds the JSON property <see cref="Marker"/> (Keel.AI's model
+/// calls, tool results and session snapshots): the executor reads a run's messages only when one does, so runs without them
+/// cost no query. Thread-safe: step bodies put from the thread pool while the run's code reads on its scheduler.
+/// </remarks>
+internal sealed class RunMessages
+{
+    /// <summary>The JSON property whose presence in a payload says it refers to stored messages.</summary>
+    public const string Marker = "keel.messages";
+
+    private const string QuotedMarker = "\"" + Marker + "\"";
+
+    private readonly ConcurrentDictionary<string, string> _known = new(StringComparer.Ordinal);
+    private readonly Func<IReadOnlyList<StoredMessage>, CancellationToken, Task>? _put;
+
+    /// <param name="put">Writes messages for the run (the store's put, linked to the run); null where nothing is written (a
+    /// hermetic replay).</param>
+    public RunMessages(Func<IReadOnlyList<StoredMessage>, CancellationToken, Task>? put) => _put = put;
+
+    /// <summary>Whether a payload refers to stored messages (a cheap, conservative test: a false positive costs one query).</summary>
+    public static bool RefersToMessages(string? payload) => payload is { Length: > 0 } && payload.Contains(QuotedMarker, StringComparison.Ordinal);
+
+    /// <summary>How many messages are known.</summary>
+    public int Count => _known.Count;
+
+    /// <summary>Adds messages read from the store or an archive.</summary>
+    public void Add(IReadOnlyDictionary<string, string> messages)
+    {
+        foreach (var (hash, json) in messages)
+        {
+            _known.TryAdd(hash, json);
+        }
+    }
+
+    /// <summary>A message by its hash, when it is known to the run.</summary>
+    public bool TryGet(string hash, out string json) => _known.TryGetValue(hash, out json!);
+
+    /// <summary>Whether the run already stored (or loaded) the message.</summary>
+    public bool Contains(string hash) => _known.ContainsKey(hash);
+
+    /// <summary>
+    /// Stores messages for the run (those it does not know already), committed before this returns; call it from a step
+    /// body before it returns a result that names them.
+    /// </summary>
+    public async Task PutAsync(IReadOnlyList<StoredMessage> messages, CancellationToken cancellationToken)
+    {
+        var fresh = new List<StoredMessage>(messages.Count);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var message in messages)
+        {
+            if (!_known.ContainsKey(message.Hash) && seen.Add(message.Hash))
+            {
+                fresh.Add(message);
+            }
+        }
+        if (fresh.Count == 0)
+        {
+            return;
+        }
+        if (_put is null)
+        {
+            throw new InvalidOperationException("Messages cannot be stored here: nothing is written during a hermetic replay.");
+        }
+        await _put(fresh, cancellationToken).ConfigureAwait(false);
+        foreach (var message in fresh)
+        {
+            _known.TryAdd(message.Hash, message.Json);
+        }
+    }
+}
