@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Keel.Storage;
 using Microsoft.Extensions.AI;
 
 namespace Keel.AI;
@@ -42,10 +43,12 @@ internal static class ModelCalls
         {
             return ChatRecord.WriteInline(response);
         }
-        var promptMessages = prompt.Select(ChatRecord.ToStored).ToArray();
+        var blobs = new List<StoredMessage>();
+        var promptMessages = prompt.Select(m => ChatRecord.ToStored(m, blobs)).ToArray();
         var change = PromptChange.Encode(promptMessages, earlier);
-        var responseMessages = response.Messages.Select(ChatRecord.ToStored).ToArray();
-        await messages.PutAsync([.. promptMessages.Skip(change.Keep), .. responseMessages], cancellationToken).ConfigureAwait(false);
+        var responseMessages = response.Messages.Select(m => ChatRecord.ToStored(m, blobs)).ToArray();
+        // Blobs first: they go in one transaction anyway, and the run already knows most (its tools stored them).
+        await messages.PutAsync([.. blobs, .. promptMessages.Skip(change.Keep), .. responseMessages], cancellationToken).ConfigureAwait(false);
         return ChatRecord.Write(response, change, [.. responseMessages.Select(m => m.Hash)]);
     }
 
@@ -57,9 +60,10 @@ internal static class ModelCalls
         {
             return ChatRecord.Write(updates, null);
         }
-        var promptMessages = prompt.Select(ChatRecord.ToStored).ToArray();
+        var blobs = new List<StoredMessage>();
+        var promptMessages = prompt.Select(m => ChatRecord.ToStored(m, blobs)).ToArray();
         var change = PromptChange.Encode(promptMessages, earlier);
-        await messages.PutAsync([.. promptMessages.Skip(change.Keep)], cancellationToken).ConfigureAwait(false);
+        await messages.PutAsync([.. blobs, .. promptMessages.Skip(change.Keep)], cancellationToken).ConfigureAwait(false);
         return ChatRecord.Write(updates, change);
     }
 
