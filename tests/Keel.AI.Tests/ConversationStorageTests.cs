@@ -4,6 +4,7 @@ using System.Text.Json;
 using Keel.AI.Tests.Fakes;
 using Keel.AI.TestWorker;
 using Keel.Testing;
+using Microsoft.Agents.AI;
 using Microsoft.Extensions.AI;
 
 namespace Keel.AI.Tests;
@@ -171,5 +172,42 @@ public class ConversationStorageTests
 
         // An archive of runs without stored messages has no messages field (the format as it was).
         Assert.DoesNotContain("\"messages\"", new RunArchive { Runs = archive.Runs }.ToJson(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public async Task ALongAgentSession_KeepsEachMessageOnce_AndItsTurnsPassAReference(string kind)
+    {
+        const int turns = 8;
+        await using var store = new TestStore(kind);
+        await using var server = await FakeOpenAIServer.StartAsync(request =>
+            new FakeReply($"answer {request.Messages.Count(m => m?["role"]?.GetValue<string>() == "user")}: " + new string('x', 400)));
+        AIAgent agent = new ChatClientAgent(TestHosts.Durable(server), "You are a support agent.", "support");
+        var rows = new List<long>();
+        await using (var keel = await store.StartAsync(k => k.AddAgent("support", agent)))
+        {
+            for (var turn = 1; turn <= turns; turn++)
+            {
+                var result = await keel.Client.RunAgentTurnAsync("support", "ada", $"question {turn}", TestHosts.Token);
+                Assert.StartsWith($"answer {turn}: ", result.Text, StringComparison.Ordinal);
+                // The turn's result (and so the next turn's input) names the session's snapshot; it does not hold it.
+                Assert.True(AgentSessions.IsReference(result.Session, out _), result.Session.GetRawText());
+                Assert.True(result.Session.GetRawText().Length < 100);
+                rows.Add((await store.NumbersAsync("SELECT count(*) FROM messages;"))[0]);
+            }
+        }
+        // Each message once: every turn adds the same number of rows (its question and answer, as sent and as the session
+        // keeps them, and the session's snapshot), however long the conversation is.
+        Assert.All(rows.Zip(rows.Skip(1), (a, b) => b - a), step => Assert.Equal(rows[2] - rows[1], step));
+        Assert.Equal(turns, server.Requests.Count);
+        Assert.Equal(2 * turns, server.Requests[^1].Messages.Count(m => m?["role"]?.GetValue<string>() is "user" or "assistant") + 1);
+
+        // A turn given a session the way turns passed it before (the session itself) continues it too.
+        await using (var keel = await store.StartAsync(k => k.AddAgent("support", agent)))
+        {
+            var inline = await agent.SerializeSessionAsync(await agent.CreateSessionAsync(TestHosts.Token), cancellationToken: TestHosts.Token);
+            var run = await keel.Client.StartAsync("support", new AgentTurn { Message = "hello", Session = inline }, cancellationToken: TestHosts.Token);
+            Assert.StartsWith("answer 1: ", (await keel.Client.GetResultAsync<AgentTurnResult>(run.RunId, TestHosts.Token)).Text, StringComparison.Ordinal);
+        }
     }
 }

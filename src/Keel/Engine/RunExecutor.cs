@@ -65,7 +65,8 @@ internal sealed class RunExecutor : IOperationHost, IDisposable
         _alone = claimed.Alone ? 1 : 0;
         _writer = new FencedWriter(services.Store, claimed.Lease, EndAlone);
         var runId = claimed.Run.RunId;
-        Messages = new RunMessages((messages, cancellationToken) => services.Store.PutMessagesAsync(runId, messages, cancellationToken));
+        Messages = new RunMessages((messages, cancellationToken) => services.Store.PutMessagesAsync(runId, messages, cancellationToken),
+            services.Store.GetMessagesAsync);
         _stepCts = CancellationTokenSource.CreateLinkedTokenSource(_abortCts.Token);
         StepSlots = new SemaphoreSlim(services.Options.MaxParallelStepsPerRun, services.Options.MaxParallelStepsPerRun);
         _stepToken = _stepCts.Token;

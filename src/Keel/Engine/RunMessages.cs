@@ -22,10 +22,17 @@ internal sealed class RunMessages
 
     private readonly ConcurrentDictionary<string, string> _known = new(StringComparer.Ordinal);
     private readonly Func<IReadOnlyList<StoredMessage>, CancellationToken, Task>? _put;
+    private readonly Func<IReadOnlyCollection<string>, CancellationToken, Task<IReadOnlyDictionary<string, string>>>? _get;
 
     /// <param name="put">Writes messages for the run (the store's put, linked to the run); null where nothing is written (a
     /// hermetic replay).</param>
-    public RunMessages(Func<IReadOnlyList<StoredMessage>, CancellationToken, Task>? put) => _put = put;
+    /// <param name="get">Reads stored messages by hash (any run's); null where nothing is read (a hermetic replay).</param>
+    public RunMessages(Func<IReadOnlyList<StoredMessage>, CancellationToken, Task>? put,
+        Func<IReadOnlyCollection<string>, CancellationToken, Task<IReadOnlyDictionary<string, string>>>? get = null)
+    {
+        _put = put;
+        _get = get;
+    }
 
     /// <summary>Whether a payload refers to stored messages (a cheap, conservative test: a false positive costs one query).</summary>
     public static bool RefersToMessages(string? payload) => payload is { Length: > 0 } && payload.Contains(QuotedMarker, StringComparison.Ordinal);
@@ -47,6 +54,40 @@ internal sealed class RunMessages
 
     /// <summary>Whether the run already stored (or loaded) the message.</summary>
     public bool Contains(string hash) => _known.ContainsKey(hash);
+
+    /// <summary>
+    /// Reads stored messages by hash from the store (those the run does not know already), from a step body: messages
+    /// another run stored (a conversation continued from an earlier run). They are not linked to this run until it puts
+    /// them (<see cref="PutAsync"/>), which a body does before it returns a result that names them.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, string>> GetAsync(IReadOnlyCollection<string> hashes, CancellationToken cancellationToken)
+    {
+        var found = new Dictionary<string, string>(StringComparer.Ordinal);
+        var missing = new List<string>();
+        foreach (var hash in hashes)
+        {
+            if (_known.TryGetValue(hash, out var json))
+            {
+                found[hash] = json;
+            }
+            else if (!found.ContainsKey(hash))
+            {
+                missing.Add(hash);
+            }
+        }
+        if (missing.Count > 0)
+        {
+            if (_get is null)
+            {
+                throw new InvalidOperationException("Messages cannot be read here: nothing is read during a hermetic replay.");
+            }
+            foreach (var (hash, json) in await _get(missing, cancellationToken).ConfigureAwait(false))
+            {
+                found[hash] = json;
+            }
+        }
+        return found;
+    }
 
     /// <summary>
     /// Stores messages for the run (those it does not know already), committed before this returns; call it from a step
