@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Text;
 using System.Text;
 using Keel.Engine;
 using Keel.Storage;
@@ -136,12 +137,12 @@ internal static class ChatRecord
         return document.RootElement.Clone();
     }
 
-    /// <summary>The hash that names stored JSON: SHA-256, lower-case hexadecimal.</summary>
+    /// <summary>The hash that names stored JSON: SHA-256 in base64url (43 characters: a journal names many).</summary>
     public static string HashOf(ReadOnlySpan<byte> utf8Json)
     {
         Span<byte> hash = stackalloc byte[32];
         SHA256.HashData(utf8Json, hash);
-        return Convert.ToHexStringLower(hash);
+        return Base64Url.EncodeToString(hash);
     }
 
     /// <summary>A stored message read back (with the function results it refers to).</summary>

@@ -51,9 +51,10 @@ public class ConversationStorageTests
         // tool's message, whose ~1 KB result is stored on its own, once for the tool's step and the message. Not once per
         // call that sent it.
         var distinct = 2 + turns + 2 * (turns - 1);
-        var messages = await store.NumbersAsync("SELECT count(*), sum(length(body)) FROM messages;");
+        var messages = await store.NumbersAsync("SELECT count(*), sum(length(hash) + length(body)) FROM messages;");
+        var links = await store.NumbersAsync("SELECT count(*), sum(length(run_id) + length(hash)) FROM run_messages;");
         Assert.Equal(distinct, messages[0]);
-        Assert.Equal(distinct, (await store.NumbersAsync("SELECT count(*) FROM run_messages;"))[0]);
+        Assert.Equal(distinct, links[0]);
         // The conversation as the last request carried it (every message but the final answer), in the chat API's JSON:
         // the stored messages are about that once (M.E.AI's JSON is a little wordier), not its square.
         var conversation = Encoding.UTF8.GetByteCount(server.Requests[^1].Messages.ToJsonString());
@@ -73,9 +74,11 @@ public class ConversationStorageTests
         Assert.InRange(secondHalf, firstHalf * 8 / 10, firstHalf * 12 / 10);
         var stored = await store.NumbersAsync("SELECT count(*), sum(length(name) + coalesce(length(payload), 0)) FROM journal;");
         Assert.True(stored[1] < conversation, $"the journal holds {stored[1]} bytes for a conversation of {conversation}");
-        TestContext.Current.SendDiagnosticMessage($"{kind}: conversation {conversation} B; journal {stored[1]} B; messages {messages[1]} B; ratio {(stored[1] + messages[1]) / (double)conversation:F2}");
-        // Journal and messages together: about the conversation once (W6's storage_ratio counts the same).
-        Assert.True(stored[1] + messages[1] < conversation * 2, $"journal {stored[1]} + messages {messages[1]} bytes for a conversation of {conversation}");
+        TestContext.Current.SendDiagnosticMessage($"{kind}: conversation {conversation} B; journal {stored[1]} B; messages {messages[1]} B; " +
+            $"links {links[1]} B; ratio {(stored[1] + messages[1] + links[1]) / (double)conversation:F2}");
+        // Journal, messages and links together: about the conversation once (W6's storage_ratio counts the same).
+        Assert.True(stored[1] + messages[1] + links[1] < conversation * 2,
+            $"journal {stored[1]} + messages {messages[1]} + links {links[1]} bytes for a conversation of {conversation}");
 
         // A restart replays the 100 turns from the journal and the stored messages: the model is not asked again.
         await using (var keel = await store.StartAsync(k => Loop(k, chat, log)))
