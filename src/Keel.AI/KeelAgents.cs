@@ -45,18 +45,16 @@ public static class KeelAgents
         return builder.AddWorkflow<AgentTurn, AgentTurnResult>(name, async (context, turn) =>
         {
             var session = turn.Session is { } saved
-                ? await agent.DeserializeSessionAsync(await AgentSessions.LoadAsync(context, saved).ConfigureAwait(false)).ConfigureAwait(false)
+                ? await agent.DeserializeSessionAsync(AgentSessions.Load(context, saved)).ConfigureAwait(false)
                 : await agent.CreateSessionAsync().ConfigureAwait(false);
             var before = context.GetTokenUsage();
-            // Back on the run's scheduler after the agent's run (whose last awaits need not be durable operations): the
-            // session is saved by a step, which must be asked for there.
-            var response = await agent.RunAsync([new ChatMessage(ChatRole.User, turn.Message)], session);
+            var response = await agent.RunAsync([new ChatMessage(ChatRole.User, turn.Message)], session).ConfigureAwait(false);
             var after = context.GetTokenUsage();
-            var serialized = await agent.SerializeSessionAsync(session);
             return new AgentTurnResult
             {
                 Text = response.Text,
-                Session = await AgentSessions.SaveAsync(context, serialized).ConfigureAwait(false),
+                // By reference: the session's messages are stored before the run's end is (see AgentSessions).
+                Session = AgentSessions.Save(context, await agent.SerializeSessionAsync(session).ConfigureAwait(false)),
                 Usage = new ModelUsage(after.Model, after.InputTokens - before.InputTokens, after.OutputTokens - before.OutputTokens,
                     after.TotalTokens - before.TotalTokens),
             };

@@ -769,6 +769,20 @@ public sealed class KeelClient
                     messages.TryAdd(hash, json);
                 }
             }
+            if (RunMessages.RefersToMessages(run.Input))
+            {
+                // And those its input names (a conversation an earlier run left), with what they name in turn.
+                messages ??= new(StringComparer.Ordinal);
+                for (var wanted = RunMessages.NamedIn(run.Input).Where(h => !messages.ContainsKey(h)).ToList(); wanted.Count > 0;)
+                {
+                    var found = await _store.GetMessagesAsync(wanted, cancellationToken);
+                    foreach (var (hash, json) in found)
+                    {
+                        messages.TryAdd(hash, json);
+                    }
+                    wanted = [.. found.Values.SelectMany(RunMessages.NamedIn).Where(h => !messages.ContainsKey(h)).Distinct(StringComparer.Ordinal)];
+                }
+            }
             runs.Add(new ArchivedRun
             {
                 RunId = run.RunId, WorkflowName = run.WorkflowName, Status = run.Status, CreatedAt = run.CreatedAt,

@@ -205,6 +205,16 @@ public class ConversationStorageTests
         Assert.Equal(turns, server.Requests.Count);
         Assert.Equal(2 * turns, server.Requests[^1].Messages.Count(m => m?["role"]?.GetValue<string>() is "user" or "assistant") + 1);
 
+        // An export of a later turn carries the session its input names: it replays with no store.
+        await using (var reader = store.Create())
+        {
+            var archive = RunArchive.Parse((await KeelClient.Create(reader).ExportAsync(["ada:turn-5"], TestHosts.Token)).ToJson());
+            using var replayer = new WorkflowReplayer(k => k.AddAgent("support", agent));
+            var report = Assert.Single(replayer.Replay(archive));
+            Assert.True(report.Compatible && report.CodeReturned, report.Message);
+        }
+        Assert.Equal(turns, server.Requests.Count);
+
         // A turn given a session the way turns passed it before (the session itself) continues it too.
         await using (var keel = await store.StartAsync(k => k.AddAgent("support", agent)))
         {

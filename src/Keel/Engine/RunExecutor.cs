@@ -320,8 +320,31 @@ internal sealed class RunExecutor : IOperationHost, IDisposable
         await committed.Task.WaitAsync(cancellationToken).WaitAsync(_abortCts.Token);
     }
 
+    /// <summary>Stored messages by hash, and those they name in turn (a snapshot names its messages).</summary>
+    private async Task<Dictionary<string, string>> LoadNamedAsync(IReadOnlyList<string> hashes, CancellationToken cancellationToken)
+    {
+        var loaded = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var wanted = hashes.Where(h => !loaded.ContainsKey(h)).Distinct(StringComparer.Ordinal).ToList(); wanted.Count > 0;)
+        {
+            var found = await _services.Store.GetMessagesAsync(wanted, cancellationToken);
+            foreach (var (hash, json) in found)
+            {
+                loaded[hash] = json;
+            }
+            wanted = [.. found.Values.SelectMany(RunMessages.NamedIn).Where(h => !loaded.ContainsKey(h)).Distinct(StringComparer.Ordinal)];
+        }
+        return loaded;
+    }
+
     private Task AppendAsync(IReadOnlyList<JournalEntry> entries, RunUpdate? change, CancellationToken cancellationToken) =>
-        _writer.AppendAsync(entries, change, cancellationToken);
+        Messages.HasStaged ? AppendAfterMessagesAsync(entries, change, cancellationToken) : _writer.AppendAsync(entries, change, cancellationToken);
+
+    /// <summary>Messages the workflow code staged (an agent's session) are stored before the append that may name them.</summary>
+    private async Task AppendAfterMessagesAsync(IReadOnlyList<JournalEntry> entries, RunUpdate? change, CancellationToken cancellationToken)
+    {
+        await Messages.FlushAsync(cancellationToken);
+        await _writer.AppendAsync(entries, change, cancellationToken);
+    }
 
     private void EndAlone()
     {
@@ -436,6 +459,13 @@ internal sealed class RunExecutor : IOperationHost, IDisposable
         {
             // Before the code replays: reading them there would be I/O inside workflow code.
             Messages.Add(await _services.Store.GetRunMessagesAsync(RunId, token));
+        }
+        if (RunMessages.RefersToMessages(run.Input))
+        {
+            // An input that names stored messages (a conversation an earlier run left): read them, and what they name, before
+            // the code runs; they are linked to this run before its next append, so they stay while it does.
+            var loaded = await LoadNamedAsync(RunMessages.NamedIn(run.Input), token);
+            Messages.Stage(loaded.Select(m => new StoredMessage(m.Key, m.Value)), link: true);
         }
 
         object? input;

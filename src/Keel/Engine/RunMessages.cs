@@ -21,6 +21,8 @@ internal sealed class RunMessages
     private const string QuotedMarker = "\"" + Marker + "\"";
 
     private readonly ConcurrentDictionary<string, string> _known = new(StringComparer.Ordinal);
+    private List<StoredMessage> _staged = [];
+    private readonly Lock _stagedLock = new();
     private readonly Func<IReadOnlyList<StoredMessage>, CancellationToken, Task>? _put;
     private readonly Func<IReadOnlyCollection<string>, CancellationToken, Task<IReadOnlyDictionary<string, string>>>? _get;
 
@@ -36,6 +38,116 @@ internal sealed class RunMessages
 
     /// <summary>Whether a payload refers to stored messages (a cheap, conservative test: a false positive costs one query).</summary>
     public static bool RefersToMessages(string? payload) => payload is { Length: > 0 } && payload.Contains(QuotedMarker, StringComparison.Ordinal);
+
+    /// <summary>
+    /// The hashes a JSON value names (<c>{"keel.messages": "hash"}</c> or <c>{"keel.messages": ["hash", ...]}</c>, at any
+    /// depth): what the executor loads for a run whose input names stored messages (a conversation continued from an
+    /// earlier run), following the names in what it loads.
+    /// </summary>
+    public static IReadOnlyList<string> NamedIn(string? json)
+    {
+        List<string> hashes = [];
+        if (!RefersToMessages(json))
+        {
+            return hashes;
+        }
+        try
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(json!);
+            Visit(document.RootElement);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            // Not JSON: names nothing.
+        }
+        return hashes;
+
+        void Visit(System.Text.Json.JsonElement element)
+        {
+            switch (element.ValueKind)
+            {
+                case System.Text.Json.JsonValueKind.Object:
+                    foreach (var property in element.EnumerateObject())
+                    {
+                        if (property.NameEquals(Marker) && property.Value.ValueKind == System.Text.Json.JsonValueKind.String)
+                        {
+                            hashes.Add(property.Value.GetString()!);
+                        }
+                        else if (property.NameEquals(Marker) && property.Value.ValueKind == System.Text.Json.JsonValueKind.Array)
+                        {
+                            hashes.AddRange(property.Value.EnumerateArray().Where(h => h.ValueKind == System.Text.Json.JsonValueKind.String).Select(h => h.GetString()!));
+                        }
+                        else
+                        {
+                            Visit(property.Value);
+                        }
+                    }
+                    break;
+                case System.Text.Json.JsonValueKind.Array:
+                    foreach (var item in element.EnumerateArray())
+                    {
+                        Visit(item);
+                    }
+                    break;
+            }
+        }
+    }
+
+    /// <summary>Whether workflow code staged messages that are not stored yet (<see cref="Stage"/>).</summary>
+    public bool HasStaged
+    {
+        get
+        {
+            lock (_stagedLock)
+            {
+                return _staged.Count > 0;
+            }
+        }
+    }
+
+    /// <summary>
+    /// From workflow code, which must not do I/O: makes messages known to the run at once and has the executor store them
+    /// (linked to the run) before its next append, so a result or entry that names them is never committed without them.
+    /// With <paramref name="link"/>, known ones are stored too (read from another run's, they become linked to this one).
+    /// </summary>
+    public void Stage(IEnumerable<StoredMessage> messages, bool link = false)
+    {
+        lock (_stagedLock)
+        {
+            foreach (var message in messages)
+            {
+                if (_known.TryAdd(message.Hash, message.Json) || link)
+                {
+                    _staged.Add(message);
+                }
+            }
+        }
+    }
+
+    /// <summary>Stores what was staged (the executor, before an append).</summary>
+    public async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        List<StoredMessage> staged;
+        lock (_stagedLock)
+        {
+            (staged, _staged) = (_staged, []);
+        }
+        if (staged.Count > 0 && _put is not null)
+        {
+            try
+            {
+                await _put(staged, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                lock (_stagedLock)
+                {
+                    _staged.InsertRange(0, staged); // tried again before the next append
+                }
+                throw;
+            }
+        }
+    }
 
     /// <summary>How many messages are known.</summary>
     public int Count => _known.Count;
