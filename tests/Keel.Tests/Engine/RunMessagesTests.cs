@@ -79,6 +79,47 @@ public class RunMessagesTests
         Assert.Equal(["{\"text\":\"hello\"}"], archive.Messages!.Values);
     }
 
+    [Fact]
+    public async Task AnInputThatNamesStoredMessages_HasThemLoadedAndLinked_AndStagedMessagesAreStoredBeforeTheRunEnds()
+    {
+        using var db = new TempDatabase();
+        static StoredMessage Message(string json) => new(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(json))), json);
+        var first = Message("{\"text\":\"first\"}");
+        // A snapshot that names the first message: what is loaded follows the names in what it loads.
+        var snapshot = Message($"{{\"list\":{{\"keel.messages\":[\"{first.Hash}\"]}}}}");
+        var kept = Message("{\"text\":\"kept by the second run\"}");
+        await using (var store = db.CreateStore())
+        {
+            await store.InitializeAsync(TestHost.Token);
+            await store.CreateRunAsync(new NewRun { RunId = "earlier", WorkflowName = "other", Input = "1", CreatedAt = T0 }, TestHost.Token);
+            await store.PutMessagesAsync("earlier", [first, snapshot], TestHost.Token);
+        }
+
+        var counter = new CallCounter();
+        await using (var keel = await StartAsync(db, counter, k => k.AddWorkflow<Dictionary<string, string>, string>("continue", async (ctx, input) =>
+        {
+            // No I/O in workflow code: what the input names was loaded before it ran.
+            Assert.True(ctx.Messages!.TryGet(input["keel.messages"], out var loaded));
+            Assert.True(ctx.Messages.TryGet(first.Hash, out var text));
+            await ctx.StepAsync("work", _ => Task.FromResult(1));
+            ctx.Messages.Stage([kept]);
+            return $"{loaded.Length} {text}";
+        })))
+        {
+            var run = await keel.Client.StartAsync("continue", new Dictionary<string, string> { ["keel.messages"] = snapshot.Hash }, cancellationToken: TestHost.Token);
+            Assert.Equal($"{snapshot.Json.Length} {first.Json}", await keel.Client.GetResultAsync<string>(run.RunId, TestHost.Token));
+
+            await using var store = db.CreateStore();
+            // Linked to the run that continued them (they stay while it does), and what it staged is stored.
+            Assert.Equal(new[] { first.Hash, kept.Hash, snapshot.Hash }.Order(StringComparer.Ordinal),
+                (await store.GetRunMessagesAsync(run.RunId, TestHost.Token)).Keys.Order(StringComparer.Ordinal));
+            // An export carries what the run's journal and input name (here the input's, which its replay reads).
+            var archive = await keel.Client.ExportAsync([run.RunId], TestHost.Token);
+            Assert.Equal(new[] { first.Hash, snapshot.Hash }.Order(StringComparer.Ordinal), archive.Messages!.Keys.Order(StringComparer.Ordinal));
+        }
+        Assert.Equal(0, counter.RunMessageReads); // a fresh run whose journal names nothing: no read of its links
+    }
+
     private static Task<KeelHost> StartAsync(TempDatabase db, CallCounter counter, Action<KeelBuilder> workflows) =>
         KeelHost.StartAsync(k =>
         {
