@@ -107,6 +107,7 @@ public static class KeelCli
         {
             new HelpOption(),
             new VersionOption(),
+            StartCommand.Create(),
             RunsCommand.Create(),
             ShowCommand.Create(),
             CancelCommand.Create(),

@@ -83,4 +83,22 @@ public enum JournalEntryKind
 
     /// <summary>A run was forked (payload: the source, the fork, the position, who and why): recorded in both runs' journals.</summary>
     RunForked,
+
+    /// <summary>A worker took the run and began to run it (name: the worker's id; payload: its host, process and build).
+    /// Written with the worker's first write after its claim; in no position, not replayed.</summary>
+    RunClaimed,
+
+    /// <summary>The worker holding the run let go of it without ending it (name: the worker's id; payload: the status it
+    /// left, when it is due again, the signals it waits for and why): to wait, paused, handed back on shutdown, or after a
+    /// failed recovery. In no position, not replayed.</summary>
+    RunReleased,
+
+    /// <summary>The workflow said what it is doing (<see cref="WorkflowContext.SetStatus(string, object?)"/>; payload: the status with its
+    /// detail and progress, as <see cref="RunCustomStatus"/>). Written with the run's next write that journals entries or
+    /// lets go of the run; in no position, not replayed.</summary>
+    StatusSet,
+
+    /// <summary>The workflow declared its plan (<see cref="WorkflowContext.Plan"/>; payload: the items, in order). Written
+    /// with the run's next write that journals entries or lets go of the run; in no position, not replayed.</summary>
+    PlanDeclared,
 }

@@ -110,6 +110,8 @@ public static class KeelJson
 [JsonSerializable(typeof(StepResolutionData))]
 [JsonSerializable(typeof(RecoveryPointData))]
 [JsonSerializable(typeof(OperatorActionData))]
+[JsonSerializable(typeof(ClaimData))]
+[JsonSerializable(typeof(ReleaseData))]
 [JsonSerializable(typeof(ForkData))]
 [JsonSerializable(typeof(BlockData))]
 [JsonSerializable(typeof(AttentionReason))]

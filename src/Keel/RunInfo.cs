@@ -26,7 +26,7 @@ public sealed record RunInfo
     /// <summary>Why the run is Blocked or Cancelled, in words.</summary>
     public string? StatusReason { get; init; }
 
-    /// <summary>What the run says it is doing now (<see cref="WorkflowContext.SetStatus"/>), if it said anything.</summary>
+    /// <summary>What the run says it is doing now (<see cref="WorkflowContext.SetStatus(string, object?)"/>), if it said anything.</summary>
     public RunCustomStatus? CustomStatus { get; init; }
 
     /// <summary>Higher runs first.</summary>

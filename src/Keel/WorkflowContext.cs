@@ -60,12 +60,24 @@ public abstract class WorkflowContext
 
     /// <summary>
     /// Tells people what the run is doing now. The status is stored at once (visible through the client and
-    /// <c>keel show</c> while a step runs) and kept until the next call. Not journaled: calls made while the workflow
-    /// replays are ignored, as the status they set was stored when they ran live.
+    /// <c>keel show</c> while a step runs) and kept until the next call; each status also goes into the run's journal
+    /// (<see cref="JournalEntryKind.StatusSet"/>, with the run's next write), so its history is kept
+    /// (<see cref="RunHistory.Statuses"/>). Calls made while the workflow replays are ignored, as the status they set was
+    /// stored when they ran live.
     /// </summary>
     /// <param name="text">A line for people.</param>
     /// <param name="data">Optional detail, serialized with System.Text.Json.</param>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("ApiDesign", "RS0027",
+        Justification = "The progress overload is told apart by its argument (SetStatus(text, progress: (3, 8))); data stays optional here, as shipped.")]
     public abstract void SetStatus(string text, object? data = null);
+
+    /// <summary>
+    /// Tells people what the run is doing now and how far along it is, for example
+    /// <c>SetStatus("checking sources", progress: (3, 8))</c>; otherwise as <see cref="SetStatus(string, object?)"/>.
+    /// </summary>
+    /// <param name="text">A line for people.</param>
+    /// <param name="progress">How many are done, of how many (0 &lt;= done &lt;= total).</param>
+    public virtual void SetStatus(string text, (int Done, int Total) progress) => SetStatus(text);
 
     /// <summary>
     /// Opens a scope whose steps, timers, signal waits and approvals run even after the run was cancelled, and are not
@@ -169,6 +181,17 @@ public abstract class WorkflowContext
     /// <exception cref="ChildRunFailedException">The child ended Failed or Cancelled.</exception>
     /// <exception cref="ChildRunTimeoutException">The child did not finish within <paramref name="timeout"/>.</exception>
     public abstract Task<TResult> RunChildAsync<TInput, TResult>(string workflowName, TInput input, StartWorkflowOptions? options = null, TimeSpan? timeout = null);
+
+    /// <summary>
+    /// Declares what the run means to do, in order, so that people (and <see cref="RunHistory.Remaining"/>) can tell what
+    /// remains: <c>context.Plan("look up customer", "draft reply", "get approval", "send")</c>. Name each item as the
+    /// operation that does it (a step's, approval's, signal's, timer's or child's name): an item is done once an operation
+    /// of that name has completed. Optional and revisable: call it again with the plan as it stands now (each distinct plan
+    /// is journaled once, with the run's next write; a replay does not record it again). Runs that declare no plan have an
+    /// unknown remainder.
+    /// </summary>
+    /// <param name="steps">The plan's items, in order.</param>
+    public abstract void Plan(params string[] steps);
 
     /// <summary>The version <see cref="GetVersion"/> returns to a run that went past the change before it existed.</summary>
     public const int DefaultVersion = -1;

@@ -28,13 +28,14 @@ public class ApiTests
         Assert.Equal(3, run.GetProperty("priority").GetInt32());
 
         var (_, journal) = await h.GetAsync("api/runs/greet-ada/journal");
-        Assert.Equal(["StepCompleted", "RunCompleted"], journal.Items().Select(e => e.Str("kind")));
-        Assert.Equal("greet", journal.Items()[0].Str("name"));
+        Assert.Equal(["RunClaimed", "StepCompleted", "RunCompleted"], journal.Items().Select(e => e.Str("kind")));
+        Assert.Equal("greet", journal.Items()[1].Str("name"));
         var (_, history) = await h.GetAsync("api/runs/greet-ada/history");
         var step = history.GetProperty("operations").Items().Single();
         Assert.Equal(("greet", "Step", "Completed", "hello ada"), (step.Str("name"), step.Str("kind"), step.Str("state"), step.Str("result")));
-        Assert.Equal(["Completed"], history.GetProperty("events").Items().Select(e => e.Str("kind")));
-        Assert.Equal(2, history.GetProperty("summary").GetProperty("entries").GetInt32());
+        Assert.Equal(["Claimed", "Completed"], history.GetProperty("events").Items().Select(e => e.Str("kind")));
+        Assert.Equal(journal.Items()[0].Str("name"), history.GetProperty("events").Items()[0].GetProperty("worker").Str("id"));
+        Assert.Equal(3, history.GetProperty("summary").GetProperty("entries").GetInt32());
         Assert.Empty(history.GetProperty("next").Items());
 
         await h.PostAsync("api/runs", """{"workflow":"wait-for-go","input":"x","runId":"waiting-1"}""");

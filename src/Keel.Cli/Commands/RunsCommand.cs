@@ -36,15 +36,26 @@ internal static class RunsCommand
             },
         };
         var cursor = new Option<string?>("--cursor") { Description = "Continue after the page that printed this cursor.", HelpName = "C" };
-        var command = new Command("runs", "List runs, newest first.") { db, postgres, status, workflow, limit, cursor, json };
+        var since = new Option<DateTimeOffset?>("--since") { Description = "Only runs created at or after this time (ISO 8601, e.g. 2026-12-03T10:00Z).", HelpName = "TIME" };
+        var until = new Option<DateTimeOffset?>("--until") { Description = "Only runs created before this time (ISO 8601).", HelpName = "TIME" };
+        var attention = new Option<bool>("--attention")
+        {
+            Description = "Only runs a person must act on: NeedsAttention (a step's outcome unknown, a precondition unmet) and Blocked (same as --status NeedsAttention --status Blocked).",
+        };
+        var command = new Command("runs", "List runs, newest first, with what each is doing or why it stopped.")
+        {
+            db, postgres, status, workflow, since, until, attention, limit, cursor, json,
+        };
         CommandAction.Set(command, async (parse, output, ct) =>
         {
             var path = parse.GetValue(db)!;
             await using var store = await KeelDatabase.OpenExistingAsync(path, parse.GetValue(postgres), ct);
             var query = new RunQuery
             {
-                Statuses = parse.GetValue(status) ?? [],
+                Statuses = parse.GetValue(attention) ? [.. (parse.GetValue(status) ?? []).Union([RunStatus.NeedsAttention, RunStatus.Blocked])] : parse.GetValue(status) ?? [],
                 WorkflowName = parse.GetValue(workflow),
+                CreatedAfter = parse.GetValue(since),
+                CreatedBefore = parse.GetValue(until),
                 Limit = parse.GetValue(limit),
                 Cursor = parse.GetValue(cursor),
             };
@@ -98,6 +109,14 @@ internal static class RunsCommand
         if (query.WorkflowName is { } w)
         {
             parts.Add($"--workflow {Shell.Quote(w)}");
+        }
+        if (query.CreatedAfter is { } after)
+        {
+            parts.Add($"--since {after.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ}");
+        }
+        if (query.CreatedBefore is { } before)
+        {
+            parts.Add($"--until {before.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ}");
         }
         parts.Add($"--limit {query.Limit}");
         return string.Join(' ', parts);

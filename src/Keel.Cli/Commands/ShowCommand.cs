@@ -13,7 +13,8 @@ internal static class ShowCommand
         var postgres = CliOptions.Postgres();
         var json = CliOptions.Json();
         var runId = new Argument<string>("RUN_ID") { Description = "The run to show." };
-        var command = new Command("show", "Show a run: status, input, result or error, and its journal as a timeline.") { runId, db, postgres, json };
+        var follow = new Option<bool>("--follow", "-f") { Description = "Then stay, printing each new journal entry and status change as it happens, until the run ends (or Ctrl+C)." };
+        var command = new Command("show", "Show a run: status, input, result or error, and its journal as a timeline.") { runId, follow, db, postgres, json };
         CommandAction.Set(command, async (parse, output, ct) =>
         {
             var id = CommandInput.RunId(parse, runId);
@@ -30,9 +31,51 @@ internal static class ShowCommand
             RunView.Write(output.Out, run, history, TokenLine(journal));
             output.Out.WriteLine();
             TimelineView.Write(output.Out, history, journal, run.CreatedAt);
+            if (parse.GetValue(follow))
+            {
+                await FollowAsync(client, run, journal.Count > 0 ? journal[^1].Index : -1, output.Out, ct);
+            }
             return 0;
         });
         return command;
+    }
+
+    /// <summary>Prints what the run journals and each change of its status from here on, until it ends.</summary>
+    private static async Task FollowAsync(KeelClient client, RunInfo run, long lastIndex, TextWriter output, CancellationToken ct)
+    {
+        output.WriteLine();
+        output.WriteLine($"Following run {run.RunId} (Ctrl+C to stop)...");
+        var status = run.Status;
+        while (!status.IsTerminal())
+        {
+            try
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(250), TimeProvider.System, ct);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return; // Ctrl+C: stop following, the run goes on
+            }
+            foreach (var entry in (await client.GetJournalAsync(run.RunId, ct)).Where(e => e.Index > lastIndex))
+            {
+                output.WriteLine($"  {entry.Index,4}  {TimeFormat.Relative(entry.RecordedAt, run.CreatedAt),-10} {entry.Kind} {entry.Name}");
+                lastIndex = entry.Index;
+            }
+            var now = await client.GetRunAsync(run.RunId, ct) ?? throw new RunNotFoundException(run.RunId);
+            if (now.Status != status)
+            {
+                status = now.Status;
+                output.WriteLine($"  status: {status}{(now.StatusReason is { } why ? $" ({ErrorText.OneLine(why)})" : "")}");
+                if (status == RunStatus.Completed)
+                {
+                    output.WriteLine($"  result: {now.Result}");
+                }
+                else if (now.Error is { } error)
+                {
+                    output.WriteLine($"  error: {ErrorText.Describe(error)}");
+                }
+            }
+        }
     }
 
     /// <summary>"1,234 (input 1,000, output 234) over 5 model calls, gpt-4o", when the run called a model through Keel.AI.</summary>

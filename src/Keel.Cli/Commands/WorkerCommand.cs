@@ -35,6 +35,7 @@ internal static class WorkerCommand
         {
             db, until, stepDelay, holdAt,
         };
+        command.Hidden = true; // the demo's own worker processes: not a command for people
         CommandAction.Set(command, async (parse, output, ct) =>
         {
             var path = Path.GetFullPath(parse.GetValue(db)!);

@@ -15,12 +15,21 @@ internal static class DemoReport
     public static void WriteConversation(TextWriter writer, IReadOnlyList<JournalEntry> journal, IReadOnlyDictionary<string, string> messages, DateTimeOffset origin)
     {
         writer.WriteLine("The conversation, from the journal");
-        var decisions = RunHistory.Build(null, journal).Decisions;
+        var history = RunHistory.Build(null, journal);
+        var decisions = history.Decisions;
         var turn = 0;
         foreach (var entry in journal)
         {
             var at = TimeFormat.Relative(entry.RecordedAt, origin);
-            if (entry.Kind == JournalEntryKind.StepCompleted && entry.Name.StartsWith("chat ", StringComparison.Ordinal))
+            if (history.Events.FirstOrDefault(e => e.Index == entry.Index && e.Kind is RunEventKind.Claimed or RunEventKind.TakenOver) is { Worker: { } worker } held)
+            {
+                // Who ran the run, from the journal: the crash shows as a worker that stopped without letting go.
+                var who = $"worker process {worker.Pid?.ToString(CultureInfo.InvariantCulture) ?? worker.Id}";
+                writer.WriteLine(held.Kind == RunEventKind.TakenOver
+                    ? $"  {at,-9} {"(crash)",-28} the worker holding the run stopped without letting go; {who} took it over"
+                    : $"  {at,-9} {"(worker)",-28} {who} took the run");
+            }
+            else if (entry.Kind == JournalEntryKind.StepCompleted && entry.Name.StartsWith("chat ", StringComparison.Ordinal))
             {
                 turn++;
                 foreach (var line in AssistantLines(entry.Payload, messages))

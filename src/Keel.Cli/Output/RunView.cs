@@ -18,7 +18,14 @@ internal static class RunView
         if (run.CustomStatus is { } now)
         {
             var detail = now.Data is null ? "" : $" {Clip(now.Data)}";
-            table.Add("Now", $"{ErrorText.OneLine(now.Text)}{detail} (set {TimeFormat.Relative(now.At, run.CreatedAt)})");
+            var progress = now.Progress is { } p ? $" [{p.Done}/{p.Total}]" : "";
+            table.Add("Now", $"{ErrorText.OneLine(now.Text)}{progress}{detail} (set {TimeFormat.Relative(now.At, run.CreatedAt)})");
+        }
+        if (history is { Plan: { } plan, Remaining: { } remaining })
+        {
+            table.Add("Remains", remaining.Count == 0
+                ? $"nothing: all {plan.Count} items of its plan are done"
+                : $"{string.Join(", ", remaining)} ({remaining.Count} of {plan.Count} items of its plan)");
         }
         if (run.ContinuedAsRunId is { } next)
         {

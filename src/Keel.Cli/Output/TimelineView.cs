@@ -149,7 +149,22 @@ internal static class TimelineView
         RunEventKind.Retried => $"run retried{(e.By is { } by ? $" by {by}" : "")}{(e.Reason is { } why ? $": {ErrorText.OneLine(why)}" : "")}: it continues from the step that failed",
         RunEventKind.ForkedFrom => $"forked from run {e.RunId ?? "?"} {e.Reason}{(e.By is { } by ? $" by {by}" : "")} (keel show {Shell.Quote(e.RunId ?? "?")})",
         RunEventKind.ForkedTo => $"forked as run {e.RunId ?? "?"} {e.Reason}{(e.By is { } by ? $" by {by}" : "")} (keel show {Shell.Quote(e.RunId ?? "?")})",
+        RunEventKind.Claimed => $"worker {Worker(e.Worker)} took the run",
+        RunEventKind.TakenOver => $"worker {e.PreviousWorker} stopped without letting go (crashed, killed or stalled); worker {Worker(e.Worker)} took the run over",
+        RunEventKind.Released => $"worker {e.Worker?.Id} let go of the run: {Released(e)}",
         _ => e.Kind.ToString(),
+    };
+
+    private static string Worker(WorkerRef? worker) => worker is null ? "?"
+        : worker.Host is null ? worker.Id
+        : $"{worker.Id} (host {worker.Host}{(worker.Pid is { } pid ? $", pid {pid}" : "")}{(worker.Build is { } build ? $", build {build}" : "")})";
+
+    private static string Released(RunEvent e) => e.Status switch
+    {
+        null => "handed back (its worker was stopping)",
+        RunStatus.Paused => "paused",
+        RunStatus.Running or RunStatus.Pending => "to try again later" + (e.DueAt is { } due ? $" (due {TimeFormat.Timestamp(due)})" : ""),
+        var status => ErrorText.OneLine(e.Reason ?? status.ToString()!) + (e.DueAt is { } due ? $" (due {TimeFormat.Timestamp(due)})" : ""),
     };
 
     private static string Error(ErrorInfo? error) =>

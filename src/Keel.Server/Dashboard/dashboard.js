@@ -213,6 +213,20 @@ function decisionText(d) {
   }
 }
 
+function workerText(w) {
+  if (!w) return "?";
+  const where = [w.host ? "host " + w.host : null, w.pid != null ? "pid " + w.pid : null, w.build ? "build " + w.build : null].filter(Boolean);
+  return where.length ? `${w.id} (${where.join(", ")})` : w.id;
+}
+
+function releasedText(e) {
+  const due = e.dueAt ? ` (due ${when(e.dueAt)})` : "";
+  if (!e.status) return "handed back (its worker was stopping)";
+  if (e.status === "Paused") return "paused";
+  if (e.status === "Running" || e.status === "Pending") return "to try again later" + due;
+  return (e.reason || e.status) + due;
+}
+
 function eventText(e) {
   switch (e.kind) {
     case "Completed": return "run completed";
@@ -225,6 +239,9 @@ function eventText(e) {
     case "ContinuedAsNew": return ["continued as new run ", runLink(e.runId)];
     case "ForkedFrom": return ["forked from run ", runLink(e.runId), ` ${e.reason || ""}${e.by ? " by " + e.by : ""}`];
     case "ForkedTo": return ["forked as run ", runLink(e.runId), ` ${e.reason || ""}${e.by ? " by " + e.by : ""}`];
+    case "Claimed": return `worker ${workerText(e.worker)} took the run`;
+    case "TakenOver": return `worker ${e.previousWorker} stopped without letting go (crashed, killed or stalled); worker ${workerText(e.worker)} took the run over`;
+    case "Released": return `worker ${e.worker ? e.worker.id : "?"} let go of the run: ${releasedText(e)}`;
     default: return e.kind;
   }
 }
@@ -337,8 +354,9 @@ async function renderRun(view, runId) {
     el("h1", {}, "Run ", el("span", { class: "mono" }, run.runId), " ", badge(run.status)),
     el("dl", { class: "facts" },
       fact("Workflow", run.workflowName),
-      fact("Doing", run.customStatus ? `${run.customStatus.text} (${ago(run.customStatus.at)})` : null),
+      fact("Doing", run.customStatus ? `${run.customStatus.text}${run.customStatus.progress ? ` [${run.customStatus.progress.done}/${run.customStatus.progress.total}]` : ""} (${ago(run.customStatus.at)})` : null),
       fact("Why", history.attention && run.status === "NeedsAttention" ? `step '${history.attention.step}': ${reasonText(history.attention.reason)}` : run.statusReason),
+      fact("Remains", history.remaining ? (history.remaining.length ? `${history.remaining.join(", ")} (${history.remaining.length} of ${history.plan.length} planned)` : "nothing: the plan is done") : null),
       fact("Waiting", history.waits.length ? history.waits.map(w => el("div", {}, `${w.name}: ${waitText(w)}`)) : null),
       fact("Reached", history.operations.filter(o => o.position === history.currentPosition)
         .map(o => `#${o.position}: ${noun(o.kind)} ${o.name} (${lower(o.state)})`)[0]),

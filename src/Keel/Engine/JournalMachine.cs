@@ -26,6 +26,11 @@ internal sealed class JournalMachine
     private readonly Dictionary<string, int> _stepOccurrences = new(StringComparer.Ordinal);
     // Version markers decided on new ground, journaled with the next batch that writes entries (ahead of them).
     private List<JournalEntry>? _pendingMarkers;
+    // Statuses the code set live, journaled with the run's next write that counts as progress or a release (a status of
+    // its own would be an append the store counts as progress, clearing the blame a failing run must carry).
+    private List<JournalEntry>? _pendingRecords;
+    // The plan the run declared last (WorkflowContext.Plan), as journaled or declared since.
+    private IReadOnlyList<string>? _latestPlan;
     // The highest position the journal knows of: the code is past what the run did before only beyond it.
     private int _lastRecordedSequence;
     private int _replayed;
@@ -89,6 +94,9 @@ internal sealed class JournalMachine
                     {
                         _versions.TryAdd(entry.Name, version);
                     }
+                    break;
+                case EntryRole.RunRecord when entry.Kind == JournalEntryKind.PlanDeclared:
+                    _latestPlan = KeelJson.TryRead<IReadOnlyList<string>>(entry.Payload) ?? _latestPlan;
                     break;
                 case EntryRole.Retry:
                     if (runFailed is { } failedRun)
@@ -273,6 +281,32 @@ internal sealed class JournalMachine
     }
 
     /// <summary>The version of a change the journal holds, if any (no new-ground rule: for engine changes marked by a store upgrade).</summary>
+    /// <summary>
+    /// The code declared its plan, live (a replay's calls were journaled when they ran): journaled with the run's next
+    /// write when it differs from the plan declared last.
+    /// </summary>
+    public void DeclarePlan(IReadOnlyList<string> steps, DateTimeOffset now)
+    {
+        if (IsReplaying || _latestPlan is { } latest && latest.SequenceEqual(steps, StringComparer.Ordinal))
+        {
+            return;
+        }
+        _latestPlan = steps;
+        (_pendingRecords ??= []).Add(new JournalEntry
+        {
+            Sequence = 0, Kind = JournalEntryKind.PlanDeclared, Name = "plan", RecordedAt = now, Payload = KeelJson.Serialize(steps, KeelJson.Default),
+        });
+    }
+
+    /// <summary>The statuses set since the last write that took them (<see cref="JournalEntryKind.StatusSet"/>), to ride
+    /// the executor's next append that journals entries or lets go of the run; empty when there are none.</summary>
+    public IReadOnlyList<JournalEntry> TakePendingRecords()
+    {
+        var taken = _pendingRecords;
+        _pendingRecords = null;
+        return taken ?? (IReadOnlyList<JournalEntry>)[];
+    }
+
     public int? RecordedVersion(string changeId) => _versions.TryGetValue(changeId, out var version) ? version : null;
 
     /// <summary>An operation the code asked for waits for its outcome (and, live, to be started).</summary>
@@ -392,7 +426,12 @@ internal sealed class JournalMachine
             switch (item.Kind)
             {
                 case InboxItemKind.Status:
-                    status = item.Status; // the latest in the batch wins
+                    status = item.Status; // the latest in the batch wins the row; the journal keeps each
+                    (_pendingRecords ??= []).Add(new JournalEntry
+                    {
+                        Sequence = 0, Kind = JournalEntryKind.StatusSet, Name = "status", RecordedAt = item.Status!.At,
+                        Payload = KeelJson.Serialize(item.Status, KeelJson.Default),
+                    });
                     break;
                 case InboxItemKind.Cancel when !IsCancelled && !cancelInBatch:
                     var cancel = new JournalEntry { Sequence = 0, Kind = JournalEntryKind.CancelRequested, Name = "cancel", RecordedAt = now };

@@ -71,6 +71,7 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable, IRunRequest
                 }
             },
             AloneGate = gate,
+            Stamp = new WorkerStamp(Owner, Environment.MachineName, Environment.ProcessId, _options.BuildId),
         };
         notifier.Worker = this; // a pause or cancel from this process reaches the run before its next operation
     }

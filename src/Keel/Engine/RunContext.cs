@@ -282,15 +282,37 @@ internal sealed class RunContext : WorkflowContext, IDisposable
         return error is null ? version : throw error; // the executor blocks the run when the pump returns
     }
 
-    public override void SetStatus(string text, object? data = null)
+    public override void Plan(params string[] steps)
+    {
+        ArgumentNullException.ThrowIfNull(steps);
+        if (steps.Any(string.IsNullOrWhiteSpace))
+        {
+            throw new ArgumentException("A plan's items are names of the operations that do them: none may be empty.", nameof(steps));
+        }
+        EnsureOnScheduler("plan", "plan");
+        _machine.DeclarePlan([.. steps], _host.Now);
+    }
+
+    public override void SetStatus(string text, object? data = null) => SetStatus(text, data, null);
+
+    public override void SetStatus(string text, (int Done, int Total) progress) => SetStatus(text, null, progress);
+
+    private void SetStatus(string text, object? data, (int Done, int Total)? progress)
     {
         ArgumentNullException.ThrowIfNull(text);
+        if (progress is { } p && (p.Done < 0 || p.Total < 0 || p.Done > p.Total))
+        {
+            throw new ArgumentOutOfRangeException(nameof(progress), progress, "Progress is (done, total) with 0 <= done <= total.");
+        }
         if (IsReplaying)
         {
             return;
         }
         var json = data is null ? null : System.Text.Json.JsonSerializer.Serialize(data, KeelJson.TypeInfo(_host.SerializerOptions, data.GetType()));
-        _host.Post(new InboxItem(InboxItemKind.Status, Status: new RunCustomStatus(text, json, _host.Now)));
+        _host.Post(new InboxItem(InboxItemKind.Status, Status: new RunCustomStatus(text, json, _host.Now)
+        {
+            Progress = progress is { } done ? new StatusProgress(done.Done, done.Total) : null,
+        }));
     }
 
     /// <summary>Delivers cancellation recorded at <paramref name="recordedAt"/>: the context's token fires and every

@@ -63,7 +63,7 @@ internal sealed class RunExecutor : IOperationHost, IDisposable
         _leaseExpiresTicks = leaseExpiresAt.UtcTicks;
         _leaseMarginTicks = Math.Min(services.Options.LeaseDuration.Ticks / 4, TimeSpan.FromSeconds(5).Ticks);
         _alone = claimed.Alone ? 1 : 0;
-        _writer = new FencedWriter(services.Store, claimed.Lease, EndAlone);
+        _writer = new FencedWriter(services.Store, claimed.Lease, EndAlone, services.Stamp, services.TimeProvider.GetUtcNow());
         var runId = claimed.Run.RunId;
         Messages = new RunMessages((messages, cancellationToken) => services.Store.PutMessagesAsync(runId, messages, cancellationToken),
             services.Store.GetMessagesAsync);
@@ -336,11 +336,18 @@ internal sealed class RunExecutor : IOperationHost, IDisposable
         return loaded;
     }
 
-    private Task AppendAsync(IReadOnlyList<JournalEntry> entries, RunUpdate? change, CancellationToken cancellationToken) =>
-        Messages.HasStaged ? AppendAfterMessagesAsync(entries, change, cancellationToken) : _writer.AppendAsync(entries, change, cancellationToken);
+    private Task AppendAsync(List<JournalEntry> entries, RunUpdate? change, CancellationToken cancellationToken)
+    {
+        // Statuses the code set ride writes that journal entries or let go of the run (never a write of their own).
+        if ((entries.Count > 0 || change?.Transition is { ReleaseLease: true }) && _machine?.TakePendingRecords() is { Count: > 0 } statuses)
+        {
+            entries.AddRange(statuses);
+        }
+        return Messages.HasStaged ? AppendAfterMessagesAsync(entries, change, cancellationToken) : _writer.AppendAsync(entries, change, cancellationToken);
+    }
 
     /// <summary>Messages the workflow code staged (an agent's session) are stored before the append that may name them.</summary>
-    private async Task AppendAfterMessagesAsync(IReadOnlyList<JournalEntry> entries, RunUpdate? change, CancellationToken cancellationToken)
+    private async Task AppendAfterMessagesAsync(List<JournalEntry> entries, RunUpdate? change, CancellationToken cancellationToken)
     {
         await Messages.FlushAsync(cancellationToken);
         await _writer.AppendAsync(entries, change, cancellationToken);

@@ -18,4 +18,7 @@ internal sealed record WorkerServices(
 
     /// <summary>Holds back other runs' new step bodies while a suspect runs alone.</summary>
     public AloneGate? AloneGate { get; init; }
+
+    /// <summary>Who the worker is, as its writes to a run's journal say (<see cref="FencedWriter"/>).</summary>
+    public WorkerStamp? Stamp { get; init; }
 }

@@ -35,4 +35,15 @@ public enum RunEventKind
 
     /// <summary>This run was forked: <see cref="RunEvent.RunId"/> is the fork.</summary>
     ForkedTo,
+
+    /// <summary>A worker (<see cref="RunEvent.Worker"/>) took the run and ran it.</summary>
+    Claimed,
+
+    /// <summary>A worker (<see cref="RunEvent.Worker"/>) took the run over from one that held it and never let go
+    /// (<see cref="RunEvent.PreviousWorker"/>: it crashed, was killed, or stalled past its lease).</summary>
+    TakenOver,
+
+    /// <summary>The worker holding the run let go of it without ending it: to wait (<see cref="RunEvent.Status"/>,
+    /// <see cref="RunEvent.DueAt"/>, <see cref="RunEvent.Reason"/>), paused, or handed back as it stopped (no status).</summary>
+    Released,
 }

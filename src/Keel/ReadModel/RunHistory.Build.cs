@@ -32,7 +32,12 @@ public sealed partial record RunHistory
         private readonly List<RunDecision> _decisions = [];
         private readonly List<RunEvent> _events = [];
         private readonly Dictionary<string, int> _versions = new(StringComparer.Ordinal);
+        private readonly List<RunCustomStatus> _statuses = [];
+        private IReadOnlyList<string>? _plan;
         private bool _ended;
+        // The worker that claimed the run and has not let go of it since (released, ended): a claim by another one while
+        // it is set means it stopped without letting go.
+        private string? _holder;
 
         public void Add(JournalEntry entry)
         {
@@ -69,6 +74,7 @@ public sealed partial record RunHistory
                     break;
                 case JournalEntryKind.RunBlocked:
                     kind = RunEventKind.Blocked;
+                    _holder = null;
                     break;
                 case JournalEntryKind.RunUnblocked:
                     var action = ReadOperatorAction(entry.Payload);
@@ -104,17 +110,50 @@ public sealed partial record RunHistory
                 case JournalEntryKind.RunCompleted:
                     kind = RunEventKind.Completed;
                     _ended = true;
+                    _holder = null;
                     break;
                 case JournalEntryKind.RunFailed:
                     kind = RunEventKind.Failed;
                     _ended = true;
+                    _holder = null;
                     break;
                 case JournalEntryKind.RunCancelled:
                     kind = RunEventKind.Cancelled;
                     _ended = true;
+                    _holder = null;
                     break;
+                case JournalEntryKind.RunClaimed:
+                    var claim = Read<ClaimData>(entry.Payload);
+                    var worker = new WorkerRef(entry.Name, claim?.Host, claim?.Pid, claim?.Build);
+                    var previous = _holder is { } holder && holder != entry.Name ? holder : null;
+                    _events.Add(new RunEvent
+                    {
+                        Kind = previous is null ? RunEventKind.Claimed : RunEventKind.TakenOver, At = entry.RecordedAt, Worker = worker,
+                        PreviousWorker = previous, Index = entry.Index,
+                    });
+                    _holder = entry.Name;
+                    return;
+                case JournalEntryKind.RunReleased:
+                    var release = Read<ReleaseData>(entry.Payload);
+                    _events.Add(new RunEvent
+                    {
+                        Kind = RunEventKind.Released, At = entry.RecordedAt, Worker = new WorkerRef(entry.Name), Status = release?.Status,
+                        DueAt = release?.DueAt, Reason = release?.Reason, Index = entry.Index,
+                    });
+                    _holder = null;
+                    return;
+                case JournalEntryKind.PlanDeclared:
+                    _plan = Read<IReadOnlyList<string>>(entry.Payload) ?? _plan;
+                    return;
+                case JournalEntryKind.StatusSet:
+                    if (Read<RunCustomStatus>(entry.Payload) is { } status)
+                    {
+                        _statuses.Add(status);
+                    }
+                    return;
                 case JournalEntryKind.RunContinuedAsNew:
                     _ended = true;
+                    _holder = null;
                     _events.Add(new RunEvent { Kind = RunEventKind.ContinuedAsNew, At = entry.RecordedAt, RunId = ReadRunId(entry.Payload), Index = entry.Index });
                     return;
                 default:
@@ -145,7 +184,8 @@ public sealed partial record RunHistory
             return new RunHistory
             {
                 Run = run, Operations = operations, Decisions = _decisions, Events = _events, Waits = waits, Attention = attention,
-                CurrentPosition = _operations.Count == 0 ? 0 : _operations.Keys.Max(), Ended = ended, Versions = _versions,
+                CurrentPosition = _operations.Count == 0 ? 0 : _operations.Keys.Max(), Ended = ended, Versions = _versions, Statuses = _statuses,
+                Plan = _plan, Remaining = _plan is null ? null : RemainingOf(_plan, operations),
                 Summary = new RunHistorySummary
                 {
                     Operations = operations.Count,
@@ -157,6 +197,26 @@ public sealed partial record RunHistory
                 },
             };
         }
+    }
+
+    /// <summary>The plan's items without those done: each completed operation of an item's name does one item of that name.</summary>
+    private static List<string> RemainingOf(IReadOnlyList<string> plan, List<RunOperation> operations)
+    {
+        var done = operations.Where(o => o.State == OperationState.Completed).GroupBy(o => o.Name, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        var remaining = new List<string>();
+        foreach (var item in plan)
+        {
+            if (done.TryGetValue(item, out var left) && left > 0)
+            {
+                done[item] = left - 1;
+            }
+            else
+            {
+                remaining.Add(item);
+            }
+        }
+        return remaining;
     }
 
     /// <summary>One operation's entries folded in journal order.</summary>

@@ -46,6 +46,18 @@ public sealed partial record RunHistory
     /// change id; Keel's own (ids starting with <c>keel.</c>) are left out.</summary>
     public IReadOnlyDictionary<string, int> Versions { get; init; } = new Dictionary<string, int>();
 
+    /// <summary>What the run said it was doing, oldest first (<see cref="WorkflowContext.SetStatus(string, object?)"/>), with progress where
+    /// it gave one; the last is the run's current custom status once journaled.</summary>
+    public IReadOnlyList<RunCustomStatus> Statuses { get; init; } = [];
+
+    /// <summary>The plan the run declared last (<see cref="WorkflowContext.Plan"/>), or null when it declared none: then
+    /// what remains is unknown until its code runs.</summary>
+    public IReadOnlyList<string>? Plan { get; init; }
+
+    /// <summary>The items of <see cref="Plan"/> not done yet, in order (an item is done once an operation of that name
+    /// completed; an item named twice needs two); null when the run declared no plan.</summary>
+    public IReadOnlyList<string>? Remaining { get; init; }
+
     /// <summary>The operation at a position.</summary>
     /// <param name="position">The position.</param>
     /// <returns>The operation, or null when the code has not reached it.</returns>

@@ -22,6 +22,29 @@ public class RunsCommandTests
     }
 
     [Fact]
+    public async Task Runs_TimeAndAttentionFilters_AndWhyAFailedRunStopped()
+    {
+        using var dir = new TempDirectory();
+        await TestRuns.CompleteAsync(dir.DatabasePath, "early");
+        var between = DateTimeOffset.UtcNow;
+        await Task.Delay(TimeSpan.FromMilliseconds(20), TimeProvider.System, TestContext.Current.CancellationToken);
+        await TestRuns.FailAsync(dir.DatabasePath, "declined");
+
+        var since = await Cli.RunAsync("runs", "--db", dir.DatabasePath, "--since", between.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+        var until = await Cli.RunAsync("runs", "--db", dir.DatabasePath, "--until", between.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+        var attention = await Cli.RunAsync("runs", "--db", dir.DatabasePath, "--attention");
+
+        Assert.True(since.ExitCode == 0, since.ToString());
+        Assert.Contains("declined", since.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain("early", since.Out, StringComparison.Ordinal);
+        Assert.Contains("early", until.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain("declined", until.Out, StringComparison.Ordinal);
+        Assert.Equal("No runs found.", attention.Out.Trim()); // failed and completed runs need no one
+        Assert.Contains("DOING / WHY", since.Out, StringComparison.Ordinal);
+        Assert.Contains("charge-card", since.Out.Split('\n').Single(l => l.StartsWith("declined", StringComparison.Ordinal)), StringComparison.Ordinal); // why: its error
+    }
+
+    [Fact]
     public async Task Runs_StatusAndWorkflowFilters_OnlyMatchingRuns()
     {
         using var dir = new TempDirectory();

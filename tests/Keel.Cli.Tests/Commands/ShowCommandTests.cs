@@ -18,10 +18,40 @@ public class ShowCommandTests
         Assert.Matches(@"(?m)^Status\s+Completed$", result.Out);
         Assert.Matches(@"(?m)^Input\s+1$", result.Out);
         Assert.Matches(@"(?m)^Result\s+4$", result.Out);
-        Assert.Contains("Journal (3 entries)", result.Out, StringComparison.Ordinal);
-        Assert.Matches(@"(?m)^\s+0\s+\+\d+\.\d{3}s\s+StepCompleted\s+one\s+1\s+\d+\.\d{3}s\s+2$", result.Out);
-        Assert.Matches(@"(?m)^\s+2\s+\+\d+\.\d{3}s\s+RunCompleted\s+add\s", result.Out);
+        Assert.Contains("Journal (4 entries)", result.Out, StringComparison.Ordinal);
+        Assert.Matches(@"(?m)^\s+0\s+\+\d+\.\d{3}s\s+RunClaimed\s", result.Out); // which worker ran it
+        Assert.Matches(@"(?m)^\s+1\s+\+\d+\.\d{3}s\s+StepCompleted\s+one\s+1\s+\d+\.\d{3}s\s+2$", result.Out);
+        Assert.Matches(@"(?m)^\s+3\s+\+\d+\.\d{3}s\s+RunCompleted\s+add\s", result.Out);
+        Assert.Matches(@"worker \S+ \(host [^,]+, pid \d+", result.Out);
         Assert.Matches(@"(?m)^  two: attempt 1 completed at \+\d+\.\d{3}s", result.Out);
+    }
+
+    [Fact]
+    public async Task Show_Follow_PrintsWhatTheRunJournalsAsItHappens_UntilItEnds()
+    {
+        using var dir = new TempDirectory();
+        var ct = TestContext.Current.CancellationToken;
+        await using var keel = await TestRuns.StartHostAsync(dir.DatabasePath, k => k.AddWorkflow<int, string>("gated", async (ctx, _) =>
+        {
+            await ctx.StepAsync("before", _ => Task.FromResult(1));
+            var go = await ctx.WaitForSignalAsync<string>("go");
+            return await ctx.StepAsync("after", _ => Task.FromResult(go + "!"));
+        }));
+        await keel.Client.StartAsync("gated", 0, new StartWorkflowOptions { RunId = "gated-1" }, ct);
+        await TestRuns.UntilAsync(async () => (await keel.Client.GetRunAsync("gated-1", ct))!.Status == RunStatus.Waiting, "it waits for the signal");
+
+        var following = Cli.RunAsync("show", "gated-1", "--follow", "--db", dir.DatabasePath);
+        await Task.Delay(TimeSpan.FromMilliseconds(300), TimeProvider.System, ct); // it prints the run as it is, then follows
+        Assert.False(following.IsCompleted); // a waiting run: it stays
+        await keel.Client.SignalAsync("gated-1", "go", "now", ct);
+        var result = await following.WaitAsync(TimeSpan.FromSeconds(30), ct);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var followed = result.Out[result.Out.IndexOf("Following run gated-1", StringComparison.Ordinal)..];
+        Assert.Matches(@"SignalReceived go", followed);
+        Assert.Matches(@"StepCompleted after", followed);
+        Assert.Contains("status: Completed", followed, StringComparison.Ordinal);
+        Assert.Contains("result: \"now!\"", followed, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -68,8 +98,8 @@ public class ShowCommandTests
         Assert.Equal("flaky-json", run.GetProperty("runId").GetString());
         Assert.Equal("Completed", run.GetProperty("status").GetString());
         var journal = json.RootElement.GetProperty("journal").EnumerateArray().ToList();
-        Assert.Equal(["StepAttemptFailed", "StepCompleted", "RunCompleted"], journal.Select(e => e.GetProperty("kind").GetString()));
-        Assert.Equal("rate limited (429)", journal[0].GetProperty("error").GetProperty("message").GetString());
+        Assert.Equal(["RunClaimed", "StepAttemptFailed", "StepCompleted", "RunCompleted"], journal.Select(e => e.GetProperty("kind").GetString()));
+        Assert.Equal("rate limited (429)", journal[1].GetProperty("error").GetProperty("message").GetString());
     }
 
     [Fact]

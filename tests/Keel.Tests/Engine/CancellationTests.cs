@@ -30,7 +30,7 @@ public class CancellationTests
         var ended = await keel.Client.WaitForCompletionAsync(run.RunId, TestHost.Token);
         Assert.Equal(RunStatus.Cancelled, ended.Status);
         var journal = await keel.Client.GetJournalAsync(run.RunId, TestHost.Token);
-        Assert.Equal([JournalEntryKind.CancelRequested, JournalEntryKind.RunCancelled], journal.Select(e => e.Kind));
+        Assert.Equal([JournalEntryKind.RunClaimed, JournalEntryKind.CancelRequested, JournalEntryKind.RunCancelled], journal.Select(e => e.Kind));
         await Assert.ThrowsAsync<RunFinishedException>(() => keel.Client.CancelAsync(run.RunId, null, TestHost.Token));
     }
 

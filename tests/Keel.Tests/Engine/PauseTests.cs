@@ -32,7 +32,10 @@ public class PauseTests
             Assert.False(await keel.Client.PauseAsync(runId, TestHost.Token)); // held by the worker: requested
             release.SetResult(); // the step in flight finishes; its outcome is kept
             await TestHost.EventuallyAsync(async () => (await keel.Client.GetRunAsync(runId, TestHost.Token))!.Status == RunStatus.Paused, "the run pauses");
-            Assert.Equal(["first"], (await keel.Client.GetJournalAsync(runId, TestHost.Token)).Select(e => e.Name));
+            var journal = await keel.Client.GetJournalAsync(runId, TestHost.Token);
+            Assert.Equal([JournalEntryKind.RunClaimed, JournalEntryKind.StepCompleted, JournalEntryKind.RunReleased], journal.Select(e => e.Kind));
+            Assert.Equal("first", journal[1].Name);
+            Assert.Equal(RunStatus.Paused, (await keel.Client.GetHistoryAsync(runId, TestHost.Token))!.Events[^1].Status);
         }
 
         await using (var keel = await TestHost.StartAsync(db, Register))

@@ -162,7 +162,11 @@ public class RecoveryTests
         } // stop while 'short' is in flight: it finishes within the drain time and is journaled; 'next' does not start
 
         var journal = await KeelClient.Create(db.CreateStore()).GetJournalAsync(runId, TestHost.Token);
-        Assert.Equal(["short"], journal.Select(e => e.Name));
+        // The worker says who took the run and that it handed it back as it stopped.
+        Assert.Equal([JournalEntryKind.RunClaimed, JournalEntryKind.StepCompleted, JournalEntryKind.RunReleased], journal.Select(e => e.Kind));
+        Assert.Equal("short", journal[1].Name);
+        var handedBack = (await KeelClient.Create(db.CreateStore()).GetHistoryAsync(runId, TestHost.Token))!.Events[^1];
+        Assert.Equal((RunEventKind.Released, null, journal[0].Name), (handedBack.Kind, handedBack.Status, handedBack.Worker?.Id));
         Assert.Equal(0, executions["next"]);
         var run = await KeelClient.Create(db.CreateStore()).GetRunAsync(runId, TestHost.Token);
         Assert.Null(run!.Owner); // lease released: another worker may continue at once

@@ -15,9 +15,10 @@ public class ReplayTests
         var start = await keel.Client.StartAsync("add", 1, cancellationToken: TestHost.Token);
         Assert.Equal(7, await keel.Client.GetResultAsync<int>(start.RunId, TestHost.Token));
         var journal = await keel.Client.GetJournalAsync(start.RunId, TestHost.Token);
-        Assert.Equal(["one", "two", "three", "add"], journal.Select(e => e.Name));
-        Assert.Equal([1, 2, 3, 0], journal.Select(e => e.Sequence));
-        Assert.Equal([0L, 1, 2, 3], journal.Select(e => e.Index));
+        Assert.Equal(JournalEntryKind.RunClaimed, journal[0].Kind); // the worker that ran it, in no position
+        Assert.Equal(["one", "two", "three", "add"], journal.Skip(1).Select(e => e.Name));
+        Assert.Equal([0, 1, 2, 3, 0], journal.Select(e => e.Sequence));
+        Assert.Equal([0L, 1, 2, 3, 4], journal.Select(e => e.Index));
         Assert.Equal(JournalEntryKind.RunCompleted, journal[^1].Kind);
     }
 

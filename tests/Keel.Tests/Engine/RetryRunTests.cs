@@ -77,7 +77,8 @@ public class RetryRunTests
         var history = (await keel.Client.GetHistoryAsync(runId, TestHost.Token))!;
         var retry = Assert.Single(history.Decisions, d => d.Kind == DecisionKind.Retry);
         Assert.Equal(("ada", "gateway fixed"), (retry.By, retry.Reason));
-        Assert.Equal([RunEventKind.Failed, RunEventKind.Retried, RunEventKind.Completed], history.Events.Select(e => e.Kind));
+        Assert.Equal([RunEventKind.Claimed, RunEventKind.Failed, RunEventKind.Retried, RunEventKind.Claimed, RunEventKind.Completed],
+            history.Events.Select(e => e.Kind));
     }
 
     [Fact]

@@ -90,9 +90,9 @@ public class SagaTests
         Assert.Equal("1", last!.Input);
         Assert.Null(last.ContinuedAsRunId);
         // Each journal holds only its own run's work.
-        Assert.Equal([JournalEntryKind.StepCompleted, JournalEntryKind.RunContinuedAsNew],
+        Assert.Equal([JournalEntryKind.RunClaimed, JournalEntryKind.StepCompleted, JournalEntryKind.RunContinuedAsNew],
             (await keel.Client.GetJournalAsync("loop~2", TestHost.Token)).Select(e => e.Kind));
-        Assert.Equal([JournalEntryKind.StepCompleted, JournalEntryKind.RunCompleted],
+        Assert.Equal([JournalEntryKind.RunClaimed, JournalEntryKind.StepCompleted, JournalEntryKind.RunCompleted],
             (await keel.Client.GetJournalAsync("loop~3", TestHost.Token)).Select(e => e.Kind));
     }
 

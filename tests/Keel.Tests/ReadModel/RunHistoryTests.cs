@@ -314,6 +314,27 @@ public class RunHistoryTests
     }
 
     [Fact]
+    public void Build_WorkerRecords_TellWhoRanTheRun_WhereOneStoppedWithoutLettingGo_AndWhatItLeftTheRunWaitingFor()
+    {
+        var history = RunHistory.Build(Run(RunStatus.Waiting), Journal(
+            Entry(0, JournalEntryKind.RunClaimed, "worker-a", 0, payload: Json(new ClaimData("host-1", 101, "1.0"))),
+            Entry(1, JournalEntryKind.StepCompleted, "fetch", 1, attempt: 1, payload: "1"),
+            Entry(0, JournalEntryKind.RunClaimed, "worker-b", 4, payload: Json(new ClaimData("host-2", 202, "1.0"))), // a died
+            Entry(2, JournalEntryKind.StepCompleted, "parse", 5, attempt: 1, payload: "2"),
+            Entry(0, JournalEntryKind.RunReleased, "worker-b", 6,
+                payload: Json(new ReleaseData(RunStatus.Waiting, At(60), ["invoice-paid"], "waiting for signal 'invoice-paid'"))),
+            Entry(0, JournalEntryKind.RunClaimed, "worker-a", 60, payload: Json(new ClaimData("host-1", 303, "1.1")))));
+
+        Assert.Equal([RunEventKind.Claimed, RunEventKind.TakenOver, RunEventKind.Released, RunEventKind.Claimed], history.Events.Select(e => e.Kind));
+        Assert.Equal(new WorkerRef("worker-a", "host-1", 101, "1.0"), history.Events[0].Worker);
+        Assert.Equal(("worker-a", "worker-b", At(4)), (history.Events[1].PreviousWorker, history.Events[1].Worker?.Id, history.Events[1].At));
+        var released = history.Events[2];
+        Assert.Equal((RunStatus.Waiting, At(60), "waiting for signal 'invoice-paid'"), (released.Status, released.DueAt, released.Reason));
+        Assert.Null(history.Events[3].PreviousWorker); // it was let go of: a new claim, not a takeover
+        Assert.Equal([1, 2], history.Operations.Select(o => o.Position)); // run records take no position
+    }
+
+    [Fact]
     public void Build_EveryEntryKind_IsRead()
     {
         // One entry of every kind: the fold must place each (an operation, a decision or an event) and never throw.
@@ -326,7 +347,8 @@ public class RunHistoryTests
         Assert.Equal(operationKinds, history.Operations.Count);
         Assert.All(history.Operations, o => Assert.Equal(JournalKinds.OperationOf(Enum.Parse<JournalEntryKind>(o.Name)), o.Kind));
         Assert.Equal([RunEventKind.CancelDelivered, RunEventKind.Completed, RunEventKind.Failed, RunEventKind.ContinuedAsNew, RunEventKind.Cancelled,
-            RunEventKind.Blocked, RunEventKind.Unblocked, RunEventKind.Retried, RunEventKind.ForkedTo], history.Events.Select(e => e.Kind));
+            RunEventKind.Blocked, RunEventKind.Unblocked, RunEventKind.Retried, RunEventKind.ForkedTo, RunEventKind.Claimed, RunEventKind.Released],
+            history.Events.Select(e => e.Kind));
         Assert.Equal(journal.Count, history.Summary.Entries);
     }
 

@@ -1,0 +1,48 @@
+using System.CommandLine;
+using Keel.Cli.Output;
+using Keel.Cli.Storage;
+
+namespace Keel.Cli.Commands;
+
+/// <summary><c>keel start WORKFLOW [JSON] [--run-id ID] [--priority N]</c>: starts a run (idempotent by its id).</summary>
+internal static class StartCommand
+{
+    public static Command Create()
+    {
+        var db = CliOptions.Database();
+        var postgres = CliOptions.Postgres();
+        var json = CliOptions.Json();
+        var workflow = new Argument<string>("WORKFLOW") { Description = "The workflow's durable name, as its workers register it." };
+        var input = new Argument<string?>("JSON")
+        {
+            Description = "The input as JSON (quote it for the shell: '{\"customer\":42}'), @PATH to read it from a file, or - from stdin; omit for null.",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var runId = new Option<string?>("--run-id") { Description = "The run's id (a second start with the same id starts nothing and says so); a new id by default." };
+        var priority = new Option<int>("--priority") { Description = "Higher runs are claimed first (default 0)." };
+        var command = new Command("start", "Start a run of a workflow. A worker that serves the workflow runs it; the id is printed.")
+        {
+            workflow, input, runId, priority, json, db, postgres,
+        };
+        CommandAction.Set(command, async (parse, output, ct) =>
+        {
+            var name = parse.GetValue(workflow)!;
+            var payload = await CommandInput.ReadJsonAsync(parse.GetValue(input), "JSON", output.In, ct) ?? "null";
+            await using var store = await KeelDatabase.OpenExistingAsync(parse.GetValue(db)!, parse.GetValue(postgres), ct);
+            var started = await KeelClient.Create(store).StartWithJsonAsync(name, payload,
+                new StartWorkflowOptions { RunId = parse.GetValue(runId), Priority = parse.GetValue(priority) }, ct);
+            if (parse.GetValue(json))
+            {
+                CliJson.Write(output.Out, started);
+            }
+            else
+            {
+                output.Out.WriteLine(started.Created
+                    ? $"Started run {started.RunId} of workflow '{name}'. Follow it: keel show {Shell.Quote(started.RunId)}"
+                    : $"Run {started.RunId} exists already ({started.Run.Status}): nothing was started. See it: keel show {Shell.Quote(started.RunId)}");
+            }
+            return 0;
+        });
+        return command;
+    }
+}
