@@ -128,6 +128,9 @@ internal sealed class TimingStore(IWorkflowStore inner, Stopwatch clock, Action<
     public Task<RetryOutcome> RetryAsync(string runId, string action, DateTimeOffset at, CancellationToken cancellationToken = default) =>
         inner.RetryAsync(runId, action, at, cancellationToken);
 
+    public Task<bool> AppendRunRecordAsync(string runId, JournalEntry record, CancellationToken cancellationToken = default) =>
+        inner.AppendRunRecordAsync(runId, record, cancellationToken);
+
     public Task<ForkOutcome> ForkAsync(NewRun fork, IReadOnlyList<JournalEntry> journal, string sourceRunId, JournalEntry sourceRecord,
         CancellationToken cancellationToken = default) =>
         inner.ForkAsync(fork, journal, sourceRunId, sourceRecord, cancellationToken);

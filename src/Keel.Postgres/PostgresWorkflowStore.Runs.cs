@@ -362,6 +362,27 @@ public sealed partial class PostgresWorkflowStore
     }
 
     /// <inheritdoc />
+    public Task<bool> AppendRunRecordAsync(string runId, JournalEntry record, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(runId);
+        RunRecords.Validate(record);
+        return UseAsync(async (connection, ct) =>
+        {
+            // The next index is reserved under the row lock, as the holder's appends reserve theirs: the two never collide.
+            using var append = new NpgsqlCommand(
+                "WITH reserved AS (UPDATE runs SET next_index = next_index + 1 WHERE run_id = @id RETURNING next_index - 1 AS idx) " +
+                "INSERT INTO journal (run_id, idx, seq, kind, name, attempt, recorded_at, payload) " +
+                "SELECT @id, idx, 0, @kind, @name, 0, @at, @payload FROM reserved;", connection);
+            Add(append, "id", NpgsqlDbType.Text, runId);
+            Add(append, "kind", NpgsqlDbType.Text, record.Kind.ToString());
+            Add(append, "name", NpgsqlDbType.Text, record.Name);
+            Add(append, "at", NpgsqlDbType.Bigint, Ms(record.RecordedAt));
+            Add(append, "payload", NpgsqlDbType.Text, record.Payload);
+            return await append.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 1;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
     public Task<ForkOutcome> ForkAsync(NewRun fork, IReadOnlyList<JournalEntry> journal, string sourceRunId, JournalEntry sourceRecord,
         CancellationToken cancellationToken = default)
     {

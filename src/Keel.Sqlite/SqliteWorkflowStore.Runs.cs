@@ -328,6 +328,25 @@ public sealed partial class SqliteWorkflowStore
     }
 
     /// <inheritdoc />
+    public Task<bool> AppendRunRecordAsync(string runId, JournalEntry record, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(runId);
+        RunRecords.Validate(record);
+        return WriteAsync(w =>
+        {
+            // One writer: the holder's appends cannot interleave between the length read and the insert.
+            var length = w.Command($"SELECT {JournalLengthSql} FROM runs WHERE run_id = $id;");
+            length.Parameters.Set("$id", runId);
+            if (length.ExecuteScalar() is not long index)
+            {
+                return false;
+            }
+            InsertEntry(w, runId, index, record);
+            return true;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
     public Task<ForkOutcome> ForkAsync(NewRun fork, IReadOnlyList<JournalEntry> journal, string sourceRunId, JournalEntry sourceRecord,
         CancellationToken cancellationToken = default)
     {

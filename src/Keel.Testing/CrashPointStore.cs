@@ -134,6 +134,10 @@ public sealed class CrashPointStore(IWorkflowStore inner, int crashAfterEntry, C
         GuardAsync(() => inner.RetryAsync(runId, action, at, cancellationToken));
 
     /// <inheritdoc />
+    public Task<bool> AppendRunRecordAsync(string runId, JournalEntry record, CancellationToken cancellationToken = default) =>
+        GuardAsync(() => inner.AppendRunRecordAsync(runId, record, cancellationToken));
+
+    /// <inheritdoc />
     public Task<ForkOutcome> ForkAsync(NewRun fork, IReadOnlyList<JournalEntry> journal, string sourceRunId, JournalEntry sourceRecord,
         CancellationToken cancellationToken = default) =>
         GuardAsync(() => inner.ForkAsync(fork, journal, sourceRunId, sourceRecord, cancellationToken));

@@ -101,4 +101,9 @@ public enum JournalEntryKind
     /// <summary>The workflow declared its plan (<see cref="WorkflowContext.Plan"/>; payload: the items, in order). Written
     /// with the run's next write that journals entries or lets go of the run; in no position, not replayed.</summary>
     PlanDeclared,
+
+    /// <summary>A person acted on the run from outside it (name: the action, e.g. <c>pause</c>, <c>resume</c>,
+    /// <c>priority</c>, <c>cancel</c>; payload: who, why and the action's value), journaled by
+    /// <see cref="Storage.IWorkflowStore.AppendRunRecordAsync"/> whoever holds the run; in no position, not replayed.</summary>
+    OperatorAction,
 }

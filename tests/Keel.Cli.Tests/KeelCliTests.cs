@@ -9,10 +9,11 @@ public class KeelCliTests
 
         Assert.Equal(0, result.ExitCode);
         Assert.Contains("keel [command] [options]", result.Out, StringComparison.Ordinal);
-        foreach (var command in new[] { "runs", "show <RUN_ID>", "cancel <RUN_ID>", "signal <RUN_ID> <NAME> <JSON>", "pending", "approve <RUN_ID>", "demo", "worker" })
+        foreach (var command in new[] { "start <WORKFLOW> <JSON>", "runs", "show <RUN_ID>", "cancel <RUN_ID>", "signal <RUN_ID> <NAME> <JSON>", "pending", "approve <RUN_ID>", "demo" })
         {
             Assert.Contains($"  {command} ", result.Out, StringComparison.Ordinal);
         }
+        Assert.DoesNotContain("  worker ", result.Out, StringComparison.Ordinal); // the demo's own worker processes: hidden
     }
 
     [Fact]

@@ -141,6 +141,19 @@ public interface IWorkflowStore : IAsyncDisposable
     Task<RetryOutcome> RetryAsync(string runId, string action, DateTimeOffset at, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Journals a record about a run from outside it (a person's pause, resume, priority change or cancel request, with who
+    /// and why) at the end of its journal, whoever holds the run: its worker's next append follows it. Only records
+    /// (<see cref="JournalKinds.RoleOf"/> is <see cref="EntryRole.RunRecord"/>, in no position) are accepted: they are never
+    /// replayed, so the run's code is not affected.
+    /// </summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="record">The record (its index is assigned).</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>False when no run has the id.</returns>
+    /// <exception cref="ArgumentException">The entry is not a run record in no position.</exception>
+    Task<bool> AppendRunRecordAsync(string runId, JournalEntry record, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Creates a fork of a run in one transaction: a new run (unheld, due now) whose journal starts as given (the source's
     /// prefix, at most a person's replacement outcome, and a <see cref="JournalEntryKind.RunForked"/> record), and the same
     /// record appended to the source's journal, so each run links to the other.
