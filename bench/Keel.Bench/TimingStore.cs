@@ -150,6 +150,9 @@ internal sealed class TimingStore(IWorkflowStore inner, Stopwatch clock, Action<
     public Task<IReadOnlyDictionary<string, string>> GetMessagesAsync(IReadOnlyCollection<string> hashes, CancellationToken cancellationToken = default) =>
         inner.GetMessagesAsync(hashes, cancellationToken);
 
+    public Task<IReadOnlyDictionary<string, string>> GetRunMessagesAsync(string runId, CancellationToken cancellationToken = default) =>
+        inner.GetRunMessagesAsync(runId, cancellationToken);
+
     public Task<SignalOutcome> SendSignalAsync(NewSignal signal, CancellationToken cancellationToken = default) =>
         TimeAsync("SendSignalAsync", () => inner.SendSignalAsync(signal, cancellationToken), r => r.ToString());
 

@@ -72,6 +72,17 @@ internal static class W6
             {
                 stored += Encoding.UTF8.GetByteCount(entry.Name) + Encoding.UTF8.GetByteCount(entry.Payload ?? "");
             }
+            // Keel.AI journals model calls, long tool results and sessions by reference: the messages they name count too
+            // (each stored once, with its hash), as do the run's links to them.
+            long messageBytes = 0, linkBytes = 0;
+            var messages = await store.GetRunMessagesAsync(run.RunId);
+            foreach (var (hash, body) in messages)
+            {
+                messageBytes += Encoding.UTF8.GetByteCount(hash) + Encoding.UTF8.GetByteCount(body);
+                linkBytes += Encoding.UTF8.GetByteCount(run.RunId) + Encoding.UTF8.GetByteCount(hash);
+            }
+            var journalBytes = stored;
+            stored += messageBytes + linkBytes;
             // The conversation: every distinct message once, as the chat API carries it (the last request holds them all but
             // the final answer).
             var last = server.Requests.Where(r => r.Turn == Turns).Last();
@@ -84,13 +95,16 @@ internal static class W6
             result["tool_calls"] = queries.Length;
             result["conversation_bytes"] = conversation;
             result["stored_bytes"] = stored;
+            result["journal_bytes"] = journalBytes;
+            result["message_bytes"] = messageBytes;
+            result["stored_messages"] = messages.Count;
             result["storage_ratio"] = BenchUtil.Round((double)stored / conversation, 2);
             result["resume_ms"] = BenchUtil.Round((firstAfterRestart - restartedAt) * 1000.0 / Stopwatch.Frequency, 0);
             result["total_tokens"] = answer.TotalTokens;
         }
 
         await MeasureCallOverheadAsync(target.Sibling("calls"), server, options.Repetitions ?? 200, result);
-        settings["stored_bytes_note"] = "journal names and payloads plus the run's input and result, as Keel stores them (no table or index overhead)";
+        settings["stored_bytes_note"] = "journal names and payloads, the run's input and result, and the messages the journal names by hash (hash and body, and the run's link to each: run id and hash), as Keel stores them (no table or index overhead)";
         settings["call_phase"] = "sequential calls in one process, interleaved in blocks of 20, after 40 warm-up calls of each kind; plain = the official OpenAI client through Microsoft.Extensions.AI.OpenAI; durable = the same client behind KeelChatClient, called from a workflow (one journaled step, committed before the workflow sees it)";
     }
 

@@ -7,6 +7,7 @@ namespace Keel.AI;
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(Dictionary<string, long>))]
 [JsonSerializable(typeof(JsonElement))]
+[JsonSerializable(typeof(System.Text.Json.Nodes.JsonNode))]
 internal sealed partial class AIJson : JsonSerializerContext
 {
     public static System.Text.Json.Serialization.Metadata.JsonTypeInfo<Dictionary<string, long>> LongMap => Default.DictionaryStringInt64;

@@ -71,9 +71,17 @@ internal sealed class DurableTool : DelegatingAIFunction
         var result = await context.StepAsync(StepName(function), async step =>
         {
             KeelTools.EnterStep(step);
-            var value = await function.InvokeAsync(arguments, step.CancellationToken).ConfigureAwait(false);
-            return ToJson(value, function.JsonSerializerOptions);
+            var value = ToJson(await function.InvokeAsync(arguments, step.CancellationToken).ConfigureAwait(false), function.JsonSerializerOptions);
+            if (context.Messages is { } messages && ChatRecord.Canonical(value) is { Length: >= ChatRecord.InlineResultBytes } bytes)
+            {
+                // A long result is stored once, by hash: the message that gives it to the model refers to the same one.
+                var blob = ChatRecord.Blob(bytes);
+                await messages.PutAsync([blob], step.CancellationToken).ConfigureAwait(false);
+                return ChatRecord.ResultReference(blob.Hash);
+            }
+            return value;
         }, new StepOptions { Effect = options.Effect ?? StepEffect.Retryable, Retry = options.Retry, CheckUnknownOutcome = options.CheckUnknownOutcome }).ConfigureAwait(false);
+        result = ChatRecord.ReadToolResult(result, context.Messages);
         // A string goes back to the model as text, as the tool itself returned it.
         return result.ValueKind switch { JsonValueKind.Null => null, JsonValueKind.String => result.GetString(), _ => result };
     }

@@ -68,6 +68,7 @@ public static class KeelAIWorkflowContextExtensions
         ChatMessage[] prompt = [.. messages];
         var state = RunAIState.For(context);
         await state.CheckBudgetAsync(context, settings.TokenBudget).ConfigureAwait(false);
+        var earlier = state.RecentPrompts();
         var record = await context.StepAsync(ModelCalls.StepName(settings, prompt, options), async step =>
         {
             KeelTools.EnterStep(step);
@@ -80,10 +81,10 @@ public static class KeelAIWorkflowContextExtensions
             }
             var response = await ModelCalls.CallAsync(step, settings, options, o => client.GetResponseAsync(attempt, o, step.CancellationToken)).ConfigureAwait(false);
             StructuredOutput.Parse(response, typeInfo, validate);
-            return ModelCalls.Report(step, ChatRecord.Write(response));
+            return ModelCalls.Report(step, await ModelCalls.WriteAsync(context, attempt, earlier, response, step.CancellationToken).ConfigureAwait(false));
         }, new StepOptions { Retry = settings.EffectiveRetry }).ConfigureAwait(false);
-        state.Add(ChatRecord.ReadUsage(record));
-        return StructuredOutput.Parse(ChatRecord.ReadResponse(record), typeInfo, null);
+        state.Add(record);
+        return StructuredOutput.Parse(ChatRecord.ReadResponse(record, context.Messages), typeInfo, null);
     }
 
     /// <summary>

@@ -45,7 +45,7 @@ public static class KeelAgents
         return builder.AddWorkflow<AgentTurn, AgentTurnResult>(name, async (context, turn) =>
         {
             var session = turn.Session is { } saved
-                ? await agent.DeserializeSessionAsync(saved).ConfigureAwait(false)
+                ? await agent.DeserializeSessionAsync(AgentSessions.Load(context, saved)).ConfigureAwait(false)
                 : await agent.CreateSessionAsync().ConfigureAwait(false);
             var before = context.GetTokenUsage();
             var response = await agent.RunAsync([new ChatMessage(ChatRole.User, turn.Message)], session).ConfigureAwait(false);
@@ -53,7 +53,8 @@ public static class KeelAgents
             return new AgentTurnResult
             {
                 Text = response.Text,
-                Session = await agent.SerializeSessionAsync(session).ConfigureAwait(false),
+                // By reference: the session's messages are stored before the run's end is (see AgentSessions).
+                Session = AgentSessions.Save(context, await agent.SerializeSessionAsync(session).ConfigureAwait(false)),
                 Usage = new ModelUsage(after.Model, after.InputTokens - before.InputTokens, after.OutputTokens - before.OutputTokens,
                     after.TotalTokens - before.TotalTokens),
             };

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Keel.Storage;
 using Microsoft.Extensions.AI;
 
 namespace Keel.AI;
@@ -19,14 +20,51 @@ internal static class ModelCalls
         ChatMessage[] prompt = [.. messages];
         var state = RunAIState.For(context);
         await state.CheckBudgetAsync(context, settings.TokenBudget).ConfigureAwait(false);
+        var earlier = state.RecentPrompts();
         var record = await context.StepAsync(StepName(settings, prompt, options), async step =>
         {
             KeelTools.EnterStep(step);
             var response = await CallAsync(step, settings, options, o => inner.GetResponseAsync(prompt, o, step.CancellationToken)).ConfigureAwait(false);
-            return Report(step, ChatRecord.Write(response));
+            return Report(step, await WriteAsync(context, prompt, earlier, response, step.CancellationToken).ConfigureAwait(false));
         }, new StepOptions { Retry = settings.EffectiveRetry }).ConfigureAwait(false);
-        state.Add(ChatRecord.ReadUsage(record));
-        return ChatRecord.ReadResponse(record);
+        state.Add(record);
+        return ChatRecord.ReadResponse(record, context.Messages);
+    }
+
+    /// <summary>
+    /// A call's record with its prompt and response by reference: the messages the run has not stored yet are stored
+    /// (committed before the step's outcome is appended, so a journal never names a message that is not stored).
+    /// Without a message store (a context other than Keel's executor) the response is journaled inline.
+    /// </summary>
+    public static async Task<JsonElement> WriteAsync(WorkflowContext context, IReadOnlyList<ChatMessage> prompt, (int Index, string[] Hashes)[] earlier,
+        ChatResponse response, CancellationToken cancellationToken)
+    {
+        if (context.Messages is not { } messages)
+        {
+            return ChatRecord.WriteInline(response);
+        }
+        var blobs = new List<StoredMessage>();
+        var promptMessages = prompt.Select(m => ChatRecord.ToStored(m, blobs)).ToArray();
+        var change = PromptChange.Encode(promptMessages, earlier);
+        var responseMessages = response.Messages.Select(m => ChatRecord.ToStored(m, blobs)).ToArray();
+        // Blobs first: they go in one transaction anyway, and the run already knows most (its tools stored them).
+        await messages.PutAsync([.. blobs, .. promptMessages.Skip(change.Keep), .. responseMessages], cancellationToken).ConfigureAwait(false);
+        return ChatRecord.Write(response, change, [.. responseMessages.Select(m => m.Hash)]);
+    }
+
+    /// <summary>A streamed call's record: its updates inline (replay yields them), its prompt by reference.</summary>
+    public static async Task<JsonElement> WriteAsync(WorkflowContext context, IReadOnlyList<ChatMessage> prompt, (int Index, string[] Hashes)[] earlier,
+        IReadOnlyList<ChatResponseUpdate> updates, CancellationToken cancellationToken)
+    {
+        if (context.Messages is not { } messages)
+        {
+            return ChatRecord.Write(updates, null);
+        }
+        var blobs = new List<StoredMessage>();
+        var promptMessages = prompt.Select(m => ChatRecord.ToStored(m, blobs)).ToArray();
+        var change = PromptChange.Encode(promptMessages, earlier);
+        await messages.PutAsync([.. blobs, .. promptMessages.Skip(change.Keep)], cancellationToken).ConfigureAwait(false);
+        return ChatRecord.Write(updates, change);
     }
 
     public static async Task<List<ChatResponseUpdate>> GetStreamingResponseAsync(WorkflowContext context, IChatClient inner, IEnumerable<ChatMessage> messages,
@@ -35,6 +73,7 @@ internal static class ModelCalls
         ChatMessage[] prompt = [.. messages];
         var state = RunAIState.For(context);
         await state.CheckBudgetAsync(context, settings.TokenBudget).ConfigureAwait(false);
+        var earlier = state.RecentPrompts();
         var record = await context.StepAsync(StepName(settings, prompt, options), async step =>
         {
             KeelTools.EnterStep(step);
@@ -49,9 +88,9 @@ internal static class ModelCalls
                 }
                 return list;
             });
-            return Report(step, ChatRecord.Write(updates));
+            return Report(step, await WriteAsync(context, prompt, earlier, updates, step.CancellationToken).ConfigureAwait(false));
         }, new StepOptions { Retry = settings.EffectiveRetry }).ConfigureAwait(false);
-        state.Add(ChatRecord.ReadUsage(record));
+        state.Add(record);
         return ChatRecord.ReadUpdates(record);
     }
 

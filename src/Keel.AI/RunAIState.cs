@@ -5,7 +5,8 @@ namespace Keel.AI;
 
 /// <summary>
 /// What Keel.AI knows about one run while its workflow code executes: the tokens used so far (summed from the journaled
-/// responses, so replay rebuilds the same total) and the run's token budget.
+/// responses, so replay rebuilds the same total), the run's token budget, and the prompts of its model calls as message
+/// hashes (rebuilt from the journal on replay, without the messages), which a new call's prompt is journaled against.
 /// </summary>
 internal sealed class RunAIState
 {
@@ -20,13 +21,33 @@ internal sealed class RunAIState
     /// <summary>Set by the workflow for this run; wins over the client's.</summary>
     public TokenBudget? Budget { get; set; }
 
-    public void Add(ModelUsage? usage)
+    // Per model call, in journal order: its prompt's message hashes (null for a call journaled without them).
+    private readonly List<string[]?> _prompts = [];
+
+    /// <summary>Counts a journaled model call (its usage, and its prompt for the calls after it), as it is delivered.</summary>
+    public void Add(JsonElement record)
     {
         ModelCalls++;
-        if (usage is not null)
+        if (ChatRecord.ReadUsage(record) is { } usage)
         {
             Usage += usage;
         }
+        _prompts.Add(ChatRecord.ReadPrompt(record)?.Resolve(_prompts));
+    }
+
+    /// <summary>The latest calls' prompts a new call's prompt may be journaled against (a copy: a step body reads it on
+    /// another thread).</summary>
+    public (int Index, string[] Hashes)[] RecentPrompts()
+    {
+        var recent = new List<(int, string[])>(PromptChange.Candidates);
+        for (var i = Math.Max(0, _prompts.Count - PromptChange.Candidates); i < _prompts.Count; i++)
+        {
+            if (_prompts[i] is { } hashes)
+            {
+                recent.Add((i, hashes));
+            }
+        }
+        return [.. recent];
     }
 
     /// <summary>Before a model call: fails, or asks a person to raise the budget, when it is spent.</summary>

@@ -62,4 +62,25 @@ public sealed partial class PostgresWorkflowStore
             return found;
         }, cancellationToken);
     }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyDictionary<string, string>> GetRunMessagesAsync(string runId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(runId);
+        return UseAsync<IReadOnlyDictionary<string, string>>(async (connection, ct) =>
+        {
+            using var select = new NpgsqlCommand("SELECT m.hash, m.body FROM run_messages l JOIN messages m ON m.hash = l.hash WHERE l.run_id = @run;", connection);
+            Add(select, "run", NpgsqlDbType.Text, runId);
+            var found = new Dictionary<string, string>(StringComparer.Ordinal);
+            var reader = await select.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                {
+                    found[reader.GetString(0)] = reader.GetString(1);
+                }
+            }
+            return found;
+        }, cancellationToken);
+    }
 }

@@ -53,4 +53,23 @@ public sealed partial class SqliteWorkflowStore
             return found;
         }, cancellationToken);
     }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyDictionary<string, string>> GetRunMessagesAsync(string runId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(runId);
+        return ReadAsync<IReadOnlyDictionary<string, string>>(connection =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT m.hash, m.body FROM run_messages l JOIN messages m ON m.hash = l.hash WHERE l.run_id = $run;";
+            command.Parameters.AddWithValue("$run", runId);
+            var found = new Dictionary<string, string>(StringComparer.Ordinal);
+            using var r = command.ExecuteReader();
+            while (r.Read())
+            {
+                found[r.GetString(0)] = r.GetString(1);
+            }
+            return found;
+        }, cancellationToken);
+    }
 }

@@ -167,6 +167,10 @@ public sealed class CrashPointStore(IWorkflowStore inner, int crashAfterEntry, C
         GuardAsync(() => inner.GetMessagesAsync(hashes, cancellationToken));
 
     /// <inheritdoc />
+    public Task<IReadOnlyDictionary<string, string>> GetRunMessagesAsync(string runId, CancellationToken cancellationToken = default) =>
+        GuardAsync(() => inner.GetRunMessagesAsync(runId, cancellationToken));
+
+    /// <inheritdoc />
     public Task<IReadOnlyList<string>> GetLeaseOwnersAsync(CancellationToken cancellationToken = default) => GuardAsync(() => inner.GetLeaseOwnersAsync(cancellationToken));
 
     /// <inheritdoc />

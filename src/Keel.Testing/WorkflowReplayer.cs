@@ -48,13 +48,19 @@ public sealed class WorkflowReplayer : IDisposable
     public IReadOnlyList<ReplayReport> Replay(RunArchive archive)
     {
         ArgumentNullException.ThrowIfNull(archive);
-        return [.. archive.Runs.Select(Replay)];
+        return [.. archive.Runs.Select(run => Replay(run, archive.Messages))];
     }
 
     /// <summary>Replays one run.</summary>
     /// <param name="run">The run and its journal.</param>
     /// <returns>What the replay found.</returns>
-    public ReplayReport Replay(ArchivedRun run)
+    public ReplayReport Replay(ArchivedRun run) => Replay(run, null);
+
+    /// <summary>Replays one run whose journal refers to stored messages (Keel.AI's conversations).</summary>
+    /// <param name="run">The run and its journal.</param>
+    /// <param name="messages">The stored messages it refers to, by hash (<see cref="RunArchive.Messages"/>); null for none.</param>
+    /// <returns>What the replay found.</returns>
+    public ReplayReport Replay(ArchivedRun run, IReadOnlyDictionary<string, string>? messages)
     {
         ArgumentNullException.ThrowIfNull(run);
         if (!_registry.TryGet(run.WorkflowName, out var definition))
@@ -62,7 +68,7 @@ public sealed class WorkflowReplayer : IDisposable
             return new ReplayReport(run.RunId, run.WorkflowName, false, false, 0, null, null,
                 $"Workflow '{run.WorkflowName}' is not registered with this replayer: register it, or leave its runs out.");
         }
-        var outcome = HermeticReplay.Run(definition, run.ToRunInfo(), run.Journal, _services, _options.SerializerOptions);
+        var outcome = HermeticReplay.Run(definition, run.ToRunInfo(), run.Journal, _services, _options.SerializerOptions, messages);
         return new ReplayReport(run.RunId, run.WorkflowName, outcome.Compatible, outcome.CodeReturned, outcome.Position, outcome.Recorded,
             outcome.Requested, outcome.Message);
     }

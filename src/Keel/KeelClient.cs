@@ -781,18 +781,42 @@ public sealed class KeelClient
     {
         ArgumentNullException.ThrowIfNull(runIds);
         var runs = new List<ArchivedRun>(runIds.Count);
+        Dictionary<string, string>? messages = null;
         foreach (var runId in runIds)
         {
             RunIds.ValidateExisting(runId);
             var run = await _store.GetRunAsync(runId, cancellationToken) ?? throw new RunNotFoundException(runId);
             var journal = await _store.GetJournalAsync(runId, cancellationToken);
+            if (journal.Any(e => RunMessages.RefersToMessages(e.Payload)))
+            {
+                // What the run's replay reads without a store: the messages its journal names by hash.
+                messages ??= new(StringComparer.Ordinal);
+                foreach (var (hash, json) in await _store.GetRunMessagesAsync(runId, cancellationToken))
+                {
+                    messages.TryAdd(hash, json);
+                }
+            }
+            if (RunMessages.RefersToMessages(run.Input))
+            {
+                // And those its input names (a conversation an earlier run left), with what they name in turn.
+                messages ??= new(StringComparer.Ordinal);
+                for (var wanted = RunMessages.NamedIn(run.Input).Where(h => !messages.ContainsKey(h)).ToList(); wanted.Count > 0;)
+                {
+                    var found = await _store.GetMessagesAsync(wanted, cancellationToken);
+                    foreach (var (hash, json) in found)
+                    {
+                        messages.TryAdd(hash, json);
+                    }
+                    wanted = [.. found.Values.SelectMany(RunMessages.NamedIn).Where(h => !messages.ContainsKey(h)).Distinct(StringComparer.Ordinal)];
+                }
+            }
             runs.Add(new ArchivedRun
             {
                 RunId = run.RunId, WorkflowName = run.WorkflowName, Status = run.Status, CreatedAt = run.CreatedAt,
                 Input = run.Input is { } input ? EnsureJson(input, "The run's stored input", nameof(runIds)) : null, Journal = journal,
             });
         }
-        return new RunArchive { Runs = runs };
+        return new RunArchive { Runs = runs, Messages = messages };
     }
 
     private static JsonElement EnsureJson(string json, string what, string parameter)

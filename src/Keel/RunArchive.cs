@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace Keel;
 
@@ -12,7 +13,9 @@ namespace Keel;
 /// each run has <c>runId</c>, <c>workflowName</c>, <c>status</c>, <c>createdAt</c>, <c>input</c> (the input as JSON) and
 /// <c>journal</c>, whose entries have <c>index</c>, <c>sequence</c>, <c>kind</c> (the <see cref="JournalEntryKind"/> name),
 /// <c>name</c>, <c>attempt</c>, <c>startedAt</c>, <c>recordedAt</c>, <c>payload</c> (JSON as a string), <c>error</c> and
-/// <c>retryAt</c>. Fields may be added; none is renamed or removed within a format version.
+/// <c>retryAt</c>. An archive whose runs refer to stored messages (Keel.AI's conversations) has <c>messages</c>: an object
+/// from each message's hash to its JSON (as a string), so a replay needs no store; it is left out when no run refers to any.
+/// Fields may be added; none is renamed or removed within a format version.
 /// </remarks>
 public sealed record RunArchive
 {
@@ -24,6 +27,10 @@ public sealed record RunArchive
 
     /// <summary>The runs.</summary>
     public required IReadOnlyList<ArchivedRun> Runs { get; init; }
+
+    /// <summary>The stored messages the runs refer to, by hash (JSON as a string); null when they refer to none.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyDictionary<string, string>? Messages { get; init; }
 
     /// <summary>The archive as JSON.</summary>
     /// <returns>Indented JSON, stable for diffs.</returns>

@@ -230,6 +230,9 @@ public abstract class WorkflowContext
     /// <returns>The saga.</returns>
     public Saga CreateSaga() => new(this);
 
+    /// <summary>The stored messages the run refers to (Keel.AI's conversations); null outside a run's executor.</summary>
+    internal virtual Engine.RunMessages? Messages => null;
+
     /// <summary>
     /// Ends this run and starts a new run of the same workflow with <paramref name="input"/> and an empty journal (a
     /// long-lived agent loop keeps its journal bounded this way). The new run's id is this one's with <c>~N</c> (the

@@ -67,7 +67,7 @@ public class TelemetryAndRecordTests
             ModelId = "m", ResponseId = "r1", FinishReason = ChatFinishReason.ToolCalls,
             Usage = new UsageDetails { InputTokenCount = 3, OutputTokenCount = 4, TotalTokenCount = 7 },
         };
-        var record = ChatRecord.Write(response);
+        var record = ChatRecord.WriteInline(response);
         var json = JsonSerializer.Serialize(record, AIJson.Default.JsonElement);
         var back = ChatRecord.ReadResponse(JsonDocument.Parse(json).RootElement);
         Assert.Equal("r1", back.ResponseId);

@@ -63,4 +63,26 @@ public abstract partial class WorkflowStoreConformanceTests
         Assert.Null(await store.GetRunAsync("src", Token));
         Assert.Equal("{}", (await store.GetMessagesAsync(["m"], Token))["m"]);
     }
+
+    [Fact]
+    public async Task RunMessages_AreTheMessagesLinkedToTheRun_IncludingAForksSources()
+    {
+        var store = await OpenAsync();
+        await CreateAsync(store, "a");
+        await CreateAsync(store, "b");
+        Assert.Empty(await store.GetRunMessagesAsync("a", Token));
+        await store.PutMessagesAsync("a", [new("m1", "{\"n\":1}"), new("shared", "{\"n\":2}")], Token);
+        await store.PutMessagesAsync("b", [new("shared", "{\"n\":2}"), new("m3", "{\"n\":3}")], Token);
+
+        var a = await store.GetRunMessagesAsync("a", Token);
+        Assert.Equal(["m1", "shared"], a.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal("{\"n\":1}", a["m1"]);
+        Assert.Equal(["m3", "shared"], (await store.GetRunMessagesAsync("b", Token)).Keys.Order(StringComparer.Ordinal));
+        Assert.Empty(await store.GetRunMessagesAsync("missing", Token));
+
+        var record = new JournalEntry { Sequence = 0, Kind = JournalEntryKind.RunForked, Name = "w", RecordedAt = T0, Payload = "{\"source\":\"a\"}" };
+        Assert.Equal(ForkOutcome.Forked, await store.ForkAsync(new NewRun { RunId = "a-copy", WorkflowName = "w", Input = "{}", CreatedAt = T0 },
+            [record], "a", record, Token));
+        Assert.Equal(["m1", "shared"], (await store.GetRunMessagesAsync("a-copy", Token)).Keys.Order(StringComparer.Ordinal));
+    }
 }

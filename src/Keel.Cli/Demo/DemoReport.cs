@@ -8,7 +8,11 @@ namespace Keel.Cli.Demo;
 /// <summary>What the demo prints once the run has finished: the conversation, executions, the checks, retries, tokens, hints.</summary>
 internal static class DemoReport
 {
-    public static void WriteConversation(TextWriter writer, IReadOnlyList<JournalEntry> journal, DateTimeOffset origin)
+    /// <param name="writer">Where to write.</param>
+    /// <param name="journal">The run's journal.</param>
+    /// <param name="messages">The run's stored messages (Keel.AI journals model calls and long tool results by their hash).</param>
+    /// <param name="origin">The run's start.</param>
+    public static void WriteConversation(TextWriter writer, IReadOnlyList<JournalEntry> journal, IReadOnlyDictionary<string, string> messages, DateTimeOffset origin)
     {
         writer.WriteLine("The conversation, from the journal");
         var history = RunHistory.Build(null, journal);
@@ -28,14 +32,14 @@ internal static class DemoReport
             else if (entry.Kind == JournalEntryKind.StepCompleted && entry.Name.StartsWith("chat ", StringComparison.Ordinal))
             {
                 turn++;
-                foreach (var line in AssistantLines(entry.Payload))
+                foreach (var line in AssistantLines(entry.Payload, messages))
                 {
                     writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {at,-9} model (turn {turn}, attempt {entry.Attempt})  {line}"));
                 }
             }
             else if (entry.Kind == JournalEntryKind.StepCompleted && entry.Name.StartsWith("tool ", StringComparison.Ordinal))
             {
-                writer.WriteLine($"  {at,-9} {entry.Name,-28} {Clip(ToolText(entry.Payload))}");
+                writer.WriteLine($"  {at,-9} {entry.Name,-28} {Clip(ToolText(entry.Payload, messages))}");
             }
             else if (decisions.FirstOrDefault(d => d.Kind == DecisionKind.Approval && d.Index == entry.Index) is { } decision)
             {
@@ -104,18 +108,31 @@ internal static class DemoReport
     }
 
     /// <summary>What the model said in a journaled response: its text, or the tools it called.</summary>
-    private static IEnumerable<string> AssistantLines(string? payload)
+    private static IEnumerable<string> AssistantLines(string? payload, IReadOnlyDictionary<string, string> stored)
     {
         if (payload is null)
         {
             yield break;
         }
         using var document = JsonDocument.Parse(payload);
-        if (!document.RootElement.TryGetProperty("response", out var response) || !response.TryGetProperty("messages", out var messages))
+        var record = document.RootElement;
+        List<JsonElement> messages = [];
+        if (record.TryGetProperty("response", out var response) && response.TryGetProperty("messages", out var inline))
         {
-            yield break;
+            messages.AddRange(inline.EnumerateArray()); // as Keel.AI journaled responses before it stored messages by hash
         }
-        foreach (var message in messages.EnumerateArray())
+        else if (record.TryGetProperty("keel.messages", out var hashes) && hashes.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var hash in hashes.EnumerateArray())
+            {
+                if (stored.TryGetValue(hash.GetString() ?? "", out var json))
+                {
+                    using var message = JsonDocument.Parse(json);
+                    messages.Add(message.RootElement.Clone());
+                }
+            }
+        }
+        foreach (var message in messages)
         {
             if (!message.TryGetProperty("contents", out var contents))
             {
@@ -137,13 +154,18 @@ internal static class DemoReport
         }
     }
 
-    private static string ToolText(string? payload)
+    private static string ToolText(string? payload, IReadOnlyDictionary<string, string> stored)
     {
         if (payload is null)
         {
             return "";
         }
         using var document = JsonDocument.Parse(payload);
+        if (document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("keel.messages", out var hash)
+            && hash.ValueKind == JsonValueKind.String && stored.TryGetValue(hash.GetString()!, out var result))
+        {
+            return ToolText(result, stored); // a long result, stored once by its hash
+        }
         return document.RootElement.ValueKind == JsonValueKind.String ? document.RootElement.GetString()! : payload;
     }
 

@@ -71,7 +71,7 @@ internal sealed class DemoRunner(string databasePath, int stepDelayMs, bool inte
         }
 
         var executions = EffectsLog.Read(effectsLog, run.RunId);
-        DemoReport.WriteConversation(Out, watcher.Journal, final.CreatedAt);
+        DemoReport.WriteConversation(Out, watcher.Journal, await store.GetRunMessagesAsync(run.RunId, cancellationToken), final.CreatedAt);
         Out.WriteLine();
         DemoReport.WriteResult(Out, final, await Keel.AI.KeelClientAIExtensions.GetTokenUsageAsync(client, run.RunId, cancellationToken));
         Out.WriteLine();

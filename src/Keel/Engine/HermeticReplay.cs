@@ -13,10 +13,14 @@ namespace Keel.Engine;
 internal static class HermeticReplay
 {
     public static ReplayOutcome Run(WorkflowDefinition definition, RunInfo run, IReadOnlyList<JournalEntry> journal, IServiceProvider services,
-        JsonSerializerOptions serializerOptions)
+        JsonSerializerOptions serializerOptions, IReadOnlyDictionary<string, string>? messages = null)
     {
         var machine = new JournalMachine(run.RunId, run.CreatedAt, journal);
         using var host = new ReplayHost(run.RunId, serializerOptions, machine);
+        if (messages is not null)
+        {
+            host.Messages.Add(messages); // from the archive: the stored messages its runs refer to
+        }
         using var context = new RunContext(host, machine, run, RetryPolicy.None, NullLogger.Instance);
         object? input;
         try
@@ -27,8 +31,10 @@ internal static class HermeticReplay
         {
             return ReplayOutcome.Differs(0, "the run's input", $"an input of another shape ({ex.Message})");
         }
-        var scheduler = new WorkflowScheduler(static () => { });
+        using var queued = new SemaphoreSlim(0);
+        var scheduler = new WorkflowScheduler(() => queued.Release());
         var code = scheduler.StartAsync(() => context.EnterAsync(() => definition.InvokeAsync(services, context, input)));
+        var waited = false;
         try
         {
             Pump(scheduler, machine, context, null);
@@ -37,6 +43,12 @@ internal static class HermeticReplay
                 var step = machine.NextReplay(code.IsCompleted, code.IsFaulted ? code.Exception!.InnerException : null);
                 switch (step.Action)
                 {
+                    case ReplayAction.Done when !code.IsCompleted && machine.Pending.Count == 0 && !waited:
+                        // The code waits for something that is not a durable operation (a library's own asynchronous work,
+                        // e.g. an agent framework's after its last model call): let it go on, as a worker would, once.
+                        waited = true;
+                        AwaitCode(scheduler, machine, context, code, queued);
+                        break;
                     case ReplayAction.Done:
                         return Ended(machine, code, journal);
                     case ReplayAction.Cancel:
@@ -65,6 +77,19 @@ internal static class HermeticReplay
         {
             // A recorded result that no longer reads as the type the code asks for.
             return ReplayOutcome.Threw(machine.Pending.Count == 0 ? 0 : machine.Pending.Keys.Min(), ex);
+        }
+    }
+
+    /// <summary>Pumps what the code posts to the run's scheduler until it returns or asks for an operation (at most 10 s).</summary>
+    private static void AwaitCode(WorkflowScheduler scheduler, JournalMachine machine, RunContext context, Task code, SemaphoreSlim queued)
+    {
+        var deadline = Environment.TickCount64 + 10_000;
+        while (!code.IsCompleted && machine.Pending.Count == 0 && Environment.TickCount64 < deadline)
+        {
+            if (queued.Wait(10))
+            {
+                Pump(scheduler, machine, context, null);
+            }
         }
     }
 
@@ -106,6 +131,8 @@ internal static class HermeticReplay
         public JsonSerializerOptions SerializerOptions => serializerOptions;
 
         public PayloadLimits Limits { get; } = new();
+
+        public RunMessages Messages { get; } = new(null);
 
         public CancellationToken RunToken => CancellationToken.None;
 

@@ -23,6 +23,9 @@ internal interface IOperationHost
     /// <summary>The largest values the run may store.</summary>
     PayloadLimits Limits { get; }
 
+    /// <summary>The stored messages the run refers to (loaded before its replay), and the way its step bodies store more.</summary>
+    RunMessages Messages { get; }
+
     /// <summary>Fires when the run is cancelled or the executor stops.</summary>
     CancellationToken RunToken { get; }
 

@@ -58,6 +58,7 @@ internal sealed class JournalMachine
                 runFailed = (entry, at);
             }
             _lastRecordedSequence = Math.Max(_lastRecordedSequence, entry.Sequence);
+            RefersToStoredMessages |= RunMessages.RefersToMessages(entry.Payload);
             if (entry.Sequence > 0 && JournalKinds.RoleOf(entry.Kind) is EntryRole.Outcome or EntryRole.StepRecord or EntryRole.Marker or EntryRole.Rejection)
             {
                 _firstSeenAt.TryAdd(entry.Sequence, at);
@@ -193,6 +194,12 @@ internal sealed class JournalMachine
 
     /// <summary>The replay-safe time: the time of the entry delivered last (or the run's creation); never backwards.</summary>
     public DateTimeOffset Clock { get; private set; }
+
+    /// <summary>
+    /// Whether the recorded journal refers to stored messages (<see cref="RunMessages"/>): the executor loads the run's
+    /// messages before its code replays only then, so a run without them costs no query.
+    /// </summary>
+    public bool RefersToStoredMessages { get; }
 
     /// <summary>True until the recorded outcomes are all delivered (<see cref="EndReplay"/>).</summary>
     public bool IsReplaying { get; private set; }

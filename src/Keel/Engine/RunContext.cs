@@ -33,6 +33,8 @@ internal sealed class RunContext : WorkflowContext, IDisposable
         _logger = new ReplaySafeLogger(logger, this);
     }
 
+    internal override RunMessages Messages => _host.Messages;
+
     /// <summary>Runs the workflow's entry point with this context as <see cref="WorkflowContext.Current"/>.</summary>
     public Task<object?> EnterAsync(Func<Task<object?>> entry)
     {

@@ -64,6 +64,9 @@ internal sealed class RunExecutor : IOperationHost, IDisposable
         _leaseMarginTicks = Math.Min(services.Options.LeaseDuration.Ticks / 4, TimeSpan.FromSeconds(5).Ticks);
         _alone = claimed.Alone ? 1 : 0;
         _writer = new FencedWriter(services.Store, claimed.Lease, EndAlone, services.Stamp, services.TimeProvider.GetUtcNow());
+        var runId = claimed.Run.RunId;
+        Messages = new RunMessages((messages, cancellationToken) => services.Store.PutMessagesAsync(runId, messages, cancellationToken),
+            services.Store.GetMessagesAsync);
         _stepCts = CancellationTokenSource.CreateLinkedTokenSource(_abortCts.Token);
         StepSlots = new SemaphoreSlim(services.Options.MaxParallelStepsPerRun, services.Options.MaxParallelStepsPerRun);
         _stepToken = _stepCts.Token;
@@ -149,6 +152,8 @@ internal sealed class RunExecutor : IOperationHost, IDisposable
 
     /// <summary>The largest values the run may store.</summary>
     public PayloadLimits Limits => _services.Options.Limits;
+
+    public RunMessages Messages { get; }
 
     /// <summary>The worker's hook called before each step body (<see cref="KeelOptions.StepStarting"/>).</summary>
     public Action<StepContext>? StepStarting => _services.Options.StepStarting;
@@ -315,6 +320,22 @@ internal sealed class RunExecutor : IOperationHost, IDisposable
         await committed.Task.WaitAsync(cancellationToken).WaitAsync(_abortCts.Token);
     }
 
+    /// <summary>Stored messages by hash, and those they name in turn (a snapshot names its messages).</summary>
+    private async Task<Dictionary<string, string>> LoadNamedAsync(IReadOnlyList<string> hashes, CancellationToken cancellationToken)
+    {
+        var loaded = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var wanted = hashes.Where(h => !loaded.ContainsKey(h)).Distinct(StringComparer.Ordinal).ToList(); wanted.Count > 0;)
+        {
+            var found = await _services.Store.GetMessagesAsync(wanted, cancellationToken);
+            foreach (var (hash, json) in found)
+            {
+                loaded[hash] = json;
+            }
+            wanted = [.. found.Values.SelectMany(RunMessages.NamedIn).Where(h => !loaded.ContainsKey(h)).Distinct(StringComparer.Ordinal)];
+        }
+        return loaded;
+    }
+
     private Task AppendAsync(List<JournalEntry> entries, RunUpdate? change, CancellationToken cancellationToken)
     {
         // Statuses the code set ride writes that journal entries or let go of the run (never a write of their own).
@@ -322,7 +343,14 @@ internal sealed class RunExecutor : IOperationHost, IDisposable
         {
             entries.AddRange(statuses);
         }
-        return _writer.AppendAsync(entries, change, cancellationToken);
+        return Messages.HasStaged ? AppendAfterMessagesAsync(entries, change, cancellationToken) : _writer.AppendAsync(entries, change, cancellationToken);
+    }
+
+    /// <summary>Messages the workflow code staged (an agent's session) are stored before the append that may name them.</summary>
+    private async Task AppendAfterMessagesAsync(List<JournalEntry> entries, RunUpdate? change, CancellationToken cancellationToken)
+    {
+        await Messages.FlushAsync(cancellationToken);
+        await _writer.AppendAsync(entries, change, cancellationToken);
     }
 
     private void EndAlone()
@@ -434,6 +462,18 @@ internal sealed class RunExecutor : IOperationHost, IDisposable
         var journal = _claimed.JournalLength == 0 ? [] : await _services.Store.GetJournalAsync(RunId, token);
         var machine = _machine = new JournalMachine(RunId, run.CreatedAt, journal);
         _logger.RunClaimed(RunId, _definition.Name, Lease.Epoch, journal.Count);
+        if (machine.RefersToStoredMessages)
+        {
+            // Before the code replays: reading them there would be I/O inside workflow code.
+            Messages.Add(await _services.Store.GetRunMessagesAsync(RunId, token));
+        }
+        if (RunMessages.RefersToMessages(run.Input))
+        {
+            // An input that names stored messages (a conversation an earlier run left): read them, and what they name, before
+            // the code runs; they are linked to this run before its next append, so they stay while it does.
+            var loaded = await LoadNamedAsync(RunMessages.NamedIn(run.Input), token);
+            Messages.Stage(loaded.Select(m => new StoredMessage(m.Key, m.Value)), link: true);
+        }
 
         object? input;
         try

@@ -196,6 +196,15 @@ public interface IWorkflowStore : IAsyncDisposable
     Task<IReadOnlyDictionary<string, string>> GetMessagesAsync(IReadOnlyCollection<string> hashes, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Gets every stored message linked to a run (<see cref="PutMessagesAsync"/>, and a fork's links to its source's), in one
+    /// read: what a worker loads before the run's code replays, and what an export carries.
+    /// </summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The messages by hash; empty when none is linked (or there is no such run).</returns>
+    Task<IReadOnlyDictionary<string, string>> GetRunMessagesAsync(string runId, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Deletes finished runs (Completed, Failed, Cancelled) that finished before a time, with their journals: at most
     /// <paramref name="batchSize"/> runs per call, oldest first, so a large purge never holds a long transaction. Their
     /// links to stored messages go with them, and so, in the same transaction, do the messages no remaining run is linked to

@@ -6,6 +6,6 @@ namespace Keel.Storage;
 /// is stored about once, not once per reference.
 /// </summary>
 /// <param name="Hash">The hash of <paramref name="Json"/> that names it (the writer's choice of hash over its own canonical
-/// form; Keel.AI: SHA-256 of the message in Microsoft.Extensions.AI's JSON contracts, hexadecimal).</param>
+/// form; Keel.AI: SHA-256 of the message's compact JSON in Microsoft.Extensions.AI's contracts, in base64url).</param>
 /// <param name="Json">The message.</param>
 public sealed record StoredMessage(string Hash, string Json);
