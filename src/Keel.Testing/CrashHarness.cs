@@ -6,7 +6,8 @@ namespace Keel.Testing;
 
 /// <summary>One run of a workflow under the harness: where its process died, and how the run ended.</summary>
 /// <param name="CrashAfterEntry">The crash point: the process died right after the append that committed this journal entry
-/// (0: the uninterrupted reference run). See <see cref="CrashPointStore"/>.</param>
+/// of the run's own (annotations such as which worker held it are not counted: they depend on scheduling; 0: the
+/// uninterrupted reference run). See <see cref="CrashPointStore"/>.</param>
 /// <param name="Crashed">False when the run finished before reaching the crash point.</param>
 /// <param name="Run">The run as it ended, after recovery.</param>
 /// <param name="Journal">Its journal.</param>

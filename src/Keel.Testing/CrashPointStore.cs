@@ -33,7 +33,7 @@ public sealed class CrashPointStore(IWorkflowStore inner, int crashAfterEntry, C
     /// <summary>Journal appends (of at least one entry) committed so far.</summary>
     public int Appends => Volatile.Read(ref _appends);
 
-    /// <summary>Journal entries committed so far.</summary>
+    /// <summary>Journal entries committed so far, not counting annotations (<see cref="JournalKinds.IsAnnotation"/>).</summary>
     public int Entries => Volatile.Read(ref _entries);
 
     /// <summary>True once the crash point was reached: the "process" is gone.</summary>
@@ -57,13 +57,16 @@ public sealed class CrashPointStore(IWorkflowStore inner, int crashAfterEntry, C
     {
         Alive();
         var appended = await inner.AppendAsync(lease, entries, update, cancellationToken).ConfigureAwait(false);
-        if (!appended || entries.Count == 0)
+        // Crash points count the run's own entries: annotations (which worker held it, statuses) depend on scheduling,
+        // so counting them would move a point from one trial to the next.
+        var work = entries.Count(e => !JournalKinds.IsAnnotation(e.Kind));
+        if (!appended || work == 0)
         {
             return appended;
         }
         Interlocked.Increment(ref _appends);
-        var total = Interlocked.Add(ref _entries, entries.Count);
-        if (crashAfterEntry > 0 && total - entries.Count < crashAfterEntry && total >= crashAfterEntry)
+        var total = Interlocked.Add(ref _entries, work);
+        if (crashAfterEntry > 0 && total - work < crashAfterEntry && total >= crashAfterEntry)
         {
             _dead = true;
             if (mode == CrashMode.AnnounceAndHang)

@@ -99,6 +99,17 @@ public static class JournalKinds
         _ => EntryRole.RunRecord,
     };
 
+    /// <summary>
+    /// Whether an entry of this kind is an annotation: a record about the run that depends on how it was scheduled and
+    /// handled, not on its code — which worker took or let go of it, what it said it was doing, the plan it declared, what
+    /// a person did to it. Never replayed; two runs of the same code may hold different annotations.
+    /// </summary>
+    /// <param name="kind">The entry's kind.</param>
+    /// <returns>True for an annotation.</returns>
+    public static bool IsAnnotation(JournalEntryKind kind) =>
+        kind is JournalEntryKind.RunClaimed or JournalEntryKind.RunReleased or JournalEntryKind.StatusSet or JournalEntryKind.PlanDeclared
+            or JournalEntryKind.OperatorAction;
+
     /// <summary>Whether an entry of this kind ends its operation with an outcome that is a success (completed, fired,
     /// received, decided) rather than a failure.</summary>
     /// <param name="kind">The entry's kind.</param>
