@@ -368,18 +368,27 @@ public sealed partial class PostgresWorkflowStore
         RunRecords.Validate(record);
         return UseAsync(async (connection, ct) =>
         {
-            // The next index is reserved under the row lock, as the holder's appends reserve theirs: the two never collide.
-            using var append = new NpgsqlCommand(
-                "WITH reserved AS (UPDATE runs SET next_index = next_index + 1 WHERE run_id = @id RETURNING next_index - 1 AS idx) " +
-                "INSERT INTO journal (run_id, idx, seq, kind, name, attempt, recorded_at, payload) " +
-                "SELECT @id, idx, 0, @kind, @name, 0, @at, @payload FROM reserved;", connection);
-            Add(append, "id", NpgsqlDbType.Text, runId);
-            Add(append, "kind", NpgsqlDbType.Text, record.Kind.ToString());
-            Add(append, "name", NpgsqlDbType.Text, record.Name);
-            Add(append, "at", NpgsqlDbType.Bigint, Ms(record.RecordedAt));
-            Add(append, "payload", NpgsqlDbType.Text, record.Payload);
-            return await append.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 1;
+            var transaction = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
+            await using var transactionScope = transaction.ConfigureAwait(false);
+            if (await ReserveIndexAsync(connection, transaction, runId, ct).ConfigureAwait(false) is not { } index)
+            {
+                return false;
+            }
+            using var batch = new NpgsqlBatch(connection, transaction);
+            batch.BatchCommands.Add(InsertEntryCommand(runId, index, record));
+            await batch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            await transaction.CommitAsync(ct).ConfigureAwait(false);
+            return true;
         }, cancellationToken);
+    }
+
+    /// <summary>Reserves the index of the run's next journal entry, as its worker's appends reserve theirs (the row lock
+    /// orders them, so the two never collide); null when no run has the id.</summary>
+    private static async Task<long?> ReserveIndexAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string runId, CancellationToken ct)
+    {
+        using var reserve = new NpgsqlCommand("UPDATE runs SET next_index = next_index + 1 WHERE run_id = @id RETURNING next_index - 1;", connection, transaction);
+        Add(reserve, "id", NpgsqlDbType.Text, runId);
+        return await reserve.ExecuteScalarAsync(ct).ConfigureAwait(false) as long?;
     }
 
     /// <inheritdoc />
@@ -395,16 +404,9 @@ public sealed partial class PostgresWorkflowStore
         {
             var transaction = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
             await using var transactionScope = transaction.ConfigureAwait(false);
-            long sourceIndex;
-            // The source's next index, reserved as its worker's appends reserve theirs (the row lock orders them).
-            using (var reserve = new NpgsqlCommand("UPDATE runs SET next_index = next_index + 1 WHERE run_id = @id RETURNING next_index - 1;", connection, transaction))
+            if (await ReserveIndexAsync(connection, transaction, sourceRunId, ct).ConfigureAwait(false) is not { } sourceIndex)
             {
-                Add(reserve, "id", NpgsqlDbType.Text, sourceRunId);
-                if (await reserve.ExecuteScalarAsync(ct).ConfigureAwait(false) is not long reserved)
-                {
-                    return ForkOutcome.SourceNotFound;
-                }
-                sourceIndex = reserved;
+                return ForkOutcome.SourceNotFound;
             }
             using (var insert = new NpgsqlCommand(InsertRunSql + " RETURNING run_id;", connection, transaction))
             {

@@ -335,15 +335,21 @@ public sealed partial class SqliteWorkflowStore
         return WriteAsync(w =>
         {
             // One writer: the holder's appends cannot interleave between the length read and the insert.
-            var length = w.Command($"SELECT {JournalLengthSql} FROM runs WHERE run_id = $id;");
-            length.Parameters.Set("$id", runId);
-            if (length.ExecuteScalar() is not long index)
+            if (NextIndex(w, runId) is not { } index)
             {
                 return false;
             }
             InsertEntry(w, runId, index, record);
             return true;
         }, cancellationToken);
+    }
+
+    /// <summary>The index the run's next journal entry takes; null when no run has the id.</summary>
+    private static long? NextIndex(WriteContext w, string runId)
+    {
+        var length = w.Command($"SELECT {JournalLengthSql} FROM runs WHERE run_id = $id;");
+        length.Parameters.Set("$id", runId);
+        return length.ExecuteScalar() as long?;
     }
 
     /// <inheritdoc />
@@ -357,9 +363,7 @@ public sealed partial class SqliteWorkflowStore
         ArgumentOutOfRangeException.ThrowIfNotEqual(fork.Owner is null, true, nameof(fork));
         return WriteAsync(w =>
         {
-            var source = w.Command($"SELECT {JournalLengthSql} FROM runs WHERE run_id = $id;");
-            source.Parameters.Set("$id", sourceRunId);
-            if (source.ExecuteScalar() is not long sourceIndex)
+            if (NextIndex(w, sourceRunId) is not { } sourceIndex)
             {
                 return ForkOutcome.SourceNotFound;
             }

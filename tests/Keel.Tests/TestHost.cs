@@ -32,10 +32,10 @@ internal static class TestHost
 
     public static CancellationToken Token => TestContext.Current.CancellationToken;
 
-    /// <summary>The journal without the records of which worker held the run (<see cref="JournalEntryKind.RunClaimed"/>,
-    /// <see cref="JournalEntryKind.RunReleased"/>): what the run's code did.</summary>
+    /// <summary>The journal without its annotations (which worker held the run, statuses, people's actions:
+    /// <see cref="JournalKinds.IsAnnotation"/>): what the run's code did.</summary>
     public static IEnumerable<JournalEntry> WithoutHolders(IEnumerable<JournalEntry> journal) =>
-        journal.Where(e => e.Kind is not (JournalEntryKind.RunClaimed or JournalEntryKind.RunReleased));
+        journal.Where(e => !JournalKinds.IsAnnotation(e.Kind));
 
     /// <summary>Waits (real time, bounded) until the condition holds.</summary>
     public static async Task EventuallyAsync(Func<Task<bool>> condition, string what, int timeoutMs = 15000)
