@@ -54,7 +54,7 @@ internal sealed class FencedWriter(IWorkflowStore store, RunLease lease, Action 
         var claim = _claimRecorded ? null : new JournalEntry
         {
             Sequence = 0, Kind = JournalEntryKind.RunClaimed, Name = stamp.WorkerId, RecordedAt = claimedAt,
-            Payload = new ClaimData(stamp.Host, stamp.Pid, stamp.Build).ToJson(),
+            Payload = stamp.ClaimPayload,
         };
         // Letting go without an ending (an ending has its own entry): to wait, paused, handed back, a failed recovery.
         var transition = change?.Transition;

@@ -20,4 +20,8 @@ internal sealed record ReleaseData(RunStatus? Status, DateTimeOffset? DueAt, IRe
 }
 
 /// <summary>The worker a <see cref="FencedWriter"/> writes for: its writes say who holds the run.</summary>
-internal sealed record WorkerStamp(string WorkerId, string? Host, int? Pid, string? Build);
+internal sealed record WorkerStamp(string WorkerId, string? Host, int? Pid, string? Build)
+{
+    /// <summary>The payload of its <see cref="JournalEntryKind.RunClaimed"/> records: the same for every run it claims.</summary>
+    public string ClaimPayload { get; } = new ClaimData(Host, Pid, Build).ToJson();
+}

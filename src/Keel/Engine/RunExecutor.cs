@@ -64,9 +64,6 @@ internal sealed class RunExecutor : IOperationHost, IDisposable
         _leaseMarginTicks = Math.Min(services.Options.LeaseDuration.Ticks / 4, TimeSpan.FromSeconds(5).Ticks);
         _alone = claimed.Alone ? 1 : 0;
         _writer = new FencedWriter(services.Store, claimed.Lease, EndAlone, services.Stamp, services.TimeProvider.GetUtcNow());
-        var runId = claimed.Run.RunId;
-        Messages = new RunMessages((messages, cancellationToken) => services.Store.PutMessagesAsync(runId, messages, cancellationToken),
-            services.Store.GetMessagesAsync);
         _stepCts = CancellationTokenSource.CreateLinkedTokenSource(_abortCts.Token);
         StepSlots = new SemaphoreSlim(services.Options.MaxParallelStepsPerRun, services.Options.MaxParallelStepsPerRun);
         _stepToken = _stepCts.Token;
@@ -153,7 +150,18 @@ internal sealed class RunExecutor : IOperationHost, IDisposable
     /// <summary>The largest values the run may store.</summary>
     public PayloadLimits Limits => _services.Options.Limits;
 
-    public RunMessages Messages { get; }
+    /// <summary>The run's stored messages, made when first asked for: most runs never refer to any.</summary>
+    public RunMessages Messages => Volatile.Read(ref _messages) ?? CreateMessages();
+
+    private RunMessages? _messages;
+
+    private RunMessages CreateMessages()
+    {
+        var store = _services.Store;
+        var runId = RunId;
+        var messages = new RunMessages((stored, cancellationToken) => store.PutMessagesAsync(runId, stored, cancellationToken), store.GetMessagesAsync);
+        return Interlocked.CompareExchange(ref _messages, messages, null) ?? messages;
+    }
 
     /// <summary>The worker's hook called before each step body (<see cref="KeelOptions.StepStarting"/>).</summary>
     public Action<StepContext>? StepStarting => _services.Options.StepStarting;
@@ -343,7 +351,7 @@ internal sealed class RunExecutor : IOperationHost, IDisposable
         {
             entries.AddRange(statuses);
         }
-        return Messages.HasStaged ? AppendAfterMessagesAsync(entries, change, cancellationToken) : _writer.AppendAsync(entries, change, cancellationToken);
+        return _messages is { HasStaged: true } ? AppendAfterMessagesAsync(entries, change, cancellationToken) : _writer.AppendAsync(entries, change, cancellationToken);
     }
 
     /// <summary>Messages the workflow code staged (an agent's session) are stored before the append that may name them.</summary>
