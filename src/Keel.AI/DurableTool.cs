@@ -76,7 +76,7 @@ internal sealed class DurableTool : DelegatingAIFunction
             {
                 // A long result is stored once, by hash: the message that gives it to the model refers to the same one.
                 var blob = ChatRecord.Blob(bytes);
-                await messages.PutAsync([blob], step.CancellationToken).ConfigureAwait(false);
+                messages.Stage([blob]);
                 return ChatRecord.ResultReference(blob.Hash);
             }
             return value;

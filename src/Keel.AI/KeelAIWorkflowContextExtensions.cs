@@ -81,7 +81,7 @@ public static class KeelAIWorkflowContextExtensions
             }
             var response = await ModelCalls.CallAsync(step, settings, options, o => client.GetResponseAsync(attempt, o, step.CancellationToken)).ConfigureAwait(false);
             StructuredOutput.Parse(response, typeInfo, validate);
-            return ModelCalls.Report(step, await ModelCalls.WriteAsync(context, attempt, earlier, response, step.CancellationToken).ConfigureAwait(false));
+            return ModelCalls.Report(step, ModelCalls.Write(context, attempt, earlier, response));
         }, new StepOptions { Retry = settings.EffectiveRetry }).ConfigureAwait(false);
         state.Add(record);
         return StructuredOutput.Parse(ChatRecord.ReadResponse(record, context.Messages), typeInfo, null);

@@ -25,19 +25,19 @@ internal static class ModelCalls
         {
             KeelTools.EnterStep(step);
             var response = await CallAsync(step, settings, options, o => inner.GetResponseAsync(prompt, o, step.CancellationToken)).ConfigureAwait(false);
-            return Report(step, await WriteAsync(context, prompt, earlier, response, step.CancellationToken).ConfigureAwait(false));
+            return Report(step, Write(context, prompt, earlier, response));
         }, new StepOptions { Retry = settings.EffectiveRetry }).ConfigureAwait(false);
         state.Add(record);
         return ChatRecord.ReadResponse(record, context.Messages);
     }
 
     /// <summary>
-    /// A call's record with its prompt and response by reference: the messages the run has not stored yet are stored
-    /// (committed before the step's outcome is appended, so a journal never names a message that is not stored).
+    /// A call's record with its prompt and response by reference: the messages the run has not stored yet are staged, to be
+    /// stored in the transaction that appends the step's outcome (a journal never names a message that is not stored).
     /// Without a message store (a context other than Keel's executor) the response is journaled inline.
     /// </summary>
-    public static async Task<JsonElement> WriteAsync(WorkflowContext context, IReadOnlyList<ChatMessage> prompt, (int Index, string[] Hashes)[] earlier,
-        ChatResponse response, CancellationToken cancellationToken)
+    public static JsonElement Write(WorkflowContext context, IReadOnlyList<ChatMessage> prompt, (int Index, string[] Hashes)[] earlier,
+        ChatResponse response)
     {
         if (context.Messages is not { } messages)
         {
@@ -47,14 +47,14 @@ internal static class ModelCalls
         var promptMessages = prompt.Select(m => ChatRecord.ToStored(m, blobs)).ToArray();
         var change = PromptChange.Encode(promptMessages, earlier);
         var responseMessages = response.Messages.Select(m => ChatRecord.ToStored(m, blobs)).ToArray();
-        // Blobs first: they go in one transaction anyway, and the run already knows most (its tools stored them).
-        await messages.PutAsync([.. blobs, .. promptMessages.Skip(change.Keep), .. responseMessages], cancellationToken).ConfigureAwait(false);
+        // The run already knows most blobs (its tools staged them); staging skips what it knows.
+        messages.Stage([.. blobs, .. promptMessages.Skip(change.Keep), .. responseMessages]);
         return ChatRecord.Write(response, change, [.. responseMessages.Select(m => m.Hash)]);
     }
 
     /// <summary>A streamed call's record: its updates inline (replay yields them), its prompt by reference.</summary>
-    public static async Task<JsonElement> WriteAsync(WorkflowContext context, IReadOnlyList<ChatMessage> prompt, (int Index, string[] Hashes)[] earlier,
-        IReadOnlyList<ChatResponseUpdate> updates, CancellationToken cancellationToken)
+    public static JsonElement Write(WorkflowContext context, IReadOnlyList<ChatMessage> prompt, (int Index, string[] Hashes)[] earlier,
+        IReadOnlyList<ChatResponseUpdate> updates)
     {
         if (context.Messages is not { } messages)
         {
@@ -63,7 +63,7 @@ internal static class ModelCalls
         var blobs = new List<StoredMessage>();
         var promptMessages = prompt.Select(m => ChatRecord.ToStored(m, blobs)).ToArray();
         var change = PromptChange.Encode(promptMessages, earlier);
-        await messages.PutAsync([.. blobs, .. promptMessages.Skip(change.Keep)], cancellationToken).ConfigureAwait(false);
+        messages.Stage([.. blobs, .. promptMessages.Skip(change.Keep)]);
         return ChatRecord.Write(updates, change);
     }
 
@@ -88,7 +88,7 @@ internal static class ModelCalls
                 }
                 return list;
             });
-            return Report(step, await WriteAsync(context, prompt, earlier, updates, step.CancellationToken).ConfigureAwait(false));
+            return Report(step, Write(context, prompt, earlier, updates));
         }, new StepOptions { Retry = settings.EffectiveRetry }).ConfigureAwait(false);
         state.Add(record);
         return ChatRecord.ReadUpdates(record);

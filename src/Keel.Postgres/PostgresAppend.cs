@@ -43,6 +43,9 @@ internal sealed class PostgresAppend
 
     public long? Due { get; private init; }
 
+    /// <summary>Messages stored with the append, linked to the run; null for none.</summary>
+    public IReadOnlyList<StoredMessage>? Messages { get; private init; }
+
     /// <summary>Tokens added to the run's totals (model calls journaled by this append); null for none.</summary>
     public TokenTotals? Tokens { get; private init; }
 
@@ -84,6 +87,7 @@ internal sealed class PostgresAppend
             Waiting = transition?.WaitsForSignals?.ToArray(),
             ConsumedSignals = update?.Inbox?.ConsumedSignals is { Count: > 0 } consumed ? [.. consumed] : null,
             Tokens = update?.Tokens,
+            Messages = update?.Messages is { Count: > 0 } messages ? messages : null,
             IsPlain = update is null,
         };
     }

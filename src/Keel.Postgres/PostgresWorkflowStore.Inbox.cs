@@ -311,6 +311,10 @@ public sealed partial class PostgresWorkflowStore
                 Add(link.Parameters, "run", NpgsqlDbType.Text, runId);
                 inbox.BatchCommands.Add(link);
             }
+            if (update.Messages is { Count: > 0 } messages)
+            {
+                inbox.BatchCommands.Add(PutMessagesCommand(messages.Select(m => (runId, m)).ToList()));
+            }
             if (inbox.BatchCommands.Count > 0)
             {
                 await inbox.ExecuteNonQueryAsync(ct).ConfigureAwait(false);

@@ -125,7 +125,7 @@ public sealed partial class PostgresWorkflowStore
             return AppendWithInboxAsync(FencedAppendCommand(append), lease.RunId, update, cancellationToken);
         }
         // Batched, false means fenced out: another worker holds the run and nothing was written.
-        return _appends is not null ? GroupCommitAsync(AppendWriterOf(lease.RunId), append, cancellationToken) : AppendDirectAsync(FencedAppendCommand(append), cancellationToken);
+        return _appends is not null ? GroupCommitAsync(AppendWriterOf(lease.RunId), append, cancellationToken) : AppendDirectAsync(append, cancellationToken);
     }
 
     /// <summary>A run's appends always go through the same writer, so they commit in the order they were made; the
@@ -207,6 +207,10 @@ public sealed partial class PostgresWorkflowStore
                 batch.BatchCommands.Add(inbox);
                 inboxStatements[r]++;
             }
+        }
+        if (PutMessagesCommand(appends) is { } messages)
+        {
+            batch.BatchCommands.Add(messages); // last: read past like the rounds' trailing statements
         }
         var held = new HashSet<PostgresAppend>();
         var reader = await batch.ExecuteReaderAsync().ConfigureAwait(false);
@@ -422,10 +426,14 @@ public sealed partial class PostgresWorkflowStore
         Add(p, "retries", NpgsqlDbType.Array | NpgsqlDbType.Bigint, retries);
     }
 
-    private Task<bool> AppendDirectAsync(NpgsqlBatchCommand command, CancellationToken cancellationToken) =>
+    private Task<bool> AppendDirectAsync(PostgresAppend append, CancellationToken cancellationToken) =>
         UseAsync(async (connection, ct) =>
         {
-            using var batch = new NpgsqlBatch(connection) { BatchCommands = { command } };
+            using var batch = new NpgsqlBatch(connection) { BatchCommands = { FencedAppendCommand(append) } };
+            if (PutMessagesCommand([append]) is { } messages)
+            {
+                batch.BatchCommands.Add(messages); // one implicit transaction with the fence: a fenced-out append links them to its run all the same
+            }
             var next = await batch.ExecuteScalarAsync(ct).ConfigureAwait(false);
             return next is not null; // null: fenced out, another worker holds the run and nothing was written
         }, cancellationToken);

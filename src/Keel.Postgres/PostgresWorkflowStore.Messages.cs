@@ -7,11 +7,12 @@ namespace Keel.Postgres;
 public sealed partial class PostgresWorkflowStore
 {
     // Messages first, links after, in one statement's transaction: while it is open it holds the table lock an insert takes
-    // on messages, which a purge's lock waits for (see PurgeSql), so a purge never sees a message without this link.
+    // on messages, which a purge's lock waits for (see PurgeSql), so a purge never sees a message without this link. In
+    // hash order, so two writers that store the same messages wait for each other in one order (no deadlock).
     private const string PutMessagesSql =
-        "WITH input AS (SELECT DISTINCT ON (hash) hash, body FROM unnest(@hashes, @bodies) AS m(hash, body)), " +
-        "stored AS (INSERT INTO messages (hash, body) SELECT hash, body FROM input ORDER BY hash ON CONFLICT (hash) DO NOTHING) " +
-        "INSERT INTO run_messages (run_id, hash) SELECT @run, hash FROM input ORDER BY hash ON CONFLICT DO NOTHING;";
+        "WITH input AS (SELECT run_id, hash, body FROM unnest(@runs, @hashes, @bodies) AS m(run_id, hash, body)), " +
+        "stored AS (INSERT INTO messages (hash, body) SELECT DISTINCT ON (hash) hash, body FROM input ORDER BY hash ON CONFLICT (hash) DO NOTHING) " +
+        "INSERT INTO run_messages (run_id, hash) SELECT DISTINCT run_id, hash FROM input ORDER BY hash, run_id ON CONFLICT DO NOTHING;";
 
     /// <inheritdoc />
     public Task PutMessagesAsync(string runId, IReadOnlyList<StoredMessage> messages, CancellationToken cancellationToken = default)
@@ -30,12 +31,26 @@ public sealed partial class PostgresWorkflowStore
         }
         return UseAsync(async (connection, ct) =>
         {
-            using var put = new NpgsqlCommand(PutMessagesSql, connection);
-            Add(put, "run", NpgsqlDbType.Text, runId);
-            Add(put, "hashes", NpgsqlDbType.Array | NpgsqlDbType.Text, messages.Select(m => m.Hash).ToArray());
-            Add(put, "bodies", NpgsqlDbType.Array | NpgsqlDbType.Text, messages.Select(m => m.Json).ToArray());
+            using var put = new NpgsqlBatch(connection) { BatchCommands = { PutMessagesCommand(messages.Select(m => (runId, m)).ToList()) } };
             return await put.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         }, cancellationToken);
+    }
+
+    /// <summary>Stores messages, each linked to its run: a put's statement, or one that rides an append's transaction.</summary>
+    private static NpgsqlBatchCommand PutMessagesCommand(IReadOnlyList<(string RunId, StoredMessage Message)> messages)
+    {
+        var put = new NpgsqlBatchCommand(PutMessagesSql);
+        Add(put.Parameters, "runs", NpgsqlDbType.Array | NpgsqlDbType.Text, messages.Select(m => m.RunId).ToArray());
+        Add(put.Parameters, "hashes", NpgsqlDbType.Array | NpgsqlDbType.Text, messages.Select(m => m.Message.Hash).ToArray());
+        Add(put.Parameters, "bodies", NpgsqlDbType.Array | NpgsqlDbType.Text, messages.Select(m => m.Message.Json).ToArray());
+        return put;
+    }
+
+    /// <summary>The messages a batch of appends stores (<see cref="RunUpdate.Messages"/>), as one statement; null for none.</summary>
+    private static NpgsqlBatchCommand? PutMessagesCommand(IEnumerable<PostgresAppend> appends)
+    {
+        var messages = appends.SelectMany(a => (a.Messages ?? []).Select(m => (a.Lease.RunId, m))).ToList();
+        return messages.Count == 0 ? null : PutMessagesCommand(messages);
     }
 
     /// <inheritdoc />

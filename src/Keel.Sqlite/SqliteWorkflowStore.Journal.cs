@@ -86,6 +86,7 @@ public sealed partial class SqliteWorkflowStore
             if (update is not null)
             {
                 ApplyInboxChanges(w, lease.RunId, update);
+                InsertMessages(w, lease.RunId, update.Messages);
             }
             return true;
         }, cancellationToken);

@@ -22,13 +22,19 @@ public sealed partial class SqliteWorkflowStore
         // Message and link in one transaction (the writer's): a message never exists without a run that refers to it.
         return WriteAsync(w =>
         {
-            foreach (var message in messages)
-            {
-                w.Statement("INSERT OR IGNORE INTO messages (hash, body) VALUES (?1, ?2);").Bind(1, message.Hash).Bind(2, message.Json).ExecuteNonQuery();
-                w.Statement("INSERT OR IGNORE INTO run_messages (run_id, hash) VALUES (?1, ?2);").Bind(1, runId).Bind(2, message.Hash).ExecuteNonQuery();
-            }
+            InsertMessages(w, runId, messages);
             return true;
         }, cancellationToken);
+    }
+
+    /// <summary>Stores messages and links them to the run, in the writer's transaction (a put's or an append's).</summary>
+    private static void InsertMessages(WriteContext w, string runId, IReadOnlyList<StoredMessage>? messages)
+    {
+        foreach (var message in messages ?? [])
+        {
+            w.Statement("INSERT OR IGNORE INTO messages (hash, body) VALUES (?1, ?2);").Bind(1, message.Hash).Bind(2, message.Json).ExecuteNonQuery();
+            w.Statement("INSERT OR IGNORE INTO run_messages (run_id, hash) VALUES (?1, ?2);").Bind(1, runId).Bind(2, message.Hash).ExecuteNonQuery();
+        }
     }
 
     /// <inheritdoc />

@@ -23,6 +23,44 @@ public abstract partial class WorkflowStoreConformanceTests
     }
 
     [Fact]
+    public async Task Messages_RideAnAppend_InItsTransaction_WhateverElseItChanges()
+    {
+        var store = await OpenAsync();
+        for (var i = 0; i < 4; i++)
+        {
+            await CreateAsync(store, $"r{i}");
+        }
+        var claims = (await ClaimAsync(store, "a", T0)).OrderBy(c => c.Run.RunId, StringComparer.Ordinal).ToList();
+        Assert.Equal(4, claims.Count);
+        // At once, so a store that commits appends in groups carries several in one batch.
+        var appended = await Task.WhenAll(claims.Select((c, i) => store.AppendAsync(c.Lease, [Entry(1, "chat")],
+            new RunUpdate { Messages = [new($"own-{i}", $"{{\"n\":{i}}}"), new("shared", "{\"n\":-1}")], At = T0 }, Token)));
+        Assert.All(appended, Assert.True);
+        // With an approval opened (an append that changes the inbox) and with a release to wait.
+        var opened = new ApprovalRecord { Sequence = 2, Name = "ok", Request = "{}", RequestedAt = T0 };
+        Assert.True(await store.AppendAsync(claims[2].Lease, [Entry(2, "ok") with { Kind = JournalEntryKind.ApprovalRequested }],
+            new RunUpdate { Approvals = new ApprovalChange { Opened = [opened] }, Messages = [new("asked", "{}")], At = T0 }, Token));
+        Assert.True(await store.AppendAsync(claims[3].Lease, [],
+            RunUpdate.ReleaseToWait(RunStatus.Waiting, null, ["go"], null, null, T0) with { Messages = [new("released", "{}")] }, Token));
+
+        for (var i = 0; i < 4; i++)
+        {
+            var linked = await store.GetRunMessagesAsync($"r{i}", Token);
+            Assert.Equal($"{{\"n\":{i}}}", linked[$"own-{i}"]);
+            Assert.Equal("{\"n\":-1}", linked["shared"]);
+        }
+        Assert.Contains("asked", (await store.GetRunMessagesAsync("r2", Token)).Keys);
+        Assert.Contains("released", (await store.GetRunMessagesAsync("r3", Token)).Keys);
+        Assert.Equal(RunStatus.Waiting, (await store.GetRunAsync("r3", Token))!.Status);
+        Assert.Single(await store.GetJournalAsync("r0", Token));
+
+        // Validated like the rest of the update, before anything is written.
+        await Assert.ThrowsAsync<ArgumentException>(() => store.AppendAsync(claims[0].Lease, [Entry(2, "x")],
+            new RunUpdate { Messages = [new("", "{}")], At = T0 }, Token));
+        Assert.Single(await store.GetJournalAsync("r0", Token));
+    }
+
+    [Fact]
     public async Task Messages_GoWithTheLastPurgedRunThatRefersToThem_SharedOnesStay()
     {
         var store = await OpenAsync();

@@ -132,7 +132,7 @@ internal static class HermeticReplay
 
         public PayloadLimits Limits { get; } = new();
 
-        public RunMessages Messages { get; } = new(null);
+        public RunMessages Messages { get; } = new();
 
         public CancellationToken RunToken => CancellationToken.None;
 

@@ -157,9 +157,7 @@ internal sealed class RunExecutor : IOperationHost, IDisposable
 
     private RunMessages CreateMessages()
     {
-        var store = _services.Store;
-        var runId = RunId;
-        var messages = new RunMessages((stored, cancellationToken) => store.PutMessagesAsync(runId, stored, cancellationToken), store.GetMessagesAsync);
+        var messages = new RunMessages(_services.Store.GetMessagesAsync);
         return Interlocked.CompareExchange(ref _messages, messages, null) ?? messages;
     }
 
@@ -351,14 +349,23 @@ internal sealed class RunExecutor : IOperationHost, IDisposable
         {
             entries.AddRange(statuses);
         }
-        return _messages is { HasStaged: true } ? AppendAfterMessagesAsync(entries, change, cancellationToken) : _writer.AppendAsync(entries, change, cancellationToken);
+        return _messages?.TakeStaged() is { } staged
+            ? AppendWithMessagesAsync(entries, (change ?? new RunUpdate { At = Now }) with { Messages = staged }, staged, cancellationToken)
+            : _writer.AppendAsync(entries, change, cancellationToken);
     }
 
-    /// <summary>Messages the workflow code staged (an agent's session) are stored before the append that may name them.</summary>
-    private async Task AppendAfterMessagesAsync(List<JournalEntry> entries, RunUpdate? change, CancellationToken cancellationToken)
+    /// <summary>Messages the code and its step bodies staged go with the append (one transaction), or are staged again.</summary>
+    private async Task AppendWithMessagesAsync(List<JournalEntry> entries, RunUpdate change, IReadOnlyList<StoredMessage> staged, CancellationToken cancellationToken)
     {
-        await Messages.FlushAsync(cancellationToken);
-        await _writer.AppendAsync(entries, change, cancellationToken);
+        try
+        {
+            await _writer.AppendAsync(entries, change, cancellationToken);
+        }
+        catch
+        {
+            _messages!.Restage(staged);
+            throw;
+        }
     }
 
     private void EndAlone()

@@ -6,7 +6,7 @@ namespace Keel.Engine;
 /// <summary>
 /// The stored messages (<see cref="IWorkflowStore.PutMessagesAsync"/>) a run's journal refers to, as the run's code sees
 /// them: loaded by the executor before the code replays (so replay reads them without I/O, which would be
-/// nondeterminism), and written by step bodies before the append that names them.
+/// nondeterminism), and staged by the code and its step bodies to be stored with the append that names them.
 /// </summary>
 /// <remarks>
 /// A journal entry refers to stored messages when its payload holds the JSON property <see cref="Marker"/> (Keel.AI's model
@@ -23,16 +23,11 @@ internal sealed class RunMessages
     private readonly ConcurrentDictionary<string, string> _known = new(StringComparer.Ordinal);
     private List<StoredMessage> _staged = [];
     private readonly Lock _stagedLock = new();
-    private readonly Func<IReadOnlyList<StoredMessage>, CancellationToken, Task>? _put;
     private readonly Func<IReadOnlyCollection<string>, CancellationToken, Task<IReadOnlyDictionary<string, string>>>? _get;
 
-    /// <param name="put">Writes messages for the run (the store's put, linked to the run); null where nothing is written (a
-    /// hermetic replay).</param>
     /// <param name="get">Reads stored messages by hash (any run's); null where nothing is read (a hermetic replay).</param>
-    public RunMessages(Func<IReadOnlyList<StoredMessage>, CancellationToken, Task>? put,
-        Func<IReadOnlyCollection<string>, CancellationToken, Task<IReadOnlyDictionary<string, string>>>? get = null)
+    public RunMessages(Func<IReadOnlyCollection<string>, CancellationToken, Task<IReadOnlyDictionary<string, string>>>? get = null)
     {
-        _put = put;
         _get = get;
     }
 
@@ -93,22 +88,11 @@ internal sealed class RunMessages
         }
     }
 
-    /// <summary>Whether workflow code staged messages that are not stored yet (<see cref="Stage"/>).</summary>
-    public bool HasStaged
-    {
-        get
-        {
-            lock (_stagedLock)
-            {
-                return _staged.Count > 0;
-            }
-        }
-    }
-
     /// <summary>
-    /// From workflow code, which must not do I/O: makes messages known to the run at once and has the executor store them
-    /// (linked to the run) before its next append, so a result or entry that names them is never committed without them.
-    /// With <paramref name="link"/>, known ones are stored too (read from another run's, they become linked to this one).
+    /// Makes messages known to the run at once and has the executor store them (linked to the run) with its next append, in
+    /// the same transaction, so an entry that names them is never committed without them and storing them costs no commit
+    /// of its own. Safe from workflow code (no I/O) and from step bodies (call it before returning a result that names
+    /// them). With <paramref name="link"/>, known ones are stored too (read from another run's, they become linked to this one).
     /// </summary>
     public void Stage(IEnumerable<StoredMessage> messages, bool link = false)
     {
@@ -124,28 +108,27 @@ internal sealed class RunMessages
         }
     }
 
-    /// <summary>Stores what was staged (the executor, before an append).</summary>
-    public async Task FlushAsync(CancellationToken cancellationToken)
+    /// <summary>Takes what was staged for the executor's next append; null when nothing was.</summary>
+    public IReadOnlyList<StoredMessage>? TakeStaged()
     {
-        List<StoredMessage> staged;
         lock (_stagedLock)
         {
-            (staged, _staged) = (_staged, []);
+            if (_staged.Count == 0)
+            {
+                return null;
+            }
+            var staged = _staged;
+            _staged = [];
+            return staged;
         }
-        if (staged.Count > 0 && _put is not null)
+    }
+
+    /// <summary>Stages again what an append that failed took (<see cref="TakeStaged"/>): the next append stores it.</summary>
+    public void Restage(IReadOnlyList<StoredMessage> taken)
+    {
+        lock (_stagedLock)
         {
-            try
-            {
-                await _put(staged, cancellationToken).ConfigureAwait(false);
-            }
-            catch
-            {
-                lock (_stagedLock)
-                {
-                    _staged.InsertRange(0, staged); // tried again before the next append
-                }
-                throw;
-            }
+            _staged.InsertRange(0, taken);
         }
     }
 
@@ -170,7 +153,7 @@ internal sealed class RunMessages
     /// <summary>
     /// Reads stored messages by hash from the store (those the run does not know already), from a step body: messages
     /// another run stored (a conversation continued from an earlier run). They are not linked to this run until it puts
-    /// them (<see cref="PutAsync"/>), which a body does before it returns a result that names them.
+    /// them (<see cref="Stage"/>), which a body does before it returns a result that names them.
     /// </summary>
     public async Task<IReadOnlyDictionary<string, string>> GetAsync(IReadOnlyCollection<string> hashes, CancellationToken cancellationToken)
     {
@@ -199,35 +182,5 @@ internal sealed class RunMessages
             }
         }
         return found;
-    }
-
-    /// <summary>
-    /// Stores messages for the run (those it does not know already), committed before this returns; call it from a step
-    /// body before it returns a result that names them.
-    /// </summary>
-    public async Task PutAsync(IReadOnlyList<StoredMessage> messages, CancellationToken cancellationToken)
-    {
-        var fresh = new List<StoredMessage>(messages.Count);
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var message in messages)
-        {
-            if (!_known.ContainsKey(message.Hash) && seen.Add(message.Hash))
-            {
-                fresh.Add(message);
-            }
-        }
-        if (fresh.Count == 0)
-        {
-            return;
-        }
-        if (_put is null)
-        {
-            throw new InvalidOperationException("Messages cannot be stored here: nothing is written during a hermetic replay.");
-        }
-        await _put(fresh, cancellationToken).ConfigureAwait(false);
-        foreach (var message in fresh)
-        {
-            _known.TryAdd(message.Hash, message.Json);
-        }
     }
 }

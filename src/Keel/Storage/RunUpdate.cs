@@ -34,6 +34,10 @@ public sealed record RunUpdate
     /// null for none.</summary>
     public TokenTotals? Tokens { get; init; }
 
+    /// <summary>Messages to store with the append, linked to the run (<see cref="IWorkflowStore.PutMessagesAsync"/>), so an
+    /// entry that names them commits with them; null for none.</summary>
+    public IReadOnlyList<StoredMessage>? Messages { get; init; }
+
     /// <summary>The time of the change.</summary>
     public required DateTimeOffset At { get; init; }
 
@@ -183,6 +187,10 @@ public sealed record RunUpdate
         if (Tokens is { } tokens && (tokens.InputTokens < 0 || tokens.OutputTokens < 0 || tokens.TotalTokens < 0 || tokens.ModelCalls < 0))
         {
             throw Broken("token counts are added, never taken away (Tokens has a negative count)");
+        }
+        if (Messages is not null && Messages.Any(m => m is null || string.IsNullOrEmpty(m.Hash) || m.Json is null))
+        {
+            throw Broken("every message needs a hash and its JSON (Messages holds a null, an empty hash or null JSON)");
         }
         if (Recovery is { } recovery)
         {

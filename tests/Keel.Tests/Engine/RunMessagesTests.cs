@@ -6,7 +6,8 @@ using Keel.Storage;
 
 namespace Keel.Tests.Engine;
 
-/// <summary>Stored messages a journal refers to: put by step bodies before the append, loaded before the run's code replays.</summary>
+/// <summary>Stored messages a journal refers to: staged by step bodies and stored with the append that names them (no
+/// commit of their own), loaded before the run's code replays.</summary>
 public class RunMessagesTests
 {
     private static readonly DateTimeOffset T0 = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
@@ -23,7 +24,7 @@ public class RunMessagesTests
     }
 
     [Fact]
-    public async Task AStepBodyPutsMessages_TheReplayReadsThemWithoutIO_AndRunsWithoutThemCostNoQuery()
+    public async Task AStepBodyStagesMessages_TheyCommitWithItsOutcome_TheReplayReadsThemWithoutIO_AndRunsWithoutThemCostNoQuery()
     {
         using var db = new TempDatabase();
         var bodies = 0;
@@ -36,7 +37,8 @@ public class RunMessagesTests
                     Interlocked.Increment(ref bodies);
                     var json = $"{{\"text\":\"{text}\"}}";
                     var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(json)));
-                    await ctx.Messages!.PutAsync([new StoredMessage(hash, json)], step.CancellationToken);
+                    ctx.Messages!.Stage([new StoredMessage(hash, json)]);
+                    await Task.Yield();
                     return new Dictionary<string, string> { ["keel.messages"] = hash };
                 });
                 // Read synchronously in workflow code, live (the body's put) and on replay (loaded before the code ran).
@@ -60,8 +62,11 @@ public class RunMessagesTests
             plain = (await keel.Client.StartAsync("plain", "hello", cancellationToken: TestHost.Token)).RunId;
             await TestHost.EventuallyAsync(async () => (await keel.Client.GetRunAsync(withRefs, TestHost.Token))!.Status == RunStatus.Waiting
                 && (await keel.Client.GetRunAsync(plain, TestHost.Token))!.Status == RunStatus.Waiting, "both runs wait");
+            await using var reader = db.CreateStore();
+            Assert.Single(await reader.GetRunMessagesAsync(withRefs, TestHost.Token)); // stored, linked to the run
         }
         Assert.Equal(0, counter.RunMessageReads); // fresh runs: nothing to load
+        Assert.Equal(0, counter.MessagePuts); // stored by the append that journaled the step's outcome, not a put of their own
 
         await using (var keel = await StartAsync(db, counter, Workflows))
         {
@@ -135,14 +140,21 @@ public class RunMessagesTests
     private sealed class CallCounter
     {
         private int _runMessageReads;
+        private int _messagePuts;
 
         public int RunMessageReads => Volatile.Read(ref _runMessageReads);
+
+        public int MessagePuts => Volatile.Read(ref _messagePuts);
 
         public void Count(MethodInfo method)
         {
             if (method.Name == nameof(IWorkflowStore.GetRunMessagesAsync))
             {
                 Interlocked.Increment(ref _runMessageReads);
+            }
+            else if (method.Name == nameof(IWorkflowStore.PutMessagesAsync))
+            {
+                Interlocked.Increment(ref _messagePuts);
             }
         }
     }
