@@ -106,4 +106,14 @@ public enum JournalEntryKind
     /// <c>priority</c>, <c>cancel</c>; payload: who, why and the action's value), journaled by
     /// <see cref="Storage.IWorkflowStore.AppendRunRecordAsync"/> whoever holds the run; in no position, not replayed.</summary>
     OperatorAction,
+
+    /// <summary>A durable timer began to wait (payload: its due time, as <c>{"dueAt": ...}</c>), so what the run waits for
+    /// and since when is known before the timer fires. Marks the timer's position (a different operation there on replay
+    /// is nondeterminism); written with the run's next write that journals entries or lets go of the run, not replayed.</summary>
+    TimerStarted,
+
+    /// <summary>A wait for a signal began (payload: its deadline, if it has a timeout, as <c>{"dueAt": ...}</c>), so what
+    /// the run waits for and since when is known before a signal arrives. Marks the wait's position; written with the
+    /// run's next write that journals entries or lets go of the run, not replayed.</summary>
+    SignalWaitStarted,
 }

@@ -72,8 +72,9 @@ public static class JournalKinds
     {
         JournalEntryKind.StepCompleted or JournalEntryKind.StepFailed or JournalEntryKind.StepAttemptFailed or JournalEntryKind.StepStarted
             or JournalEntryKind.StepNeedsAttention or JournalEntryKind.StepResolved => OperationKind.Step,
-        JournalEntryKind.TimerFired => OperationKind.Timer,
-        JournalEntryKind.SignalReceived or JournalEntryKind.SignalTimedOut or JournalEntryKind.SignalRejected => OperationKind.Signal,
+        JournalEntryKind.TimerFired or JournalEntryKind.TimerStarted => OperationKind.Timer,
+        JournalEntryKind.SignalReceived or JournalEntryKind.SignalTimedOut or JournalEntryKind.SignalRejected
+            or JournalEntryKind.SignalWaitStarted => OperationKind.Signal,
         JournalEntryKind.ApprovalRequested or JournalEntryKind.ApprovalDecided => OperationKind.Approval,
         JournalEntryKind.ChildStarted or JournalEntryKind.ChildCompleted or JournalEntryKind.ChildFailed => OperationKind.ChildRun,
         JournalEntryKind.CancelRequested => OperationKind.Cancellation,
@@ -91,7 +92,8 @@ public static class JournalKinds
             or JournalEntryKind.ChildFailed => EntryRole.Outcome,
         JournalEntryKind.StepAttemptFailed or JournalEntryKind.StepStarted or JournalEntryKind.StepNeedsAttention
             or JournalEntryKind.StepResolved => EntryRole.StepRecord,
-        JournalEntryKind.ApprovalRequested or JournalEntryKind.ChildStarted => EntryRole.Marker,
+        JournalEntryKind.ApprovalRequested or JournalEntryKind.ChildStarted or JournalEntryKind.TimerStarted
+            or JournalEntryKind.SignalWaitStarted => EntryRole.Marker,
         JournalEntryKind.SignalRejected => EntryRole.Rejection,
         JournalEntryKind.CancelRequested => EntryRole.Cancellation,
         JournalEntryKind.VersionMarker => EntryRole.Version,
@@ -102,13 +104,14 @@ public static class JournalKinds
     /// <summary>
     /// Whether an entry of this kind is an annotation: a record about the run that depends on how it was scheduled and
     /// handled, not on its code — which worker took or let go of it, what it said it was doing, the plan it declared, what
-    /// a person did to it. Never replayed; two runs of the same code may hold different annotations.
+    /// a person did to it, when a wait began (it rides whatever the run writes next). Never replayed; two runs of the same
+    /// code may hold different annotations, and in different places.
     /// </summary>
     /// <param name="kind">The entry's kind.</param>
     /// <returns>True for an annotation.</returns>
     public static bool IsAnnotation(JournalEntryKind kind) =>
         kind is JournalEntryKind.RunClaimed or JournalEntryKind.RunReleased or JournalEntryKind.StatusSet or JournalEntryKind.PlanDeclared
-            or JournalEntryKind.OperatorAction;
+            or JournalEntryKind.OperatorAction or JournalEntryKind.TimerStarted or JournalEntryKind.SignalWaitStarted;
 
     /// <summary>Whether an entry of this kind ends its operation with an outcome that is a success (completed, fired,
     /// received, decided) rather than a failure.</summary>

@@ -114,6 +114,11 @@ internal static class TimelineView
         {
             yield return (operation.FirstIndex, childStarted, $"child run started: {child} (keel show {Shell.Quote(child)})");
         }
+        if (operation.Kind is OperationKind.Timer or OperationKind.Signal && operation.StartedAt is { } waitStarted)
+        {
+            var due = operation.Wait?.DueAt is { } d ? $" (due {TimeFormat.Relative(d, origin)})" : "";
+            yield return (operation.FirstIndex, waitStarted, operation.Kind == OperationKind.Timer ? $"timer started{due}" : $"waiting for the signal{due}");
+        }
         foreach (var rejected in operation.RejectedSignals)
         {
             yield return (rejected.Index, rejected.At, $"signal set aside, the wait goes on ({Error(rejected.Error)})");

@@ -175,8 +175,8 @@ function reasonText(reason) {
 function waitText(wait) {
   const since = wait.since ? ` since ${when(wait.since)}` : "";
   switch (wait.kind) {
-    case "Signal": return `waiting for signal '${wait.signalName}'${since}`;
-    case "Timer": return `waiting until ${when(wait.dueAt)}`;
+    case "Signal": return `waiting for signal '${wait.signalName}'${since}${wait.dueAt ? ", times out " + when(wait.dueAt) : ""}`;
+    case "Timer": return `waiting until ${when(wait.dueAt)}${since}`;
     case "Approval": return `waiting for a decision on '${wait.title || wait.name}'${since}${wait.dueAt ? ", deadline " + when(wait.dueAt) : ""}`;
     case "ChildRun": return `waiting for child run ${wait.childRunId}${since}`;
     case "Retry": return `next attempt due ${when(wait.dueAt)}`;

@@ -25,3 +25,11 @@ internal sealed record WorkerStamp(string WorkerId, string? Host, int? Pid, stri
     /// <summary>The payload of its <see cref="JournalEntryKind.RunClaimed"/> records: the same for every run it claims.</summary>
     public string ClaimPayload { get; } = new ClaimData(Host, Pid, Build).ToJson();
 }
+
+/// <summary>When a wait that journals nothing else until it ends began to wait for, as journaled
+/// (<see cref="JournalEntryKind.TimerStarted"/>, <see cref="JournalEntryKind.SignalWaitStarted"/>).</summary>
+/// <param name="DueAt">A timer's due time, a signal wait's deadline; null for a signal wait without one.</param>
+internal sealed record WaitStartData(DateTimeOffset? DueAt)
+{
+    public string ToJson() => KeelJson.Serialize(this, KeelJson.Default);
+}

@@ -280,7 +280,6 @@ internal sealed class JournalMachine
         return (version, null);
     }
 
-    /// <summary>The version of a change the journal holds, if any (no new-ground rule: for engine changes marked by a store upgrade).</summary>
     /// <summary>
     /// The code declared its plan, live (a replay's calls were journaled when they ran): journaled with the run's next
     /// write when it differs from the plan declared last.
@@ -295,6 +294,25 @@ internal sealed class JournalMachine
         (_pendingRecords ??= []).Add(new JournalEntry
         {
             Sequence = 0, Kind = JournalEntryKind.PlanDeclared, Name = "plan", RecordedAt = now, Payload = KeelJson.Serialize(steps, KeelJson.Default),
+        });
+    }
+
+    /// <summary>
+    /// A timer or signal wait the journal has nothing for at its position began to wait: journaled with the run's next write
+    /// (<see cref="JournalEntryKind.TimerStarted"/>, <see cref="JournalEntryKind.SignalWaitStarted"/>), so a person reads
+    /// what the run waits for, and since when, before the wait ends. Once per position: a marker already journaled there is
+    /// the position's first entry, and the caller asks only for a position without one.
+    /// </summary>
+    public void WaitBegan(RecordedPosition position, OperationKind kind, string name, DateTimeOffset? dueAt, DateTimeOffset now)
+    {
+        if (position.First is not null)
+        {
+            return;
+        }
+        (_pendingRecords ??= []).Add(new JournalEntry
+        {
+            Sequence = position.Sequence, Kind = kind == OperationKind.Timer ? JournalEntryKind.TimerStarted : JournalEntryKind.SignalWaitStarted,
+            Name = name, RecordedAt = now, Payload = new WaitStartData(dueAt).ToJson(),
         });
     }
 

@@ -182,6 +182,7 @@ internal sealed class RunContext : WorkflowContext, IDisposable
         {
             return Task.FromCanceled(_cancel.Token);
         }
+        _machine.WaitBegan(position, OperationKind.Timer, name, until, _host.Now);
         var operation = new TimerOperation(_host, position.Sequence, name, until) { IsCleanup = cleanup };
         Add(operation);
         return operation.Task;
@@ -203,7 +204,9 @@ internal sealed class RunContext : WorkflowContext, IDisposable
         {
             return Task.FromCanceled<T>(_cancel.Token);
         }
-        var operation = new SignalWaitOperation<T>(_host, position.Sequence, name, timeout is { } wait ? UtcNow + wait : null, timeout) { IsCleanup = cleanup };
+        var deadline = timeout is { } wait ? UtcNow + wait : (DateTimeOffset?)null;
+        _machine.WaitBegan(position, OperationKind.Signal, name, deadline, _host.Now);
+        var operation = new SignalWaitOperation<T>(_host, position.Sequence, name, deadline, timeout) { IsCleanup = cleanup };
         if (position.LastRejection is { } rejected)
         {
             operation.WaitNote = SignalWaitOperation<T>.NoteFor(rejected); // it still says so after a restart

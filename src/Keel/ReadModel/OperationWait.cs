@@ -2,9 +2,9 @@ namespace Keel;
 
 /// <summary>What an open operation waits for, and since when, as far as its journal tells.</summary>
 /// <remarks>
-/// A journal records the start of some waits only: an approval (its request), a child run (its start), a retry (the
-/// failed attempt), a person (the step's request for attention), and a signal wait once it set a signal aside. A timer,
-/// and a signal wait that has received nothing yet, journal nothing until they end, so they do not appear here.
+/// Every wait journals its start: an approval (its request), a child run (its start), a retry (the failed attempt), a
+/// person (the step's request for attention), a timer and a signal wait (a marker written with the run's next write).
+/// Journals written before Keel recorded timer and signal-wait starts list those only once a signal was set aside.
 /// </remarks>
 public sealed record OperationWait
 {
@@ -20,7 +20,7 @@ public sealed record OperationWait
     /// <summary>Since when, if known.</summary>
     public DateTimeOffset? Since { get; init; }
 
-    /// <summary>When the wait ends on its own: a retry's due time, a timer's due time, an approval's deadline.</summary>
+    /// <summary>When the wait ends on its own: a retry's due time, a timer's due time, an approval's or a signal wait's deadline.</summary>
     public DateTimeOffset? DueAt { get; init; }
 
     /// <summary>The signal's name, for <see cref="WaitKind.Signal"/>.</summary>

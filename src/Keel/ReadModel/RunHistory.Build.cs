@@ -241,6 +241,7 @@ public sealed partial record RunHistory
         private ErrorInfo? _error;
         private ApprovalRequestInfo? _approval;
         private string? _childRunId;
+        private DateTimeOffset? _waitDue;
         private int _attentions;
         private long _lastIndex;
 
@@ -367,6 +368,10 @@ public sealed partial record RunHistory
             {
                 _childRunId = ReadRunId(entry.Payload);
             }
+            else if (kind is OperationKind.Timer or OperationKind.Signal)
+            {
+                _waitDue = Read<WaitStartData>(entry.Payload)?.DueAt;
+            }
         }
 
         public RunOperation Finish(bool runEnded)
@@ -407,8 +412,10 @@ public sealed partial record RunHistory
                     return wait with { Kind = WaitKind.Approval, Since = request.RequestedAt, DueAt = request.Deadline, Title = request.Title };
                 case OperationKind.ChildRun when _childRunId is not null:
                     return wait with { Kind = WaitKind.ChildRun, Since = _startedAt, ChildRunId = _childRunId };
-                case OperationKind.Signal when _rejected is not null:
-                    return wait with { Kind = WaitKind.Signal, SignalName = name };
+                case OperationKind.Timer when _startedAt is not null:
+                    return wait with { Kind = WaitKind.Timer, Since = _startedAt, DueAt = _waitDue };
+                case OperationKind.Signal when _startedAt is not null || _rejected is not null:
+                    return wait with { Kind = WaitKind.Signal, Since = _startedAt, DueAt = _waitDue, SignalName = name };
                 default:
                     state = OperationState.Running;
                     return null;

@@ -9,8 +9,8 @@ namespace Keel;
 /// </summary>
 /// <remarks>
 /// Immutable and built from data only: the same journal always gives the same history, so it may be built on replay
-/// (guards do). It says what the journal records and no more: waits that journal nothing until they end (a timer, a
-/// signal wait that received nothing yet) are not listed in <see cref="Waits"/>. Thread-safe.
+/// (guards do). It says what the journal records and no more: a wait is listed in <see cref="Waits"/> once its start is
+/// journaled (a timer's or signal wait's start rides the run's next write). Thread-safe.
 /// </remarks>
 public sealed partial record RunHistory
 {
@@ -26,7 +26,7 @@ public sealed partial record RunHistory
     /// <summary>What happened to the run as a whole (cancellation delivered, blocked, unblocked, ended), in journal order.</summary>
     public required IReadOnlyList<RunEvent> Events { get; init; }
 
-    /// <summary>What the open operations wait for, by position (see the remarks for what the journal cannot tell yet).</summary>
+    /// <summary>What the open operations wait for, by position (see the remarks).</summary>
     public required IReadOnlyList<OperationWait> Waits { get; init; }
 
     /// <summary>The step that waits for a person's decision, if one does (the latest asked, when several do).</summary>

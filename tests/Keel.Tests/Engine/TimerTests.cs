@@ -52,6 +52,54 @@ public class TimerTests
     }
 
     [Fact]
+    public async Task AWaitThatJournalsNothingUntilItEnds_StillSaysWhatItWaitsFor_AndSinceWhen_OnceAcrossRestarts()
+    {
+        using var db = new TempDatabase();
+        var time = new FakeTimeProvider(T0);
+        var executions = new Executions();
+        void Workflows(KeelBuilder k)
+        {
+            Register(k, executions);
+            k.AddWorkflow<int, string>("invoice", async (ctx, _) =>
+            {
+                await ctx.StepAsync("send invoice", _ => Task.FromResult(1));
+                return await ctx.WaitForSignalAsync<string>("invoice-paid", TimeSpan.FromDays(30));
+            });
+        }
+        string timer, signal;
+        await using (var keel = await TestHost.StartAsync(db, Workflows, time))
+        {
+            timer = (await keel.Client.StartAsync("reminder", 0, cancellationToken: TestHost.Token)).RunId;
+            signal = (await keel.Client.StartAsync("invoice", 0, cancellationToken: TestHost.Token)).RunId;
+            await TestHost.EventuallyAsync(async () => (await keel.Client.GetRunAsync(timer, TestHost.Token))!.Status == RunStatus.Waiting
+                && (await keel.Client.GetRunAsync(signal, TestHost.Token))!.Status == RunStatus.Waiting, "both runs wait");
+
+            var sleeping = Assert.Single((await keel.Client.GetHistoryAsync(timer, TestHost.Token))!.Waits);
+            Assert.Equal((WaitKind.Timer, 2, "wait-for-customer", T0, T0.AddDays(2)), (sleeping.Kind, sleeping.Position, sleeping.Name, sleeping.Since, sleeping.DueAt));
+            var waiting = Assert.Single((await keel.Client.GetHistoryAsync(signal, TestHost.Token))!.Waits);
+            Assert.Equal((WaitKind.Signal, "invoice-paid", T0, T0.AddDays(30)), (waiting.Kind, waiting.SignalName, waiting.Since, waiting.DueAt));
+        }
+
+        // Another worker takes the runs up again an hour later (a replay): the waits began when they began, journaled once.
+        time.Advance(TimeSpan.FromHours(1));
+        await using (var keel = await TestHost.StartAsync(db, Workflows, time))
+        {
+            await keel.Client.SignalAsync(signal, "invoice-paid", "paid", TestHost.Token);
+            Assert.Equal("paid", await keel.Client.GetResultAsync<string>(signal, TestHost.Token));
+            time.Advance(TimeSpan.FromDays(2));
+            Assert.Equal("sent after 2 days", await keel.Client.GetResultAsync<string>(timer, TestHost.Token));
+            foreach (var (run, kind) in new[] { (timer, JournalEntryKind.TimerStarted), (signal, JournalEntryKind.SignalWaitStarted) })
+            {
+                var journal = await keel.Client.GetJournalAsync(run, TestHost.Token);
+                Assert.Equal(T0, Assert.Single(journal, e => e.Kind == kind).RecordedAt);
+                var history = (await keel.Client.GetHistoryAsync(run, TestHost.Token))!;
+                Assert.Empty(history.Waits);
+                Assert.Equal(T0, history.Operations.Single(o => o.Kind != OperationKind.Step).StartedAt);
+            }
+        }
+    }
+
+    [Fact]
     public async Task Sleep_NotYetDue_DoesNotFireEarly()
     {
         using var db = new TempDatabase();
