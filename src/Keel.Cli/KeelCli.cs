@@ -110,6 +110,7 @@ public static class KeelCli
             StartCommand.Create(),
             RunsCommand.Create(),
             ShowCommand.Create(),
+            HandoffCommand.Create(),
             CancelCommand.Create(),
             MigrateCommand.Create(),
             PriorityCommand.Create(),

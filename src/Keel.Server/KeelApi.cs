@@ -21,7 +21,8 @@ public static class KeelApi
     /// Routes (bodies and results are JSON; inputs, results and payloads of runs are JSON text, as in <see cref="RunInfo"/>):
     /// <c>GET runs</c> (query: <c>status</c>, <c>workflow</c>, <c>createdAfter</c>, <c>createdBefore</c>, <c>limit</c>, <c>cursor</c>),
     /// <c>POST runs</c>, <c>GET runs/{id}</c>, <c>GET runs/{id}/journal</c>, <c>GET runs/{id}/history</c> (the run's
-    /// <see cref="RunHistory"/>, with <c>next</c>: the calls that act on what it waits for), <c>GET runs/{id}/wait?timeout=SECONDS</c>,
+    /// <see cref="RunHistory"/>, with <c>next</c>: the calls that act on it), <c>GET runs/{id}/handoff</c> (the run handed to a
+    /// person: <see cref="RunHandoff"/>, each next action with its call), <c>GET runs/{id}/wait?timeout=SECONDS</c>,
     /// <c>POST runs/{id}/cancel|pause|resume|unblock|priority|resolve</c>, <c>POST runs/{id}/signals/{name}</c> (body: the payload),
     /// <c>GET approvals</c>, <c>POST runs/{id}/approvals</c>, <c>GET workers?days=N</c>. Run ids follow <see cref="RunIds.Rule"/>. Errors are problem
     /// responses (RFC 9457) whose <c>detail</c> says what was wrong and what to do: 400 bad input (an invalid run id
@@ -48,6 +49,7 @@ public static class KeelApi
         api.MapGet("/runs/{runId}", RunEndpoints.GetAsync);
         api.MapGet("/runs/{runId}/journal", RunEndpoints.JournalAsync);
         api.MapGet("/runs/{runId}/history", RunEndpoints.HistoryAsync);
+        api.MapGet("/runs/{runId}/handoff", RunEndpoints.HandoffAsync);
         api.MapGet("/runs/{runId}/wait", RunEndpoints.WaitAsync);
         api.MapPost("/runs/{runId}/cancel", ControlEndpoints.CancelAsync);
         api.MapPost("/runs/{runId}/pause", ControlEndpoints.PauseAsync);

@@ -48,13 +48,33 @@ internal static class RunEndpoints
         Results.Json(await keel.GetJournalAsync(KeelApi.RunId(runId), cancellationToken), ApiJson.Options);
 
     /// <summary>The run's history as its journal tells it (<see cref="RunHistory"/>), with <c>next</c>: the calls of this
-    /// API that act on what the run waits for (resolve a step, decide an approval, send a signal, unblock, resume).</summary>
+    /// API that act on it (its handoff's next actions: resolve a step, decide an approval, send a signal, unblock, resume...).</summary>
     public static async Task<IResult> HistoryAsync(string runId, HttpRequest request, KeelClient keel, CancellationToken cancellationToken)
     {
         runId = KeelApi.RunId(runId);
         var history = await keel.GetHistoryAsync(runId, cancellationToken) ?? throw new RunNotFoundException(runId);
         var body = JsonSerializer.SerializeToNode(history, ApiJson.Options)!.AsObject();
-        body["next"] = JsonSerializer.SerializeToNode(NextActions.For(history, KeelApi.RunPath(request)), ApiJson.Options);
+        body["next"] = JsonSerializer.SerializeToNode(NextActions.For(RunHandoff.From(history), KeelApi.RunPath(request)), ApiJson.Options);
+        return Results.Json(body, ApiJson.Options);
+    }
+
+    /// <summary>The run handed to a person (<see cref="RunHandoff"/>): goal, state, ran, decided, failed, remains, and
+    /// <c>next</c>, each action with the call of this API that does it (<c>method</c>, <c>path</c>, <c>body</c>).</summary>
+    public static async Task<IResult> HandoffAsync(string runId, HttpRequest request, KeelClient keel, CancellationToken cancellationToken)
+    {
+        runId = KeelApi.RunId(runId);
+        var handoff = await keel.GetHandoffAsync(runId, cancellationToken) ?? throw new RunNotFoundException(runId);
+        var body = JsonSerializer.SerializeToNode(handoff, ApiJson.Options)!.AsObject();
+        var next = body["next"]!.AsArray();
+        var runPath = KeelApi.RunPath(request);
+        for (var i = 0; i < handoff.Next.Count; i++)
+        {
+            var call = NextActions.For(handoff.Next[i], runPath);
+            var item = next[i]!.AsObject();
+            item["method"] = call.Method;
+            item["path"] = call.Path;
+            item["body"] = call.Body;
+        }
         return Results.Json(body, ApiJson.Options);
     }
 

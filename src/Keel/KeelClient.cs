@@ -226,6 +226,16 @@ public sealed class KeelClient
         return run is null ? null : RunHistory.Build(run, await _store.GetJournalAsync(runId, cancellationToken));
     }
 
+    /// <summary>
+    /// Hands a run over to a person: what it is for, where it is and why, what ran, what was decided, what failed and why,
+    /// what remains, and what can be done next (<see cref="RunHandoff"/>), from its journal alone.
+    /// </summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The handoff, or null when there is no such run.</returns>
+    public async Task<RunHandoff?> GetHandoffAsync(string runId, CancellationToken cancellationToken = default) =>
+        await GetHistoryAsync(runId, cancellationToken) is { } history ? RunHandoff.From(history) : null;
+
     /// <summary>Lists runs, newest first, with filters and paging.</summary>
     /// <param name="query">Filters and page; null for the first 50 runs.</param>
     /// <param name="cancellationToken">Cancels the call.</param>

@@ -117,6 +117,8 @@ public static class KeelJson
 [JsonSerializable(typeof(AttentionReason))]
 [JsonSerializable(typeof(RunArchive))]
 [JsonSerializable(typeof(RunHistory))]
+[JsonSerializable(typeof(RunHandoff))]
+[JsonSerializable(typeof(WaitStartData))]
 [JsonSerializable(typeof(IReadOnlyDictionary<string, IReadOnlyList<string>>))]
 [JsonSerializable(typeof(string[]))]
 [JsonSerializable(typeof(IReadOnlyList<string>))]
