@@ -59,6 +59,9 @@ public sealed class DashboardTests : IAsyncLifetime
         await Assertions.Expect(page.Locator("#approval-count")).ToHaveTextAsync("1");
 
         await page.Locator("#runs tr[data-run='refund-ada']").ClickAsync();
+        // The handoff heads the page: what the run waits for, and what a person can do about it.
+        await Assertions.Expect(page.Locator("#handoff")).ToContainTextAsync("waiting for a decision on approval 'Refund 40 EUR to ada'");
+        await Assertions.Expect(page.Locator("#handoff")).ToContainTextAsync("POST /api/runs/refund-ada/approvals");
         var card = page.Locator("[data-approval='refund']");
         await Assertions.Expect(card).ToContainTextAsync("Refund 40 EUR to ada");
         await Assertions.Expect(card).ToContainTextAsync("pay-refund");
@@ -69,6 +72,8 @@ public sealed class DashboardTests : IAsyncLifetime
 
         await Assertions.Expect(page.Locator("h1 [data-status]")).ToHaveTextAsync("Completed");
         await Assertions.Expect(page.Locator("#result")).ToContainTextAsync("paid 35 to ada");
+        await Assertions.Expect(page.Locator("#handoff")).ToContainTextAsync("refund: approved with edited arguments by carol");
+        await Assertions.Expect(page.Locator("#handoff")).ToContainTextAsync("$.amount: 40 → 35");
         await Assertions.Expect(page.Locator("#timeline tr[data-kind='Approval']")).ToContainTextAsync("approved by carol with edited arguments");
         await Assertions.Expect(page.Locator("#timeline tr[data-kind='Approval']")).ToContainTextAsync("customer is right");
         await Assertions.Expect(page.Locator("#timeline tr[data-kind='Step'][data-state='Completed']")).ToContainTextAsync("pay-refund");

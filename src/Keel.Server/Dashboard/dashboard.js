@@ -268,6 +268,22 @@ function operationLines(op, history) {
   return lines;
 }
 
+// The run handed to a person (GET runs/{id}/handoff): rendered as the server built it, never re-derived here.
+function handoffCard(h) {
+  const list = (items, text) => items.length ? el("ul", {}, items.map(i => el("li", {}, text(i)))) : el("span", { class: "muted" }, "nothing");
+  const who = d => `${d.by || "someone"} at ${when(d.at)}${d.reason ? ": " + d.reason : ""}`;
+  const ranDone = h.ran.filter(r => r.state === "Completed").length;
+  return el("section", { class: "card handoff", id: "handoff", "aria-label": "Handoff" },
+    el("p", {}, el("b", {}, "State: "), h.state.summary),
+    el("p", {}, el("b", {}, "Goal: "), `${h.goal.workflow} with `, el("span", { class: "mono" }, h.goal.inputSummary)),
+    el("p", {}, el("b", {}, "Ran: "), `${h.ran.length} operation${h.ran.length === 1 ? "" : "s"}, ${ranDone} completed`),
+    el("div", {}, el("b", {}, "Decided: "), list(h.decided, d => [`${d.position > 0 ? d.name + ": " : ""}${d.summary} by ${who(d)}`,
+      d.changes.length ? el("ul", {}, d.changes.map(c => el("li", { class: "mono" }, `${c.path}: ${c.from === null ? "(none)" : JSON.stringify(c.from)} → ${c.to === null ? "(none)" : JSON.stringify(c.to)}`))) : null])),
+    el("div", {}, el("b", {}, "Failed: "), list(h.failed, f => `${f.kind === "Attempt" ? `step '${f.name}' attempt ${f.attempt}` : f.kind === "Worker" ? "worker " + f.name : f.kind === "Run" ? "the run" : `'${f.name}'`}: ${f.error.message}${f.recovered ? " (went on past it)" : ""}`)),
+    el("p", {}, el("b", {}, "Remains: "), h.remains.summary),
+    el("div", {}, el("b", {}, "Next: "), list(h.next, a => [a.description, " ", el("code", {}, `${a.method} ${a.path}`)])));
+}
+
 function glance(history) {
   const s = history.summary;
   const item = (n, label) => el("div", {}, el("b", {}, n), label);
@@ -354,11 +370,12 @@ function resolveCard(run, history) {
 async function renderRun(view, runId) {
   const id = enc(runId);
   // The history carries the run, read before its journal on the server: the journal holds every entry up to the state shown.
-  const [history, pending] = await Promise.all([api.get(`runs/${id}/history`), api.get(`approvals?runId=${id}`)]);
+  const [history, pending, handoff] = await Promise.all([api.get(`runs/${id}/history`), api.get(`approvals?runId=${id}`), api.get(`runs/${id}/handoff`)]);
   const run = history.run;
   const fact = (label, value) => value === null || value === undefined || value === "" ? [] : [el("dt", {}, label), el("dd", {}, value)];
   fill(view, true, 
     el("h1", {}, "Run ", el("span", { class: "mono" }, run.runId), " ", badge(run.status)),
+    handoffCard(handoff),
     el("dl", { class: "facts" },
       fact("Workflow", run.workflowName),
       fact("Doing", run.customStatus ? `${run.customStatus.text}${run.customStatus.progress ? ` [${run.customStatus.progress.done}/${run.customStatus.progress.total}]` : ""} (${ago(run.customStatus.at)})` : null),
