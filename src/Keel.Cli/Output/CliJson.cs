@@ -2,10 +2,14 @@ using System.Text.Json;
 
 namespace Keel.Cli.Output;
 
-/// <summary>The JSON the CLI prints: Keel's own settings (<see cref="KeelJson.Default"/>), indented.</summary>
+/// <summary>The JSON the CLI prints: Keel's own settings (<see cref="KeelJson.Default"/>), indented, and readable by a
+/// person as well as a script (a quote stays ', a plus +: the output is never embedded in HTML).</summary>
 internal static class CliJson
 {
-    public static JsonSerializerOptions Options { get; } = new(KeelJson.Default) { WriteIndented = true };
+    public static JsonSerializerOptions Options { get; } = new(KeelJson.Default)
+    {
+        WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
     public static void Write<T>(TextWriter writer, T value) => writer.WriteLine(JsonSerializer.Serialize(value, Options));
 }

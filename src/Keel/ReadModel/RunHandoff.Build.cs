@@ -43,7 +43,7 @@ public sealed partial record RunHandoff
         {
             Status = run.Status, Summary = "", Waits = history.Waits, Attention = run.Status == RunStatus.NeedsAttention ? history.Attention : null,
             Error = run.Status is RunStatus.Failed or RunStatus.Blocked ? run.Error : null,
-            Doing = run.CustomStatus ?? (history.Statuses.Count > 0 ? history.Statuses[^1] : null), Worker = run.Status.IsTerminal() ? null : holder,
+            Doing = run.Status.IsTerminal() ? null : run.CustomStatus ?? (history.Statuses.Count > 0 ? history.Statuses[^1] : null), Worker = run.Status.IsTerminal() ? null : holder,
             Result = run.Status == RunStatus.Completed ? JsonValue(run.Result) : null, ContinuedAs = run.ContinuedAsRunId,
         };
         var (summary, since) = Describe(history, run, state);
@@ -397,7 +397,7 @@ public sealed partial record RunHandoff
         }
         if (!run.Status.IsTerminal())
         {
-            if (run.Status is not (RunStatus.Paused or RunStatus.Blocked))
+            if (run.Status is RunStatus.Pending or RunStatus.Running or RunStatus.Waiting)
             {
                 next.Add(new HandoffAction { Kind = HandoffActionKind.Pause, Description = "Pause the run before its next operation (a step in flight finishes and is kept)." });
             }
