@@ -163,7 +163,7 @@ public class ApiTests
         Assert.Equal("Unknown", step.GetProperty("attempts").Items().Single().Str("outcome"));
         Assert.Equal("Person", history.GetProperty("waits").Items().Single().Str("kind"));
         var next = history.GetProperty("next").Items();
-        Assert.Equal(["resolve", "resolve", "resolve", "pause", "cancel"], next.Select(a => a.Str("action")));
+        Assert.Equal(["resolve", "resolve", "resolve", "cancel"], next.Select(a => a.Str("action")));
         next = [.. next.Take(3)];
         Assert.Equal(["retry", "complete", "fail"], next.Select(a => a.GetProperty("body").Str("action")));
         Assert.All(next, a => Assert.Equal(("POST", "/api/runs/charge-1/resolve"), (a.Str("method"), a.Str("path"))));
@@ -173,7 +173,7 @@ public class ApiTests
         Assert.Equal(["goal", "state", "ran", "decided", "failed", "remains", "next"], handoff.EnumerateObject().Select(p => p.Name));
         Assert.StartsWith("needs a person's decision on step 'charge-card'", handoff.GetProperty("state").Str("summary"), StringComparison.Ordinal);
         var handoffNext = handoff.GetProperty("next").Items();
-        Assert.Equal(["Resolve", "Resolve", "Resolve", "Pause", "Cancel"], handoffNext.Select(a => a.Str("kind")));
+        Assert.Equal(["Resolve", "Resolve", "Resolve", "Cancel"], handoffNext.Select(a => a.Str("kind")));
         Assert.Equal(("POST", "/api/runs/charge-1/resolve", "complete"), (handoffNext[1].Str("method"), handoffNext[1].Str("path"), handoffNext[1].GetProperty("body").Str("action")));
         Assert.Equal(404, (await h.GetAsync("api/runs/no-such-run/handoff")).Status);
         var (conflict, refused) = await h.PostAsync("api/runs/charge-1/approvals", """{"approved":true}""");

@@ -23,7 +23,7 @@ public class NextActionsTests
 
         var next = Next(history, "/api/runs/pay-7");
 
-        Assert.Equal(["resolve", "resolve", "resolve", "pause", "cancel"], next.Select(a => a.Action));
+        Assert.Equal(["resolve", "resolve", "resolve", "cancel"], next.Select(a => a.Action));
         next = [.. next.Take(3)];
         Assert.Equal(["retry", "complete", "fail"], next.Select(a => (string)a.Body!["action"]!));
         Assert.All(next, a => Assert.Equal(("resolve", "POST", "/api/runs/pay-7/resolve"), (a.Action, a.Method, a.Path)));
