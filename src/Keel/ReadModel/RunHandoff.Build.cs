@@ -20,7 +20,7 @@ public sealed partial record RunHandoff
         {
             Goal = new HandoffGoal
             {
-                RunId = run.RunId, Workflow = run.WorkflowName, Input = JsonValue(run.Input), InputSummary = Short(run.Input ?? "null"),
+                RunId = run.RunId, Workflow = run.WorkflowName, Input = RunHistory.Json(run.Input), InputSummary = Short(run.Input ?? "null"),
                 CreatedAt = run.CreatedAt, ParentRunId = run.ParentRunId, BuildId = run.BuildId,
             },
             State = StateOf(history, run, holders),
@@ -44,7 +44,7 @@ public sealed partial record RunHandoff
             Status = run.Status, Summary = "", Waits = history.Waits, Attention = run.Status == RunStatus.NeedsAttention ? history.Attention : null,
             Error = run.Status is RunStatus.Failed or RunStatus.Blocked ? run.Error : null,
             Doing = run.Status.IsTerminal() ? null : run.CustomStatus ?? (history.Statuses.Count > 0 ? history.Statuses[^1] : null), Worker = run.Status.IsTerminal() ? null : holder,
-            Result = run.Status == RunStatus.Completed ? JsonValue(run.Result) : null, ContinuedAs = run.ContinuedAsRunId,
+            Result = run.Status == RunStatus.Completed ? RunHistory.Json(run.Result) : null, ContinuedAs = run.ContinuedAsRunId,
         };
         var (summary, since) = Describe(history, run, state);
         return state with { Summary = summary, Since = since };
@@ -434,21 +434,4 @@ public sealed partial record RunHandoff
     }
 
     private static string Truncate(string text, int max) => text.Length <= max ? text : string.Concat(text.AsSpan(0, max - 1), "…");
-
-    private static JsonElement? JsonValue(string? text)
-    {
-        if (text is null)
-        {
-            return null;
-        }
-        try
-        {
-            using var document = JsonDocument.Parse(text);
-            return document.RootElement.Clone();
-        }
-        catch (JsonException)
-        {
-            return JsonSerializer.SerializeToElement(text, KeelJsonContext.Default.String);
-        }
-    }
 }

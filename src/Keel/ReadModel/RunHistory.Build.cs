@@ -493,7 +493,7 @@ public sealed partial record RunHistory
     private static T? Read<T>(string? payload) where T : class => KeelJson.TryRead<T>(payload);
 
     /// <summary>A payload as a JSON value; text that is not JSON (older journals) as a JSON string.</summary>
-    private static JsonElement? Json(string? payload)
+    internal static JsonElement? Json(string? payload)
     {
         if (payload is null)
         {
