@@ -18,16 +18,10 @@ public sealed partial class PostgresWorkflowStore
     public Task PutMessagesAsync(string runId, IReadOnlyList<StoredMessage> messages, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(runId);
-        ArgumentNullException.ThrowIfNull(messages);
+        StoredMessage.Validate(messages, nameof(messages));
         if (messages.Count == 0)
         {
             return Task.CompletedTask;
-        }
-        foreach (var message in messages)
-        {
-            ArgumentNullException.ThrowIfNull(message);
-            ArgumentException.ThrowIfNullOrEmpty(message.Hash, nameof(messages));
-            ArgumentNullException.ThrowIfNull(message.Json, nameof(messages));
         }
         return UseAsync(async (connection, ct) =>
         {
@@ -65,16 +59,7 @@ public sealed partial class PostgresWorkflowStore
         {
             using var select = new NpgsqlCommand("SELECT hash, body FROM messages WHERE hash = ANY(@hashes);", connection);
             Add(select, "hashes", NpgsqlDbType.Array | NpgsqlDbType.Text, hashes.ToArray());
-            var found = new Dictionary<string, string>(StringComparer.Ordinal);
-            var reader = await select.ExecuteReaderAsync(ct).ConfigureAwait(false);
-            await using (reader.ConfigureAwait(false))
-            {
-                while (await reader.ReadAsync(ct).ConfigureAwait(false))
-                {
-                    found[reader.GetString(0)] = reader.GetString(1);
-                }
-            }
-            return found;
+            return await ReadMessagesAsync(select, ct).ConfigureAwait(false);
         }, cancellationToken);
     }
 
@@ -86,16 +71,22 @@ public sealed partial class PostgresWorkflowStore
         {
             using var select = new NpgsqlCommand("SELECT m.hash, m.body FROM run_messages l JOIN messages m ON m.hash = l.hash WHERE l.run_id = @run;", connection);
             Add(select, "run", NpgsqlDbType.Text, runId);
-            var found = new Dictionary<string, string>(StringComparer.Ordinal);
-            var reader = await select.ExecuteReaderAsync(ct).ConfigureAwait(false);
-            await using (reader.ConfigureAwait(false))
-            {
-                while (await reader.ReadAsync(ct).ConfigureAwait(false))
-                {
-                    found[reader.GetString(0)] = reader.GetString(1);
-                }
-            }
-            return found;
+            return await ReadMessagesAsync(select, ct).ConfigureAwait(false);
         }, cancellationToken);
+    }
+
+    /// <summary>The (hash, body) rows a query selects, by hash.</summary>
+    private static async Task<IReadOnlyDictionary<string, string>> ReadMessagesAsync(NpgsqlCommand select, CancellationToken cancellationToken)
+    {
+        var found = new Dictionary<string, string>(StringComparer.Ordinal);
+        var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                found[reader.GetString(0)] = reader.GetString(1);
+            }
+        }
+        return found;
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.Data.Sqlite;
 using Keel.Storage;
 
 namespace Keel.Sqlite;
@@ -8,16 +9,10 @@ public sealed partial class SqliteWorkflowStore
     public Task PutMessagesAsync(string runId, IReadOnlyList<StoredMessage> messages, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(runId);
-        ArgumentNullException.ThrowIfNull(messages);
+        StoredMessage.Validate(messages, nameof(messages));
         if (messages.Count == 0)
         {
             return Task.CompletedTask;
-        }
-        foreach (var message in messages)
-        {
-            ArgumentNullException.ThrowIfNull(message);
-            ArgumentException.ThrowIfNullOrEmpty(message.Hash, nameof(messages));
-            ArgumentNullException.ThrowIfNull(message.Json, nameof(messages));
         }
         // Message and link in one transaction (the writer's): a message never exists without a run that refers to it.
         return WriteAsync(w =>
@@ -50,13 +45,7 @@ public sealed partial class SqliteWorkflowStore
             using var command = connection.CreateCommand();
             command.CommandText = "SELECT hash, body FROM messages WHERE hash IN (SELECT value FROM json_each($hashes));";
             command.Parameters.AddWithValue("$hashes", StoreJson.Serialize(hashes.ToList()));
-            var found = new Dictionary<string, string>(StringComparer.Ordinal);
-            using var r = command.ExecuteReader();
-            while (r.Read())
-            {
-                found[r.GetString(0)] = r.GetString(1);
-            }
-            return found;
+            return ReadMessages(command);
         }, cancellationToken);
     }
 
@@ -69,13 +58,19 @@ public sealed partial class SqliteWorkflowStore
             using var command = connection.CreateCommand();
             command.CommandText = "SELECT m.hash, m.body FROM run_messages l JOIN messages m ON m.hash = l.hash WHERE l.run_id = $run;";
             command.Parameters.AddWithValue("$run", runId);
-            var found = new Dictionary<string, string>(StringComparer.Ordinal);
-            using var r = command.ExecuteReader();
-            while (r.Read())
-            {
-                found[r.GetString(0)] = r.GetString(1);
-            }
-            return found;
+            return ReadMessages(command);
         }, cancellationToken);
+    }
+
+    /// <summary>The (hash, body) rows a query selects, by hash.</summary>
+    private static Dictionary<string, string> ReadMessages(SqliteCommand command)
+    {
+        var found = new Dictionary<string, string>(StringComparer.Ordinal);
+        using var r = command.ExecuteReader();
+        while (r.Read())
+        {
+            found[r.GetString(0)] = r.GetString(1);
+        }
+        return found;
     }
 }

@@ -30,6 +30,17 @@ public class ConversationStorageTests
         ? FakeReply.Call("lookup", string.Create(CultureInfo.InvariantCulture, $$"""{"query":"q{{request.Turn}}"}"""))
         : new FakeReply($"done after {request.ToolResults.Count} lookups"));
 
+    /// <summary>Runs the loop through every turn the server answers, until it waits for "go", and stops its worker.</summary>
+    private static async Task<(IChatClient Chat, ToolLog Log, string RunId)> RunLoopUntilItWaitsAsync(TestStore store, FakeOpenAIServer server)
+    {
+        var chat = TestHosts.Durable(server);
+        var log = new ToolLog(null);
+        await using var keel = await store.StartAsync(k => Loop(k, chat, log));
+        var runId = (await keel.Client.StartAsync("long-loop", "find the facts", cancellationToken: TestHosts.Token)).RunId;
+        await TestHosts.WaitForStatusAsync(keel.Client, runId, RunStatus.Waiting);
+        return (chat, log, runId);
+    }
+
     [Theory]
     [MemberData(nameof(Stores))]
     public async Task AHundredTurnLoop_StoresEachMessageOnce_JournalsReferencesThatGrowLinearly_AndReplaysWithoutTheModel(string kind)
@@ -37,14 +48,7 @@ public class ConversationStorageTests
         const int turns = 100;
         await using var store = new TestStore(kind);
         await using var server = await ServerAsync(turns);
-        var chat = TestHosts.Durable(server);
-        var log = new ToolLog(null);
-        string runId;
-        await using (var keel = await store.StartAsync(k => Loop(k, chat, log)))
-        {
-            runId = (await keel.Client.StartAsync("long-loop", "find the facts", cancellationToken: TestHosts.Token)).RunId;
-            await TestHosts.WaitForStatusAsync(keel.Client, runId, RunStatus.Waiting);
-        }
+        var (chat, log, runId) = await RunLoopUntilItWaitsAsync(store, server);
         Assert.Equal(turns, server.Requests.Count);
 
         // Each distinct message once: the system and user messages, and per turn the model's message and (but the last) the
@@ -100,14 +104,7 @@ public class ConversationStorageTests
         const int turns = 5;
         await using var store = new TestStore(kind);
         await using var server = await ServerAsync(turns);
-        var chat = TestHosts.Durable(server);
-        var log = new ToolLog(null);
-        string runId;
-        await using (var keel = await store.StartAsync(k => Loop(k, chat, log)))
-        {
-            runId = (await keel.Client.StartAsync("long-loop", "find the facts", cancellationToken: TestHosts.Token)).RunId;
-            await TestHosts.WaitForStatusAsync(keel.Client, runId, RunStatus.Waiting);
-        }
+        var (chat, log, runId) = await RunLoopUntilItWaitsAsync(store, server);
 
         // Rewrite the journal as Keel.AI wrote it before messages were stored by reference (each response whole, no
         // prompt), and drop the stored messages: the run must replay from the journal alone.

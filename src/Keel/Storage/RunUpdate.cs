@@ -188,9 +188,9 @@ public sealed record RunUpdate
         {
             throw Broken("token counts are added, never taken away (Tokens has a negative count)");
         }
-        if (Messages is not null && Messages.Any(m => m is null || string.IsNullOrEmpty(m.Hash) || m.Json is null))
+        if (Messages is not null)
         {
-            throw Broken("every message needs a hash and its JSON (Messages holds a null, an empty hash or null JSON)");
+            StoredMessage.Validate(Messages, nameof(Messages));
         }
         if (Recovery is { } recovery)
         {
