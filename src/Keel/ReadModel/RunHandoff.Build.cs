@@ -16,11 +16,12 @@ public sealed partial record RunHandoff
         ArgumentNullException.ThrowIfNull(history);
         var run = history.Run ?? throw new ArgumentException("The history must carry its run (RunHistory.Build(run, journal)).", nameof(history));
         var holders = Holders(history);
+        var input = RunHistory.Json(run.Input);
         return new RunHandoff
         {
             Goal = new HandoffGoal
             {
-                RunId = run.RunId, Workflow = run.WorkflowName, Input = RunHistory.Json(run.Input), InputSummary = Short(run.Input ?? "null"),
+                RunId = run.RunId, Workflow = run.WorkflowName, Input = input, InputSummary = input is { } value ? Short(value) : "null",
                 CreatedAt = run.CreatedAt, ParentRunId = run.ParentRunId, BuildId = run.BuildId,
             },
             State = StateOf(history, run, holders),
@@ -59,12 +60,10 @@ public sealed partial record RunHandoff
                 return ("pending: waiting for a worker that serves this workflow to take it", run.CreatedAt);
             case RunStatus.Running:
                 var doing = state.Doing is { } d ? $": {d.Text}{Progress(d)}" : "";
-                var retry = history.Waits.FirstOrDefault(w => w.Kind == WaitKind.Retry);
-                return (state.Worker is { } w ? $"running on worker {w.Id}{doing}" : $"running{doing}", retry?.Since ?? run.UpdatedAt) switch
-                {
-                    var (text, at) when retry is not null => ($"{text}; step '{retry.Name}' is retried at {Time(retry.DueAt)}", at),
-                    var other => other,
-                };
+                var running = state.Worker is { } w ? $"running on worker {w.Id}{doing}" : $"running{doing}";
+                return history.Waits.FirstOrDefault(w => w.Kind == WaitKind.Retry) is { } retry
+                    ? ($"{running}; step '{retry.Name}' is retried at {Time(retry.DueAt)}", retry.Since ?? run.UpdatedAt)
+                    : (running, run.UpdatedAt);
             case RunStatus.Waiting when history.Waits.Count > 0:
                 return (string.Join("; ", history.Waits.Select(WaitText)), history.Waits.Min(w => w.Since));
             case RunStatus.Waiting:
@@ -81,7 +80,7 @@ public sealed partial record RunHandoff
             case RunStatus.Completed when run.ContinuedAsRunId is { } next:
                 return ($"continued as run '{next}' (this run's part is done)", run.CompletedAt);
             case RunStatus.Completed:
-                return ($"completed with {Short(run.Result ?? "null")}", run.CompletedAt);
+                return ($"completed with {(state.Result is { } result ? Short(result) : "null")}", run.CompletedAt);
             case RunStatus.Failed:
                 return ($"failed: {OneLine(run.Error?.Message ?? "no error recorded")}", run.CompletedAt);
             case RunStatus.Cancelled:
@@ -163,7 +162,7 @@ public sealed partial record RunHandoff
         {
             OperationState.Completed when operation.Kind == OperationKind.Timer => "fired",
             OperationState.Completed when operation.Kind == OperationKind.Approval => "decided",
-            OperationState.Completed => (operation.Result is { } result ? $"gave {Short(result.GetRawText())}" : "done") + attempts,
+            OperationState.Completed => (operation.Result is { } result ? $"gave {Short(result)}" : "done") + attempts,
             OperationState.Failed => $"failed{attempts}: {OneLine(operation.Error?.Message ?? "no error recorded")}",
             OperationState.Cancelled => "ended with the run, without an outcome",
             OperationState.NeedsAttention => "waits for a person's decision",
@@ -188,7 +187,7 @@ public sealed partial record RunHandoff
             DecisionKind.StepResolution => decision.Action switch
             {
                 ResolutionAction.Retry => "run the step again",
-                ResolutionAction.Complete => $"completed the step with {Short(decision.Result?.GetRawText() ?? "null")}",
+                ResolutionAction.Complete => $"completed the step with {(decision.Result is { } result ? Short(result) : "null")}",
                 ResolutionAction.Fail => "failed the step",
                 _ => "resolved",
             },
@@ -412,25 +411,15 @@ public sealed partial record RunHandoff
 
     private static string OneLine(string text) => Truncate(text.ReplaceLineEndings(" ").Trim(), 200);
 
-    /// <summary>A JSON text in one short line.</summary>
-    private static string Short(string json)
+    /// <summary>A JSON value in one short line: compact, and readable (no \u0027 for a quote).</summary>
+    private static string Short(JsonElement value)
     {
-        var compact = json;
-        try
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
-            using var document = JsonDocument.Parse(json);
-            var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-            using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
-            {
-                document.RootElement.WriteTo(writer); // compact, and readable: no \u0027 for a quote
-            }
-            compact = System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+            value.WriteTo(writer);
         }
-        catch (JsonException)
-        {
-            // Not JSON: as it is.
-        }
-        return Truncate(compact.ReplaceLineEndings(" "), SummaryLength);
+        return Truncate(System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan).ReplaceLineEndings(" "), SummaryLength);
     }
 
     private static string Truncate(string text, int max) => text.Length <= max ? text : string.Concat(text.AsSpan(0, max - 1), "…");

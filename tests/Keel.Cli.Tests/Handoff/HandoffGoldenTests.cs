@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Keel.Cli.Output;
 using Keel.Storage;
 
 namespace Keel.Cli.Tests.Handoff;
@@ -101,9 +102,9 @@ public partial class HandoffGoldenTests
             }
         }
         var command = ((string)action["command"]!)
-            .Replace(HandoffPlaceholders.Result, "'\"done by hand\"'", StringComparison.Ordinal)
-            .Replace(HandoffPlaceholders.Payload, "'\"paid\"'", StringComparison.Ordinal)
-            .Replace(HandoffPlaceholders.Reason, "'handoff test'", StringComparison.Ordinal)
+            .Replace(HandoffCommands.ResultPlaceholder, "'\"done by hand\"'", StringComparison.Ordinal)
+            .Replace(HandoffCommands.PayloadPlaceholder, "'\"paid\"'", StringComparison.Ordinal)
+            .Replace(HandoffCommands.ReasonPlaceholder, "'handoff test'", StringComparison.Ordinal)
             .Replace(db, copy, StringComparison.Ordinal);
         var args = ShellWords(command);
         Assert.Equal("keel", args[0]);
@@ -264,12 +265,4 @@ public partial class HandoffGoldenTests
 
     private static string GoldenPath(string state, [CallerFilePath] string source = "") =>
         Path.Combine(Path.GetDirectoryName(source)!, "Golden", $"{state}.json");
-}
-
-/// <summary>The values in capitals a printed command asks a person to fill in.</summary>
-internal static class HandoffPlaceholders
-{
-    public const string Result = "RESULT_JSON";
-    public const string Payload = "PAYLOAD_JSON";
-    public const string Reason = "WHY";
 }
