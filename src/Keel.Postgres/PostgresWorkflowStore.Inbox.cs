@@ -313,7 +313,7 @@ public sealed partial class PostgresWorkflowStore
             }
             if (update.Messages is { Count: > 0 } messages)
             {
-                inbox.BatchCommands.Add(PutMessagesCommand(messages.Select(m => (runId, m)).ToList()));
+                inbox.BatchCommands.Add(PutMessagesCommand(runId, messages));
             }
             if (inbox.BatchCommands.Count > 0)
             {

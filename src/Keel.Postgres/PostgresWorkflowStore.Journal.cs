@@ -23,7 +23,8 @@ public sealed partial class PostgresWorkflowStore
         "    recovery_point = CASE WHEN NOT @failed AND (@count > 0 OR @recovered OR @release) THEN NULL ELSE COALESCE(@point, recovery_point) END, " +
         "    pause_requested = CASE WHEN @status = 'Paused' THEN false ELSE pause_requested END, " +
         // The run's token totals grow with the append that journals the model calls: exact after any crash.
-        "    input_tokens = input_tokens + @tin, output_tokens = output_tokens + @tout, total_tokens = total_tokens + @ttotal, model_calls = model_calls + @tcalls, " +
+        "    input_tokens = input_tokens + coalesce(@tokens[1], 0), output_tokens = output_tokens + coalesce(@tokens[2], 0), " +
+        "    total_tokens = total_tokens + coalesce(@tokens[3], 0), model_calls = model_calls + coalesce(@tokens[4], 0), " +
         "    status = COALESCE(@status, status), result = COALESCE(@result, result), error = COALESCE(@error, error), " +
         "    status_reason = CASE WHEN @status IS NULL OR (@reason IS NULL AND @status = 'Cancelled') THEN COALESCE(@reason, status_reason) ELSE @reason END, custom_status = COALESCE(@custom, custom_status), updated_at = @at, " +
         "    completed_at = CASE WHEN @terminal THEN @at ELSE completed_at END, " +
@@ -152,10 +153,9 @@ public sealed partial class PostgresWorkflowStore
         Add(p, "failed", NpgsqlDbType.Boolean, append.FailedRecovery);
         Add(p, "point", NpgsqlDbType.Text, append.RecoveryPoint);
         Add(p, "signalKinds", NpgsqlDbType.Text, append.SignalKinds);
-        Add(p, "tin", NpgsqlDbType.Bigint, append.Tokens?.InputTokens ?? 0);
-        Add(p, "tout", NpgsqlDbType.Bigint, append.Tokens?.OutputTokens ?? 0);
-        Add(p, "ttotal", NpgsqlDbType.Bigint, append.Tokens?.TotalTokens ?? 0);
-        Add(p, "tcalls", NpgsqlDbType.Bigint, append.Tokens?.ModelCalls ?? 0);
+        // One parameter, null for the appends that journal no model call (most): this statement runs for every lone append.
+        Add(p, "tokens", NpgsqlDbType.Array | NpgsqlDbType.Bigint,
+            append.Tokens is { } t ? new[] { t.InputTokens, t.OutputTokens, t.TotalTokens, t.ModelCalls } : null);
         Add(p, "due", NpgsqlDbType.Bigint, append.Due);
         Add(p, "waiting", NpgsqlDbType.Array | NpgsqlDbType.Text, append.Waiting);
         Add(p, "id", NpgsqlDbType.Text, append.Lease.RunId);
@@ -430,9 +430,10 @@ public sealed partial class PostgresWorkflowStore
         UseAsync(async (connection, ct) =>
         {
             using var batch = new NpgsqlBatch(connection) { BatchCommands = { FencedAppendCommand(append) } };
-            if (PutMessagesCommand([append]) is { } messages)
+            if (append.Messages is { } messages)
             {
-                batch.BatchCommands.Add(messages); // one implicit transaction with the fence: a fenced-out append links them to its run all the same
+                // One implicit transaction with the fence: a fenced-out append links them to its run all the same.
+                batch.BatchCommands.Add(PutMessagesCommand(append.Lease.RunId, messages));
             }
             var next = await batch.ExecuteScalarAsync(ct).ConfigureAwait(false);
             return next is not null; // null: fenced out, another worker holds the run and nothing was written

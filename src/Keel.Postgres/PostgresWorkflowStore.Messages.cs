@@ -25,7 +25,7 @@ public sealed partial class PostgresWorkflowStore
         }
         return UseAsync(async (connection, ct) =>
         {
-            using var put = new NpgsqlBatch(connection) { BatchCommands = { PutMessagesCommand(messages.Select(m => (runId, m)).ToList()) } };
+            using var put = new NpgsqlBatch(connection) { BatchCommands = { PutMessagesCommand(runId, messages) } };
             return await put.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         }, cancellationToken);
     }
@@ -40,11 +40,23 @@ public sealed partial class PostgresWorkflowStore
         return put;
     }
 
-    /// <summary>The messages a batch of appends stores (<see cref="RunUpdate.Messages"/>), as one statement; null for none.</summary>
-    private static NpgsqlBatchCommand? PutMessagesCommand(IEnumerable<PostgresAppend> appends)
+    /// <summary>Stores messages, all linked to one run.</summary>
+    private static NpgsqlBatchCommand PutMessagesCommand(string runId, IReadOnlyList<StoredMessage> messages) =>
+        PutMessagesCommand([.. messages.Select(m => (runId, m))]);
+
+    /// <summary>The messages a batch of appends stores (<see cref="RunUpdate.Messages"/>), as one statement; null for none
+    /// (most batches: nothing is allocated for them).</summary>
+    private static NpgsqlBatchCommand? PutMessagesCommand(IReadOnlyList<PostgresAppend> appends)
     {
-        var messages = appends.SelectMany(a => (a.Messages ?? []).Select(m => (a.Lease.RunId, m))).ToList();
-        return messages.Count == 0 ? null : PutMessagesCommand(messages);
+        List<(string RunId, StoredMessage Message)>? messages = null;
+        for (var i = 0; i < appends.Count; i++)
+        {
+            if (appends[i].Messages is { } stored)
+            {
+                (messages ??= []).AddRange(stored.Select(m => (appends[i].Lease.RunId, m)));
+            }
+        }
+        return messages is null ? null : PutMessagesCommand(messages);
     }
 
     /// <inheritdoc />
