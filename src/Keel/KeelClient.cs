@@ -810,15 +810,7 @@ public sealed class KeelClient
             {
                 // And those its input names (a conversation an earlier run left), with what they name in turn.
                 messages ??= new(StringComparer.Ordinal);
-                for (var wanted = RunMessages.NamedIn(run.Input).Where(h => !messages.ContainsKey(h)).ToList(); wanted.Count > 0;)
-                {
-                    var found = await _store.GetMessagesAsync(wanted, cancellationToken);
-                    foreach (var (hash, json) in found)
-                    {
-                        messages.TryAdd(hash, json);
-                    }
-                    wanted = [.. found.Values.SelectMany(RunMessages.NamedIn).Where(h => !messages.ContainsKey(h)).Distinct(StringComparer.Ordinal)];
-                }
+                await RunMessages.ReadNamedAsync(_store, run.Input, messages, cancellationToken);
             }
             runs.Add(new ArchivedRun
             {

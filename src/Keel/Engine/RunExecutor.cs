@@ -326,22 +326,6 @@ internal sealed class RunExecutor : IOperationHost, IDisposable
         await committed.Task.WaitAsync(cancellationToken).WaitAsync(_abortCts.Token);
     }
 
-    /// <summary>Stored messages by hash, and those they name in turn (a snapshot names its messages).</summary>
-    private async Task<Dictionary<string, string>> LoadNamedAsync(IReadOnlyList<string> hashes, CancellationToken cancellationToken)
-    {
-        var loaded = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (var wanted = hashes.Where(h => !loaded.ContainsKey(h)).Distinct(StringComparer.Ordinal).ToList(); wanted.Count > 0;)
-        {
-            var found = await _services.Store.GetMessagesAsync(wanted, cancellationToken);
-            foreach (var (hash, json) in found)
-            {
-                loaded[hash] = json;
-            }
-            wanted = [.. found.Values.SelectMany(RunMessages.NamedIn).Where(h => !loaded.ContainsKey(h)).Distinct(StringComparer.Ordinal)];
-        }
-        return loaded;
-    }
-
     private Task AppendAsync(List<JournalEntry> entries, RunUpdate? change, CancellationToken cancellationToken)
     {
         // Statuses the code set ride writes that journal entries or let go of the run (never a write of their own).
@@ -486,7 +470,8 @@ internal sealed class RunExecutor : IOperationHost, IDisposable
         {
             // An input that names stored messages (a conversation an earlier run left): read them, and what they name, before
             // the code runs; they are linked to this run before its next append, so they stay while it does.
-            var loaded = await LoadNamedAsync(RunMessages.NamedIn(run.Input), token);
+            var loaded = new Dictionary<string, string>(StringComparer.Ordinal);
+            await RunMessages.ReadNamedAsync(_services.Store, run.Input, loaded, token);
             Messages.Stage(loaded.Select(m => new StoredMessage(m.Key, m.Value)), link: true);
         }
 

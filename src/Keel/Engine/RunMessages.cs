@@ -89,6 +89,23 @@ internal sealed class RunMessages
     }
 
     /// <summary>
+    /// Reads the stored messages a JSON value names (<see cref="NamedIn"/>), and those they name in turn (a session
+    /// snapshot names its messages), into <paramref name="into"/>, skipping those it already holds.
+    /// </summary>
+    public static async Task ReadNamedAsync(IWorkflowStore store, string? json, Dictionary<string, string> into, CancellationToken cancellationToken)
+    {
+        for (var wanted = NamedIn(json).Where(h => !into.ContainsKey(h)).Distinct(StringComparer.Ordinal).ToList(); wanted.Count > 0;)
+        {
+            var found = await store.GetMessagesAsync(wanted, cancellationToken).ConfigureAwait(false);
+            foreach (var (hash, body) in found)
+            {
+                into.TryAdd(hash, body);
+            }
+            wanted = [.. found.Values.SelectMany(NamedIn).Where(h => !into.ContainsKey(h)).Distinct(StringComparer.Ordinal)];
+        }
+    }
+
+    /// <summary>
     /// Makes messages known to the run at once and has the executor store them (linked to the run) with its next append, in
     /// the same transaction, so an entry that names them is never committed without them and storing them costs no commit
     /// of its own. Safe from workflow code (no I/O) and from step bodies (call it before returning a result that names
