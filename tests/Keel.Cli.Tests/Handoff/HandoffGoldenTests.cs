@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Keel.Cli.Output;
@@ -263,6 +262,15 @@ public partial class HandoffGoldenTests
     [GeneratedRegex(@"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC")]
     private static partial Regex TextTime();
 
-    private static string GoldenPath(string state, [CallerFilePath] string source = "") =>
-        Path.Combine(Path.GetDirectoryName(source)!, "Golden", $"{state}.json");
+    /// <summary>The golden file in the checkout. Found from the test's binaries, not from <c>[CallerFilePath]</c>: a CI
+    /// build maps source paths to <c>/_/</c> (ContinuousIntegrationBuild), where no file is.</summary>
+    private static string GoldenPath(string state)
+    {
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (!File.Exists(Path.Combine(root.FullName, "Keel.slnx")))
+        {
+            root = root.Parent ?? throw new InvalidOperationException("The Keel checkout (Keel.slnx) is not above " + AppContext.BaseDirectory);
+        }
+        return Path.Combine(root.FullName, "tests", "Keel.Cli.Tests", "Handoff", "Golden", $"{state}.json");
+    }
 }
