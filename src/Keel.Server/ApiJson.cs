@@ -13,7 +13,7 @@ internal static class ApiJson
     /// <summary>Bodies larger than this are refused: requests carry decisions and inputs, not bulk data.</summary>
     public const int MaxBodyBytes = 1024 * 1024;
 
-    public static JsonSerializerOptions Options { get; } = new(KeelJson.Default)
+    public static JsonSerializerOptions Options { get; } = new(KeelJson.PayloadsAsValues)
     {
         // Responses are application/json, never embedded in HTML: quotes in inputs and results stay readable (\" not \u0022).
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,

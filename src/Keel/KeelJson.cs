@@ -18,6 +18,23 @@ public static class KeelJson
     /// <summary>Web defaults (camelCase, case-insensitive reads) with enums as strings.</summary>
     public static JsonSerializerOptions Default { get; } = CreateDefault();
 
+    /// <summary>
+    /// <see cref="Default"/>, with the JSON Keel holds as text — a run's input and result (<see cref="RunInfo"/>), journal
+    /// payloads (<see cref="JournalEntry.Payload"/>, <see cref="RejectedSignal.Payload"/>), an approval's proposed
+    /// arguments (<see cref="PendingApproval.ArgumentsJson"/>, named <c>arguments</c>) — written as JSON values instead of
+    /// escaped strings, and read back from them: the settings of Keel's HTTP API and of the CLI's <c>--json</c> output.
+    /// </summary>
+    /// <remarks>Text that is not JSON (never stored by Keel itself) is written as a string.</remarks>
+    public static JsonSerializerOptions PayloadsAsValues { get; } = CreatePayloadsAsValues();
+
+    private static JsonSerializerOptions CreatePayloadsAsValues()
+    {
+        var options = new JsonSerializerOptions(Default);
+        options.TypeInfoResolver = Default.TypeInfoResolver!.WithAddedModifier(JsonTextProperties.Modify);
+        options.MakeReadOnly();
+        return options;
+    }
+
     private static JsonSerializerOptions CreateDefault()
     {
         var options = new JsonSerializerOptions(JsonSerializerDefaults.Web)

@@ -24,7 +24,7 @@ public class ApiTests
         var (waited, run) = await h.GetAsync("api/runs/greet-ada/wait?timeout=20");
         Assert.Equal(200, waited);
         Assert.Equal("Completed", run.Str("status"));
-        Assert.Equal("\"hello ada\"", run.Str("result"));
+        Assert.Equal("\"hello ada\"", run.Raw("result"));
         Assert.Equal(3, run.GetProperty("priority").GetInt32());
 
         var (_, journal) = await h.GetAsync("api/runs/greet-ada/journal");
@@ -65,18 +65,18 @@ public class ApiTests
         Assert.Equal("refund-1", approval.Str("runId"));
         Assert.Equal("Refund 40 EUR to ada", approval.Str("title"));
         Assert.Equal("pay-refund", approval.Str("action"));
-        Assert.Equal(40, JsonDocument.Parse(approval.Str("argumentsJson")).RootElement.GetProperty("amount").GetInt32());
+        Assert.Equal(40, approval.GetProperty("arguments").GetProperty("amount").GetInt32());
 
         var (decided, answer) = await h.PostAsync("api/runs/refund-1/approvals",
             """{"approved":true,"by":"alice","comment":"partial refund agreed","arguments":{"customer":"ada","amount":25}}""");
         Assert.Equal(202, decided);
         Assert.Equal("refund", answer.GetProperty("approval").Str("name"));
         var (_, run) = await h.GetAsync("api/runs/refund-1/wait?timeout=20");
-        Assert.Equal("\"paid 25 to ada\"", run.Str("result"));
+        Assert.Equal("\"paid 25 to ada\"", run.Raw("result"));
         var (_, journal) = await h.GetAsync("api/runs/refund-1/journal");
         var decision = journal.Items().Single(e => e.Str("kind") == "ApprovalDecided");
-        Assert.Contains("\"by\":\"alice\"", decision.Str("payload"), StringComparison.Ordinal);
-        Assert.Contains("partial refund agreed", decision.Str("payload"), StringComparison.Ordinal);
+        Assert.Contains("\"by\":\"alice\"", decision.Raw("payload"), StringComparison.Ordinal);
+        Assert.Contains("partial refund agreed", decision.Raw("payload"), StringComparison.Ordinal);
         var (_, none) = await h.GetAsync("api/approvals?runId=refund-1");
         Assert.Equal(0, none.GetArrayLength());
 
@@ -91,7 +91,7 @@ public class ApiTests
         var (sent, _) = await h.PostAsync("api/runs/go-1/signals/go", "7");
         Assert.Equal(202, sent);
         var (_, done) = await h.GetAsync("api/runs/go-1/wait?timeout=20");
-        Assert.Equal("7", done.Str("result"));
+        Assert.Equal("7", done.Raw("result"));
 
         var (late, problem) = await h.PostAsync("api/runs/go-1/signals/go", "8");
         Assert.Equal(409, late);
@@ -117,7 +117,7 @@ public class ApiTests
         Assert.Equal("Paused", (await h.GetAsync("api/runs/op-1")).Body.Str("status"));
         var (resumed, _) = await h.PostAsync("api/runs/op-1/resume");
         Assert.Equal(200, resumed);
-        Assert.Equal("1", (await h.GetAsync("api/runs/op-1/wait?timeout=20")).Body.Str("result"));
+        Assert.Equal("1", (await h.GetAsync("api/runs/op-1/wait?timeout=20")).Body.Raw("result"));
 
         await h.PostAsync("api/runs", """{"workflow":"wait-for-go","input":"x","runId":"op-2"}""");
         var (prioritized, withPriority) = await h.PostAsync("api/runs/op-2/priority", """{"priority":9}""");
@@ -191,7 +191,7 @@ public class ApiTests
         Assert.Equal(202, resolved);
         Assert.Equal("charge-card", answer.Str("step"));
         var (_, done) = await h.GetAsync("api/runs/charge-1/wait?timeout=20");
-        Assert.Equal("\"charged 30 (checked in the PSP)\"", done.Str("result"));
+        Assert.Equal("\"charged 30 (checked in the PSP)\"", done.Raw("result"));
         Assert.Equal(1, executions["charge-card"]);
         var (again, _) = await h.PostAsync("api/runs/charge-1/resolve", """{"action":"retry"}""");
         Assert.Equal(409, again);
@@ -236,7 +236,7 @@ public class ApiTests
 
         var (_, all) = await h.GetAsync("api/runs");
         Assert.Equal(["keep-me"], all.Runs().Select(r => r.Str("runId")));
-        Assert.Equal("\"hello ada\"", (await h.GetAsync("api/runs/keep-me/wait?timeout=20")).Body.Str("result"));
+        Assert.Equal("\"hello ada\"", (await h.GetAsync("api/runs/keep-me/wait?timeout=20")).Body.Raw("result"));
     }
 
     [Fact]

@@ -54,7 +54,7 @@ public class RunIdApiTests
         var (found, run) = await h.GetAsync("api/runs/team%3Aa%40b%2Bc~1/wait?timeout=20");
         Assert.Equal(200, found);
         Assert.Equal("team:a@b+c~1", run.Str("runId"));
-        Assert.Equal("\"hello ada\"", run.Str("result"));
+        Assert.Equal("\"hello ada\"", run.Raw("result"));
     }
 
     [Fact]

@@ -187,6 +187,9 @@ internal static class Json
 {
     public static string Str(this JsonElement element, string name) => element.GetProperty(name).GetString()!;
 
+    /// <summary>A member as JSON text: payloads (inputs, results, journal payloads) come as JSON values.</summary>
+    public static string Raw(this JsonElement element, string name) => element.GetProperty(name).GetRawText();
+
     public static JsonElement[] Items(this JsonElement element) => [.. element.EnumerateArray()];
 
     public static JsonElement[] Runs(this JsonElement page) => page.GetProperty("runs").Items();

@@ -98,6 +98,39 @@ public class JsonTests
     }
 
     public sealed record Parcel(string Label, int ItemCount);
+
+    [Fact]
+    public void PayloadsAsValues_WritesTheJsonARunHoldsAsValues_ReadsThemBack_AndLeavesTheArchiveFormatAlone()
+    {
+        var at = new DateTimeOffset(2026, 11, 26, 10, 30, 0, TimeSpan.Zero);
+        var run = new RunInfo
+        {
+            RunId = "r", WorkflowName = "w", Status = RunStatus.Completed, Input = """{"question":"why \"x\"?"}""", Result = "42",
+            CreatedAt = at, UpdatedAt = at,
+        };
+        var json = JsonSerializer.Serialize(run, KeelJson.PayloadsAsValues);
+        using (var document = JsonDocument.Parse(json))
+        {
+            Assert.Equal("why \"x\"?", document.RootElement.GetProperty("input").GetProperty("question").GetString());
+            Assert.Equal(42, document.RootElement.GetProperty("result").GetInt32());
+        }
+        var back = JsonSerializer.Deserialize<RunInfo>(json, KeelJson.PayloadsAsValues)!;
+        // The same JSON (its text may escape differently: the options' encoder writes it).
+        Assert.True(System.Text.Json.Nodes.JsonNode.DeepEquals(System.Text.Json.Nodes.JsonNode.Parse(run.Input), System.Text.Json.Nodes.JsonNode.Parse(back.Input!)), back.Input);
+        Assert.Equal(run.Result, back.Result);
+
+        // Text that is not JSON is still shown (as a string); the default settings keep payloads as strings.
+        var entry = new JournalEntry { Sequence = 1, Kind = JournalEntryKind.StepCompleted, Name = "s", RecordedAt = at, Payload = "not json" };
+        Assert.Contains("\"payload\":\"not json\"", JsonSerializer.Serialize(entry, KeelJson.PayloadsAsValues), StringComparison.Ordinal);
+        Assert.Contains("\"result\":\"42\"", JsonSerializer.Serialize(run, KeelJson.Default), StringComparison.Ordinal);
+
+        var approval = new PendingApproval
+        {
+            RunId = "r", WorkflowName = "w", Sequence = 2, Name = "pay", Title = "Pay", ArgumentsJson = """{"amount":5}""", RequestedAt = at,
+        };
+        using var shown = JsonDocument.Parse(JsonSerializer.Serialize(approval, KeelJson.PayloadsAsValues));
+        Assert.Equal(5, shown.RootElement.GetProperty("arguments").GetProperty("amount").GetInt32());
+    }
 }
 
 [JsonSerializable(typeof(string))]

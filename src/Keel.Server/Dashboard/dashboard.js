@@ -47,8 +47,8 @@ function fill(node, replace, ...children) {
 const enc = encodeURIComponent;
 const badge = status => el("span", { class: "badge " + status, "data-status": status }, status);
 const runLink = id => el("a", { href: "#/runs/" + enc(id), class: "mono" }, id);
-const pretty = json => { if (json == null) return ""; try { return JSON.stringify(JSON.parse(json), null, 2); } catch { return json; } };
-const parse = json => { try { return JSON.parse(json); } catch { return null; } };
+// The API gives payloads (inputs, results, arguments) as JSON values.
+const pretty = v => v === undefined || v === null ? "" : JSON.stringify(v, null, 2);
 const when = iso => iso ? new Date(iso).toLocaleString() : "";
 function ago(iso) {
   if (!iso) return "";
@@ -116,7 +116,7 @@ async function renderRuns(view) {
 }
 
 function approvalCard(a) {
-  const args = el("textarea", { name: "arguments", "aria-label": "arguments" }, pretty(a.argumentsJson));
+  const args = el("textarea", { name: "arguments", "aria-label": "arguments" }, pretty(a.arguments));
   const by = el("input", { name: "by", placeholder: "your name", value: person() });
   const comment = el("input", { name: "comment", placeholder: "comment (why)", size: 40 });
   const option = a.options && a.options.length
@@ -125,7 +125,7 @@ function approvalCard(a) {
     if (by.value) localStorage.setItem("keel-person", by.value);
     const body = { approved, name: a.name, by: by.value || null, comment: comment.value || null };
     if (option) body.option = option.value;
-    if (approved && args.value.trim() !== pretty(a.argumentsJson).trim()) {
+    if (approved && args.value.trim() !== pretty(a.arguments).trim()) {
       try { body.arguments = JSON.parse(args.value); } catch (e) { banner("The edited arguments are not valid JSON: " + e.message); return; }
     }
     await act(`${approved ? "Approved" : "Rejected"} '${a.title}'.`, () => api.post(`runs/${enc(a.runId)}/approvals`, body));
@@ -153,7 +153,6 @@ async function renderApprovals(view) {
 // file never interprets journal entry kinds, only the history's operations, attempts, waits, decisions and events.
 const lower = s => String(s || "").toLowerCase();
 const json = v => v === undefined || v === null ? "" : JSON.stringify(v);
-const prettyValue = v => v === undefined || v === null ? "" : JSON.stringify(v, null, 2);
 const decisionsAt = (history, position) => history.decisions.filter(d => d.position === position);
 const noun = kind => ({ ChildRun: "child run" })[kind] || lower(kind);
 
@@ -304,7 +303,7 @@ function timeline(run, history) {
     el("td", { class: "mono" }, op.name), el("td", {}, noun(op.kind), " ", badge(op.state)),
     el("td", {}, operationLines(op, history).map(line => el("div", {}, line)),
       stack(op.error), op.attempts.map(a => stack(a.error)),
-      op.result != null && op.kind === "Step" ? el("details", {}, el("summary", { class: "muted" }, "result"), el("pre", {}, prettyValue(op.result))) : null)));
+      op.result != null && op.kind === "Step" ? el("details", {}, el("summary", { class: "muted" }, "result"), el("pre", {}, pretty(op.result))) : null)));
   const events = history.events.map(e => el("tr", { "data-event": e.kind },
     el("td", {}), el("td", { title: when(e.at) }, "+" + span(run.createdAt, e.at)), el("td", { class: "mono" }, run.workflowName),
     el("td", {}, "run"), el("td", {}, el("div", {}, eventText(e)), stack(e.error))));

@@ -41,7 +41,7 @@ public class ServeCommandTests
         {
             using var run = JsonDocument.Parse(await http.GetStringAsync("api/runs/d-1", TestContext.Current.CancellationToken));
             Assert.Equal("Completed", run.RootElement.GetProperty("status").GetString());
-            Assert.Equal("42", run.RootElement.GetProperty("result").GetString());
+            Assert.Equal(42, run.RootElement.GetProperty("result").GetInt32());
             Assert.Contains("<title>Keel</title>", await http.GetStringAsync("/", TestContext.Current.CancellationToken), StringComparison.Ordinal);
             using var missing = await http.GetAsync("api/runs/nope", TestContext.Current.CancellationToken);
             Assert.Equal(404, (int)missing.StatusCode);

@@ -17,7 +17,7 @@ public class StartCommandTests
             Assert.Equal("from-cli", json.RootElement.GetProperty("runId").GetString());
             Assert.True(json.RootElement.GetProperty("created").GetBoolean());
             Assert.Equal(3, json.RootElement.GetProperty("run").GetProperty("priority").GetInt32());
-            Assert.Equal("5", json.RootElement.GetProperty("run").GetProperty("input").GetString());
+            Assert.Equal(5, json.RootElement.GetProperty("run").GetProperty("input").GetInt32()); // a JSON value, not an escaped string
         }
         var again = await Cli.RunAsync("start", TestRuns.Add, "5", "--run-id", "from-cli", "--db", dir.DatabasePath);
         Assert.True(again.ExitCode == 0, again.ToString());
