@@ -1,6 +1,8 @@
 using System.CommandLine;
 using Keel.Cli.Output;
-using Keel.Cli.Storage;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Keel.Cli.Connection;
 
 namespace Keel.Cli.Commands;
 
@@ -9,8 +11,7 @@ internal static class ApprovalCommands
 {
     public static Command CreatePending()
     {
-        var db = CliOptions.Database();
-        var postgres = CliOptions.Postgres();
+        var target = new TargetOptions();
         var json = CliOptions.Json();
         var limit = new Option<int>("--limit") { Description = "At most this many (1 to 1000).", HelpName = "N", DefaultValueFactory = _ => 100 };
         limit.Validators.Add(r =>
@@ -20,12 +21,12 @@ internal static class ApprovalCommands
                 r.AddError("--limit must be between 1 and 1000.");
             }
         });
-        var command = new Command("pending", "List approvals waiting for a person, oldest first, with how long each has waited.") { db, postgres, limit, json };
+        var command = new Command("pending", "List approvals waiting for a person, oldest first, with how long each has waited.") { limit, json };
+        target.AddTo(command);
         CommandAction.Set(command, async (parse, output, ct) =>
         {
-            var path = parse.GetValue(db)!;
-            await using var store = await KeelDatabase.OpenExistingAsync(path, parse.GetValue(postgres), ct);
-            var pending = await KeelClient.Create(store).ListPendingApprovalsAsync(null, parse.GetValue(limit), ct);
+            await using var keel = await target.OpenAsync(parse, ct);
+            var pending = await keel.ListPendingApprovalsAsync(null, parse.GetValue(limit), ct);
             if (parse.GetValue(json))
             {
                 CliJson.Write(output.Out, pending);
@@ -47,7 +48,8 @@ internal static class ApprovalCommands
             table.Write(output.Out, "");
             output.Out.WriteLine();
             var first = pending[0];
-            output.Out.WriteLine($"Decide: keel approve {first.RunId} --by NAME [--comment TEXT] [--args JSON]   or   keel approve {first.RunId} --reject --by NAME --comment TEXT");
+            var run = Shell.Quote(first.RunId) + keel.Arguments;
+            output.Out.WriteLine($"Decide: keel approve {run} --by NAME [--comment TEXT] [--args JSON]   or   keel approve {run} --reject --by NAME --comment TEXT");
             return 0;
         });
         return command;
@@ -55,8 +57,8 @@ internal static class ApprovalCommands
 
     public static Command CreateApprove()
     {
-        var db = CliOptions.Database();
-        var postgres = CliOptions.Postgres();
+        var target = new TargetOptions();
+        var json = CliOptions.Json();
         var runId = new Argument<string>("RUN_ID") { Description = "The run whose approval to decide." };
         var reject = new Option<bool>("--reject") { Description = "Reject instead of approving." };
         var comment = new Option<string?>("--comment") { Description = "Why, for the record and for the workflow.", HelpName = "TEXT" };
@@ -75,22 +77,23 @@ internal static class ApprovalCommands
         var name = new Option<string?>("--name") { Description = "Which approval, when the run waits for several (default: its oldest).", HelpName = "APPROVAL" };
         var command = new Command("approve", "Approve (or --reject) an approval a run waits for; the decision is journaled with who, when and why.")
         {
-            runId, reject, comment, by, args, option, name, db, postgres,
+            runId, reject, comment, by, args, option, name, json,
         };
+        target.AddTo(command);
         CommandAction.Set(command, async (parse, output, ct) =>
         {
             var id = CommandInput.RunId(parse, runId);
             var edited = await CommandInput.ReadJsonAsync(parse.GetValue(args), "--args", output.In, ct);
-            await using var store = await KeelDatabase.OpenExistingAsync(parse.GetValue(db)!, parse.GetValue(postgres), ct);
+            await using var keel = await target.OpenAsync(parse, ct);
             var approved = !parse.GetValue(reject);
-            var approval = await KeelClient.Create(store).DecideApprovalAsync(id, new ApprovalResponse
+            var approval = await keel.DecideApprovalAsync(id, new ApprovalResponse
             {
                 Approved = approved, By = parse.GetValue(by), Comment = parse.GetValue(comment), ArgumentsJson = edited,
                 Option = parse.GetValue(option), ApprovalName = parse.GetValue(name),
             }, ct);
-            output.Out.WriteLine($"{(approved ? "Approved" : "Rejected")} '{approval.Name}' of run {id}" +
-                                 (edited is not null ? " with edited arguments" : "") + ". The run continues.");
-            return 0;
+            return await ActionReport.WriteAsync(output, parse.GetValue(json), approved ? "approve" : "reject", id,
+                $"{(approved ? "Approved" : "Rejected")} '{approval.Name}' of run {id}" + (edited is not null ? " with edited arguments" : "") + ". The run continues.",
+                keel, ct, new JsonObject { ["approval"] = JsonSerializer.SerializeToNode(approval, CliJson.Options) });
         });
         return command;
     }

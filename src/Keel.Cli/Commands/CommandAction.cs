@@ -32,6 +32,10 @@ internal static class CommandAction
         catch (Exception ex) when (ExitCodeFor(ex) is { } exitCode)
         {
             output.Error(Message(ex));
+            if (WantsJson(parseResult))
+            {
+                Output.ActionReport.WriteError(output.Out, exitCode, Message(ex));
+            }
             return exitCode;
         }
         catch (Exception ex) when (Environment.GetEnvironmentVariable(DebugVariable) is not "1")
@@ -41,6 +45,10 @@ internal static class CommandAction
             return ExitCodes.Failure;
         }
     }
+
+    /// <summary>Whether the command was given <c>--json</c>: a refusal is then also printed as JSON, on stdout.</summary>
+    private static bool WantsJson(ParseResult parseResult) =>
+        parseResult.CommandResult.Command.Options.FirstOrDefault(o => o.Name == "--json") is Option<bool> json && parseResult.GetValue(json);
 
     /// <summary>The exit code of an expected failure; null for a bug. The same classes as the HTTP API's statuses.</summary>
     internal static int? ExitCodeFor(Exception exception) => exception switch

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Keel.Cli.Storage;
+using Keel.Cli.Connection;
 
 namespace Keel.Cli.Commands;
 
@@ -8,22 +8,21 @@ internal static class ExportCommand
 {
     public static Command Create()
     {
-        var db = CliOptions.Database();
-        var postgres = CliOptions.Postgres();
+        var target = new TargetOptions(remote: false);
         var selection = new RunSelection();
         var output = new Option<string?>("--out") { Description = "Write the archive to this file instead of stdout.", HelpName = "FILE" };
         var command = new Command("export",
             "Write runs and their journals as JSON (format keel.runs/1, see docs/versioning.md), to keep as golden runs and replay " +
             "against changed code with `keel replay --file` or Keel.Testing's WorkflowReplayer, with no database and no live calls.")
         {
-            db, postgres, output,
+            output,
         };
+        target.AddTo(command);
         selection.AddTo(command);
         CommandAction.Set(command, async (parse, console, ct) =>
         {
-            await using var store = await KeelDatabase.OpenExistingAsync(parse.GetValue(db)!, parse.GetValue(postgres), ct);
-            var client = KeelClient.Create(store);
-            var archive = await client.ExportAsync(await selection.RunIdsAsync(parse, client, ct), ct);
+            await using var keel = await target.OpenLocalAsync(parse, ct);
+            var archive = await keel.Client.ExportAsync(await selection.RunIdsAsync(parse, keel, ct), ct);
             var json = archive.ToJson();
             if (parse.GetValue(output) is { } path)
             {

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Keel.Cli.Output;
-using Keel.Cli.Storage;
+using System.Text.Json.Nodes;
+using Keel.Cli.Connection;
 
 namespace Keel.Cli.Commands;
 
@@ -9,8 +10,8 @@ internal static class ForkCommand
 {
     public static Command Create()
     {
-        var db = CliOptions.Database();
-        var postgres = CliOptions.Postgres();
+        var target = new TargetOptions();
+        var json = CliOptions.Json();
         var runId = new Argument<string>("RUN_ID") { Description = "The run to fork." };
         var at = new Option<int>("--at") { Description = "The position from which the fork runs live (see `keel show`); what came before is reused.", HelpName = "POSITION", Required = true };
         var replace = new Option<string?>("--replace-result") { Description = "A corrected result for the step at --at, as JSON (or @FILE, or - for stdin): its body does not run.", HelpName = "JSON" };
@@ -23,22 +24,24 @@ internal static class ForkCommand
             "is called again) and runs live from there, optionally with a corrected result for the step at the position. Both runs " +
             "record the fork and link to each other.")
         {
-            runId, db, postgres, at, replace, input, newId, by, reason,
+            runId, at, replace, input, newId, by, reason, json,
         };
+        target.AddTo(command);
         CommandAction.Set(command, async (parse, output, ct) =>
         {
             var id = CommandInput.RunId(parse, runId);
             var result = parse.GetValue(replace) is { } r ? await CommandInput.ReadJsonAsync(r, "--replace-result", output.In, ct) : null;
             var inputJson = parse.GetValue(input) is { } i ? await CommandInput.ReadJsonAsync(i, "--input", output.In, ct) : null;
-            await using var store = await KeelDatabase.OpenExistingAsync(parse.GetValue(db)!, parse.GetValue(postgres), ct);
-            var fork = await KeelClient.Create(store).ForkAsync(id, new ForkOptions
+            await using var keel = await target.OpenAsync(parse, ct);
+            var fork = await keel.ForkAsync(id, new ForkOptions
             {
                 AtPosition = parse.GetValue(at), ReplaceResultJson = result, InputJson = inputJson, RunId = parse.GetValue(newId),
                 By = parse.GetValue(by) ?? Environment.UserName, Reason = parse.GetValue(reason),
             }, ct);
-            output.Out.WriteLine($"Forked {id} at position {parse.GetValue(at)} as run {fork.RunId}: a worker continues it from there " +
-                                 $"(follow it with `keel show {Shell.Quote(fork.RunId)}`).");
-            return 0;
+            return await ActionReport.WriteAsync(output, parse.GetValue(json), "fork", id,
+                $"Forked {id} at position {parse.GetValue(at)} as run {fork.RunId}: a worker continues it from there " +
+                $"(follow it with `keel show {Shell.Quote(fork.RunId)}{keel.Arguments}`).", keel, ct,
+                new JsonObject { ["fork"] = System.Text.Json.JsonSerializer.SerializeToNode(fork.Run, CliJson.Options) });
         });
         return command;
     }

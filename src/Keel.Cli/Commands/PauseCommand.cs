@@ -1,5 +1,6 @@
 using System.CommandLine;
-using Keel.Cli.Storage;
+using Keel.Cli.Connection;
+using Keel.Cli.Output;
 
 namespace Keel.Cli.Commands;
 
@@ -8,32 +9,33 @@ internal static class PauseCommand
 {
     public static Command CreatePause() => Create("pause",
         "Pause a run before its next operation (a step in flight finishes and is kept); it stays paused across restarts.",
-        async (client, id, ct) => await client.PauseAsync(id, ct)
-            ? $"Run {id} is paused. Resume it with `keel resume {id}`."
+        async (keel, id, actor, ct) => await keel.PauseAsync(id, actor, ct)
+            ? $"Run {id} is paused. Resume it with `keel resume {Shell.Quote(id)}{keel.Arguments}`."
             : $"Pause requested for run {id}: its worker pauses it once the step in flight is journaled.");
 
     public static Command CreateResume() => Create("resume",
         "Resume a paused run: any worker continues it where it stopped.",
-        async (client, id, ct) =>
+        async (keel, id, actor, ct) =>
         {
-            await client.ResumeAsync(id, ct);
+            await keel.ResumeAsync(id, actor, ct);
             return $"Run {id} is resumed.";
         });
 
-    private static Command Create(string name, string description, Func<KeelClient, string, CancellationToken, Task<string>> act)
+    private static Command Create(string name, string description, Func<IKeelService, string, Actor, CancellationToken, Task<string>> act)
     {
-        var db = CliOptions.Database();
-        var postgres = CliOptions.Postgres();
+        var target = new TargetOptions();
         var runId = new Argument<string>("RUN_ID") { Description = "The run." };
         var by = CliOptions.By();
         var reason = CliOptions.Reason();
-        var command = new Command(name, description) { runId, by, reason, db, postgres };
+        var json = CliOptions.Json();
+        var command = new Command(name, description) { runId, by, reason, json };
+        target.AddTo(command);
         CommandAction.Set(command, async (parse, output, ct) =>
         {
             var id = CommandInput.RunId(parse, runId);
-            await using var store = await KeelDatabase.OpenExistingAsync(parse.GetValue(db)!, parse.GetValue(postgres), ct);
-            output.Out.WriteLine(await act(KeelClient.Create(store).As(parse.GetValue(by) ?? Environment.UserName, parse.GetValue(reason)), id, ct));
-            return 0;
+            await using var keel = await target.OpenAsync(parse, ct);
+            var message = await act(keel, id, new Actor(parse.GetValue(by) ?? Environment.UserName, parse.GetValue(reason)), ct);
+            return await ActionReport.WriteAsync(output, parse.GetValue(json), name, id, message, keel, ct);
         });
         return command;
     }

@@ -1,5 +1,6 @@
 using System.CommandLine;
-using Keel.Cli.Storage;
+using Keel.Cli.Connection;
+using Keel.Cli.Output;
 
 namespace Keel.Cli.Commands;
 
@@ -8,23 +9,24 @@ internal static class PriorityCommand
 {
     public static Command Create()
     {
-        var db = CliOptions.Database();
-        var postgres = CliOptions.Postgres();
+        var target = new TargetOptions();
         var runId = new Argument<string>("RUN_ID") { Description = "The run." };
         var priority = new Argument<int>("N") { Description = "The new priority; higher runs are taken first." };
         var by = CliOptions.By();
         var reason = CliOptions.Reason();
+        var json = CliOptions.Json();
         var command = new Command("priority", "Change a run's priority: workers take runnable work by priority, then due time.")
         {
-            runId, priority, by, reason, db, postgres,
+            runId, priority, by, reason, json,
         };
+        target.AddTo(command);
         CommandAction.Set(command, async (parse, output, ct) =>
         {
             var id = CommandInput.RunId(parse, runId);
-            await using var store = await KeelDatabase.OpenExistingAsync(parse.GetValue(db)!, parse.GetValue(postgres), ct);
-            var run = await KeelClient.Create(store).As(parse.GetValue(by) ?? Environment.UserName, parse.GetValue(reason)).SetPriorityAsync(id, parse.GetValue(priority), ct);
-            output.Out.WriteLine($"Run {run.RunId} ({run.Status}) now has priority {run.Priority}; it applies from its next scheduling.");
-            return 0;
+            await using var keel = await target.OpenAsync(parse, ct);
+            var run = await keel.SetPriorityAsync(id, parse.GetValue(priority), new Actor(parse.GetValue(by) ?? Environment.UserName, parse.GetValue(reason)), ct);
+            return await ActionReport.WriteAsync(output, parse.GetValue(json), "priority", id,
+                $"Run {run.RunId} ({run.Status}) now has priority {run.Priority}; it applies from its next scheduling.", keel, ct);
         });
         return command;
     }

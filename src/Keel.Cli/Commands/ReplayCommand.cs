@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Keel.Cli.Output;
-using Keel.Cli.Storage;
+using Keel.Cli.Connection;
 using Keel.Testing;
 
 namespace Keel.Cli.Commands;
@@ -14,8 +14,7 @@ internal static class ReplayCommand
 {
     public static Command Create(Action<KeelBuilder>? workflows)
     {
-        var db = CliOptions.Database();
-        var postgres = CliOptions.Postgres();
+        var target = new TargetOptions(remote: false);
         var json = CliOptions.Json();
         var selection = new RunSelection();
         var file = new Option<string?>("--file") { Description = "Replay the runs of this archive (keel export) instead of the database's.", HelpName = "FILE" };
@@ -24,8 +23,9 @@ internal static class ReplayCommand
             "code would block, with the first difference of each; exits 1 when any would be blocked. Needs the app's workflows: " +
             "call KeelCli.RunAsync(args, k => k.AddWorkflow<...>()) from the app's Main.")
         {
-            db, postgres, file, json,
+            file, json,
         };
+        target.AddTo(command);
         selection.AddTo(command);
         CommandAction.Set(command, async (parse, output, ct) =>
         {
@@ -45,9 +45,8 @@ internal static class ReplayCommand
             }
             else
             {
-                await using var store = await KeelDatabase.OpenExistingAsync(parse.GetValue(db)!, parse.GetValue(postgres), ct);
-                var client = KeelClient.Create(store);
-                archive = await client.ExportAsync(await selection.RunIdsAsync(parse, client, ct), ct);
+                await using var keel = await target.OpenLocalAsync(parse, ct);
+                archive = await keel.Client.ExportAsync(await selection.RunIdsAsync(parse, keel, ct), ct);
             }
             using var replayer = new WorkflowReplayer(workflows);
             var reports = replayer.Replay(archive);

@@ -1,5 +1,7 @@
 using System.CommandLine;
-using Keel.Cli.Storage;
+using System.Text.Json.Nodes;
+using Keel.Cli.Connection;
+using Keel.Cli.Output;
 
 namespace Keel.Cli.Commands;
 
@@ -8,8 +10,8 @@ internal static class ResolveCommand
 {
     public static Command Create()
     {
-        var db = CliOptions.Database();
-        var postgres = CliOptions.Postgres();
+        var target = new TargetOptions();
+        var json = CliOptions.Json();
         var runId = new Argument<string>("RUN_ID") { Description = "A NeedsAttention run." };
         var retry = new Option<bool>("--retry") { Description = "Run the step's body (again): its unknown attempt counts as failed, or its precondition is overridden." };
         var complete = new Option<string?>("--complete-with")
@@ -27,8 +29,9 @@ internal static class ResolveCommand
         var reason = new Option<string?>("--reason") { Description = "Why (with --retry or --complete-with).", HelpName = "TEXT" };
         var command = new Command("resolve", "Decide a step whose outcome is unknown after a crash, or whose precondition did not hold; the run continues.")
         {
-            runId, retry, complete, fail, by, reason, db, postgres,
+            runId, retry, complete, fail, by, reason, json,
         };
+        target.AddTo(command);
         command.Validators.Add(r =>
         {
             var chosen = (r.GetValue(retry) ? 1 : 0) + (r.GetValue(complete) is null ? 0 : 1) + (r.GetValue(fail) is null ? 0 : 1);
@@ -42,13 +45,14 @@ internal static class ResolveCommand
             var id = CommandInput.RunId(parse, runId);
             var who = parse.GetValue(by);
             var resolution = parse.GetValue(retry) ? StepResolution.Retry(who, parse.GetValue(reason))
-                : await CommandInput.ReadJsonAsync(parse.GetValue(complete), "--complete-with", output.In, ct) is { } json
-                    ? StepResolution.CompleteWith(json, who, parse.GetValue(reason))
+                : await CommandInput.ReadJsonAsync(parse.GetValue(complete), "--complete-with", output.In, ct) is { } result
+                    ? StepResolution.CompleteWith(result, who, parse.GetValue(reason))
                 : StepResolution.Fail(parse.GetValue(fail)!, who);
-            await using var store = await KeelDatabase.OpenExistingAsync(parse.GetValue(db)!, parse.GetValue(postgres), ct);
-            var step = await KeelClient.Create(store).ResolveAsync(id, resolution, ct);
-            output.Out.WriteLine($"Step '{step}' of run {id}: {resolution.Action} decided{(who is null ? "" : $" by {who}")}. The run continues.");
-            return 0;
+            await using var keel = await target.OpenAsync(parse, ct);
+            var step = await keel.ResolveAsync(id, resolution, ct);
+            return await ActionReport.WriteAsync(output, parse.GetValue(json), "resolve", id,
+                $"Step '{step}' of run {id}: {resolution.Action} decided{(who is null ? "" : $" by {who}")}. The run continues.", keel, ct,
+                new JsonObject { ["step"] = step, ["resolution"] = resolution.Action });
         });
         return command;
     }

@@ -1,7 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
 using Keel.Cli.Output;
-using Keel.Cli.Storage;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Keel.Cli.Connection;
 
 namespace Keel.Cli.Commands;
 
@@ -13,8 +15,8 @@ internal static class RetryCommand
 {
     public static Command Create()
     {
-        var db = CliOptions.Database();
-        var postgres = CliOptions.Postgres();
+        var target = new TargetOptions();
+        var json = CliOptions.Json();
         var selection = new RunSelection("Every Failed run of this workflow (newest first, up to --limit).", "--limit", [RunStatus.Failed], since: true);
         var dryRun = new Option<bool>("--dry-run") { Description = "List the runs that would be retried; change nothing." };
         var by = new Option<string?>("--by") { Description = "Who retries them, for the record.", HelpName = "WHO" };
@@ -23,35 +25,59 @@ internal static class RetryCommand
             "Retry Failed runs: each continues from the step whose failure ended it, with a fresh attempt budget (the step sees " +
             "its earlier failures); what the run did after that failure is set aside. Who and why are journaled.")
         {
-            db, postgres, dryRun, by, reason,
+            dryRun, by, reason, json,
         };
+        target.AddTo(command);
         selection.AddTo(command);
         CommandAction.Set(command, async (parse, output, ct) =>
         {
-            await using var store = await KeelDatabase.OpenExistingAsync(parse.GetValue(db)!, parse.GetValue(postgres), ct);
-            var client = KeelClient.Create(store);
-            var selected = await selection.RunIdsAsync(parse, client, ct);
+            await using var keel = await target.OpenAsync(parse, ct);
+            var selected = await selection.RunIdsAsync(parse, keel, ct);
+            var text = !parse.GetValue(json);
+            var runs = new JsonArray();
             if (parse.GetValue(dryRun))
             {
                 foreach (var id in selected)
                 {
-                    var run = await client.GetRunAsync(id, ct) ?? throw new RunNotFoundException(id);
-                    output.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    var run = await keel.GetExistingRunAsync(id, ct);
+                    runs.Add(JsonSerializer.SerializeToNode(run, CliJson.Options));
+                    Line(string.Create(CultureInfo.InvariantCulture,
                         $"would retry  {id}  ({run.WorkflowName}, {run.Status}{(run.Error is { } error ? ": " + ErrorText.Truncate(ErrorText.OneLine(error.ToString()), 100) : "")})"));
                 }
-                output.Out.WriteLine($"{selected.Count} run(s) would be retried (dry run: nothing changed).");
-                return 0;
+                return Done($"{selected.Count} run(s) would be retried (dry run: nothing changed).");
             }
             foreach (var id in selected)
             {
-                await client.RetryAsync(id, parse.GetValue(by) ?? Environment.UserName, parse.GetValue(reason), ct);
-                output.Out.WriteLine($"Run {id} is retried: the next worker continues it from the step that failed (follow it with `keel show {Shell.Quote(id)}`).");
+                await keel.RetryAsync(id, new Actor(parse.GetValue(by) ?? Environment.UserName, parse.GetValue(reason)), ct);
+                runs.Add(JsonSerializer.SerializeToNode(await keel.GetRunAsync(id, ct), CliJson.Options));
+                Line($"Run {id} is retried: the next worker continues it from the step that failed (follow it with `keel show {Shell.Quote(id)}{keel.Arguments}`).");
             }
-            if (selection.ByWorkflow(parse))
+            return Done($"{selected.Count} run(s) retried.");
+
+            void Line(string line)
             {
-                output.Out.WriteLine($"{selected.Count} run(s) retried.");
+                if (text)
+                {
+                    output.Out.WriteLine(line);
+                }
             }
-            return 0;
+
+            // Several runs, so not the one-run envelope: the same fields, with the runs.
+            int Done(string summary)
+            {
+                if (text && (parse.GetValue(dryRun) || selection.ByWorkflow(parse)))
+                {
+                    output.Out.WriteLine(summary);
+                }
+                else if (!text)
+                {
+                    CliJson.Write(output.Out, new JsonObject
+                    {
+                        ["ok"] = true, ["action"] = "retry", ["dryRun"] = parse.GetValue(dryRun), ["message"] = summary, ["runs"] = runs,
+                    });
+                }
+                return ExitCodes.Success;
+            }
         });
         return command;
     }

@@ -66,7 +66,7 @@ internal sealed class RunSelection
     public bool IsGiven(ParseResult parse) => parse.GetValue(_runIds) is { Length: > 0 } || parse.GetValue(_workflow) is not null;
 
     /// <summary>The ids of the runs selected, in the order given (ids) or newest first (a workflow).</summary>
-    public async Task<IReadOnlyList<string>> RunIdsAsync(ParseResult parse, KeelClient client, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<string>> RunIdsAsync(ParseResult parse, Connection.IKeelService keel, CancellationToken cancellationToken)
     {
         var ids = parse.GetValue(_runIds) ?? [];
         var workflow = parse.GetValue(_workflow);
@@ -86,7 +86,7 @@ internal sealed class RunSelection
         {
             throw new CliException($"say which runs: give their ids, or {_which} for the newest runs of a workflow");
         }
-        var page = await client.ListRunsAsync(new RunQuery
+        var page = await keel.ListRunsAsync(new RunQuery
         {
             WorkflowName = workflow, Statuses = _statuses, Limit = parse.GetValue(_last), CreatedAfter = _since is null ? null : parse.GetValue(_since),
         }, cancellationToken);

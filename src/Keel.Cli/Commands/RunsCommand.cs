@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Keel.Cli.Output;
-using Keel.Cli.Storage;
 
 namespace Keel.Cli.Commands;
 
@@ -9,8 +8,7 @@ internal static class RunsCommand
 {
     public static Command Create()
     {
-        var db = CliOptions.Database();
-        var postgres = CliOptions.Postgres();
+        var target = new Connection.TargetOptions();
         var json = CliOptions.Json();
         var status = new Option<RunStatus[]>("--status")
         {
@@ -44,12 +42,12 @@ internal static class RunsCommand
         };
         var command = new Command("runs", "List runs, newest first, with what each is doing or why it stopped.")
         {
-            db, postgres, status, workflow, since, until, attention, limit, cursor, json,
+            status, workflow, since, until, attention, limit, cursor, json,
         };
+        target.AddTo(command);
         CommandAction.Set(command, async (parse, output, ct) =>
         {
-            var path = parse.GetValue(db)!;
-            await using var store = await KeelDatabase.OpenExistingAsync(path, parse.GetValue(postgres), ct);
+            await using var keel = await target.OpenAsync(parse, ct);
             var query = new RunQuery
             {
                 Statuses = parse.GetValue(attention) ? [.. (parse.GetValue(status) ?? []).Union([RunStatus.NeedsAttention, RunStatus.Blocked])] : parse.GetValue(status) ?? [],
@@ -62,7 +60,7 @@ internal static class RunsCommand
             RunPage page;
             try
             {
-                page = await KeelClient.Create(store).ListRunsAsync(query, ct);
+                page = await keel.ListRunsAsync(query, ct);
             }
             catch (ArgumentException ex) when (query.Cursor is not null)
             {
@@ -74,7 +72,7 @@ internal static class RunsCommand
             }
             else
             {
-                RunListView.Write(output.Out, page, NextPageCommand(path, query));
+                RunListView.Write(output.Out, page, NextPageCommand(keel.Arguments, query));
             }
             return 0;
         });
@@ -99,9 +97,9 @@ internal static class RunsCommand
         return [.. statuses];
     }
 
-    private static string NextPageCommand(string path, RunQuery query)
+    private static string NextPageCommand(string arguments, RunQuery query)
     {
-        var parts = new List<string> { "keel runs", "--db", Shell.Quote(path) };
+        var parts = new List<string> { "keel runs" + arguments };
         foreach (var s in query.Statuses)
         {
             parts.Add($"--status {s}");

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Keel.Cli.Output;
-using Keel.Cli.Storage;
+using Keel.Cli.Connection;
 
 namespace Keel.Cli.Commands;
 
@@ -9,19 +9,18 @@ internal static class ShowCommand
 {
     public static Command Create()
     {
-        var db = CliOptions.Database();
-        var postgres = CliOptions.Postgres();
+        var target = new TargetOptions();
         var json = CliOptions.Json();
         var runId = new Argument<string>("RUN_ID") { Description = "The run to show." };
         var follow = new Option<bool>("--follow", "-f") { Description = "Then stay, printing each new journal entry and status change as it happens, until the run ends (or Ctrl+C)." };
-        var command = new Command("show", "Show a run: status, input, result or error, and its journal as a timeline.") { runId, follow, db, postgres, json };
+        var command = new Command("show", "Show a run: status, input, result or error, and its journal as a timeline.") { runId, follow, json };
+        target.AddTo(command);
         CommandAction.Set(command, async (parse, output, ct) =>
         {
             var id = CommandInput.RunId(parse, runId);
-            await using var store = await KeelDatabase.OpenExistingAsync(parse.GetValue(db)!, parse.GetValue(postgres), ct);
-            var client = KeelClient.Create(store);
-            var run = await client.GetRunAsync(id, ct) ?? throw new RunNotFoundException(id);
-            var journal = await client.GetJournalAsync(id, ct);
+            await using var keel = await target.OpenAsync(parse, ct);
+            var run = await keel.GetExistingRunAsync(id, ct);
+            var journal = await keel.GetJournalAsync(id, ct);
             var history = RunHistory.Build(run, journal);
             if (parse.GetValue(json))
             {
@@ -33,7 +32,7 @@ internal static class ShowCommand
             TimelineView.Write(output.Out, history, journal, run.CreatedAt);
             if (parse.GetValue(follow))
             {
-                await FollowAsync(client, run, journal.Count > 0 ? journal[^1].Index : -1, output.Out, ct);
+                await FollowAsync(keel, run, journal.Count > 0 ? journal[^1].Index : -1, output.Out, ct);
             }
             return 0;
         });
@@ -41,7 +40,7 @@ internal static class ShowCommand
     }
 
     /// <summary>Prints what the run journals and each change of its status from here on, until it ends.</summary>
-    private static async Task FollowAsync(KeelClient client, RunInfo run, long lastIndex, TextWriter output, CancellationToken ct)
+    private static async Task FollowAsync(IKeelService client, RunInfo run, long lastIndex, TextWriter output, CancellationToken ct)
     {
         output.WriteLine();
         output.WriteLine($"Following run {run.RunId} (Ctrl+C to stop)...");
@@ -61,7 +60,7 @@ internal static class ShowCommand
                 output.WriteLine($"  {entry.Index,4}  {TimeFormat.Relative(entry.RecordedAt, run.CreatedAt),-10} {entry.Kind} {entry.Name}");
                 lastIndex = entry.Index;
             }
-            var now = await client.GetRunAsync(run.RunId, ct) ?? throw new RunNotFoundException(run.RunId);
+            var now = await client.GetExistingRunAsync(run.RunId, ct);
             if (now.Status != status)
             {
                 status = now.Status;

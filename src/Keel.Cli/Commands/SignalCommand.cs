@@ -1,5 +1,7 @@
 using System.CommandLine;
-using Keel.Cli.Storage;
+using System.Text.Json.Nodes;
+using Keel.Cli.Connection;
+using Keel.Cli.Output;
 
 namespace Keel.Cli.Commands;
 
@@ -8,8 +10,7 @@ internal static class SignalCommand
 {
     public static Command Create()
     {
-        var db = CliOptions.Database();
-        var postgres = CliOptions.Postgres();
+        var target = new TargetOptions();
         var runId = new Argument<string>("RUN_ID") { Description = "The run." };
         var name = new Argument<string>("NAME") { Description = "The signal's name, as the workflow waits for it." };
         var payload = new Argument<string?>("JSON")
@@ -17,19 +18,21 @@ internal static class SignalCommand
             Description = "The payload as JSON (quote it for the shell: '{\"ok\":true}'), @PATH to read it from a file, or - from stdin; omit for none.",
             Arity = ArgumentArity.ZeroOrOne,
         };
+        var json = CliOptions.Json();
         var command = new Command("signal", "Send a signal to a run. It is stored durably and delivered once, whether or not the run waits for it yet.")
         {
-            runId, name, payload, db, postgres,
+            runId, name, payload, json,
         };
+        target.AddTo(command);
         CommandAction.Set(command, async (parse, output, ct) =>
         {
             var id = CommandInput.RunId(parse, runId);
             var signal = parse.GetValue(name)!;
-            var json = await CommandInput.ReadJsonAsync(parse.GetValue(payload), "JSON", output.In, ct);
-            await using var store = await KeelDatabase.OpenExistingAsync(parse.GetValue(db)!, parse.GetValue(postgres), ct);
-            await KeelClient.Create(store).SignalWithJsonAsync(id, signal, json, ct);
-            output.Out.WriteLine($"Signal '{signal}' stored for run {id}.");
-            return 0;
+            var body = await CommandInput.ReadJsonAsync(parse.GetValue(payload), "JSON", output.In, ct);
+            await using var keel = await target.OpenAsync(parse, ct);
+            await keel.SignalAsync(id, signal, body, ct);
+            return await ActionReport.WriteAsync(output, parse.GetValue(json), "signal", id, $"Signal '{signal}' stored for run {id}.", keel, ct,
+                new JsonObject { ["signal"] = signal });
         });
         return command;
     }

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Keel.Cli.Output;
-using Keel.Cli.Storage;
+using Keel.Cli.Connection;
 
 namespace Keel.Cli.Commands;
 
@@ -9,8 +9,7 @@ internal static class StartCommand
 {
     public static Command Create()
     {
-        var db = CliOptions.Database();
-        var postgres = CliOptions.Postgres();
+        var target = new TargetOptions();
         var json = CliOptions.Json();
         var workflow = new Argument<string>("WORKFLOW") { Description = "The workflow's durable name, as its workers register it." };
         var input = new Argument<string?>("JSON")
@@ -22,14 +21,15 @@ internal static class StartCommand
         var priority = new Option<int>("--priority") { Description = "Higher runs are claimed first (default 0)." };
         var command = new Command("start", "Start a run of a workflow. A worker that serves the workflow runs it; the id is printed.")
         {
-            workflow, input, runId, priority, json, db, postgres,
+            workflow, input, runId, priority, json,
         };
+        target.AddTo(command);
         CommandAction.Set(command, async (parse, output, ct) =>
         {
             var name = parse.GetValue(workflow)!;
             var payload = await CommandInput.ReadJsonAsync(parse.GetValue(input), "JSON", output.In, ct) ?? "null";
-            await using var store = await KeelDatabase.OpenExistingAsync(parse.GetValue(db)!, parse.GetValue(postgres), ct);
-            var started = await KeelClient.Create(store).StartWithJsonAsync(name, payload,
+            await using var keel = await target.OpenAsync(parse, ct);
+            var started = await keel.StartAsync(name, payload,
                 new StartWorkflowOptions { RunId = parse.GetValue(runId), Priority = parse.GetValue(priority) }, ct);
             if (parse.GetValue(json))
             {
@@ -38,8 +38,8 @@ internal static class StartCommand
             else
             {
                 output.Out.WriteLine(started.Created
-                    ? $"Started run {started.RunId} of workflow '{name}'. Follow it: keel show {Shell.Quote(started.RunId)}"
-                    : $"Run {started.RunId} exists already ({started.Run.Status}): nothing was started. See it: keel show {Shell.Quote(started.RunId)}");
+                    ? $"Started run {started.RunId} of workflow '{name}'. Follow it: keel show {Shell.Quote(started.RunId)}{keel.Arguments}"
+                    : $"Run {started.RunId} exists already ({started.Run.Status}): nothing was started. See it: keel show {Shell.Quote(started.RunId)}{keel.Arguments}");
             }
             return 0;
         });

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Keel.Cli.Output;
-using Keel.Cli.Storage;
 
 namespace Keel.Cli.Commands;
 
@@ -12,19 +11,19 @@ internal static class WorkersCommand
 
     public static Command Create()
     {
-        var db = CliOptions.Database();
-        var postgres = CliOptions.Postgres();
+        var target = new Connection.TargetOptions();
         var json = CliOptions.Json();
         var days = new Option<double>("--days") { Description = "Workers seen in the last N days (default 7).", HelpName = "N", DefaultValueFactory = _ => 7 };
-        var command = new Command("workers", "List the workers registered in the store: alive or not, last seen, workflows, build.") { db, postgres, days, json };
+        var command = new Command("workers", "List the workers registered in the store: alive or not, last seen, workflows, build.") { days, json };
+        target.AddTo(command);
         CommandAction.Set(command, async (parse, output, ct) =>
         {
             if (parse.GetValue(days) is not > 0 and var d)
             {
                 throw new CliException($"--days must be a positive number (it is {d}).", ExitCodes.BadInput);
             }
-            await using var store = await KeelDatabase.OpenExistingAsync(parse.GetValue(db)!, parse.GetValue(postgres), ct);
-            var workers = await KeelClient.Create(store).ListWorkersAsync(TimeSpan.FromDays(parse.GetValue(days)), ct);
+            await using var keel = await target.OpenAsync(parse, ct);
+            var workers = await keel.ListWorkersAsync(TimeSpan.FromDays(parse.GetValue(days)), ct);
             if (parse.GetValue(json))
             {
                 CliJson.Write(output.Out, workers);

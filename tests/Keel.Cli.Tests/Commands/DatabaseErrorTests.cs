@@ -25,7 +25,18 @@ public class DatabaseErrorTests
         Assert.Equal(3, result.ExitCode);
         Assert.Equal($"keel: error: no Keel database at {path} (give the file with --db PATH; `keel demo` creates one)\n",
             result.Err.ReplaceLineEndings("\n"));
-        Assert.Equal("", result.Out);
+        if (command.Contains("--json"))
+        {
+            // A script asked for JSON: the refusal comes as JSON too, with the same exit code and sentence.
+            using var error = System.Text.Json.JsonDocument.Parse(result.Out);
+            Assert.False(error.RootElement.GetProperty("ok").GetBoolean());
+            Assert.Equal(3, error.RootElement.GetProperty("error").GetProperty("exitCode").GetInt32());
+            Assert.StartsWith("no Keel database at", error.RootElement.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.Equal("", result.Out);
+        }
         Assert.Empty(Directory.GetFileSystemEntries(dir.Path));
     }
 

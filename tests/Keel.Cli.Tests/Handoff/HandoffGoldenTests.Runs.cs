@@ -65,7 +65,7 @@ public partial class HandoffGoldenTests
     }
 
     /// <summary>Makes the golden runs (or one) with real workers on <paramref name="db"/>, and stops them.</summary>
-    private static async Task MakeRunsAsync(string db, string? only = null)
+    internal static async Task MakeRunsAsync(string db, string? only = null)
     {
         bool Wanted(string runId) => only is null || only == runId;
         if (Wanted("order-taken-over"))

@@ -16,7 +16,7 @@ public partial class HandoffGoldenTests
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
     /// <summary>The golden runs: the state each stands for, and its run id.</summary>
-    private static readonly (string State, string RunId)[] Runs =
+    internal static readonly (string State, string RunId)[] Runs =
     [
         ("completed", "order-done"),
         ("failed-after-retries", "charge-failed"),
