@@ -76,13 +76,16 @@ internal static class ControlEndpoints
         return Results.Json(await keel.As(body.By, body.Reason).SetPriorityAsync(runId, body.Priority, cancellationToken), ApiJson.Options);
     }
 
-    /// <summary>The body is the payload itself (any JSON); an empty body sends a signal without payload.</summary>
+    /// <summary>The body is the payload itself (any JSON); an empty body sends a signal without payload. Who sends it and
+    /// why, when given (<c>?by=</c>, <c>&amp;reason=</c>), are journaled.</summary>
     public static async Task<IResult> SignalAsync(string runId, string name, HttpRequest request, KeelClient keel, CancellationToken cancellationToken)
     {
         runId = KeelApi.RunId(runId);
         name = KeelApi.RouteValue(name);
         var payload = await ApiJson.ReadBodyAsync(request, cancellationToken);
-        await keel.SignalWithJsonAsync(runId, name, string.IsNullOrWhiteSpace(payload) ? null : payload, cancellationToken);
+        var by = request.Query["by"].ToString() is { Length: > 0 } who ? who : null;
+        var reason = request.Query["reason"].ToString() is { Length: > 0 } why ? why : null;
+        await (by is null ? keel : keel.As(by, reason)).SignalWithJsonAsync(runId, name, string.IsNullOrWhiteSpace(payload) ? null : payload, cancellationToken);
         return Results.Json(new { runId, signal = name, stored = true }, ApiJson.Options, statusCode: StatusCodes.Status202Accepted);
     }
 

@@ -67,11 +67,12 @@ public sealed class KeelClient
     private OperatorActionData _actor = new(null, null);
 
     /// <summary>Journals a person's action on the run (after the action took effect; a lost record loses no state).</summary>
-    private Task<bool> RecordActionAsync(string runId, string action, int? priority, string? reason, CancellationToken cancellationToken) =>
+    private Task<bool> RecordActionAsync(string runId, string action, int? priority, string? reason, CancellationToken cancellationToken,
+        string? signal = null) =>
         _store.AppendRunRecordAsync(runId, new JournalEntry
         {
             Sequence = 0, Kind = JournalEntryKind.OperatorAction, Name = action, RecordedAt = _time.GetUtcNow(),
-            Payload = (_actor with { Reason = reason ?? _actor.Reason, Priority = priority }).ToJson(),
+            Payload = (_actor with { Reason = reason ?? _actor.Reason, Priority = priority, Signal = signal }).ToJson(),
         }, cancellationToken);
 
     /// <summary>Starts a run, or returns the existing run when <see cref="StartWorkflowOptions.RunId"/> is taken by the same workflow.</summary>
@@ -469,6 +470,9 @@ public sealed class KeelClient
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>A task that completes when the signal is stored.</returns>
     /// <exception cref="ArgumentException">The payload is not JSON, or the name is reserved.</exception>
+    /// <remarks>A client acting for someone (<see cref="As"/>) also journals who sent it and why (an operator action
+    /// <c>signal</c> in <see cref="RunHistory.Decisions"/>); the run's <see cref="JournalEntryKind.SignalReceived"/> says when
+    /// it was taken.</remarks>
     public async Task SignalWithJsonAsync(string runId, string name, string? payloadJson, CancellationToken cancellationToken = default)
     {
         RunIds.ValidateExisting(runId);
@@ -480,6 +484,10 @@ public sealed class KeelClient
             EnsureJson(payloadJson, $"The payload of signal '{name}'", nameof(payloadJson));
         }
         await SendAsync(new NewSignal { RunId = runId, Name = name, Payload = payloadJson, SentAt = _time.GetUtcNow() }, $"receive signal '{name}'", cancellationToken);
+        if (_actor.By is not null)
+        {
+            await RecordActionAsync(runId, "signal", null, null, cancellationToken, signal: name);
+        }
     }
 
     /// <summary>Stores a signal (user or Keel's own), turns a refusal into the exception, and wakes this process's worker.</summary>

@@ -19,9 +19,12 @@ internal static class SignalCommand
             Arity = ArgumentArity.ZeroOrOne,
         };
         var json = CliOptions.Json();
-        var command = new Command("signal", "Send a signal to a run. It is stored durably and delivered once, whether or not the run waits for it yet.")
+        var by = CliOptions.By();
+        var reason = CliOptions.Reason();
+        var command = new Command("signal",
+            "Send a signal to a run. It is stored durably and delivered once, whether or not the run waits for it yet; who sent it and why are journaled.")
         {
-            runId, name, payload, json,
+            runId, name, payload, by, reason, json,
         };
         target.AddTo(command);
         CommandAction.Set(command, async (parse, output, ct) =>
@@ -30,7 +33,7 @@ internal static class SignalCommand
             var signal = parse.GetValue(name)!;
             var body = await CommandInput.ReadJsonAsync(parse.GetValue(payload), "JSON", output.In, ct);
             await using var keel = await target.OpenAsync(parse, ct);
-            await keel.SignalAsync(id, signal, body, ct);
+            await keel.SignalAsync(id, signal, body, new Actor(parse.GetValue(by) ?? Environment.UserName, parse.GetValue(reason)), ct);
             return await ActionReport.WriteAsync(output, parse.GetValue(json), "signal", id, $"Signal '{signal}' stored for run {id}.", keel, ct,
                 new JsonObject { ["signal"] = signal });
         });

@@ -39,7 +39,8 @@ internal interface IKeelService : IAsyncDisposable
 
     Task<StartResult> ForkAsync(string runId, ForkOptions options, CancellationToken cancellationToken);
 
-    Task SignalAsync(string runId, string name, string? payloadJson, CancellationToken cancellationToken);
+    /// <summary>Sends a signal; who sent it and why are journaled.</summary>
+    Task SignalAsync(string runId, string name, string? payloadJson, Actor actor, CancellationToken cancellationToken);
 
     /// <summary>Decides the step a NeedsAttention run waits on; its name.</summary>
     Task<string> ResolveAsync(string runId, StepResolution resolution, CancellationToken cancellationToken);

@@ -51,8 +51,8 @@ internal sealed class LocalKeelService(IWorkflowStore store, string arguments) :
     public Task<StartResult> ForkAsync(string runId, ForkOptions options, CancellationToken cancellationToken) =>
         Client.ForkAsync(runId, options, cancellationToken);
 
-    public Task SignalAsync(string runId, string name, string? payloadJson, CancellationToken cancellationToken) =>
-        Client.SignalWithJsonAsync(runId, name, payloadJson, cancellationToken);
+    public Task SignalAsync(string runId, string name, string? payloadJson, Actor actor, CancellationToken cancellationToken) =>
+        Client.As(actor.By, actor.Reason).SignalWithJsonAsync(runId, name, payloadJson, cancellationToken);
 
     public Task<string> ResolveAsync(string runId, StepResolution resolution, CancellationToken cancellationToken) =>
         Client.ResolveAsync(runId, resolution, cancellationToken);

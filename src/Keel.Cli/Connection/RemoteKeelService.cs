@@ -133,8 +133,14 @@ internal sealed class RemoteKeelService : IKeelService
         return new StartResult(fork.RunId, true, fork);
     }
 
-    public Task SignalAsync(string runId, string name, string? payloadJson, CancellationToken cancellationToken) =>
-        SendAsync(HttpMethod.Post, Run(runId) + "/signals/" + Uri.EscapeDataString(name), Parse(payloadJson), cancellationToken);
+    public Task SignalAsync(string runId, string name, string? payloadJson, Actor actor, CancellationToken cancellationToken)
+    {
+        var who = new List<string>();
+        Add(who, "by", actor.By);
+        Add(who, "reason", actor.Reason);
+        var path = Run(runId) + "/signals/" + Uri.EscapeDataString(name) + (who.Count > 0 ? "?" + string.Join('&', who) : "");
+        return SendAsync(HttpMethod.Post, path, Parse(payloadJson), cancellationToken);
+    }
 
     public async Task<string> ResolveAsync(string runId, StepResolution resolution, CancellationToken cancellationToken)
     {

@@ -169,6 +169,7 @@ internal static class TimelineView
             "resume" => "resumed",
             "cancel" => "cancel asked",
             "priority" => $"priority set to {d.Result?.GetRawText() ?? "?"}",
+            "signal" => $"signal '{d.SignalName}' sent",
             var other => other,
         }) + (d.By is { } by ? $" by {by}" : "") + (d.Reason is { } why ? $": {ErrorText.OneLine(why)}" : "");
 

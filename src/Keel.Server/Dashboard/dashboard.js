@@ -208,7 +208,7 @@ function decisionText(d) {
     case "Retry":
       return `retried${d.by ? " by " + d.by : ""}${d.reason ? ": " + d.reason : ""}`;
     case "OperatorAction": {
-      const what = { pause: "pause asked", resume: "resumed", cancel: "cancel asked", priority: `priority set to ${d.result}` }[d.name] || d.name;
+      const what = { pause: "pause asked", resume: "resumed", cancel: "cancel asked", priority: `priority set to ${d.result}`, signal: `signal '${d.signalName}' sent` }[d.name] || d.name;
       return `${what}${d.by ? " by " + d.by : ""}${d.reason ? ": " + d.reason : ""}`;
     }
     default:

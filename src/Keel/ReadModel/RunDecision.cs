@@ -41,6 +41,9 @@ public sealed record RunDecision
     /// <summary>The result a step was completed with, for <see cref="ResolutionAction.Complete"/>.</summary>
     public JsonElement? Result { get; init; }
 
+    /// <summary>For an operator action <c>signal</c>: the name of the signal that person sent.</summary>
+    public string? SignalName { get; init; }
+
     /// <summary>The journal index of the entry that records the decision.</summary>
     public long Index { get; init; }
 }

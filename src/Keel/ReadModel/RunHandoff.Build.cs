@@ -199,6 +199,7 @@ public sealed partial record RunHandoff
                 "resume" => "resumed the run",
                 "cancel" => "cancelled the run",
                 "priority" when decision.Result is { } priority => $"set the priority to {priority.GetRawText()}",
+                "signal" => $"sent signal '{decision.SignalName}'",
                 var action => $"{action} (an operator action)",
             },
         },

@@ -148,7 +148,7 @@ public sealed partial record RunHistory
                     {
                         Kind = DecisionKind.OperatorAction, Position = 0, Name = entry.Name, At = entry.RecordedAt, By = acted?.By, Reason = acted?.Reason,
                         Result = acted?.Priority is { } priority ? JsonDocument.Parse(priority.ToString(System.Globalization.CultureInfo.InvariantCulture)).RootElement.Clone() : null,
-                        Index = entry.Index,
+                        SignalName = acted?.Signal, Index = entry.Index,
                     });
                     return;
                 case JournalEntryKind.PlanDeclared:

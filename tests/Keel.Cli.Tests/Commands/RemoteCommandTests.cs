@@ -42,7 +42,7 @@ public class RemoteCommandTests
             Assert.Contains("Waiting", await OkAsync(Remote("show", "invoice-wait")), StringComparison.Ordinal);
 
             // Acting: each action once, on the run it fits, with the one --json envelope.
-            var signal = Envelope(await OkAsync(Remote("signal", "invoice-wait", "invoice-paid", "\"paid\"", "--json")), "signal", "invoice-wait");
+            var signal = Envelope(await OkAsync(Remote("signal", "invoice-wait", "invoice-paid", "\"paid\"", "--by", "bea", "--reason", "bank confirmed", "--json")), "signal", "invoice-wait");
             Assert.Equal("invoice-paid", (string)signal["signal"]!);
             Envelope(await OkAsync(Remote("approve", "refund-wait", "--name", "refund", "--by", "ana", "--json")), "approve", "refund-wait");
             Envelope(await OkAsync(Remote("resolve", "guard-wait", "--retry", "--by", "ana", "--json")), "resolve", "guard-wait");
@@ -92,6 +92,8 @@ public class RemoteCommandTests
         Assert.Equal(7, cancelled.Priority);
         Assert.NotNull(await keel.Client.GetRunAsync("remote-start", Token));
         Assert.NotNull(await keel.Client.GetRunAsync("order-done-fork", Token));
+        var sender = Assert.Single((await keel.Client.GetHistoryAsync("invoice-wait", Token))!.Decisions, d => d.Name == "signal");
+        Assert.Equal(("invoice-paid", "bea", "bank confirmed"), (sender.SignalName, sender.By, sender.Reason));
         var journal = await keel.Client.GetJournalAsync("shape-blocked", Token);
         Assert.Contains(journal, e => e.Payload?.Contains("v2 deployed", StringComparison.Ordinal) == true);
     }

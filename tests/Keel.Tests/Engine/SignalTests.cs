@@ -51,6 +51,27 @@ public class SignalTests
     }
 
     [Fact]
+    public async Task ASignalSentBySomeone_IsJournaledWithWhoAndWhy_AndTheHandoffSaysSo()
+    {
+        using var db = new TempDatabase();
+        var executions = new Executions();
+        await using var keel = await TestHost.StartAsync(db, k => RegisterCollector(k, executions));
+        var runId = (await keel.Client.StartAsync("collect", 2, cancellationToken: TestHost.Token)).RunId;
+        await TestHost.EventuallyAsync(async () => (await keel.Client.GetRunAsync(runId, TestHost.Token))!.Status == RunStatus.Waiting, "the run waits");
+
+        await keel.Client.As("ana", "the customer called").SignalAsync(runId, "item", "a", TestHost.Token);
+        await keel.Client.SignalAsync(runId, "item", "b", TestHost.Token); // a program, nobody in particular: nothing more journaled
+        Assert.Equal("a,b", await keel.Client.GetResultAsync<string>(runId, TestHost.Token));
+
+        var history = (await keel.Client.GetHistoryAsync(runId, TestHost.Token))!;
+        var sent = Assert.Single(history.Decisions, d => d.Kind == DecisionKind.OperatorAction);
+        Assert.Equal(("signal", "item", "ana", "the customer called"), (sent.Name, sent.SignalName, sent.By, sent.Reason));
+        var decided = Assert.Single(RunHandoff.From(history).Decided, d => d.Kind == DecisionKind.OperatorAction);
+        Assert.Equal("sent signal 'item'", decided.Summary);
+        Assert.Equal("ana", decided.By);
+    }
+
+    [Fact]
     public async Task SignalToAReleasedRun_WakesIt_AndEachSignalIsConsumedOnce()
     {
         using var db = new TempDatabase();
