@@ -2,7 +2,8 @@ using System.Globalization;
 
 namespace Keel.Cli.Output;
 
-/// <summary>How times and durations are printed: UTC timestamps, and offsets from a run's start such as <c>+0.412s</c>.</summary>
+/// <summary>How times and durations are printed: UTC timestamps (marked Z), offsets from a run's start such as
+/// <c>+0.412s</c>, and durations as a person says them (<c>3h 12m</c>).</summary>
 internal static class TimeFormat
 {
     public static string Timestamp(DateTimeOffset time) =>
@@ -11,24 +12,29 @@ internal static class TimeFormat
     public static string ShortTimestamp(DateTimeOffset time) =>
         time.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
-    /// <summary>An offset from <paramref name="origin"/>: <c>+0.412s</c>, <c>+2m05.120s</c>, <c>+3h04m05s</c>.</summary>
+    /// <summary>An offset from <paramref name="origin"/>, precise enough to order a timeline: <c>+0.412s</c>,
+    /// <c>+2m 05.120s</c>, <c>+3h 04m 05s</c>, <c>+2d 3h 04m</c>.</summary>
     public static string Relative(DateTimeOffset time, DateTimeOffset origin)
     {
         var offset = time - origin;
-        var sign = offset < TimeSpan.Zero ? "-" : "+";
-        return sign + Duration(offset.Duration());
+        var d = offset.Duration();
+        var text = d.TotalDays >= 1 ? Invariant($"{(int)d.TotalDays}d {d.Hours}h {d.Minutes:00}m")
+            : d.TotalHours >= 1 ? Invariant($"{(int)d.TotalHours}h {d.Minutes:00}m {d.Seconds:00}s")
+            : d.TotalMinutes >= 1 ? Invariant($"{(int)d.TotalMinutes}m {d.Seconds:00}.{d.Milliseconds:000}s")
+            : Invariant($"{d.TotalSeconds:0.000}s");
+        return (offset < TimeSpan.Zero ? "-" : "+") + text;
     }
 
-    /// <summary>A duration: <c>0.412s</c>, <c>2m05.120s</c>, <c>3h04m05s</c>, <c>2d03h04m</c>.</summary>
+    /// <summary>How long something took or has waited, as a person says it: <c>0.412s</c>, <c>2m 05s</c>, <c>3h 12m</c>,
+    /// <c>2d 3h</c>.</summary>
     public static string Duration(TimeSpan duration)
     {
         var d = duration.Duration();
-        return d.TotalDays >= 1
-            ? string.Create(CultureInfo.InvariantCulture, $"{(int)d.TotalDays}d{d.Hours:00}h{d.Minutes:00}m")
-            : d.TotalHours >= 1
-                ? string.Create(CultureInfo.InvariantCulture, $"{(int)d.TotalHours}h{d.Minutes:00}m{d.Seconds:00}s")
-                : d.TotalMinutes >= 1
-                    ? string.Create(CultureInfo.InvariantCulture, $"{(int)d.TotalMinutes}m{d.Seconds:00}.{d.Milliseconds:000}s")
-                    : string.Create(CultureInfo.InvariantCulture, $"{d.TotalSeconds:0.000}s");
+        return d.TotalDays >= 1 ? Invariant($"{(int)d.TotalDays}d {d.Hours}h")
+            : d.TotalHours >= 1 ? Invariant($"{(int)d.TotalHours}h {d.Minutes:00}m")
+            : d.TotalMinutes >= 1 ? Invariant($"{(int)d.TotalMinutes}m {d.Seconds:00}s")
+            : Invariant($"{d.TotalSeconds:0.000}s");
     }
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

@@ -55,6 +55,21 @@ public partial class HandoffGoldenTests
             {
                 mismatches.Add($"{state}: {Path.GetFileName(path)} differs from what keel handoff printed:\n{json}");
             }
+            // The read model the handoff is made from, as every consumer gets it (keel show --json, the API's history).
+            var show = await Cli.RunAsync("show", runId, "--json", "--db", db);
+            Assert.True(show.ExitCode == 0, show.ToString());
+            var history = Normalize(RankIndexes(JsonNode.Parse(show.Out)!["history"]!).ToJsonString(Relaxed), db);
+            var historyPath = GoldenPath(Path.Combine("history", state));
+            if (update)
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(historyPath)!);
+                await File.WriteAllTextAsync(historyPath, history, Token);
+            }
+            else if (!File.Exists(historyPath) || await File.ReadAllTextAsync(historyPath, Token) != history)
+            {
+                mismatches.Add($"{state}: history/{Path.GetFileName(historyPath)} differs from the read model keel show printed:\n{history}");
+            }
+
             var text = await Cli.RunAsync("handoff", runId, "--db", db);
             Assert.True(text.ExitCode == 0, text.ToString());
             Assert.Contains((string)JsonNode.Parse(result.Out)!["state"]!["summary"]!, text.Out, StringComparison.Ordinal);
@@ -196,6 +211,48 @@ public partial class HandoffGoldenTests
             words.Add(word.ToString());
         }
         return words;
+    }
+
+    private static readonly System.Text.Json.JsonSerializerOptions Relaxed = new()
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    /// <summary>Journal indexes (index, firstIndex, lastIndex) as their rank in the document (1, 2, ...): the store numbers entries across all runs, so
+    /// the numbers depend on how the golden runs interleaved; their order within the run does not.</summary>
+    private static JsonNode RankIndexes(JsonNode node)
+    {
+        var indexes = new SortedSet<long>();
+        Visit(node, (obj, name) => indexes.Add(obj[name]!.GetValue<long>()));
+        var rank = indexes.Select((value, i) => (value, i + 1)).ToDictionary(p => p.value, p => p.Item2);
+        Visit(node, (obj, name) => obj[name] = rank[obj[name]!.GetValue<long>()]);
+        return node;
+
+        static void Visit(JsonNode? node, Action<JsonObject, string> index)
+        {
+            switch (node)
+            {
+                case JsonObject obj:
+                    foreach (var (name, value) in obj.ToList())
+                    {
+                        if (name.EndsWith("ndex", StringComparison.Ordinal) && value is JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.Number)
+                        {
+                            index(obj, name);
+                        }
+                        else
+                        {
+                            Visit(value, index);
+                        }
+                    }
+                    break;
+                case JsonArray array:
+                    foreach (var item in array)
+                    {
+                        Visit(item, index);
+                    }
+                    break;
+            }
+        }
     }
 
     /// <summary>The handoff JSON without what differs from one run of the test to the next: times, worker identities
