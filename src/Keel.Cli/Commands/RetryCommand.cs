@@ -1,9 +1,6 @@
 using System.CommandLine;
-using System.Globalization;
-using Keel.Cli.Output;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using Keel.Cli.Connection;
+using Keel.Cli.Output;
 
 namespace Keel.Cli.Commands;
 
@@ -32,52 +29,13 @@ internal static class RetryCommand
         CommandAction.Set(command, async (parse, output, ct) =>
         {
             await using var keel = await target.OpenAsync(parse, ct);
-            var selected = await selection.RunIdsAsync(parse, keel, ct);
-            var text = !parse.GetValue(json);
-            var runs = new JsonArray();
-            if (parse.GetValue(dryRun))
-            {
-                foreach (var id in selected)
+            var actor = new Actor(parse.GetValue(by) ?? Environment.UserName, parse.GetValue(reason));
+            return await SelectionReport.RunAsync(output, keel, await selection.RunIdsAsync(parse, keel, ct), parse.GetValue(dryRun),
+                parse.GetValue(json), selection.ByWorkflow(parse), "retry", "retried", async (id, token) =>
                 {
-                    var run = await keel.GetExistingRunAsync(id, ct);
-                    runs.Add(JsonSerializer.SerializeToNode(run, CliJson.Options));
-                    Line(string.Create(CultureInfo.InvariantCulture,
-                        $"would retry  {id}  ({run.WorkflowName}, {run.Status}{(run.Error is { } error ? ": " + ErrorText.Truncate(ErrorText.OneLine(error.ToString()), 100) : "")})"));
-                }
-                return Done($"{selected.Count} run(s) would be retried (dry run: nothing changed).");
-            }
-            foreach (var id in selected)
-            {
-                await keel.RetryAsync(id, new Actor(parse.GetValue(by) ?? Environment.UserName, parse.GetValue(reason)), ct);
-                runs.Add(JsonSerializer.SerializeToNode(await keel.GetRunAsync(id, ct), CliJson.Options));
-                Line($"Run {id} is retried: the next worker continues it from the step that failed (follow it with `keel show {Shell.Quote(id)}{keel.Arguments}`).");
-            }
-            return Done($"{selected.Count} run(s) retried.");
-
-            void Line(string line)
-            {
-                if (text)
-                {
-                    output.Out.WriteLine(line);
-                }
-            }
-
-            // Several runs, so not the one-run envelope: the same fields, with the runs.
-            int Done(string summary)
-            {
-                if (text && (parse.GetValue(dryRun) || selection.ByWorkflow(parse)))
-                {
-                    output.Out.WriteLine(summary);
-                }
-                else if (!text)
-                {
-                    CliJson.Write(output.Out, new JsonObject
-                    {
-                        ["ok"] = true, ["action"] = "retry", ["dryRun"] = parse.GetValue(dryRun), ["message"] = summary, ["runs"] = runs,
-                    });
-                }
-                return ExitCodes.Success;
-            }
+                    await keel.RetryAsync(id, actor, token);
+                    return $"Run {id} is retried: the next worker continues it from the step that failed (follow it with `keel show {Shell.Quote(id)}{keel.Arguments}`).";
+                }, ct);
         });
         return command;
     }

@@ -16,6 +16,8 @@ internal sealed class RunSelection
 
     private readonly Option<DateTimeOffset?>? _since;
 
+    private readonly Option<RunStatus[]>? _status;
+
     private readonly IReadOnlyList<RunStatus> _statuses;
 
     private readonly string _which;
@@ -24,8 +26,9 @@ internal sealed class RunSelection
     /// <param name="limitName">The option that bounds how many of the workflow's runs (<c>--last</c>, <c>--limit</c>).</param>
     /// <param name="statuses">Only runs in these states (none: any).</param>
     /// <param name="since">Whether --since (runs created at or after a time) is offered.</param>
+    /// <param name="status">Whether --status (some of <paramref name="statuses"/> only) is offered.</param>
     public RunSelection(string workflowHelp = "The newest runs of this workflow, in flight or ended.", string limitName = "--last",
-        IReadOnlyList<RunStatus>? statuses = null, bool since = false)
+        IReadOnlyList<RunStatus>? statuses = null, bool since = false, bool status = false)
     {
         _workflow = new Option<string?>("--workflow") { Description = workflowHelp, HelpName = "W" };
         _last = new Option<int>(limitName)
@@ -46,6 +49,12 @@ internal sealed class RunSelection
         };
         _since = since ? new Option<DateTimeOffset?>("--since") { Description = "With --workflow: only runs created at or after this time (ISO 8601).", HelpName = "TIME" } : null;
         _statuses = statuses ?? [];
+        _status = status ? new Option<RunStatus[]>("--status")
+        {
+            Description = $"With --workflow: only runs in this state (repeatable){(_statuses.Count > 0 ? $", one of {string.Join(", ", _statuses)}" : "")}.",
+            HelpName = "S",
+            CustomParser = RunsCommand.ParseStatuses,
+        } : null;
         _which = since ? "--workflow W [--since TIME]" : $"--workflow W [{limitName} N]";
     }
 
@@ -57,6 +66,10 @@ internal sealed class RunSelection
         if (_since is not null)
         {
             command.Options.Add(_since);
+        }
+        if (_status is not null)
+        {
+            command.Options.Add(_status);
         }
     }
 
@@ -86,9 +99,18 @@ internal sealed class RunSelection
         {
             throw new CliException($"say which runs: give their ids, or {_which} for the newest runs of a workflow");
         }
+        var statuses = _statuses;
+        if (_status is not null && parse.GetValue(_status) is { Length: > 0 } chosen)
+        {
+            if (_statuses.Count > 0 && chosen.Where(s => !_statuses.Contains(s)).ToList() is { Count: > 0 } outside)
+            {
+                throw new CliException($"--status {string.Join(", ", outside)}: this command takes only runs that are {string.Join(", ", _statuses)}.");
+            }
+            statuses = chosen;
+        }
         var page = await keel.ListRunsAsync(new RunQuery
         {
-            WorkflowName = workflow, Statuses = _statuses, Limit = parse.GetValue(_last), CreatedAfter = _since is null ? null : parse.GetValue(_since),
+            WorkflowName = workflow, Statuses = statuses, Limit = parse.GetValue(_last), CreatedAfter = _since is null ? null : parse.GetValue(_since),
         }, cancellationToken);
         return [.. page.Runs.Select(r => r.RunId)];
     }

@@ -79,7 +79,7 @@ internal static class RunsCommand
         return command;
     }
 
-    private static RunStatus[] ParseStatuses(System.CommandLine.Parsing.ArgumentResult result)
+    internal static RunStatus[] ParseStatuses(System.CommandLine.Parsing.ArgumentResult result)
     {
         var statuses = new List<RunStatus>();
         foreach (var token in result.Tokens)

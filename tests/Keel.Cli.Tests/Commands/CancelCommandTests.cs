@@ -66,4 +66,36 @@ public class CancelCommandTests
         Assert.Equal(3, result.ExitCode);
         Assert.Contains("No run with id 'nope'", result.Err, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Cancel_ByQuery_ListsFirstWithDryRun_ThenCancelsOnlyTheWorkflowsRunsInFlight()
+    {
+        using var dir = new TempDirectory();
+        var db = dir.DatabasePath;
+        await TestRuns.FailAsync(db, "doomed-1"); // another workflow
+        await TestRuns.CompleteAsync(db, "add-done");
+        await TestRuns.CreatePendingAsync(db, "add-1", "add-2"); // last: no worker runs them
+
+        var dry = await Cli.RunAsync("cancel", "--workflow", TestRuns.Add, "--dry-run", "--db", db);
+        Assert.True(dry.ExitCode == 0, dry.ToString());
+        Assert.Contains("would cancel  add-1  (add, Pending)", dry.Out, StringComparison.Ordinal);
+        Assert.Contains("would cancel  add-2", dry.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain("add-done", dry.Out, StringComparison.Ordinal);
+        Assert.Contains("2 run(s) would be cancelled or asked to stop (dry run: nothing changed).", dry.Out, StringComparison.Ordinal);
+        Assert.Equal(RunStatus.Pending, (await TestRuns.GetRunAsync(db, "add-1"))!.Status);
+
+        var finishedOnly = await Cli.RunAsync("cancel", "--workflow", TestRuns.Add, "--status", "Completed", "--db", db);
+        Assert.True(finishedOnly.ExitCode == 2 && finishedOnly.Err.Contains("--status Completed", StringComparison.Ordinal), finishedOnly.ToString());
+        var both = await Cli.RunAsync("cancel", "add-1", "--workflow", TestRuns.Add, "--db", db);
+        Assert.Equal(2, both.ExitCode);
+
+        var done = await Cli.RunAsync("cancel", "--workflow", TestRuns.Add, "--status", "Pending", "--reason", "bad batch", "--by", "ops", "--json", "--db", db);
+        Assert.True(done.ExitCode == 0, done.ToString());
+        var envelope = System.Text.Json.Nodes.JsonNode.Parse(done.Out)!;
+        Assert.True((bool)envelope["ok"]! && !(bool)envelope["dryRun"]! && (string)envelope["action"]! == "cancel", done.Out);
+        Assert.Equal(["add-2", "add-1"], envelope["runs"]!.AsArray().Select(r => (string)r!["runId"]!).Order().Reverse());
+        Assert.All(envelope["runs"]!.AsArray(), r => Assert.Equal("Cancelled", (string)r!["status"]!));
+        Assert.Equal(RunStatus.Completed, (await TestRuns.GetRunAsync(db, "add-done"))!.Status);
+        Assert.Equal(RunStatus.Failed, (await TestRuns.GetRunAsync(db, "doomed-1"))!.Status);
+    }
 }

@@ -54,7 +54,8 @@ public class RemoteCommandTests
             Assert.True((string)paused["run"]!["status"]! == "Paused" || (bool)paused["run"]!["pauseRequested"]!, paused.ToJsonString());
             var priority = Envelope(await OkAsync(Remote("priority", "parent-wait", "7", "--json")), "priority", "parent-wait");
             Assert.Equal(7, (int)priority["run"]!["priority"]!);
-            Envelope(await OkAsync(Remote("cancel", "parent-wait", "--reason", "not needed", "--json")), "cancel", "parent-wait");
+            var cancelled = JsonNode.Parse(await OkAsync(Remote("cancel", "parent-wait", "--reason", "not needed", "--json")))!;
+            Assert.Equal("parent-wait", (string)cancelled["runs"]![0]!["runId"]!);
             var started = JsonNode.Parse(await OkAsync(Remote("start", "order", "\"bo\"", "--run-id", "remote-start", "--json")))!;
             Assert.Equal(("remote-start", "bo"), ((string)started["runId"]!, (string)started["run"]!["input"]!)); // input as a JSON value
             var fork = Envelope(await OkAsync(Remote("fork", "order-done", "--at", "2", "--run-id", "order-done-fork", "--json")), "fork", "order-done");
