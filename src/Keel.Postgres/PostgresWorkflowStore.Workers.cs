@@ -36,7 +36,8 @@ public sealed partial class PostgresWorkflowStore
         UseAsync<IReadOnlyList<WorkerInfo>>(async (connection, ct) =>
         {
             using var command = new NpgsqlCommand(
-                "SELECT worker_id, host, pid, build, workflows, started_at, last_seen_at, stopped_at FROM workers " +
+                "SELECT worker_id, host, pid, build, workflows, started_at, last_seen_at, stopped_at, " +
+                "(SELECT count(*)::int FROM runs WHERE runs.owner = workers.worker_id) FROM workers " +
                 "WHERE last_seen_at >= @since ORDER BY last_seen_at DESC, worker_id;", connection);
             Add(command, "since", NpgsqlDbType.Bigint, Ms(seenSince));
             var workers = new List<WorkerInfo>();
@@ -50,6 +51,7 @@ public sealed partial class PostgresWorkflowStore
                     WorkerId = reader.GetString(0), Host = reader.GetString(1), ProcessId = reader.GetInt32(2),
                     Build = NullableString(reader, 3), Workflows = workflows,
                     StartedAt = FromMs(reader, 5)!.Value, LastSeenAt = FromMs(reader, 6)!.Value, StoppedAt = FromMs(reader, 7),
+                    RunsHeld = reader.GetInt32(8),
                 });
             }
             return workers;

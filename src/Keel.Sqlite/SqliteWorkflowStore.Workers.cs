@@ -38,7 +38,8 @@ public sealed partial class SqliteWorkflowStore
         ReadAsync<IReadOnlyList<WorkerInfo>>(connection =>
         {
             using var command = connection.CreateCommand();
-            command.CommandText = "SELECT worker_id, host, pid, build, workflows, started_at, last_seen_at, stopped_at FROM workers " +
+            command.CommandText = "SELECT worker_id, host, pid, build, workflows, started_at, last_seen_at, stopped_at, " +
+                                  "(SELECT count(*) FROM runs WHERE runs.owner = workers.worker_id) FROM workers " +
                                   "WHERE last_seen_at >= $since ORDER BY last_seen_at DESC, worker_id;";
             command.Parameters.AddWithValue("$since", Ms(seenSince));
             using var reader = command.ExecuteReader();
@@ -49,7 +50,7 @@ public sealed partial class SqliteWorkflowStore
                 {
                     WorkerId = reader.GetString(0), Host = reader.GetString(1), ProcessId = reader.GetInt32(2),
                     Build = reader.IsDBNull(3) ? null : reader.GetString(3), Workflows = StoreJson.ReadStrings(reader.GetString(4)),
-                    StartedAt = AtMs(reader, 5), LastSeenAt = AtMs(reader, 6), StoppedAt = FromMs(reader, 7),
+                    StartedAt = AtMs(reader, 5), LastSeenAt = AtMs(reader, 6), StoppedAt = FromMs(reader, 7), RunsHeld = reader.GetInt32(8),
                 });
             }
             return workers;

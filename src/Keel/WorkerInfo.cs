@@ -30,4 +30,8 @@ public sealed record WorkerInfo
 
     /// <summary>When it stopped cleanly; null while it runs, or when it died without saying so.</summary>
     public DateTimeOffset? StoppedAt { get; init; }
+
+    /// <summary>How many runs it holds now: the runs it works on or keeps for a short wait; for a worker that died, those
+    /// no other worker has taken over yet.</summary>
+    public int RunsHeld { get; init; }
 }

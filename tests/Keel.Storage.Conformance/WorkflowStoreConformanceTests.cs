@@ -551,6 +551,15 @@ public abstract partial class WorkflowStoreConformanceTests : IAsyncLifetime
         Assert.Equal(["b"], (await store.ListWorkersAsync(T0.AddMinutes(2), Token) is var recent ? recent : []).Where(w => w.WorkerId == "b").Select(w => w.WorkerId));
         Assert.Equal(["a"], (await store.ListWorkersAsync(T0.AddMinutes(6), Token)).Select(w => w.WorkerId));
 
+        // The runs each holds, counted from the runs' leases.
+        await CreateAsync(store, "r1");
+        await CreateAsync(store, "r2");
+        await CreateAsync(store, "r3");
+        Assert.Equal(2, (await ClaimAsync(store, "b", T0.AddMinutes(5), max: 2)).Count);
+        Assert.Single(await ClaimAsync(store, "a", T0.AddMinutes(5)));
+        var held = (await store.ListWorkersAsync(T0, Token)).ToDictionary(w => w.WorkerId, w => w.RunsHeld);
+        Assert.Equal((1, 2), (held["a"], held["b"]));
+
         await store.RecordWorkerAsync(Worker("c", T0.AddDays(40), "w"), Token); // workers not seen for 30 days are forgotten
         Assert.Equal(["c"], (await store.ListWorkersAsync(T0, Token)).Select(w => w.WorkerId));
     }

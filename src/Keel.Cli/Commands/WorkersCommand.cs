@@ -35,11 +35,12 @@ internal static class WorkersCommand
                 return 0;
             }
             var now = TimeProvider.System.GetUtcNow();
-            var table = new TextTable("WORKER", "STATE", "LAST SEEN", "HOST/PID", "BUILD", "WORKFLOWS");
+            var table = new TextTable("WORKER", "STATE", "LAST SEEN", "RUNS HELD", "HOST/PID", "BUILD", "WORKFLOWS");
             foreach (var worker in workers)
             {
                 var state = worker.StoppedAt is not null ? "stopped" : now - worker.LastSeenAt > Silent ? "gone (silent)" : "alive";
-                table.Add(worker.WorkerId, state, TimeFormat.ShortTimestamp(worker.LastSeenAt), $"{worker.Host}/{worker.ProcessId}",
+                table.Add(worker.WorkerId, state, TimeFormat.ShortTimestamp(worker.LastSeenAt),
+                    worker.RunsHeld.ToString(System.Globalization.CultureInfo.InvariantCulture), $"{worker.Host}/{worker.ProcessId}",
                     worker.Build ?? "", string.Join(", ", worker.Workflows));
             }
             table.Write(output.Out);
