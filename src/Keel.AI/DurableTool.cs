@@ -39,9 +39,11 @@ internal sealed class DurableTool : DelegatingAIFunction
     /// <summary>Calls <paramref name="function"/> as a journaled step of the run (after its approval, if it needs one).</summary>
     public static async Task<object?> InvokeDurablyAsync(WorkflowContext context, AIFunction function, KeelToolOptions options, AIFunctionArguments arguments)
     {
+        var proposed = JsonSerializer.SerializeToElement(arguments, ArgumentsInfo);
+        // What the model decided, for the person who reads the run; its outcome is the approval and the step below.
+        context.RecordToolChoice(function.Name, RunAIState.For(context).Usage.Model, proposed);
         if (options.RequiresApproval)
         {
-            var proposed = JsonSerializer.SerializeToElement(arguments, ArgumentsInfo);
             var decision = await context.RequestApprovalAsync(new ApprovalRequest<JsonElement>
             {
                 Name = function.Name,

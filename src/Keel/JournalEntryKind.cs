@@ -116,4 +116,9 @@ public enum JournalEntryKind
     /// the run waits for and since when is known before a signal arrives. Marks the wait's position; written with the
     /// run's next write that journals entries or lets go of the run, not replayed.</summary>
     SignalWaitStarted,
+
+    /// <summary>A model chose to call a tool (name: the tool; payload: the model and the arguments it chose, as
+    /// <c>{"model": ..., "arguments": {...}}</c>), journaled by Keel.AI with the run's next write (the tool's step), so a
+    /// person reads what the model decided; in no position, not replayed.</summary>
+    ToolChosen,
 }

@@ -111,7 +111,8 @@ public static class JournalKinds
     /// <returns>True for an annotation.</returns>
     public static bool IsAnnotation(JournalEntryKind kind) =>
         kind is JournalEntryKind.RunClaimed or JournalEntryKind.RunReleased or JournalEntryKind.StatusSet or JournalEntryKind.PlanDeclared
-            or JournalEntryKind.OperatorAction or JournalEntryKind.TimerStarted or JournalEntryKind.SignalWaitStarted;
+            or JournalEntryKind.OperatorAction or JournalEntryKind.TimerStarted or JournalEntryKind.SignalWaitStarted
+            or JournalEntryKind.ToolChosen;
 
     /// <summary>Whether an entry of this kind ends its operation with an outcome that is a success (completed, fired,
     /// received, decided) rather than a failure.</summary>

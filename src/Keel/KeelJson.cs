@@ -136,6 +136,7 @@ public static class KeelJson
 [JsonSerializable(typeof(RunHistory))]
 [JsonSerializable(typeof(RunHandoff))]
 [JsonSerializable(typeof(WaitStartData))]
+[JsonSerializable(typeof(ToolChoiceData))]
 [JsonSerializable(typeof(IReadOnlyDictionary<string, IReadOnlyList<string>>))]
 [JsonSerializable(typeof(string[]))]
 [JsonSerializable(typeof(IReadOnlyList<string>))]

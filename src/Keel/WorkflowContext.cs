@@ -233,6 +233,12 @@ public abstract class WorkflowContext
     /// <summary>The stored messages the run refers to (Keel.AI's conversations); null outside a run's executor.</summary>
     internal virtual Engine.RunMessages? Messages => null;
 
+    /// <summary>A model chose to call <paramref name="tool"/> (Keel.AI says so before the tool's step): journaled for the
+    /// person who reads the run (<see cref="JournalEntryKind.ToolChosen"/>).</summary>
+    internal virtual void RecordToolChoice(string tool, string? model, System.Text.Json.JsonElement? arguments)
+    {
+    }
+
     /// <summary>
     /// Ends this run and starts a new run of the same workflow with <paramref name="input"/> and an empty journal (a
     /// long-lived agent loop keeps its journal bounded this way). The new run's id is this one's with <c>~N</c> (the

@@ -34,6 +34,13 @@ public class ToolTests
             Assert.Contains("Facts about q3", server.Requests[^1].ToolResults[2], StringComparison.Ordinal);
         }
         Assert.Equal(["q1", "q2", "q3"], log.Queries());
+        await using (var keel = await TestHosts.StartAsync(dir.Db, k => k.AddWorkflow<ToolLoopAgent>(), Services))
+        {
+            // Each choice of the model, in order, with the arguments it chose.
+            var choices = (await keel.Client.GetHistoryAsync(runId, TestHosts.Token))!.Decisions.Where(d => d.Kind == DecisionKind.ToolChoice).ToList();
+            Assert.Equal(["q1", "q2", "q3"], choices.Select(c => c.ProposedArguments!.Value.GetProperty("query").GetString()));
+            Assert.All(choices, c => Assert.Equal("lookup", c.Name));
+        }
         Assert.Equal(4, server.Requests.Count);
         Assert.Equal(0, server.RepeatedRequests);
     }
@@ -178,6 +185,17 @@ public class ToolTests
         }, TestHosts.Token);
         Assert.Equal("tool said: refunded 2500 on A-1", await keel.Client.GetResultAsync<string>(run.RunId, TestHosts.Token));
         Assert.Equal([("A-1", 2500)], refunds);
+
+        // What the model chose is journaled once (the run replayed its chat after the approval), apart from what the person
+        // decided; the handoff tells both.
+        var history = (await keel.Client.GetHistoryAsync(run.RunId, TestHosts.Token))!;
+        var choice = Assert.Single(history.Decisions, d => d.Kind == DecisionKind.ToolChoice);
+        Assert.Equal("refund", choice.Name);
+        Assert.Equal(5000, choice.ProposedArguments!.Value.GetProperty("cents").GetInt32());
+        var decided = RunHandoff.From(history).Decided;
+        var chose = Assert.Single(decided, d => d.Kind == DecisionKind.ToolChoice);
+        Assert.Contains("chose to call refund with {\"orderId\":\"A-1\",\"cents\":5000}", chose.Summary, StringComparison.Ordinal);
+        Assert.Contains(decided, d => d.Kind == DecisionKind.Approval && d.By == "lead" && d.Changes.Count == 1);
     }
 
     [Fact]

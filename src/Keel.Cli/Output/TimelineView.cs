@@ -63,6 +63,10 @@ internal static class TimelineView
         others.AddRange(history.Events.Select(e => (e.Index, $"{runName}: {RunEvent(e)} at {TimeFormat.Relative(e.At, origin)}")));
         others.AddRange(history.Decisions.Where(d => d.Kind == DecisionKind.OperatorAction)
             .Select(d => (d.Index, $"{runName}: {OperatorAction(d)} at {TimeFormat.Relative(d.At, origin)}")));
+        others.AddRange(history.Decisions.Where(d => d.Kind == DecisionKind.ToolChoice)
+            .Select(d => (d.Index, $"{runName}: {(d.By is { } model ? $"model {model}" : "the model")} chose tool {d.Name}" +
+                                   (d.ProposedArguments is { } args ? $" with {ErrorText.Truncate(args.GetRawText(), 80)}" : "") +
+                                   $" at {TimeFormat.Relative(d.At, origin)}")));
         foreach (var (_, line) in others.OrderBy(o => o.Index))
         {
             yield return line;

@@ -211,6 +211,8 @@ function decisionText(d) {
       const what = { pause: "pause asked", resume: "resumed", cancel: "cancel asked", priority: `priority set to ${d.result}`, signal: `signal '${d.signalName}' sent` }[d.name] || d.name;
       return `${what}${d.by ? " by " + d.by : ""}${d.reason ? ": " + d.reason : ""}`;
     }
+    case "ToolChoice":
+      return `${d.by ? "the model " + d.by : "the model"} chose to call ${d.name}${d.proposedArguments != null ? " with " + json(d.proposedArguments) : ""}`;
     default:
       return `unblocked${d.by ? " by " + d.by : ""}${d.reason ? ": " + d.reason : ""}`;
   }
@@ -307,9 +309,10 @@ function timeline(run, history) {
   const events = history.events.map(e => el("tr", { "data-event": e.kind },
     el("td", {}), el("td", { title: when(e.at) }, "+" + span(run.createdAt, e.at)), el("td", { class: "mono" }, run.workflowName),
     el("td", {}, "run"), el("td", {}, el("div", {}, eventText(e)), stack(e.error))));
-  const actions = history.decisions.filter(d => d.kind === "OperatorAction").map(d => el("tr", { "data-event": "OperatorAction" },
+  // Run-level decisions: a person's actions, and the tools a model chose (Keel.AI).
+  const actions = history.decisions.filter(d => d.kind === "OperatorAction" || d.kind === "ToolChoice").map(d => el("tr", { "data-event": d.kind },
     el("td", {}), el("td", { title: when(d.at) }, "+" + span(run.createdAt, d.at)), el("td", { class: "mono" }, run.workflowName),
-    el("td", {}, "person"), el("td", {}, el("div", {}, decisionText(d)))));
+    el("td", {}, d.kind === "ToolChoice" ? "model" : "person"), el("td", {}, el("div", {}, decisionText(d)))));
   return el("table", { id: "timeline" },
     el("thead", {}, el("tr", {}, ["#", "At", "Operation", "Kind", "What happened"].map(h => el("th", {}, h)))),
     el("tbody", {}, rows.length || events.length ? [rows, events, actions] : el("tr", {}, el("td", { colspan: 5, class: "muted" }, "Nothing journaled yet."))));

@@ -33,3 +33,14 @@ internal sealed record WaitStartData(DateTimeOffset? DueAt)
 {
     public string ToJson() => KeelJson.Serialize(this, KeelJson.Default);
 }
+
+/// <summary>A model's choice of a tool call, as journaled (<see cref="JournalEntryKind.ToolChosen"/>).</summary>
+/// <param name="Model">The model that chose, when known.</param>
+/// <param name="Arguments">The arguments it chose; null when larger than <see cref="MaxArgumentBytes"/> (the
+/// conversation's stored messages keep them whole).</param>
+internal sealed record ToolChoiceData(string? Model, System.Text.Json.JsonElement? Arguments)
+{
+    public const int MaxArgumentBytes = 4096;
+
+    public string ToJson() => KeelJson.Serialize(this, KeelJson.Default);
+}

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Keel.Storage;
 
 namespace Keel.Engine;
@@ -294,6 +295,26 @@ internal sealed class JournalMachine
         (_pendingRecords ??= []).Add(new JournalEntry
         {
             Sequence = 0, Kind = JournalEntryKind.PlanDeclared, Name = "plan", RecordedAt = now, Payload = KeelJson.Serialize(steps, KeelJson.Default),
+        });
+    }
+
+    /// <summary>
+    /// A model chose to call a tool, live (a replay's choices were journaled when they were made): journaled with the run's
+    /// next write, the tool's step (<see cref="JournalEntryKind.ToolChosen"/>).
+    /// </summary>
+    public void ToolChosen(string tool, string? model, JsonElement? arguments, DateTimeOffset now)
+    {
+        if (IsReplaying)
+        {
+            return;
+        }
+        if (arguments is { } args && args.GetRawText().Length > ToolChoiceData.MaxArgumentBytes)
+        {
+            arguments = null;
+        }
+        (_pendingRecords ??= []).Add(new JournalEntry
+        {
+            Sequence = 0, Kind = JournalEntryKind.ToolChosen, Name = tool, RecordedAt = now, Payload = new ToolChoiceData(model, arguments).ToJson(),
         });
     }
 

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Microsoft.Extensions.Logging;
 
 namespace Keel.Engine;
@@ -294,6 +295,12 @@ internal sealed class RunContext : WorkflowContext, IDisposable
         }
         EnsureOnScheduler("plan", "plan");
         _machine.DeclarePlan([.. steps], _host.Now);
+    }
+
+    internal override void RecordToolChoice(string tool, string? model, JsonElement? arguments)
+    {
+        EnsureOnScheduler("tool choice", tool);
+        _machine.ToolChosen(tool, model, arguments, _host.Now);
     }
 
     public override void SetStatus(string text, object? data = null) => SetStatus(text, data, null);

@@ -21,4 +21,9 @@ public enum DecisionKind
     /// <summary>A person acted on the run from outside it: <see cref="RunDecision.Name"/> is the action (<c>pause</c>,
     /// <c>resume</c>, <c>priority</c> with the new priority in <see cref="RunDecision.Result"/>, <c>cancel</c>).</summary>
     OperatorAction,
+
+    /// <summary>A model chose to call a tool (Keel.AI): <see cref="RunDecision.Name"/> is the tool, <see cref="RunDecision.By"/>
+    /// the model (when known), <see cref="RunDecision.ProposedArguments"/> the arguments it chose (when small enough to
+    /// journal inline). Its outcome is the tool's step, or the approval that gates it.</summary>
+    ToolChoice,
 }

@@ -193,6 +193,8 @@ public sealed partial record RunHandoff
             },
             DecisionKind.Unblock => "unblocked the run",
             DecisionKind.Retry => "retried the failed run",
+            DecisionKind.ToolChoice => $"{(decision.By is { } model ? $"the model {model}" : "the model")} chose to call {decision.Name}" +
+                                       (decision.ProposedArguments is { } args ? $" with {Short(args)}" : ""),
             _ => decision.Name switch
             {
                 "pause" => "paused the run",

@@ -151,6 +151,14 @@ public sealed partial record RunHistory
                         SignalName = acted?.Signal, Index = entry.Index,
                     });
                     return;
+                case JournalEntryKind.ToolChosen:
+                    var choice = Read<ToolChoiceData>(entry.Payload);
+                    _decisions.Add(new RunDecision
+                    {
+                        Kind = DecisionKind.ToolChoice, Position = 0, Name = entry.Name, At = entry.RecordedAt, By = choice?.Model,
+                        ProposedArguments = choice?.Arguments, Index = entry.Index,
+                    });
+                    return;
                 case JournalEntryKind.PlanDeclared:
                     _plan = Read<IReadOnlyList<string>>(entry.Payload) ?? _plan;
                     return;
