@@ -174,6 +174,11 @@ public sealed partial class PostgresWorkflowStore
                 sql.Append(" AND workflow = @workflow");
                 Add(command, "workflow", NpgsqlDbType.Text, query.WorkflowName);
             }
+            if (query.WaitingForPerson)
+            {
+                sql.Append(" AND (status IN ('NeedsAttention', 'Blocked') OR status NOT IN ('Completed', 'Failed', 'Cancelled') AND " +
+                           "EXISTS (SELECT 1 FROM approvals a WHERE a.run_id = runs.run_id AND a.decided_at IS NULL))");
+            }
             if (query.CreatedAfter is { } after)
             {
                 sql.Append(" AND created_at >= @after");

@@ -15,6 +15,7 @@ internal static class RunEndpoints
         {
             Statuses = Statuses(request),
             WorkflowName = request.Query["workflow"].ToString() is { Length: > 0 } workflow ? workflow : null,
+            WaitingForPerson = Flag(request, "waitingForPerson"),
             CreatedAfter = Time(request, "createdAfter"),
             CreatedBefore = Time(request, "createdBefore"),
             Limit = KeelApi.IntQuery(request, "limit", 50, 1, 1000),
@@ -104,6 +105,13 @@ internal static class RunEndpoints
                     $"Unknown status '{text}'; use one or more of: {string.Join(", ", Enum.GetNames<RunStatus>())}."))
             .Distinct()
             .ToArray();
+
+    private static bool Flag(HttpRequest request, string name) => request.Query[name].ToString() switch
+    {
+        "" or "false" => false,
+        "true" => true,
+        var text => throw new ApiRequestException(StatusCodes.Status400BadRequest, $"Query parameter '{name}' must be true or false; got '{text}'."),
+    };
 
     private static DateTimeOffset? Time(HttpRequest request, string name)
     {

@@ -15,6 +15,10 @@ public sealed record RunQuery
     /// <summary>Only runs created before this time.</summary>
     public DateTimeOffset? CreatedBefore { get; init; }
 
+    /// <summary>Only runs that wait for a person: for an approval nobody has decided yet, or, needing attention or
+    /// blocked, for someone to decide or fix what stopped them.</summary>
+    public bool WaitingForPerson { get; init; }
+
     /// <summary>Page size, 1 to 1000.</summary>
     public int Limit { get; init; } = 50;
 

@@ -19,6 +19,10 @@ public abstract partial class WorkflowStoreConformanceTests
             var opened = new ApprovalRecord { Sequence = 3, Name = "refund", Request = Request, RequestedAt = at, Deadline = at.AddDays(1) };
             Assert.True(await store.AppendAsync(claim.Lease, [requested], new RunUpdate { Approvals = new ApprovalChange { Opened = [opened] }, At = at }, Token));
         }
+        await CreateAsync(store, "busy", T0); // no approval: nobody is waited for
+        async Task<IEnumerable<string>> WaitingForPersonAsync() =>
+            (await store.ListRunsAsync(new RunQuery { WaitingForPerson = true }, Token)).Runs.Select(r => r.RunId).Order(StringComparer.Ordinal);
+        Assert.Equal(["early", "late"], await WaitingForPersonAsync());
         var pending = await store.ListPendingApprovalsAsync(null, 10, Token);
         Assert.Equal(["early", "late"], pending.Select(p => p.RunId));
         Assert.Equal("Refund 5", pending[0].Title);
@@ -32,6 +36,7 @@ public abstract partial class WorkflowStoreConformanceTests
         Assert.Equal(DecideOutcome.NotPending, await store.DecideApprovalAsync("early", 9, "keel.approval/9", "{}", T0.AddSeconds(4), Token));
         Assert.Equal(DecideOutcome.NotPending, await store.DecideApprovalAsync("missing", 3, "keel.approval/3", "{}", T0.AddSeconds(4), Token));
         Assert.Equal(["late"], (await store.ListPendingApprovalsAsync(null, 10, Token)).Select(p => p.RunId));
+        Assert.Equal(["late"], await WaitingForPersonAsync()); // decided: its worker takes it on
         Assert.Equal("keel.approval/3", Assert.Single(await store.GetSignalsAsync("early", Token)).Name);
 
         var late = claims.Single(c => c.Run.RunId == "late");

@@ -40,9 +40,13 @@ internal static class RunsCommand
         {
             Description = "Only runs a person must act on: NeedsAttention (a step's outcome unknown, a precondition unmet) and Blocked (same as --status NeedsAttention --status Blocked).",
         };
+        var person = new Option<bool>("--waiting-on-person")
+        {
+            Description = "Only runs that wait for a person: an approval nobody has decided, a step that needs attention, a Blocked run.",
+        };
         var command = new Command("runs", "List runs, newest first, with what each is doing or why it stopped.")
         {
-            status, workflow, since, until, attention, limit, cursor, json,
+            status, workflow, since, until, attention, person, limit, cursor, json,
         };
         target.AddTo(command);
         CommandAction.Set(command, async (parse, output, ct) =>
@@ -52,6 +56,7 @@ internal static class RunsCommand
             {
                 Statuses = parse.GetValue(attention) ? [.. (parse.GetValue(status) ?? []).Union([RunStatus.NeedsAttention, RunStatus.Blocked])] : parse.GetValue(status) ?? [],
                 WorkflowName = parse.GetValue(workflow),
+                WaitingForPerson = parse.GetValue(person),
                 CreatedAfter = parse.GetValue(since),
                 CreatedBefore = parse.GetValue(until),
                 Limit = parse.GetValue(limit),
@@ -107,6 +112,10 @@ internal static class RunsCommand
         if (query.WorkflowName is { } w)
         {
             parts.Add($"--workflow {Shell.Quote(w)}");
+        }
+        if (query.WaitingForPerson)
+        {
+            parts.Add("--waiting-on-person");
         }
         if (query.CreatedAfter is { } after)
         {

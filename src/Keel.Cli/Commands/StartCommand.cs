@@ -17,17 +17,26 @@ internal static class StartCommand
             Description = "The input as JSON (quote it for the shell: '{\"customer\":42}'), @PATH to read it from a file, or - from stdin; omit for null.",
             Arity = ArgumentArity.ZeroOrOne,
         };
+        var inputOption = new Option<string?>("--input") { Description = "The input, as the JSON argument takes it (JSON, @PATH or -).", HelpName = "JSON" };
         var runId = new Option<string?>("--run-id") { Description = "The run's id (a second start with the same id starts nothing and says so); a new id by default." };
         var priority = new Option<int>("--priority") { Description = "Higher runs are claimed first (default 0)." };
         var command = new Command("start", "Start a run of a workflow. A worker that serves the workflow runs it; the id is printed.")
         {
-            workflow, input, runId, priority, json,
+            workflow, input, inputOption, runId, priority, json,
         };
+        command.Validators.Add(r =>
+        {
+            if (r.GetValue(input) is not null && r.GetValue(inputOption) is not null)
+            {
+                r.AddError("Give the input once: as the JSON argument or with --input, not both.");
+            }
+        });
         target.AddTo(command);
         CommandAction.Set(command, async (parse, output, ct) =>
         {
             var name = parse.GetValue(workflow)!;
-            var payload = await CommandInput.ReadJsonAsync(parse.GetValue(input), "JSON", output.In, ct) ?? "null";
+            var payload = await CommandInput.ReadJsonAsync(parse.GetValue(input) ?? parse.GetValue(inputOption),
+                parse.GetValue(inputOption) is null ? "JSON" : "--input", output.In, ct) ?? "null";
             await using var keel = await target.OpenAsync(parse, ct);
             var started = await keel.StartAsync(name, payload,
                 new StartWorkflowOptions { RunId = parse.GetValue(runId), Priority = parse.GetValue(priority) }, ct);

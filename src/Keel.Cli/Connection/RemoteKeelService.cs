@@ -56,6 +56,7 @@ internal sealed class RemoteKeelService : IKeelService
             parameters.Add("status=" + string.Join(',', query.Statuses));
         }
         Add(parameters, "workflow", query.WorkflowName);
+        Add(parameters, "waitingForPerson", query.WaitingForPerson ? "true" : null);
         Add(parameters, "createdAfter", query.CreatedAfter?.ToString("O", CultureInfo.InvariantCulture));
         Add(parameters, "createdBefore", query.CreatedBefore?.ToString("O", CultureInfo.InvariantCulture));
         Add(parameters, "cursor", query.Cursor);

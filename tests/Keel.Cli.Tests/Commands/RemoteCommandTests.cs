@@ -38,6 +38,10 @@ public class RemoteCommandTests
             Assert.Equal(await OkAsync(Local("runs", "--json", "--limit", "100")), await OkAsync(Remote("runs", "--json", "--limit", "100")));
             Assert.Equal(await OkAsync(Local("runs", "--json", "--status", "Waiting")), await OkAsync(Remote("runs", "--json", "--status", "Waiting")));
             Assert.Equal(await OkAsync(Local("pending", "--json")), await OkAsync(Remote("pending", "--json")));
+            var person = await OkAsync(Remote("runs", "--waiting-on-person", "--json"));
+            Assert.Equal(await OkAsync(Local("runs", "--waiting-on-person", "--json")), person);
+            Assert.Equal(["guard-wait", "refund-wait", "shape-blocked"], // an approval, a step that needs attention, a blocked run
+                JsonNode.Parse(person)!["runs"]!.AsArray().Select(r => (string)r!["runId"]!).Order(StringComparer.Ordinal));
             Assert.Equal(await OkAsync(Local("workers", "--json")), await OkAsync(Remote("workers", "--json")));
             Assert.Contains("Waiting", await OkAsync(Remote("show", "invoice-wait")), StringComparison.Ordinal);
 

@@ -34,5 +34,15 @@ public class StartCommandTests
         Assert.Contains("no-such-workflow", unknown.Err, StringComparison.Ordinal);
         var malformed = await Cli.RunAsync("start", TestRuns.Add, "{oops", "--db", dir.DatabasePath);
         Assert.Equal(2, malformed.ExitCode);
+
+        // --input takes the same forms as the argument (here stdin), and not both at once.
+        var piped = await Cli.RunWithStdinAsync("7", "start", TestRuns.Add, "--input", "-", "--run-id", "piped", "--json", "--db", dir.DatabasePath);
+        Assert.True(piped.ExitCode == 0, piped.ToString());
+        using (var json = JsonDocument.Parse(piped.Out))
+        {
+            Assert.Equal(7, json.RootElement.GetProperty("run").GetProperty("input").GetInt32());
+        }
+        var twice = await Cli.RunAsync("start", TestRuns.Add, "5", "--input", "6", "--db", dir.DatabasePath);
+        Assert.True(twice.ExitCode == 2 && twice.Err.Contains("not both", StringComparison.Ordinal), twice.ToString());
     }
 }
