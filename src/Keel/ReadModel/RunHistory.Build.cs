@@ -209,7 +209,7 @@ public sealed partial record RunHistory
                     StepsCompleted = operations.Count(o => o.Kind == OperationKind.Step && o.State == OperationState.Completed),
                     StepsFailed = operations.Count(o => o.Kind == OperationKind.Step && o.State == OperationState.Failed),
                     FailedAttempts = operations.Sum(o => o.Attempts.Count(a => a.Outcome is AttemptOutcome.Failed or AttemptOutcome.FailedForGood)),
-                    Decisions = _decisions.Count,
+                    Decisions = _decisions.Count(d => d.Kind != DecisionKind.ToolChoice), // a model's choices are not taken from outside
                     Entries = entries,
                 },
             };

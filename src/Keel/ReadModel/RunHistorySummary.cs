@@ -15,7 +15,8 @@ public sealed record RunHistorySummary
     /// <summary>Attempts that failed, including those retried and those that failed their step.</summary>
     public int FailedAttempts { get; init; }
 
-    /// <summary>Decisions taken from outside the code (approvals, resolutions, unblocks).</summary>
+    /// <summary>Decisions taken from outside the code (approvals, resolutions, unblocks, operator actions); not a model's
+    /// tool choices.</summary>
     public int Decisions { get; init; }
 
     /// <summary>Entries in the journal.</summary>
