@@ -22,8 +22,6 @@ internal interface IKeelService : IAsyncDisposable
 
     Task<StartResult> StartAsync(string workflow, string inputJson, StartWorkflowOptions options, CancellationToken cancellationToken);
 
-    Task<RunInfo> WaitForCompletionAsync(string runId, CancellationToken cancellationToken);
-
     Task CancelAsync(string runId, Actor actor, CancellationToken cancellationToken);
 
     /// <summary>True when the run is paused now; false when its worker pauses it before its next operation.</summary>

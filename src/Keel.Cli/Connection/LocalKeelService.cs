@@ -7,8 +7,6 @@ internal sealed class LocalKeelService(IWorkflowStore store, string arguments) :
 {
     public KeelClient Client { get; } = KeelClient.Create(store);
 
-    public IWorkflowStore Store => store;
-
     public string Arguments => arguments;
 
     public Task<RunInfo?> GetRunAsync(string runId, CancellationToken cancellationToken) => Client.GetRunAsync(runId, cancellationToken);
@@ -26,9 +24,6 @@ internal sealed class LocalKeelService(IWorkflowStore store, string arguments) :
 
     public Task<StartResult> StartAsync(string workflow, string inputJson, StartWorkflowOptions options, CancellationToken cancellationToken) =>
         Client.StartWithJsonAsync(workflow, inputJson, options, cancellationToken);
-
-    public Task<RunInfo> WaitForCompletionAsync(string runId, CancellationToken cancellationToken) =>
-        Client.WaitForCompletionAsync(runId, cancellationToken);
 
     public Task CancelAsync(string runId, Actor actor, CancellationToken cancellationToken) =>
         Client.As(actor.By).CancelAsync(runId, actor.Reason, cancellationToken);

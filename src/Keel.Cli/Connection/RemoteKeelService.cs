@@ -15,7 +15,7 @@ namespace Keel.Cli.Connection;
 internal sealed class RemoteKeelService : IKeelService
 {
     private const string ApiKeyHeader = "X-Keel-Api-Key";
-    private static readonly TimeSpan LongPoll = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(100);
     private static readonly JsonSerializerOptions s_json = new(KeelJson.PayloadsAsValues);
 
     private readonly HttpClient _http;
@@ -28,7 +28,7 @@ internal sealed class RemoteKeelService : IKeelService
         _http = new HttpClient(handler ?? new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(10) })
         {
             BaseAddress = new Uri(address.AbsoluteUri.TrimEnd('/') + "/api/"),
-            Timeout = LongPoll + TimeSpan.FromSeconds(30),
+            Timeout = CallTimeout,
         };
         _http.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         if (apiKey is { Length: > 0 })
@@ -82,20 +82,6 @@ internal sealed class RemoteKeelService : IKeelService
             ["allowUnknownWorkflow"] = options.AllowUnknownWorkflow,
         };
         return Read<StartResult>((await SendAsync(HttpMethod.Post, "runs", body, cancellationToken))!);
-    }
-
-    /// <summary>Long polls until the run ends; each poll the server answers 202 with the run as it is.</summary>
-    public async Task<RunInfo> WaitForCompletionAsync(string runId, CancellationToken cancellationToken)
-    {
-        var path = Run(runId) + "/wait?timeout=" + ((int)LongPoll.TotalSeconds).ToString(CultureInfo.InvariantCulture);
-        while (true)
-        {
-            var run = Read<RunInfo>((await SendAsync(HttpMethod.Get, path, null, cancellationToken))!);
-            if (run.Status.IsTerminal())
-            {
-                return run;
-            }
-        }
     }
 
     public Task CancelAsync(string runId, Actor actor, CancellationToken cancellationToken) =>
