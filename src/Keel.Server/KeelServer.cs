@@ -49,8 +49,10 @@ public sealed class KeelServer : IAsyncDisposable
             configureLogging(builder.Logging);
         }
         builder.Services.AddSingleton(client);
+        builder.Services.AddKeelHealthChecks();
         var app = builder.Build();
         app.MapKeelApi(apiKey: options.ApiKey);
+        app.MapKeelHealthChecks();
         if (options.Dashboard)
         {
             app.MapKeelDashboard();

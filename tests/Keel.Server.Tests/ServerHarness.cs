@@ -96,6 +96,30 @@ internal sealed class ServerHarness : IAsyncDisposable
         await worker.DisposeAsync();
     }
 
+    /// <summary>Breaks the store under the server, as an operator's mistake or a disk does: the PostgreSQL schema is
+    /// dropped; the SQLite file is overwritten with bytes that are not a database.</summary>
+    public async Task BreakStoreAsync()
+    {
+        if (_kind == StoreKind.Postgres)
+        {
+            await using var connection = new NpgsqlConnection(PostgresConnectionString);
+            await connection.OpenAsync(Token);
+            await using var drop = new NpgsqlCommand($"DROP SCHEMA IF EXISTS {_schema} CASCADE;", connection);
+            await drop.ExecuteNonQueryAsync(Token);
+            return;
+        }
+        var garbage = new byte[64 * 1024];
+        Random.Shared.NextBytes(garbage);
+        foreach (var suffix in new[] { "-wal", "-shm", "" })
+        {
+            var path = Path.Combine(_directory, "keel.db" + suffix);
+            if (File.Exists(path))
+            {
+                await File.WriteAllBytesAsync(path, garbage, Token);
+            }
+        }
+    }
+
     private IWorkflowStore CreateStore() => _kind == StoreKind.Sqlite
         ? new SqliteWorkflowStore(new SqliteStoreOptions { Path = Path.Combine(_directory, "keel.db"), Durability = SqliteDurability.Normal })
         : new PostgresWorkflowStore(PostgresOptions());

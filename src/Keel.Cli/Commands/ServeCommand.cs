@@ -44,6 +44,7 @@ internal static class ServeCommand
             var listening = server.Addresses.Count > 0 ? server.Addresses[0] : address;
             output.Out.WriteLine($"Keel dashboard: {listening}");
             output.Out.WriteLine($"Keel API:       {new Uri(listening, "api/runs")}{(key is null ? "" : " (needs the API key)")}");
+            output.Out.WriteLine($"Keel health:    {new Uri(listening, "healthz")}");
             output.Out.WriteLine("Ctrl+C stops the server (runs and workers are not affected).");
             await output.Out.FlushAsync(ct);
             try
