@@ -22,6 +22,6 @@ internal static class ApprovalEndpoints
             Approved = body.Approved, By = body.By, Comment = body.Comment, ArgumentsJson = body.Arguments?.GetRawText(),
             Option = body.Option, ApprovalName = body.Name,
         }, cancellationToken);
-        return Results.Json(new { approval, approved = body.Approved }, ApiJson.Options, statusCode: StatusCodes.Status202Accepted);
+        return Results.Json(new ApprovalDecided(approval, body.Approved), ApiJson.Options, statusCode: StatusCodes.Status202Accepted);
     }
 }

@@ -86,7 +86,7 @@ internal static class ControlEndpoints
         var by = request.Query["by"].ToString() is { Length: > 0 } who ? who : null;
         var reason = request.Query["reason"].ToString() is { Length: > 0 } why ? why : null;
         await (by is null ? keel : keel.As(by, reason)).SignalWithJsonAsync(runId, name, string.IsNullOrWhiteSpace(payload) ? null : payload, cancellationToken);
-        return Results.Json(new { runId, signal = name, stored = true }, ApiJson.Options, statusCode: StatusCodes.Status202Accepted);
+        return Results.Json(new SignalStored(runId, name, Stored: true), ApiJson.Options, statusCode: StatusCodes.Status202Accepted);
     }
 
     public static async Task<IResult> ResolveAsync(string runId, HttpRequest request, KeelClient keel, CancellationToken cancellationToken)
@@ -104,6 +104,6 @@ internal static class ControlEndpoints
             _ => throw new ApiRequestException(StatusCodes.Status400BadRequest, $"Unknown action '{body.Action}'; use 'retry', 'complete' or 'fail'."),
         };
         var step = await keel.ResolveAsync(runId, resolution, cancellationToken);
-        return Results.Json(new { runId, step, action = body.Action }, ApiJson.Options, statusCode: StatusCodes.Status202Accepted);
+        return Results.Json(new StepResolved(runId, step, body.Action), ApiJson.Options, statusCode: StatusCodes.Status202Accepted);
     }
 }

@@ -18,7 +18,8 @@ public static class KeelApi
     /// <param name="apiKey">When set, every call must carry <c>Authorization: Bearer KEY</c> (or <c>X-Keel-Api-Key: KEY</c>).</param>
     /// <returns>The route group, for further conventions (authorization policies, CORS, rate limits).</returns>
     /// <remarks>
-    /// Routes (bodies and results are JSON; inputs, results and payloads of runs are JSON text, as in <see cref="RunInfo"/>):
+    /// Routes (bodies and results are JSON; a run's input and result, journal payloads and approval arguments are JSON
+    /// values, <see cref="KeelJson.PayloadsAsValues"/>; the OpenAPI document of <c>keel serve</c> describes each):
     /// <c>GET runs</c> (query: <c>status</c>, <c>workflow</c>, <c>createdAfter</c>, <c>createdBefore</c>, <c>limit</c>, <c>cursor</c>),
     /// <c>POST runs</c>, <c>GET runs/{id}</c>, <c>GET runs/{id}/journal</c>, <c>GET runs/{id}/history</c> (the run's
     /// <see cref="RunHistory"/>, with <c>next</c>: the calls that act on it), <c>GET runs/{id}/handoff</c> (the run handed to a
@@ -44,27 +45,42 @@ public static class KeelApi
             return invocation => errors.InvokeAsync(invocation, next);
         });
 
-        api.MapGet("/runs", RunEndpoints.ListAsync);
-        api.MapPost("/runs", RunEndpoints.StartAsync);
-        api.MapGet("/runs/{runId}", RunEndpoints.GetAsync);
-        api.MapGet("/runs/{runId}/journal", RunEndpoints.JournalAsync);
-        api.MapGet("/runs/{runId}/history", RunEndpoints.HistoryAsync);
-        api.MapGet("/runs/{runId}/handoff", RunEndpoints.HandoffAsync);
-        api.MapGet("/runs/{runId}/wait", RunEndpoints.WaitAsync);
-        api.MapPost("/runs/{runId}/cancel", ControlEndpoints.CancelAsync);
-        api.MapPost("/runs/{runId}/pause", ControlEndpoints.PauseAsync);
-        api.MapPost("/runs/{runId}/resume", ControlEndpoints.ResumeAsync);
-        api.MapPost("/runs/{runId}/unblock", ControlEndpoints.UnblockAsync);
-        api.MapPost("/runs/{runId}/retry", ControlEndpoints.RetryAsync);
-        api.MapPost("/runs/{runId}/fork", ControlEndpoints.ForkAsync);
-        api.MapGet("/workers", ControlEndpoints.WorkersAsync);
-        api.MapPost("/runs/{runId}/priority", ControlEndpoints.SetPriorityAsync);
-        api.MapPost("/runs/{runId}/signals/{name}", ControlEndpoints.SignalAsync);
-        api.MapPost("/runs/{runId}/resolve", ControlEndpoints.ResolveAsync);
-        api.MapGet("/approvals", ApprovalEndpoints.ListAsync);
-        api.MapPost("/runs/{runId}/approvals", ApprovalEndpoints.DecideAsync);
+        api.WithTags("Keel");
+        api.MapGet("/runs", RunEndpoints.ListAsync).Describe<RunPage>("List runs, newest first, with filters and paging");
+        api.MapPost("/runs", RunEndpoints.StartAsync).Takes<StartRunRequest>()
+            .Describe<StartResult>("Start a run (idempotent by runId: 201 created, 200 existing)", StatusCodes.Status201Created);
+        api.MapGet("/runs/{runId}", RunEndpoints.GetAsync).Describe<RunInfo>("A run as it is now");
+        api.MapGet("/runs/{runId}/journal", RunEndpoints.JournalAsync).Describe<IReadOnlyList<JournalEntry>>("A run's journal, oldest entry first");
+        api.MapGet("/runs/{runId}/history", RunEndpoints.HistoryAsync).Describe<RunHistory>("A run read from its journal, with the calls that act on what it waits for (next)");
+        api.MapGet("/runs/{runId}/handoff", RunEndpoints.HandoffAsync).Describe<RunHandoff>("A run handed to a person: goal, state, ran, decided, failed, remains, next");
+        api.MapGet("/runs/{runId}/wait", RunEndpoints.WaitAsync).Describe<RunInfo>("Long poll: the run once it ended (200), or as it is when the timeout passes (202)");
+        api.MapPost("/runs/{runId}/cancel", ControlEndpoints.CancelAsync).Takes<CancelRunRequest>(optional: true).Describe<RunInfo>("Cancel a run, or ask its worker to", StatusCodes.Status202Accepted);
+        api.MapPost("/runs/{runId}/pause", ControlEndpoints.PauseAsync).Takes<RunActionRequest>(optional: true).Describe<RunInfo>("Pause a run (200 paused now, 202 before its next operation)");
+        api.MapPost("/runs/{runId}/resume", ControlEndpoints.ResumeAsync).Takes<RunActionRequest>(optional: true).Describe<RunInfo>("Resume a paused run");
+        api.MapPost("/runs/{runId}/unblock", ControlEndpoints.UnblockAsync).Takes<UnblockRunRequest>(optional: true).Describe<RunInfo>("Unblock a Blocked run");
+        api.MapPost("/runs/{runId}/retry", ControlEndpoints.RetryAsync).Takes<RetryRunRequest>(optional: true).Describe<RunInfo>("Retry a Failed run from the step that failed");
+        api.MapPost("/runs/{runId}/fork", ControlEndpoints.ForkAsync).Takes<ForkRunRequest>().Describe<RunInfo>("Fork a run at a position", StatusCodes.Status201Created);
+        api.MapGet("/workers", ControlEndpoints.WorkersAsync).Describe<IReadOnlyList<WorkerInfo>>("The workers registered in the store");
+        api.MapPost("/runs/{runId}/priority", ControlEndpoints.SetPriorityAsync).Takes<SetPriorityRequest>().Describe<RunInfo>("Change a run's priority");
+        api.MapPost("/runs/{runId}/signals/{name}", ControlEndpoints.SignalAsync)
+            .Describe<SignalStored>("Send a signal; the body is its payload (any JSON, or none)", StatusCodes.Status202Accepted);
+        api.MapPost("/runs/{runId}/resolve", ControlEndpoints.ResolveAsync).Takes<ResolveStepRequest>()
+            .Describe<StepResolved>("Decide a step whose outcome is unknown: retry, complete or fail", StatusCodes.Status202Accepted);
+        api.MapGet("/approvals", ApprovalEndpoints.ListAsync).Describe<IReadOnlyList<PendingApproval>>("Approvals waiting for a person, oldest first");
+        api.MapPost("/runs/{runId}/approvals", ApprovalEndpoints.DecideAsync).Takes<DecideApprovalRequest>()
+            .Describe<ApprovalDecided>("Approve or reject an approval a run waits for", StatusCodes.Status202Accepted);
         return api;
     }
+
+    /// <summary>What a call answers and takes, for OpenAPI documents: its summary, its success, and its problems.</summary>
+    private static RouteHandlerBuilder Describe<T>(this RouteHandlerBuilder route, string summary, int status = StatusCodes.Status200OK) =>
+        route.WithSummary(summary).Produces<T>(status)
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+
+    private static RouteHandlerBuilder Takes<T>(this RouteHandlerBuilder route, bool optional = false) where T : notnull =>
+        route.Accepts<T>(optional, "application/json");
 
     /// <summary>
     /// A route value as the caller meant it. Kestrel decodes a request's path except for <c>%2F</c>, which it leaves

@@ -50,9 +50,20 @@ public sealed class KeelServer : IAsyncDisposable
         }
         builder.Services.AddSingleton(client);
         builder.Services.AddKeelHealthChecks();
+        // The OpenAPI document describes the API's JSON as ApiJson writes it: payloads as values, enums as names.
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.TypeInfoResolver = KeelJson.PayloadsAsValues.TypeInfoResolver;
+            foreach (var converter in KeelJson.PayloadsAsValues.Converters)
+            {
+                o.SerializerOptions.Converters.Add(converter);
+            }
+        });
+        builder.Services.AddOpenApi();
         var app = builder.Build();
         app.MapKeelApi(apiKey: options.ApiKey);
         app.MapKeelHealthChecks();
+        app.MapOpenApi(); // /openapi/v1.json
         if (options.Dashboard)
         {
             app.MapKeelDashboard();
