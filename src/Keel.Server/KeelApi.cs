@@ -1,8 +1,10 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.OpenApi;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.OpenApi;
 
 namespace Keel.Server;
 
@@ -79,8 +81,18 @@ public static class KeelApi
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
+    /// <summary>The body a call takes, for OpenAPI documents only: <c>Accepts</c> metadata would also make routing refuse
+    /// other content types with a bare 415, before the API can say what was wrong.</summary>
     private static RouteHandlerBuilder Takes<T>(this RouteHandlerBuilder route, bool optional = false) where T : notnull =>
-        route.Accepts<T>(optional, "application/json");
+        route.AddOpenApiOperationTransformer(async (operation, context, cancellationToken) =>
+            operation.RequestBody = new OpenApiRequestBody
+            {
+                Required = !optional,
+                Content = new Dictionary<string, OpenApiMediaType>
+                {
+                    ["application/json"] = new() { Schema = await context.GetOrCreateSchemaAsync(typeof(T), null, cancellationToken) },
+                },
+            });
 
     /// <summary>
     /// A route value as the caller meant it. Kestrel decodes a request's path except for <c>%2F</c>, which it leaves
