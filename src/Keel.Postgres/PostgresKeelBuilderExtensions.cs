@@ -26,7 +26,9 @@ public static class PostgresKeelBuilderExtensions
 
     /// <summary>
     /// Stores runs in PostgreSQL, with the connection string from configuration (<c>ConnectionStrings:Keel</c>) or,
-    /// when that is not set, from the environment variable <c>KEEL_POSTGRES</c>.
+    /// when that is not set, from the environment variable <c>KEEL_POSTGRES</c>; the section <c>Keel:Postgres</c> sets
+    /// any of <see cref="PostgresStoreOptions"/>' other properties (<c>{"Keel": {"Postgres": {"Schema": "orders"}}}</c>),
+    /// then <paramref name="configure"/> runs.
     /// </summary>
     /// <param name="builder">The Keel builder.</param>
     /// <param name="configure">Changes the schema name and other options; optional.</param>
@@ -36,7 +38,8 @@ public static class PostgresKeelBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         return builder.UseStore(services =>
         {
-            var connectionString = services.GetService<IConfiguration>()?.GetConnectionString("Keel") is { Length: > 0 } configured
+            var configuration = services.GetService<IConfiguration>();
+            var connectionString = configuration?.GetConnectionString("Keel") is { Length: > 0 } configured
                 ? configured
                 : Environment.GetEnvironmentVariable("KEEL_POSTGRES") is { Length: > 0 } fromEnvironment
                     ? fromEnvironment
@@ -44,6 +47,17 @@ public static class PostgresKeelBuilderExtensions
                         "Keel's PostgreSQL store has no connection string: set ConnectionStrings:Keel in configuration or the " +
                         "KEEL_POSTGRES environment variable, or pass one to UsePostgres(connectionString).");
             var options = new PostgresStoreOptions { ConnectionString = connectionString };
+            if (configuration?.GetSection("Keel:Postgres") is { } section)
+            {
+                try
+                {
+                    section.Bind(options, o => o.ErrorOnUnknownConfiguration = true);
+                }
+                catch (InvalidOperationException ex)
+                {
+                    throw new InvalidOperationException($"The configuration section 'Keel:Postgres' does not fit Keel's PostgreSQL store options: {ex.Message}", ex);
+                }
+            }
             configure?.Invoke(options);
             return new PostgresWorkflowStore(options);
         });

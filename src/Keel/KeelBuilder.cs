@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using Keel.Engine;
 using Keel.Storage;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Keel;
@@ -63,6 +64,22 @@ public sealed class KeelBuilder
         ArgumentException.ThrowIfNullOrWhiteSpace(workflowName);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxConcurrentRuns, 1);
         return Configure(o => o.ConcurrencyLimits[workflowName] = maxConcurrentRuns);
+    }
+
+    /// <summary>
+    /// Reads the options from the app's configuration section <paramref name="sectionPath"/> (e.g. <c>appsettings.json</c>:
+    /// <c>{"Keel": {"MaxConcurrentRuns": 50, "LeaseDuration": "00:00:20", "BuildId": "2026.12.1",
+    /// "ConcurrencyLimits": {"send-invoice": 4}, "Limits": {"MaxStepResultBytes": 1048576}}}</c>); keys are the names of
+    /// <see cref="KeelOptions"/>' properties, durations as <c>hh:mm:ss</c>. <see cref="Configure"/> calls made after it
+    /// change what it read. Code-only settings (serializer options, callbacks, retry policies) are not read.
+    /// </summary>
+    /// <param name="sectionPath">The section, <c>Keel</c> by default.</param>
+    /// <returns>This builder.</returns>
+    public KeelBuilder BindConfiguration(string sectionPath = "Keel")
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(sectionPath);
+        Services.AddOptions<KeelOptions>().Configure<IConfiguration>((options, configuration) => KeelOptionsBinding.Bind(configuration.GetSection(sectionPath), options));
+        return this;
     }
 
     /// <summary>Changes the options.</summary>
