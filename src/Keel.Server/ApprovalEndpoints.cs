@@ -19,7 +19,7 @@ internal static class ApprovalEndpoints
         var body = await ApiJson.ReadAsync<DecideApprovalRequest>(request, """{"approved":true,"by":"alice","comment":"looks right"}""", cancellationToken);
         var approval = await keel.DecideApprovalAsync(runId, new ApprovalResponse
         {
-            Approved = body.Approved, By = body.By, Comment = body.Comment, ArgumentsJson = body.Arguments?.GetRawText(),
+            Approved = body.Approved, By = KeelApi.Who(request.HttpContext, body.By), Comment = body.Comment, ArgumentsJson = body.Arguments?.GetRawText(),
             Option = body.Option, ApprovalName = body.Name,
         }, cancellationToken);
         return Results.Json(new ApprovalDecided(approval, body.Approved), ApiJson.Options, statusCode: StatusCodes.Status202Accepted);

@@ -9,7 +9,7 @@ internal static class ControlEndpoints
     {
         runId = KeelApi.RunId(runId);
         var body = await ApiJson.ReadAsync(request, """{"reason":"why"}""", cancellationToken, whenEmpty: new CancelRunRequest());
-        await keel.As(body.By).CancelAsync(runId, body.Reason, cancellationToken);
+        await keel.As(KeelApi.Who(request.HttpContext, body.By)).CancelAsync(runId, body.Reason, cancellationToken);
         return await RunEndpoints.CurrentAsync(keel, runId, StatusCodes.Status202Accepted, cancellationToken);
     }
 
@@ -18,7 +18,7 @@ internal static class ControlEndpoints
     {
         runId = KeelApi.RunId(runId);
         var body = await ApiJson.ReadAsync(request, """{"by":"who","reason":"why"}""", cancellationToken, whenEmpty: new RunActionRequest());
-        var pausedNow = await keel.As(body.By, body.Reason).PauseAsync(runId, cancellationToken);
+        var pausedNow = await keel.As(KeelApi.Who(request.HttpContext, body.By), body.Reason).PauseAsync(runId, cancellationToken);
         return await RunEndpoints.CurrentAsync(keel, runId, pausedNow ? StatusCodes.Status200OK : StatusCodes.Status202Accepted, cancellationToken);
     }
 
@@ -26,7 +26,7 @@ internal static class ControlEndpoints
     {
         runId = KeelApi.RunId(runId);
         var body = await ApiJson.ReadAsync(request, """{"by":"who","reason":"why"}""", cancellationToken, whenEmpty: new RunActionRequest());
-        await keel.As(body.By, body.Reason).ResumeAsync(runId, cancellationToken);
+        await keel.As(KeelApi.Who(request.HttpContext, body.By), body.Reason).ResumeAsync(runId, cancellationToken);
         return await RunEndpoints.CurrentAsync(keel, runId, StatusCodes.Status200OK, cancellationToken);
     }
 
@@ -35,7 +35,7 @@ internal static class ControlEndpoints
     {
         runId = KeelApi.RunId(runId);
         var body = await ApiJson.ReadAsync(request, """{"by":"who","reason":"what was fixed"}""", cancellationToken, whenEmpty: new UnblockRunRequest());
-        await keel.UnblockAsync(runId, body.By, body.Reason, cancellationToken);
+        await keel.UnblockAsync(runId, KeelApi.Who(request.HttpContext, body.By), body.Reason, cancellationToken);
         return await RunEndpoints.CurrentAsync(keel, runId, StatusCodes.Status200OK, cancellationToken);
     }
 
@@ -43,7 +43,7 @@ internal static class ControlEndpoints
     {
         runId = KeelApi.RunId(runId);
         var body = await ApiJson.ReadAsync(request, """{"by":"who","reason":"what was fixed"}""", cancellationToken, whenEmpty: new RetryRunRequest());
-        await keel.RetryAsync(runId, body.By, body.Reason, cancellationToken);
+        await keel.RetryAsync(runId, KeelApi.Who(request.HttpContext, body.By), body.Reason, cancellationToken);
         return await RunEndpoints.CurrentAsync(keel, runId, StatusCodes.Status200OK, cancellationToken);
     }
 
@@ -54,7 +54,7 @@ internal static class ControlEndpoints
         var fork = await keel.ForkAsync(runId, new ForkOptions
         {
             AtPosition = body.At, ReplaceResultJson = body.ReplaceResult?.GetRawText(), InputJson = body.Input?.GetRawText(), RunId = body.RunId,
-            By = body.By, Reason = body.Reason,
+            By = KeelApi.Who(request.HttpContext, body.By), Reason = body.Reason,
         }, cancellationToken);
         return await RunEndpoints.CurrentAsync(keel, fork.RunId, StatusCodes.Status201Created, cancellationToken);
     }
@@ -73,7 +73,7 @@ internal static class ControlEndpoints
     {
         runId = KeelApi.RunId(runId);
         var body = await ApiJson.ReadAsync<SetPriorityRequest>(request, """{"priority":10}""", cancellationToken);
-        return Results.Json(await keel.As(body.By, body.Reason).SetPriorityAsync(runId, body.Priority, cancellationToken), ApiJson.Options);
+        return Results.Json(await keel.As(KeelApi.Who(request.HttpContext, body.By), body.Reason).SetPriorityAsync(runId, body.Priority, cancellationToken), ApiJson.Options);
     }
 
     /// <summary>The body is the payload itself (any JSON); an empty body sends a signal without payload. Who sends it and
@@ -83,7 +83,7 @@ internal static class ControlEndpoints
         runId = KeelApi.RunId(runId);
         name = KeelApi.RouteValue(name);
         var payload = await ApiJson.ReadBodyAsync(request, cancellationToken);
-        var by = request.Query["by"].ToString() is { Length: > 0 } who ? who : null;
+        var by = KeelApi.Who(request.HttpContext, request.Query["by"].ToString() is { Length: > 0 } who ? who : null);
         var reason = request.Query["reason"].ToString() is { Length: > 0 } why ? why : null;
         await (by is null ? keel : keel.As(by, reason)).SignalWithJsonAsync(runId, name, string.IsNullOrWhiteSpace(payload) ? null : payload, cancellationToken);
         return Results.Json(new SignalStored(runId, name, Stored: true), ApiJson.Options, statusCode: StatusCodes.Status202Accepted);
@@ -93,14 +93,15 @@ internal static class ControlEndpoints
     {
         runId = KeelApi.RunId(runId);
         var body = await ApiJson.ReadAsync<ResolveStepRequest>(request, """{"action":"retry"|"complete"|"fail","result":...,"reason":"...","by":"..."}""", cancellationToken);
+        var by = KeelApi.Who(request.HttpContext, body.By);
         var resolution = body.Action switch
         {
-            "retry" => StepResolution.Retry(body.By, body.Reason),
+            "retry" => StepResolution.Retry(by, body.Reason),
             "complete" => StepResolution.CompleteWith(body.Result?.GetRawText()
-                ?? throw new ApiRequestException(StatusCodes.Status400BadRequest, "'complete' needs the step's 'result' (JSON), as the step would have returned it."), body.By, body.Reason),
+                ?? throw new ApiRequestException(StatusCodes.Status400BadRequest, "'complete' needs the step's 'result' (JSON), as the step would have returned it."), by, body.Reason),
             "fail" => StepResolution.Fail(string.IsNullOrWhiteSpace(body.Reason)
                 ? throw new ApiRequestException(StatusCodes.Status400BadRequest, "'fail' needs a 'reason': it becomes the step's error.")
-                : body.Reason, body.By),
+                : body.Reason, by),
             _ => throw new ApiRequestException(StatusCodes.Status400BadRequest, $"Unknown action '{body.Action}'; use 'retry', 'complete' or 'fail'."),
         };
         var step = await keel.ResolveAsync(runId, resolution, cancellationToken);

@@ -33,13 +33,37 @@ public static class KeelApi
     /// pending), 413 body over 1 MB or a value over <see cref="KeelOptions.Limits"/>, 415 a body not sent as <c>application/json</c> (or <c>application/*+json</c>,
     /// UTF-8), 503 the store is unavailable.
     /// </remarks>
-    public static RouteGroupBuilder MapKeelApi(this IEndpointRouteBuilder endpoints, string prefix = "/api", string? apiKey = null)
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("ApiDesign", "RS0027",
+        Justification = "The one-key overload shipped first; its optional parameters keep its calls working, and the keys overload takes none.")]
+    public static RouteGroupBuilder MapKeelApi(this IEndpointRouteBuilder endpoints, string prefix = "/api", string? apiKey = null) =>
+        endpoints.MapKeelApi(prefix, string.IsNullOrEmpty(apiKey) ? [] : [KeelApiKey.SharedKey(apiKey)]);
+
+    /// <summary>
+    /// Maps the API under <paramref name="prefix"/>, open to the holders of <paramref name="apiKeys"/>: a viewer's key
+    /// reads, an approver's also decides approvals and resolutions, an operator's does everything (403 otherwise). What a
+    /// key does is journaled with its name as who did it, whatever a body's <c>by</c> says.
+    /// </summary>
+    /// <param name="endpoints">The app.</param>
+    /// <param name="prefix">The path prefix, e.g. <c>/api</c>.</param>
+    /// <param name="apiKeys">The keys; none for an API open to anyone who reaches it (then a body's <c>by</c> is who acted).</param>
+    /// <returns>The route group, for further conventions.</returns>
+    /// <exception cref="ArgumentException">A key has no name, a short secret, or shares its secret with another.</exception>
+    public static RouteGroupBuilder MapKeelApi(this IEndpointRouteBuilder endpoints, string prefix, IReadOnlyList<KeelApiKey> apiKeys)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
-        var api = endpoints.MapGroup(prefix);
-        if (!string.IsNullOrEmpty(apiKey))
+        ArgumentNullException.ThrowIfNull(apiKeys);
+        foreach (var key in apiKeys)
         {
-            api.AddEndpointFilter(new ApiKeyFilter(apiKey));
+            key.Validate();
+        }
+        if (apiKeys.GroupBy(k => k.Key, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } shared)
+        {
+            throw new ArgumentException($"The keys of {string.Join(" and ", shared.Select(k => $"'{k.Name}'"))} are the same secret: give each its own.");
+        }
+        var api = endpoints.MapGroup(prefix);
+        if (apiKeys.Count > 0)
+        {
+            api.AddEndpointFilter(new ApiKeyFilter(apiKeys));
         }
         api.AddEndpointFilterFactory((context, next) =>
         {
@@ -48,36 +72,44 @@ public static class KeelApi
         });
 
         api.WithTags("Keel");
-        api.MapGet("/runs", RunEndpoints.ListAsync).Describe<RunPage>("List runs, newest first, with filters and paging");
-        api.MapPost("/runs", RunEndpoints.StartAsync).Takes<StartRunRequest>()
+        api.MapGet("/runs", RunEndpoints.ListAsync).Needs(KeelApiRole.Viewer).Describe<RunPage>("List runs, newest first, with filters and paging");
+        api.MapPost("/runs", RunEndpoints.StartAsync).Needs(KeelApiRole.Operator).Takes<StartRunRequest>()
             .Describe<StartResult>("Start a run (idempotent by runId: 201 created, 200 existing)", StatusCodes.Status201Created);
-        api.MapGet("/runs/{runId}", RunEndpoints.GetAsync).Describe<RunInfo>("A run as it is now");
-        api.MapGet("/runs/{runId}/journal", RunEndpoints.JournalAsync).Describe<IReadOnlyList<JournalEntry>>("A run's journal, oldest entry first");
-        api.MapGet("/runs/{runId}/history", RunEndpoints.HistoryAsync).Describe<RunHistory>("A run read from its journal, with the calls that act on what it waits for (next)");
-        api.MapGet("/runs/{runId}/handoff", RunEndpoints.HandoffAsync).Describe<RunHandoff>("A run handed to a person: goal, state, ran, decided, failed, remains, next");
-        api.MapGet("/runs/{runId}/wait", RunEndpoints.WaitAsync).Describe<RunInfo>("Long poll: the run once it ended (200), or as it is when the timeout passes (202)");
-        api.MapPost("/runs/{runId}/cancel", ControlEndpoints.CancelAsync).Takes<CancelRunRequest>(optional: true).Describe<RunInfo>("Cancel a run, or ask its worker to", StatusCodes.Status202Accepted);
-        api.MapPost("/runs/{runId}/pause", ControlEndpoints.PauseAsync).Takes<RunActionRequest>(optional: true).Describe<RunInfo>("Pause a run (200 paused now, 202 before its next operation)");
-        api.MapPost("/runs/{runId}/resume", ControlEndpoints.ResumeAsync).Takes<RunActionRequest>(optional: true).Describe<RunInfo>("Resume a paused run");
-        api.MapPost("/runs/{runId}/unblock", ControlEndpoints.UnblockAsync).Takes<UnblockRunRequest>(optional: true).Describe<RunInfo>("Unblock a Blocked run");
-        api.MapPost("/runs/{runId}/retry", ControlEndpoints.RetryAsync).Takes<RetryRunRequest>(optional: true).Describe<RunInfo>("Retry a Failed run from the step that failed");
-        api.MapPost("/runs/{runId}/fork", ControlEndpoints.ForkAsync).Takes<ForkRunRequest>().Describe<RunInfo>("Fork a run at a position", StatusCodes.Status201Created);
-        api.MapGet("/workers", ControlEndpoints.WorkersAsync).Describe<IReadOnlyList<WorkerInfo>>("The workers registered in the store");
-        api.MapPost("/runs/{runId}/priority", ControlEndpoints.SetPriorityAsync).Takes<SetPriorityRequest>().Describe<RunInfo>("Change a run's priority");
-        api.MapPost("/runs/{runId}/signals/{name}", ControlEndpoints.SignalAsync)
+        api.MapGet("/runs/{runId}", RunEndpoints.GetAsync).Needs(KeelApiRole.Viewer).Describe<RunInfo>("A run as it is now");
+        api.MapGet("/runs/{runId}/journal", RunEndpoints.JournalAsync).Needs(KeelApiRole.Viewer).Describe<IReadOnlyList<JournalEntry>>("A run's journal, oldest entry first");
+        api.MapGet("/runs/{runId}/history", RunEndpoints.HistoryAsync).Needs(KeelApiRole.Viewer).Describe<RunHistory>("A run read from its journal, with the calls that act on what it waits for (next)");
+        api.MapGet("/runs/{runId}/handoff", RunEndpoints.HandoffAsync).Needs(KeelApiRole.Viewer).Describe<RunHandoff>("A run handed to a person: goal, state, ran, decided, failed, remains, next");
+        api.MapGet("/runs/{runId}/wait", RunEndpoints.WaitAsync).Needs(KeelApiRole.Viewer).Describe<RunInfo>("Long poll: the run once it ended (200), or as it is when the timeout passes (202)");
+        api.MapPost("/runs/{runId}/cancel", ControlEndpoints.CancelAsync).Needs(KeelApiRole.Operator).Takes<CancelRunRequest>(optional: true).Describe<RunInfo>("Cancel a run, or ask its worker to", StatusCodes.Status202Accepted);
+        api.MapPost("/runs/{runId}/pause", ControlEndpoints.PauseAsync).Needs(KeelApiRole.Operator).Takes<RunActionRequest>(optional: true).Describe<RunInfo>("Pause a run (200 paused now, 202 before its next operation)");
+        api.MapPost("/runs/{runId}/resume", ControlEndpoints.ResumeAsync).Needs(KeelApiRole.Operator).Takes<RunActionRequest>(optional: true).Describe<RunInfo>("Resume a paused run");
+        api.MapPost("/runs/{runId}/unblock", ControlEndpoints.UnblockAsync).Needs(KeelApiRole.Operator).Takes<UnblockRunRequest>(optional: true).Describe<RunInfo>("Unblock a Blocked run");
+        api.MapPost("/runs/{runId}/retry", ControlEndpoints.RetryAsync).Needs(KeelApiRole.Operator).Takes<RetryRunRequest>(optional: true).Describe<RunInfo>("Retry a Failed run from the step that failed");
+        api.MapPost("/runs/{runId}/fork", ControlEndpoints.ForkAsync).Needs(KeelApiRole.Operator).Takes<ForkRunRequest>().Describe<RunInfo>("Fork a run at a position", StatusCodes.Status201Created);
+        api.MapGet("/workers", ControlEndpoints.WorkersAsync).Needs(KeelApiRole.Viewer).Describe<IReadOnlyList<WorkerInfo>>("The workers registered in the store");
+        api.MapPost("/runs/{runId}/priority", ControlEndpoints.SetPriorityAsync).Needs(KeelApiRole.Operator).Takes<SetPriorityRequest>().Describe<RunInfo>("Change a run's priority");
+        api.MapPost("/runs/{runId}/signals/{name}", ControlEndpoints.SignalAsync).Needs(KeelApiRole.Operator)
             .Describe<SignalStored>("Send a signal; the body is its payload (any JSON, or none)", StatusCodes.Status202Accepted);
-        api.MapPost("/runs/{runId}/resolve", ControlEndpoints.ResolveAsync).Takes<ResolveStepRequest>()
+        api.MapPost("/runs/{runId}/resolve", ControlEndpoints.ResolveAsync).Needs(KeelApiRole.Approver).Takes<ResolveStepRequest>()
             .Describe<StepResolved>("Decide a step whose outcome is unknown: retry, complete or fail", StatusCodes.Status202Accepted);
-        api.MapGet("/approvals", ApprovalEndpoints.ListAsync).Describe<IReadOnlyList<PendingApproval>>("Approvals waiting for a person, oldest first");
-        api.MapPost("/runs/{runId}/approvals", ApprovalEndpoints.DecideAsync).Takes<DecideApprovalRequest>()
+        api.MapGet("/approvals", ApprovalEndpoints.ListAsync).Needs(KeelApiRole.Viewer).Describe<IReadOnlyList<PendingApproval>>("Approvals waiting for a person, oldest first");
+        api.MapPost("/runs/{runId}/approvals", ApprovalEndpoints.DecideAsync).Needs(KeelApiRole.Approver).Takes<DecideApprovalRequest>()
             .Describe<ApprovalDecided>("Approve or reject an approval a run waits for", StatusCodes.Status202Accepted);
         return api;
     }
 
+    /// <summary>The role a key needs for the call.</summary>
+    private static RouteHandlerBuilder Needs(this RouteHandlerBuilder route, KeelApiRole role) => route.WithMetadata(new RequiredRole(role));
+
+    /// <summary>Who acts in this call, for the run's record: the name of the named API key shown (a body's
+    /// <paramref name="by"/> cannot speak for someone else); with one shared key, or none, what the body says.</summary>
+    internal static string? Who(HttpContext context, string? by) =>
+        context.Items[typeof(KeelApiKey)] is KeelApiKey { Shared: false } key ? key.Name : by;
+
     /// <summary>What a call answers and takes, for OpenAPI documents: its summary, its success, and its problems.</summary>
     private static RouteHandlerBuilder Describe<T>(this RouteHandlerBuilder route, string summary, int status = StatusCodes.Status200OK) =>
         route.WithSummary(summary).Produces<T>(status)
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 

@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Routing;
 namespace Keel.Server;
 
 /// <summary>The web dashboard: runs, what each ran and decided, what failed and why, what waits for a person, and the
-/// buttons to act on it. Static files from this assembly that call the API mapped by <see cref="KeelApi.MapKeelApi"/>.</summary>
+/// buttons to act on it. Static files from this assembly that call the API mapped by <see cref="KeelApi"/>.MapKeelApi.</summary>
 public static class KeelDashboard
 {
     private static readonly (string File, string ContentType)[] Files =

@@ -10,7 +10,7 @@ namespace Keel.Server;
 
 /// <summary>
 /// A stand-alone HTTP server for the API and the dashboard over one <see cref="KeelClient"/> (what <c>keel serve</c>
-/// runs). To serve from your own app instead, call <see cref="KeelApi.MapKeelApi"/> and <see cref="KeelDashboard.MapKeelDashboard"/>.
+/// runs). To serve from your own app instead, call <see cref="KeelApi"/>.MapKeelApi and <see cref="KeelDashboard.MapKeelDashboard"/>.
 /// </summary>
 public sealed class KeelServer : IAsyncDisposable
 {
@@ -61,7 +61,7 @@ public sealed class KeelServer : IAsyncDisposable
         });
         builder.Services.AddOpenApi();
         var app = builder.Build();
-        app.MapKeelApi(apiKey: options.ApiKey);
+        app.MapKeelApi("/api", options.AllKeys);
         app.MapKeelHealthChecks();
         app.MapOpenApi(); // /openapi/v1.json
         if (options.Dashboard)

@@ -6,8 +6,17 @@ public sealed record KeelServerOptions
     /// <summary>Where to listen. Loopback by default: the API can approve and cancel, so exposing it is a deliberate choice.</summary>
     public string Url { get; init; } = "http://127.0.0.1:5480";
 
-    /// <summary>When set, API calls must carry this key (<c>Authorization: Bearer KEY</c>); the dashboard asks for it once.</summary>
+    /// <summary>When set, API calls must carry this key (<c>Authorization: Bearer KEY</c>); the dashboard asks for it once.
+    /// An operator's key (see <see cref="ApiKeys"/>), named <c>api-key</c>.</summary>
     public string? ApiKey { get; init; }
+
+    /// <summary>Keys with a name and a role each (<see cref="KeelApiKey"/>): a viewer reads, an approver also decides,
+    /// an operator does everything; what a key does is journaled with its name. With <see cref="ApiKey"/> if both are set.</summary>
+    public IReadOnlyList<KeelApiKey> ApiKeys { get; init; } = [];
+
+    /// <summary>All the keys the API accepts.</summary>
+    public IReadOnlyList<KeelApiKey> AllKeys =>
+        ApiKey is { Length: > 0 } key ? [.. ApiKeys, KeelApiKey.SharedKey(key)] : ApiKeys;
 
     /// <summary>Whether to serve the dashboard beside the API.</summary>
     public bool Dashboard { get; init; } = true;

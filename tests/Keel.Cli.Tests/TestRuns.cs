@@ -56,6 +56,17 @@ internal static class TestRuns
         }
     }
 
+    /// <summary>A run's history, read with a client that runs no worker.</summary>
+    public static async Task<RunHistory> GetHistoryAsync(string databasePath, string runId)
+    {
+        await using var keel = await KeelHost.StartAsync(k =>
+        {
+            k.UseSqlite(databasePath);
+            k.RunWorker = false;
+        }, cancellationToken: TestContext.Current.CancellationToken);
+        return (await keel.Client.GetHistoryAsync(runId, TestContext.Current.CancellationToken))!;
+    }
+
     public static async Task<RunInfo?> GetRunAsync(string databasePath, string runId)
     {
         await using var keel = await KeelHost.StartAsync(k =>

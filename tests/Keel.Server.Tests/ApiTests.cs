@@ -242,17 +242,17 @@ public class ApiTests
     [Fact]
     public async Task ApiKey_IsRequiredOnTheApi_NotOnTheDashboardPage()
     {
-        await using var h = await ServerHarness.StartAsync(StoreKind.Sqlite, TestWorkflows.Register, apiKey: "s3cret");
+        await using var h = await ServerHarness.StartAsync(StoreKind.Sqlite, TestWorkflows.Register, apiKey: "s3cret-key-0123456789");
 
         var (missing, problem) = await h.GetAsync("api/runs");
         Assert.Equal(401, missing);
         Assert.Contains("Authorization: Bearer KEY", problem.Str("detail"), StringComparison.Ordinal);
         var (wrong, _) = await h.SendAsync(HttpMethod.Get, "api/runs", configure: r => r.Headers.Authorization = new("Bearer", "guess"));
         Assert.Equal(401, wrong);
-        var (bearer, _) = await h.SendAsync(HttpMethod.Get, "api/runs", configure: r => r.Headers.Authorization = new("Bearer", "s3cret"));
+        var (bearer, _) = await h.SendAsync(HttpMethod.Get, "api/runs", configure: r => r.Headers.Authorization = new("Bearer", "s3cret-key-0123456789"));
         Assert.Equal(200, bearer);
         var (header, started) = await h.SendAsync(HttpMethod.Post, "api/runs", """{"workflow":"greet","input":"x"}""",
-            r => r.Headers.Add("X-Keel-Api-Key", "s3cret"));
+            r => r.Headers.Add("X-Keel-Api-Key", "s3cret-key-0123456789"));
         Assert.Equal(201, header);
         Assert.True(started.GetProperty("created").GetBoolean());
 

@@ -43,7 +43,8 @@ internal sealed class ServerHarness : IAsyncDisposable
     public static CancellationToken Token => TestContext.Current.CancellationToken;
 
     /// <summary>A worker with the given workflows, then the server (with an API key when given).</summary>
-    public static async Task<ServerHarness> StartAsync(StoreKind kind, Action<KeelBuilder> workflows, string? apiKey = null)
+    public static async Task<ServerHarness> StartAsync(StoreKind kind, Action<KeelBuilder> workflows, string? apiKey = null,
+        IReadOnlyList<KeelApiKey>? apiKeys = null)
     {
         var harness = new ServerHarness(kind);
         try
@@ -52,7 +53,7 @@ internal sealed class ServerHarness : IAsyncDisposable
             harness._serverStore = harness.CreateStore();
             await harness._serverStore.InitializeAsync(Token);
             harness._server = await KeelServer.StartAsync(KeelClient.Create(harness._serverStore),
-                new KeelServerOptions { Url = "http://127.0.0.1:0", ApiKey = apiKey }, cancellationToken: Token);
+                new KeelServerOptions { Url = "http://127.0.0.1:0", ApiKey = apiKey, ApiKeys = apiKeys ?? [] }, cancellationToken: Token);
             harness.Http.BaseAddress = harness._server.Addresses[0];
             return harness;
         }

@@ -24,26 +24,45 @@ internal static class ServeCommand
             HelpName = "KEY",
             DefaultValueFactory = _ => Environment.GetEnvironmentVariable("KEEL_API_KEY") is { Length: > 0 } value ? value : null,
         };
+        var apiKeys = new Option<string?>("--api-keys")
+        {
+            Description = "Keys with a name and a role each, from a JSON file: [{\"name\":\"ana\",\"role\":\"approver\",\"key\":\"...\"}] " +
+                          "(roles: viewer reads, approver also decides approvals and resolutions, operator does everything); " +
+                          "what a key does is journaled with its name.",
+            HelpName = "FILE",
+        };
         var noAuth = new Option<bool>("--no-auth")
         {
             Description = "Serve beyond loopback without an API key (anyone who reaches it can approve, cancel and signal runs).",
         };
-        var command = new Command("serve", "Serve the HTTP API and the web dashboard for a database until Ctrl+C.") { db, postgres, url, apiKey, noAuth };
+        var command = new Command("serve", "Serve the HTTP API and the web dashboard for a database until Ctrl+C.") { db, postgres, url, apiKey, apiKeys, noAuth };
         CommandAction.Set(command, async (parse, output, ct) =>
         {
             var address = ParseUrl(parse.GetValue(url)!);
             var key = parse.GetValue(apiKey);
-            if (key is null && !IsLoopback(address) && !parse.GetValue(noAuth))
+            var keys = parse.GetValue(apiKeys) is { } file ? await ReadKeysAsync(file, ct) : [];
+            if (key is null && keys.Count == 0 && !IsLoopback(address) && !parse.GetValue(noAuth))
             {
                 throw new CliException($"{address} is reachable from other machines, and the API can approve, cancel and signal runs: " +
-                                       "give --api-key KEY (or set KEEL_API_KEY), or --no-auth to serve it open on purpose.");
+                                       "give --api-key KEY (or set KEEL_API_KEY) or --api-keys FILE, or --no-auth to serve it open on purpose.");
+            }
+            var options = new KeelServerOptions { Url = address.ToString(), ApiKey = key, ApiKeys = keys };
+            try
+            {
+                foreach (var each in options.AllKeys)
+                {
+                    each.Validate();
+                }
+            }
+            catch (ArgumentException ex)
+            {
+                throw new CliException(ex.Message);
             }
             await using var store = await KeelDatabase.OpenExistingAsync(parse.GetValue(db)!, parse.GetValue(postgres), ct);
-            await using var server = await KeelServer.StartAsync(KeelClient.Create(store), new KeelServerOptions { Url = address.ToString(), ApiKey = key },
-                cancellationToken: ct);
+            await using var server = await KeelServer.StartAsync(KeelClient.Create(store), options, cancellationToken: ct);
             var listening = server.Addresses.Count > 0 ? server.Addresses[0] : address;
             output.Out.WriteLine($"Keel dashboard: {listening}");
-            output.Out.WriteLine($"Keel API:       {new Uri(listening, "api/runs")}{(key is null ? "" : " (needs the API key)")}");
+            output.Out.WriteLine($"Keel API:       {new Uri(listening, "api/runs")}{(options.AllKeys.Count == 0 ? "" : $" (needs an API key: {options.AllKeys.Count} configured)")}");
             output.Out.WriteLine($"Keel health:    {new Uri(listening, "healthz")}");
             output.Out.WriteLine("Ctrl+C stops the server (runs and workers are not affected).");
             await output.Out.FlushAsync(ct);
@@ -59,6 +78,36 @@ internal static class ServeCommand
         });
         return command;
     }
+
+    /// <summary>The keys of an <c>--api-keys</c> file; what is wrong with it, said, when it does not read.</summary>
+    private static async Task<IReadOnlyList<KeelApiKey>> ReadKeysAsync(string path, CancellationToken cancellationToken)
+    {
+        string text;
+        try
+        {
+            text = await File.ReadAllTextAsync(path, cancellationToken);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException($"--api-keys: cannot read {path}: {ex.Message}");
+        }
+        try
+        {
+            return System.Text.Json.JsonSerializer.Deserialize<List<KeelApiKey>>(text, KeysJson)
+                   ?? throw new CliException($"--api-keys: {path} holds null; give a JSON array of {{\"name\",\"role\",\"key\"}}.");
+        }
+        catch (System.Text.Json.JsonException ex)
+        {
+            throw new CliException($"--api-keys: {path} is not a JSON array of {{\"name\",\"role\",\"key\"}} with roles viewer, approver or operator ({ex.Message}).");
+        }
+    }
+
+    private static readonly System.Text.Json.JsonSerializerOptions KeysJson = new(System.Text.Json.JsonSerializerDefaults.Web)
+    {
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter<KeelApiRole>() },
+        RespectRequiredConstructorParameters = true,
+        UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow,
+    };
 
     private static Uri ParseUrl(string text) =>
         Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && uri.AbsolutePath == "/"

@@ -236,7 +236,8 @@ internal sealed class RemoteKeelService : IKeelService
     /// <summary>The exit code the same refusal has on a local database (<see cref="ExitCodes"/>).</summary>
     private CliException Refusal(HttpStatusCode status, string? error, string detail) => (int)status switch
     {
-        401 or 403 => new CliException($"keel serve at {_address} refused the call: {detail} (give --api-key KEY or set KEEL_API_KEY)", ExitCodes.StoreUnavailable),
+        401 => new CliException($"keel serve at {_address} refused the call: {detail} (give --api-key KEY or set KEEL_API_KEY)", ExitCodes.StoreUnavailable),
+        403 => new CliException(detail, ExitCodes.NotAllowed), // the key's role does not allow it
         404 when error is null => new CliException($"{detail} (is {_address} a keel serve?)", ExitCodes.NotFound),
         404 => new CliException(detail, ExitCodes.NotFound),
         409 => new CliException(detail, ExitCodes.NotAllowed),

@@ -68,6 +68,39 @@ public class ServeCommandTests
         Assert.Contains("no Keel database", missing.Err, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Serve_WithNamedKeys_LetsEachDoWhatItsRoleAllows_ThroughTheRemoteCli_AndRefusesABadKeysFile()
+    {
+        using var dir = new TempDirectory();
+        await TestRuns.CreatePendingAsync(dir.DatabasePath, "p-1");
+        var keys = Path.Combine(dir.Path, "keys.json");
+        await File.WriteAllTextAsync(keys, """
+            [{"name":"vic","role":"viewer","key":"viewer-key-0123456789abcdef"},
+             {"name":"ops","role":"operator","key":"operator-key-0123456789abcdef"}]
+            """, TestContext.Current.CancellationToken);
+        var result = await WithServerAsync(["--db", dir.DatabasePath, "--api-keys", keys], async (address, _) =>
+        {
+            string[] As(string key, params string[] args) => [.. args, "--address", address.ToString(), "--api-key", key];
+            var read = await Cli.RunAsync(As("viewer-key-0123456789abcdef", "show", "p-1"));
+            Assert.True(read.ExitCode == 0, read.ToString());
+            var refused = await Cli.RunAsync(As("viewer-key-0123456789abcdef", "cancel", "p-1"));
+            Assert.True(refused.ExitCode == 4 && refused.Err.Contains("'vic' is a viewer key", StringComparison.Ordinal), refused.ToString());
+            var done = await Cli.RunAsync(As("operator-key-0123456789abcdef", "cancel", "p-1", "--by", "someone-else"));
+            Assert.True(done.ExitCode == 0, done.ToString());
+        });
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("needs an API key: 2 configured", result.Out, StringComparison.Ordinal);
+        var cancel = Assert.Single((await TestRuns.GetHistoryAsync(dir.DatabasePath, "p-1")).Decisions, d => d.Name == "cancel");
+        Assert.Equal("ops", cancel.By); // the key's name, not --by
+
+        await File.WriteAllTextAsync(keys, """[{"name":"ana","role":"approver","key":"short"}]""", TestContext.Current.CancellationToken);
+        var shortKey = await Cli.RunAsync("serve", "--db", dir.DatabasePath, "--api-keys", keys, "--url", "http://127.0.0.1:0");
+        Assert.True(shortKey.ExitCode == 2 && shortKey.Err.Contains("16 characters", StringComparison.Ordinal), shortKey.ToString());
+        await File.WriteAllTextAsync(keys, """[{"name":"ana","role":"boss","key":"0123456789abcdef0123"}]""", TestContext.Current.CancellationToken);
+        var badRole = await Cli.RunAsync("serve", "--db", dir.DatabasePath, "--api-keys", keys, "--url", "http://127.0.0.1:0");
+        Assert.True(badRole.ExitCode == 2 && badRole.Err.Contains("viewer, approver or operator", StringComparison.Ordinal), badRole.ToString());
+    }
+
     /// <summary>A writer the server writes to while the test reads it.</summary>
     private sealed class SharedWriter : TextWriter
     {
