@@ -185,6 +185,10 @@ internal static class HermeticReplay
 
         public Activity? StartStepActivity(string step, int sequence, int attempt) => null;
 
+        public void OnStepAttemptEnded(string step, StepEffect effect, string outcome, TimeSpan elapsed)
+        {
+        }
+
         public Task<CreateRunResult> CreateChildAsync(NewRun child, CancellationToken cancellationToken) =>
             throw new InvalidOperationException("A hermetic replay starts no child run.");
 

@@ -81,6 +81,9 @@ internal interface IOperationHost
 
     Activity? StartStepActivity(string step, int sequence, int attempt);
 
+    /// <summary>A step attempt ended (<paramref name="outcome"/>: completed, failed, cancelled), for the metrics.</summary>
+    void OnStepAttemptEnded(string step, StepEffect effect, string outcome, TimeSpan elapsed);
+
     /// <summary>Creates a child run (idempotent by its id) and tells this process's worker there is work.</summary>
     Task<CreateRunResult> CreateChildAsync(NewRun child, CancellationToken cancellationToken);
 

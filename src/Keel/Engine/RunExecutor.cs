@@ -333,9 +333,34 @@ internal sealed class RunExecutor : IOperationHost, IDisposable
         {
             entries.AddRange(statuses);
         }
+        if (KeelTelemetry.StepFailures.Enabled || KeelTelemetry.RunsStopped.Enabled || KeelTelemetry.ApprovalsRequested.Enabled)
+        {
+            CountForMetrics(entries);
+        }
         return _messages?.TakeStaged() is { } staged
             ? AppendWithMessagesAsync(entries, (change ?? new RunUpdate { At = Now }) with { Messages = staged }, staged, cancellationToken)
             : _writer.AppendAsync(entries, change, cancellationToken);
+    }
+
+    /// <summary>What the entries about to be journaled tell the metrics: a step failed for good, one waits for a person,
+    /// an approval was asked for. Each is journaled once (a replay journals nothing again), so each is counted once.</summary>
+    private void CountForMetrics(List<JournalEntry> entries)
+    {
+        foreach (var entry in entries)
+        {
+            switch (entry.Kind)
+            {
+                case JournalEntryKind.StepFailed:
+                    KeelTelemetry.StepFailures.Add(1, new("keel.workflow", _definition.Name), new("keel.step", KeelTelemetry.StepTag(entry.Name)));
+                    break;
+                case JournalEntryKind.StepNeedsAttention:
+                    KeelTelemetry.RunsStopped.Add(1, new("keel.workflow", _definition.Name), new("keel.status", nameof(RunStatus.NeedsAttention)));
+                    break;
+                case JournalEntryKind.ApprovalRequested:
+                    KeelTelemetry.ApprovalsRequested.Add(1, new KeyValuePair<string, object?>("keel.workflow", _definition.Name));
+                    break;
+            }
+        }
     }
 
     /// <summary>Messages the code and its step bodies staged go with the append (one transaction), or are staged again.</summary>
@@ -360,9 +385,13 @@ internal sealed class RunExecutor : IOperationHost, IDisposable
         }
     }
 
+    public void OnStepAttemptEnded(string step, StepEffect effect, string outcome, TimeSpan elapsed) =>
+        KeelTelemetry.StepDuration.Record(elapsed.TotalSeconds, new("keel.workflow", _definition.Name), new("keel.step", KeelTelemetry.StepTag(step)),
+            new("keel.step.effect", effect.ToString()), new("keel.step.outcome", outcome));
+
     public void OnStepRetrying(string step, int attempt, ErrorInfo error, DateTimeOffset retryAt)
     {
-        KeelTelemetry.StepRetries.Add(1);
+        KeelTelemetry.StepRetries.Add(1, new("keel.workflow", _definition.Name), new("keel.step", KeelTelemetry.StepTag(step)));
         if (_logger.IsEnabled(LogLevel.Information))
         {
             _logger.StepRetrying(RunId, step, attempt, error.ToString(), retryAt);
@@ -778,7 +807,16 @@ internal sealed class RunExecutor : IOperationHost, IDisposable
         var now = Now;
         var (entry, change) = JournalMachine.Finish(_claimed.Run, kind, status, error, reason, result, now, record);
         await AppendAsync([entry], change, CancellationToken.None);
-        KeelTelemetry.WorkflowDuration.Record((now - _claimed.Run.CreatedAt).TotalSeconds);
+        if (status.IsTerminal())
+        {
+            KeelTelemetry.WorkflowDuration.Record((now - _claimed.Run.CreatedAt).TotalSeconds,
+                new("keel.workflow", _definition.Name), new("keel.status", status.ToString()));
+            KeelTelemetry.RunsEnded.Add(1, new("keel.workflow", _definition.Name), new("keel.status", status.ToString()));
+        }
+        else
+        {
+            KeelTelemetry.RunsStopped.Add(1, new("keel.workflow", _definition.Name), new("keel.status", status.ToString())); // Blocked
+        }
         _services.Notifier.NotifyRunChanged(RunId);
         if (change.Transition?.NotifyParent is { } parent)
         {

@@ -422,6 +422,7 @@ internal sealed class StepOperation<T>(IOperationHost host, int sequence, string
         var stopwatch = Stopwatch.StartNew();
         using var activity = Host.StartStepActivity(Name, Sequence, attempt);
         Task<T>? bodyTask = null;
+        var outcome = "cancelled";
         try
         {
             Host.StepStarting?.Invoke(context);
@@ -429,11 +430,13 @@ internal sealed class StepOperation<T>(IOperationHost host, int sequence, string
             // One clock decides a timeout: the attempt token. A body that ignores it is abandoned when it fires.
             var result = attemptCts is null ? await bodyTask : await bodyTask.WaitAsync(attemptCts.Token);
             _modelUsage = context.ModelUsage;
+            outcome = "completed";
             return (result, null);
         }
         catch (Exception ex) when (!runToken.IsCancellationRequested)
         {
             activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+            outcome = "failed";
             // A body's own TimeoutException (an upstream timing out) is an ordinary failure, not the attempt timeout.
             var timedOut = ex is OperationCanceledException && timeoutCts is { IsCancellationRequested: true };
             var info = timedOut
@@ -451,7 +454,7 @@ internal sealed class StepOperation<T>(IOperationHost host, int sequence, string
             {
                 await attemptCts.CancelAsync(); // an abandoned body (timed out) must see its token fire
             }
-            KeelTelemetry.StepDuration.Record(stopwatch.Elapsed.TotalSeconds);
+            Host.OnStepAttemptEnded(Name, options.Effect, outcome, stopwatch.Elapsed);
         }
     }
 
