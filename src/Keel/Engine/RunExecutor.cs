@@ -385,9 +385,14 @@ internal sealed class RunExecutor : IOperationHost, IDisposable
         }
     }
 
-    public void OnStepAttemptEnded(string step, StepEffect effect, string outcome, TimeSpan elapsed) =>
-        KeelTelemetry.StepDuration.Record(elapsed.TotalSeconds, new("keel.workflow", _definition.Name), new("keel.step", KeelTelemetry.StepTag(step)),
-            new("keel.step.effect", effect.ToString()), new("keel.step.outcome", outcome));
+    public void OnStepAttemptEnded(string step, StepEffect effect, string outcome, TimeSpan elapsed)
+    {
+        if (KeelTelemetry.StepDuration.Enabled) // the tags cost a little on every attempt: only when someone listens
+        {
+            KeelTelemetry.StepDuration.Record(elapsed.TotalSeconds, new("keel.workflow", _definition.Name), new("keel.step", KeelTelemetry.StepTag(step)),
+                new("keel.step.effect", effect.ToString()), new("keel.step.outcome", outcome));
+        }
+    }
 
     public void OnStepRetrying(string step, int attempt, ErrorInfo error, DateTimeOffset retryAt)
     {
