@@ -214,6 +214,11 @@ internal static class PostgresSchema
         """
         ALTER TABLE runs ADD COLUMN build_id text;
         """,
+
+        // 16: the trace the run's start belonged to (W3C traceparent), so each resume continues it
+        """
+        ALTER TABLE runs ADD COLUMN trace_parent text;
+        """,
     ];
 
     public static int LatestVersion => Migrations.Length;

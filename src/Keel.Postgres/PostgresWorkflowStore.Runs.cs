@@ -12,9 +12,9 @@ public sealed partial class PostgresWorkflowStore
     /// owner starts held by it, as its first claim would leave it.</summary>
     private const string InsertRunSql =
         "INSERT INTO runs (run_id, workflow, status, input, priority, created_at, updated_at, due_at, parent_run_id, parent_seq, " +
-        "  owner, lease_epoch, lease_expires_at, recovery_attempts, build_id) " +
+        "  owner, lease_epoch, lease_expires_at, recovery_attempts, build_id, trace_parent) " +
         "VALUES (@id, @workflow, CASE WHEN @owner IS NULL THEN 'Pending' ELSE 'Running' END, @input, @priority, @now, @now, @now, @parent, @parentSeq, " +
-        "  @owner, CASE WHEN @owner IS NULL THEN 0 ELSE 1 END, @expires, 0, @build) " +
+        "  @owner, CASE WHEN @owner IS NULL THEN 0 ELSE 1 END, @expires, 0, @build, @trace) " +
         "ON CONFLICT (run_id) DO NOTHING";
 
     /// <summary>
@@ -23,12 +23,12 @@ public sealed partial class PostgresWorkflowStore
     /// </summary>
     private const string InsertRunsSql =
         "INSERT INTO runs (run_id, workflow, status, input, priority, created_at, updated_at, due_at, parent_run_id, parent_seq, " +
-        "  owner, lease_epoch, lease_expires_at, recovery_attempts, build_id) " +
+        "  owner, lease_epoch, lease_expires_at, recovery_attempts, build_id, trace_parent) " +
         "SELECT n.run_id, n.workflow, CASE WHEN n.owner IS NULL THEN 'Pending' ELSE 'Running' END, n.input, n.priority, " +
         "  n.created_at, n.created_at, n.created_at, n.parent, n.parent_seq, " +
-        "  n.owner, CASE WHEN n.owner IS NULL THEN 0 ELSE 1 END, n.expires, 0, n.build " +
-        "FROM unnest(@ids, @workflows, @inputs, @priorities, @nows, @parents, @parentSeqs, @owners, @expires, @builds) " +
-        "  AS n(run_id, workflow, input, priority, created_at, parent, parent_seq, owner, expires, build) " +
+        "  n.owner, CASE WHEN n.owner IS NULL THEN 0 ELSE 1 END, n.expires, 0, n.build, n.trace " +
+        "FROM unnest(@ids, @workflows, @inputs, @priorities, @nows, @parents, @parentSeqs, @owners, @expires, @builds, @traces) " +
+        "  AS n(run_id, workflow, input, priority, created_at, parent, parent_seq, owner, expires, build, trace) " +
         "ORDER BY n.run_id ON CONFLICT (run_id) DO NOTHING RETURNING " + RunColumns + ";";
 
     /// <inheritdoc />
@@ -79,6 +79,7 @@ public sealed partial class PostgresWorkflowStore
         Add(p, "owner", NpgsqlDbType.Text, run.Owner);
         Add(p, "expires", NpgsqlDbType.Bigint, Ms(run.HeldUntil));
         Add(p, "build", NpgsqlDbType.Text, run.BuildId);
+        Add(p, "trace", NpgsqlDbType.Text, run.TraceParent);
     }
 
     private Task<CreateRunResult> ExistingRunAsync(string runId, CancellationToken cancellationToken) =>
@@ -107,6 +108,7 @@ public sealed partial class PostgresWorkflowStore
         Add(insert, "owners", NpgsqlDbType.Array | NpgsqlDbType.Text, runs.Select(r => r.Owner).ToArray());
         Add(insert, "expires", NpgsqlDbType.Array | NpgsqlDbType.Bigint, runs.Select(r => Ms(r.HeldUntil)).ToArray());
         Add(insert, "builds", NpgsqlDbType.Array | NpgsqlDbType.Text, runs.Select(r => r.BuildId).ToArray());
+        Add(insert, "traces", NpgsqlDbType.Array | NpgsqlDbType.Text, runs.Select(r => r.TraceParent).ToArray());
         var created = new Dictionary<string, RunInfo>(StringComparer.Ordinal);
         var reader = await insert.ExecuteReaderAsync().ConfigureAwait(false);
         await using (reader.ConfigureAwait(false))

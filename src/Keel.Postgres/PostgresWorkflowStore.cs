@@ -17,10 +17,10 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IStoreWakeup
     private const string ReadColumns = RunColumns + ", CASE WHEN status = 'Waiting' THEN (SELECT json_build_array(c.run_id, c.status, c.status_reason)::text " +
         "FROM runs c WHERE c.parent_run_id = runs.run_id AND c.status IN ('Blocked', 'NeedsAttention') ORDER BY c.created_at LIMIT 1) END";
 
-    private const string RunColumns = "run_id, workflow, status, input, result, error, status_reason, priority, created_at, updated_at, completed_at, owner, recovery_attempts, cancel_requested, custom_status, pause_requested, parent_run_id, parent_seq, continued_as, build_id, input_tokens, output_tokens, total_tokens, model_calls";
+    private const string RunColumns = "run_id, workflow, status, input, result, error, status_reason, priority, created_at, updated_at, completed_at, owner, recovery_attempts, cancel_requested, custom_status, pause_requested, parent_run_id, parent_seq, continued_as, build_id, input_tokens, output_tokens, total_tokens, model_calls, trace_parent";
 
     /// <summary>How many columns <see cref="RunColumns"/> reads: what a query selects after them starts here.</summary>
-    private const int RunColumnCount = 24;
+    private const int RunColumnCount = 25;
     private readonly PostgresStoreOptions _options;
     private readonly NpgsqlDataSource _dataSource;
     private readonly NpgsqlDataSource _ownedSource;
@@ -331,6 +331,7 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IStoreWakeup
         ContinuedAsRunId = NullableString(r, 18),
         BuildId = NullableString(r, 19),
         Tokens = r.GetInt64(23) == 0 ? null : new TokenTotals(r.GetInt64(20), r.GetInt64(21), r.GetInt64(22), r.GetInt64(23)),
+        TraceParent = NullableString(r, 24),
         StuckChild = withStuckChild ? StoreJson.ReadStuckChild(NullableString(r, RunColumnCount)) : null,
     };
 }

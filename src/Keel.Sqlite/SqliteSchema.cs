@@ -165,6 +165,11 @@ internal static class SqliteSchema
         """
         ALTER TABLE runs ADD COLUMN build_id TEXT;
         """,
+
+        // 15: the trace the run's start belonged to (W3C traceparent), so each resume continues it
+        """
+        ALTER TABLE runs ADD COLUMN trace_parent TEXT;
+        """,
     ];
 
     public static int LatestVersion => Migrations.Length;

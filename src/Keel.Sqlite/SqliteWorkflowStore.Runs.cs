@@ -32,9 +32,9 @@ public sealed partial class SqliteWorkflowStore
     {
         var insert = w.Command(
             "INSERT INTO runs (run_id, workflow, status, input, priority, created_at, updated_at, due_at, parent_run_id, parent_seq, " +
-            "  owner, lease_epoch, lease_expires_at, recovery_attempts, build_id) " +
+            "  owner, lease_epoch, lease_expires_at, recovery_attempts, build_id, trace_parent) " +
             "VALUES ($id, $workflow, CASE WHEN $owner IS NULL THEN 'Pending' ELSE 'Running' END, $input, $priority, $now, $now, $now, $parent, $parentSeq, " +
-            "  $owner, CASE WHEN $owner IS NULL THEN 0 ELSE 1 END, $expires, 0, $build) " +
+            "  $owner, CASE WHEN $owner IS NULL THEN 0 ELSE 1 END, $expires, 0, $build, $trace) " +
             "ON CONFLICT (run_id) DO NOTHING;");
         insert.Parameters.Set("$id", run.RunId);
         insert.Parameters.Set("$workflow", run.WorkflowName);
@@ -46,6 +46,7 @@ public sealed partial class SqliteWorkflowStore
         insert.Parameters.Set("$owner", run.Owner);
         insert.Parameters.Set("$expires", run.HeldUntil is { } until ? Ms(until) : null);
         insert.Parameters.Set("$build", run.BuildId);
+        insert.Parameters.Set("$trace", run.TraceParent);
         return insert.ExecuteNonQuery();
     }
 

@@ -22,10 +22,10 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore
     private const string ReadColumns = RunColumns + ", CASE WHEN status = 'Waiting' THEN (SELECT json_array(c.run_id, c.status, c.status_reason) " +
         "FROM runs c WHERE c.parent_run_id = runs.run_id AND c.status IN ('Blocked', 'NeedsAttention') ORDER BY c.created_at LIMIT 1) END";
 
-    private const string RunColumns = "run_id, workflow, status, input, result, error, status_reason, priority, created_at, " + LastChangeSql + ", completed_at, owner, recovery_attempts, cancel_requested, custom_status, pause_requested, parent_run_id, parent_seq, continued_as, build_id, input_tokens, output_tokens, total_tokens, model_calls";
+    private const string RunColumns = "run_id, workflow, status, input, result, error, status_reason, priority, created_at, " + LastChangeSql + ", completed_at, owner, recovery_attempts, cancel_requested, custom_status, pause_requested, parent_run_id, parent_seq, continued_as, build_id, input_tokens, output_tokens, total_tokens, model_calls, trace_parent";
 
     /// <summary>How many columns <see cref="RunColumns"/> reads: what a query selects after them starts here.</summary>
-    private const int RunColumnCount = 24;
+    private const int RunColumnCount = 25;
     private readonly SqliteStoreOptions _options;
     private readonly string _connectionString;
     private readonly SemaphoreSlim _initLock = new(1, 1);
@@ -312,6 +312,7 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore
         ContinuedAsRunId = r.IsDBNull(18) ? null : r.GetString(18),
         BuildId = r.IsDBNull(19) ? null : r.GetString(19),
         Tokens = r.GetInt64(23) == 0 ? null : new TokenTotals(r.GetInt64(20), r.GetInt64(21), r.GetInt64(22), r.GetInt64(23)),
+        TraceParent = r.IsDBNull(24) ? null : r.GetString(24),
         StuckChild = withStuckChild && !r.IsDBNull(RunColumnCount) ? StoreJson.ReadStuckChild(r.GetString(RunColumnCount)) : null,
     };
 }

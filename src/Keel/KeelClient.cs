@@ -136,6 +136,7 @@ public sealed class KeelClient
             {
                 RunId = runId, WorkflowName = workflowName, Input = inputJson, Priority = options?.Priority ?? 0,
                 CreatedAt = _time.GetUtcNow(), Owner = eager?.Owner, LeaseExpiresAt = eager?.LeaseExpiresAt, BuildId = eager?.BuildId,
+                TraceParent = KeelTelemetry.CurrentTraceParent(), // the caller's trace: every resume of the run continues it
             }, cancellationToken);
         }
         catch
@@ -756,6 +757,7 @@ public sealed class KeelClient
         {
             RunId = forkId, WorkflowName = source.WorkflowName, Input = input, Priority = source.Priority, CreatedAt = now,
             BuildId = source.BuildId, // the reused prefix was written by the source's code
+            TraceParent = KeelTelemetry.CurrentTraceParent(),
         }, prefix, runId, new JournalEntry { Sequence = 0, Kind = JournalEntryKind.RunForked, Name = source.WorkflowName, RecordedAt = now, Payload = record },
             cancellationToken);
         switch (outcome)

@@ -49,6 +49,13 @@ public static class KeelTelemetry
 
     private static readonly System.Buffers.SearchValues<char> s_hex = System.Buffers.SearchValues.Create("0123456789abcdef");
 
+    /// <summary>The current span as a W3C <c>traceparent</c>, to journal with a run it starts; null without one.</summary>
+    internal static string? CurrentTraceParent() => Activity.Current is { IdFormat: ActivityIdFormat.W3C } current ? current.Id : null;
+
+    /// <summary>The span a run's resume continues: the trace its start belonged to.</summary>
+    internal static ActivityContext ParentOf(RunInfo run) =>
+        run.TraceParent is { } traceParent && ActivityContext.TryParse(traceParent, null, out var context) ? context : default;
+
     /// <summary>A step's name as a tag: bounded, so a name that ends in a hash (one per prompt) loses the hash.</summary>
     internal static string StepTag(string step)
     {

@@ -64,6 +64,10 @@ public sealed record RunInfo
     /// </summary>
     public string? BuildId { get; init; }
 
+    /// <summary>The W3C <c>traceparent</c> the run's start belonged to: each time a worker takes the run up, its
+    /// <c>workflow</c> span continues that trace. Null when its start had none.</summary>
+    public string? TraceParent { get; init; }
+
     /// <summary>The run this one continued as (<see cref="WorkflowContext.ContinueAsNew{TInput}"/>), once it did.</summary>
     public string? ContinuedAsRunId { get; init; }
 

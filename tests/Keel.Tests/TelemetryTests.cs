@@ -91,4 +91,51 @@ public class TelemetryTests
         Assert.Equal("charge card", KeelTelemetry.StepTag("charge card"));
         Assert.Equal("step deadbeef-x", KeelTelemetry.StepTag("step deadbeef-x"));
     }
+
+    [Fact]
+    public async Task EveryResume_ContinuesTheTraceOfTheRunsStart_EvenInAnotherWorker()
+    {
+        using var db = new TempDatabase();
+        var caller = new ActivitySource("keel-trace-test-" + Guid.NewGuid().ToString("N"));
+        var spans = new ConcurrentBag<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == KeelTelemetry.Name || source.Name == caller.Name,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = spans.Add,
+        };
+        ActivitySource.AddActivityListener(listener);
+        void Workflows(KeelBuilder k) => k.AddWorkflow<int, int>("traced-resume", async (ctx, n) =>
+        {
+            var first = await ctx.StepAsync("before", _ => Task.FromResult(n));
+            var more = await ctx.WaitForSignalAsync<int>("more"); // released: the run leaves memory
+            return await ctx.StepAsync("after", _ => Task.FromResult(first + more));
+        });
+
+        string runId;
+        ActivityContext start;
+        await using (var keel = await TestHost.StartAsync(db, Workflows))
+        {
+            using (var request = caller.StartActivity("POST /orders"))
+            {
+                start = request!.Context;
+                runId = (await keel.Client.StartAsync("traced-resume", 1, cancellationToken: TestHost.Token)).RunId;
+            }
+            Assert.Equal(start.TraceId.ToHexString() + "-" + start.SpanId.ToHexString(),
+                string.Join('-', (await keel.Client.GetRunAsync(runId, TestHost.Token))!.TraceParent!.Split('-')[1..3]));
+            await TestHost.EventuallyAsync(async () => (await keel.Client.GetRunAsync(runId, TestHost.Token))!.Status == RunStatus.Waiting, "the run waits");
+        }
+        await using (var other = await TestHost.StartAsync(db, Workflows)) // a restart: another worker takes it up
+        {
+            await other.Client.SignalAsync(runId, "more", 2, TestHost.Token);
+            Assert.Equal(3, await other.Client.GetResultAsync<int>(runId, TestHost.Token));
+        }
+
+        var workflowSpans = spans.Where(s => s.DisplayName == "workflow traced-resume" && (string?)s.GetTagItem("keel.workflow.id") == runId).ToList();
+        Assert.True(workflowSpans.Count >= 2, $"{workflowSpans.Count} workflow span(s)");
+        Assert.All(workflowSpans, s => Assert.Equal((start.TraceId, start.SpanId), (s.TraceId, s.ParentSpanId)));
+        var steps = spans.Where(s => s.DisplayName is "step before" or "step after" && (string?)s.GetTagItem("keel.workflow.id") == runId).ToList();
+        Assert.Equal(2, steps.Count);
+        Assert.All(steps, s => Assert.Equal(start.TraceId, s.TraceId));
+    }
 }

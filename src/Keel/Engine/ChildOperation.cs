@@ -45,6 +45,7 @@ internal sealed class ChildOperation<TResult>(IOperationHost host, int sequence,
             {
                 RunId = childRunId, WorkflowName = Name, Input = input, Priority = priority, CreatedAt = Host.Now,
                 ParentRunId = parentRunId, ParentSequence = Sequence,
+                TraceParent = KeelTelemetry.CurrentTraceParent(), // the parent's span: the child's work shows in its trace
             }, token);
             if (!string.Equals(created.Run.WorkflowName, Name, StringComparison.Ordinal) || created.Run.ParentRunId != parentRunId)
             {

@@ -636,6 +636,7 @@ internal sealed class JournalMachine
             {
                 RunId = nextId, WorkflowName = run.WorkflowName, Input = inputJson, Priority = run.Priority, CreatedAt = now,
                 ParentRunId = run.ParentRunId, ParentSequence = run.ParentSequence, // a child's parent waits for the last of the chain
+                TraceParent = run.TraceParent, // one trace for the whole chain
             },
             $"continued as run {nextId}", now));
 

@@ -421,8 +421,9 @@ internal sealed class RunExecutor : IOperationHost, IDisposable
     /// <summary>Executes the run until it finishes, waits, is drained, or is lost. Never throws.</summary>
     public async Task RunAsync(CancellationToken hardStop)
     {
+        // Each time a worker takes the run up, its span continues the trace the run's start belonged to.
         using var activity = KeelTelemetry.ActivitySource.HasListeners()
-            ? KeelTelemetry.ActivitySource.StartActivity($"workflow {_definition.Name}") : null;
+            ? KeelTelemetry.ActivitySource.StartActivity($"workflow {_definition.Name}", ActivityKind.Internal, KeelTelemetry.ParentOf(_claimed.Run)) : null;
         activity?.SetTag("keel.workflow.name", _definition.Name);
         activity?.SetTag("keel.workflow.id", RunId);
         using var hardStopRegistration = hardStop.Register(Abort);

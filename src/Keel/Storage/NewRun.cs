@@ -37,6 +37,10 @@ public sealed record NewRun
     /// </summary>
     public string? BuildId { get; init; }
 
+    /// <summary>The W3C <c>traceparent</c> of the trace the run belongs to (its start's caller, a parent run's span), so
+    /// every resume of the run continues that trace; null for none.</summary>
+    public string? TraceParent { get; init; }
+
     /// <summary>When the lease of <see cref="Owner"/> expires (another worker can claim the run then).</summary>
     public DateTimeOffset? LeaseExpiresAt { get; init; }
 
