@@ -11,7 +11,7 @@ namespace Keel.Server;
 
 /// <summary>
 /// Keel's ASP.NET Core health checks: <c>keel-store</c> (the store answers: Unhealthy when it does not) and
-/// <c>keel-workers</c> (a worker said it was alive lately: Degraded when none did, since runs then wait). They read
+/// <c>keel-workers</c> (a worker alive by <see cref="WorkerInfo.IsAliveAt"/>: Degraded when none is, since runs then wait). They read
 /// through the <see cref="KeelClient"/> registered in the app's services (<c>AddKeel</c>, or the one <c>keel serve</c>
 /// serves).
 /// </summary>
@@ -19,9 +19,6 @@ public static class KeelHealthChecks
 {
     /// <summary>The tag both checks carry, to select them (<see cref="HealthCheckOptions.Predicate"/>).</summary>
     public const string Tag = "keel";
-
-    /// <summary>How long a worker may stay silent and still count as alive: it says so every few seconds while it runs.</summary>
-    public static readonly TimeSpan WorkerSilence = TimeSpan.FromSeconds(60);
 
     /// <summary>Adds the checks <c>keel-store</c> and <c>keel-workers</c> to the app's health checks.</summary>
     /// <param name="services">The app's services.</param>
@@ -74,14 +71,18 @@ public static class KeelHealthChecks
                 await client.ListRunsAsync(new RunQuery { Limit = 1 }, cancellationToken);
                 return HealthCheckResult.Healthy("The store answers.");
             }
-            catch (Exception ex) when (ex is StorageException or System.Data.Common.DbException or InvalidOperationException or IOException or TimeoutException)
+            catch (Exception ex) when (IsUnavailable(ex))
             {
                 return new HealthCheckResult(context.Registration.FailureStatus, $"The store does not answer: {ex.Message}", ex);
             }
         }
     }
 
-    /// <summary>A worker said it was alive within <see cref="WorkerSilence"/>.</summary>
+    /// <summary>What a store that does not answer throws (anything else is a bug, for the health check service to report).</summary>
+    private static bool IsUnavailable(Exception ex) =>
+        ex is StorageException or System.Data.Common.DbException or InvalidOperationException or IOException or TimeoutException;
+
+    /// <summary>A worker is alive (<see cref="WorkerInfo.IsAliveAt"/>).</summary>
     private sealed class WorkersHealthCheck(KeelClient client, TimeProvider? time = null) : IHealthCheck
     {
         public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
@@ -89,19 +90,19 @@ public static class KeelHealthChecks
             IReadOnlyList<WorkerInfo> workers;
             try
             {
-                workers = await client.ListWorkersAsync(WorkerSilence, cancellationToken);
+                workers = await client.ListWorkersAsync(WorkerInfo.SilenceLimit, cancellationToken);
             }
-            catch (Exception ex) when (ex is StorageException or System.Data.Common.DbException or InvalidOperationException or IOException or TimeoutException)
+            catch (Exception ex) when (IsUnavailable(ex))
             {
                 return new HealthCheckResult(context.Registration.FailureStatus, $"The workers cannot be read: {ex.Message}", ex);
             }
             var now = (time ?? TimeProvider.System).GetUtcNow();
-            var alive = workers.Where(w => w.StoppedAt is null && now - w.LastSeenAt <= WorkerSilence).ToList();
+            var alive = workers.Where(w => w.IsAliveAt(now)).ToList();
             return alive.Count > 0
                 ? HealthCheckResult.Healthy(string.Create(CultureInfo.InvariantCulture,
                     $"{alive.Count} live worker(s), holding {alive.Sum(w => w.RunsHeld)} run(s); they serve {string.Join(", ", alive.SelectMany(w => w.Workflows).Distinct().Order(StringComparer.Ordinal))}."))
                 : new HealthCheckResult(context.Registration.FailureStatus,
-                    $"No worker said it was alive in the last {WorkerSilence.TotalSeconds:0} s: runs wait until one runs.");
+                    $"No worker said it was alive in the last {WorkerInfo.SilenceLimit.TotalSeconds:0} s: runs wait until one runs.");
         }
     }
 }

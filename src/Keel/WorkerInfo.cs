@@ -31,6 +31,17 @@ public sealed record WorkerInfo
     /// <summary>When it stopped cleanly; null while it runs, or when it died without saying so.</summary>
     public DateTimeOffset? StoppedAt { get; init; }
 
+    /// <summary>How often a running worker says it is alive.</summary>
+    internal static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a worker may stay silent and still count as alive: three missed heartbeats.</summary>
+    public static TimeSpan SilenceLimit { get; } = 3 * Heartbeat;
+
+    /// <summary>Whether it counts as alive at <paramref name="now"/>: not stopped, and heard from within <see cref="SilenceLimit"/>.</summary>
+    /// <param name="now">The time to judge at.</param>
+    /// <returns>True while it runs as far as the store can tell.</returns>
+    public bool IsAliveAt(DateTimeOffset now) => StoppedAt is null && now - LastSeenAt <= SilenceLimit;
+
     /// <summary>How many runs it holds now: the runs it works on or keeps for a short wait; for a worker that died, those
     /// no other worker has taken over yet.</summary>
     public int RunsHeld { get; init; }

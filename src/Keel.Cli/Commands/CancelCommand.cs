@@ -33,7 +33,7 @@ internal static class CancelCommand
         CommandAction.Set(command, async (parse, output, ct) =>
         {
             await using var keel = await target.OpenAsync(parse, ct);
-            var actor = new Actor(parse.GetValue(by) ?? Environment.UserName, parse.GetValue(reason));
+            var actor = Actor.Of(parse, by, reason);
             return await SelectionReport.RunAsync(output, keel, await selection.RunIdsAsync(parse, keel, ct), parse.GetValue(dryRun),
                 parse.GetValue(json), selection.ByWorkflow(parse), "cancel", "cancelled or asked to stop", async (id, token) =>
                 {

@@ -33,10 +33,11 @@ internal static class ForkCommand
             var result = parse.GetValue(replace) is { } r ? await CommandInput.ReadJsonAsync(r, "--replace-result", output.In, ct) : null;
             var inputJson = parse.GetValue(input) is { } i ? await CommandInput.ReadJsonAsync(i, "--input", output.In, ct) : null;
             await using var keel = await target.OpenAsync(parse, ct);
+            var actor = Actor.Of(parse, by, reason);
             var fork = await keel.ForkAsync(id, new ForkOptions
             {
                 AtPosition = parse.GetValue(at), ReplaceResultJson = result, InputJson = inputJson, RunId = parse.GetValue(newId),
-                By = parse.GetValue(by) ?? Environment.UserName, Reason = parse.GetValue(reason),
+                By = actor.By, Reason = actor.Reason,
             }, ct);
             return await ActionReport.WriteAsync(output, parse.GetValue(json), "fork", id,
                 $"Forked {id} at position {parse.GetValue(at)} as run {fork.RunId}: a worker continues it from there " +

@@ -34,7 +34,7 @@ internal static class PauseCommand
         {
             var id = CommandInput.RunId(parse, runId);
             await using var keel = await target.OpenAsync(parse, ct);
-            var message = await act(keel, id, new Actor(parse.GetValue(by) ?? Environment.UserName, parse.GetValue(reason)), ct);
+            var message = await act(keel, id, Actor.Of(parse, by, reason), ct);
             return await ActionReport.WriteAsync(output, parse.GetValue(json), name, id, message, keel, ct);
         });
         return command;

@@ -24,7 +24,7 @@ internal static class PriorityCommand
         {
             var id = CommandInput.RunId(parse, runId);
             await using var keel = await target.OpenAsync(parse, ct);
-            var run = await keel.SetPriorityAsync(id, parse.GetValue(priority), new Actor(parse.GetValue(by) ?? Environment.UserName, parse.GetValue(reason)), ct);
+            var run = await keel.SetPriorityAsync(id, parse.GetValue(priority), Actor.Of(parse, by, reason), ct);
             return await ActionReport.WriteAsync(output, parse.GetValue(json), "priority", id,
                 $"Run {run.RunId} ({run.Status}) now has priority {run.Priority}; it applies from its next scheduling.", keel, ct);
         });

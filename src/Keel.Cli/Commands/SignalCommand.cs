@@ -33,7 +33,7 @@ internal static class SignalCommand
             var signal = parse.GetValue(name)!;
             var body = await CommandInput.ReadJsonAsync(parse.GetValue(payload), "JSON", output.In, ct);
             await using var keel = await target.OpenAsync(parse, ct);
-            await keel.SignalAsync(id, signal, body, new Actor(parse.GetValue(by) ?? Environment.UserName, parse.GetValue(reason)), ct);
+            await keel.SignalAsync(id, signal, body, Actor.Of(parse, by, reason), ct);
             return await ActionReport.WriteAsync(output, parse.GetValue(json), "signal", id, $"Signal '{signal}' stored for run {id}.", keel, ct,
                 new JsonObject { ["signal"] = signal });
         });

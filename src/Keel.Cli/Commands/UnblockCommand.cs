@@ -25,7 +25,7 @@ internal static class UnblockCommand
         {
             var id = CommandInput.RunId(parse, runId);
             await using var keel = await target.OpenAsync(parse, ct);
-            await keel.UnblockAsync(id, new Actor(parse.GetValue(by) ?? Environment.UserName, parse.GetValue(reason)), ct);
+            await keel.UnblockAsync(id, Actor.Of(parse, by, reason), ct);
             return await ActionReport.WriteAsync(output, parse.GetValue(json), "unblock", id,
                 $"Run {id} is unblocked: the next worker that takes it continues it where it stopped " +
                 $"(follow it with `keel show {Shell.Quote(id)}{keel.Arguments}`).", keel, ct);

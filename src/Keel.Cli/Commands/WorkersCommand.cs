@@ -7,7 +7,6 @@ namespace Keel.Cli.Commands;
 internal static class WorkersCommand
 {
     /// <summary>A worker that said nothing for this long (it reports every 10 s) is taken for gone.</summary>
-    private static readonly TimeSpan Silent = TimeSpan.FromSeconds(30);
 
     public static Command Create()
     {
@@ -38,7 +37,7 @@ internal static class WorkersCommand
             var table = new TextTable("WORKER", "STATE", "LAST SEEN", "RUNS HELD", "HOST/PID", "BUILD", "WORKFLOWS");
             foreach (var worker in workers)
             {
-                var state = worker.StoppedAt is not null ? "stopped" : now - worker.LastSeenAt > Silent ? "gone (silent)" : "alive";
+                var state = worker.StoppedAt is not null ? "stopped" : worker.IsAliveAt(now) ? "alive" : "gone (silent)";
                 table.Add(worker.WorkerId, state, TimeFormat.ShortTimestamp(worker.LastSeenAt),
                     worker.RunsHeld.ToString(System.Globalization.CultureInfo.InvariantCulture), $"{worker.Host}/{worker.ProcessId}",
                     worker.Build ?? "", string.Join(", ", worker.Workflows));

@@ -47,7 +47,12 @@ internal interface IKeelService : IAsyncDisposable
 }
 
 /// <summary>Who acts and why, for the run's record.</summary>
-internal sealed record Actor(string? By, string? Reason);
+internal sealed record Actor(string? By, string? Reason)
+{
+    /// <summary>Who acts in a command: <c>--by</c>, or the user running it; and why: <c>--reason</c>.</summary>
+    public static Actor Of(System.CommandLine.ParseResult parse, System.CommandLine.Option<string?> by, System.CommandLine.Option<string?> reason) =>
+        new(parse.GetValue(by) ?? Environment.UserName, parse.GetValue(reason));
+}
 
 internal static class KeelServiceExtensions
 {

@@ -45,7 +45,7 @@ internal sealed class KeelWorker : IHostedService, IAsyncDisposable, IRunRequest
     private DateTimeOffset _warmSince = DateTimeOffset.MaxValue;
 
     /// <summary>How often a running worker tells the registry it is alive.</summary>
-    private static readonly TimeSpan WorkerHeartbeat = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan WorkerHeartbeat = WorkerInfo.Heartbeat;
 
     public KeelWorker(IWorkflowStore store, WorkflowRegistry registry, IOptions<KeelOptions> options, RunNotifier notifier,
         IServiceProvider services, ILoggerFactory loggerFactory, TimeProvider timeProvider)
