@@ -39,9 +39,9 @@ internal static class CancelCommand
                 {
                     await keel.CancelAsync(id, actor, token);
                     var run = await keel.GetExistingRunAsync(id, token);
-                    return run.Status == RunStatus.Cancelled
+                    return (run.Status == RunStatus.Cancelled
                         ? $"Run {id} is cancelled.{(run.StatusReason is { } r ? $" Reason: {r}" : "")}"
-                        : $"Cancellation requested for run {id} (status {run.Status}): the worker that holds it stops the step in flight and ends the run Cancelled.";
+                        : $"Cancellation requested for run {id} (status {run.Status}): the worker that holds it stops the step in flight and ends the run Cancelled.", run);
                 }, ct);
         });
         return command;

@@ -34,7 +34,7 @@ internal static class RetryCommand
                 parse.GetValue(json), selection.ByWorkflow(parse), "retry", "retried", async (id, token) =>
                 {
                     await keel.RetryAsync(id, actor, token);
-                    return $"Run {id} is retried: the next worker continues it from the step that failed (follow it with `keel show {Shell.Quote(id)}{keel.Arguments}`).";
+                    return ($"Run {id} is retried: the next worker continues it from the step that failed (follow it with `keel show {Shell.Quote(id)}{keel.Arguments}`).", null);
                 }, ct);
         });
         return command;

@@ -21,10 +21,10 @@ internal static class SelectionReport
     /// <param name="summarize">Whether a person gets the summary line after a real run (several runs were chosen by query).</param>
     /// <param name="action">The command's action: "retry", "cancel".</param>
     /// <param name="done">What the action did, for the summary: "retried", "cancelled".</param>
-    /// <param name="act">Acts on one run; the line that says what it did.</param>
+    /// <param name="act">Acts on one run; the line that says what it did, and the run after it when the action read it.</param>
     /// <param name="cancellationToken">Cancels the command.</param>
     public static async Task<int> RunAsync(CommandOutput output, IKeelService keel, IReadOnlyList<string> runIds, bool dryRun, bool json,
-        bool summarize, string action, string done, Func<string, CancellationToken, Task<string>> act, CancellationToken cancellationToken)
+        bool summarize, string action, string done, Func<string, CancellationToken, Task<(string Line, RunInfo? Run)>> act, CancellationToken cancellationToken)
     {
         var runs = new JsonArray();
         foreach (var id in runIds)
@@ -39,8 +39,11 @@ internal static class SelectionReport
             }
             else
             {
-                line = await act(id, cancellationToken);
-                run = json ? await keel.GetRunAsync(id, cancellationToken) : null;
+                (line, run) = await act(id, cancellationToken);
+                if (json && run is null)
+                {
+                    run = await keel.GetRunAsync(id, cancellationToken);
+                }
             }
             if (json)
             {
