@@ -81,11 +81,20 @@ internal sealed partial class ApiErrors(ILogger<ApiErrors> logger) : IEndpointFi
         }
     }
 
-    private static string RequestError(int status) => status == StatusCodes.Status415UnsupportedMediaType ? "UnsupportedMediaType" : "BadRequest";
+    private static string RequestError(int status) => status switch
+    {
+        StatusCodes.Status415UnsupportedMediaType => "UnsupportedMediaType",
+        StatusCodes.Status403Forbidden => "Forbidden",
+        StatusCodes.Status409Conflict => "Conflict",
+        StatusCodes.Status410Gone => "Gone",
+        _ => "BadRequest",
+    };
 
     private static string Title(int status) => status switch
     {
+        StatusCodes.Status403Forbidden => "Forbidden",
         StatusCodes.Status404NotFound => "Not found",
+        StatusCodes.Status410Gone => "Gone",
         StatusCodes.Status409Conflict => "Conflict with the run's state",
         StatusCodes.Status413PayloadTooLarge => "Body too large",
         StatusCodes.Status415UnsupportedMediaType => "Unsupported media type",

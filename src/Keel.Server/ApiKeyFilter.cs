@@ -17,6 +17,10 @@ internal sealed class ApiKeyFilter(IReadOnlyList<KeelApiKey> keys) : IEndpointFi
     public ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
+        if (http.GetEndpoint()?.Metadata.GetMetadata<KeyNotRequired>() is not null)
+        {
+            return next(context);
+        }
         var presented = Presented(http.Request);
         var key = presented is null ? null : Match(Encoding.UTF8.GetBytes(presented));
         if (key is null)

@@ -73,3 +73,21 @@ public sealed record ResolveStepRequest(string Action, JsonElement? Result = nul
 /// <param name="Reason">Why.</param>
 public sealed record ForkRunRequest(int At, System.Text.Json.JsonElement? ReplaceResult = null, System.Text.Json.JsonElement? Input = null,
     string? RunId = null, string? By = null, string? Reason = null);
+
+/// <summary>Body of <c>POST /api/runs/{id}/approvals/links</c>: a link for a reviewer who has no key.</summary>
+/// <param name="Reviewer">Who the link is for (an email address, a name): journaled as who decided.</param>
+/// <param name="Name">Which approval, when the run waits for several; the oldest when omitted.</param>
+/// <param name="ExpiresInMinutes">How long the link works; one day when omitted (at most seven).</param>
+public sealed record ApprovalLinkRequest(string Reviewer, string? Name = null, int? ExpiresInMinutes = null);
+
+/// <summary>Body of <c>POST /api/approval-links/read</c>: the token of an approval link.</summary>
+/// <param name="Token">The token (what follows <c>#/approve/</c> in the link).</param>
+public sealed record ApprovalLinkToken(string Token);
+
+/// <summary>Body of <c>POST /api/approval-links/decide</c>: a reviewer's decision through an approval link.</summary>
+/// <param name="Token">The token of the link.</param>
+/// <param name="Approved">True to approve, false to reject.</param>
+/// <param name="Comment">Why, journaled with the decision.</param>
+/// <param name="Arguments">Edited arguments (approve only).</param>
+/// <param name="Option">One of the options the request offers, if any.</param>
+public sealed record ApprovalLinkDecision(string Token, bool Approved, string? Comment = null, JsonElement? Arguments = null, string? Option = null);

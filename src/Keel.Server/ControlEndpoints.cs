@@ -66,7 +66,7 @@ internal static class ControlEndpoints
             ? double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var d) && d > 0 ? d
                 : throw new ApiRequestException(StatusCodes.Status400BadRequest, $"'days' must be a positive number (it is '{text}').")
             : 7;
-        return Results.Json(await keel.ListWorkersAsync(TimeSpan.FromDays(days), cancellationToken), ApiJson.Options);
+        return Results.Json(InboxEndpoints.WithAlive(await keel.ListWorkersAsync(TimeSpan.FromDays(days), cancellationToken), TimeProvider.System.GetUtcNow()), ApiJson.Options);
     }
 
     public static async Task<IResult> SetPriorityAsync(string runId, HttpRequest request, KeelClient keel, CancellationToken cancellationToken)

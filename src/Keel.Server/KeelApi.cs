@@ -27,7 +27,11 @@ public static class KeelApi
     /// <see cref="RunHistory"/>, with <c>next</c>: the calls that act on it), <c>GET runs/{id}/handoff</c> (the run handed to a
     /// person: <see cref="RunHandoff"/>, each next action with its call), <c>GET runs/{id}/wait?timeout=SECONDS</c>,
     /// <c>POST runs/{id}/cancel|pause|resume|unblock|priority|resolve</c>, <c>POST runs/{id}/signals/{name}</c> (body: the payload),
-    /// <c>GET approvals</c>, <c>POST runs/{id}/approvals</c>, <c>GET workers?days=N</c>. Run ids follow <see cref="RunIds.Rule"/>. Errors are problem
+    /// <c>GET approvals</c>, <c>POST runs/{id}/approvals</c>, <c>POST runs/{id}/approvals/links</c> (a signed, single-use
+    /// link for a reviewer without a key, answered through <c>POST approval-links/read|decide</c>; see
+    /// <see cref="KeelApprovalLinkOptions"/>), <c>GET workers?days=N</c> (each with <c>alive</c>), <c>GET inbox</c>, <c>GET me</c>,
+    /// and server-sent events: <c>GET runs/{id}/events</c> (new journal entries) and <c>GET events</c> (a list's runs as
+    /// they change). Run ids follow <see cref="RunIds.Rule"/>. Errors are problem
     /// responses (RFC 9457) whose <c>detail</c> says what was wrong and what to do: 400 bad input (an invalid run id
     /// too), 401 missing key, 404 no such run, 409 the run's state does not allow it (finished, not paused, no approval
     /// pending), 413 body over 1 MB or a value over <see cref="KeelOptions.Limits"/>, 415 a body not sent as <c>application/json</c> (or <c>application/*+json</c>,
@@ -95,6 +99,27 @@ public static class KeelApi
         api.MapGet("/approvals", ApprovalEndpoints.ListAsync).Needs(KeelApiRole.Viewer).Describe<IReadOnlyList<PendingApproval>>("Approvals waiting for a person, oldest first");
         api.MapPost("/runs/{runId}/approvals", ApprovalEndpoints.DecideAsync).Needs(KeelApiRole.Approver).Takes<DecideApprovalRequest>()
             .Describe<ApprovalDecided>("Approve or reject an approval a run waits for", StatusCodes.Status202Accepted);
+        api.MapGet("/runs/{runId}/events", LiveEndpoints.RunAsync).Needs(KeelApiRole.Viewer)
+            .Describe<IReadOnlyList<JournalEntry>>("Server-sent events: the run's new journal entries (entries, id = entries sent; resume with Last-Event-ID) and the run when it changes (run)");
+        api.MapGet("/events", LiveEndpoints.List).Needs(KeelApiRole.Viewer)
+            .Describe<RunInfo>("Server-sent events: the runs of a list (the filters of GET runs) as they change (run, removed), and the inbox counts (counts)");
+        api.MapGet("/inbox", InboxEndpoints.GetAsync).Needs(KeelApiRole.Viewer).Describe<Inbox>("What waits for a person: approvals, runs needing a decision, blocked runs, runs failed in the last day");
+        api.MapGet("/me", InboxEndpoints.Me).Needs(KeelApiRole.Viewer).Describe<Caller>("The key of this call: its name and role");
+        var options = endpoints.ServiceProvider.GetService<Microsoft.Extensions.Options.IOptions<KeelApprovalLinkOptions>>()?.Value ?? new KeelApprovalLinkOptions();
+        var links = new ApprovalLinks(options);
+        api.MapPost("/runs/{runId}/approvals/links", (string runId, HttpRequest request, KeelClient keel, CancellationToken cancellationToken) =>
+                ApprovalEndpoints.MakeLinkAsync(runId, request, keel, links, cancellationToken))
+            .Needs(KeelApiRole.Approver).Takes<ApprovalLinkRequest>()
+            .Describe<ApprovalLinkMade>("A signed, expiring, single-use link to the approval for a reviewer without a key", StatusCodes.Status201Created);
+        // The token is the authorization of these two: a reviewer with a link has no key.
+        api.MapPost("/approval-links/read", (HttpRequest request, KeelClient keel, CancellationToken cancellationToken) =>
+                ApprovalEndpoints.ReadLinkAsync(request, keel, links, cancellationToken))
+            .WithMetadata(KeyNotRequired.Instance).Takes<ApprovalLinkToken>()
+            .Describe<ApprovalLinkView>("The approval an approval link answers (410 expired, 403 altered, 409 used)");
+        api.MapPost("/approval-links/decide", (HttpRequest request, KeelClient keel, CancellationToken cancellationToken) =>
+                ApprovalEndpoints.DecideLinkAsync(request, keel, links, cancellationToken))
+            .WithMetadata(KeyNotRequired.Instance).Takes<ApprovalLinkDecision>()
+            .Describe<ApprovalDecided>("Decide the approval an approval link answers, once", StatusCodes.Status202Accepted);
         return api;
     }
 

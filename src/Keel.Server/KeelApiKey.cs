@@ -48,3 +48,10 @@ public sealed record KeelApiKey(string Name, KeelApiRole Role, string Key)
 
 /// <summary>The role a call needs (endpoint metadata, read by <see cref="ApiKeyFilter"/>).</summary>
 internal sealed record RequiredRole(KeelApiRole Role);
+
+/// <summary>A call open without a key (endpoint metadata, read by <see cref="ApiKeyFilter"/>): its body carries its own
+/// authorization (an approval link's signed token).</summary>
+internal sealed class KeyNotRequired
+{
+    public static readonly KeyNotRequired Instance = new();
+}

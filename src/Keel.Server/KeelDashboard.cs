@@ -12,6 +12,10 @@ public static class KeelDashboard
     [
         ("index.html", "text/html; charset=utf-8"),
         ("dashboard.js", "text/javascript; charset=utf-8"),
+        ("words.js", "text/javascript; charset=utf-8"),
+        ("lists.js", "text/javascript; charset=utf-8"),
+        ("run.js", "text/javascript; charset=utf-8"),
+        ("app.js", "text/javascript; charset=utf-8"),
         ("dashboard.css", "text/css; charset=utf-8"),
     ];
 

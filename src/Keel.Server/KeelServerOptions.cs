@@ -18,6 +18,10 @@ public sealed record KeelServerOptions
     public IReadOnlyList<KeelApiKey> AllKeys =>
         ApiKey is { Length: > 0 } key ? [.. ApiKeys, KeelApiKey.SharedKey(key)] : ApiKeys;
 
+    /// <summary>The secret that signs approval links (<see cref="KeelApprovalLinkOptions.Secret"/>, at least 32 characters);
+    /// null for a random one of this process (links then stop working when the server restarts).</summary>
+    public string? ApprovalLinkSecret { get; init; }
+
     /// <summary>Whether to serve the dashboard beside the API.</summary>
     public bool Dashboard { get; init; } = true;
 }

@@ -9,9 +9,13 @@ internal static class RunEndpoints
 {
     private const int MaxWaitSeconds = 300;
 
-    public static async Task<IResult> ListAsync(HttpRequest request, KeelClient keel, CancellationToken cancellationToken)
-    {
-        var query = new RunQuery
+    public static async Task<IResult> ListAsync(HttpRequest request, KeelClient keel, CancellationToken cancellationToken) =>
+        Results.Json(await keel.ListRunsAsync(Query(request), cancellationToken), ApiJson.Options);
+
+    /// <summary>The list a request's query describes (<c>status</c>, <c>workflow</c>, <c>waitingForPerson</c>,
+    /// <c>createdAfter</c>, <c>createdBefore</c>, <c>limit</c>, <c>cursor</c>); a bad value is refused with 400.</summary>
+    public static RunQuery Query(HttpRequest request) =>
+        new()
         {
             Statuses = Statuses(request),
             WorkflowName = request.Query["workflow"].ToString() is { Length: > 0 } workflow ? workflow : null,
@@ -21,8 +25,6 @@ internal static class RunEndpoints
             Limit = KeelApi.IntQuery(request, "limit", 50, 1, 1000),
             Cursor = request.Query["cursor"].ToString() is { Length: > 0 } cursor ? cursor : null,
         };
-        return Results.Json(await keel.ListRunsAsync(query, cancellationToken), ApiJson.Options);
-    }
 
     public static async Task<IResult> StartAsync(HttpRequest request, KeelClient keel, CancellationToken cancellationToken)
     {
@@ -56,6 +58,18 @@ internal static class RunEndpoints
         var history = await keel.GetHistoryAsync(runId, cancellationToken) ?? throw new RunNotFoundException(runId);
         var body = JsonSerializer.SerializeToNode(history, ApiJson.Options)!.AsObject();
         body["next"] = JsonSerializer.SerializeToNode(NextActions.For(RunHandoff.From(history), KeelApi.RunPath(request)), ApiJson.Options);
+        if (history.Run?.Owner is { } owner)
+        {
+            // Who holds it, and whether that worker still lives: a run held by a dead worker is not running.
+            var worker = (await keel.ListWorkersAsync(TimeSpan.FromDays(7), cancellationToken)).FirstOrDefault(w => w.WorkerId == owner);
+            body["holder"] = new System.Text.Json.Nodes.JsonObject
+            {
+                ["workerId"] = owner,
+                ["alive"] = worker?.IsAliveAt(TimeProvider.System.GetUtcNow()) ?? false,
+                ["lastSeenAt"] = worker is null ? null : JsonSerializer.SerializeToNode(worker.LastSeenAt, ApiJson.Options),
+                ["host"] = worker?.Host,
+            };
+        }
         return Results.Json(body, ApiJson.Options);
     }
 

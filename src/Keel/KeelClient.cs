@@ -40,6 +40,13 @@ public sealed class KeelClient
     }
 
     /// <summary>
+    /// Completes at the next hint that runs may have changed: an action of this client or of a worker in this process, or a
+    /// notification of the store from another process (PostgreSQL). A hint only: live views still poll for what nothing
+    /// announces (appends of workers elsewhere).
+    /// </summary>
+    internal Task ChangeHint => _store is IStoreWakeup wakeup ? Task.WhenAny(_notifier.WorkAvailable, wakeup.WorkAvailable) : _notifier.WorkAvailable;
+
+    /// <summary>
     /// Creates a client over a store without knowing the workflows (as the CLI does): workflow names and inputs
     /// are then checked by the worker that runs them.
     /// </summary>
@@ -561,9 +568,13 @@ public sealed class KeelClient
             throw new RunFinishedException(runId, run.Status, "take a decision on an approval");
         }
         var pending = await _store.ListPendingApprovalsAsync(runId, 1000, cancellationToken);
-        var approval = response.ApprovalName is null
-            ? (pending.Count > 0 ? pending[0] : null)
-            : pending.FirstOrDefault(a => string.Equals(a.Name, response.ApprovalName, StringComparison.Ordinal));
+        var approval = pending.FirstOrDefault(a => (response.ApprovalName is null || string.Equals(a.Name, response.ApprovalName, StringComparison.Ordinal))
+                                                   && (response.Sequence is null || a.Sequence == response.Sequence));
+        if (approval is null && response.Sequence is { } sequence)
+        {
+            throw new ApprovalNotPendingException(runId, $"Run '{runId}' no longer waits for the approval requested at position {sequence}: " +
+                "it was decided or expired. Nothing was changed.");
+        }
         if (approval is null)
         {
             throw new ApprovalNotPendingException(runId, pending.Count == 0

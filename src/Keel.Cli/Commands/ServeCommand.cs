@@ -31,11 +31,18 @@ internal static class ServeCommand
                           "what a key does is journaled with its name.",
             HelpName = "FILE",
         };
+        var linkSecret = new Option<string?>("--link-secret")
+        {
+            Description = "The secret (32+ characters) that signs approval links for reviewers without a key; default: $KEEL_LINK_SECRET, " +
+                          "else a random one (links then stop working when the server restarts).",
+            HelpName = "SECRET",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("KEEL_LINK_SECRET") is { Length: > 0 } value ? value : null,
+        };
         var noAuth = new Option<bool>("--no-auth")
         {
             Description = "Serve beyond loopback without an API key (anyone who reaches it can approve, cancel and signal runs).",
         };
-        var command = new Command("serve", "Serve the HTTP API and the web dashboard for a database until Ctrl+C.") { db, postgres, url, apiKey, apiKeys, noAuth };
+        var command = new Command("serve", "Serve the HTTP API and the web dashboard for a database until Ctrl+C.") { db, postgres, url, apiKey, apiKeys, linkSecret, noAuth };
         CommandAction.Set(command, async (parse, output, ct) =>
         {
             var address = ParseUrl(parse.GetValue(url)!);
@@ -46,7 +53,11 @@ internal static class ServeCommand
                 throw new CliException($"{address} is reachable from other machines, and the API can approve, cancel and signal runs: " +
                                        "give --api-key KEY (or set KEEL_API_KEY) or --api-keys FILE, or --no-auth to serve it open on purpose.");
             }
-            var options = new KeelServerOptions { Url = address.ToString(), ApiKey = key, ApiKeys = keys };
+            if (parse.GetValue(linkSecret) is { Length: < 32 })
+            {
+                throw new CliException("--link-secret is shorter than 32 characters: use a random secret (e.g. `openssl rand -hex 32`).");
+            }
+            var options = new KeelServerOptions { Url = address.ToString(), ApiKey = key, ApiKeys = keys, ApprovalLinkSecret = parse.GetValue(linkSecret) };
             try
             {
                 foreach (var each in options.AllKeys)

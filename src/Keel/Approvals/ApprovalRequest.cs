@@ -95,4 +95,8 @@ public sealed record ApprovalResponse
 
     /// <summary>Which approval, when the run waits for several; null for its oldest pending one.</summary>
     public string? ApprovalName { get; init; }
+
+    /// <summary>Exactly which request (<see cref="PendingApproval.Sequence"/>): a decision meant for one request is refused
+    /// once that request is decided, even when the run asks again under the same name. Null for any pending one.</summary>
+    public int? Sequence { get; init; }
 }
