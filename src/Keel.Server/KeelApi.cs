@@ -100,9 +100,9 @@ public static class KeelApi
         api.MapPost("/runs/{runId}/approvals", ApprovalEndpoints.DecideAsync).Needs(KeelApiRole.Approver).Takes<DecideApprovalRequest>()
             .Describe<ApprovalDecided>("Approve or reject an approval a run waits for", StatusCodes.Status202Accepted);
         api.MapGet("/runs/{runId}/events", LiveEndpoints.RunAsync).Needs(KeelApiRole.Viewer)
-            .Describe<IReadOnlyList<JournalEntry>>("Server-sent events: the run's new journal entries (entries, id = entries sent; resume with Last-Event-ID) and the run when it changes (run)");
+            .DescribeStream("Server-sent events: the run's new journal entries (entries, id = entries sent; resume with Last-Event-ID) and the run when it changes (run)");
         api.MapGet("/events", LiveEndpoints.List).Needs(KeelApiRole.Viewer)
-            .Describe<RunInfo>("Server-sent events: the runs of a list (the filters of GET runs) as they change (run, removed), and the inbox counts (counts)");
+            .DescribeStream("Server-sent events: the runs of a list (the filters of GET runs) as they change (run, removed), and the inbox counts (counts)");
         api.MapGet("/inbox", InboxEndpoints.GetAsync).Needs(KeelApiRole.Viewer).Describe<Inbox>("What waits for a person: approvals, runs needing a decision, blocked runs, runs failed in the last day");
         api.MapGet("/me", InboxEndpoints.Me).Needs(KeelApiRole.Viewer).Describe<Caller>("The key of this call: its name and role");
         var options = endpoints.ServiceProvider.GetService<Microsoft.Extensions.Options.IOptions<KeelApprovalLinkOptions>>()?.Value ?? new KeelApprovalLinkOptions();
@@ -137,6 +137,12 @@ public static class KeelApi
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+
+    /// <summary>A call that answers with a stream of server-sent events (<c>text/event-stream</c>), each event's data JSON.</summary>
+    private static RouteHandlerBuilder DescribeStream(this RouteHandlerBuilder route, string summary) =>
+        route.WithSummary(summary).Produces<string>(StatusCodes.Status200OK, "text/event-stream")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
     /// <summary>The body a call takes, for OpenAPI documents only: <c>Accepts</c> metadata would also make routing refuse
     /// other content types with a bare 415, before the API can say what was wrong.</summary>

@@ -5,44 +5,11 @@ namespace Keel.Server.Tests;
 
 /// <summary>
 /// The dashboard in a real browser (headless Chromium driven by Playwright): a person finds the run, sees what it waits
-/// for, decides, and sees what happened. test.sh installs /usr/bin/chromium when it is missing.
+/// for, decides, and sees what happened.
 /// </summary>
-public sealed class DashboardTests : IAsyncLifetime
+public sealed class DashboardTests(Browser browser) : IClassFixture<Browser>
 {
-    private const string Chromium = "/usr/bin/chromium";
-    private IPlaywright? _playwright;
-    private IBrowser? _browser;
-
-    public async ValueTask InitializeAsync()
-    {
-        if (!File.Exists(Chromium))
-        {
-            throw new InvalidOperationException($"No browser at {Chromium}: the dashboard tests need one. Run ./test.sh (it installs it), or `apt-get install -y chromium`.");
-        }
-        _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new()
-        {
-            ExecutablePath = Chromium, Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-        });
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (_browser is not null)
-        {
-            await _browser.DisposeAsync();
-        }
-        _playwright?.Dispose();
-    }
-
-    private async Task<IPage> OpenAsync(ServerHarness h, string fragment = "")
-    {
-        var page = await _browser!.NewPageAsync();
-        page.SetDefaultTimeout(20_000);
-        await page.GotoAsync(new Uri(h.BaseAddress, "/" + fragment).ToString());
-        return page;
-    }
+    private Task<IPage> OpenAsync(ServerHarness h, string fragment = "") => browser.OpenAsync(h, fragment);
 
     [Fact]
     public async Task APerson_FindsTheRunWaitingForThem_ApprovesWithAComment_AndSeesWhatHappened()

@@ -14,6 +14,8 @@ public class OpenApiTests
         ("post", "/api/runs/{runId}/unblock"), ("post", "/api/runs/{runId}/retry"), ("post", "/api/runs/{runId}/fork"),
         ("get", "/api/workers"), ("post", "/api/runs/{runId}/priority"), ("post", "/api/runs/{runId}/signals/{name}"),
         ("post", "/api/runs/{runId}/resolve"), ("get", "/api/approvals"), ("post", "/api/runs/{runId}/approvals"),
+        ("get", "/api/runs/{runId}/events"), ("get", "/api/events"), ("get", "/api/inbox"), ("get", "/api/me"),
+        ("post", "/api/runs/{runId}/approvals/links"), ("post", "/api/approval-links/read"), ("post", "/api/approval-links/decide"),
     ];
 
     [Fact]
@@ -34,6 +36,7 @@ public class OpenApiTests
             Assert.True(operation.GetProperty("responses").TryGetProperty("404", out _), $"{method} {path} says no problem");
         }
         Assert.Equal(Calls.Length, paths.EnumerateObject().Sum(p => p.Value.EnumerateObject().Count(m => m.Name is "get" or "post")));
+        Assert.True(paths.GetProperty("/api/events").GetProperty("get").GetProperty("responses").GetProperty("200").GetProperty("content").TryGetProperty("text/event-stream", out _));
 
         // Bodies: a start needs one, a pause may come without.
         Assert.True(paths.GetProperty("/api/runs").GetProperty("post").GetProperty("requestBody").GetProperty("required").GetBoolean());

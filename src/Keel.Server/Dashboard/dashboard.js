@@ -75,7 +75,8 @@ function morph(old, neu) {
   const next = [...neu.childNodes];
   const keyed = next.length > 0 && next.every(n => keyOf(n) !== null);
   if (keyed) {
-    const byKey = new Map([...old.childNodes].map(n => [keyOf(n), n]));
+    const byKey = new Map(), leftovers = [];
+    for (const n of [...old.childNodes]) { const k = keyOf(n); if (k !== null && !byKey.has(k)) byKey.set(k, n); else leftovers.push(n); }
     next.forEach((n, i) => {
       const match = byKey.get(keyOf(n));
       byKey.delete(keyOf(n));
@@ -83,7 +84,7 @@ function morph(old, neu) {
       if (match) { if (match !== at) old.insertBefore(match, at || null); morph(match, n); }
       else old.insertBefore(n, at || null);
     });
-    for (const rest of byKey.values()) rest.remove();
+    for (const rest of [...byKey.values(), ...leftovers]) rest.remove();
     return;
   }
   const before = [...old.childNodes];

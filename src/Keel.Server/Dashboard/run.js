@@ -212,10 +212,13 @@ async function drawRun() {
   runView.run = run;
   const fact = (label, value) => value === null || value === undefined || value === "" ? [] : [el("dt", {}, label), el("dd", {}, value)];
   const silent = run.owner && history.holder && !history.holder.alive && !terminal(run.status);
+  // Each part keeps its place (data-key) whether or not it has something to show, so a part that appears (a result,
+  // an approval) does not shift the others into being redrawn.
+  const part = (key, ...children) => el("div", { "data-key": key, class: "part" }, children);
   show(view,
-    el("h1", {}, "Run ", el("span", { class: "mono" }, run.runId), " ", badge(run.status), silent ? el("span", { class: "badge Blocked" }, "worker silent") : null),
-    handoffCard(handoff),
-    el("dl", { class: "facts" },
+    part("title", el("h1", {}, "Run ", el("span", { class: "mono" }, run.runId), " ", badge(run.status), silent ? el("span", { class: "badge Blocked" }, "worker silent") : null)),
+    part("handoff", handoffCard(handoff)),
+    part("facts", el("dl", { class: "facts" },
       fact("Workflow", run.workflowName),
       fact("Doing", run.customStatus ? `${run.customStatus.text}${run.customStatus.progress ? ` [${run.customStatus.progress.done}/${run.customStatus.progress.total}]` : ""} (${ago(run.customStatus.at)})` : null),
       fact("Why", history.attention && run.status === "NeedsAttention" ? `step '${history.attention.step}': ${reasonText(history.attention.reason)}` : run.statusReason),
@@ -229,17 +232,17 @@ async function drawRun() {
       fact("Tokens", run.tokens ? tokensTitle(run.tokens) : null),
       fact("Held by", holderText(run, history.holder)), fact("Build", run.buildId), fact("Pause", run.pauseRequested && run.status !== "Paused" ? "requested: pauses before its next operation" : null),
       fact("Parent", run.parentRunId ? runLink(run.parentRunId) : null),
-      fact("Continued as", run.continuedAsRunId ? runLink(run.continuedAsRunId) : null)),
-    controls(run),
-    run.error ? el("div", { class: "card error", id: "run-error" }, el("b", {}, errorText(run.error)),
-      run.error.stackTrace ? el("details", { "data-section": "run-stack" }, el("summary", { class: "muted" }, "stack"), el("pre", {}, run.error.stackTrace)) : null) : null,
-    pending.length ? [el("h2", {}, "Waiting for a person"), pending.map(approvalCard)] : null,
-    resolveCard(run, history),
-    el("h2", {}, "At a glance"), glance(history),
-    run.result != null ? [el("h2", {}, "Result"), el("pre", { id: "result" }, pretty(run.result))] : null,
-    el("details", { class: "input", "data-section": "input" }, el("summary", {}, "Input"), el("pre", {}, pretty(run.input))),
-    el("h2", {}, "Waterfall"), waterfall(run, history),
-    el("h2", {}, "Timeline"), timeline(run, history));
+      fact("Continued as", run.continuedAsRunId ? runLink(run.continuedAsRunId) : null))),
+    part("controls", controls(run)),
+    part("error", run.error ? el("div", { class: "card error", id: "run-error" }, el("b", {}, errorText(run.error)),
+      run.error.stackTrace ? el("details", { "data-section": "run-stack" }, el("summary", { class: "muted" }, "stack"), el("pre", {}, run.error.stackTrace)) : null) : null),
+    part("approvals", pending.length ? [el("h2", {}, "Waiting for a person"), pending.map(approvalCard)] : null),
+    part("resolve", resolveCard(run, history)),
+    part("glance", el("h2", {}, "At a glance"), glance(history)),
+    part("result", run.result != null ? [el("h2", {}, "Result"), el("pre", { id: "result" }, pretty(run.result))] : null),
+    part("input", el("details", { class: "input", "data-section": "input" }, el("summary", {}, "Input"), el("pre", {}, pretty(run.input)))),
+    part("waterfall", el("h2", {}, "Waterfall"), waterfall(run, history)),
+    part("timeline", el("h2", {}, "Timeline"), timeline(run, history)));
   return history;
 }
 
