@@ -80,6 +80,8 @@ internal sealed class TimingStore(IWorkflowStore inner, Stopwatch clock, Action<
 
     public Task<RunPage> ListRunsAsync(RunQuery query, CancellationToken cancellationToken = default) => inner.ListRunsAsync(query, cancellationToken);
 
+    public Task<IReadOnlyDictionary<RunStatus, int>> CountRunsAsync(RunQuery query, CancellationToken cancellationToken = default) => inner.CountRunsAsync(query, cancellationToken);
+
     public Task<IReadOnlyList<ClaimedRun>> ClaimRunsAsync(ClaimRequest request, CancellationToken cancellationToken = default) =>
         Interlocked.Increment(ref _claimCalls) > 0 ? ClaimTimedAsync(request, cancellationToken) : throw new InvalidOperationException();
 

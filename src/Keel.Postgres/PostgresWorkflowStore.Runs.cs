@@ -166,31 +166,7 @@ public sealed partial class PostgresWorkflowStore
         {
             using var command = new NpgsqlCommand { Connection = connection };
             var sql = new StringBuilder($"SELECT {ReadColumns} FROM runs WHERE true");
-            if (query.Statuses.Count > 0)
-            {
-                sql.Append(" AND status = ANY(@statuses)");
-                Add(command, "statuses", NpgsqlDbType.Array | NpgsqlDbType.Text, query.Statuses.Select(s => s.ToString()).ToArray());
-            }
-            if (query.WorkflowName is not null)
-            {
-                sql.Append(" AND workflow = @workflow");
-                Add(command, "workflow", NpgsqlDbType.Text, query.WorkflowName);
-            }
-            if (query.WaitingForPerson)
-            {
-                sql.Append(" AND (status IN ('NeedsAttention', 'Blocked') OR status NOT IN ('Completed', 'Failed', 'Cancelled') AND " +
-                           "EXISTS (SELECT 1 FROM approvals a WHERE a.run_id = runs.run_id AND a.decided_at IS NULL))");
-            }
-            if (query.CreatedAfter is { } after)
-            {
-                sql.Append(" AND created_at >= @after");
-                Add(command, "after", NpgsqlDbType.Bigint, Ms(after));
-            }
-            if (query.CreatedBefore is { } before)
-            {
-                sql.Append(" AND created_at < @before");
-                Add(command, "before", NpgsqlDbType.Bigint, Ms(before));
-            }
+            AppendFilters(sql, command, query);
             if (cursor is { } c)
             {
                 sql.Append(" AND (created_at, run_id) < (@cursorAt, @cursorId)");
@@ -211,6 +187,59 @@ public sealed partial class PostgresWorkflowStore
             }
             return RunPageCursor.ToPage(runs, query.Limit);
         }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyDictionary<RunStatus, int>> CountRunsAsync(RunQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        return UseAsync<IReadOnlyDictionary<RunStatus, int>>(async (connection, ct) =>
+        {
+            using var command = new NpgsqlCommand { Connection = connection };
+            var sql = new StringBuilder("SELECT status, count(*)::int FROM runs WHERE true");
+            AppendFilters(sql, command, query);
+            command.CommandText = sql.Append(" GROUP BY status;").ToString();
+            var counts = new Dictionary<RunStatus, int>();
+            var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                {
+                    counts[Enum.Parse<RunStatus>(reader.GetString(0))] = reader.GetInt32(1);
+                }
+            }
+            return counts;
+        }, cancellationToken);
+    }
+
+    /// <summary>The filters of a list or a count (not its paging).</summary>
+    private static void AppendFilters(StringBuilder sql, NpgsqlCommand command, RunQuery query)
+    {
+        if (query.Statuses.Count > 0)
+        {
+            sql.Append(" AND status = ANY(@statuses)");
+            Add(command, "statuses", NpgsqlDbType.Array | NpgsqlDbType.Text, query.Statuses.Select(s => s.ToString()).ToArray());
+        }
+        if (query.WorkflowName is not null)
+        {
+            sql.Append(" AND workflow = @workflow");
+            Add(command, "workflow", NpgsqlDbType.Text, query.WorkflowName);
+        }
+        if (query.WaitingForPerson)
+        {
+            sql.Append(" AND (status IN ('NeedsAttention', 'Blocked') OR status NOT IN ('Completed', 'Failed', 'Cancelled') AND " +
+                       "EXISTS (SELECT 1 FROM approvals a WHERE a.run_id = runs.run_id AND a.decided_at IS NULL))");
+        }
+        if (query.CreatedAfter is { } after)
+        {
+            sql.Append(" AND created_at >= @after");
+            Add(command, "after", NpgsqlDbType.Bigint, Ms(after));
+        }
+        if (query.CreatedBefore is { } before)
+        {
+            sql.Append(" AND created_at < @before");
+            Add(command, "before", NpgsqlDbType.Bigint, Ms(before));
+        }
     }
 
     // The purged runs' messages go when every link to them is a purged run's. The lock (which an insert into messages

@@ -29,7 +29,8 @@ public static class KeelApi
     /// <c>POST runs/{id}/cancel|pause|resume|unblock|priority|resolve</c>, <c>POST runs/{id}/signals/{name}</c> (body: the payload),
     /// <c>GET approvals</c>, <c>POST runs/{id}/approvals</c>, <c>POST runs/{id}/approvals/links</c> (a signed, single-use
     /// link for a reviewer without a key, answered through <c>POST approval-links/read|decide</c>; see
-    /// <see cref="KeelApprovalLinkOptions"/>), <c>GET workers?days=N</c> (each with <c>alive</c>), <c>GET inbox</c>, <c>GET me</c>,
+    /// <see cref="KeelApprovalLinkOptions"/>), <c>GET workers?days=N</c> (each with <c>alive</c>), <c>GET counts</c> (runs per status, with
+    /// the filters of <c>GET runs</c>), <c>GET inbox</c>, <c>GET me</c>,
     /// and server-sent events: <c>GET runs/{id}/events</c> (new journal entries) and <c>GET events</c> (a list's runs as
     /// they change). Run ids follow <see cref="RunIds.Rule"/>. Errors are problem
     /// responses (RFC 9457) whose <c>detail</c> says what was wrong and what to do: 400 bad input (an invalid run id
@@ -103,6 +104,8 @@ public static class KeelApi
             .DescribeStream("Server-sent events: the run's new journal entries (entries, id = entries sent; resume with Last-Event-ID) and the run when it changes (run)");
         api.MapGet("/events", LiveEndpoints.List).Needs(KeelApiRole.Viewer)
             .DescribeStream("Server-sent events: the runs of a list (the filters of GET runs) as they change (run, removed), and the inbox counts (counts)");
+        api.MapGet("/counts", RunEndpoints.CountAsync).Needs(KeelApiRole.Viewer)
+            .Describe<IReadOnlyDictionary<RunStatus, int>>("How many runs are in each status, with the filters of GET runs");
         api.MapGet("/inbox", InboxEndpoints.GetAsync).Needs(KeelApiRole.Viewer).Describe<Inbox>("What waits for a person: approvals, runs needing a decision, blocked runs, runs failed in the last day");
         api.MapGet("/me", InboxEndpoints.Me).Needs(KeelApiRole.Viewer).Describe<Caller>("The key of this call: its name and role");
         var options = endpoints.ServiceProvider.GetService<Microsoft.Extensions.Options.IOptions<KeelApprovalLinkOptions>>()?.Value ?? new KeelApprovalLinkOptions();

@@ -12,6 +12,10 @@ internal static class RunEndpoints
     public static async Task<IResult> ListAsync(HttpRequest request, KeelClient keel, CancellationToken cancellationToken) =>
         Results.Json(await keel.ListRunsAsync(Query(request), cancellationToken), ApiJson.Options);
 
+    /// <summary>Runs per status, with the list's filters (<c>status</c> narrows which statuses are counted).</summary>
+    public static async Task<IResult> CountAsync(HttpRequest request, KeelClient keel, CancellationToken cancellationToken) =>
+        Results.Json(await keel.CountRunsAsync(Query(request), cancellationToken), ApiJson.Options);
+
     /// <summary>The list a request's query describes (<c>status</c>, <c>workflow</c>, <c>waitingForPerson</c>,
     /// <c>createdAfter</c>, <c>createdBefore</c>, <c>limit</c>, <c>cursor</c>); a bad value is refused with 400.</summary>
     public static RunQuery Query(HttpRequest request) =>

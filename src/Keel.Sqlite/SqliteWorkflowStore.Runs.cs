@@ -184,31 +184,7 @@ public sealed partial class SqliteWorkflowStore
         {
             using var command = connection.CreateCommand();
             var sql = new StringBuilder($"SELECT {ReadColumns} FROM runs WHERE 1 = 1");
-            if (query.Statuses.Count > 0)
-            {
-                sql.Append(" AND status IN (SELECT value FROM json_each($statuses))");
-                command.Parameters.AddWithValue("$statuses", StoreJson.Serialize(query.Statuses.Select(s => s.ToString())));
-            }
-            if (query.WorkflowName is not null)
-            {
-                sql.Append(" AND workflow = $workflow");
-                command.Parameters.AddWithValue("$workflow", query.WorkflowName);
-            }
-            if (query.WaitingForPerson)
-            {
-                sql.Append(" AND (status IN ('NeedsAttention', 'Blocked') OR status NOT IN ('Completed', 'Failed', 'Cancelled') AND " +
-                           "EXISTS (SELECT 1 FROM approvals a WHERE a.run_id = runs.run_id AND a.decided_at IS NULL))");
-            }
-            if (query.CreatedAfter is { } after)
-            {
-                sql.Append(" AND created_at >= $after");
-                command.Parameters.AddWithValue("$after", Ms(after));
-            }
-            if (query.CreatedBefore is { } before)
-            {
-                sql.Append(" AND created_at < $before");
-                command.Parameters.AddWithValue("$before", Ms(before));
-            }
+            AppendFilters(sql, command, query);
             if (RunPageCursor.Decode(query.Cursor) is { } cursor)
             {
                 sql.Append(" AND (created_at < $cursorAt OR (created_at = $cursorAt AND run_id < $cursorId))");
@@ -226,6 +202,56 @@ public sealed partial class SqliteWorkflowStore
             }
             return RunPageCursor.ToPage(runs, query.Limit);
         }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyDictionary<RunStatus, int>> CountRunsAsync(RunQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        return ReadAsync<IReadOnlyDictionary<RunStatus, int>>(connection =>
+        {
+            using var command = connection.CreateCommand();
+            var sql = new StringBuilder("SELECT status, count(*) FROM runs WHERE 1 = 1");
+            AppendFilters(sql, command, query);
+            command.CommandText = sql.Append(" GROUP BY status;").ToString();
+            var counts = new Dictionary<RunStatus, int>();
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                counts[Enum.Parse<RunStatus>(reader.GetString(0))] = reader.GetInt32(1);
+            }
+            return counts;
+        }, cancellationToken);
+    }
+
+    /// <summary>The filters of a list or a count (not its paging).</summary>
+    private static void AppendFilters(StringBuilder sql, SqliteCommand command, RunQuery query)
+    {
+        if (query.Statuses.Count > 0)
+        {
+            sql.Append(" AND status IN (SELECT value FROM json_each($statuses))");
+            command.Parameters.AddWithValue("$statuses", StoreJson.Serialize(query.Statuses.Select(s => s.ToString())));
+        }
+        if (query.WorkflowName is not null)
+        {
+            sql.Append(" AND workflow = $workflow");
+            command.Parameters.AddWithValue("$workflow", query.WorkflowName);
+        }
+        if (query.WaitingForPerson)
+        {
+            sql.Append(" AND (status IN ('NeedsAttention', 'Blocked') OR status NOT IN ('Completed', 'Failed', 'Cancelled') AND " +
+                       "EXISTS (SELECT 1 FROM approvals a WHERE a.run_id = runs.run_id AND a.decided_at IS NULL))");
+        }
+        if (query.CreatedAfter is { } after)
+        {
+            sql.Append(" AND created_at >= $after");
+            command.Parameters.AddWithValue("$after", Ms(after));
+        }
+        if (query.CreatedBefore is { } before)
+        {
+            sql.Append(" AND created_at < $before");
+            command.Parameters.AddWithValue("$before", Ms(before));
+        }
     }
 
     // A run no live worker holds is paused here, and a stale holder fenced out (epoch bump); a held one is flagged.

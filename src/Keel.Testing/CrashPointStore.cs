@@ -109,6 +109,9 @@ public sealed class CrashPointStore(IWorkflowStore inner, int crashAfterEntry, C
     public Task<RunPage> ListRunsAsync(RunQuery query, CancellationToken cancellationToken = default) => GuardAsync(() => inner.ListRunsAsync(query, cancellationToken));
 
     /// <inheritdoc />
+    public Task<IReadOnlyDictionary<RunStatus, int>> CountRunsAsync(RunQuery query, CancellationToken cancellationToken = default) => GuardAsync(() => inner.CountRunsAsync(query, cancellationToken));
+
+    /// <inheritdoc />
     public Task<IReadOnlyList<ClaimedRun>> ClaimRunsAsync(ClaimRequest request, CancellationToken cancellationToken = default) =>
         GuardAsync(() => inner.ClaimRunsAsync(request, cancellationToken));
 

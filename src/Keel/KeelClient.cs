@@ -257,6 +257,14 @@ public sealed class KeelClient
         return _store.ListRunsAsync(query, cancellationToken);
     }
 
+    /// <summary>Counts runs per status, with the filters of a list (its limit and cursor ignored): what a runs page shows
+    /// beside its filters. It reads every matching run's row: narrow it (a workflow, a time) on large stores.</summary>
+    /// <param name="query">Filters; null for all runs.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>How many runs are in each status; statuses with none are left out.</returns>
+    public Task<IReadOnlyDictionary<RunStatus, int>> CountRunsAsync(RunQuery? query = null, CancellationToken cancellationToken = default) =>
+        _store.CountRunsAsync(query ?? new RunQuery(), cancellationToken);
+
     /// <summary>
     /// Waits until the run is Completed, Failed, Cancelled or Blocked, and returns it. A run that continued as new is
     /// followed to the last run of its chain, which is returned.

@@ -14,7 +14,7 @@ public class OpenApiTests
         ("post", "/api/runs/{runId}/unblock"), ("post", "/api/runs/{runId}/retry"), ("post", "/api/runs/{runId}/fork"),
         ("get", "/api/workers"), ("post", "/api/runs/{runId}/priority"), ("post", "/api/runs/{runId}/signals/{name}"),
         ("post", "/api/runs/{runId}/resolve"), ("get", "/api/approvals"), ("post", "/api/runs/{runId}/approvals"),
-        ("get", "/api/runs/{runId}/events"), ("get", "/api/events"), ("get", "/api/inbox"), ("get", "/api/me"),
+        ("get", "/api/runs/{runId}/events"), ("get", "/api/events"), ("get", "/api/inbox"), ("get", "/api/counts"), ("get", "/api/me"),
         ("post", "/api/runs/{runId}/approvals/links"), ("post", "/api/approval-links/read"), ("post", "/api/approval-links/decide"),
     ];
 

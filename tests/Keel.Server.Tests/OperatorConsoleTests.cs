@@ -63,6 +63,11 @@ public sealed class OperatorConsoleTests(Browser browser) : IClassFixture<Browse
         await h.PostJsonAsync("api/runs", new { workflow = "greet", input = "zoe", runId = "greet-zoe" });
         await Assertions.Expect(page.Locator("#runs tbody tr").First).ToHaveAttributeAsync("data-run", "greet-zoe");
         await Assertions.Expect(page.Locator("#runs tr[data-run='greet-zoe'] [data-status]")).ToHaveTextAsync("Completed");
+        // Per-status counts follow too, and narrow the list when chosen.
+        await Assertions.Expect(page.Locator("#status-counts [data-count='Completed']")).ToHaveTextAsync("Completed 2", new() { Timeout = 10_000 });
+        await page.Locator("#status-counts [data-count='Completed']").ClickAsync();
+        await Assertions.Expect(page.Locator("#runs tbody tr")).ToHaveCountAsync(2);
+        await Assertions.Expect(page.Locator("select[name=status]")).ToHaveValueAsync("Completed");
     }
 
     [Fact]

@@ -14,6 +14,23 @@ function listQuery() {
   return query;
 }
 
+// The per-status counts of the list's other filters; each a button that narrows the list to it.
+function countQuery() {
+  const query = listQuery();
+  query.delete("status");
+  query.delete("limit");
+  return query;
+}
+function statusCounts(counts) {
+  const total = Object.values(counts).reduce((a, b) => a + b, 0);
+  return el("div", { id: "status-counts", class: "chips", "aria-label": "Runs per status" },
+    el("span", { class: "muted" }, `${total.toLocaleString("en-US")} run${total === 1 ? "" : "s"}:`),
+    statusChoices.filter(s => s && !s.includes(",") && counts[s]).map(s => el("button", {
+      class: "chip" + (listState.status === s ? " active" : ""), "data-count": s, "aria-pressed": String(listState.status === s),
+      onclick: () => { listState.status = listState.status === s ? "" : s; listState.cursors = [null]; render(); },
+    }, `${s} ${counts[s].toLocaleString("en-US")}`)));
+}
+
 // Why a run stands where it stands: what it is doing, why it stopped, or the error that ended it.
 function doingText(r, silent) {
   if (silent) return `held by worker ${r.owner}, which has gone silent: another worker takes it over when its lease expires`;
@@ -58,10 +75,11 @@ async function renderRuns(view) {
   const query = listQuery();
   const cursor = listState.cursors[listState.cursors.length - 1];
   if (cursor) query.set("cursor", cursor);
-  const [page, dead] = await Promise.all([api.get("runs?" + query), deadWorkerIds()]);
+  const [page, dead, counts] = await Promise.all([api.get("runs?" + query), deadWorkerIds(), api.get("counts?" + countQuery())]);
   show(view,
     el("h1", {}, "Runs"),
     el("div", { class: "filters" }, labelled("Status", status), labelled("Workflow", workflow), labelled("Created", since), search),
+    statusCounts(counts),
     runsTable("runs", page.runs.map(r => runRow(r, dead)), "No runs match."),
     el("div", { class: "row" },
       listState.cursors.length > 1 ? el("button", { id: "newer", onclick: () => { listState.cursors.pop(); render(); } }, "\u2190 Newer") : null,
@@ -69,9 +87,14 @@ async function renderRuns(view) {
       el("span", { class: "muted" }, `page ${listState.cursors.length}`)));
   if (listState.cursors.length > 1) return null;
   // The newest page follows the store: changed rows change in place, new runs appear on top, runs that leave the filter go.
+  const recount = debounce(async () => {
+    const node = document.getElementById("status-counts");
+    if (node) { try { morph(node, statusCounts(await api.get("counts?" + countQuery()))); } catch { /* kept as it was */ } }
+  }, 2000);
   return live("events?" + listQuery(), (type, data) => {
     const body = document.querySelector("#runs tbody");
     if (!body) return;
+    if (type !== "counts") recount();
     if (type === "counts") showCounts(data);
     else if (type === "removed") body.querySelector(`tr[data-key="${CSS.escape(data.runId)}"]`)?.remove();
     else if (type === "run") {

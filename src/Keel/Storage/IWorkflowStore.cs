@@ -49,6 +49,13 @@ public interface IWorkflowStore : IAsyncDisposable
     /// <returns>One page.</returns>
     Task<RunPage> ListRunsAsync(RunQuery query, CancellationToken cancellationToken = default);
 
+    /// <summary>Counts the runs the query's filters match, per status (its limit and cursor are ignored); statuses with no
+    /// run are left out.</summary>
+    /// <param name="query">Filters.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>How many runs are in each status.</returns>
+    Task<IReadOnlyDictionary<RunStatus, int>> CountRunsAsync(RunQuery query, CancellationToken cancellationToken = default);
+
     /// <summary>
     /// Claims runnable runs for a worker: Pending or Running ones that are due and whose lease is free or expired,
     /// highest priority first, then earliest due. Each claim bumps the lease epoch. A store may look for expired leases
