@@ -8,20 +8,20 @@ namespace Keel.Server;
 
 /// <summary>
 /// Settings of approval links: signed, expiring, single-use links that let a reviewer without an API key answer one
-/// approval (sent by email or chat). Configure with <c>services.Configure&lt;KeelApprovalLinkOptions&gt;(...)</c> before
-/// <c>MapKeelApi</c>, or <c>keel serve --link-secret</c>.
+/// approval (sent by email or chat). Configure with <c>services.Configure&lt;KeelApprovalLinkOptions&gt;(o =&gt; o.Secret = ...)</c>
+/// (or bind a configuration section) before <c>MapKeelApi</c>, or <c>keel serve --link-secret</c>.
 /// </summary>
-public sealed record KeelApprovalLinkOptions
+public sealed class KeelApprovalLinkOptions
 {
     /// <summary>The secret that signs links (at least 32 characters). When null, a random secret of this process signs them
     /// and links stop working when it restarts; servers that share one API must share one secret.</summary>
-    public string? Secret { get; init; }
+    public string? Secret { get; set; }
 
     /// <summary>How long a link works when its maker does not say (one day).</summary>
-    public TimeSpan DefaultLifetime { get; init; } = TimeSpan.FromDays(1);
+    public TimeSpan DefaultLifetime { get; set; } = TimeSpan.FromDays(1);
 
     /// <summary>The longest a link may work (seven days).</summary>
-    public TimeSpan MaxLifetime { get; init; } = TimeSpan.FromDays(7);
+    public TimeSpan MaxLifetime { get; set; } = TimeSpan.FromDays(7);
 
     internal void Validate()
     {

@@ -49,7 +49,7 @@ public sealed class KeelServer : IAsyncDisposable
             configureLogging(builder.Logging);
         }
         builder.Services.AddSingleton(client);
-        builder.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(new KeelApprovalLinkOptions { Secret = options.ApprovalLinkSecret }));
+        builder.Services.Configure<KeelApprovalLinkOptions>(o => o.Secret = options.ApprovalLinkSecret);
         builder.Services.AddKeelHealthChecks();
         // The OpenAPI document describes the API's JSON as ApiJson writes it: payloads as values, enums as names.
         builder.Services.ConfigureHttpJsonOptions(o =>

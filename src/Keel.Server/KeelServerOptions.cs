@@ -24,4 +24,12 @@ public sealed record KeelServerOptions
 
     /// <summary>Whether to serve the dashboard beside the API.</summary>
     public bool Dashboard { get; init; } = true;
+
+    // Logged options must not carry secrets: the keys and the link secret are left out of ToString.
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append("Url = ").Append(Url).Append(", ApiKeys = ").Append(AllKeys.Count)
+            .Append(", ApprovalLinkSecret = ").Append(ApprovalLinkSecret is null ? "(random)" : "(set)").Append(", Dashboard = ").Append(Dashboard);
+        return true;
+    }
 }

@@ -24,8 +24,8 @@ internal static class LiveEndpoints
     /// <summary>A comment-like event at least this often, so proxies keep the connection and the client knows it is live.</summary>
     private static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(15);
 
-    /// <summary>A run's journal read again this often even when its last-change time did not move (two writes in one
-    /// clock tick look alike).</summary>
+    /// <summary>An unfinished run's journal is read again this often even when its last-change time did not move (two
+    /// writes in one clock tick look alike).</summary>
     private static readonly TimeSpan JournalRecheck = TimeSpan.FromSeconds(5);
 
     /// <summary>Entries per event: a first read of a long journal comes in parts.</summary>
@@ -130,7 +130,7 @@ internal static class LiveEndpoints
                 yield break; // purged
             }
             var now = TimeProvider.System.GetUtcNow();
-            if (shown is null || run.UpdatedAt != shown.UpdatedAt || now - journalReadAt >= JournalRecheck)
+            if (shown is null || run.UpdatedAt != shown.UpdatedAt || (!run.Status.IsTerminal() && now - journalReadAt >= JournalRecheck))
             {
                 journalReadAt = now;
                 var journal = await keel.GetJournalAsync(runId, cancellationToken).ConfigureAwait(false);

@@ -174,4 +174,15 @@ public sealed class LiveApiTests
         Assert.Equal(400, Assert.Throws<ApiRequestException>(() => links.Make(approval, "dana", null, TimeSpan.FromDays(8), now)).StatusCode);
         Assert.Throws<ArgumentException>(() => new ApprovalLinks(new KeelApprovalLinkOptions { Secret = "short" }));
     }
+
+    [Fact]
+    public void ServerOptions_NeverPrintTheirSecrets()
+    {
+        var options = new KeelServerOptions { ApiKey = "shared-secret-0123456789", ApprovalLinkSecret = new string('z', 40),
+            ApiKeys = [new KeelApiKey("ana", KeelApiRole.Approver, "ana-secret-0123456789")] };
+        var text = options.ToString();
+        Assert.DoesNotContain("secret-0123456789", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("zzzz", text, StringComparison.Ordinal);
+        Assert.Contains("ApiKeys = 2", text, StringComparison.Ordinal);
+    }
 }

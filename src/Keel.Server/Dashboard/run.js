@@ -251,5 +251,9 @@ async function renderRun(view, runId) {
   const history = await drawRun();
   // New journal entries and changes of the run redraw what changed, in place.
   const redraw = debounce(() => drawRun().catch(e => banner(e.message)), 250);
-  return live(`runs/${enc(runId)}/events?after=${history.summary.entries}`, () => redraw());
+  return live(`runs/${enc(runId)}/events?after=${history.summary.entries}`, (type, data) => {
+    // The stream starts with the run as it is: no redraw when that is what the page already shows.
+    if (type === "run" && data.updatedAt === runView.run.updatedAt && data.status === runView.run.status && data.owner === runView.run.owner) return;
+    redraw();
+  });
 }
